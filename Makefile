@@ -1,0 +1,59 @@
+# Fengqiao kiosk. The two commands that matter:
+#   make run    the whole kiosk on this machine (simulated hardware, local broker)
+#   make test   every test
+# Both install what they need first (make deps, apt-get; run as root or with sudo).
+
+SHELL   := /bin/bash
+GO      ?= go
+MODULE  := github.com/fengqiao/kiosk
+VERSION := $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+LDFLAGS := -X $(MODULE)/agent/version.stamp=$(VERSION)
+
+# Debian packages: the broker, Fyne's cgo build needs, Xvfb for screenshots.
+APT_PKGS := mosquitto mosquitto-clients gcc pkg-config libgl1-mesa-dev libx11-dev \
+            libxcursor-dev libxrandr-dev libxinerama-dev libxi-dev libxxf86vm-dev \
+            xvfb xauth x11-apps
+
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+.PHONY: all deps build cross test test-agent test-ui run clean
+
+all: build
+
+deps:
+	@missing=$$(for p in $(APT_PKGS); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q 'install ok installed' || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+		echo "installing: $$missing"; \
+		$(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing; \
+	fi
+	@command -v $(GO) >/dev/null || { echo "Go is required: https://go.dev/dl/"; exit 1; }
+
+build: bin/kioskd bin/kioskctl bin/kiosk-ui
+
+bin/kioskd: FORCE
+	CGO_ENABLED=0 $(GO) build -ldflags '$(LDFLAGS)' -o $@ ./agent/cmd/kioskd
+
+bin/kioskctl: FORCE
+	CGO_ENABLED=0 $(GO) build -ldflags '$(LDFLAGS)' -o $@ ./agent/cmd/kioskctl
+
+bin/kiosk-ui: FORCE
+	$(GO) build -ldflags '$(LDFLAGS)' -o $@ ./kiosk-ui/cmd/kiosk-ui
+
+FORCE:
+
+# The agent must stay pure Go for the ARM boards.
+cross:
+	CGO_ENABLED=0 GOOS=linux GOARCH=arm64 $(GO) build -o /dev/null ./agent/...
+	CGO_ENABLED=0 GOOS=linux GOARCH=arm GOARM=7 $(GO) build -o /dev/null ./agent/...
+
+test: deps
+	$(GO) vet ./...
+	$(GO) test -race -count=1 ./agent/... ./drivers/...
+	$(GO) test -count=1 ./kiosk-ui/...
+	$(MAKE) --no-print-directory cross
+
+run: deps build
+	packaging/dev/run.sh
+
+clean:
+	rm -rf bin var

@@ -1,0 +1,167 @@
+// Package booking owns consultation bookings with the village legal advisor:
+// which time slots the advisor's duty hours offer, what makes a booking request
+// valid, and the record body that carries a booking to the township.
+package booking
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/fengqiao/kiosk/agent/config"
+	"github.com/fengqiao/kiosk/agent/internal/phone"
+)
+
+// Record type and body schema of a booking (docs/mqtt.md).
+const (
+	RecordType = "booking"
+	Schema     = "booking/v1"
+)
+
+// Bookable lists the services that take a booking at the kiosk today.
+var Bookable = []string{"legal-advisor"}
+
+// Validation codes, stable for clients: the UI chooses its wording by code.
+const (
+	CodeRequired       = "required"
+	CodeInvalid        = "invalid"
+	CodeTooLong        = "too_long"
+	CodeUnknownService = "unknown_service"
+	CodeNotBookable    = "not_bookable"
+	CodeUnknownTopic   = "unknown_topic"
+	CodeSlotInPast     = "slot_in_past"
+	CodeSlotNotOffered = "slot_not_offered"
+)
+
+// maxNameRunes fits the longest Chinese names (including ethnic-minority names
+// written in Han characters) with room to spare.
+const maxNameRunes = 30
+
+// FieldError says which field of a request is wrong and why.
+type FieldError struct {
+	Field string
+	Code  string
+	Msg   string
+}
+
+func (e *FieldError) Error() string { return e.Field + ": " + e.Msg }
+
+// Request is a booking as the villager entered it.
+type Request struct {
+	Service string
+	Topic   string
+	Name    string
+	Phone   string
+	Slot    string // RFC 3339
+}
+
+// Body is the booking record sent to the township.
+type Body struct {
+	Service string    `json:"service"`
+	Topic   string    `json:"topic"`
+	Name    string    `json:"name"`
+	Phone   string    `json:"phone"`
+	Slot    time.Time `json:"slot"`
+	Advisor string    `json:"advisor"`
+	Channel string    `json:"channel"` // how it was booked: "kiosk"
+}
+
+// Planner knows the advisor's schedule and the site's topics and services.
+type Planner struct {
+	content config.Content
+	loc     *time.Location
+}
+
+// NewPlanner returns a planner for a validated site's content.
+func NewPlanner(content config.Content, loc *time.Location) *Planner {
+	return &Planner{content: content, loc: loc}
+}
+
+// Slots returns the bookable slot start times from now to the end of the
+// booking horizon, in the site's time zone, earliest first.
+func (p *Planner) Slots(now time.Time) []time.Time {
+	a := p.content.Advisor
+	now = now.In(p.loc)
+	var out []time.Time
+	for day := range a.BookingDays {
+		// time.Date normalises day overflow and keeps wall-clock times right
+		// across any DST change (none in China today, but the zone is config).
+		d := time.Date(now.Year(), now.Month(), now.Day()+day, 0, 0, 0, 0, p.loc)
+		for _, w := range a.Duty {
+			if !slices.Contains(w.Days, config.Weekday(d.Weekday())) {
+				continue
+			}
+			for m := w.From.Minutes(); m+a.SlotMinutes <= w.To.Minutes(); m += a.SlotMinutes {
+				s := time.Date(d.Year(), d.Month(), d.Day(), m/60, m%60, 0, 0, p.loc)
+				if s.After(now) {
+					out = append(out, s)
+				}
+			}
+		}
+	}
+	slices.SortFunc(out, func(a, b time.Time) int { return a.Compare(b) })
+	return slices.CompactFunc(out, time.Time.Equal)
+}
+
+// Validate checks a request against the site's content and schedule at time
+// now and returns the record body. The error is a *FieldError.
+func (p *Planner) Validate(req Request, now time.Time) (Body, error) {
+	fail := func(field, code, format string, args ...any) (Body, error) {
+		return Body{}, &FieldError{Field: field, Code: code, Msg: fmt.Sprintf(format, args...)}
+	}
+	switch {
+	case req.Service == "":
+		return fail("service", CodeRequired, "is required")
+	case !slices.Contains(config.ServiceIDs[:], req.Service):
+		return fail("service", CodeUnknownService, "%q is not a service of this kiosk", req.Service)
+	case !slices.Contains(Bookable, req.Service):
+		return fail("service", CodeNotBookable, "%q cannot be booked here (bookable: %s)", req.Service, strings.Join(Bookable, ", "))
+	}
+	if req.Topic == "" {
+		return fail("topic", CodeRequired, "is required")
+	}
+	if !slices.Contains(p.content.Topics, req.Topic) {
+		return fail("topic", CodeUnknownTopic, "%q is not a topic of this kiosk", req.Topic)
+	}
+	name := strings.TrimSpace(req.Name)
+	switch {
+	case name == "":
+		return fail("name", CodeRequired, "is required")
+	case utf8.RuneCountInString(name) > maxNameRunes:
+		return fail("name", CodeTooLong, "is longer than %d characters", maxNameRunes)
+	case !utf8.ValidString(name) || strings.IndexFunc(name, unicode.IsControl) >= 0:
+		return fail("name", CodeInvalid, "contains characters that are not part of a name")
+	}
+	tel := phone.Normalize(req.Phone)
+	if tel == "" {
+		return fail("phone", CodeRequired, "is required")
+	}
+	if err := phone.Check(tel); err != nil {
+		return fail("phone", CodeInvalid, "%v", err)
+	}
+	if req.Slot == "" {
+		return fail("slot", CodeRequired, "is required")
+	}
+	slot, err := time.Parse(time.RFC3339, req.Slot)
+	if err != nil {
+		return fail("slot", CodeInvalid, "%q is not an RFC 3339 time", req.Slot)
+	}
+	if !slot.After(now) {
+		return fail("slot", CodeSlotInPast, "%s has already passed", slot.In(p.loc).Format("2006-01-02 15:04"))
+	}
+	if !slices.ContainsFunc(p.Slots(now), slot.Equal) {
+		return fail("slot", CodeSlotNotOffered, "%s is not one of the advisor's duty slots", slot.In(p.loc).Format("2006-01-02 15:04"))
+	}
+	return Body{
+		Service: req.Service,
+		Topic:   req.Topic,
+		Name:    name,
+		Phone:   tel,
+		Slot:    slot.In(p.loc),
+		Advisor: p.content.Advisor.Name,
+		Channel: "kiosk",
+	}, nil
+}

@@ -1,0 +1,92 @@
+package booking
+
+import (
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/fengqiao/kiosk/agent/config"
+)
+
+func mustPlanner(t *testing.T) (*Planner, *time.Location) {
+	t.Helper()
+	cfg, err := config.Load("../../firmware-configs/sites/dev.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return NewPlanner(cfg.Site.Content, cfg.Location), cfg.Location
+}
+
+func TestSlots(t *testing.T) {
+	p, loc := mustPlanner(t)
+	// Tuesday 2026-11-24 10:10 in Wuyishan: the rest of Tuesday's morning, then
+	// Thursday afternoon and Friday morning.
+	now := time.Date(2026, 11, 24, 10, 10, 0, 0, loc)
+	slots := p.Slots(now)
+	want := []string{"2026-11-24T10:30:00+08:00", "2026-11-24T11:00:00+08:00", "2026-11-24T11:30:00+08:00", "2026-11-26T14:30:00+08:00"}
+	for i, w := range want {
+		if got := slots[i].Format(time.RFC3339); got != w {
+			t.Errorf("slot %d = %s, want %s", i, got, w)
+		}
+	}
+	// 14 days: 2 Tuesdays (3 left today + 6), 2 Thursdays (6 each), 2 Fridays (6 each).
+	if len(slots) != 3+6+6+6+6+6 {
+		t.Errorf("got %d slots, want 33", len(slots))
+	}
+	for i := 1; i < len(slots); i++ {
+		if !slots[i].After(slots[i-1]) {
+			t.Fatalf("slots not strictly increasing at %d", i)
+		}
+	}
+}
+
+func TestValidate(t *testing.T) {
+	p, loc := mustPlanner(t)
+	now := time.Date(2026, 11, 24, 10, 10, 0, 0, loc)
+	good := Request{Service: "legal-advisor", Topic: "婚姻家庭", Name: " 张三 ", Phone: "138 0000 1111", Slot: "2026-11-26T14:30:00+08:00"}
+	body, err := p.Validate(good, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if body.Name != "张三" || body.Phone != "13800001111" || body.Advisor != "林晓明" || body.Channel != "kiosk" {
+		t.Errorf("body = %+v", body)
+	}
+	utcSlot := good
+	utcSlot.Slot = "2026-11-26T06:30:00Z"
+	if _, err := p.Validate(utcSlot, now); err != nil {
+		t.Errorf("the same instant in UTC must be accepted: %v", err)
+	}
+
+	tests := []struct {
+		name  string
+		edit  func(*Request)
+		field string
+		code  string
+	}{
+		{"no service", func(r *Request) { r.Service = "" }, "service", CodeRequired},
+		{"unknown service", func(r *Request) { r.Service = "divorce-lawyer" }, "service", CodeUnknownService},
+		{"service not bookable", func(r *Request) { r.Service = "legal-fair" }, "service", CodeNotBookable},
+		{"unknown topic", func(r *Request) { r.Topic = "税务" }, "topic", CodeUnknownTopic},
+		{"no name", func(r *Request) { r.Name = "  " }, "name", CodeRequired},
+		{"name too long", func(r *Request) { r.Name = "张张张张张张张张张张张张张张张张张张张张张张张张张张张张张张张" }, "name", CodeTooLong},
+		{"control in name", func(r *Request) { r.Name = "张\x00三" }, "name", CodeInvalid},
+		{"no phone", func(r *Request) { r.Phone = "" }, "phone", CodeRequired},
+		{"bad phone", func(r *Request) { r.Phone = "1234" }, "phone", CodeInvalid},
+		{"no slot", func(r *Request) { r.Slot = "" }, "slot", CodeRequired},
+		{"slot not a time", func(r *Request) { r.Slot = "tomorrow" }, "slot", CodeInvalid},
+		{"slot in past", func(r *Request) { r.Slot = "2026-11-24T10:00:00+08:00" }, "slot", CodeSlotInPast},
+		{"slot off duty", func(r *Request) { r.Slot = "2026-11-25T10:00:00+08:00" }, "slot", CodeSlotNotOffered},
+		{"slot beyond horizon", func(r *Request) { r.Slot = "2026-12-22T09:00:00+08:00" }, "slot", CodeSlotNotOffered},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			req := good
+			tt.edit(&req)
+			_, err := p.Validate(req, now)
+			var fe *FieldError
+			if !errors.As(err, &fe) || fe.Field != tt.field || fe.Code != tt.code {
+				t.Fatalf("Validate() = %v, want %s/%s", err, tt.field, tt.code)
+			}
+		})
+	}
+}

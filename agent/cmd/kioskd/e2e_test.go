@@ -1,0 +1,252 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	mqtt "github.com/eclipse/paho.mqtt.golang"
+
+	"github.com/fengqiao/kiosk/agent/booking"
+	"github.com/fengqiao/kiosk/agent/internal/mosquittotest"
+	"github.com/fengqiao/kiosk/agent/localapi/apitype"
+	"github.com/fengqiao/kiosk/agent/localclient"
+	"github.com/fengqiao/kiosk/agent/mqtttopic"
+	"github.com/fengqiao/kiosk/agent/record"
+)
+
+// The test binary doubles as kioskd: started with this variable set it runs
+// main's code instead of the tests, so subprocess tests exercise the real
+// command (flags, signals, exit codes) with the race detector still on.
+const asKioskd = "FENGQIAO_TEST_AS_KIOSKD"
+
+func TestMain(m *testing.M) {
+	if os.Getenv(asKioskd) == "1" {
+		os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+	}
+	os.Exit(m.Run())
+}
+
+const devConfig = "../../../firmware-configs/sites/dev.yaml"
+
+type kioskdProc struct {
+	cmd    *exec.Cmd
+	socket string
+	out    *syncBuffer
+	done   chan struct{}
+	err    error
+}
+
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// mustStartKioskd runs kioskd as a subprocess on dataDir and waits for its API.
+func mustStartKioskd(t *testing.T, dataDir, broker string) *kioskdProc {
+	t.Helper()
+	socket := filepath.Join(dataDir, "kioskd.sock")
+	cmd := exec.Command(os.Args[0], "--config", devConfig, "--data", dataDir, "--socket", socket, "--broker", broker, "--log-level", "debug")
+	cmd.Env = append(os.Environ(), asKioskd+"=1")
+	p := &kioskdProc{cmd: cmd, socket: socket, out: &syncBuffer{}, done: make(chan struct{})}
+	cmd.Stdout, cmd.Stderr = p.out, p.out
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	go func() { p.err = cmd.Wait(); close(p.done) }()
+	t.Cleanup(func() {
+		cmd.Process.Kill()
+		<-p.done
+		if t.Failed() {
+			t.Logf("kioskd output:\n%s", p.out)
+		}
+	})
+	c := localclient.New(socket)
+	deadline := time.Now().Add(15 * time.Second)
+	for {
+		if _, err := c.Status(context.Background()); err == nil {
+			return p
+		}
+		select {
+		case <-p.done:
+			t.Fatalf("kioskd exited early: %v\n%s", p.err, p.out)
+		default:
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("kioskd API did not come up\n%s", p.out)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+func mustBook(t *testing.T, c *localclient.Client) apitype.Booking {
+	t.Helper()
+	ctx := context.Background()
+	slots, err := c.Slots(ctx, "legal-advisor")
+	if err != nil || len(slots.Slots) == 0 {
+		t.Fatalf("slots: %v %v", slots, err)
+	}
+	b, err := c.Book(ctx, apitype.BookingRequest{
+		Service: "legal-advisor", Topic: "婚姻家庭", Name: "王秀英", Phone: "13800001111",
+		Slot: slots.Slots[0].Format(time.RFC3339),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+func mustReceive(t *testing.T, msgs <-chan mqtt.Message, within time.Duration) mqtt.Message {
+	t.Helper()
+	select {
+	case m := <-msgs:
+		return m
+	case <-time.After(within):
+		t.Fatalf("nothing received within %s", within)
+		return nil
+	}
+}
+
+// TestBookingReachesTownship is the foundation path: a booking made through
+// the local API is committed, published with QoS 1 and received by a township
+// subscriber on a real Mosquitto with the same id and body.
+func TestBookingReachesTownship(t *testing.T) {
+	broker := mosquittotest.Start(t)
+	records := broker.Subscribe(t, mqtttopic.Records("dev-township"))
+	statuses := broker.Subscribe(t, mqtttopic.Status("dev-township", "dev-kiosk-01"))
+
+	p := mustStartKioskd(t, t.TempDir(), broker.URL)
+	c := localclient.New(p.socket)
+
+	st := mustReceive(t, statuses, 10*time.Second)
+	if !strings.Contains(string(st.Payload()), `"state":"online"`) {
+		t.Errorf("status = %s", st.Payload())
+	}
+
+	b := mustBook(t, c)
+	if b.Number == "" || b.Phone != "138****1111" {
+		t.Errorf("booking answer = %+v", b)
+	}
+
+	m := mustReceive(t, records, 10*time.Second)
+	if want := mqtttopic.Record("dev-township", "dev-kiosk-01", booking.RecordType); m.Topic() != want {
+		t.Errorf("topic = %s, want %s", m.Topic(), want)
+	}
+	if m.Qos() != 1 {
+		t.Errorf("qos = %d, want 1", m.Qos())
+	}
+	var env record.Envelope
+	if err := json.Unmarshal(m.Payload(), &env); err != nil {
+		t.Fatal(err)
+	}
+	if env.ID != b.ID || env.Seq != b.Seq || env.Type != booking.RecordType || env.Schema != booking.Schema ||
+		env.Kiosk != "dev-kiosk-01" || env.Township != "dev-township" || env.Village != "dev-village" {
+		t.Errorf("envelope = %+v, booking = %+v", env, b)
+	}
+	var body booking.Body
+	if err := json.Unmarshal(env.Body, &body); err != nil {
+		t.Fatal(err)
+	}
+	if body.Name != "王秀英" || body.Phone != "13800001111" || body.Topic != "婚姻家庭" || !body.Slot.Equal(b.Slot) {
+		t.Errorf("body = %+v", body)
+	}
+	if strings.Contains(p.out.String(), "13800001111") || strings.Contains(p.out.String(), "王秀英") {
+		t.Error("kioskd logged personal data")
+	}
+
+	status, err := c.Status(context.Background())
+	if err != nil || status.Broker.State != "connected" || status.Kiosk != "dev-kiosk-01" {
+		t.Errorf("status = %+v, %v", status, err)
+	}
+
+	// SIGTERM: a clean exit well within 5 s, and the retained status says offline.
+	start := time.Now()
+	p.cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case <-p.done:
+	case <-time.After(5 * time.Second):
+		t.Fatal("kioskd did not stop within 5 s of SIGTERM")
+	}
+	if p.err != nil {
+		t.Errorf("kioskd exit: %v", p.err)
+	}
+	t.Logf("stopped in %s", time.Since(start).Round(time.Millisecond))
+	for {
+		m := mustReceive(t, statuses, 5*time.Second)
+		if strings.Contains(string(m.Payload()), `"offline"`) {
+			break
+		}
+	}
+}
+
+// TestOfflineBookingIsDeliveredLater: a kiosk that boots without the township
+// still takes bookings, and delivers them when the broker appears.
+func TestOfflineBookingIsDeliveredLater(t *testing.T) {
+	broker := mosquittotest.New(t) // port reserved, nothing listening yet
+	dataDir := t.TempDir()
+	p := mustStartKioskd(t, dataDir, broker.URL)
+	c := localclient.New(p.socket)
+
+	var want []string
+	for range 3 {
+		want = append(want, mustBook(t, c).ID)
+	}
+	st, err := c.Status(context.Background())
+	if err != nil || st.Queue.Depth != 3 || st.Broker.State == "connected" {
+		t.Fatalf("offline status = %+v, %v", st, err)
+	}
+
+	broker.Start()
+	records := broker.Subscribe(t, mqtttopic.Records(""))
+	var got []string
+	for len(got) < len(want) {
+		var env record.Envelope
+		json.Unmarshal(mustReceive(t, records, 20*time.Second).Payload(), &env)
+		got = append(got, env.ID)
+	}
+	if strings.Join(got, ",") != strings.Join(want, ",") {
+		t.Errorf("delivered %v, want in order %v", got, want)
+	}
+}
+
+func TestFlags(t *testing.T) {
+	tests := []struct {
+		args     []string
+		code     int
+		contains string
+	}{
+		{[]string{"--version"}, 0, "kioskd "},
+		{[]string{"-h"}, 0, "Usage: kioskd"},
+		{[]string{"--no-such-flag"}, 2, "flag provided but not defined"},
+		{[]string{"--config", "/nonexistent.yaml"}, 2, "no such file"},
+		{[]string{"--config", devConfig, "--broker", "http://x:1"}, 2, `--broker: mqtt.broker: scheme "http" is not supported`},
+		{[]string{"--log-level", "loud"}, 2, "--log-level"},
+	}
+	for _, tt := range tests {
+		var out bytes.Buffer
+		code := run(tt.args, &out, &out)
+		if code != tt.code || !strings.Contains(out.String(), tt.contains) {
+			t.Errorf("kioskd %v = %d %q; want %d containing %q", tt.args, code, out.String(), tt.code, tt.contains)
+		}
+	}
+}

@@ -1,0 +1,96 @@
+// Command kioskd is the Fengqiao kiosk agent: it owns the hardware, the durable
+// record store and the link to the township, and serves the kiosk UI over a
+// local API on a unix socket.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"syscall"
+	_ "time/tzdata" // a minimal kiosk image may lack /usr/share/zoneinfo; slots need Asia/Shanghai
+
+	"github.com/fengqiao/kiosk/agent/config"
+	"github.com/fengqiao/kiosk/agent/kioskd"
+	"github.com/fengqiao/kiosk/agent/version"
+)
+
+const usage = `kioskd — the Fengqiao village kiosk agent.
+
+It loads the site config and the board profile it names, opens the record
+store in --data, serves the local API on --socket (for kiosk-ui) and delivers
+records to the township MQTT broker. With no flags it runs the dev site on the
+simulated board, from the repository root.
+
+Usage: kioskd [flags]
+
+`
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+}
+
+func run(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("kioskd", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	configPath := fs.String("config", "firmware-configs/sites/dev.yaml", "site config `file` (it names the board profile)")
+	dataDir := fs.String("data", "var/kioskd", "data `dir` holding the record store")
+	socket := fs.String("socket", "var/kioskd.sock", "unix socket `path` of the local API")
+	broker := fs.String("broker", "", "MQTT broker `URL`, overriding the config (e.g. tcp://127.0.0.1:1883)")
+	logLevel := fs.String("log-level", "info", "log `level`: debug, info, warn, error")
+	showVersion := fs.Bool("version", false, "print the version and exit")
+	fs.Usage = func() {
+		fmt.Fprint(stderr, usage)
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
+		return 2
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(stderr, "kioskd: unexpected argument %q\n", fs.Arg(0))
+		return 2
+	}
+	if *showVersion {
+		fmt.Fprintln(stdout, "kioskd", version.String())
+		return 0
+	}
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(*logLevel)); err != nil {
+		fmt.Fprintf(stderr, "kioskd: --log-level: %v\n", err)
+		return 2
+	}
+	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
+
+	cfg, err := config.Load(*configPath)
+	if err == nil && *broker != "" {
+		err = cfg.OverrideBroker(*broker)
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "kioskd: %v\n", err)
+		return 2
+	}
+
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	err = kioskd.Run(ctx, kioskd.Options{
+		Config:  cfg,
+		DataDir: *dataDir,
+		Socket:  *socket,
+		Version: version.String(),
+		Log:     log,
+	})
+	if errors.Is(err, context.Canceled) {
+		log.Info("kioskd stopped")
+		return 0
+	}
+	log.Error("kioskd failed", "err", err)
+	return 1
+}

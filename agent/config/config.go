@@ -1,0 +1,231 @@
+// Package config owns the kiosk's configuration files — the site settings and the
+// board profile kept in firmware-configs/ — and the rules that make them valid.
+//
+// Load reads both files strictly: an unknown key, a value of the wrong type and a
+// value out of range are all reported at once, each naming the file, the line and
+// the field, so that a technician in a village hall can fix the file in one pass.
+// Nothing in the agent reads a configuration that Load has not validated.
+package config
+
+import (
+	"fmt"
+	"path/filepath"
+	"time"
+)
+
+// Schema identifiers written at the top of each file. A file without the right
+// one is refused: a board profile passed as a site file must not half-load.
+const (
+	SiteSchema  = "fengqiao.site/v1"
+	BoardSchema = "fengqiao.board/v1"
+)
+
+// Modes of a site. Only a dev site may talk to a broker without TLS.
+const (
+	ModeDev        = "dev"
+	ModeProduction = "production"
+)
+
+// Service identifiers of the "513" model, in the order the kiosk shows them.
+var ServiceIDs = [5]string{"legal-advisor", "legal-lecture", "legal-checkup", "publicity", "legal-fair"}
+
+// Config is a validated site plus the board profile it names.
+type Config struct {
+	Site      Site
+	Board     Board
+	SitePath  string
+	BoardPath string
+	// Location is the site's time zone, resolved once so that slot arithmetic
+	// never depends on the kiosk's TZ environment.
+	Location *time.Location
+}
+
+// Site holds the settings of one kiosk in one village.
+type Site struct {
+	Schema   string  `yaml:"schema"`
+	Mode     string  `yaml:"mode"`
+	Board    string  `yaml:"board"`
+	Timezone string  `yaml:"timezone"`
+	Kiosk    Kiosk   `yaml:"kiosk"`
+	MQTT     MQTT    `yaml:"mqtt"`
+	Content  Content `yaml:"content"`
+}
+
+// Kiosk names this kiosk and where it stands. The ids become MQTT topic levels.
+type Kiosk struct {
+	ID       string `yaml:"id"`
+	Township string `yaml:"township"`
+	Village  string `yaml:"village"`
+	Name     string `yaml:"name"`
+}
+
+// MQTT is how the kiosk reaches the township broker.
+type MQTT struct {
+	Broker         string   `yaml:"broker"`
+	KeepAlive      Duration `yaml:"keepalive"`
+	ConnectTimeout Duration `yaml:"connect_timeout"`
+}
+
+// Content is what the villager-facing menu shows.
+type Content struct {
+	Advisor  Advisor   `yaml:"advisor"`
+	Topics   []string  `yaml:"topics"`
+	Services []Service `yaml:"services"`
+}
+
+// Advisor is the village legal advisor (一村一法律顾问) and their duty hours.
+type Advisor struct {
+	Name        string       `yaml:"name"`
+	Firm        string       `yaml:"firm"`
+	Phone       string       `yaml:"phone"`
+	Duty        []DutyWindow `yaml:"duty"`
+	SlotMinutes int          `yaml:"slot_minutes"`
+	BookingDays int          `yaml:"booking_days"`
+}
+
+// DutyWindow is a recurring weekly period when the advisor receives villagers.
+type DutyWindow struct {
+	Days []Weekday `yaml:"days"`
+	From ClockTime `yaml:"from"`
+	To   ClockTime `yaml:"to"`
+}
+
+// Service is one of the five "513" services with how to reach it on each platform.
+type Service struct {
+	ID        string    `yaml:"id"`
+	Title     string    `yaml:"title"`
+	Summary   string    `yaml:"summary"`
+	Platforms Platforms `yaml:"platforms"`
+}
+
+// Platforms are the three "513" platforms: in person, online and the hotline.
+type Platforms struct {
+	InPerson string `yaml:"in_person"`
+	Online   string `yaml:"online"`
+	Hotline  string `yaml:"hotline"`
+}
+
+// Board is a hardware profile: what devices a kind of board has and where.
+type Board struct {
+	Schema      string `yaml:"schema"`
+	Name        string `yaml:"name"`
+	Description string `yaml:"description"`
+	Screen      Screen `yaml:"screen"`
+	IDCard      IDCard `yaml:"idcard"`
+}
+
+// Screen is the panel's size in pixels and how it is mounted.
+type Screen struct {
+	Width    int `yaml:"width"`
+	Height   int `yaml:"height"`
+	Rotation int `yaml:"rotation"`
+}
+
+// IDCard says how the resident-ID-card reader is attached.
+type IDCard struct {
+	Driver string `yaml:"driver"`
+	Device string `yaml:"device"`
+	Baud   int    `yaml:"baud"`
+}
+
+// Load reads the site file at sitePath and the board profile it names, and
+// validates both. The error, if any, is an *Error listing every problem found.
+func Load(sitePath string) (*Config, error) {
+	var site Site
+	siteDoc, err := decodeFile(sitePath, &site)
+	if err != nil {
+		return nil, err
+	}
+	site.applyDefaults()
+	cfg := &Config{Site: site, SitePath: sitePath}
+	problems := site.validate(siteDoc)
+	if loc, err := time.LoadLocation(site.Timezone); err == nil && site.Timezone != "" {
+		cfg.Location = loc
+	}
+
+	if site.Board != "" {
+		cfg.BoardPath = site.Board
+		if !filepath.IsAbs(cfg.BoardPath) {
+			cfg.BoardPath = filepath.Join(filepath.Dir(sitePath), cfg.BoardPath)
+		}
+		boardDoc, err := decodeFile(cfg.BoardPath, &cfg.Board)
+		switch {
+		case err == nil:
+			problems = append(problems, cfg.Board.validate(boardDoc)...)
+		case isConfigError(err):
+			problems = append(problems, err.(*Error).Problems...)
+		default:
+			problems = append(problems, Problem{File: sitePath, Line: siteDoc.line("board"), Field: "board", Msg: err.Error()})
+		}
+	}
+	if len(problems) > 0 {
+		return nil, &Error{Problems: problems}
+	}
+	return cfg, nil
+}
+
+// LoadBoard reads and validates one board profile on its own, for tools that
+// check every profile in firmware-configs/.
+func LoadBoard(path string) (*Board, error) {
+	var b Board
+	doc, err := decodeFile(path, &b)
+	if err != nil {
+		return nil, err
+	}
+	if problems := b.validate(doc); len(problems) > 0 {
+		return nil, &Error{Problems: problems}
+	}
+	return &b, nil
+}
+
+func (s *Site) applyDefaults() {
+	if s.MQTT.KeepAlive.Duration == 0 {
+		s.MQTT.KeepAlive.Duration = 30 * time.Second
+	}
+	if s.MQTT.ConnectTimeout.Duration == 0 {
+		s.MQTT.ConnectTimeout.Duration = 10 * time.Second
+	}
+	if s.Content.Advisor.SlotMinutes == 0 {
+		s.Content.Advisor.SlotMinutes = 30
+	}
+	if s.Content.Advisor.BookingDays == 0 {
+		s.Content.Advisor.BookingDays = 14
+	}
+}
+
+// ServiceByID returns the configured service with that id.
+func (c *Content) ServiceByID(id string) (Service, bool) {
+	for _, s := range c.Services {
+		if s.ID == id {
+			return s, true
+		}
+	}
+	return Service{}, false
+}
+
+// String shows a duty window the way a notice on the village hall door would.
+func (w DutyWindow) String() string {
+	days := ""
+	for i, d := range w.Days {
+		if i > 0 {
+			days += "、"
+		}
+		days += d.Chinese()
+	}
+	return fmt.Sprintf("%s %s–%s", days, w.From, w.To)
+}
+
+// OverrideBroker replaces the site's broker URL (kioskd --broker) and checks
+// the new one by the same rules as the file, so a flag cannot sneak plain TCP
+// onto a production site.
+func (c *Config) OverrideBroker(broker string) error {
+	site := c.Site
+	site.MQTT.Broker = broker
+	ch := &checker{doc: &document{file: "--broker", lines: map[string]int{}}}
+	site.validateMQTT(ch)
+	if len(ch.problems) > 0 {
+		return &Error{Problems: ch.problems}
+	}
+	c.Site = site
+	return nil
+}

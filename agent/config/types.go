@@ -1,0 +1,63 @@
+package config
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"go.yaml.in/yaml/v3"
+)
+
+// Duration is a time.Duration written in YAML as "30s" or "5m".
+type Duration struct{ time.Duration }
+
+// UnmarshalYAML implements yaml.Unmarshaler.
+func (d *Duration) UnmarshalYAML(n *yaml.Node) error {
+	v, err := time.ParseDuration(n.Value)
+	if err != nil || n.Kind != yaml.ScalarNode {
+		return typeError("line %d: %q is not a duration (want e.g. 30s or 5m)", n.Line, n.Value)
+	}
+	d.Duration = v
+	return nil
+}
+
+// ClockTime is a time of day, "HH:MM", in the site's time zone.
+type ClockTime struct{ Hour, Minute int }
+
+// UnmarshalYAML implements yaml.Unmarshaler.
+func (c *ClockTime) UnmarshalYAML(n *yaml.Node) error {
+	t, err := time.Parse("15:04", n.Value)
+	if err != nil || n.Kind != yaml.ScalarNode {
+		return typeError("line %d: %q is not a time of day (want HH:MM, e.g. \"09:00\")", n.Line, n.Value)
+	}
+	c.Hour, c.Minute = t.Hour(), t.Minute()
+	return nil
+}
+
+// Minutes is the number of minutes since midnight.
+func (c ClockTime) Minutes() int { return c.Hour*60 + c.Minute }
+
+func (c ClockTime) String() string { return fmt.Sprintf("%02d:%02d", c.Hour, c.Minute) }
+
+// Weekday is a day of the week written in YAML as mon, tue, … sun.
+type Weekday time.Weekday
+
+var weekdayNames = map[string]time.Weekday{
+	"sun": time.Sunday, "mon": time.Monday, "tue": time.Tuesday, "wed": time.Wednesday,
+	"thu": time.Thursday, "fri": time.Friday, "sat": time.Saturday,
+}
+
+// UnmarshalYAML implements yaml.Unmarshaler.
+func (w *Weekday) UnmarshalYAML(n *yaml.Node) error {
+	d, ok := weekdayNames[strings.ToLower(n.Value)]
+	if !ok || n.Kind != yaml.ScalarNode {
+		return typeError("line %d: %q is not a day (want mon, tue, wed, thu, fri, sat or sun)", n.Line, n.Value)
+	}
+	*w = Weekday(d)
+	return nil
+}
+
+// Chinese is the day's name as shown on the kiosk (周一 … 周日).
+func (w Weekday) Chinese() string {
+	return [...]string{"周日", "周一", "周二", "周三", "周四", "周五", "周六"}[w]
+}

@@ -1,0 +1,192 @@
+package config
+
+import (
+	"fmt"
+	"net/url"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/fengqiao/kiosk/agent/internal/phone"
+)
+
+// idPattern keeps ids usable as MQTT topic levels and file names: no '/', '+',
+// '#', spaces or upper case that a broker ACL might treat differently.
+var idPattern = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{0,62}$`)
+
+// Baud rates the ID-card SAM supports (GA 467).
+var idcardBauds = []int{9600, 19200, 38400, 57600, 115200}
+
+type checker struct {
+	doc      *document
+	problems []Problem
+}
+
+func (c *checker) fail(field, format string, args ...any) {
+	c.problems = append(c.problems, c.doc.problem(field, format, args...))
+}
+
+func (c *checker) required(field, value string) bool {
+	if strings.TrimSpace(value) == "" {
+		c.fail(field, "is required")
+		return false
+	}
+	return true
+}
+
+func (c *checker) text(field, value string, maxRunes int) {
+	if c.required(field, value) && utf8.RuneCountInString(value) > maxRunes {
+		c.fail(field, "is %d characters long; at most %d fit on the screen", utf8.RuneCountInString(value), maxRunes)
+	}
+}
+
+func (c *checker) id(field, value string) {
+	if c.required(field, value) && !idPattern.MatchString(value) {
+		c.fail(field, "%q must be lower-case letters, digits and '-' (at most 63), starting with a letter or digit", value)
+	}
+}
+
+func (c *checker) oneOf(field, value string, allowed ...string) {
+	if c.required(field, value) && !slices.Contains(allowed, value) {
+		c.fail(field, "%q is not one of %s", value, strings.Join(allowed, ", "))
+	}
+}
+
+func (c *checker) between(field string, v, lo, hi int) {
+	if v < lo || v > hi {
+		c.fail(field, "%d is out of range [%d, %d]", v, lo, hi)
+	}
+}
+
+func (s *Site) validate(doc *document) []Problem {
+	c := &checker{doc: doc}
+	if s.Schema != SiteSchema {
+		c.fail("schema", "%q is not a site file (want %q)", s.Schema, SiteSchema)
+	}
+	c.oneOf("mode", s.Mode, ModeDev, ModeProduction)
+	c.required("board", s.Board)
+	if c.required("timezone", s.Timezone) {
+		if _, err := time.LoadLocation(s.Timezone); err != nil {
+			c.fail("timezone", "%q is not a known time zone (e.g. Asia/Shanghai)", s.Timezone)
+		}
+	}
+
+	c.id("kiosk.id", s.Kiosk.ID)
+	c.id("kiosk.township", s.Kiosk.Township)
+	c.id("kiosk.village", s.Kiosk.Village)
+	c.text("kiosk.name", s.Kiosk.Name, 40)
+
+	s.validateMQTT(c)
+	s.Content.validate(c)
+	return c.problems
+}
+
+func (s *Site) validateMQTT(c *checker) {
+	if c.required("mqtt.broker", s.MQTT.Broker) {
+		u, err := url.Parse(s.MQTT.Broker)
+		switch {
+		case err != nil:
+			c.fail("mqtt.broker", "%q is not a URL: %v", s.MQTT.Broker, err)
+		case u.Host == "" || u.Port() == "":
+			c.fail("mqtt.broker", "%q needs a host and a port, e.g. ssl://township.example:8883", s.MQTT.Broker)
+		case !slices.Contains([]string{"tcp", "ssl", "tls", "mqtts", "ws", "wss"}, u.Scheme):
+			c.fail("mqtt.broker", "scheme %q is not supported (want tcp, ssl, ws or wss)", u.Scheme)
+		case s.Mode == ModeProduction && (u.Scheme == "tcp" || u.Scheme == "ws"):
+			c.fail("mqtt.broker", "production sites must use TLS (ssl:// or wss://); plain %s:// is allowed only with mode: dev", u.Scheme)
+		}
+	}
+	if d := s.MQTT.KeepAlive.Duration; d < 5*time.Second || d > 10*time.Minute {
+		c.fail("mqtt.keepalive", "%s is out of range [5s, 10m]", d)
+	}
+	if d := s.MQTT.ConnectTimeout.Duration; d < time.Second || d > 2*time.Minute {
+		c.fail("mqtt.connect_timeout", "%s is out of range [1s, 2m]", d)
+	}
+}
+
+func (ct *Content) validate(c *checker) {
+	a := &ct.Advisor
+	c.text("content.advisor.name", a.Name, 20)
+	c.text("content.advisor.firm", a.Firm, 40)
+	if c.required("content.advisor.phone", a.Phone) {
+		if err := phone.CheckContact(phone.Normalize(a.Phone)); err != nil {
+			c.fail("content.advisor.phone", "%q: %v", a.Phone, err)
+		}
+	}
+	if len(a.Duty) == 0 {
+		c.fail("content.advisor.duty", "needs at least one duty window, or villagers cannot book")
+	}
+	for i, w := range a.Duty {
+		f := fmt.Sprintf("content.advisor.duty[%d]", i)
+		if len(w.Days) == 0 {
+			c.fail(f+".days", "needs at least one day")
+		}
+		if w.To.Minutes() <= w.From.Minutes() {
+			c.fail(f+".to", "%s is not after from (%s)", w.To, w.From)
+		} else if w.To.Minutes()-w.From.Minutes() < a.SlotMinutes {
+			c.fail(f, "%s–%s is shorter than one slot (%d minutes)", w.From, w.To, a.SlotMinutes)
+		}
+	}
+	c.between("content.advisor.slot_minutes", a.SlotMinutes, 10, 240)
+	c.between("content.advisor.booking_days", a.BookingDays, 1, 60)
+
+	if len(ct.Topics) == 0 {
+		c.fail("content.topics", "needs at least one consultation topic")
+	}
+	seen := map[string]bool{}
+	for i, t := range ct.Topics {
+		f := fmt.Sprintf("content.topics[%d]", i)
+		c.text(f, t, 12)
+		if seen[t] {
+			c.fail(f, "%q is listed twice", t)
+		}
+		seen[t] = true
+	}
+
+	found := map[string]int{}
+	for i, s := range ct.Services {
+		f := fmt.Sprintf("content.services[%d]", i)
+		if c.required(f+".id", s.ID) && !slices.Contains(ServiceIDs[:], s.ID) {
+			c.fail(f+".id", "%q is not one of the 513 services (%s)", s.ID, strings.Join(ServiceIDs[:], ", "))
+		}
+		if prev, dup := found[s.ID]; dup && s.ID != "" {
+			c.fail(f+".id", "%q is already defined at services[%d]", s.ID, prev)
+		}
+		found[s.ID] = i
+		c.text(f+".title", s.Title, 12)
+		c.text(f+".summary", s.Summary, 60)
+		c.text(f+".platforms.in_person", s.Platforms.InPerson, 60)
+		c.text(f+".platforms.online", s.Platforms.Online, 60)
+		c.text(f+".platforms.hotline", s.Platforms.Hotline, 60)
+	}
+	for _, id := range ServiceIDs {
+		if _, ok := found[id]; !ok {
+			c.fail("content.services", "service %q is missing; the 513 menu needs all five", id)
+		}
+	}
+}
+
+func (b *Board) validate(doc *document) []Problem {
+	c := &checker{doc: doc}
+	if b.Schema != BoardSchema {
+		c.fail("schema", "%q is not a board profile (want %q)", b.Schema, BoardSchema)
+	}
+	c.id("name", b.Name)
+	c.between("screen.width", b.Screen.Width, 320, 7680)
+	c.between("screen.height", b.Screen.Height, 240, 4320)
+	if !slices.Contains([]int{0, 90, 180, 270}, b.Screen.Rotation) {
+		c.fail("screen.rotation", "%d is not one of 0, 90, 180, 270", b.Screen.Rotation)
+	}
+	c.oneOf("idcard.driver", b.IDCard.Driver, "none", "simulated", "serial")
+	if b.IDCard.Driver == "serial" {
+		if !filepath.IsAbs(b.IDCard.Device) {
+			c.fail("idcard.device", "%q must be an absolute device path, e.g. /dev/idcard", b.IDCard.Device)
+		}
+		if !slices.Contains(idcardBauds, b.IDCard.Baud) {
+			c.fail("idcard.baud", "%d is not a rate the reader supports (9600, 19200, 38400, 57600, 115200)", b.IDCard.Baud)
+		}
+	}
+	return c.problems
+}

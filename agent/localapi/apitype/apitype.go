@@ -1,0 +1,121 @@
+// Package apitype holds the JSON types of kioskd's local API v1 (docs/local-api.md),
+// shared by the server and the typed client. It imports nothing of the agent's,
+// so the UI can depend on it without pulling in storage or MQTT.
+package apitype
+
+import "time"
+
+// Status is the body of GET /v1/status.
+type Status struct {
+	Kiosk    string       `json:"kiosk"`
+	Township string       `json:"township"`
+	Village  string       `json:"village"`
+	Name     string       `json:"name"`
+	Version  string       `json:"version"`
+	Time     time.Time    `json:"time"`
+	Broker   BrokerStatus `json:"broker"`
+	Queue    QueueStatus  `json:"queue"`
+}
+
+// BrokerStatus is the state of the link to the township broker.
+type BrokerStatus struct {
+	State     string    `json:"state"` // connected | connecting | disconnected
+	Since     time.Time `json:"since"`
+	LastError string    `json:"last_error,omitempty"`
+}
+
+// QueueStatus describes records waiting for the township.
+type QueueStatus struct {
+	Depth int `json:"depth"`
+}
+
+// Platform ids of the "513" model, in display order.
+const (
+	PlatformInPerson = "in_person"
+	PlatformOnline   = "online"
+	PlatformHotline  = "hotline"
+)
+
+// Menu is the body of GET /v1/menu.
+type Menu struct {
+	KioskName string    `json:"kiosk_name"`
+	Services  []Service `json:"services"`
+	Advisor   Advisor   `json:"advisor"`
+	Topics    []string  `json:"topics"`
+}
+
+// Service is one of the five "513" services.
+type Service struct {
+	ID        string     `json:"id"`
+	Title     string     `json:"title"`
+	Summary   string     `json:"summary"`
+	Bookable  bool       `json:"bookable"`
+	Platforms []Platform `json:"platforms"`
+}
+
+// Platform says how to reach a service on one of the three platforms.
+type Platform struct {
+	ID   string `json:"id"`
+	Name string `json:"name"` // 实体 / 网络 / 热线
+	How  string `json:"how"`
+}
+
+// Advisor is the village legal advisor.
+type Advisor struct {
+	Name  string   `json:"name"`
+	Firm  string   `json:"firm"`
+	Phone string   `json:"phone"`
+	Duty  []string `json:"duty"` // human-readable windows, e.g. "周二、周五 09:00–12:00"
+}
+
+// Slots is the body of GET /v1/slots?service=ID.
+type Slots struct {
+	Service string      `json:"service"`
+	Slots   []time.Time `json:"slots"`
+}
+
+// BookingRequest is the body of POST /v1/bookings.
+type BookingRequest struct {
+	Service string `json:"service"`
+	Topic   string `json:"topic"`
+	Name    string `json:"name"`
+	Phone   string `json:"phone"`
+	Slot    string `json:"slot"` // RFC 3339
+}
+
+// Booking is the body of a 201 answer to POST /v1/bookings. The phone number
+// comes back masked: the screen has no need of the full one.
+type Booking struct {
+	ID      string    `json:"id"`
+	Seq     uint64    `json:"seq"`
+	Number  string    `json:"number"` // what the villager quotes: short, per kiosk
+	Service string    `json:"service"`
+	Topic   string    `json:"topic"`
+	Name    string    `json:"name"`
+	Phone   string    `json:"phone"`
+	Slot    time.Time `json:"slot"`
+	Created time.Time `json:"created"`
+	Advisor string    `json:"advisor"`
+}
+
+// ErrorResponse is the body of every 4xx and 5xx answer.
+type ErrorResponse struct {
+	Error Error `json:"error"`
+}
+
+// Error codes beyond the field-validation ones of each resource.
+const (
+	CodeBadJSON      = "bad_json"
+	CodeUnknownField = "unknown_field"
+	CodeTooLarge     = "too_large"
+	CodeNotFound     = "not_found"
+	CodeStorage      = "storage"
+	CodeInternal     = "internal"
+)
+
+// Error describes what went wrong; Field is set when one field is to blame.
+type Error struct {
+	Code    string `json:"code"`
+	Field   string `json:"field,omitempty"`
+	Message string `json:"message"`
+}

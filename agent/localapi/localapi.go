@@ -1,0 +1,156 @@
+// Package localapi serves kioskd's local API v1 (docs/local-api.md): HTTP/JSON on
+// a unix socket, used by the kiosk UI and by technicians' tools on the kiosk.
+//
+// The server is a table of handlers over the agent core. It owns the HTTP
+// concerns only: decoding strictly (unknown fields and oversize bodies are
+// refused, never guessed at), mapping errors to status codes, and never
+// answering 201 before the core says the record is on disk.
+package localapi
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"strings"
+
+	"github.com/fengqiao/kiosk/agent/booking"
+	"github.com/fengqiao/kiosk/agent/localapi/apitype"
+)
+
+// MaxBodyBytes bounds a request body; a booking is a few hundred bytes.
+const MaxBodyBytes = 16 << 10
+
+// Agent is what the API needs from the agent core.
+type Agent interface {
+	Status() apitype.Status
+	Menu() apitype.Menu
+	Slots(service string) (apitype.Slots, error)
+	Book(ctx context.Context, req apitype.BookingRequest) (apitype.Booking, error)
+}
+
+type server struct {
+	agent Agent
+	log   *slog.Logger
+}
+
+type handlerFunc func(s *server, w http.ResponseWriter, r *http.Request)
+
+// handlers is the whole API: one line per endpoint.
+var handlers = map[string]handlerFunc{
+	"GET /v1/status":    (*server).serveStatus,
+	"GET /v1/menu":      (*server).serveMenu,
+	"GET /v1/slots":     (*server).serveSlots,
+	"POST /v1/bookings": (*server).serveBook,
+}
+
+// NewHandler returns the API's HTTP handler.
+func NewHandler(agent Agent, log *slog.Logger) http.Handler {
+	s := &server{agent: agent, log: log}
+	mux := http.NewServeMux()
+	for pattern, h := range handlers {
+		mux.HandleFunc(pattern, func(w http.ResponseWriter, r *http.Request) { h(s, w, r) })
+	}
+	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		writeError(w, http.StatusNotFound, apitype.Error{Code: apitype.CodeNotFound, Message: "no such endpoint: " + r.Method + " " + r.URL.Path})
+	})
+	return mux
+}
+
+func (s *server) serveStatus(w http.ResponseWriter, r *http.Request) {
+	writeJSON(w, http.StatusOK, s.agent.Status())
+}
+
+func (s *server) serveMenu(w http.ResponseWriter, r *http.Request) {
+	writeJSON(w, http.StatusOK, s.agent.Menu())
+}
+
+func (s *server) serveSlots(w http.ResponseWriter, r *http.Request) {
+	service := r.URL.Query().Get("service")
+	if service == "" {
+		service = "legal-advisor"
+	}
+	slots, err := s.agent.Slots(service)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, slots)
+}
+
+func (s *server) serveBook(w http.ResponseWriter, r *http.Request) {
+	var req apitype.BookingRequest
+	if apiErr := decodeBody(w, r, &req); apiErr != nil {
+		writeError(w, http.StatusBadRequest, *apiErr)
+		return
+	}
+	b, err := s.agent.Book(r.Context(), req)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusCreated, b)
+}
+
+// fail maps an error from the core to an answer.
+func (s *server) fail(w http.ResponseWriter, r *http.Request, err error) {
+	var fe *booking.FieldError
+	if errors.As(err, &fe) {
+		writeError(w, http.StatusBadRequest, apitype.Error{Code: fe.Code, Field: fe.Field, Message: fe.Msg})
+		return
+	}
+	if errors.Is(err, context.Canceled) {
+		return // the client went away; nobody is there to answer
+	}
+	s.log.Error("request failed", "method", r.Method, "path", r.URL.Path, "err", err)
+	writeError(w, http.StatusServiceUnavailable, apitype.Error{
+		Code:    apitype.CodeStorage,
+		Message: "the kiosk could not save this; nothing was recorded, please try again",
+	})
+}
+
+// decodeBody reads exactly one JSON object with only known fields.
+func decodeBody(w http.ResponseWriter, r *http.Request, v any) *apitype.Error {
+	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, MaxBodyBytes))
+	dec.DisallowUnknownFields()
+	err := dec.Decode(v)
+	if err == nil {
+		if dec.More() || dec.Decode(&struct{}{}) != io.EOF {
+			return &apitype.Error{Code: apitype.CodeBadJSON, Message: "body must be one JSON object"}
+		}
+		return nil
+	}
+	var (
+		maxErr    *http.MaxBytesError
+		typeErr   *json.UnmarshalTypeError
+		syntaxErr *json.SyntaxError
+	)
+	switch {
+	case errors.As(err, &maxErr):
+		return &apitype.Error{Code: apitype.CodeTooLarge, Message: fmt.Sprintf("body is larger than %d bytes", MaxBodyBytes)}
+	case errors.As(err, &typeErr):
+		return &apitype.Error{Code: booking.CodeInvalid, Field: typeErr.Field, Message: fmt.Sprintf("must be a JSON %s", typeErr.Type)}
+	case strings.HasPrefix(err.Error(), "json: unknown field "):
+		field := strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`)
+		return &apitype.Error{Code: apitype.CodeUnknownField, Field: field, Message: "is not a field of this request"}
+	case errors.As(err, &syntaxErr), errors.Is(err, io.ErrUnexpectedEOF):
+		return &apitype.Error{Code: apitype.CodeBadJSON, Message: "body is not valid JSON"}
+	case errors.Is(err, io.EOF):
+		return &apitype.Error{Code: apitype.CodeBadJSON, Message: "body is empty"}
+	default:
+		return &apitype.Error{Code: apitype.CodeBadJSON, Message: "body could not be read"}
+	}
+}
+
+func writeJSON(w http.ResponseWriter, code int, v any) {
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.WriteHeader(code)
+	json.NewEncoder(w).Encode(v)
+}
+
+func writeError(w http.ResponseWriter, code int, e apitype.Error) {
+	writeJSON(w, code, apitype.ErrorResponse{Error: e})
+}

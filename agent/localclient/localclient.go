@@ -1,0 +1,120 @@
+// Package localclient is the typed Go client of kioskd's local API v1. The kiosk
+// UI and kioskctl use it; it depends only on the API's types, never on the
+// agent's storage, MQTT or hardware packages.
+package localclient
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"time"
+
+	"github.com/fengqiao/kiosk/agent/localapi/apitype"
+)
+
+// APIError is an error answer from kioskd.
+type APIError struct {
+	StatusCode int
+	Code       string // e.g. "invalid", "slot_in_past", "storage"
+	Field      string // the request field to blame, if one is
+	Message    string
+}
+
+func (e *APIError) Error() string {
+	if e.Field != "" {
+		return fmt.Sprintf("kioskd: %d %s: %s: %s", e.StatusCode, e.Code, e.Field, e.Message)
+	}
+	return fmt.Sprintf("kioskd: %d %s: %s", e.StatusCode, e.Code, e.Message)
+}
+
+// ErrUnavailable wraps failures to reach kioskd at all (not running, socket
+// missing), which the UI shows differently from a refused request.
+var ErrUnavailable = errors.New("kioskd is not reachable")
+
+// Client talks to one kioskd over its unix socket.
+type Client struct {
+	hc *http.Client
+}
+
+// New returns a client for the socket at path.
+func New(socketPath string) *Client {
+	tr := &http.Transport{
+		DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
+			var d net.Dialer
+			return d.DialContext(ctx, "unix", socketPath)
+		},
+		MaxIdleConns:    4,
+		IdleConnTimeout: 30 * time.Second,
+	}
+	return &Client{hc: &http.Client{Transport: tr, Timeout: 30 * time.Second}}
+}
+
+// Status returns GET /v1/status.
+func (c *Client) Status(ctx context.Context) (apitype.Status, error) {
+	var s apitype.Status
+	return s, c.do(ctx, http.MethodGet, "/v1/status", nil, http.StatusOK, &s)
+}
+
+// Menu returns GET /v1/menu.
+func (c *Client) Menu(ctx context.Context) (apitype.Menu, error) {
+	var m apitype.Menu
+	return m, c.do(ctx, http.MethodGet, "/v1/menu", nil, http.StatusOK, &m)
+}
+
+// Slots returns GET /v1/slots for a service.
+func (c *Client) Slots(ctx context.Context, service string) (apitype.Slots, error) {
+	var s apitype.Slots
+	return s, c.do(ctx, http.MethodGet, "/v1/slots?service="+url.QueryEscape(service), nil, http.StatusOK, &s)
+}
+
+// Book makes a booking. It returns only once kioskd has committed it.
+func (c *Client) Book(ctx context.Context, req apitype.BookingRequest) (apitype.Booking, error) {
+	var b apitype.Booking
+	return b, c.do(ctx, http.MethodPost, "/v1/bookings", req, http.StatusCreated, &b)
+}
+
+func (c *Client) do(ctx context.Context, method, path string, in any, want int, out any) error {
+	var body io.Reader
+	if in != nil {
+		raw, err := json.Marshal(in)
+		if err != nil {
+			return fmt.Errorf("localclient: encode: %w", err)
+		}
+		body = bytes.NewReader(raw)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, "http://kioskd"+path, body)
+	if err != nil {
+		return fmt.Errorf("localclient: %w", err)
+	}
+	if in != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	resp, err := c.hc.Do(req)
+	if err != nil {
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		return fmt.Errorf("%w: %v", ErrUnavailable, err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != want {
+		apiErr := &APIError{StatusCode: resp.StatusCode}
+		var er apitype.ErrorResponse
+		if json.NewDecoder(io.LimitReader(resp.Body, 64<<10)).Decode(&er) == nil && er.Error.Code != "" {
+			apiErr.Code, apiErr.Field, apiErr.Message = er.Error.Code, er.Error.Field, er.Error.Message
+		} else {
+			apiErr.Code, apiErr.Message = apitype.CodeInternal, resp.Status
+		}
+		return apiErr
+	}
+	if err := json.NewDecoder(resp.Body).Decode(out); err != nil {
+		return fmt.Errorf("localclient: decode %s answer: %w", path, err)
+	}
+	return nil
+}

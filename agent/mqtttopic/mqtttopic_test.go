@@ -1,0 +1,18 @@
+package mqtttopic
+
+import "testing"
+
+func TestTopics(t *testing.T) {
+	tests := []struct{ got, want string }{
+		{Record("wys-xingcun", "k01", "booking"), "fengqiao/v1/wys-xingcun/k01/records/booking"},
+		{Status("wys-xingcun", "k01"), "fengqiao/v1/wys-xingcun/k01/status"},
+		{Records(""), "fengqiao/v1/+/+/records/#"},
+		{Records("wys-xingcun"), "fengqiao/v1/wys-xingcun/+/records/#"},
+		{Statuses(""), "fengqiao/v1/+/+/status"},
+	}
+	for _, tt := range tests {
+		if tt.got != tt.want {
+			t.Errorf("got %q, want %q", tt.got, tt.want)
+		}
+	}
+}
