@@ -1,0 +1,50 @@
+package main
+
+import (
+	"os/exec"
+	"strings"
+	"testing"
+)
+
+// forbidden are packages the UI process must never link: storage, MQTT and
+// hardware belong to kioskd, so that the UI can crash without losing a record
+// and never races kioskd for a device or the store.
+var forbidden = []string{"go.etcd.io/bbolt", "github.com/eclipse/paho", "periph.io/", "github.com/tarm/serial"}
+
+func TestUIDoesNotImportAgentInternals(t *testing.T) {
+	out, err := exec.Command("go", "list", "-deps", "-f", "{{.ImportPath}}", "github.com/fengqiao/kiosk/kiosk-ui/...").CombinedOutput()
+	if err != nil {
+		t.Fatalf("go list: %v\n%s", err, out)
+	}
+	deps := strings.Fields(string(out))
+	if len(deps) < 50 {
+		t.Fatalf("go list returned only %d packages; the check would prove nothing", len(deps))
+	}
+	for _, dep := range deps {
+		for _, bad := range forbidden {
+			if strings.HasPrefix(dep, bad) {
+				t.Errorf("kiosk-ui depends on %s", dep)
+			}
+		}
+	}
+}
+
+func TestParseSize(t *testing.T) {
+	tests := []struct {
+		in   string
+		w, h float32
+		ok   bool
+	}{
+		{"", 0, 0, true},
+		{"1280x800", 1280, 800, true},
+		{"1280", 0, 0, false},
+		{"0x800", 0, 0, false},
+		{"axb", 0, 0, false},
+	}
+	for _, tt := range tests {
+		s, err := parseSize(tt.in)
+		if (err == nil) != tt.ok || s.Width != tt.w || s.Height != tt.h {
+			t.Errorf("parseSize(%q) = %v, %v", tt.in, s, err)
+		}
+	}
+}

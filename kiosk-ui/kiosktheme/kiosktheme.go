@@ -1,0 +1,99 @@
+// Package kiosktheme owns how the kiosk looks: the embedded Chinese font, the
+// large type and touch targets that elderly villagers need (MIIT 适老化 guidance:
+// main text at least 18 pt, targets at least 60×60), and a calm high-contrast
+// palette that does not follow the desktop's dark mode.
+package kiosktheme
+
+import (
+	_ "embed"
+	"image/color"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/theme"
+)
+
+//go:embed fonts/DroidSansFallbackFull.ttf
+var cjkFont []byte
+
+// CJKFont is the embedded Chinese font. Glyphs it lacks (Latin, digits) are
+// drawn from Fyne's bundled default font, which Fyne consults next.
+var CJKFont fyne.Resource = fyne.NewStaticResource("DroidSansFallbackFull.ttf", cjkFont)
+
+// Sizes, in Fyne's device-independent units. At the kiosk panels' density one
+// unit is about one pixel, and 24 units of text is about 18 pt.
+const (
+	TextSize       = 24
+	HeadingSize    = 40
+	SubHeadingSize = 30
+	CaptionSize    = 20
+	// MinTouch is the smallest width and height of anything a finger taps.
+	MinTouch = 60
+)
+
+// Colours.
+var (
+	Primary    = color.NRGBA{R: 0xB7, G: 0x1C, B: 0x1C, A: 0xFF} // 中国红, for the main action
+	Background = color.NRGBA{R: 0xFA, G: 0xF7, B: 0xF2, A: 0xFF}
+	Foreground = color.NRGBA{R: 0x1A, G: 0x1A, B: 0x1A, A: 0xFF}
+	Notice     = color.NRGBA{R: 0xFF, G: 0xF3, B: 0xCD, A: 0xFF} // calm amber for "offline"
+	Good       = color.NRGBA{R: 0x2E, G: 0x7D, B: 0x32, A: 0xFF}
+	Card       = color.NRGBA{R: 0xFF, G: 0xFF, B: 0xFF, A: 0xFF}
+)
+
+type kioskTheme struct{}
+
+// New returns the kiosk theme.
+func New() fyne.Theme { return kioskTheme{} }
+
+func (kioskTheme) Color(name fyne.ThemeColorName, _ fyne.ThemeVariant) color.Color {
+	switch name {
+	case theme.ColorNamePrimary, theme.ColorNameFocus:
+		return Primary
+	case theme.ColorNameBackground:
+		return Background
+	case theme.ColorNameForeground:
+		return Foreground
+	case theme.ColorNameButton:
+		return color.NRGBA{R: 0xEC, G: 0xE6, B: 0xDD, A: 0xFF}
+	case theme.ColorNameInputBackground:
+		return Card
+	case theme.ColorNameSuccess:
+		return Good
+	}
+	return theme.DefaultTheme().Color(name, theme.VariantLight)
+}
+
+func (kioskTheme) Font(style fyne.TextStyle) fyne.Resource {
+	if style.Monospace || style.Symbol {
+		return theme.DefaultTheme().Font(style)
+	}
+	return CJKFont
+}
+
+func (kioskTheme) Icon(name fyne.ThemeIconName) fyne.Resource {
+	return theme.DefaultTheme().Icon(name)
+}
+
+func (kioskTheme) Size(name fyne.ThemeSizeName) float32 {
+	switch name {
+	case theme.SizeNameText:
+		return TextSize
+	case theme.SizeNameHeadingText:
+		return HeadingSize
+	case theme.SizeNameSubHeadingText:
+		return SubHeadingSize
+	case theme.SizeNameCaptionText:
+		return CaptionSize
+	case theme.SizeNamePadding:
+		return 8
+	case theme.SizeNameInnerPadding:
+		return 18 // 24 text + 2×18 padding: every button is at least 60 tall
+	case theme.SizeNameInlineIcon:
+		return 32
+	case theme.SizeNameScrollBar:
+		return 20
+	case theme.SizeNameInputRadius, theme.SizeNameSelectionRadius:
+		return 8
+	}
+	return theme.DefaultTheme().Size(name)
+}

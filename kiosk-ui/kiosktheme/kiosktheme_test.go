@@ -1,0 +1,191 @@
+package kiosktheme
+
+import (
+	"go/ast"
+	"go/parser"
+	"go/token"
+	"image"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/canvas"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/test"
+	"fyne.io/fyne/v2/theme"
+	"go.yaml.in/yaml/v3"
+	"golang.org/x/image/font/sfnt"
+)
+
+// mustFonts parses the fonts a kiosk draws with, in Fyne's lookup order.
+func mustFonts(t *testing.T) []*sfnt.Font {
+	t.Helper()
+	var fonts []*sfnt.Font
+	for _, res := range []fyne.Resource{CJKFont, theme.DefaultTextFont(), theme.DefaultTextBoldFont()} {
+		f, err := sfnt.Parse(res.Content())
+		if err != nil {
+			t.Fatalf("%s: %v", res.Name(), err)
+		}
+		fonts = append(fonts, f)
+	}
+	return fonts
+}
+
+func covered(fonts []*sfnt.Font, r rune) bool {
+	var buf sfnt.Buffer
+	for _, f := range fonts {
+		if i, err := f.GlyphIndex(&buf, r); err == nil && i != 0 {
+			return true
+		}
+	}
+	return false
+}
+
+// uiStrings returns every string literal in the UI's source: whatever the
+// screens can show is among them.
+func uiStrings(t *testing.T) []string {
+	t.Helper()
+	files, err := filepath.Glob("../ui/*.go")
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no UI sources: %v", err)
+	}
+	var out []string
+	fset := token.NewFileSet()
+	for _, path := range files {
+		if strings.HasSuffix(path, "_test.go") {
+			continue
+		}
+		f, err := parser.ParseFile(fset, path, nil, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ast.Inspect(f, func(n ast.Node) bool {
+			if lit, ok := n.(*ast.BasicLit); ok && lit.Kind == token.STRING {
+				if s, err := strconv.Unquote(lit.Value); err == nil {
+					out = append(out, s)
+				}
+			}
+			return true
+		})
+	}
+	return out
+}
+
+// siteStrings returns every scalar in the shipped site configs: the menu text
+// township IT writes.
+func siteStrings(t *testing.T) []string {
+	t.Helper()
+	files, _ := filepath.Glob("../../firmware-configs/sites/*.yaml")
+	if len(files) == 0 {
+		t.Fatal("no site configs found")
+	}
+	var out []string
+	var walk func(n *yaml.Node)
+	walk = func(n *yaml.Node) {
+		if n.Kind == yaml.ScalarNode {
+			out = append(out, n.Value)
+		}
+		for _, c := range n.Content {
+			walk(c)
+		}
+	}
+	for _, path := range files {
+		data, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var root yaml.Node
+		if err := yaml.Unmarshal(data, &root); err != nil {
+			t.Fatal(err)
+		}
+		walk(&root)
+	}
+	return out
+}
+
+// TestEveryGlyphIsInTheFonts fails when a string on screen has a character
+// that neither the embedded font nor Fyne's bundled one can draw: the kiosk
+// would show a box instead, or depend on whatever fonts the OS happens to have.
+func TestEveryGlyphIsInTheFonts(t *testing.T) {
+	fonts := mustFonts(t)
+	missing := map[rune]string{}
+	for _, s := range append(uiStrings(t), siteStrings(t)...) {
+		for _, r := range s {
+			if r < ' ' || r == 0xFE0F {
+				continue
+			}
+			if !covered(fonts, r) {
+				missing[r] = s
+			}
+		}
+	}
+	for r, s := range missing {
+		t.Errorf("no glyph for %q (U+%04X) in %q", r, r, s)
+	}
+}
+
+// TestChineseIsDrawn renders Chinese with the kiosk theme through Fyne's
+// software painter and checks that each character leaves a mark of its own,
+// unlike the placeholder box drawn for a glyph no font has.
+func TestChineseIsDrawn(t *testing.T) {
+	a := test.NewTempApp(t)
+	a.Settings().SetTheme(New())
+	tofu := mustRenderGlyph(t, '\uE000') // private use: no font has it
+	if other := mustRenderGlyph(t, '\uE001'); other != tofu {
+		t.Fatal("two missing glyphs render differently; this test cannot tell tofu apart")
+	}
+	seen := map[string]rune{}
+	for _, r := range "婚姻家庭法律顾问预约成功" {
+		shape := mustRenderGlyph(t, r)
+		if shape == tofu {
+			t.Errorf("%q renders as the missing-glyph box", r)
+		}
+		if strings.Count(shape, "#") < 20 {
+			t.Errorf("%q drew almost nothing", r)
+		}
+		if prev, dup := seen[shape]; dup {
+			t.Errorf("%q and %q render identically", prev, r)
+		}
+		seen[shape] = r
+	}
+}
+
+// mustRenderGlyph draws one character at 48 units and returns its ink,
+// cropped to its bounding box, as rows of '#' and '.'.
+func mustRenderGlyph(t *testing.T, r rune) string {
+	t.Helper()
+	txt := canvas.NewText(string(r), Foreground)
+	txt.TextSize = 48
+	w := test.NewTempWindow(t, container.NewWithoutLayout(txt))
+	w.SetPadded(false)
+	w.Resize(fyne.NewSize(120, 120))
+	txt.Resize(txt.MinSize())
+	img := w.Canvas().Capture()
+	ink := func(x, y int) bool {
+		r, g, b, _ := img.At(x, y).RGBA()
+		return (r+g+b)/3 < 0x8000
+	}
+	box := image.Rectangle{Min: img.Bounds().Max, Max: img.Bounds().Min}
+	for y := img.Bounds().Min.Y; y < img.Bounds().Max.Y; y++ {
+		for x := img.Bounds().Min.X; x < img.Bounds().Max.X; x++ {
+			if ink(x, y) {
+				box = box.Union(image.Rect(x, y, x+1, y+1))
+			}
+		}
+	}
+	var sb strings.Builder
+	for y := box.Min.Y; y < box.Max.Y; y++ {
+		for x := box.Min.X; x < box.Max.X; x++ {
+			if ink(x, y) {
+				sb.WriteByte('#')
+			} else {
+				sb.WriteByte('.')
+			}
+		}
+		sb.WriteByte('\n')
+	}
+	return sb.String()
+}
