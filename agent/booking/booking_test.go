@@ -68,7 +68,9 @@ func TestValidate(t *testing.T) {
 		{"service not bookable", func(r *Request) { r.Service = "legal-fair" }, "service", CodeNotBookable},
 		{"unknown topic", func(r *Request) { r.Topic = "税务" }, "topic", CodeUnknownTopic},
 		{"no name", func(r *Request) { r.Name = "  " }, "name", CodeRequired},
-		{"name too long", func(r *Request) { r.Name = "张张张张张张张张张张张张张张张张张张张张张张张张张张张张张张张" }, "name", CodeTooLong},
+		{"name too long", func(r *Request) {
+			r.Name = "张张张张张张张张张张张张张张张张张张张张张张张张张张张张张张张"
+		}, "name", CodeTooLong},
 		{"control in name", func(r *Request) { r.Name = "张\x00三" }, "name", CodeInvalid},
 		{"no phone", func(r *Request) { r.Phone = "" }, "phone", CodeRequired},
 		{"bad phone", func(r *Request) { r.Phone = "1234" }, "phone", CodeInvalid},

@@ -208,10 +208,10 @@ func TestLoadRejects(t *testing.T) {
 			wantMsg:   "absolute device path",
 		},
 		{
-			name:      "not yaml",
-			site:      func(string) string { return "schema: [unclosed\n" },
-			wantFile:  "site",
-			wantMsg:   "not valid YAML",
+			name:     "not yaml",
+			site:     func(string) string { return "schema: [unclosed\n" },
+			wantFile: "site",
+			wantMsg:  "not valid YAML",
 		},
 		{
 			name:     "empty file",
