@@ -1,0 +1,78 @@
+// Command kioskctl is the tool of township IT and kiosk technicians: it watches
+// what kiosks publish and, in later versions, pushes signed configuration and
+// reads ID cards for testing.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/fengqiao/kiosk/agent/township"
+	"github.com/fengqiao/kiosk/agent/version"
+)
+
+const usage = `kioskctl — tools for township IT and kiosk technicians.
+
+Usage:
+  kioskctl township watch --broker URL [--township ID]
+        print every record the kiosks publish, one JSON line each, once per id
+  kioskctl version
+
+Run "kioskctl COMMAND -h" for a command's flags.
+`
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	os.Exit(run(ctx, os.Args[1:], os.Stdout, os.Stderr))
+}
+
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	switch {
+	case len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help":
+		fmt.Fprint(stderr, usage)
+		if len(args) == 0 {
+			return 2
+		}
+		return 0
+	case args[0] == "version":
+		fmt.Fprintln(stdout, "kioskctl", version.String())
+		return 0
+	case len(args) >= 2 && args[0] == "township" && args[1] == "watch":
+		return townshipWatch(ctx, args[2:], stdout, stderr)
+	}
+	fmt.Fprintf(stderr, "kioskctl: unknown command %q\n\n%s", args, usage)
+	return 2
+}
+
+func townshipWatch(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("kioskctl township watch", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	broker := fs.String("broker", "", "township MQTT broker `URL`, e.g. tcp://127.0.0.1:1883 (required)")
+	townshipID := fs.String("township", "", "only this township's kiosks (default: all)")
+	clientID := fs.String("client-id", "", "MQTT client id (default: a fresh one)")
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
+		return 2
+	}
+	if *broker == "" {
+		fmt.Fprintln(stderr, "kioskctl township watch: --broker is required")
+		return 2
+	}
+	log := slog.New(slog.NewTextHandler(stderr, nil))
+	err := township.Watch(ctx, township.WatchOptions{Broker: *broker, Township: *townshipID, ClientID: *clientID, Log: log}, stdout)
+	if errors.Is(err, context.Canceled) {
+		return 0
+	}
+	fmt.Fprintf(stderr, "kioskctl: %v\n", err)
+	return 1
+}

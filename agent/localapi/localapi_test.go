@@ -1,0 +1,215 @@
+package localapi
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/fengqiao/kiosk/agent/config"
+	"github.com/fengqiao/kiosk/agent/core"
+	"github.com/fengqiao/kiosk/agent/localapi/apitype"
+	"github.com/fengqiao/kiosk/agent/localclient"
+	"github.com/fengqiao/kiosk/agent/outbox"
+)
+
+type fakeLink struct{}
+
+func (fakeLink) State() (string, time.Time, string) { return "disconnected", time.Time{}, "refused" }
+
+var discard = slog.New(slog.NewTextHandler(io.Discard, nil))
+
+// Tuesday 2026-11-24 10:10 in Wuyishan; the dev advisor is on duty until 12:00.
+var now = time.Date(2026, 11, 24, 10, 10, 0, 0, time.FixedZone("CST", 8*3600))
+
+type fixture struct {
+	socket string
+	ob     *outbox.Outbox
+	raw    *http.Client
+	client *localclient.Client
+}
+
+// mustServe runs the real core over a real outbox behind the API on a unix socket.
+func mustServe(t *testing.T) *fixture {
+	t.Helper()
+	cfg, err := config.Load("../../firmware-configs/sites/dev.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	ob, err := outbox.Open(filepath.Join(dir, "kiosk.db"), discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ob.Close() })
+	agent := core.New(cfg, "test", ob, fakeLink{}, discard, func() time.Time { return now })
+	socket := filepath.Join(dir, "api.sock")
+	ln, err := Listen(socket)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- Serve(ctx, ln, NewHandler(agent, discard)) }()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; !errors.Is(err, context.Canceled) {
+			t.Errorf("Serve returned %v", err)
+		}
+	})
+	raw := &http.Client{Transport: &http.Transport{DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
+		return (&net.Dialer{}).DialContext(ctx, "unix", socket)
+	}}}
+	return &fixture{socket: socket, ob: ob, raw: raw, client: localclient.New(socket)}
+}
+
+func (f *fixture) post(t *testing.T, body string) (int, apitype.Error) {
+	t.Helper()
+	resp, err := f.raw.Post("http://kioskd/v1/bookings", "application/json", strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var er apitype.ErrorResponse
+	json.NewDecoder(resp.Body).Decode(&er)
+	return resp.StatusCode, er.Error
+}
+
+const goodBody = `{"service":"legal-advisor","topic":"婚姻家庭","name":"王秀英","phone":"13800001111","slot":"2026-11-24T10:30:00+08:00"}`
+
+func TestBookingCommitsBeforeAnswering(t *testing.T) {
+	f := mustServe(t)
+	b, err := f.client.Book(context.Background(), apitype.BookingRequest{
+		Service: "legal-advisor", Topic: "婚姻家庭", Name: "王秀英", Phone: "13800001111", Slot: "2026-11-24T10:30:00+08:00",
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b.ID == "" || b.Seq != 1 || b.Number != "00001" || b.Phone != "138****1111" || b.Advisor != "林晓明" {
+		t.Errorf("booking = %+v", b)
+	}
+	items, err := f.ob.Peek(10)
+	if err != nil || len(items) != 1 || !strings.Contains(string(items[0].Payload), b.ID) {
+		t.Fatalf("outbox after 201: %v %v", items, err)
+	}
+}
+
+func TestBadRequests(t *testing.T) {
+	f := mustServe(t)
+	tests := []struct {
+		name  string
+		body  string
+		code  string
+		field string
+	}{
+		{"unknown field", `{"service":"legal-advisor","idcard":"350102199001011234"}`, apitype.CodeUnknownField, "idcard"},
+		{"not json", `service=legal-advisor`, apitype.CodeBadJSON, ""},
+		{"truncated", `{"service":"legal-advisor"`, apitype.CodeBadJSON, ""},
+		{"empty", ``, apitype.CodeBadJSON, ""},
+		{"two objects", goodBody + goodBody, apitype.CodeBadJSON, ""},
+		{"wrong type", `{"service":"legal-advisor","phone":13800001111}`, "invalid", "phone"},
+		{"too large", `{"name":"` + strings.Repeat("王", MaxBodyBytes) + `"}`, apitype.CodeTooLarge, ""},
+		{"unknown service", strings.Replace(goodBody, "legal-advisor", "notary", 1), "unknown_service", "service"},
+		{"bad phone", strings.Replace(goodBody, "13800001111", "12345", 1), "invalid", "phone"},
+		{"slot in the past", strings.Replace(goodBody, "10:30", "09:30", 1), "slot_in_past", "slot"},
+		{"slot not offered", strings.Replace(goodBody, "10:30", "10:45", 1), "slot_not_offered", "slot"},
+		{"missing name", strings.Replace(goodBody, "王秀英", "", 1), "required", "name"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			status, e := f.post(t, tt.body)
+			if status != http.StatusBadRequest || e.Code != tt.code || e.Field != tt.field || e.Message == "" {
+				t.Errorf("got %d %+v, want 400 %s/%s", status, e, tt.code, tt.field)
+			}
+		})
+	}
+	if f.ob.Depth() != 0 {
+		t.Errorf("bad requests left %d records", f.ob.Depth())
+	}
+}
+
+func TestStorageFailureIs503AndNotABooking(t *testing.T) {
+	f := mustServe(t)
+	f.ob.Close()
+	status, e := f.post(t, goodBody)
+	if status != http.StatusServiceUnavailable || e.Code != apitype.CodeStorage {
+		t.Errorf("got %d %+v", status, e)
+	}
+	var apiErr *localclient.APIError
+	_, err := f.client.Book(context.Background(), apitype.BookingRequest{})
+	if !errors.As(err, &apiErr) || apiErr.StatusCode != 400 {
+		t.Errorf("typed client error = %v", err)
+	}
+}
+
+func TestReadEndpoints(t *testing.T) {
+	f := mustServe(t)
+	ctx := context.Background()
+	st, err := f.client.Status(ctx)
+	if err != nil || st.Kiosk != "dev-kiosk-01" || st.Broker.State != "disconnected" || st.Broker.LastError != "refused" {
+		t.Errorf("status = %+v, %v", st, err)
+	}
+	m, err := f.client.Menu(ctx)
+	if err != nil || len(m.Services) != 5 || m.Advisor.Name != "林晓明" || len(m.Topics) != 5 {
+		t.Fatalf("menu = %+v, %v", m, err)
+	}
+	for _, s := range m.Services {
+		if len(s.Platforms) != 3 {
+			t.Errorf("%s has %d platforms", s.ID, len(s.Platforms))
+		}
+		if s.Bookable != (s.ID == "legal-advisor") {
+			t.Errorf("%s bookable = %v", s.ID, s.Bookable)
+		}
+	}
+	slots, err := f.client.Slots(ctx, "legal-advisor")
+	if err != nil || len(slots.Slots) == 0 || !slots.Slots[0].Equal(time.Date(2026, 11, 24, 10, 30, 0, 0, now.Location())) {
+		t.Errorf("slots = %v, %v", slots, err)
+	}
+	_, err = f.client.Slots(ctx, "legal-fair")
+	var apiErr *localclient.APIError
+	if !errors.As(err, &apiErr) || apiErr.Code != "not_bookable" {
+		t.Errorf("slots of a service without bookings: %v", err)
+	}
+	resp, err := f.raw.Get("http://kioskd/v2/everything")
+	if err != nil || resp.StatusCode != http.StatusNotFound {
+		t.Errorf("unknown endpoint: %v %v", resp, err)
+	}
+}
+
+func TestListen(t *testing.T) {
+	dir := t.TempDir()
+	socket := filepath.Join(dir, "run", "kioskd.sock")
+	ln, err := Listen(socket)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fi, err := os.Stat(socket)
+	if err != nil || fi.Mode().Perm() != SocketMode {
+		t.Errorf("socket mode = %v, %v", fi.Mode().Perm(), err)
+	}
+	if _, err := Listen(socket); !errors.Is(err, ErrInUse) {
+		t.Errorf("second Listen = %v, want ErrInUse", err)
+	}
+	// A crash leaves the socket file behind; the next start replaces it.
+	ln.(*net.UnixListener).SetUnlinkOnClose(false)
+	ln.Close()
+	ln, err = Listen(socket)
+	if err != nil {
+		t.Fatalf("Listen over a stale socket: %v", err)
+	}
+	ln.Close()
+
+	plain := filepath.Join(dir, "file")
+	os.WriteFile(plain, nil, 0o600)
+	if _, err := Listen(plain); err == nil || !strings.Contains(err.Error(), "not a socket") {
+		t.Errorf("Listen over a regular file = %v", err)
+	}
+}
