@@ -16,7 +16,7 @@ APT_PKGS := mosquitto mosquitto-clients gcc pkg-config libgl1-mesa-dev libx11-de
 
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: all deps build cross test test-agent test-ui run clean
+.PHONY: all deps build cross test run screenshot clean
 
 all: build
 
@@ -53,6 +53,12 @@ test: deps
 
 run: deps build
 	packaging/dev/run.sh
+
+# A picture of the kiosk on a private Xvfb (docs/screenshot.png by default).
+SHOT ?= docs/screenshot.png
+screenshot: deps build
+	@[ -x /usr/bin/convert ] || { $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq imagemagick; }
+	env -u DISPLAY FENGQIAO_SCREENSHOT=$(SHOT) packaging/dev/run.sh
 
 clean:
 	rm -rf bin var
