@@ -4,13 +4,15 @@
 # Both install what they need first (make deps, apt-get; run as root or with sudo).
 
 SHELL   := /bin/bash
+# A fresh machine gets Go in /usr/local/go (make deps); find it there too.
+export PATH := $(PATH):/usr/local/go/bin
 GO      ?= go
 MODULE  := github.com/fengqiao/kiosk
 VERSION := $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -X $(MODULE)/agent/version.stamp=$(VERSION)
 
 # Debian packages: the broker, Fyne's cgo build needs, Xvfb for screenshots.
-APT_PKGS := mosquitto mosquitto-clients gcc pkg-config libgl1-mesa-dev libx11-dev \
+APT_PKGS := ca-certificates curl unzip git mosquitto mosquitto-clients gcc pkg-config libgl1-mesa-dev libx11-dev \
             libxcursor-dev libxrandr-dev libxinerama-dev libxi-dev libxxf86vm-dev \
             xvfb xauth x11-apps
 
@@ -26,7 +28,7 @@ deps:
 		echo "installing: $$missing"; \
 		$(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing; \
 	fi
-	@command -v $(GO) >/dev/null || { echo "Go is required: https://go.dev/dl/"; exit 1; }
+	@$(SUDO) packaging/dev/install-go.sh
 
 build: bin/kioskd bin/kioskctl bin/kiosk-ui
 

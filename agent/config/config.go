@@ -8,6 +8,7 @@
 package config
 
 import (
+	"errors"
 	"fmt"
 	"path/filepath"
 	"time"
@@ -132,13 +133,19 @@ type IDCard struct {
 // validates both. The error, if any, is an *Error listing every problem found.
 func Load(sitePath string) (*Config, error) {
 	var site Site
+	// A decode problem (unknown key, wrong type) does not stop validation: the
+	// technician at the kiosk should see every problem in one go.
 	siteDoc, err := decodeFile(sitePath, &site)
+	problems, err := decodeProblems(err)
 	if err != nil {
 		return nil, err
 	}
+	if siteDoc == nil { // not YAML at all: nothing to validate
+		return nil, &Error{Problems: problems}
+	}
 	site.applyDefaults()
 	cfg := &Config{Site: site, SitePath: sitePath}
-	problems := site.validate(siteDoc)
+	problems = mergeProblems(problems, site.validate(siteDoc))
 	if loc, err := time.LoadLocation(site.Timezone); err == nil && site.Timezone != "" {
 		cfg.Location = loc
 	}
@@ -149,13 +156,14 @@ func Load(sitePath string) (*Config, error) {
 			cfg.BoardPath = filepath.Join(filepath.Dir(sitePath), cfg.BoardPath)
 		}
 		boardDoc, err := decodeFile(cfg.BoardPath, &cfg.Board)
+		boardProblems, err := decodeProblems(err)
 		switch {
-		case err == nil:
-			problems = append(problems, cfg.Board.validate(boardDoc)...)
-		case isConfigError(err):
-			problems = append(problems, err.(*Error).Problems...)
-		default:
+		case err != nil:
 			problems = append(problems, Problem{File: sitePath, Line: siteDoc.line("board"), Field: "board", Msg: err.Error()})
+		case boardDoc != nil:
+			problems = append(problems, mergeProblems(boardProblems, cfg.Board.validate(boardDoc))...)
+		default:
+			problems = append(problems, boardProblems...)
 		}
 	}
 	if len(problems) > 0 {
@@ -169,10 +177,14 @@ func Load(sitePath string) (*Config, error) {
 func LoadBoard(path string) (*Board, error) {
 	var b Board
 	doc, err := decodeFile(path, &b)
+	problems, err := decodeProblems(err)
 	if err != nil {
 		return nil, err
 	}
-	if problems := b.validate(doc); len(problems) > 0 {
+	if doc != nil {
+		problems = mergeProblems(problems, b.validate(doc))
+	}
+	if len(problems) > 0 {
 		return nil, &Error{Problems: problems}
 	}
 	return &b, nil
@@ -228,4 +240,33 @@ func (c *Config) OverrideBroker(broker string) error {
 	}
 	c.Site = site
 	return nil
+}
+
+// decodeProblems splits decodeFile's error into problems a technician can fix
+// in the file and any other error (an unreadable file), which is returned.
+func decodeProblems(err error) ([]Problem, error) {
+	var cerr *Error
+	if errors.As(err, &cerr) {
+		return cerr.Problems, nil
+	}
+	return nil, err
+}
+
+// mergeProblems appends the validation problems of fields that decoding has
+// not already blamed: a key of the wrong type decodes as zero, and "is
+// required" on top of "must be a number" would only confuse.
+func mergeProblems(decoded, validated []Problem) []Problem {
+	blamed := map[string]bool{}
+	for _, p := range decoded {
+		if p.Field != "" {
+			blamed[p.File+"\x00"+p.Field] = true
+		}
+	}
+	out := decoded
+	for _, p := range validated {
+		if !blamed[p.File+"\x00"+p.Field] {
+			out = append(out, p)
+		}
+	}
+	return out
 }

@@ -2,6 +2,7 @@ package config
 
 import (
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -261,6 +262,33 @@ func TestLoadReportsEveryProblem(t *testing.T) {
 	var ce *Error
 	if !errors.As(err, &ce) || len(ce.Problems) != 3 {
 		t.Fatalf("want 3 problems, got %v", err)
+	}
+}
+
+// TestLoadReportsDecodeAndValidationProblemsTogether: an unknown key in the
+// site file must not hide a bad value elsewhere or a bad board profile, and a
+// key of the wrong type is blamed once, not also as missing.
+func TestLoadReportsDecodeAndValidationProblemsTogether(t *testing.T) {
+	site, board := mustReadDev(t)
+	site = replace("  broker:", "  brokr:")(site)
+	site = replace("id: dev-kiosk-01", "id: Dev Kiosk")(site)
+	site = replace("booking_days: 14", "booking_days: many")(site)
+	board = replace("driver: simulated", "driver: usb")(board)
+	_, err := Load(mustWriteConfig(t, site, board))
+	var ce *Error
+	if !errors.As(err, &ce) {
+		t.Fatalf("want *Error, got %v", err)
+	}
+	want := map[string]int{"mqtt.brokr": 1, "mqtt.broker": 1, "kiosk.id": 1, "content.advisor.booking_days": 1, "idcard.driver": 1}
+	got := map[string]int{}
+	for _, p := range ce.Problems {
+		got[p.Field]++
+		if p.Line == 0 {
+			t.Errorf("problem without a line: %v", p)
+		}
+	}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("problems by field = %v, want %v\n%v", got, want, err)
 	}
 }
 

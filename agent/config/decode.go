@@ -42,11 +42,6 @@ func (e *Error) Error() string {
 	return "invalid configuration:\n  " + strings.Join(lines, "\n  ")
 }
 
-func isConfigError(err error) bool {
-	var ce *Error
-	return errors.As(err, &ce)
-}
-
 // document remembers where each field sits in a file, so that validation can
 // point at a line.
 type document struct {
@@ -55,7 +50,21 @@ type document struct {
 	paths map[int]string // line → deepest field path on it
 }
 
-func (d *document) line(field string) int { return d.lines[field] }
+// line is where field is written or, for a missing field, where its nearest
+// parent is, so "is required" still points the technician at the right block.
+func (d *document) line(field string) int {
+	for field != "" {
+		if l, ok := d.lines[field]; ok {
+			return l
+		}
+		i := strings.LastIndexAny(field, ".[")
+		if i < 0 {
+			break
+		}
+		field = field[:i]
+	}
+	return 0
+}
 
 func (d *document) problem(field, format string, args ...any) Problem {
 	return Problem{File: d.file, Line: d.line(field), Field: field, Msg: fmt.Sprintf(format, args...)}
