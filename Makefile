@@ -18,7 +18,7 @@ APT_PKGS := ca-certificates curl unzip git mosquitto mosquitto-clients gcc pkg-c
 
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: all deps build cross test run screenshot clean
+.PHONY: all deps build cross test soak bench run screenshot clean
 
 all: build
 
@@ -52,6 +52,10 @@ test: deps
 	$(GO) vet ./...
 	$(GO) test -race -count=1 ./...
 	$(MAKE) --no-print-directory cross
+
+# The crash test at length: 1,000 kill -9 cycles instead of make test's 50.
+soak: deps
+	set -o pipefail; FENGQIAO_CRASH_CYCLES=1000 $(GO) test -race -count=1 -timeout 90m -run 'TestKillNine' -v ./agent/cmd/kioskd 2>&1 | tail -40
 
 run: deps build
 	packaging/dev/run.sh

@@ -49,7 +49,22 @@ type Site struct {
 	Timezone string  `yaml:"timezone"`
 	Kiosk    Kiosk   `yaml:"kiosk"`
 	MQTT     MQTT    `yaml:"mqtt"`
+	Storage  Storage `yaml:"storage"`
 	Content  Content `yaml:"content"`
+}
+
+// Storage bounds and protects the kiosk's record store.
+type Storage struct {
+	// Quota bounds the bytes of stored records. At the quota telemetry is
+	// evicted oldest first and new governance records are refused.
+	Quota ByteSize `yaml:"quota"`
+	// KeyFile holds the AES-256 key records are sealed with; empty means
+	// outbox.key in the data directory, created at first start.
+	KeyFile string `yaml:"key_file"`
+	// MaxAttempts is how many failed deliveries send a record to dead letters.
+	MaxAttempts int `yaml:"max_attempts"`
+	// TelemetryInterval is how often a telemetry record is queued.
+	TelemetryInterval Duration `yaml:"telemetry_interval"`
 }
 
 // Kiosk names this kiosk and where it stands. The ids become MQTT topic levels.
@@ -65,6 +80,9 @@ type MQTT struct {
 	Broker         string   `yaml:"broker"`
 	KeepAlive      Duration `yaml:"keepalive"`
 	ConnectTimeout Duration `yaml:"connect_timeout"`
+	// MaxPayload is the largest message the township broker accepts (its
+	// max_packet_size); larger records are dead-lettered, not retried.
+	MaxPayload ByteSize `yaml:"max_payload"`
 }
 
 // Content is what the villager-facing menu shows.
@@ -196,6 +214,18 @@ func (s *Site) applyDefaults() {
 	}
 	if s.MQTT.ConnectTimeout.Duration == 0 {
 		s.MQTT.ConnectTimeout.Duration = 10 * time.Second
+	}
+	if s.MQTT.MaxPayload == 0 {
+		s.MQTT.MaxPayload = 256 << 10
+	}
+	if s.Storage.Quota == 0 {
+		s.Storage.Quota = 256 << 20
+	}
+	if s.Storage.MaxAttempts == 0 {
+		s.Storage.MaxAttempts = 5
+	}
+	if s.Storage.TelemetryInterval.Duration == 0 {
+		s.Storage.TelemetryInterval.Duration = 15 * time.Minute
 	}
 	if s.Content.Advisor.SlotMinutes == 0 {
 		s.Content.Advisor.SlotMinutes = 30

@@ -5,8 +5,26 @@ import (
 	"strings"
 	"time"
 
+	"github.com/dustin/go-humanize"
 	"go.yaml.in/yaml/v3"
 )
+
+// ByteSize is a size written in YAML as "256MiB", "64 MB" or a plain number of
+// bytes. go-humanize parses it: both the SI and the IEC units appear in
+// township IT's documents, and a hand-rolled parser would get one of them wrong.
+type ByteSize int64
+
+// UnmarshalYAML implements yaml.Unmarshaler.
+func (b *ByteSize) UnmarshalYAML(n *yaml.Node) error {
+	v, err := humanize.ParseBytes(n.Value)
+	if err != nil || n.Kind != yaml.ScalarNode || v > 1<<50 {
+		return typeError("line %d: %q is not a size (want e.g. 256MiB or 64MB)", n.Line, n.Value)
+	}
+	*b = ByteSize(v)
+	return nil
+}
+
+func (b ByteSize) String() string { return humanize.IBytes(uint64(b)) }
 
 // Duration is a time.Duration written in YAML as "30s" or "5m".
 type Duration struct{ time.Duration }

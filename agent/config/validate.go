@@ -80,6 +80,7 @@ func (s *Site) validate(doc *document) []Problem {
 	c.text("kiosk.name", s.Kiosk.Name, 40)
 
 	s.validateMQTT(c)
+	s.validateStorage(c)
 	s.Content.validate(c)
 	return c.problems
 }
@@ -103,6 +104,22 @@ func (s *Site) validateMQTT(c *checker) {
 	}
 	if d := s.MQTT.ConnectTimeout.Duration; d < time.Second || d > 2*time.Minute {
 		c.fail("mqtt.connect_timeout", "%s is out of range [1s, 2m]", d)
+	}
+}
+
+func (s *Site) validateStorage(c *checker) {
+	if q := s.Storage.Quota; q < 1<<20 || q > 64<<30 {
+		c.fail("storage.quota", "%s is out of range [1MiB, 64GiB]", q)
+	}
+	if f := s.Storage.KeyFile; f != "" && !filepath.IsAbs(f) {
+		c.fail("storage.key_file", "%q must be an absolute path", f)
+	}
+	c.between("storage.max_attempts", s.Storage.MaxAttempts, 1, 100)
+	if d := s.Storage.TelemetryInterval.Duration; d < 10*time.Second || d > 24*time.Hour {
+		c.fail("storage.telemetry_interval", "%s is out of range [10s, 24h]", d)
+	}
+	if p := s.MQTT.MaxPayload; p < 4<<10 || p > 256<<20 {
+		c.fail("mqtt.max_payload", "%s is out of range [4KiB, 256MiB]", p)
 	}
 }
 

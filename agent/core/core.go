@@ -15,13 +15,16 @@ import (
 	"github.com/fengqiao/kiosk/agent/config"
 	"github.com/fengqiao/kiosk/agent/internal/phone"
 	"github.com/fengqiao/kiosk/agent/localapi/apitype"
+	"github.com/fengqiao/kiosk/agent/outbox"
 	"github.com/fengqiao/kiosk/agent/record"
 )
 
 // Outbox is where committed records go.
 type Outbox interface {
 	Enqueue(ctx context.Context, env record.Envelope) (record.Envelope, error)
-	Depth() int
+	Stats() outbox.Stats
+	DeadLetters() ([]outbox.DeadLetter, error)
+	Requeue(seq uint64) error
 }
 
 // Link reports the township connection.
@@ -62,8 +65,92 @@ func (c *Core) Status() apitype.Status {
 		Version: c.version,
 		Time:    c.now(),
 		Broker:  apitype.BrokerStatus{State: state, Since: since, LastError: lastErr},
-		Queue:   apitype.QueueStatus{Depth: c.outbox.Depth()},
+		Queue:   queueStatus(c.outbox.Stats()),
 	}
+}
+
+func queueStatus(s outbox.Stats) apitype.QueueStatus {
+	q := apitype.QueueStatus{Depth: s.Depth, DeadLetters: s.DeadLetters, Bytes: s.Bytes, Quota: s.Quota,
+		FileBytes: s.FileBytes, Evicted: s.Evicted}
+	if !s.Oldest.IsZero() {
+		q.OldestAt = &s.Oldest
+	}
+	if !s.LastDelivery.IsZero() {
+		q.LastDelivery = &s.LastDelivery
+	}
+	return q
+}
+
+// DeadLetters lists the records set aside.
+func (c *Core) DeadLetters() (apitype.DeadLetters, error) {
+	dls, err := c.outbox.DeadLetters()
+	out := apitype.DeadLetters{DeadLetters: []apitype.DeadLetter{}}
+	for _, d := range dls {
+		out.DeadLetters = append(out.DeadLetters, apitype.DeadLetter(d))
+	}
+	return out, err
+}
+
+// Requeue puts a dead letter back in the queue.
+func (c *Core) Requeue(seq uint64) error {
+	if err := c.outbox.Requeue(seq); err != nil {
+		return err
+	}
+	c.log.Info("dead letter requeued", "seq", seq)
+	return nil
+}
+
+// Telemetry queues a telemetry record describing the queue and the link. It
+// is evictable: at the quota old telemetry makes room for bookings.
+func (c *Core) Telemetry(ctx context.Context) error {
+	st := c.Status()
+	body := TelemetryBody{Version: c.version, Broker: st.Broker.State, Queue: st.Queue}
+	if st.Queue.OldestAt != nil {
+		body.OldestAgeSeconds = int64(c.now().Sub(*st.Queue.OldestAt).Seconds())
+	}
+	env, err := record.New(c.source(), TelemetryType, TelemetrySchema, body, c.now())
+	if err != nil {
+		return err
+	}
+	_, err = c.outbox.Enqueue(ctx, env)
+	return err
+}
+
+// Record types the core produces besides bookings.
+const (
+	TelemetryType   = "telemetry"
+	TelemetrySchema = "telemetry/v1"
+	AlertType       = "alert"
+	AlertSchema     = "alert/v1"
+)
+
+// TelemetryBody is the body of a telemetry/v1 record.
+type TelemetryBody struct {
+	Version          string              `json:"version"`
+	Broker           string              `json:"broker"`
+	Queue            apitype.QueueStatus `json:"queue"`
+	OldestAgeSeconds int64               `json:"oldest_age_seconds"`
+}
+
+// AlertBody is the body of an alert/v1 record: something township IT must
+// look at on this kiosk.
+type AlertBody struct {
+	Kind    string `json:"kind"` // store_corrupt, ...
+	Message string `json:"message"`
+	Detail  string `json:"detail,omitempty"`
+}
+
+// Alert queues an alert record. Alerts are governance records: never evicted.
+func (c *Core) Alert(ctx context.Context, a AlertBody) error {
+	env, err := record.New(c.source(), AlertType, AlertSchema, a, c.now())
+	if err != nil {
+		return err
+	}
+	if _, err := c.outbox.Enqueue(ctx, env); err != nil {
+		return err
+	}
+	c.log.Warn("alert queued for the township", "kind", a.Kind, "id", env.ID)
+	return nil
 }
 
 // Menu is the 513 menu from the site's content.

@@ -31,10 +31,15 @@ type Options struct {
 	Version string
 	Log     *slog.Logger
 	Now     func() time.Time
+	// VerifyStore checks the store file before it is opened (outbox.Options.Verify).
+	VerifyStore func(path string) error
 }
 
-// StoreFile is the bbolt file in the data directory.
-const StoreFile = "kiosk.db"
+// Files in the data directory.
+const (
+	StoreFile = "kiosk.db"   // the outbox (bbolt)
+	KeyFile   = "outbox.key" // the outbox's AES key, unless the config names one
+)
 
 // Run serves until ctx is done and then shuts down in order: the API stops
 // taking requests and finishes those in flight, the link says goodbye, and
@@ -47,7 +52,24 @@ func Run(ctx context.Context, opts Options) error {
 	if err := os.MkdirAll(opts.DataDir, 0o700); err != nil {
 		return fmt.Errorf("kioskd: data dir: %w", err)
 	}
-	ob, err := outbox.Open(filepath.Join(opts.DataDir, StoreFile), log.With("component", "outbox"))
+	st := cfg.Site.Storage
+	keyPath := st.KeyFile
+	if keyPath == "" {
+		keyPath = filepath.Join(opts.DataDir, KeyFile)
+	}
+	key, err := outbox.LoadOrCreateKey(keyPath)
+	if err != nil {
+		return err
+	}
+	ob, err := outbox.Open(outbox.Options{
+		Path:        filepath.Join(opts.DataDir, StoreFile),
+		Key:         key,
+		Quota:       int64(st.Quota),
+		MaxAttempts: st.MaxAttempts,
+		Verify:      opts.VerifyStore,
+		Log:         log.With("component", "outbox"),
+		Now:         opts.Now,
+	})
 	if err != nil {
 		return err
 	}
@@ -60,10 +82,21 @@ func Run(ctx context.Context, opts Options) error {
 		Version:        opts.Version,
 		KeepAlive:      cfg.Site.MQTT.KeepAlive.Duration,
 		ConnectTimeout: cfg.Site.MQTT.ConnectTimeout.Duration,
+		MaxPayload:     int(cfg.Site.MQTT.MaxPayload),
 		Log:            log.With("component", "mqtt"),
 		Now:            opts.Now,
 	}, ob)
 	agent := core.New(cfg, opts.Version, ob, link, log.With("component", "core"), opts.Now)
+	if rec := ob.Recovered(); rec != nil {
+		// The township must hear of it: records that were only in the old
+		// store may be missing there until a technician salvages them.
+		err := agent.Alert(ctx, core.AlertBody{Kind: "store_corrupt",
+			Message: "the record store was corrupt at start and was replaced by an empty one",
+			Detail:  rec.Reason + "; old store kept at " + rec.MovedTo})
+		if err != nil {
+			return fmt.Errorf("kioskd: queue store alert: %w", err)
+		}
+	}
 
 	ln, err := localapi.Listen(opts.Socket)
 	if err != nil {
@@ -71,15 +104,34 @@ func Run(ctx context.Context, opts Options) error {
 	}
 	log.Info("kioskd running", "kiosk", k.ID, "version", opts.Version, "socket", opts.Socket,
 		"broker", cfg.Site.MQTT.Broker, "board", cfg.Board.Name, "pending", ob.Depth())
+	every := st.TelemetryInterval.Duration
 
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error {
-		return localapi.Serve(gctx, ln, localapi.NewHandler(agent, log.With("component", "api")))
+		return localapi.Serve(gctx, ln, localapi.NewHandler(agent, link, log.With("component", "api")))
 	})
 	g.Go(func() error { return link.Run(gctx) })
+	g.Go(func() error { return sendTelemetry(gctx, agent, every, log) })
 	err = g.Wait()
 	if errors.Is(err, context.Canceled) && ctx.Err() != nil {
 		return ctx.Err()
 	}
 	return err
+}
+
+// sendTelemetry queues a telemetry record every interval. A failure is logged,
+// not fatal: telemetry is the first thing to give way when storage is tight.
+func sendTelemetry(ctx context.Context, agent *core.Core, every time.Duration, log *slog.Logger) error {
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-t.C:
+			if err := agent.Telemetry(ctx); err != nil && ctx.Err() == nil {
+				log.Warn("telemetry not queued", "err", err)
+			}
+		}
+	}
 }

@@ -15,10 +15,12 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"strconv"
 	"strings"
 
 	"github.com/fengqiao/kiosk/agent/booking"
 	"github.com/fengqiao/kiosk/agent/localapi/apitype"
+	"github.com/fengqiao/kiosk/agent/outbox"
 )
 
 // MaxBodyBytes bounds a request body; a booking is a few hundred bytes.
@@ -30,10 +32,18 @@ type Agent interface {
 	Menu() apitype.Menu
 	Slots(service string) (apitype.Slots, error)
 	Book(ctx context.Context, req apitype.BookingRequest) (apitype.Booking, error)
+	DeadLetters() (apitype.DeadLetters, error)
+	Requeue(seq uint64) error
+}
+
+// Link is what the API needs from the township link.
+type Link interface {
+	Nudge()
 }
 
 type server struct {
 	agent Agent
+	link  Link
 	log   *slog.Logger
 }
 
@@ -45,11 +55,15 @@ var handlers = map[string]handlerFunc{
 	"GET /v1/menu":      (*server).serveMenu,
 	"GET /v1/slots":     (*server).serveSlots,
 	"POST /v1/bookings": (*server).serveBook,
+
+	"GET /v1/outbox/dead":                (*server).serveDeadLetters,
+	"POST /v1/outbox/dead/{seq}/requeue": (*server).serveRequeue,
+	"POST /v1/link/retry":                (*server).serveRetry,
 }
 
 // NewHandler returns the API's HTTP handler.
-func NewHandler(agent Agent, log *slog.Logger) http.Handler {
-	s := &server{agent: agent, log: log}
+func NewHandler(agent Agent, link Link, log *slog.Logger) http.Handler {
+	s := &server{agent: agent, link: link, log: log}
 	mux := http.NewServeMux()
 	for pattern, h := range handlers {
 		mux.HandleFunc(pattern, func(w http.ResponseWriter, r *http.Request) { h(s, w, r) })
@@ -95,6 +109,36 @@ func (s *server) serveBook(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusCreated, b)
 }
 
+func (s *server) serveDeadLetters(w http.ResponseWriter, r *http.Request) {
+	d, err := s.agent.DeadLetters()
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, d)
+}
+
+func (s *server) serveRequeue(w http.ResponseWriter, r *http.Request) {
+	seq, err := strconv.ParseUint(r.PathValue("seq"), 10, 64)
+	if err != nil {
+		writeError(w, http.StatusBadRequest, apitype.Error{Code: booking.CodeInvalid, Field: "seq", Message: "must be a record's seq number"})
+		return
+	}
+	if err := s.agent.Requeue(seq); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	s.link.Nudge()
+	w.WriteHeader(http.StatusNoContent)
+}
+
+// serveRetry ends the link's backoff wait: a technician who has just fixed
+// the network should not wait up to a minute to see the queue move.
+func (s *server) serveRetry(w http.ResponseWriter, r *http.Request) {
+	s.link.Nudge()
+	w.WriteHeader(http.StatusAccepted)
+}
+
 // fail maps an error from the core to an answer.
 func (s *server) fail(w http.ResponseWriter, r *http.Request, err error) {
 	var fe *booking.FieldError
@@ -104,6 +148,18 @@ func (s *server) fail(w http.ResponseWriter, r *http.Request, err error) {
 	}
 	if errors.Is(err, context.Canceled) {
 		return // the client went away; nobody is there to answer
+	}
+	if errors.Is(err, outbox.ErrNotFound) {
+		writeError(w, http.StatusNotFound, apitype.Error{Code: apitype.CodeNotFound, Message: err.Error()})
+		return
+	}
+	if errors.Is(err, outbox.ErrQuotaFull) || errors.Is(err, outbox.ErrDiskFull) {
+		s.log.Error("request refused: storage full", "method", r.Method, "path", r.URL.Path, "err", err)
+		writeError(w, http.StatusInsufficientStorage, apitype.Error{
+			Code:    apitype.CodeStorageFull,
+			Message: "the kiosk's storage is full until queued records reach the township; nothing was recorded",
+		})
+		return
 	}
 	s.log.Error("request failed", "method", r.Method, "path", r.URL.Path, "err", err)
 	writeError(w, http.StatusServiceUnavailable, apitype.Error{

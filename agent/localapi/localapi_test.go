@@ -24,6 +24,7 @@ import (
 type fakeLink struct{}
 
 func (fakeLink) State() (string, time.Time, string) { return "disconnected", time.Time{}, "refused" }
+func (fakeLink) Nudge()                             {}
 
 var discard = slog.New(slog.NewTextHandler(io.Discard, nil))
 
@@ -45,7 +46,7 @@ func mustServe(t *testing.T) *fixture {
 		t.Fatal(err)
 	}
 	dir := t.TempDir()
-	ob, err := outbox.Open(filepath.Join(dir, "kiosk.db"), discard)
+	ob, err := outbox.Open(outbox.Options{Path: filepath.Join(dir, "kiosk.db"), Key: make([]byte, outbox.KeySize), Log: discard})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -58,7 +59,7 @@ func mustServe(t *testing.T) *fixture {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
-	go func() { done <- Serve(ctx, ln, NewHandler(agent, discard)) }()
+	go func() { done <- Serve(ctx, ln, NewHandler(agent, fakeLink{}, discard)) }()
 	t.Cleanup(func() {
 		cancel()
 		if err := <-done; !errors.Is(err, context.Canceled) {
@@ -96,7 +97,7 @@ func TestBookingCommitsBeforeAnswering(t *testing.T) {
 	if b.ID == "" || b.Seq != 1 || b.Number != "00001" || b.Phone != "138****1111" || b.Advisor != "林晓明" {
 		t.Errorf("booking = %+v", b)
 	}
-	items, err := f.ob.Peek(10)
+	items, err := f.ob.Peek(0, 10)
 	if err != nil || len(items) != 1 || !strings.Contains(string(items[0].Payload), b.ID) {
 		t.Fatalf("outbox after 201: %v %v", items, err)
 	}

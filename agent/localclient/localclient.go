@@ -79,6 +79,22 @@ func (c *Client) Book(ctx context.Context, req apitype.BookingRequest) (apitype.
 	return b, c.do(ctx, http.MethodPost, "/v1/bookings", req, http.StatusCreated, &b)
 }
 
+// DeadLetters returns GET /v1/outbox/dead.
+func (c *Client) DeadLetters(ctx context.Context) (apitype.DeadLetters, error) {
+	var d apitype.DeadLetters
+	return d, c.do(ctx, http.MethodGet, "/v1/outbox/dead", nil, http.StatusOK, &d)
+}
+
+// Requeue puts a dead letter back in the queue.
+func (c *Client) Requeue(ctx context.Context, seq uint64) error {
+	return c.do(ctx, http.MethodPost, fmt.Sprintf("/v1/outbox/dead/%d/requeue", seq), nil, http.StatusNoContent, nil)
+}
+
+// RetryLink ends the township link's backoff wait.
+func (c *Client) RetryLink(ctx context.Context) error {
+	return c.do(ctx, http.MethodPost, "/v1/link/retry", nil, http.StatusAccepted, nil)
+}
+
 func (c *Client) do(ctx context.Context, method, path string, in any, want int, out any) error {
 	var body io.Reader
 	if in != nil {
@@ -112,6 +128,9 @@ func (c *Client) do(ctx context.Context, method, path string, in any, want int, 
 			apiErr.Code, apiErr.Message = apitype.CodeInternal, resp.Status
 		}
 		return apiErr
+	}
+	if out == nil {
+		return nil
 	}
 	if err := json.NewDecoder(resp.Body).Decode(out); err != nil {
 		return fmt.Errorf("localclient: decode %s answer: %w", path, err)

@@ -6,7 +6,14 @@
 // It manages reconnection itself instead of using paho's auto-reconnect: each
 // connection is a fresh paho client, so a publish token can only complete on
 // the connection that carried it, and a token failed by a lost connection leaves
-// its record in the outbox to be sent again on the next one.
+// its record in the outbox to be sent again on the next one. Even a token that
+// completes without error is not trusted on its own: the record is acked in
+// the outbox only if that connection really received a PUBACK for its message
+// id (see pubackStore), because paho has completed tokens without delivery
+// before (a reused message id completes the old token silently).
+//
+// Records are pipelined: up to Window publishes are in flight, PUBACKs are
+// confirmed in order, and their acks are committed to the outbox in batches.
 package mqttlink
 
 import (
@@ -14,8 +21,15 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
+	"math/rand/v2"
+	"net"
+	"net/url"
+	"strconv"
+	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/cenkalti/backoff/v5"
@@ -36,10 +50,17 @@ const (
 
 // Queue is what the link needs from the outbox.
 type Queue interface {
-	Peek(max int) ([]outbox.Item, error)
-	Ack(seq uint64) error
+	Peek(after uint64, max int) ([]outbox.Item, error)
+	Ack(seqs ...uint64) error
+	Fail(seq uint64, reason string, permanent bool) (dead bool, err error)
 	Ready() <-chan struct{}
 }
+
+// Defaults for Options.
+const (
+	DefaultWindow     = 256
+	DefaultMaxPayload = 256 << 10
+)
 
 // Options configure a Link.
 type Options struct {
@@ -51,14 +72,31 @@ type Options struct {
 	// PublishTimeout bounds the wait for one PUBACK; past it the connection is
 	// treated as dead, because a half-open TCP link can swallow packets silently.
 	PublishTimeout time.Duration
-	Log            *slog.Logger
-	Now            func() time.Time
+	// MinBackoff and MaxBackoff bound the wait between connection attempts
+	// (defaults 500 ms and 60 s); each wait is jittered.
+	MinBackoff, MaxBackoff time.Duration
+	// ProbeInterval is how often the broker's port is probed while waiting,
+	// to notice the network's return (default 1 s).
+	ProbeInterval time.Duration
+	// Window is how many records may await their PUBACK at once.
+	Window int
+	// MaxPayload is the largest record the township broker accepts; a larger
+	// one is dead-lettered at once instead of costing the link a disconnect.
+	MaxPayload int
+	Log        *slog.Logger
+	Now        func() time.Time
 }
 
 // Link is the kiosk's side of the township connection.
 type Link struct {
 	opts Options
 	q    Queue
+
+	nudge chan struct{}
+	store *pubackStore // the current connection's; used only by Run's goroutine
+	// probeFailed: the last probe of the broker's port failed. It outlives a
+	// single backoff wait, since the link may return during a later, longer one.
+	probeFailed bool
 
 	mu        sync.Mutex
 	state     string
@@ -74,7 +112,31 @@ func New(opts Options, q Queue) *Link {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
-	return &Link{opts: opts, q: q, state: StateDisconnected, since: opts.Now()}
+	if opts.MinBackoff <= 0 {
+		opts.MinBackoff = 500 * time.Millisecond
+	}
+	if opts.MaxBackoff <= 0 {
+		opts.MaxBackoff = 60 * time.Second
+	}
+	if opts.ProbeInterval <= 0 {
+		opts.ProbeInterval = time.Second
+	}
+	if opts.Window <= 0 {
+		opts.Window = DefaultWindow
+	}
+	if opts.MaxPayload <= 0 {
+		opts.MaxPayload = DefaultMaxPayload
+	}
+	return &Link{opts: opts, q: q, state: StateDisconnected, since: opts.Now(), nudge: make(chan struct{}, 1)}
+}
+
+// Nudge ends a backoff wait at once: the network is known to be back (a link
+// came up, a technician asked). The backoff starts again from its shortest step.
+func (l *Link) Nudge() {
+	select {
+	case l.nudge <- struct{}{}:
+	default:
+	}
 }
 
 // State returns the connection state, since when, and the last connection error.
@@ -98,10 +160,10 @@ func (l *Link) setState(state string, err error) {
 // Run connects, drains and reconnects until ctx is done. It returns ctx.Err().
 func (l *Link) Run(ctx context.Context) error {
 	bo := &backoff.ExponentialBackOff{
-		InitialInterval:     500 * time.Millisecond,
+		InitialInterval:     l.opts.MinBackoff,
 		RandomizationFactor: 0.5, // jitter: a township's kiosks must not reconnect in lockstep
 		Multiplier:          2,
-		MaxInterval:         60 * time.Second,
+		MaxInterval:         l.opts.MaxBackoff,
 	}
 	bo.Reset()
 	log := l.opts.Log.With("broker", l.opts.Broker)
@@ -109,14 +171,17 @@ func (l *Link) Run(ctx context.Context) error {
 	for {
 		l.setState(StateConnecting, nil)
 		lost := make(chan error, 1)
-		client := mqtt.NewClient(l.clientOptions(lost))
+		store := newPubackStore()
+		l.store = store
+		client := mqtt.NewClient(l.clientOptions(lost).SetStore(store))
 		err := wait(ctx, client.Connect(), l.opts.ConnectTimeout+time.Second)
 		if err == nil {
 			failures = 0
+			l.probeFailed = false
 			bo.Reset()
 			l.setState(StateConnected, nil)
 			log.Info("connected to township broker")
-			err = l.session(ctx, client, lost)
+			err = l.session(ctx, client, lost, store)
 		}
 		if ctx.Err() != nil {
 			l.goodbye(client)
@@ -133,12 +198,65 @@ func (l *Link) Run(ctx context.Context) error {
 			level = slog.LevelWarn
 		}
 		log.Log(ctx, level, "township broker unreachable", "err", err, "attempt", failures, "retry_in", delay.Round(time.Millisecond))
-		select {
-		case <-ctx.Done():
+		if l.waitToRetry(ctx, delay) {
+			bo.Reset()
+		}
+		if ctx.Err() != nil {
 			return ctx.Err()
-		case <-time.After(delay):
 		}
 	}
+}
+
+// waitToRetry sleeps out one backoff step, ending it early when the network
+// comes back: on a Nudge, or when a cheap TCP probe of the broker, which was
+// failing, starts to succeed. Backoff protects a broker that is up but
+// struggling; a village whose uplink has just returned should not wait up to
+// a minute to send what it kept while it was down. It reports whether it
+// ended early, so that the backoff starts again from its shortest step.
+func (l *Link) waitToRetry(ctx context.Context, delay time.Duration) bool {
+	timer := time.NewTimer(delay)
+	defer timer.Stop()
+	probe := time.NewTimer(jitter(l.opts.ProbeInterval))
+	defer probe.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return false
+		case <-l.nudge:
+			return true
+		case <-timer.C:
+			return false
+		case <-probe.C:
+			reachable := l.reachable(ctx)
+			if reachable && l.probeFailed {
+				l.probeFailed = false
+				l.opts.Log.Info("township broker reachable again; reconnecting now")
+				return true
+			}
+			l.probeFailed = !reachable
+			probe.Reset(jitter(l.opts.ProbeInterval))
+		}
+	}
+}
+
+// reachable dials the broker's TCP port and hangs up.
+func (l *Link) reachable(ctx context.Context) bool {
+	u, err := url.Parse(l.opts.Broker)
+	if err != nil {
+		return false
+	}
+	d := net.Dialer{Timeout: l.opts.ProbeInterval}
+	c, err := d.DialContext(ctx, "tcp", u.Host)
+	if err != nil {
+		return false
+	}
+	c.Close()
+	return true
+}
+
+// jitter spreads d by ±25% so that a township's kiosks do not probe in step.
+func jitter(d time.Duration) time.Duration {
+	return d - d/4 + rand.N(d/2+1)
 }
 
 func (l *Link) clientOptions(lost chan<- error) *mqtt.ClientOptions {
@@ -186,44 +304,206 @@ func (l *Link) status(state string) Status {
 func (l *Link) publishStatus(ctx context.Context, client mqtt.Client, state string) error {
 	payload, _ := json.Marshal(l.status(state))
 	src := l.opts.Source
-	return wait(ctx, client.Publish(mqtttopic.Status(src.Township, src.Kiosk), 1, true, payload), l.opts.PublishTimeout)
+	tok := client.Publish(mqtttopic.Status(src.Township, src.Kiosk), 1, true, payload)
+	err := wait(ctx, tok, l.opts.PublishTimeout)
+	if err == nil && l.store != nil {
+		l.store.confirm(tok.(*mqtt.PublishToken).MessageID()) // keep the PUBACK tally for records only
+	}
+	return err
 }
 
-// batch bounds one read of the outbox; records are still published one at a time.
-const batch = 64
+// inflight is a record published on this connection and not yet confirmed.
+type inflight struct {
+	seq       uint64
+	tok       mqtt.Token
+	published time.Time
+}
 
 // session publishes the status and then drains the queue until the connection
-// is lost or ctx is done.
-func (l *Link) session(ctx context.Context, client mqtt.Client, lost <-chan error) error {
+// is lost or ctx is done. Publishing runs ahead of confirmation by up to
+// Window records; the confirmer acks them in order as their PUBACKs arrive.
+func (l *Link) session(ctx context.Context, client mqtt.Client, lost <-chan error, store *pubackStore) error {
 	if err := l.publishStatus(ctx, client, "online"); err != nil {
 		return fmt.Errorf("publish status: %w", err)
 	}
 	src := l.opts.Source
+	pending := make(chan inflight, l.opts.Window)
+	confirmed := make(chan error, 1)
+	go func() { confirmed <- l.confirm(ctx, pending, store) }()
+	end := func(err error) error {
+		close(pending)
+		cerr := <-confirmed
+		if errors.Is(err, errSessionOver) && cerr != nil {
+			err = cerr
+		}
+		return err
+	}
+	var after uint64 // highest seq handed to this connection
 	for {
-		items, err := l.q.Peek(batch)
+		items, err := l.q.Peek(after, l.opts.Window)
 		if err != nil {
-			return err
+			return end(err)
 		}
 		if len(items) == 0 {
 			select {
 			case <-l.q.Ready():
 				continue
 			case err := <-lost:
-				return fmt.Errorf("connection lost: %w", err)
+				return end(fmt.Errorf("connection lost: %w", err))
+			case err := <-confirmed:
+				confirmed <- err // end() reads it again
+				return end(errSessionOver)
 			case <-ctx.Done():
-				return ctx.Err()
+				return end(ctx.Err())
 			}
 		}
 		for _, it := range items {
-			tok := client.Publish(mqtttopic.Record(src.Township, src.Kiosk, it.Type), 1, false, it.Payload)
-			if err := wait(ctx, tok, l.opts.PublishTimeout); err != nil {
-				return fmt.Errorf("publish record %d: %w", it.Seq, err)
+			after = it.Seq
+			if reason := l.undeliverable(it); reason != "" {
+				if _, err := l.q.Fail(it.Seq, reason, true); err != nil && !errors.Is(err, outbox.ErrNotFound) {
+					return end(err)
+				}
+				continue
 			}
-			if err := l.q.Ack(it.Seq); err != nil {
+			tok := client.Publish(mqtttopic.Record(src.Township, src.Kiosk, it.Type), 1, false, it.Payload)
+			select {
+			case pending <- inflight{seq: it.Seq, tok: tok, published: time.Now()}:
+			case err := <-lost:
+				return end(fmt.Errorf("connection lost: %w", err))
+			case err := <-confirmed:
+				confirmed <- err
+				return end(errSessionOver)
+			case <-ctx.Done():
+				return end(ctx.Err())
+			}
+		}
+	}
+}
+
+// errSessionOver means the confirmer stopped first; its error is the cause.
+var errSessionOver = errors.New("session over")
+
+// undeliverable says why a record can never be published, or "".
+func (l *Link) undeliverable(it outbox.Item) string {
+	switch {
+	case it.Err != nil:
+		return "unreadable in the store: " + it.Err.Error()
+	case len(it.Payload) > l.opts.MaxPayload:
+		return fmt.Sprintf("too large to publish: %d bytes, the township broker takes at most %d", len(it.Payload), l.opts.MaxPayload)
+	}
+	return ""
+}
+
+// ackBatch bounds how many confirmed records wait for one outbox commit.
+const ackBatch = 256
+
+// confirm waits for each in-flight record's PUBACK in publish order and acks
+// confirmed records in batches. It returns when pending is closed and drained
+// (the session is over) or at the first record that was not delivered; acks
+// of everything confirmed before that are committed either way.
+func (l *Link) confirm(ctx context.Context, pending <-chan inflight, store *pubackStore) error {
+	var seqs []uint64
+	flush := func() error {
+		err := l.q.Ack(seqs...)
+		seqs = seqs[:0]
+		return err
+	}
+	for {
+		var p inflight
+		var ok bool
+		select {
+		case p, ok = <-pending:
+		default:
+			// Nothing more confirmed right now: commit what we have before
+			// blocking, so acks never wait on the next publish.
+			if err := flush(); err != nil {
+				return err
+			}
+			p, ok = <-pending
+		}
+		if !ok {
+			return flush()
+		}
+		err := wait(ctx, p.tok, l.opts.PublishTimeout)
+		if err == nil && !store.confirm(p.tok.(*mqtt.PublishToken).MessageID()) {
+			err = errors.New("publish token completed without a PUBACK on this connection")
+		}
+		if err != nil {
+			ferr := flush()
+			l.blame(p, err)
+			// Drain the rest so the publisher never blocks on a full window.
+			go func() {
+				for range pending {
+				}
+			}()
+			return errors.Join(fmt.Errorf("record %d not delivered: %w", p.seq, err), ferr)
+		}
+		seqs = append(seqs, p.seq)
+		if len(seqs) >= ackBatch {
+			if err := flush(); err != nil {
 				return err
 			}
 		}
 	}
+}
+
+// poisonWindow: a broker that closes the connection this soon after receiving
+// a record most likely closed it because of that record (too large for its
+// max_packet_size, refused by an ACL that disconnects). After MaxAttempts such
+// closes the record is dead-lettered so it cannot block the queue forever.
+// Timeouts and closes long after the publish are the network's fault and do
+// not count.
+const poisonWindow = 2 * time.Second
+
+func (l *Link) blame(p inflight, err error) {
+	if !brokerClosed(err) || time.Since(p.published) > poisonWindow {
+		return
+	}
+	if dead, ferr := l.q.Fail(p.seq, "broker closed the connection on it: "+err.Error(), false); ferr == nil && dead {
+		l.opts.Log.Warn("record dead-lettered after repeated broker disconnects", "seq", p.seq)
+	}
+}
+
+func brokerClosed(err error) bool {
+	return errors.Is(err, io.EOF) || errors.Is(err, syscall.ECONNRESET) || errors.Is(err, net.ErrClosed) ||
+		strings.Contains(err.Error(), "connection lost before Publish completed")
+}
+
+// pubackStore is paho's memory store plus a tally of PUBACKs. Paho deletes an
+// outbound message from its store when (and, with a clean session, only when)
+// the PUBACK for its message id arrives, before it completes the token; the
+// tally lets confirm tell a real delivery from a token completed for another
+// reason.
+type pubackStore struct {
+	*mqtt.MemoryStore
+	mu      sync.Mutex
+	pubacks map[uint16]int
+}
+
+func newPubackStore() *pubackStore {
+	return &pubackStore{MemoryStore: mqtt.NewMemoryStore(), pubacks: map[uint16]int{}}
+}
+
+func (s *pubackStore) Del(key string) {
+	if id, ok := strings.CutPrefix(key, "o."); ok {
+		if n, err := strconv.ParseUint(id, 10, 16); err == nil {
+			s.mu.Lock()
+			s.pubacks[uint16(n)]++
+			s.mu.Unlock()
+		}
+	}
+	s.MemoryStore.Del(key)
+}
+
+// confirm consumes one PUBACK for message id.
+func (s *pubackStore) confirm(id uint16) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.pubacks[id] == 0 {
+		return false
+	}
+	s.pubacks[id]--
+	return true
 }
 
 // goodbye marks the kiosk offline on purpose: a clean DISCONNECT does not fire

@@ -1,21 +1,28 @@
 // Package outbox owns the kiosk's durable queue of records waiting to reach the
 // township: it assigns each record its per-kiosk sequence number, commits it to a
 // bbolt file before anyone is told it exists, and hands records to the publisher
-// oldest first until they are acknowledged.
+// oldest first until the broker has acknowledged them.
 //
 // The rule the whole kiosk relies on: Enqueue returns only after the record is on
 // disk (bbolt fsyncs on commit), so a villager is never shown a booking number
-// for a record that a power cut could take back.
+// for a record that a power cut could take back. Concurrent Enqueue and Ack calls
+// share one transaction and one fsync (group commit), which is what lets a
+// kiosk on an SD card keep up with bursts and drain a days-long backlog quickly.
+//
+// Beyond the queue itself the outbox keeps disk use bounded (a byte quota;
+// telemetry is evicted oldest first, governance records are refused rather
+// than dropped), sets aside records that cannot be delivered (dead letters),
+// encrypts every stored record with the kiosk's key, shrinks its file after a
+// backlog drains, and survives a corrupt file by moving it aside.
 package outbox
 
 import (
 	"context"
-	"encoding/binary"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
-	"sync/atomic"
+	"os"
+	"sync"
 	"time"
 
 	"go.etcd.io/bbolt"
@@ -29,155 +36,247 @@ var (
 	ErrLocked = errors.New("outbox: store is locked by another process")
 	// ErrClosed is returned by every method after Close.
 	ErrClosed = errors.New("outbox: closed")
+	// ErrQuotaFull means the record does not fit in the store's byte quota even
+	// after evicting every evictable record. Nothing was stored; the queue must
+	// drain to the township first.
+	ErrQuotaFull = errors.New("outbox: storage quota reached")
+	// ErrDiskFull means the file system is out of space (ENOSPC). Nothing was
+	// stored.
+	ErrDiskFull = errors.New("outbox: disk full")
+	// ErrCorrupt marks damage found in the store: at Open it causes the file
+	// to be moved aside; on one record it sends that record to dead letters.
+	ErrCorrupt = errors.New("outbox: store is corrupt")
+	// ErrBadKey means the key is malformed or is not the one the store was
+	// written with. Open refuses to start rather than lose the records.
+	ErrBadKey = errors.New("outbox: wrong or malformed key")
+	// ErrNotFound is returned by Requeue for a seq that is not a dead letter.
+	ErrNotFound = errors.New("outbox: no such record")
 )
 
-var bucketRecords = []byte("records")
+// Class decides what happens to a record when the store is at its quota.
+type Class uint8
 
-// lockTimeout bounds how long Open waits for another process's file lock: long
-// enough to ride out a restart by systemd, short enough to fail visibly.
-const lockTimeout = 2 * time.Second
+const (
+	// Governance records (bookings, mediation, alerts) are never evicted. At
+	// the quota new ones are refused with ErrQuotaFull, which the villager sees.
+	Governance Class = iota
+	// Evictable records (telemetry, logs) make room for newer ones, oldest first.
+	Evictable
+)
+
+// ClassOf maps a record type to its class. Unknown types are governance: a
+// type nobody classified is kept, not silently dropped.
+func ClassOf(recordType string) Class {
+	switch recordType {
+	case "telemetry", "log":
+		return Evictable
+	}
+	return Governance
+}
+
+// Defaults for Options.
+const (
+	DefaultQuota       = 256 << 20
+	DefaultMaxAttempts = 5
+)
+
+// Options configure Open.
+type Options struct {
+	Path string // the bbolt file
+	// Key is the AES-256 key every record is sealed with (LoadOrCreateKey).
+	Key []byte
+	// Quota bounds the bytes of stored records, queued and dead.
+	Quota int64
+	// MaxAttempts is how many failed deliveries move a record to dead letters.
+	MaxAttempts int
+	// Verify checks an existing store file before it is opened; an error
+	// wrapping ErrCorrupt has the file moved aside. Nil runs CheckFile in this
+	// process, which cannot survive every kind of damage (see CheckFile).
+	Verify func(path string) error
+	Log    *slog.Logger
+	Now    func() time.Time
+}
 
 // Item is a committed record waiting for delivery.
 type Item struct {
-	Seq     uint64
-	Type    string
-	Payload []byte // the envelope as JSON, exactly as it will be published
+	Seq       uint64
+	Type      string
+	Committed time.Time
+	Payload   []byte // the envelope as JSON, exactly as it will be published
+	Attempts  int    // failed deliveries so far
+	// Err is set instead of Payload when the stored value cannot be read (it
+	// does not decrypt, or is damaged); the publisher dead-letters such items.
+	Err error
+}
+
+// Stats describe the queue for /v1/status and telemetry.
+type Stats struct {
+	Depth        int
+	Bytes        int64 // stored bytes, queued and dead
+	Quota        int64
+	Oldest       time.Time // commit time of the oldest queued record; zero if none
+	DeadLetters  int
+	LastDelivery time.Time // zero if nothing was ever delivered
+	Evicted      uint64    // evictable records dropped at the quota, ever
+	FileBytes    int64     // the store's size on disk
+}
+
+// DeadLetter is a record set aside because it could not be delivered.
+type DeadLetter struct {
+	Seq      uint64    `json:"seq"`
+	Type     string    `json:"type"`
+	Reason   string    `json:"reason"`
+	Attempts int       `json:"attempts"`
+	At       time.Time `json:"at"`
+}
+
+// Recovery reports a store that was found corrupt at Open and moved aside.
+type Recovery struct {
+	MovedTo string
+	Reason  string
 }
 
 // Outbox is the durable queue. It is safe for concurrent use.
 type Outbox struct {
-	db     *bbolt.DB
+	opts   Options
 	log    *slog.Logger
+	seal   *sealer
+	reqs   chan *request
+	quit   chan struct{}
+	done   chan struct{}
 	ready  chan struct{}
-	depth  atomic.Int64
-	closed atomic.Bool
+	closed sync.Once
+
+	// dbMu guards db itself: readers hold it shared, compaction swaps the
+	// file under it exclusively. Writes all happen on the committer goroutine.
+	dbMu sync.RWMutex
+	db   *bbolt.DB
+
+	stMu  sync.Mutex
+	st    state
+	lease uint64 // seqs up to here are reserved in the lease file
+
+	recovered   *Recovery
+	lastCompact time.Time
 }
 
-// Open opens or creates the store at path.
-func Open(path string, log *slog.Logger) (*Outbox, error) {
-	db, err := bbolt.Open(path, 0o600, &bbolt.Options{Timeout: lockTimeout})
-	if errors.Is(err, bbolt.ErrTimeout) {
-		return nil, fmt.Errorf("%w: %s", ErrLocked, path)
+// state is what the committer keeps in memory about the store.
+type state struct {
+	depth        int
+	bytes        int64
+	dead         int
+	lastDelivery time.Time
+	evicted      uint64
+	broken       error // set when the store can no longer be used
+}
+
+// Open opens or creates the store. A file that bbolt cannot open or whose
+// consistency check fails is moved aside and replaced by an empty store;
+// Recovered reports it so the caller can raise an alert.
+func Open(opts Options) (*Outbox, error) {
+	if opts.Quota <= 0 {
+		opts.Quota = DefaultQuota
 	}
-	if err != nil {
-		return nil, fmt.Errorf("outbox: open %s: %w", path, err)
+	if opts.MaxAttempts <= 0 {
+		opts.MaxAttempts = DefaultMaxAttempts
 	}
-	o := &Outbox{db: db, log: log, ready: make(chan struct{}, 1)}
-	err = db.Update(func(tx *bbolt.Tx) error {
-		b, err := tx.CreateBucketIfNotExists(bucketRecords)
-		if err != nil {
-			return err
-		}
-		o.depth.Store(int64(b.Stats().KeyN))
-		return nil
-	})
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	if opts.Log == nil {
+		opts.Log = slog.New(slog.DiscardHandler)
+	}
+	s, err := newSealer(opts.Key)
 	if err != nil {
+		return nil, err
+	}
+	o := &Outbox{
+		opts: opts, log: opts.Log, seal: s,
+		reqs: make(chan *request), quit: make(chan struct{}), done: make(chan struct{}),
+		ready: make(chan struct{}, 1),
+	}
+	os.Remove(opts.Path + compactSuffix) // a compaction cut short by a crash
+	if opts.Verify == nil {
+		opts.Verify = CheckFile
+	}
+	db, rec, err := openChecked(opts.Path, opts.Verify, opts.Now)
+	if err != nil {
+		return nil, err
+	}
+	o.db, o.recovered = db, rec
+	if rec != nil {
+		o.log.Error("store was corrupt; moved aside and started a new one", "moved_to", rec.MovedTo, "reason", rec.Reason)
+	}
+	if err := o.prepare(); err != nil {
 		db.Close()
-		return nil, fmt.Errorf("outbox: prepare %s: %w", path, err)
+		return nil, err
 	}
-	if o.depth.Load() > 0 {
+	if o.st.depth > 0 {
 		o.signal()
 	}
-	log.Info("outbox opened", "path", path, "pending", o.depth.Load())
+	go o.commitLoop()
+	o.log.Info("outbox opened", "path", opts.Path, "pending", o.st.depth, "dead_letters", o.st.dead, "bytes", o.st.bytes)
 	return o, nil
 }
+
+// Recovered reports whether Open found the store corrupt and replaced it.
+func (o *Outbox) Recovered() *Recovery { return o.recovered }
 
 // Enqueue assigns env its sequence number and commits it. It returns the
 // envelope as stored once the commit has reached the disk.
 func (o *Outbox) Enqueue(ctx context.Context, env record.Envelope) (record.Envelope, error) {
-	if o.closed.Load() {
-		return record.Envelope{}, ErrClosed
-	}
-	if err := ctx.Err(); err != nil {
-		return record.Envelope{}, err
-	}
-	err := o.db.Update(func(tx *bbolt.Tx) error {
-		b := tx.Bucket(bucketRecords)
-		seq, err := b.NextSequence()
-		if err != nil {
-			return err
-		}
-		env.Seq = seq
-		payload, err := json.Marshal(env)
-		if err != nil {
-			return err
-		}
-		return b.Put(seqKey(seq), payload)
-	})
-	if err != nil {
-		return record.Envelope{}, fmt.Errorf("outbox: commit %s record %s: %w", env.Type, env.ID, err)
-	}
-	o.depth.Add(1)
-	o.signal()
-	return env, nil
+	r, err := o.do(ctx, &request{op: opEnqueue, env: env})
+	return r.env, err
 }
 
-// Peek returns up to max pending items, oldest first, without removing them.
-func (o *Outbox) Peek(max int) ([]Item, error) {
-	if o.closed.Load() {
-		return nil, ErrClosed
-	}
-	var items []Item
-	err := o.db.View(func(tx *bbolt.Tx) error {
-		c := tx.Bucket(bucketRecords).Cursor()
-		for k, v := c.First(); k != nil && len(items) < max; k, v = c.Next() {
-			var head struct {
-				Type string `json:"type"`
-			}
-			if err := json.Unmarshal(v, &head); err != nil {
-				return fmt.Errorf("record %d is not JSON: %w", binary.BigEndian.Uint64(k), err)
-			}
-			items = append(items, Item{Seq: binary.BigEndian.Uint64(k), Type: head.Type, Payload: append([]byte(nil), v...)})
-		}
-		return nil
-	})
-	if err != nil {
-		return nil, fmt.Errorf("outbox: peek: %w", err)
-	}
-	return items, nil
-}
-
-// Ack removes a delivered item. Acking an unknown seq is not an error: a
+// Ack removes delivered records. Acking an unknown seq is not an error: a
 // record can be delivered twice, and the second ack has nothing to do.
-func (o *Outbox) Ack(seq uint64) error {
-	if o.closed.Load() {
-		return ErrClosed
+func (o *Outbox) Ack(seqs ...uint64) error {
+	if len(seqs) == 0 {
+		return nil
 	}
-	removed := false
-	err := o.db.Update(func(tx *bbolt.Tx) error {
-		b := tx.Bucket(bucketRecords)
-		if b.Get(seqKey(seq)) == nil {
-			return nil
-		}
-		removed = true
-		return b.Delete(seqKey(seq))
-	})
-	if err != nil {
-		return fmt.Errorf("outbox: ack %d: %w", seq, err)
-	}
-	if removed {
-		o.depth.Add(-1)
-	}
-	return nil
+	_, err := o.do(context.Background(), &request{op: opAck, seqs: seqs})
+	return err
 }
 
-// Depth is the number of records not yet acknowledged by the township broker.
-func (o *Outbox) Depth() int { return int(o.depth.Load()) }
+// Fail records a failed delivery of seq. After MaxAttempts failures, or at
+// once when permanent, the record moves to dead letters and dead is true.
+func (o *Outbox) Fail(seq uint64, reason string, permanent bool) (dead bool, err error) {
+	r, err := o.do(context.Background(), &request{op: opFail, seqs: []uint64{seq}, reason: reason, permanent: permanent})
+	return r.dead, err
+}
+
+// Requeue moves a dead letter back into the queue, for a technician who has
+// fixed the cause. It keeps its seq, so it is published next.
+func (o *Outbox) Requeue(seq uint64) error {
+	_, err := o.do(context.Background(), &request{op: opRequeue, seqs: []uint64{seq}})
+	return err
+}
+
+func (o *Outbox) do(ctx context.Context, r *request) (result, error) {
+	if err := ctx.Err(); err != nil {
+		return result{}, err
+	}
+	r.done = make(chan result, 1)
+	select {
+	case o.reqs <- r:
+	case <-o.quit:
+		return result{}, ErrClosed
+	case <-ctx.Done():
+		return result{}, ctx.Err()
+	}
+	// reqs is unbuffered: a send succeeds only into a running committer, and
+	// callers blocked in send are exactly the ones the next batch collects.
+	// Once handed over, the request is committed or failed by the committer;
+	// waiting for it regardless of ctx keeps "returned an error" meaning "not
+	// stored" for the caller.
+	res := <-r.done
+	return res, res.err
+}
 
 // Ready receives a value whenever records may be waiting. The publisher waits
 // on it instead of polling the disk.
 func (o *Outbox) Ready() <-chan struct{} { return o.ready }
-
-// Close closes the store. Records already enqueued stay on disk.
-func (o *Outbox) Close() error {
-	if o.closed.Swap(true) {
-		return nil
-	}
-	if err := o.db.Close(); err != nil {
-		return fmt.Errorf("outbox: close: %w", err)
-	}
-	return nil
-}
 
 func (o *Outbox) signal() {
 	select {
@@ -186,6 +285,25 @@ func (o *Outbox) signal() {
 	}
 }
 
-func seqKey(seq uint64) []byte {
-	return binary.BigEndian.AppendUint64(nil, seq)
+// Depth is the number of records not yet acknowledged by the township broker.
+func (o *Outbox) Depth() int {
+	o.stMu.Lock()
+	defer o.stMu.Unlock()
+	return o.st.depth
+}
+
+// Close stops the committer and closes the store. Requests not yet handed to
+// the committer fail with ErrClosed; everything committed stays on disk.
+func (o *Outbox) Close() error {
+	var err error
+	o.closed.Do(func() {
+		close(o.quit)
+		<-o.done
+		o.dbMu.Lock()
+		defer o.dbMu.Unlock()
+		if e := o.db.Close(); e != nil {
+			err = fmt.Errorf("outbox: close: %w", e)
+		}
+	})
+	return err
 }

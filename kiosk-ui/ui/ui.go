@@ -22,6 +22,7 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/fengqiao/kiosk/agent/localapi/apitype"
+	"github.com/fengqiao/kiosk/agent/localclient"
 	"github.com/fengqiao/kiosk/kiosk-ui/kiosktheme"
 )
 
@@ -223,6 +224,10 @@ func (u *UI) showLoading() {
 func failureText(err error) string {
 	if errors.Is(err, context.DeadlineExceeded) {
 		return "本机响应超时，您的预约没有提交，请再按一次“确认预约”。"
+	}
+	var apiErr *localclient.APIError
+	if errors.As(err, &apiErr) && apiErr.Code == apitype.CodeStorageFull {
+		return "本机存储已满，暂时无法保存预约。请拨打 12348 或到村委会预约，我们已通知乡镇处理。"
 	}
 	return "本机暂时无法保存，您的预约没有提交，请稍后再试。"
 }

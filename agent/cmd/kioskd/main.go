@@ -17,6 +17,7 @@ import (
 
 	"github.com/fengqiao/kiosk/agent/config"
 	"github.com/fengqiao/kiosk/agent/kioskd"
+	"github.com/fengqiao/kiosk/agent/outbox"
 	"github.com/fengqiao/kiosk/agent/version"
 )
 
@@ -31,11 +32,19 @@ Usage: kioskd [flags]
 
 `
 
+// checkStoreCommand is the hidden subcommand of the store-check child.
+const checkStoreCommand = "check-store"
+
 func main() {
 	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
 }
 
 func run(args []string, stdout, stderr io.Writer) int {
+	// kioskd checks its store in a child process of itself before opening it:
+	// bbolt can crash the process on a damaged file (see outbox.CheckFile).
+	if len(args) == 2 && args[0] == checkStoreCommand {
+		return outbox.CheckMain(args[1])
+	}
 	fs := flag.NewFlagSet("kioskd", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	configPath := fs.String("config", "firmware-configs/sites/dev.yaml", "site config `file` (it names the board profile)")
@@ -78,6 +87,12 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return 2
 	}
 
+	exe, err := os.Executable()
+	if err != nil {
+		fmt.Fprintf(stderr, "kioskd: cannot find own executable for the store check: %v\n", err)
+		return 1
+	}
+
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	err = kioskd.Run(ctx, kioskd.Options{
@@ -86,6 +101,9 @@ func run(args []string, stdout, stderr io.Writer) int {
 		Socket:  *socket,
 		Version: version.String(),
 		Log:     log,
+		// os.Args[1:] of the child are exactly check-store and the path, so
+		// a test binary standing in for kioskd routes it the same way.
+		VerifyStore: outbox.SubprocessVerifier(exe, checkStoreCommand),
 	})
 	if errors.Is(err, context.Canceled) {
 		log.Info("kioskd stopped")

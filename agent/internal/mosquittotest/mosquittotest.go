@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -25,6 +26,13 @@ type Broker struct {
 	Port int
 	URL  string // tcp://127.0.0.1:PORT
 	dir  string
+
+	// Persistent makes the broker keep sessions and queued messages across a
+	// Terminate and Start, as a township broker does: a test of the kiosk's
+	// delivery must not lose records on the township side of a restart.
+	Persistent bool
+	// Extra is appended to the generated mosquitto.conf (e.g. max_packet_size).
+	Extra string
 
 	mu  sync.Mutex
 	cmd *exec.Cmd
@@ -64,7 +72,17 @@ func binary(t testing.TB) string {
 func (b *Broker) Start() {
 	b.t.Helper()
 	conf := filepath.Join(b.dir, "mosquitto.conf")
-	text := fmt.Sprintf("listener %d 127.0.0.1\nallow_anonymous true\npersistence false\nlog_dest stderr\nlog_type error\nlog_type warning\n", b.Port)
+	text := fmt.Sprintf("listener %d 127.0.0.1\nallow_anonymous true\nlog_dest stderr\nlog_type error\nlog_type warning\n", b.Port)
+	if b.Persistent {
+		text += fmt.Sprintf("persistence true\npersistence_location %s/\n", b.dir)
+	} else {
+		text += "persistence false\n"
+	}
+	// A township subscriber falls behind a kiosk draining a backlog; with
+	// mosquitto's default of 1000 queued messages per client the broker
+	// would drop the rest, and the test would blame the kiosk.
+	text += "max_queued_messages 0\n"
+	text += b.Extra + "\n"
 	if os.Geteuid() == 0 {
 		// As root, mosquitto drops to user "mosquitto" unless told otherwise,
 		// and then cannot read a config in root's temp dir.
@@ -96,6 +114,29 @@ func (b *Broker) Start() {
 	}
 }
 
+// Terminate stops the broker with SIGTERM, so that a Persistent broker saves
+// its sessions, and waits for it to exit.
+func (b *Broker) Terminate() {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.cmd == nil {
+		return
+	}
+	b.cmd.Process.Signal(syscall.SIGTERM)
+	b.cmd.Wait()
+	b.cmd = nil
+}
+
+// Log returns what the running (or last) broker printed.
+func (b *Broker) Log() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.out == nil {
+		return ""
+	}
+	return b.out.String()
+}
+
 // Stop kills the broker with SIGKILL, as a power cut at the township would.
 func (b *Broker) Stop() {
 	b.mu.Lock()
@@ -120,14 +161,25 @@ func freePort(t testing.TB) int {
 // Subscribe connects a township-side client and returns the messages it
 // receives on filter, QoS 1.
 func (b *Broker) Subscribe(t testing.TB, filter string) <-chan mqtt.Message {
+	return b.subscribe(t, filter, fmt.Sprintf("test-sub-%d", time.Now().UnixNano()), true, 1024)
+}
+
+// SubscribeDurable is Subscribe with a persistent session under clientID: with
+// a Persistent broker, nothing queued for it is lost across a restart. The
+// channel is buffered for buffer messages; the test must keep up.
+func (b *Broker) SubscribeDurable(t testing.TB, filter, clientID string, buffer int) <-chan mqtt.Message {
+	return b.subscribe(t, filter, clientID, false, buffer)
+}
+
+func (b *Broker) subscribe(t testing.TB, filter, clientID string, clean bool, buffer int) <-chan mqtt.Message {
 	t.Helper()
-	msgs := make(chan mqtt.Message, 1024)
+	msgs := make(chan mqtt.Message, buffer)
 	subscribed := make(chan struct{})
 	var once sync.Once
 	opts := mqtt.NewClientOptions().AddBroker(b.URL).
-		SetClientID(fmt.Sprintf("test-sub-%d", time.Now().UnixNano())).
+		SetClientID(clientID).
 		SetAutoReconnect(true).SetConnectRetry(true).SetConnectRetryInterval(100 * time.Millisecond).
-		SetMaxReconnectInterval(500 * time.Millisecond).SetCleanSession(true).
+		SetMaxReconnectInterval(500 * time.Millisecond).SetCleanSession(clean).
 		SetOnConnectHandler(func(c mqtt.Client) {
 			tok := c.Subscribe(filter, 1, func(_ mqtt.Client, m mqtt.Message) { msgs <- m })
 			if tok.WaitTimeout(10*time.Second) && tok.Error() == nil {

@@ -26,7 +26,29 @@ type BrokerStatus struct {
 
 // QueueStatus describes records waiting for the township.
 type QueueStatus struct {
-	Depth int `json:"depth"`
+	Depth        int        `json:"depth"`
+	OldestAt     *time.Time `json:"oldest_at,omitempty"` // commit time of the oldest waiting record
+	DeadLetters  int        `json:"dead_letters"`
+	LastDelivery *time.Time `json:"last_delivery,omitempty"`
+	Bytes        int64      `json:"bytes"` // stored, waiting and dead
+	Quota        int64      `json:"quota"`
+	FileBytes    int64      `json:"file_bytes"`
+	Evicted      uint64     `json:"evicted"` // telemetry dropped at the quota, ever
+}
+
+// DeadLetter is a record set aside because it could not be delivered
+// (GET /v1/outbox/dead). It stays on the kiosk until requeued.
+type DeadLetter struct {
+	Seq      uint64    `json:"seq"`
+	Type     string    `json:"type"`
+	Reason   string    `json:"reason"`
+	Attempts int       `json:"attempts"`
+	At       time.Time `json:"at"`
+}
+
+// DeadLetters is the body of GET /v1/outbox/dead.
+type DeadLetters struct {
+	DeadLetters []DeadLetter `json:"dead_letters"`
 }
 
 // Platform ids of the "513" model, in display order.
@@ -110,6 +132,7 @@ const (
 	CodeTooLarge     = "too_large"
 	CodeNotFound     = "not_found"
 	CodeStorage      = "storage"
+	CodeStorageFull  = "storage_full" // 507: quota reached or disk full; retrying soon will not help
 	CodeInternal     = "internal"
 )
 

@@ -1,0 +1,427 @@
+package outbox
+
+import (
+	"encoding/binary"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"time"
+
+	"go.etcd.io/bbolt"
+
+	"github.com/fengqiao/kiosk/agent/record"
+)
+
+type op uint8
+
+const (
+	opEnqueue op = iota
+	opAck
+	opFail
+	opRequeue
+)
+
+type request struct {
+	op        op
+	env       record.Envelope
+	seqs      []uint64
+	reason    string
+	permanent bool
+	done      chan result
+}
+
+type result struct {
+	env  record.Envelope
+	dead bool
+	err  error
+}
+
+// maxBatch bounds one group commit. Larger batches amortise the fsync further
+// but hold early callers longer; past a few hundred the fsync is no longer the
+// cost that matters.
+const maxBatch = 512
+
+// commitLoop is the only writer. It takes every request waiting when the
+// previous commit finishes and commits them together: callers that arrive
+// while a commit is on its way to the disk share the next fsync. An idle
+// outbox commits a lone request at once; there is no batching delay.
+func (o *Outbox) commitLoop() {
+	defer close(o.done)
+	batch := make([]*request, 0, maxBatch)
+	for {
+		select {
+		case r := <-o.reqs:
+			batch = append(batch[:0], r)
+		case <-o.quit:
+			o.failPending()
+			return
+		}
+	more:
+		for len(batch) < maxBatch {
+			select {
+			case r := <-o.reqs:
+				batch = append(batch, r)
+			default:
+				break more
+			}
+		}
+		acked := o.commitBatch(batch)
+		if acked {
+			o.maybeCompact()
+		}
+	}
+}
+
+// failPending answers requests that raced with Close.
+func (o *Outbox) failPending() {
+	for {
+		select {
+		case r := <-o.reqs:
+			r.done <- result{err: ErrClosed}
+		default:
+			return
+		}
+	}
+}
+
+// commitBatch runs one transaction for the whole batch. A request that cannot
+// be served (quota, unknown seq) gets its own error without failing the
+// others; a failed commit fails them all, and nothing of theirs is stored.
+func (o *Outbox) commitBatch(batch []*request) (acked bool) {
+	results := make([]result, len(batch))
+	o.stMu.Lock()
+	st := o.st
+	o.stMu.Unlock()
+	if st.broken != nil {
+		for _, r := range batch {
+			r.done <- result{err: st.broken}
+		}
+		return false
+	}
+	now := o.opts.Now()
+	enqueued := false
+	o.dbMu.RLock() // shared: it only keeps compaction from swapping the file
+	err := o.db.Update(func(tx *bbolt.Tx) error {
+		t := &txn{o: o, tx: tx, st: &st, now: now}
+		for i, r := range batch {
+			var err error
+			switch r.op {
+			case opEnqueue:
+				results[i].env, err = t.enqueue(r.env)
+				enqueued = enqueued || err == nil
+			case opAck:
+				err = t.ack(r.seqs)
+				acked = true
+			case opFail:
+				results[i].dead, err = t.fail(r.seqs[0], r.reason, r.permanent)
+			case opRequeue:
+				err = t.requeue(r.seqs[0])
+			}
+			if _, soft := err.(softError); soft {
+				results[i].err = err.(softError).err
+				continue
+			}
+			if err != nil {
+				return err
+			}
+		}
+		return t.finish()
+	})
+	o.dbMu.RUnlock()
+	if err != nil {
+		err = storageError("commit", err)
+		for i := range results {
+			results[i] = result{err: err}
+		}
+		enqueued, acked = false, false
+		o.log.Error("commit failed; nothing of this batch was stored", "requests", len(batch), "err", err)
+	} else {
+		o.stMu.Lock()
+		o.st = st
+		o.stMu.Unlock()
+	}
+	for i, r := range batch {
+		r.done <- results[i]
+	}
+	if enqueued {
+		o.signal()
+	}
+	return acked
+}
+
+// softError fails one request of a batch and lets the others commit.
+type softError struct{ err error }
+
+func (e softError) Error() string { return e.err.Error() }
+
+// txn applies requests inside one transaction, keeping a working copy of the
+// counters that becomes the outbox's only if the commit succeeds.
+type txn struct {
+	o        *Outbox
+	tx       *bbolt.Tx
+	st       *state
+	now      time.Time
+	evicted  int
+	delivery bool
+}
+
+func (t *txn) enqueue(env record.Envelope) (record.Envelope, error) {
+	records := t.tx.Bucket(bucketRecords)
+	seq, err := records.NextSequence()
+	if err != nil {
+		return env, err
+	}
+	if seq > t.o.lease {
+		// Reserve the next block of seqs on disk before committing any of it.
+		lease := seq + leaseStep
+		if err := writeFileSync(t.o.opts.Path+leaseSuffix, []byte(strconv.FormatUint(lease, 10)+"\n"), 0o600); err != nil {
+			return env, fmt.Errorf("seq lease: %w", err)
+		}
+		t.o.lease = lease
+	}
+	env.Seq = seq
+	payload, err := json.Marshal(env)
+	if err != nil {
+		return env, softError{fmt.Errorf("outbox: encode %s record: %w", env.Type, err)}
+	}
+	class := ClassOf(env.Type)
+	key := seqKey(seq)
+	v := t.o.seal.seal(key, header{class: class, committed: t.now, typ: env.Type}, payload)
+	if err := t.makeRoom(int64(len(v)), class); err != nil {
+		return env, softError{err}
+	}
+	if err := records.Put(key, v); err != nil {
+		return env, err
+	}
+	if class == Evictable {
+		if err := t.tx.Bucket(bucketEvictable).Put(key, nil); err != nil {
+			return env, err
+		}
+	}
+	t.st.depth++
+	t.st.bytes += int64(len(v))
+	return env, nil
+}
+
+// makeRoom evicts the oldest evictable records until size fits the quota.
+// It evicts nothing unless the whole of size will fit.
+func (t *txn) makeRoom(size int64, class Class) error {
+	quota := t.o.opts.Quota
+	if t.st.bytes+size <= quota {
+		return nil
+	}
+	records := t.tx.Bucket(bucketRecords)
+	idx := t.tx.Bucket(bucketEvictable)
+	var free int64
+	var victims [][]byte
+	c := idx.Cursor()
+	for k, _ := c.First(); k != nil && t.st.bytes-free+size > quota; k, _ = c.Next() {
+		free += int64(len(records.Get(k)))
+		victims = append(victims, append([]byte(nil), k...))
+	}
+	if t.st.bytes-free+size > quota {
+		what := "governance records are kept, so this one is refused until the queue drains"
+		if class == Evictable {
+			what = "this evictable record is dropped"
+		}
+		return fmt.Errorf("%w (%d of %d bytes used; %s)", ErrQuotaFull, t.st.bytes, quota, what)
+	}
+	for _, k := range victims {
+		if err := t.remove(k); err != nil {
+			return err
+		}
+		t.evicted++
+		t.st.evicted++
+	}
+	return nil
+}
+
+// remove deletes a queued record and its side entries, updating the counters.
+func (t *txn) remove(k []byte) error {
+	records := t.tx.Bucket(bucketRecords)
+	v := records.Get(k)
+	if v == nil {
+		return nil
+	}
+	t.st.depth--
+	t.st.bytes -= int64(len(v))
+	for _, b := range [][]byte{bucketRecords, bucketEvictable, bucketAttempts} {
+		if err := t.tx.Bucket(b).Delete(k); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (t *txn) ack(seqs []uint64) error {
+	for _, seq := range seqs {
+		k := seqKey(seq)
+		if t.tx.Bucket(bucketRecords).Get(k) == nil {
+			continue
+		}
+		if err := t.remove(k); err != nil {
+			return err
+		}
+		t.delivery = true
+	}
+	return nil
+}
+
+func (t *txn) fail(seq uint64, reason string, permanent bool) (bool, error) {
+	k := seqKey(seq)
+	v := t.tx.Bucket(bucketRecords).Get(k)
+	if v == nil {
+		return false, softError{fmt.Errorf("%w: %d", ErrNotFound, seq)}
+	}
+	attempts := t.tx.Bucket(bucketAttempts)
+	n, _ := binary.Uvarint(attempts.Get(k))
+	n++
+	if !permanent && int(n) < t.o.opts.MaxAttempts {
+		return false, attempts.Put(k, binary.AppendUvarint(nil, n))
+	}
+	h, _, _ := parseHeader(v)
+	info, _ := json.Marshal(DeadLetter{Seq: seq, Type: h.typ, Reason: reason, Attempts: int(n), At: t.now.UTC()})
+	v = append([]byte(nil), v...) // bbolt's slice is invalid once the key is deleted
+	if err := t.remove(k); err != nil {
+		return false, err
+	}
+	if err := t.tx.Bucket(bucketDead).Put(k, v); err != nil {
+		return false, err
+	}
+	if err := t.tx.Bucket(bucketDeadInfo).Put(k, info); err != nil {
+		return false, err
+	}
+	t.st.dead++
+	t.st.bytes += int64(len(v))
+	t.o.log.Warn("record moved to dead letters", "seq", seq, "type", h.typ, "attempts", n, "reason", reason)
+	return true, nil
+}
+
+func (t *txn) requeue(seq uint64) error {
+	k := seqKey(seq)
+	dead := t.tx.Bucket(bucketDead)
+	v := dead.Get(k)
+	if v == nil {
+		return softError{fmt.Errorf("%w: %d is not a dead letter", ErrNotFound, seq)}
+	}
+	v = append([]byte(nil), v...)
+	if err := dead.Delete(k); err != nil {
+		return err
+	}
+	if err := t.tx.Bucket(bucketDeadInfo).Delete(k); err != nil {
+		return err
+	}
+	if err := t.tx.Bucket(bucketRecords).Put(k, v); err != nil {
+		return err
+	}
+	if h, _, err := parseHeader(v); err == nil && h.class == Evictable {
+		if err := t.tx.Bucket(bucketEvictable).Put(k, nil); err != nil {
+			return err
+		}
+	}
+	t.st.dead--
+	t.st.depth++
+	return nil
+}
+
+// finish writes the counters that must survive a restart.
+func (t *txn) finish() error {
+	meta := t.tx.Bucket(bucketMeta)
+	if t.delivery {
+		t.st.lastDelivery = t.now
+		if err := meta.Put(metaLastDelivery, binary.BigEndian.AppendUint64(nil, uint64(t.now.UnixNano()))); err != nil {
+			return err
+		}
+	}
+	if t.evicted > 0 {
+		t.o.log.Warn("store at quota: evicted oldest evictable records", "evicted", t.evicted, "quota", t.o.opts.Quota)
+		if err := meta.Put(metaEvicted, binary.BigEndian.AppendUint64(nil, t.st.evicted)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Compaction. bbolt never gives pages back to the file system, so a store that
+// held a week's backlog would stay that size forever (bbolt #288). Once live
+// data is a small part of the file, the committer copies it into a fresh file
+// and swaps it in. A crash at any point leaves either the old file or the new,
+// both complete: the copy is fsynced before the rename, and a leftover copy is
+// deleted at Open.
+const (
+	compactMinFile = 4 << 20          // below this the file is left alone
+	compactEvery   = 10 * time.Second // while records are still queued
+)
+
+func (o *Outbox) maybeCompact() {
+	fi, err := os.Stat(o.opts.Path)
+	if err != nil {
+		return
+	}
+	o.stMu.Lock()
+	st := o.st
+	o.stMu.Unlock()
+	size := fi.Size()
+	if size < compactMinFile || size < 4*st.bytes+compactMinFile {
+		return
+	}
+	if st.depth > 0 && o.opts.Now().Sub(o.lastCompact) < compactEvery {
+		return
+	}
+	start := time.Now()
+	if err := o.compact(); err != nil {
+		o.log.Error("compaction failed", "err", err)
+		return
+	}
+	o.lastCompact = o.opts.Now()
+	after := int64(0)
+	if fi, err := os.Stat(o.opts.Path); err == nil {
+		after = fi.Size()
+	}
+	o.log.Info("store compacted", "before", size, "after", after, "took", time.Since(start).Round(time.Millisecond))
+}
+
+func (o *Outbox) compact() error {
+	o.dbMu.Lock()
+	defer o.dbMu.Unlock()
+	tmp := o.opts.Path + compactSuffix
+	os.Remove(tmp)
+	dst, err := bbolt.Open(tmp, 0o600, boltOptions())
+	if err != nil {
+		return err
+	}
+	if err := bbolt.Compact(dst, o.db, 4<<20); err != nil {
+		dst.Close()
+		os.Remove(tmp)
+		return err
+	}
+	if err := dst.Close(); err != nil {
+		os.Remove(tmp)
+		return err
+	}
+	if err := o.db.Close(); err != nil {
+		return o.breakStore(fmt.Errorf("close before swap: %w", err))
+	}
+	if err := os.Rename(tmp, o.opts.Path); err != nil {
+		os.Remove(tmp)
+	}
+	syncDir(filepath.Dir(o.opts.Path))
+	db, err := bbolt.Open(o.opts.Path, 0o600, boltOptions())
+	if err != nil {
+		return o.breakStore(fmt.Errorf("reopen after compaction: %w", err))
+	}
+	o.db = db
+	return nil
+}
+
+// breakStore marks the outbox unusable: every later call fails with err, and
+// kioskd exits so that systemd restarts it on a fresh Open.
+func (o *Outbox) breakStore(err error) error {
+	err = fmt.Errorf("outbox: store unusable: %w", err)
+	o.stMu.Lock()
+	o.st.broken = err
+	o.stMu.Unlock()
+	return err
+}

@@ -1,0 +1,165 @@
+package outbox
+
+import (
+	"crypto/aes"
+	"crypto/cipher"
+	"crypto/rand"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"time"
+)
+
+// KeySize is the length of an outbox key: AES-256.
+const KeySize = 32
+
+// LoadOrCreateKey reads the kiosk's outbox key from path, creating it (mode
+// 0600, random) when it does not exist yet. A key file with the wrong size or
+// loose permissions is refused rather than repaired: either means someone has
+// been at it, and a technician should look.
+func LoadOrCreateKey(path string) ([]byte, error) {
+	key, err := os.ReadFile(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		key = make([]byte, KeySize)
+		if _, err := rand.Read(key); err != nil {
+			return nil, fmt.Errorf("outbox: key: %w", err)
+		}
+		if err := writeFileSync(path, key, 0o600); err != nil {
+			return nil, fmt.Errorf("outbox: create key %s: %w", path, err)
+		}
+		return key, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("outbox: read key: %w", err)
+	}
+	if len(key) != KeySize {
+		return nil, fmt.Errorf("%w: %s holds %d bytes, want %d", ErrBadKey, path, len(key), KeySize)
+	}
+	if fi, err := os.Stat(path); err == nil && fi.Mode().Perm()&0o077 != 0 {
+		return nil, fmt.Errorf("%w: %s is readable by others (mode %v); chmod 600 it", ErrBadKey, path, fi.Mode().Perm())
+	}
+	return key, nil
+}
+
+// writeFileSync writes data to path atomically and durably: a temporary file,
+// fsync, rename, fsync of the directory. A crash leaves the old file or the new.
+func writeFileSync(path string, data []byte, perm os.FileMode) error {
+	tmp := path + ".tmp"
+	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, perm)
+	if err != nil {
+		return err
+	}
+	if _, err := f.Write(data); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Sync(); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Close(); err != nil {
+		return err
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		return err
+	}
+	return syncDir(filepath.Dir(path))
+}
+
+func syncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	return d.Sync()
+}
+
+// sealer encrypts stored records. The whole envelope is sealed, not just the
+// personal fields: it is simpler to get right, and bbolt leaves deleted values
+// in free pages, so anything stored in clear would outlive its record.
+type sealer struct{ aead cipher.AEAD }
+
+func newSealer(key []byte) (*sealer, error) {
+	if len(key) != KeySize {
+		return nil, fmt.Errorf("%w: %d bytes, want %d", ErrBadKey, len(key), KeySize)
+	}
+	block, err := aes.NewCipher(key)
+	if err != nil {
+		return nil, err
+	}
+	aead, err := cipher.NewGCM(block)
+	if err != nil {
+		return nil, err
+	}
+	return &sealer{aead: aead}, nil
+}
+
+// Stored value layout, version 1. The header stays in clear because the
+// publisher needs the type for the topic and status needs the commit time; it
+// is authenticated (with the key) as additional data, so neither can be
+// swapped between records.
+//
+//	[0]      format version (1)
+//	[1]      class
+//	[2:10]   commit time, Unix nanoseconds, big-endian
+//	[10]     length n of the record type
+//	[11:11+n] record type
+//	then     nonce (12) | AES-GCM ciphertext of the envelope JSON
+const formatV1 = 1
+
+type header struct {
+	class     Class
+	committed time.Time
+	typ       string
+}
+
+func (s *sealer) seal(key []byte, h header, payload []byte) []byte {
+	hdr := make([]byte, 0, 11+len(h.typ))
+	hdr = append(hdr, formatV1, byte(h.class))
+	hdr = binary.BigEndian.AppendUint64(hdr, uint64(h.committed.UnixNano()))
+	hdr = append(hdr, byte(len(h.typ)))
+	hdr = append(hdr, h.typ...)
+	nonce := make([]byte, s.aead.NonceSize())
+	if _, err := rand.Read(nonce); err != nil {
+		panic("outbox: no randomness for a nonce: " + err.Error()) // crypto/rand does not fail on Linux
+	}
+	out := append(hdr, nonce...)
+	return s.aead.Seal(out, nonce, payload, append(append([]byte(nil), key...), hdr...))
+}
+
+func parseHeader(v []byte) (header, []byte, error) {
+	if len(v) < 11 || v[0] != formatV1 {
+		return header{}, nil, fmt.Errorf("%w: unknown value format", ErrCorrupt)
+	}
+	n := int(v[10])
+	if len(v) < 11+n {
+		return header{}, nil, fmt.Errorf("%w: short value", ErrCorrupt)
+	}
+	h := header{
+		class:     Class(v[1]),
+		committed: time.Unix(0, int64(binary.BigEndian.Uint64(v[2:10]))),
+		typ:       string(v[11 : 11+n]),
+	}
+	return h, v[:11+n], nil
+}
+
+func (s *sealer) open(key, v []byte) (header, []byte, error) {
+	h, hdr, err := parseHeader(v)
+	if err != nil {
+		return header{}, nil, err
+	}
+	rest := v[len(hdr):]
+	ns := s.aead.NonceSize()
+	if len(rest) < ns+s.aead.Overhead() {
+		return header{}, nil, fmt.Errorf("%w: short ciphertext", ErrCorrupt)
+	}
+	payload, err := s.aead.Open(nil, rest[:ns], rest[ns:], append(append([]byte(nil), key...), hdr...))
+	if err != nil {
+		return header{}, nil, fmt.Errorf("%w: record does not decrypt with this kiosk's key", ErrBadKey)
+	}
+	return h, payload, nil
+}
