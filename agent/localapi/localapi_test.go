@@ -39,14 +39,17 @@ type fixture struct {
 }
 
 // mustServe runs the real core over a real outbox behind the API on a unix socket.
-func mustServe(t *testing.T) *fixture {
+func mustServe(t *testing.T) *fixture { return mustServeQuota(t, 0) }
+
+// mustServeQuota is mustServe with the outbox's byte quota (0: default).
+func mustServeQuota(t *testing.T, quota int64) *fixture {
 	t.Helper()
 	cfg, err := config.Load("../../firmware-configs/sites/dev.yaml")
 	if err != nil {
 		t.Fatal(err)
 	}
 	dir := t.TempDir()
-	ob, err := outbox.Open(outbox.Options{Path: filepath.Join(dir, "kiosk.db"), Key: make([]byte, outbox.KeySize), Log: discard})
+	ob, err := outbox.Open(outbox.Options{Path: filepath.Join(dir, "kiosk.db"), Key: make([]byte, outbox.KeySize), Quota: quota, Log: discard})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -148,6 +151,65 @@ func TestStorageFailureIs503AndNotABooking(t *testing.T) {
 	_, err := f.client.Book(context.Background(), apitype.BookingRequest{})
 	if !errors.As(err, &apiErr) || apiErr.StatusCode != 400 {
 		t.Errorf("typed client error = %v", err)
+	}
+}
+
+// TestStorageFullIs507: at the quota a booking is refused with a code the UI
+// can explain, and the bookings already taken stay queued.
+func TestStorageFullIs507(t *testing.T) {
+	f := mustServeQuota(t, 2000)
+	taken := 0
+	for range 20 {
+		status, e := f.post(t, goodBody)
+		if status == http.StatusCreated {
+			taken++
+			continue
+		}
+		if status != http.StatusInsufficientStorage || e.Code != apitype.CodeStorageFull || e.Message == "" {
+			t.Fatalf("at the quota got %d %+v, want 507 storage_full", status, e)
+		}
+		break
+	}
+	if taken == 0 || taken == 20 || f.ob.Depth() != taken {
+		t.Errorf("taken %d, depth %d", taken, f.ob.Depth())
+	}
+	st, err := f.client.Status(context.Background())
+	if err != nil || st.Queue.Depth != taken || st.Queue.Quota != 2000 || st.Queue.Bytes == 0 || st.Queue.OldestAt == nil {
+		t.Errorf("status queue = %+v, %v", st.Queue, err)
+	}
+}
+
+func TestDeadLetterEndpoints(t *testing.T) {
+	f := mustServe(t)
+	f.post(t, goodBody)
+	f.post(t, goodBody)
+	if _, err := f.ob.Fail(2, "broker closed the connection on it", true); err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	d, err := f.client.DeadLetters(ctx)
+	if err != nil || len(d.DeadLetters) != 1 || d.DeadLetters[0].Seq != 2 || d.DeadLetters[0].Type != "booking" {
+		t.Fatalf("dead letters = %+v, %v", d, err)
+	}
+	if st, _ := f.client.Status(ctx); st.Queue.DeadLetters != 1 || st.Queue.Depth != 1 {
+		t.Errorf("status queue = %+v", st.Queue)
+	}
+	var apiErr *localclient.APIError
+	if err := f.client.Requeue(ctx, 1); !errors.As(err, &apiErr) || apiErr.StatusCode != http.StatusNotFound {
+		t.Errorf("requeue of a live record = %v, want 404", err)
+	}
+	resp, err := f.raw.Post("http://kioskd/v1/outbox/dead/x/requeue", "", nil)
+	if err != nil || resp.StatusCode != http.StatusBadRequest {
+		t.Errorf("requeue of seq x = %v %v", resp.StatusCode, err)
+	}
+	if err := f.client.Requeue(ctx, 2); err != nil {
+		t.Fatal(err)
+	}
+	if st, _ := f.client.Status(ctx); st.Queue.DeadLetters != 0 || st.Queue.Depth != 2 {
+		t.Errorf("after requeue status queue = %+v", st.Queue)
+	}
+	if err := f.client.RetryLink(ctx); err != nil {
+		t.Error(err)
 	}
 }
 

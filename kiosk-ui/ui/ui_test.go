@@ -312,6 +312,21 @@ func TestStorageFailureKeepsDraftAndSaysNothingWasBooked(t *testing.T) {
 	mustSee(t, w, "预约成功")
 }
 
+// TestStorageFullTellsVillagerWhereElseToBook: at the kiosk's quota the
+// villager learns the booking was not saved and how else to book.
+func TestStorageFullTellsVillagerWhereElseToBook(t *testing.T) {
+	agent := newFakeAgent()
+	agent.bookErrs = []error{&localclient.APIError{StatusCode: 507, Code: apitype.CodeStorageFull, Message: "full"}}
+	_, w, _ := mustUI(t, agent)
+	walkToConfirm(t, w)
+	test.Tap(mustButton(t, w, labelConfirm))
+	mustSee(t, w, "本机存储已满")
+	mustSee(t, w, "12348")
+	if onScreen(w, "预约成功") {
+		t.Fatal("showed success without a committed record")
+	}
+}
+
 func TestUnreachableKioskdIsNotABooking(t *testing.T) {
 	agent := newFakeAgent()
 	agent.bookErrs = []error{localclient.ErrUnavailable}

@@ -23,7 +23,18 @@ const usage = `kioskctl — tools for township IT and kiosk technicians.
 Usage:
   kioskctl township watch --broker URL [--township ID]
         print every record the kiosks publish, one JSON line each, once per id
+  kioskctl outbox status [--socket PATH] [--json]
+        the kiosk's queue: waiting records, oldest, last delivery, dead letters, disk
+  kioskctl outbox dead [--socket PATH] [--json]
+        records set aside because they could not be delivered, and why
+  kioskctl outbox requeue [--socket PATH] SEQ...
+        put dead letters back in the queue once the cause is fixed
+  kioskctl link retry [--socket PATH]
+        try the township broker now instead of waiting out the backoff
   kioskctl version
+
+The outbox and link commands run on the kiosk and talk to kioskd's local API
+(default socket /run/fengqiao/kioskd.sock).
 
 Run "kioskctl COMMAND -h" for a command's flags.
 `
@@ -47,6 +58,14 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return 0
 	case len(args) >= 2 && args[0] == "township" && args[1] == "watch":
 		return townshipWatch(ctx, args[2:], stdout, stderr)
+	case len(args) >= 2 && args[0] == "outbox" && args[1] == "status":
+		return outboxStatus(ctx, args[2:], stdout, stderr)
+	case len(args) >= 2 && args[0] == "outbox" && args[1] == "dead":
+		return outboxDead(ctx, args[2:], stdout, stderr)
+	case len(args) >= 2 && args[0] == "outbox" && args[1] == "requeue":
+		return outboxRequeue(ctx, args[2:], stdout, stderr)
+	case len(args) >= 2 && args[0] == "link" && args[1] == "retry":
+		return linkRetry(ctx, args[2:], stdout, stderr)
 	}
 	fmt.Fprintf(stderr, "kioskctl: unknown command %q\n\n%s", args, usage)
 	return 2

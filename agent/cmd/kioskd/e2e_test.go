@@ -229,6 +229,34 @@ func TestOfflineBookingIsDeliveredLater(t *testing.T) {
 	}
 }
 
+// TestCorruptStoreIsReplacedAndReported: kioskd starts on a damaged store,
+// keeps the old file, takes bookings on a new one, and tells the township.
+func TestCorruptStoreIsReplacedAndReported(t *testing.T) {
+	broker := mosquittotest.Start(t)
+	records := broker.Subscribe(t, mqtttopic.Records("dev-township"))
+	dataDir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dataDir, "kiosk.db"), bytes.Repeat([]byte("bit rot "), 8192), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	p := mustStartKioskd(t, dataDir, broker.URL)
+	m := mustReceive(t, records, 10*time.Second)
+	var env record.Envelope
+	if err := json.Unmarshal(m.Payload(), &env); err != nil || env.Type != "alert" {
+		t.Fatalf("first record = %s (%v), want the alert", m.Payload(), err)
+	}
+	if !strings.Contains(string(env.Body), "store_corrupt") || !strings.Contains(string(env.Body), "kiosk.db.corrupt-") {
+		t.Errorf("alert body = %s", env.Body)
+	}
+	aside, _ := filepath.Glob(filepath.Join(dataDir, "kiosk.db.corrupt-*"))
+	if len(aside) != 1 {
+		t.Errorf("old store kept as %v", aside)
+	}
+	b := mustBook(t, localclient.New(p.socket))
+	if b.Seq < 2 {
+		t.Errorf("booking seq = %d after the alert", b.Seq)
+	}
+}
+
 func TestFlags(t *testing.T) {
 	tests := []struct {
 		args     []string

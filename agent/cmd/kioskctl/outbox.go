@@ -1,0 +1,154 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"strconv"
+	"text/tabwriter"
+	"time"
+
+	"github.com/dustin/go-humanize"
+
+	"github.com/fengqiao/kiosk/agent/localclient"
+)
+
+// defaultSocket is where the packaged kioskd listens.
+const defaultSocket = "/run/fengqiao/kioskd.sock"
+
+// kioskCommand parses the flags shared by the commands a technician runs on
+// the kiosk itself, against kioskd's local API.
+func kioskCommand(name string, args []string, stderr io.Writer) (*localclient.Client, *flag.FlagSet, bool, int) {
+	fs := flag.NewFlagSet("kioskctl "+name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	socket := fs.String("socket", defaultSocket, "kioskd's local API socket `path`")
+	asJSON := fs.Bool("json", false, "print JSON instead of a table")
+	if err := fs.Parse(args); err != nil {
+		if err == flag.ErrHelp {
+			return nil, fs, false, 0
+		}
+		return nil, fs, false, 2
+	}
+	return localclient.New(*socket), fs, *asJSON, -1
+}
+
+// outboxStatus prints the queue as kioskd reports it.
+func outboxStatus(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	c, _, asJSON, code := kioskCommand("outbox status", args, stderr)
+	if code >= 0 {
+		return code
+	}
+	st, err := c.Status(ctx)
+	if err != nil {
+		fmt.Fprintf(stderr, "kioskctl: %v\n", err)
+		return 1
+	}
+	if asJSON {
+		return printJSON(stdout, st)
+	}
+	q := st.Queue
+	w := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintf(w, "kiosk\t%s (%s, %s)\n", st.Kiosk, st.Village, st.Township)
+	fmt.Fprintf(w, "broker\t%s since %s\t%s\n", st.Broker.State, ago(st.Time, st.Broker.Since), st.Broker.LastError)
+	fmt.Fprintf(w, "waiting\t%d records\n", q.Depth)
+	if q.OldestAt != nil {
+		fmt.Fprintf(w, "oldest\tcommitted %s\n", ago(st.Time, *q.OldestAt))
+	}
+	last := "never"
+	if q.LastDelivery != nil {
+		last = ago(st.Time, *q.LastDelivery)
+	}
+	fmt.Fprintf(w, "last delivery\t%s\n", last)
+	fmt.Fprintf(w, "dead letters\t%d\t(kioskctl outbox dead)\n", q.DeadLetters)
+	fmt.Fprintf(w, "stored\t%s of %s quota\tfile %s\n", humanize.IBytes(uint64(q.Bytes)), humanize.IBytes(uint64(q.Quota)), humanize.IBytes(uint64(q.FileBytes)))
+	if q.Evicted > 0 {
+		fmt.Fprintf(w, "evicted\t%d telemetry records at the quota\n", q.Evicted)
+	}
+	w.Flush()
+	return 0
+}
+
+// outboxDead lists dead letters.
+func outboxDead(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	c, _, asJSON, code := kioskCommand("outbox dead", args, stderr)
+	if code >= 0 {
+		return code
+	}
+	d, err := c.DeadLetters(ctx)
+	if err != nil {
+		fmt.Fprintf(stderr, "kioskctl: %v\n", err)
+		return 1
+	}
+	if asJSON {
+		return printJSON(stdout, d)
+	}
+	if len(d.DeadLetters) == 0 {
+		fmt.Fprintln(stdout, "no dead letters")
+		return 0
+	}
+	w := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(w, "SEQ\tTYPE\tTRIES\tSINCE\tREASON")
+	for _, dl := range d.DeadLetters {
+		fmt.Fprintf(w, "%d\t%s\t%d\t%s\t%s\n", dl.Seq, dl.Type, dl.Attempts, dl.At.Local().Format(time.DateTime), dl.Reason)
+	}
+	w.Flush()
+	return 0
+}
+
+// outboxRequeue puts dead letters back in the queue.
+func outboxRequeue(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	c, fs, _, code := kioskCommand("outbox requeue", args, stderr)
+	if code >= 0 {
+		return code
+	}
+	if fs.NArg() == 0 {
+		fmt.Fprintln(stderr, "kioskctl outbox requeue: name the seq of at least one dead letter (kioskctl outbox dead lists them)")
+		return 2
+	}
+	for _, a := range fs.Args() {
+		seq, err := strconv.ParseUint(a, 10, 64)
+		if err != nil {
+			fmt.Fprintf(stderr, "kioskctl: %q is not a seq number\n", a)
+			return 2
+		}
+		if err := c.Requeue(ctx, seq); err != nil {
+			fmt.Fprintf(stderr, "kioskctl: requeue %d: %v\n", seq, err)
+			return 1
+		}
+		fmt.Fprintf(stdout, "requeued %d\n", seq)
+	}
+	return 0
+}
+
+// linkRetry ends the link's backoff wait.
+func linkRetry(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	c, _, _, code := kioskCommand("link retry", args, stderr)
+	if code >= 0 {
+		return code
+	}
+	if err := c.RetryLink(ctx); err != nil {
+		fmt.Fprintf(stderr, "kioskctl: %v\n", err)
+		return 1
+	}
+	fmt.Fprintln(stdout, "kioskd will try the township broker now")
+	return 0
+}
+
+func printJSON(w io.Writer, v any) int {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	if err := enc.Encode(v); err != nil {
+		return 1
+	}
+	return 0
+}
+
+// ago is relative to the kiosk's clock, not this machine's.
+func ago(now, t time.Time) string {
+	if t.IsZero() {
+		return "-"
+	}
+	return humanize.RelTime(t, now, "ago", "from now") + " (" + t.Local().Format(time.DateTime) + ")"
+}
