@@ -34,6 +34,7 @@ const (
 	CodeUnknownTopic   = "unknown_topic"
 	CodeSlotInPast     = "slot_in_past"
 	CodeSlotNotOffered = "slot_not_offered"
+	CodeCardExpired    = "card_expired" // the card token is unknown, used or too old: tap again
 )
 
 // maxNameRunes fits the longest Chinese names (including ethnic-minority names
@@ -67,6 +68,10 @@ type Body struct {
 	Slot    time.Time `json:"slot"`
 	Advisor string    `json:"advisor"`
 	Channel string    `json:"channel"` // how it was booked: "kiosk"
+	// IDNumber and IDType are set when the villager identified with an ID
+	// card: the advisor can then find earlier cases of the same person.
+	IDNumber string `json:"id_number,omitempty"`
+	IDType   string `json:"id_type,omitempty"`
 }
 
 // Planner knows the advisor's schedule and the site's topics and services.

@@ -27,6 +27,23 @@ type Outbox interface {
 	Requeue(seq uint64) error
 }
 
+// Cards hands over the full data of a card read on this kiosk by the token its
+// summary carried to the screen. Tokens expire; Forget ends one early, once
+// the record that needed the card is committed.
+type Cards interface {
+	Lookup(token string) (Identity, bool)
+	Forget(token string)
+	Status() apitype.ReaderStatus
+}
+
+// Identity is what a booking takes from an ID card.
+type Identity struct {
+	Name     string
+	IDNumber string
+	IDMasked string
+	IDType   string
+}
+
 // Link reports the township connection.
 type Link interface {
 	State() (state string, since time.Time, lastError string)
@@ -39,6 +56,7 @@ type Core struct {
 	outbox  Outbox
 	link    Link
 	planner *booking.Planner
+	cards   Cards
 	log     *slog.Logger
 	now     func() time.Time
 }
@@ -50,6 +68,9 @@ func New(cfg *config.Config, version string, ob Outbox, link Link, log *slog.Log
 		planner: booking.NewPlanner(cfg.Site.Content, cfg.Location),
 	}
 }
+
+// UseCards lets bookings be made with a card token. Call it before serving.
+func (c *Core) UseCards(cards Cards) { c.cards = cards }
 
 func (c *Core) source() record.Source {
 	k := c.cfg.Site.Kiosk
@@ -66,7 +87,15 @@ func (c *Core) Status() apitype.Status {
 		Time:    c.now(),
 		Broker:  apitype.BrokerStatus{State: state, Since: since, LastError: lastErr},
 		Queue:   queueStatus(c.outbox.Stats()),
+		IDCard:  c.readerStatus(),
 	}
+}
+
+func (c *Core) readerStatus() apitype.ReaderStatus {
+	if c.cards == nil {
+		return apitype.ReaderStatus{State: apitype.ReaderDisabled}
+	}
+	return c.cards.Status()
 }
 
 func queueStatus(s outbox.Stats) apitype.QueueStatus {
@@ -191,10 +220,22 @@ func (c *Core) Slots(service string) (apitype.Slots, error) {
 // means the request was wrong; any other error means it was not stored.
 func (c *Core) Book(ctx context.Context, req apitype.BookingRequest) (apitype.Booking, error) {
 	now := c.now()
-	body, err := c.planner.Validate(booking.Request(req), now)
+	var id Identity
+	if req.Card != "" {
+		var ok bool
+		if c.cards != nil {
+			id, ok = c.cards.Lookup(req.Card)
+		}
+		if !ok {
+			return apitype.Booking{}, &booking.FieldError{Field: "card", Code: booking.CodeCardExpired, Msg: "the card was read too long ago; tap it again"}
+		}
+		req.Name = id.Name // the card's name, not whatever was typed
+	}
+	body, err := c.planner.Validate(booking.Request{Service: req.Service, Topic: req.Topic, Name: req.Name, Phone: req.Phone, Slot: req.Slot}, now)
 	if err != nil {
 		return apitype.Booking{}, err
 	}
+	body.IDNumber, body.IDType = id.IDNumber, id.IDType
 	env, err := record.New(c.source(), booking.RecordType, booking.Schema, body, now)
 	if err != nil {
 		return apitype.Booking{}, err
@@ -203,12 +244,15 @@ func (c *Core) Book(ctx context.Context, req apitype.BookingRequest) (apitype.Bo
 	if err != nil {
 		return apitype.Booking{}, err
 	}
-	// Never log the name or the number: the id is enough to trace the record.
-	c.log.Info("booking committed", "id", env.ID, "seq", env.Seq, "service", body.Service, "slot", body.Slot)
+	if req.Card != "" {
+		c.cards.Forget(req.Card)
+	}
+	// Never log the name or the numbers: the id is enough to trace the record.
+	c.log.Info("booking committed", "id", env.ID, "seq", env.Seq, "service", body.Service, "slot", body.Slot, "with_card", req.Card != "")
 	return apitype.Booking{
 		ID: env.ID, Seq: env.Seq, Number: BookingNumber(env.Seq),
 		Service: body.Service, Topic: body.Topic, Name: body.Name, Phone: phone.Mask(body.Phone),
-		Slot: body.Slot, Created: env.TS, Advisor: body.Advisor,
+		Slot: body.Slot, Created: env.TS, Advisor: body.Advisor, IDMasked: id.IDMasked,
 	}, nil
 }
 

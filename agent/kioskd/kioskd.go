@@ -108,7 +108,7 @@ func Run(ctx context.Context, opts Options) error {
 
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error {
-		return localapi.Serve(gctx, ln, localapi.NewHandler(agent, link, log.With("component", "api")))
+		return localapi.Serve(gctx, ln, localapi.NewHandler(agent, link, nil, log.With("component", "api")))
 	})
 	g.Go(func() error { return link.Run(gctx) })
 	g.Go(func() error { return sendTelemetry(gctx, agent, every, log) })

@@ -59,6 +59,10 @@ func Serve(ctx context.Context, ln net.Listener, h http.Handler) error {
 		ReadTimeout:       10 * time.Second,
 		WriteTimeout:      30 * time.Second,
 		IdleTimeout:       2 * time.Minute,
+		// Requests see ctx end at shutdown, so long-polls for card events
+		// return at once instead of holding the stop for ShutdownTimeout. A
+		// booking already handed to the outbox still finishes its commit.
+		BaseContext: func(net.Listener) context.Context { return ctx },
 	}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()

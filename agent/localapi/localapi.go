@@ -17,6 +17,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/fengqiao/kiosk/agent/booking"
 	"github.com/fengqiao/kiosk/agent/localapi/apitype"
@@ -41,9 +42,19 @@ type Link interface {
 	Nudge()
 }
 
+// Cards is what the API needs from the ID-card reader loop.
+type Cards interface {
+	Events(ctx context.Context, after uint64, wait time.Duration) apitype.CardEvents
+}
+
+// MaxEventWait bounds one long-poll of GET /v1/idcard/events; it stays
+// below the server's WriteTimeout.
+const MaxEventWait = 25 * time.Second
+
 type server struct {
 	agent Agent
 	link  Link
+	cards Cards
 	log   *slog.Logger
 }
 
@@ -59,11 +70,13 @@ var handlers = map[string]handlerFunc{
 	"GET /v1/outbox/dead":                (*server).serveDeadLetters,
 	"POST /v1/outbox/dead/{seq}/requeue": (*server).serveRequeue,
 	"POST /v1/link/retry":                (*server).serveRetry,
+	"GET /v1/idcard/events":              (*server).serveCardEvents,
 }
 
 // NewHandler returns the API's HTTP handler.
-func NewHandler(agent Agent, link Link, log *slog.Logger) http.Handler {
-	s := &server{agent: agent, link: link, log: log}
+// cards may be nil on a kiosk without a reader: its events never come.
+func NewHandler(agent Agent, link Link, cards Cards, log *slog.Logger) http.Handler {
+	s := &server{agent: agent, link: link, cards: cards, log: log}
 	mux := http.NewServeMux()
 	for pattern, h := range handlers {
 		mux.HandleFunc(pattern, func(w http.ResponseWriter, r *http.Request) { h(s, w, r) })
@@ -130,6 +143,38 @@ func (s *server) serveRequeue(w http.ResponseWriter, r *http.Request) {
 	}
 	s.link.Nudge()
 	w.WriteHeader(http.StatusNoContent)
+}
+
+// serveCardEvents long-polls the reader's events: ?after=SEQ&wait=DURATION.
+func (s *server) serveCardEvents(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	var after uint64
+	if v := q.Get("after"); v != "" {
+		n, err := strconv.ParseUint(v, 10, 64)
+		if err != nil {
+			writeError(w, http.StatusBadRequest, apitype.Error{Code: booking.CodeInvalid, Field: "after", Message: "must be an event seq"})
+			return
+		}
+		after = n
+	}
+	wait := 25 * time.Second
+	if v := q.Get("wait"); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil || d < 0 || d > MaxEventWait {
+			writeError(w, http.StatusBadRequest, apitype.Error{Code: booking.CodeInvalid, Field: "wait", Message: "must be a duration up to " + MaxEventWait.String()})
+			return
+		}
+		wait = d
+	}
+	if s.cards == nil {
+		select {
+		case <-r.Context().Done():
+		case <-time.After(wait):
+		}
+		writeJSON(w, http.StatusOK, apitype.CardEvents{Events: []apitype.CardEvent{}, Next: after})
+		return
+	}
+	writeJSON(w, http.StatusOK, s.cards.Events(r.Context(), after, wait))
 }
 
 // serveRetry ends the link's backoff wait: a technician who has just fixed

@@ -62,7 +62,7 @@ func mustServeQuota(t *testing.T, quota int64) *fixture {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
-	go func() { done <- Serve(ctx, ln, NewHandler(agent, fakeLink{}, discard)) }()
+	go func() { done <- Serve(ctx, ln, NewHandler(agent, fakeLink{}, nil, discard)) }()
 	t.Cleanup(func() {
 		cancel()
 		if err := <-done; !errors.Is(err, context.Canceled) {

@@ -79,6 +79,14 @@ func (c *Client) Book(ctx context.Context, req apitype.BookingRequest) (apitype.
 	return b, c.do(ctx, http.MethodPost, "/v1/bookings", req, http.StatusCreated, &b)
 }
 
+// CardEvents long-polls GET /v1/idcard/events: it returns the reader's events
+// after seq after, waiting up to wait for one to happen (an empty list then).
+func (c *Client) CardEvents(ctx context.Context, after uint64, wait time.Duration) (apitype.CardEvents, error) {
+	var e apitype.CardEvents
+	path := fmt.Sprintf("/v1/idcard/events?after=%d&wait=%s", after, wait)
+	return e, c.do(ctx, http.MethodGet, path, nil, http.StatusOK, &e)
+}
+
 // DeadLetters returns GET /v1/outbox/dead.
 func (c *Client) DeadLetters(ctx context.Context) (apitype.DeadLetters, error) {
 	var d apitype.DeadLetters

@@ -402,6 +402,8 @@ const ackBatch = 256
 // (the session is over) or at the first record that was not delivered; acks
 // of everything confirmed before that are committed either way.
 func (l *Link) confirm(ctx context.Context, pending <-chan inflight, store *pubackStore) error {
+	waiter := &graceWaiter{ctx: ctx}
+	defer waiter.stop()
 	var seqs []uint64
 	flush := func() error {
 		err := l.q.Ack(seqs...)
@@ -424,7 +426,7 @@ func (l *Link) confirm(ctx context.Context, pending <-chan inflight, store *puba
 		if !ok {
 			return flush()
 		}
-		err := wait(ctx, p.tok, l.opts.PublishTimeout)
+		err := waiter.wait(p.tok, l.opts.PublishTimeout)
 		if err == nil && !store.confirm(p.tok.(*mqtt.PublishToken).MessageID()) {
 			err = errors.New("publish token completed without a PUBACK on this connection")
 		}
@@ -520,6 +522,40 @@ func (l *Link) goodbye(client mqtt.Client) {
 }
 
 var errTimeout = errors.New("timed out waiting for the broker")
+
+// shutdownGrace is how long a stopping link still waits for PUBACKs of
+// records already sent: each one confirmed now is one the township will not
+// receive twice after the restart.
+const shutdownGrace = time.Second
+
+// graceWaiter waits for record tokens; once ctx ends it keeps waiting until
+// one shared grace deadline, so that a stopping link spends at most
+// shutdownGrace in all, not per record.
+type graceWaiter struct {
+	ctx    context.Context
+	grace  context.Context
+	cancel context.CancelFunc
+}
+
+func (g *graceWaiter) wait(tok mqtt.Token, timeout time.Duration) error {
+	err := wait(g.ctx, tok, timeout)
+	if g.ctx.Err() == nil || !errors.Is(err, g.ctx.Err()) {
+		return err
+	}
+	if g.grace == nil {
+		g.grace, g.cancel = context.WithTimeout(context.Background(), shutdownGrace)
+	}
+	if wait(g.grace, tok, shutdownGrace) == nil {
+		return nil
+	}
+	return err
+}
+
+func (g *graceWaiter) stop() {
+	if g.cancel != nil {
+		g.cancel()
+	}
+}
 
 func wait(ctx context.Context, tok mqtt.Token, timeout time.Duration) error {
 	select {

@@ -29,6 +29,7 @@ const (
 	labelConfirm = "确认预约"
 	labelClear   = "清空"
 	labelDelete  = "删除"
+	labelTapCard = "请把身份证放在读卡器上，自动填写姓名；也可以在下面输入。"
 	stepCount    = 6
 )
 
@@ -41,9 +42,11 @@ type draft struct {
 	day        string // 2006-01-02 of the chosen day
 	slot       time.Time
 	name       string
+	card       *apitype.CardSummary // the ID card tapped, if any: name, masked number, token
 	phone      string
 	err        string // shown on the current step
 	submitting bool
+	stepNo     int // the step on screen, so a card tap can redraw it
 }
 
 func (u *UI) startBooking() {
@@ -54,7 +57,11 @@ func (u *UI) startBooking() {
 // step lays out one step of the flow: title, any error, the content, and the
 // way back.
 func (u *UI) step(n int, title string, content fyne.CanvasObject, back func()) {
+	u.draft.stepNo = n
 	top := container.NewVBox(heading(fmt.Sprintf("第 %d 步（共 %d 步）　%s", n, stepCount, title)))
+	if c := u.draft.card; c != nil && n != 4 {
+		top.Add(paragraph("已读取身份证：" + c.Name + "　" + c.IDMasked))
+	}
 	if u.draft.err != "" {
 		msg := canvas.NewText(u.draft.err, kiosktheme.Primary)
 		msg.TextSize = kiosktheme.TextSize
@@ -139,6 +146,16 @@ func (u *UI) showTime() {
 }
 
 func (u *UI) showName() {
+	if c := u.draft.card; c != nil {
+		manual := widget.NewButton("不用身份证，手动填写姓名", func() {
+			u.draft.card, u.draft.name = nil, ""
+			u.showName()
+		})
+		u.step(4, "您的姓名", container.NewVBox(
+			paragraph("已读取身份证："+c.Name+"　"+c.IDMasked),
+			primary(labelNext, u.showPhone), manual), u.showTime)
+		return
+	}
 	entry := widget.NewEntry()
 	entry.SetPlaceHolder("请输入您的姓名")
 	entry.SetText(u.draft.name)
@@ -158,7 +175,7 @@ func (u *UI) showName() {
 		u.showName()
 	}
 	entry.OnSubmitted = func(string) { next() }
-	u.step(4, "您的姓名", container.NewVBox(entry, primary(labelNext, next)), u.showTime)
+	u.step(4, "您的姓名", container.NewVBox(paragraph(labelTapCard), entry, primary(labelNext, next)), u.showTime)
 	u.win.Canvas().Focus(entry)
 }
 
@@ -229,6 +246,9 @@ func (u *UI) showConfirm() {
 		paragraph("您的姓名："+strings.TrimSpace(d.name)),
 		paragraph("您的电话："+d.phone),
 	)
+	if d.card != nil {
+		rows.Add(paragraph("身份证：" + d.card.IDMasked))
+	}
 	confirm := primary(labelConfirm, u.submit)
 	if d.submitting {
 		confirm.SetText("正在保存……")
@@ -251,6 +271,9 @@ func (u *UI) submit() {
 	req := apitype.BookingRequest{
 		Service: advisorService, Topic: d.topic, Name: strings.TrimSpace(d.name),
 		Phone: d.phone, Slot: d.slot.Format(time.RFC3339),
+	}
+	if d.card != nil {
+		req.Card, req.Name = d.card.Token, ""
 	}
 	call(u, func(ctx context.Context) (apitype.Booking, error) { return u.opts.Agent.Book(ctx, req) },
 		func(b apitype.Booking, err error) {
@@ -277,6 +300,10 @@ func (u *UI) bookingFailed(err error) {
 		return
 	}
 	switch apiErr.Field {
+	case "card":
+		u.draft.err = "身份证信息已过期，请重新刷卡，或手动填写姓名。"
+		u.draft.card, u.draft.name = nil, ""
+		u.showName()
 	case "topic":
 		u.draft.err = "请重新选择咨询事项。"
 		u.showTopic()

@@ -32,6 +32,7 @@ type Agent interface {
 	Menu(ctx context.Context) (apitype.Menu, error)
 	Slots(ctx context.Context, service string) (apitype.Slots, error)
 	Book(ctx context.Context, req apitype.BookingRequest) (apitype.Booking, error)
+	CardEvents(ctx context.Context, after uint64, wait time.Duration) (apitype.CardEvents, error)
 }
 
 // Options configure the UI.

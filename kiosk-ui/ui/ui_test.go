@@ -70,6 +70,11 @@ func (f *fakeAgent) Book(_ context.Context, req apitype.BookingRequest) (apitype
 		Name: req.Name, Phone: "138****1111", Slot: slot, Advisor: "林晓明"}, nil
 }
 
+func (f *fakeAgent) CardEvents(ctx context.Context, after uint64, wait time.Duration) (apitype.CardEvents, error) {
+	<-ctx.Done()
+	return apitype.CardEvents{Next: after}, ctx.Err()
+}
+
 func testMenu() apitype.Menu {
 	svc := func(id, title, summary string, bookable bool) apitype.Service {
 		return apitype.Service{ID: id, Title: title, Summary: summary, Bookable: bookable, Platforms: []apitype.Platform{
@@ -454,4 +459,72 @@ func TestTouchTargets(t *testing.T) {
 	if kiosktheme.New().Size(theme.SizeNameText) < 24 {
 		t.Error("main text is smaller than 18 pt")
 	}
+}
+
+var tappedCard = apitype.CardEvent{Seq: 1, Kind: apitype.CardRead, Card: &apitype.CardSummary{
+	Token: "tok-1", Type: "resident", Name: "陈桂英", Sex: "女", IDMasked: "350782**********23"}}
+
+// TestCardTapFillsIdentity: a card tapped at the name step fills the name and
+// moves on; the booking carries the token, never a typed ID number, and the
+// screen shows only the masked number.
+func TestCardTapFillsIdentity(t *testing.T) {
+	agent := newFakeAgent()
+	u, w, _ := mustUI(t, agent)
+	test.Tap(mustButton(t, w, labelBookAdvisor))
+	test.Tap(mustButton(t, w, "婚姻家庭"))
+	test.Tap(mustButton(t, w, "11月26日 周四"))
+	test.Tap(mustButton(t, w, "14:30"))
+	mustSee(t, w, "第 4 步")
+	mustSee(t, w, labelTapCard)
+	u.onCardEvent(tappedCard)
+	mustSee(t, w, "第 5 步")
+	mustSee(t, w, "350782**********23")
+	for _, d := range "13800001111" {
+		test.Tap(mustButton(t, w, string(d)))
+	}
+	test.Tap(mustButton(t, w, labelNext))
+	mustSee(t, w, "身份证：350782**********23")
+	mustSee(t, w, "您的姓名：陈桂英")
+	test.Tap(mustButton(t, w, labelConfirm))
+	mustSee(t, w, "预约成功")
+	if len(agent.booked) != 1 || agent.booked[0].Card != "tok-1" || agent.booked[0].Name != "" {
+		t.Errorf("booked = %+v", agent.booked)
+	}
+	if u.draft.card != nil || u.draft.name != "" {
+		t.Error("draft kept the card after the flow ended")
+	}
+}
+
+// TestCardTapOnHomeStartsBooking, and idle wipes the card's identity.
+func TestCardTapOnHomeStartsBooking(t *testing.T) {
+	agent := newFakeAgent()
+	u, w, clock := mustUI(t, agent)
+	u.onCardEvent(tappedCard)
+	mustSee(t, w, "第 1 步")
+	mustSee(t, w, "已读取身份证：陈桂英")
+	clock.t = clock.t.Add(3 * time.Minute)
+	u.checkIdle()
+	if u.draft.card != nil || onScreen(w, "陈桂英") {
+		t.Error("idle left the card's identity behind")
+	}
+}
+
+// TestExpiredCardTokenAsksForAnotherTap: kioskd no longer knows the token.
+func TestExpiredCardTokenAsksForAnotherTap(t *testing.T) {
+	agent := newFakeAgent()
+	agent.bookErrs = []error{&localclient.APIError{StatusCode: 400, Code: "card_expired", Field: "card", Message: "tap again"}}
+	u, w, _ := mustUI(t, agent)
+	u.onCardEvent(tappedCard)
+	test.Tap(mustButton(t, w, "婚姻家庭"))
+	test.Tap(mustButton(t, w, "11月26日 周四"))
+	test.Tap(mustButton(t, w, "14:30"))
+	mustSee(t, w, "第 4 步")
+	test.Tap(mustButton(t, w, labelNext))
+	for _, d := range "13800001111" {
+		test.Tap(mustButton(t, w, string(d)))
+	}
+	test.Tap(mustButton(t, w, labelNext))
+	test.Tap(mustButton(t, w, labelConfirm))
+	mustSee(t, w, "请重新刷卡")
+	mustSee(t, w, labelTapCard)
 }

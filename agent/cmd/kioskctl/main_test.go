@@ -69,7 +69,7 @@ func mustKioskd(t *testing.T) (socket string, ob *outbox.Outbox) {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
-	go func() { localapi.Serve(ctx, ln, localapi.NewHandler(agent, stubLink{}, log)); close(done) }()
+	go func() { localapi.Serve(ctx, ln, localapi.NewHandler(agent, stubLink{}, nil, log)); close(done) }()
 	t.Cleanup(func() { cancel(); <-done })
 	return socket, ob
 }

@@ -15,6 +15,57 @@ type Status struct {
 	Time     time.Time    `json:"time"`
 	Broker   BrokerStatus `json:"broker"`
 	Queue    QueueStatus  `json:"queue"`
+	IDCard   ReaderStatus `json:"idcard"`
+}
+
+// Reader states in ReaderStatus.
+const (
+	ReaderDisabled   = "disabled"   // the board has no reader
+	ReaderConnecting = "connecting" // opening the port, or reopening it after a fault
+	ReaderReady      = "ready"      // answering; polling for cards
+	ReaderFailed     = "failed"     // not answering; retrying with backoff
+)
+
+// ReaderStatus is the health of the ID-card reader.
+type ReaderStatus struct {
+	State     string    `json:"state"`
+	Device    string    `json:"device,omitempty"`
+	Since     time.Time `json:"since"`
+	LastError string    `json:"last_error,omitempty"`
+	Reads     uint64    `json:"reads"` // cards read since start
+}
+
+// Card event kinds.
+const (
+	CardRead    = "card"    // a card was placed and read
+	CardRemoved = "removed" // the card left the reader
+)
+
+// CardEvent is one event of the ID-card reader (GET /v1/idcard/events).
+type CardEvent struct {
+	Seq  uint64       `json:"seq"`
+	Kind string       `json:"kind"`
+	At   time.Time    `json:"at"`
+	Card *CardSummary `json:"card,omitempty"`
+}
+
+// CardEvents is the body of GET /v1/idcard/events. Next is the cursor for
+// the following poll (the seq of the last event, or the one passed in).
+type CardEvents struct {
+	Events []CardEvent `json:"events"`
+	Next   uint64      `json:"next"`
+}
+
+// CardSummary is what a screen may show of a card. The full ID number never
+// leaves kioskd: a request that needs it passes Token instead, and kioskd
+// puts the number into the record itself.
+type CardSummary struct {
+	Token    string `json:"token"` // single use, valid for a few minutes
+	Type     string `json:"type"`  // resident | hkmotw | foreigner | foreigner2023
+	Name     string `json:"name"`
+	Sex      string `json:"sex"` // 男 / 女 / 未知
+	IDMasked string `json:"id_masked"`
+	Expired  bool   `json:"expired"`
 }
 
 // BrokerStatus is the state of the link to the township broker.
@@ -103,6 +154,9 @@ type BookingRequest struct {
 	Name    string `json:"name"`
 	Phone   string `json:"phone"`
 	Slot    string `json:"slot"` // RFC 3339
+	// Card is a CardSummary token: the booking is made with the card's name
+	// and ID number, and Name may be left empty.
+	Card string `json:"card,omitempty"`
 }
 
 // Booking is the body of a 201 answer to POST /v1/bookings. The phone number
@@ -118,6 +172,8 @@ type Booking struct {
 	Slot    time.Time `json:"slot"`
 	Created time.Time `json:"created"`
 	Advisor string    `json:"advisor"`
+	// IDMasked is set when the booking was made with an ID card.
+	IDMasked string `json:"id_masked,omitempty"`
 }
 
 // ErrorResponse is the body of every 4xx and 5xx answer.

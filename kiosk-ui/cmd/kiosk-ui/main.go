@@ -68,6 +68,7 @@ func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	go u.Run(ctx, 5*time.Second)
+	go u.WatchCards(ctx)
 	go func() {
 		<-ctx.Done()
 		fyne.Do(a.Quit)
