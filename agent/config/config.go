@@ -11,6 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
+	"slices"
 	"time"
 )
 
@@ -145,6 +146,8 @@ type IDCard struct {
 	Driver string `yaml:"driver"`
 	Device string `yaml:"device"`
 	Baud   int    `yaml:"baud"`
+	// PollInterval is how often the reader is asked for a card (≥ 300 ms).
+	PollInterval Duration `yaml:"poll_interval"`
 }
 
 // Load reads the site file at sitePath and the board profile it names, and
@@ -174,6 +177,7 @@ func Load(sitePath string) (*Config, error) {
 			cfg.BoardPath = filepath.Join(filepath.Dir(sitePath), cfg.BoardPath)
 		}
 		boardDoc, err := decodeFile(cfg.BoardPath, &cfg.Board)
+		cfg.Board.applyDefaults()
 		boardProblems, err := decodeProblems(err)
 		switch {
 		case err != nil:
@@ -195,6 +199,7 @@ func Load(sitePath string) (*Config, error) {
 func LoadBoard(path string) (*Board, error) {
 	var b Board
 	doc, err := decodeFile(path, &b)
+	b.applyDefaults()
 	problems, err := decodeProblems(err)
 	if err != nil {
 		return nil, err
@@ -206,6 +211,12 @@ func LoadBoard(path string) (*Board, error) {
 		return nil, &Error{Problems: problems}
 	}
 	return &b, nil
+}
+
+func (b *Board) applyDefaults() {
+	if b.IDCard.PollInterval.Duration == 0 {
+		b.IDCard.PollInterval.Duration = 500 * time.Millisecond
+	}
 }
 
 func (s *Site) applyDefaults() {
@@ -255,6 +266,20 @@ func (w DutyWindow) String() string {
 		days += d.Chinese()
 	}
 	return fmt.Sprintf("%s %s–%s", days, w.From, w.To)
+}
+
+// OverrideIDCardDevice points the reader at device (kioskd --idcard-device),
+// e.g. the pty of `kioskctl idcard simulate`; the board's baud stays.
+func (c *Config) OverrideIDCardDevice(device string) error {
+	abs, err := filepath.Abs(device)
+	if err != nil {
+		return fmt.Errorf("--idcard-device: %w", err)
+	}
+	c.Board.IDCard.Driver, c.Board.IDCard.Device = "serial", abs
+	if !slices.Contains(idcardBauds, c.Board.IDCard.Baud) {
+		c.Board.IDCard.Baud = 115200
+	}
+	return nil
 }
 
 // OverrideBroker replaces the site's broker URL (kioskd --broker) and checks

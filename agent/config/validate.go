@@ -197,6 +197,9 @@ func (b *Board) validate(doc *document) []Problem {
 		c.fail("screen.rotation", "%d is not one of 0, 90, 180, 270", b.Screen.Rotation)
 	}
 	c.oneOf("idcard.driver", b.IDCard.Driver, "none", "simulated", "serial")
+	if d := b.IDCard.PollInterval.Duration; d < 300*time.Millisecond || d > 10*time.Second {
+		c.fail("idcard.poll_interval", "%s is out of range [300ms, 10s]; a SAM polled faster stops answering", d)
+	}
 	if b.IDCard.Driver == "serial" {
 		if !filepath.IsAbs(b.IDCard.Device) {
 			c.fail("idcard.device", "%q must be an absolute device path, e.g. /dev/idcard", b.IDCard.Device)

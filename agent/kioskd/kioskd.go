@@ -8,19 +8,25 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
+	"net"
 	"os"
 	"path/filepath"
 	"time"
 
 	"golang.org/x/sync/errgroup"
 
+	"github.com/fengqiao/kiosk/agent/cardreader"
 	"github.com/fengqiao/kiosk/agent/config"
 	"github.com/fengqiao/kiosk/agent/core"
 	"github.com/fengqiao/kiosk/agent/localapi"
 	"github.com/fengqiao/kiosk/agent/mqttlink"
 	"github.com/fengqiao/kiosk/agent/outbox"
 	"github.com/fengqiao/kiosk/agent/record"
+	"github.com/fengqiao/kiosk/drivers/idcard"
+	"github.com/fengqiao/kiosk/drivers/idcard/idcardsim"
+	"github.com/fengqiao/kiosk/drivers/serialport"
 )
 
 // Options are what Run needs. Config must already be validated.
@@ -98,6 +104,15 @@ func Run(ctx context.Context, opts Options) error {
 		}
 	}
 
+	cards := cardreader.New(cardreader.Options{
+		Open:     idcardOpener(cfg.Board.IDCard, log.With("component", "idcard")),
+		Device:   cfg.Board.IDCard.Device,
+		Interval: cfg.Board.IDCard.PollInterval.Duration,
+		Log:      log.With("component", "idcard"),
+		Now:      opts.Now,
+	})
+	agent.UseCards(cards)
+
 	ln, err := localapi.Listen(opts.Socket)
 	if err != nil {
 		return err
@@ -108,9 +123,10 @@ func Run(ctx context.Context, opts Options) error {
 
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error {
-		return localapi.Serve(gctx, ln, localapi.NewHandler(agent, link, nil, log.With("component", "api")))
+		return localapi.Serve(gctx, ln, localapi.NewHandler(agent, link, cards, log.With("component", "api")))
 	})
 	g.Go(func() error { return link.Run(gctx) })
+	g.Go(func() error { return cards.Run(gctx) })
 	g.Go(func() error { return sendTelemetry(gctx, agent, every, log) })
 	err = g.Wait()
 	if errors.Is(err, context.Canceled) && ctx.Err() != nil {
@@ -134,4 +150,39 @@ func sendTelemetry(ctx context.Context, agent *core.Core, every time.Duration, l
 			}
 		}
 	}
+}
+
+// idcardOpener returns how to open the board's ID-card reader, or nil for a
+// board without one.
+func idcardOpener(c config.IDCard, log *slog.Logger) cardreader.Opener {
+	switch c.Driver {
+	case "serial":
+		return func(context.Context) (cardreader.Driver, io.Closer, error) {
+			port, err := serialport.Open(c.Device, c.Baud)
+			if err != nil {
+				return nil, nil, err
+			}
+			r := idcard.NewReader(port, idcard.Options{Log: log})
+			return r, r, nil // closing the reader closes the port
+		}
+	case "simulated":
+		sim := idcardsim.New(idcardsim.Options{Log: log})
+		return func(ctx context.Context) (cardreader.Driver, io.Closer, error) {
+			ours, theirs := net.Pipe()
+			go sim.Serve(ctx, theirs)
+			r := idcard.NewReader(ours, idcard.Options{Log: log})
+			return r, closers{r, theirs}, nil
+		}
+	}
+	return nil
+}
+
+type closers []io.Closer
+
+func (cs closers) Close() error {
+	var errs []error
+	for _, c := range cs {
+		errs = append(errs, c.Close())
+	}
+	return errors.Join(errs...)
 }

@@ -11,6 +11,9 @@ cd "$(dirname "$0")/../.."
 
 state=var/dev
 mkdir -p "$state"
+# Background jobs of a script read /dev/null; the card simulator needs the
+# terminal, where the developer types 1-4 to tap a card.
+exec 3<&0
 pids=()
 cleanup() {
 	for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
@@ -39,7 +42,13 @@ echo "township broker (mosquitto): $broker"
 bin/kioskctl township watch --broker "$broker" 2>"$state/watch.log" | sed -u 's/^/[township] /' &
 pids+=($!)
 
-bin/kioskd --broker "$broker" --data "$state/data" --socket "$state/kioskd.sock" 2>&1 | sed -u 's/^/[kioskd] /' &
+rm -f "$state/idcard"
+bin/kioskctl idcard simulate --pty --link "$state/idcard" --baud 115200 <&3 2>"$state/idcard.log" | sed -u 's/^/[idcard] /' &
+pids+=($!)
+for _ in $(seq 50); do [ -e "$state/idcard" ] && break; sleep 0.1; done
+
+bin/kioskd --broker "$broker" --data "$state/data" --socket "$state/kioskd.sock" \
+	--idcard-device "$PWD/$state/idcard" 2>&1 | sed -u 's/^/[kioskd] /' &
 pids+=($!)
 
 if [ -z "${DISPLAY:-}" ]; then
@@ -64,5 +73,6 @@ if [ -n "${FENGQIAO_SCREENSHOT:-}" ]; then
 	exit 0
 fi
 
-echo "kiosk running. Book a consultation on screen; it appears on the [township] lines. Ctrl-C stops."
+echo "kiosk running. Book a consultation on screen; it appears on the [township] lines."
+echo "Type 1-4 and Enter here to tap a simulated ID card (0 takes it away). Ctrl-C stops."
 wait -n "${pids[@]}"

@@ -31,6 +31,10 @@ Usage:
         put dead letters back in the queue once the cause is fixed
   kioskctl link retry [--socket PATH]
         try the township broker now instead of waiting out the backoff
+  kioskctl idcard simulate --pty [--link PATH] [--baud N] [--card N]
+        a simulated ID-card reader on a pseudo-terminal; type 1-4 to place a card
+  kioskctl idcard read --device PATH [--baud N] [--json] [--reveal]
+        read one card from a reader and print it (ID number masked unless --reveal)
   kioskctl version
 
 The outbox and link commands run on the kiosk and talk to kioskd's local API
@@ -64,6 +68,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return outboxDead(ctx, args[2:], stdout, stderr)
 	case len(args) >= 2 && args[0] == "outbox" && args[1] == "requeue":
 		return outboxRequeue(ctx, args[2:], stdout, stderr)
+	case len(args) >= 2 && args[0] == "idcard" && args[1] == "simulate":
+		return idcardSimulate(ctx, args[2:], os.Stdin, stdout, stderr)
+	case len(args) >= 2 && args[0] == "idcard" && args[1] == "read":
+		return idcardRead(ctx, args[2:], stdout, stderr)
 	case len(args) >= 2 && args[0] == "link" && args[1] == "retry":
 		return linkRetry(ctx, args[2:], stdout, stderr)
 	}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -21,6 +22,7 @@ import (
 	"github.com/fengqiao/kiosk/agent/localclient"
 	"github.com/fengqiao/kiosk/agent/mqtttopic"
 	"github.com/fengqiao/kiosk/agent/record"
+	"github.com/fengqiao/kiosk/drivers/idcard/idcardsim"
 )
 
 // The test binary doubles as kioskd: started with this variable set it runs
@@ -63,10 +65,11 @@ func (s *syncBuffer) String() string {
 }
 
 // mustStartKioskd runs kioskd as a subprocess on dataDir and waits for its API.
-func mustStartKioskd(t *testing.T, dataDir, broker string) *kioskdProc {
+func mustStartKioskd(t *testing.T, dataDir, broker string, extraArgs ...string) *kioskdProc {
 	t.Helper()
 	socket := filepath.Join(dataDir, "kioskd.sock")
-	cmd := exec.Command(os.Args[0], "--config", devConfig, "--data", dataDir, "--socket", socket, "--broker", broker, "--log-level", "debug")
+	args := append([]string{"--config", devConfig, "--data", dataDir, "--socket", socket, "--broker", broker, "--log-level", "debug"}, extraArgs...)
+	cmd := exec.Command(os.Args[0], args...)
 	cmd.Env = append(os.Environ(), asKioskd+"=1")
 	p := &kioskdProc{cmd: cmd, socket: socket, out: &syncBuffer{}, done: make(chan struct{})}
 	cmd.Stdout, cmd.Stderr = p.out, p.out
@@ -254,6 +257,80 @@ func TestCorruptStoreIsReplacedAndReported(t *testing.T) {
 	b := mustBook(t, localclient.New(p.socket))
 	if b.Seq < 2 {
 		t.Errorf("booking seq = %d after the alert", b.Seq)
+	}
+}
+
+// TestCardTapBooking: a card on a reader at a serial port (a pty served by
+// the simulator) reaches the screen as a masked summary; a booking made with
+// its token carries the full ID number to the township, and kioskd never
+// logs the number.
+func TestCardTapBooking(t *testing.T) {
+	broker := mosquittotest.Start(t)
+	records := broker.Subscribe(t, mqtttopic.Records("dev-township"))
+	sim := idcardsim.New(idcardsim.Options{})
+	p, err := idcardsim.OpenPTY()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go sim.Serve(ctx, p.Master)
+
+	k := mustStartKioskd(t, t.TempDir(), broker.URL, "--idcard-device", p.Path)
+	c := localclient.New(k.socket)
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		st, err := c.Status(ctx)
+		if err == nil && st.IDCard.State == apitype.ReaderReady && st.IDCard.Device == p.Path {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("reader never ready: %+v %v", st.IDCard, err)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	cursor, err := c.CardEvents(ctx, 0, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	card := idcardsim.Fixtures()[0]
+	sim.PlaceCard(card)
+	evs, err := c.CardEvents(ctx, cursor.Next, 10*time.Second)
+	if err != nil || len(evs.Events) != 1 || evs.Events[0].Card == nil {
+		t.Fatalf("card events = %+v, %v", evs, err)
+	}
+	sum := evs.Events[0].Card
+	raw, _ := json.Marshal(evs)
+	if strings.Contains(string(raw), card.IDNumber) || !strings.Contains(sum.IDMasked, "*") {
+		t.Fatalf("the screen was sent the full ID number: %s", raw)
+	}
+
+	slots, _ := c.Slots(ctx, "legal-advisor")
+	b, err := c.Book(ctx, apitype.BookingRequest{Service: "legal-advisor", Topic: "土地权属", Phone: "13905991234",
+		Slot: slots.Slots[0].Format(time.RFC3339), Card: sum.Token})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b.Name != sum.Name || b.IDMasked != sum.IDMasked {
+		t.Errorf("booking = %+v", b)
+	}
+	var env record.Envelope
+	json.Unmarshal(mustReceive(t, records, 10*time.Second).Payload(), &env)
+	var body booking.Body
+	json.Unmarshal(env.Body, &body)
+	if env.ID != b.ID || body.IDNumber != card.IDNumber || body.IDType != "resident" || body.Name != sum.Name {
+		t.Errorf("record = %+v body %+v", env, body)
+	}
+	// The token was used up.
+	_, err = c.Book(ctx, apitype.BookingRequest{Service: "legal-advisor", Topic: "土地权属", Phone: "13905991234",
+		Slot: slots.Slots[0].Format(time.RFC3339), Card: sum.Token})
+	var apiErr *localclient.APIError
+	if !errors.As(err, &apiErr) || apiErr.Field != "card" {
+		t.Errorf("second use of a token = %v", err)
+	}
+	if strings.Contains(k.out.String(), card.IDNumber) || strings.Contains(k.out.String(), card.IDNumber[6:14]) {
+		t.Error("kioskd logged the ID number")
 	}
 }
 

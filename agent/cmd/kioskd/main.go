@@ -51,6 +51,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	dataDir := fs.String("data", "var/kioskd", "data `dir` holding the record store")
 	socket := fs.String("socket", "var/kioskd.sock", "unix socket `path` of the local API")
 	broker := fs.String("broker", "", "MQTT broker `URL`, overriding the config (e.g. tcp://127.0.0.1:1883)")
+	idcardDevice := fs.String("idcard-device", "", "ID-card reader serial `device`, overriding the board (e.g. the pty of kioskctl idcard simulate)")
 	logLevel := fs.String("log-level", "info", "log `level`: debug, info, warn, error")
 	showVersion := fs.Bool("version", false, "print the version and exit")
 	fs.Usage = func() {
@@ -81,6 +82,9 @@ func run(args []string, stdout, stderr io.Writer) int {
 	cfg, err := config.Load(*configPath)
 	if err == nil && *broker != "" {
 		err = cfg.OverrideBroker(*broker)
+	}
+	if err == nil && *idcardDevice != "" {
+		err = cfg.OverrideIDCardDevice(*idcardDevice)
 	}
 	if err != nil {
 		fmt.Fprintf(stderr, "kioskd: %v\n", err)

@@ -27,7 +27,7 @@ func mustPty(tb testing.TB) (master *os.File, port io.ReadWriteCloser) {
 	tb.Helper()
 	m, s, err := pty.Open()
 	if err != nil {
-		tb.Skipf("no pty: %v", err)
+		tb.Fatalf("no pty (is /dev/ptmx there?): %v", err)
 	}
 	port, err = serialport.Open(s.Name(), 115200)
 	s.Close() // port holds its own descriptor on the slave

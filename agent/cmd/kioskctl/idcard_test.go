@@ -1,0 +1,70 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"io"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/fengqiao/kiosk/drivers/idcard/idcardsim"
+)
+
+// mustSimulate runs `kioskctl idcard simulate --pty` and returns the pty path
+// and the simulator's stdin.
+func mustSimulate(t *testing.T, args ...string) (string, io.Writer) {
+	t.Helper()
+	stdinR, stdinW := io.Pipe()
+	outR, outW := io.Pipe()
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan int, 1)
+	go func() {
+		done <- idcardSimulate(ctx, append([]string{"--pty"}, args...), stdinR, outW, io.Discard)
+		outW.Close()
+	}()
+	t.Cleanup(func() {
+		cancel()
+		stdinW.Close()
+		<-done
+	})
+	sc := bufio.NewScanner(outR)
+	if !sc.Scan() || !strings.Contains(sc.Text(), "/dev/pts/") {
+		t.Fatalf("simulate printed %q", sc.Text())
+	}
+	path := sc.Text()[strings.Index(sc.Text(), "/dev/"):]
+	go io.Copy(io.Discard, outR)
+	return path, stdinW
+}
+
+func TestIDCardSimulateAndRead(t *testing.T) {
+	path, stdin := mustSimulate(t)
+	card := idcardsim.Fixtures()[0]
+	read := func(args ...string) (int, string) {
+		var out bytes.Buffer
+		code := run(context.Background(), append([]string{"idcard", "read", "--device", path, "--wait", "1s"}, args...), &out, &out)
+		return code, out.String()
+	}
+	code, out := read()
+	if code != 1 || !strings.Contains(out, "no card on the reader") {
+		t.Errorf("read with no card = %d %q", code, out)
+	}
+	io.WriteString(stdin, "1\n")
+	time.Sleep(100 * time.Millisecond)
+	code, out = read()
+	if code != 0 || !strings.Contains(out, card.Name) || strings.Contains(out, card.IDNumber) || strings.Contains(out, card.Address) {
+		t.Errorf("masked read = %d\n%s", code, out)
+	}
+	code, out = read("--reveal", "--json")
+	if code != 0 || !strings.Contains(out, card.IDNumber) || !strings.Contains(out, `"key": "id_number"`) {
+		t.Errorf("revealed read = %d\n%s", code, out)
+	}
+	var none bytes.Buffer
+	if code := run(context.Background(), []string{"idcard", "read", "--device", "/dev/nonexistent-reader"}, &none, &none); code != 1 || !strings.Contains(none.String(), "/dev/nonexistent-reader") {
+		t.Errorf("missing device = %d %q", code, none.String())
+	}
+	if code := run(context.Background(), []string{"idcard", "simulate"}, &none, &none); code != 2 {
+		t.Errorf("simulate without --pty = %d", code)
+	}
+}
