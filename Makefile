@@ -18,7 +18,7 @@ APT_PKGS := ca-certificates curl unzip git mosquitto mosquitto-clients gcc pkg-c
 
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: all deps build cross test soak bench run screenshot clean
+.PHONY: all deps build cross test fuzz-short soak bench run screenshot clean
 
 all: build
 
@@ -51,7 +51,14 @@ cross:
 test: deps
 	$(GO) vet ./...
 	$(GO) test -race -count=1 ./...
-	$(MAKE) --no-print-directory cross
+	$(MAKE) --no-print-directory fuzz-short cross
+
+# Parsers of outside bytes, fuzzed briefly on every make test (longer runs:
+# FUZZTIME=10m make fuzz-short). go test takes one fuzz target at a time.
+FUZZTIME ?= 10s
+fuzz-short:
+	$(GO) test -run='^$$' -fuzz='^FuzzFrameDecoder$$' -fuzztime=$(FUZZTIME) ./drivers/idcard
+	$(GO) test -run='^$$' -fuzz='^FuzzDecodeText$$' -fuzztime=$(FUZZTIME) ./drivers/idcard
 
 # The crash test at length: 1,000 kill -9 cycles instead of make test's 50.
 soak: deps
@@ -68,3 +75,11 @@ screenshot: deps build
 
 clean:
 	rm -rf bin var
+
+# One run, every figure against a baseline measured in the same run; the
+# report is docs/benchmarks.md. It fails if a goal is missed, after writing.
+bench: deps
+	@status=0; \
+	$(GO) run ./agent/internal/cmd/outboxbench -producers 128 -out docs/benchmarks.md || status=1; \
+	packaging/dev/bench-idcard.sh >> docs/benchmarks.md || status=1; \
+	exit $$status

@@ -58,7 +58,7 @@ type Queue interface {
 
 // Defaults for Options.
 const (
-	DefaultWindow     = 256
+	DefaultWindow     = 1024
 	DefaultMaxPayload = 256 << 10
 )
 
@@ -404,11 +404,13 @@ const ackBatch = 256
 func (l *Link) confirm(ctx context.Context, pending <-chan inflight, store *pubackStore) error {
 	waiter := &graceWaiter{ctx: ctx}
 	defer waiter.stop()
+	acks := newAcker(l.q)
 	var seqs []uint64
-	flush := func() error {
-		err := l.q.Ack(seqs...)
-		seqs = seqs[:0]
-		return err
+	flush := func() {
+		if len(seqs) > 0 {
+			acks.add(seqs)
+			seqs = nil
+		}
 	}
 	for {
 		var p inflight
@@ -416,22 +418,22 @@ func (l *Link) confirm(ctx context.Context, pending <-chan inflight, store *puba
 		select {
 		case p, ok = <-pending:
 		default:
-			// Nothing more confirmed right now: commit what we have before
-			// blocking, so acks never wait on the next publish.
-			if err := flush(); err != nil {
-				return err
-			}
+			// Nothing more confirmed right now: hand over what we have
+			// before blocking, so acks never wait on the next publish.
+			flush()
 			p, ok = <-pending
 		}
 		if !ok {
-			return flush()
+			flush()
+			return acks.close()
 		}
 		err := waiter.wait(p.tok, l.opts.PublishTimeout)
 		if err == nil && !store.confirm(p.tok.(*mqtt.PublishToken).MessageID()) {
 			err = errors.New("publish token completed without a PUBACK on this connection")
 		}
 		if err != nil {
-			ferr := flush()
+			flush()
+			ferr := acks.close()
 			l.blame(p, err)
 			// Drain the rest so the publisher never blocks on a full window.
 			go func() {
@@ -442,11 +444,59 @@ func (l *Link) confirm(ctx context.Context, pending <-chan inflight, store *puba
 		}
 		seqs = append(seqs, p.seq)
 		if len(seqs) >= ackBatch {
-			if err := flush(); err != nil {
-				return err
-			}
+			flush()
 		}
 	}
+}
+
+// ackGather is how long the acker collects acks before committing them.
+const ackGather = 20 * time.Millisecond
+
+// acker commits acks on its own goroutine, merging whatever batches arrive
+// while the previous commit is on its way to disk: confirming PUBACKs never
+// waits for an fsync.
+type acker struct {
+	in   chan []uint64
+	done chan error
+}
+
+func newAcker(q Queue) *acker {
+	a := &acker{in: make(chan []uint64, 64), done: make(chan error, 1)}
+	go func() {
+		var firstErr error
+		for seqs := range a.in {
+			// Gather for a moment before committing: an ack is not urgent
+			// (a lost one costs a duplicate the township drops), and every
+			// commit is two fdatasyncs the drain would otherwise pay for.
+			gather := time.NewTimer(ackGather)
+		merge:
+			for {
+				select {
+				case more, ok := <-a.in:
+					if !ok {
+						break merge
+					}
+					seqs = append(seqs, more...)
+				case <-gather.C:
+					break merge
+				}
+			}
+			gather.Stop()
+			if err := q.Ack(seqs...); err != nil && firstErr == nil {
+				firstErr = err
+			}
+		}
+		a.done <- firstErr
+	}()
+	return a
+}
+
+func (a *acker) add(seqs []uint64) { a.in <- seqs }
+
+// close waits until every ack handed over is committed.
+func (a *acker) close() error {
+	close(a.in)
+	return <-a.done
 }
 
 // poisonWindow: a broker that closes the connection this soon after receiving

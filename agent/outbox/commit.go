@@ -1,6 +1,7 @@
 package outbox
 
 import (
+	"bytes"
 	"encoding/binary"
 	"encoding/json"
 	"fmt"
@@ -26,6 +27,7 @@ const (
 type request struct {
 	op        op
 	env       record.Envelope
+	encoded   []byte // env as JSON with seq 0
 	seqs      []uint64
 	reason    string
 	permanent bool
@@ -50,6 +52,7 @@ const maxBatch = 512
 func (o *Outbox) commitLoop() {
 	defer close(o.done)
 	batch := make([]*request, 0, maxBatch)
+	last := 0 // size of the previous batch
 	for {
 		select {
 		case r := <-o.reqs:
@@ -58,18 +61,45 @@ func (o *Outbox) commitLoop() {
 			o.failPending()
 			return
 		}
-	more:
-		for len(batch) < maxBatch {
-			select {
-			case r := <-o.reqs:
-				batch = append(batch, r)
-			default:
-				break more
-			}
-		}
+		o.collect(&batch, last)
+		last = len(batch)
 		acked := o.commitBatch(batch)
 		if acked {
 			o.maybeCompact()
+		}
+	}
+}
+
+// gatherWait is how long the committer waits for the callers it has just
+// answered to come back, once the previous batch showed there are several.
+// Without it, producers split into two groups that take turns, each commit
+// carrying half of them; with it, one commit carries nearly all. It is far
+// below the fsync it saves on an SD card, and an idle outbox never waits.
+const gatherWait = 200 * time.Microsecond
+
+// collect adds every waiting request to batch and, after a batch of several,
+// keeps gathering for up to gatherWait until it is as large as that one.
+func (o *Outbox) collect(batch *[]*request, last int) {
+	for len(*batch) < maxBatch {
+		select {
+		case r := <-o.reqs:
+			*batch = append(*batch, r)
+			continue
+		default:
+		}
+		break
+	}
+	if last <= 1 || len(*batch) >= last {
+		return
+	}
+	timer := time.NewTimer(gatherWait)
+	defer timer.Stop()
+	for len(*batch) < min(last, maxBatch) {
+		select {
+		case r := <-o.reqs:
+			*batch = append(*batch, r)
+		case <-timer.C:
+			return
 		}
 	}
 }
@@ -109,7 +139,7 @@ func (o *Outbox) commitBatch(batch []*request) (acked bool) {
 			var err error
 			switch r.op {
 			case opEnqueue:
-				results[i].env, err = t.enqueue(r.env)
+				results[i].env, err = t.enqueue(r.env, r.encoded)
 				enqueued = enqueued || err == nil
 			case opAck:
 				err = t.ack(r.seqs)
@@ -167,8 +197,11 @@ type txn struct {
 	delivery bool
 }
 
-func (t *txn) enqueue(env record.Envelope) (record.Envelope, error) {
+func (t *txn) enqueue(env record.Envelope, encoded []byte) (record.Envelope, error) {
 	records := t.tx.Bucket(bucketRecords)
+	// Keys only ever grow, so full pages stay full: bbolt's default of half
+	// full pages would double the file and the pages each commit writes.
+	records.FillPercent = 1.0
 	seq, err := records.NextSequence()
 	if err != nil {
 		return env, err
@@ -182,9 +215,12 @@ func (t *txn) enqueue(env record.Envelope) (record.Envelope, error) {
 		t.o.lease = lease
 	}
 	env.Seq = seq
-	payload, err := json.Marshal(env)
-	if err != nil {
-		return env, softError{fmt.Errorf("outbox: encode %s record: %w", env.Type, err)}
+	payload, ok := withSeq(encoded, seq)
+	if !ok { // not the layout withSeq knows: encode it here
+		var err error
+		if payload, err = json.Marshal(env); err != nil {
+			return env, softError{fmt.Errorf("outbox: encode %s record: %w", env.Type, err)}
+		}
 	}
 	class := ClassOf(env.Type)
 	key := seqKey(seq)
@@ -326,9 +362,17 @@ func (t *txn) requeue(seq uint64) error {
 	return nil
 }
 
-// finish writes the counters that must survive a restart.
+// finish writes the counters that must survive a restart. Depth, bytes and
+// dead letters are kept too, so that Open need not read a week of backlog
+// (and map it all into memory) just to count it.
 func (t *txn) finish() error {
 	meta := t.tx.Bucket(bucketMeta)
+	counts := binary.BigEndian.AppendUint64(nil, uint64(t.st.depth))
+	counts = binary.BigEndian.AppendUint64(counts, uint64(t.st.bytes))
+	counts = binary.BigEndian.AppendUint64(counts, uint64(t.st.dead))
+	if err := meta.Put(metaCounts, counts); err != nil {
+		return err
+	}
 	if t.delivery {
 		t.st.lastDelivery = t.now
 		if err := meta.Put(metaLastDelivery, binary.BigEndian.AppendUint64(nil, uint64(t.now.UnixNano()))); err != nil {
@@ -351,8 +395,10 @@ func (t *txn) finish() error {
 // both complete: the copy is fsynced before the rename, and a leftover copy is
 // deleted at Open.
 const (
-	compactMinFile = 4 << 20          // below this the file is left alone
-	compactEvery   = 10 * time.Second // while records are still queued
+	compactMinFile = 4 << 20 // below this the file is left alone
+	// compactTxSize bounds each copy transaction, and so the heap a
+	// compaction needs: 4 MiB transactions cost kioskd 20 MiB mid-drain.
+	compactTxSize = 256 << 10
 )
 
 func (o *Outbox) maybeCompact() {
@@ -364,10 +410,10 @@ func (o *Outbox) maybeCompact() {
 	st := o.st
 	o.stMu.Unlock()
 	size := fi.Size()
-	if size < compactMinFile || size < 4*st.bytes+compactMinFile {
-		return
-	}
-	if st.depth > 0 && o.opts.Now().Sub(o.lastCompact) < compactEvery {
+	// Only once the queue is empty: compacting mid-drain copies the live
+	// records (again and again as they shrink) while the link waits on the
+	// store lock. Drained, there is almost nothing left to copy.
+	if st.depth > 0 || size < compactMinFile || size < 4*st.bytes+compactMinFile {
 		return
 	}
 	start := time.Now()
@@ -375,7 +421,6 @@ func (o *Outbox) maybeCompact() {
 		o.log.Error("compaction failed", "err", err)
 		return
 	}
-	o.lastCompact = o.opts.Now()
 	after := int64(0)
 	if fi, err := os.Stat(o.opts.Path); err == nil {
 		after = fi.Size()
@@ -392,7 +437,7 @@ func (o *Outbox) compact() error {
 	if err != nil {
 		return err
 	}
-	if err := bbolt.Compact(dst, o.db, 4<<20); err != nil {
+	if err := bbolt.Compact(dst, o.db, compactTxSize); err != nil {
 		dst.Close()
 		os.Remove(tmp)
 		return err
@@ -424,4 +469,22 @@ func (o *Outbox) breakStore(err error) error {
 	o.st.broken = err
 	o.stMu.Unlock()
 	return err
+}
+
+// seqField is how the envelope's seq appears in JSON encoded with seq 0. The
+// envelope's first fields are id (a UUID, which cannot contain it) and seq.
+var seqField = []byte(`,"seq":0,`)
+
+// withSeq returns encoded with its seq set to seq, or false if encoded does
+// not have the layout it expects.
+func withSeq(encoded []byte, seq uint64) ([]byte, bool) {
+	i := bytes.Index(encoded, seqField)
+	if i < 0 || i > 64 {
+		return nil, false
+	}
+	at := i + len(`,"seq":`)
+	out := make([]byte, 0, len(encoded)+20)
+	out = append(out, encoded[:at]...)
+	out = strconv.AppendUint(out, seq, 10)
+	return append(out, encoded[at+1:]...), true
 }

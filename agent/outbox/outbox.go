@@ -18,6 +18,7 @@ package outbox
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -156,8 +157,7 @@ type Outbox struct {
 	st    state
 	lease uint64 // seqs up to here are reserved in the lease file
 
-	recovered   *Recovery
-	lastCompact time.Time
+	recovered *Recovery
 }
 
 // state is what the committer keeps in memory about the store.
@@ -225,7 +225,14 @@ func (o *Outbox) Recovered() *Recovery { return o.recovered }
 // Enqueue assigns env its sequence number and commits it. It returns the
 // envelope as stored once the commit has reached the disk.
 func (o *Outbox) Enqueue(ctx context.Context, env record.Envelope) (record.Envelope, error) {
-	r, err := o.do(ctx, &request{op: opEnqueue, env: env})
+	// Encode here, on the caller's goroutine, where producers encode in
+	// parallel; the committer only splices the seq in (see splitAtSeq).
+	env.Seq = 0
+	raw, err := json.Marshal(env)
+	if err != nil {
+		return record.Envelope{}, fmt.Errorf("outbox: encode %s record: %w", env.Type, err)
+	}
+	r, err := o.do(ctx, &request{op: opEnqueue, env: env, encoded: raw})
 	return r.env, err
 }
 

@@ -26,6 +26,7 @@ var (
 	metaKeyCheck     = []byte("keycheck")
 	metaLastDelivery = []byte("last_delivery")
 	metaEvicted      = []byte("evicted")
+	metaCounts       = []byte("counts") // depth, bytes, dead: 3 × uint64 BE
 	keyCheckPlain    = []byte("fengqiao outbox key check")
 )
 
@@ -115,15 +116,21 @@ func (o *Outbox) prepare() error {
 		o.lease = max(lease, records.Sequence())
 
 		st := &o.st
-		c := records.Cursor()
-		for k, v := c.First(); k != nil; k, v = c.Next() {
-			st.depth++
-			st.bytes += int64(len(v))
-		}
-		c = tx.Bucket(bucketDead).Cursor()
-		for k, v := c.First(); k != nil; k, v = c.Next() {
-			st.dead++
-			st.bytes += int64(len(v))
+		if v := meta.Get(metaCounts); len(v) == 24 {
+			st.depth = int(binary.BigEndian.Uint64(v[0:]))
+			st.bytes = int64(binary.BigEndian.Uint64(v[8:]))
+			st.dead = int(binary.BigEndian.Uint64(v[16:]))
+		} else { // a store from before the counters were kept
+			c := records.Cursor()
+			for k, v := c.First(); k != nil; k, v = c.Next() {
+				st.depth++
+				st.bytes += int64(len(v))
+			}
+			c = tx.Bucket(bucketDead).Cursor()
+			for k, v := c.First(); k != nil; k, v = c.Next() {
+				st.dead++
+				st.bytes += int64(len(v))
+			}
 		}
 		if v := meta.Get(metaLastDelivery); len(v) == 8 {
 			st.lastDelivery = time.Unix(0, int64(binary.BigEndian.Uint64(v)))
