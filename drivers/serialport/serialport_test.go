@@ -7,13 +7,11 @@ import (
 	"io"
 	"os"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
-	"github.com/creack/pty"
-
 	"github.com/fengqiao/kiosk/drivers/idcard"
+	"github.com/fengqiao/kiosk/drivers/idcard/idcardsim"
 	"github.com/fengqiao/kiosk/drivers/serialport"
 )
 
@@ -22,31 +20,21 @@ import (
 // (creack/pty leaves its own descriptor blocking).
 func mustPty(t *testing.T) (master *os.File, port io.ReadWriteCloser) {
 	t.Helper()
-	m, s, err := pty.Open()
+	p, err := idcardsim.OpenPTY()
 	if err != nil {
-		t.Fatalf("no pty (is /dev/ptmx there?): %v", err)
-	}
-	defer s.Close()
-	port, err = serialport.Open(s.Name(), 115200)
-	if err != nil {
-		m.Close()
 		t.Fatal(err)
 	}
-	fd, err := syscall.Dup(int(m.Fd()))
-	m.Close()
-	if err == nil {
-		err = syscall.SetNonblock(fd, true)
-	}
+	port, err = serialport.Open(p.Path, 115200)
 	if err != nil {
-		port.Close()
+		p.Close()
 		t.Fatal(err)
 	}
-	master = os.NewFile(uintptr(fd), "/dev/ptmx")
+	// OpenPTY keeps its own slave descriptor; closing p is the "unplug".
 	t.Cleanup(func() {
-		master.Close()
+		p.Close()
 		port.Close()
 	})
-	return master, port
+	return p.Master, port
 }
 
 func TestOpenErrors(t *testing.T) {

@@ -10,11 +10,8 @@ import (
 	"os"
 	"reflect"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
-
-	"github.com/creack/pty"
 
 	"github.com/fengqiao/kiosk/drivers/idcard"
 	"github.com/fengqiao/kiosk/drivers/idcard/idcardsim"
@@ -25,36 +22,21 @@ import (
 // through drivers/serialport (tarm, 100 ms read timeout) for the driver.
 func mustPty(tb testing.TB) (master *os.File, port io.ReadWriteCloser) {
 	tb.Helper()
-	m, s, err := pty.Open()
+	p, err := idcardsim.OpenPTY()
 	if err != nil {
-		tb.Fatalf("no pty (is /dev/ptmx there?): %v", err)
-	}
-	port, err = serialport.Open(s.Name(), 115200)
-	s.Close() // port holds its own descriptor on the slave
-	if err != nil {
-		m.Close()
 		tb.Fatal(err)
 	}
-	// creack/pty leaves the master in blocking mode, where Close cannot
-	// interrupt the simulator's pending Read, so the kernel would keep the
-	// master open and an "unplug" would never reach the slave. A
-	// non-blocking duplicate goes through Go's poller, where Close does.
-	fd, err := syscall.Dup(int(m.Fd()))
-	m.Close()
+	port, err = serialport.Open(p.Path, 115200)
 	if err != nil {
-		port.Close()
+		p.Close()
 		tb.Fatal(err)
 	}
-	if err := syscall.SetNonblock(fd, true); err != nil {
-		port.Close()
-		tb.Fatal(err)
-	}
-	m = os.NewFile(uintptr(fd), "/dev/ptmx")
+	// OpenPTY keeps its own slave descriptor; closing p is the "unplug".
 	tb.Cleanup(func() {
-		m.Close()
+		p.Close()
 		port.Close()
 	})
-	return m, port
+	return p.Master, port
 }
 
 // mustServe runs sim on port until the test ends.
