@@ -298,13 +298,15 @@ func randomBooking(rng *rand.Rand, slots []time.Time) apitype.BookingRequest {
 	}
 }
 
-// mustSpawnKioskd is mustStartKioskd without its t.Cleanup: a soak run starts
-// kioskd a thousand times, and per-call cleanups would keep every process and
-// its output around until the test ends. The caller kills what it spawns.
-func mustSpawnKioskd(t *testing.T, dataDir, broker string) *kioskdProc {
+// mustSpawnKioskd runs kioskd as a subprocess and waits for its API, with no
+// t.Cleanup (mustStartKioskd adds one): a soak run starts kioskd a thousand
+// times, and per-call cleanups would keep every process and its output
+// around until the test ends. The caller kills what it spawns.
+func mustSpawnKioskd(t *testing.T, dataDir, broker string, extraArgs ...string) *kioskdProc {
 	t.Helper()
 	socket := filepath.Join(dataDir, "kioskd.sock")
-	cmd := exec.Command(os.Args[0], "--config", devConfig, "--data", dataDir, "--socket", socket, "--broker", broker, "--log-level", "debug")
+	args := append([]string{"--config", devConfig, "--data", dataDir, "--socket", socket, "--broker", broker, "--log-level", "debug"}, extraArgs...)
+	cmd := exec.Command(os.Args[0], args...)
 	cmd.Env = append(os.Environ(), asKioskd+"=1")
 	p := &kioskdProc{cmd: cmd, socket: socket, out: &syncBuffer{}, done: make(chan struct{})}
 	cmd.Stdout, cmd.Stderr = p.out, p.out

@@ -64,42 +64,19 @@ func (s *syncBuffer) String() string {
 	return s.b.String()
 }
 
-// mustStartKioskd runs kioskd as a subprocess on dataDir and waits for its API.
+// mustStartKioskd runs kioskd as a subprocess on dataDir, waits for its API,
+// and kills it when the test ends (logging its output if the test failed).
 func mustStartKioskd(t *testing.T, dataDir, broker string, extraArgs ...string) *kioskdProc {
 	t.Helper()
-	socket := filepath.Join(dataDir, "kioskd.sock")
-	args := append([]string{"--config", devConfig, "--data", dataDir, "--socket", socket, "--broker", broker, "--log-level", "debug"}, extraArgs...)
-	cmd := exec.Command(os.Args[0], args...)
-	cmd.Env = append(os.Environ(), asKioskd+"=1")
-	p := &kioskdProc{cmd: cmd, socket: socket, out: &syncBuffer{}, done: make(chan struct{})}
-	cmd.Stdout, cmd.Stderr = p.out, p.out
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	go func() { p.err = cmd.Wait(); close(p.done) }()
+	p := mustSpawnKioskd(t, dataDir, broker, extraArgs...)
 	t.Cleanup(func() {
-		cmd.Process.Kill()
+		p.cmd.Process.Kill()
 		<-p.done
 		if t.Failed() {
 			t.Logf("kioskd output:\n%s", p.out)
 		}
 	})
-	c := localclient.New(socket)
-	deadline := time.Now().Add(15 * time.Second)
-	for {
-		if _, err := c.Status(context.Background()); err == nil {
-			return p
-		}
-		select {
-		case <-p.done:
-			t.Fatalf("kioskd exited early: %v\n%s", p.err, p.out)
-		default:
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("kioskd API did not come up\n%s", p.out)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	return p
 }
 
 func mustBook(t *testing.T, c *localclient.Client) apitype.Booking {
