@@ -29,11 +29,8 @@ func idcardSimulate(ctx context.Context, args []string, stdin io.Reader, stdout,
 	link := fs.String("link", "", "also make a symlink at `path` to the pty, for a stable device name")
 	baud := fs.Int("baud", 0, "pace answers at this serial `rate`, as a real reader would (0: no pacing)")
 	place := fs.Int("card", 0, "place fixture card `N` at start (1-4; 0: none)")
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return 0
-		}
-		return 2
+	if code, ok := parseFlags(fs, args); !ok {
+		return code
 	}
 	if !*usePty {
 		fmt.Fprintln(stderr, "kioskctl idcard simulate: --pty is required (the only transport so far)")
@@ -114,11 +111,8 @@ func idcardRead(ctx context.Context, args []string, stdout, stderr io.Writer) in
 	asJSON := fs.Bool("json", false, "print JSON")
 	reveal := fs.Bool("reveal", false, "print the full ID number and address (they are masked otherwise)")
 	wait := fs.Duration("wait", 10*time.Second, "how long to wait for a card")
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return 0
-		}
-		return 2
+	if code, ok := parseFlags(fs, args); !ok {
+		return code
 	}
 	if *device == "" {
 		fmt.Fprintln(stderr, "kioskctl idcard read: --device is required")

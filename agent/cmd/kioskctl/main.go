@@ -85,11 +85,8 @@ func townshipWatch(ctx context.Context, args []string, stdout, stderr io.Writer)
 	broker := fs.String("broker", "", "township MQTT broker `URL`, e.g. tcp://127.0.0.1:1883 (required)")
 	townshipID := fs.String("township", "", "only this township's kiosks (default: all)")
 	clientID := fs.String("client-id", "", "MQTT client id (default: a fresh one)")
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return 0
-		}
-		return 2
+	if code, ok := parseFlags(fs, args); !ok {
+		return code
 	}
 	if *broker == "" {
 		fmt.Fprintln(stderr, "kioskctl township watch: --broker is required")

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -25,13 +26,23 @@ func kioskCommand(name string, args []string, stderr io.Writer) (*localclient.Cl
 	fs.SetOutput(stderr)
 	socket := fs.String("socket", defaultSocket, "kioskd's local API socket `path`")
 	asJSON := fs.Bool("json", false, "print JSON instead of a table")
-	if err := fs.Parse(args); err != nil {
-		if err == flag.ErrHelp {
-			return nil, fs, false, 0
-		}
-		return nil, fs, false, 2
+	if code, ok := parseFlags(fs, args); !ok {
+		return nil, fs, false, code
 	}
 	return localclient.New(*socket), fs, *asJSON, -1
+}
+
+// parseFlags parses a command's flags; when it returns false the command
+// ends with code: 0 after -h, 2 after a bad flag (fs has explained it).
+func parseFlags(fs *flag.FlagSet, args []string) (code int, ok bool) {
+	err := fs.Parse(args)
+	switch {
+	case err == nil:
+		return 0, true
+	case errors.Is(err, flag.ErrHelp):
+		return 0, false
+	}
+	return 2, false
 }
 
 // outboxStatus prints the queue as kioskd reports it.
