@@ -13,6 +13,7 @@ import (
 
 	"github.com/fengqiao/kiosk/agent/config"
 	"github.com/fengqiao/kiosk/agent/internal/phone"
+	"github.com/fengqiao/kiosk/agent/localapi/apitype"
 )
 
 // Record type and body schema of a booking (docs/mqtt.md).
@@ -21,20 +22,26 @@ const (
 	Schema     = "booking/v1"
 )
 
-// Bookable lists the services that take a booking at the kiosk today.
-var Bookable = []string{"legal-advisor"}
+// Bookable lists the services that take a booking at the kiosk today. A
+// legal check-up is a consultation with the same advisor, in the same slots,
+// that carries the villager's questionnaire answers.
+var Bookable = []string{"legal-advisor", "legal-checkup"}
+
+// Checkup is the service whose bookings carry check-up answers.
+const Checkup = "legal-checkup"
 
 // Validation codes, stable for clients: the UI chooses its wording by code.
 const (
-	CodeRequired       = "required"
-	CodeInvalid        = "invalid"
-	CodeTooLong        = "too_long"
-	CodeUnknownService = "unknown_service"
-	CodeNotBookable    = "not_bookable"
-	CodeUnknownTopic   = "unknown_topic"
-	CodeSlotInPast     = "slot_in_past"
-	CodeSlotNotOffered = "slot_not_offered"
-	CodeCardExpired    = "card_expired" // the card token is unknown, used or too old: tap again
+	CodeRequired        = "required"
+	CodeInvalid         = "invalid"
+	CodeTooLong         = "too_long"
+	CodeUnknownService  = "unknown_service"
+	CodeNotBookable     = "not_bookable"
+	CodeUnknownTopic    = "unknown_topic"
+	CodeSlotInPast      = "slot_in_past"
+	CodeSlotNotOffered  = "slot_not_offered"
+	CodeCardExpired     = "card_expired" // the card token is unknown, used or too old: tap again
+	CodeUnknownQuestion = "unknown_question"
 )
 
 // maxNameRunes fits the longest Chinese names (including ethnic-minority names
@@ -57,6 +64,7 @@ type Request struct {
 	Name    string
 	Phone   string
 	Slot    string // RFC 3339
+	Checkup []apitype.CheckupAnswer
 }
 
 // Body is the booking record sent to the township.
@@ -72,6 +80,22 @@ type Body struct {
 	// card: the advisor can then find earlier cases of the same person.
 	IDNumber string `json:"id_number,omitempty"`
 	IDType   string `json:"id_type,omitempty"`
+	// Checkup is set on a legal-checkup booking: the questionnaire answered
+	// and each answer with its question, so the advisor can prepare.
+	Checkup *CheckupBody `json:"checkup,omitempty"`
+}
+
+// CheckupBody is a legal check-up's answers in a booking record.
+type CheckupBody struct {
+	Kind    string          `json:"kind"` // family | business
+	Answers []CheckupAnswer `json:"answers"`
+}
+
+// CheckupAnswer is one answered question, with its text as asked.
+type CheckupAnswer struct {
+	Question string `json:"question"`
+	Text     string `json:"text"`
+	Yes      bool   `json:"yes"`
 }
 
 // Planner knows the advisor's schedule and the site's topics and services.
@@ -125,10 +149,11 @@ func (p *Planner) Validate(req Request, now time.Time) (Body, error) {
 	case !slices.Contains(Bookable, req.Service):
 		return fail("service", CodeNotBookable, "%q cannot be booked here (bookable: %s)", req.Service, strings.Join(Bookable, ", "))
 	}
-	if req.Topic == "" {
+	// A check-up booking may leave the topic to the questionnaire.
+	if req.Topic == "" && req.Service != Checkup {
 		return fail("topic", CodeRequired, "is required")
 	}
-	if !slices.Contains(p.content.Topics, req.Topic) {
+	if req.Topic != "" && !slices.Contains(p.content.Topics, req.Topic) {
 		return fail("topic", CodeUnknownTopic, "%q is not a topic of this kiosk", req.Topic)
 	}
 	name := strings.TrimSpace(req.Name)
@@ -160,7 +185,12 @@ func (p *Planner) Validate(req Request, now time.Time) (Body, error) {
 	if !slices.ContainsFunc(p.Slots(now), slot.Equal) {
 		return fail("slot", CodeSlotNotOffered, "%s is not one of the advisor's duty slots", slot.In(p.loc).Format("2006-01-02 15:04"))
 	}
+	checkup, err := p.checkup(req)
+	if err != nil {
+		return Body{}, err
+	}
 	return Body{
+		Checkup: checkup,
 		Service: req.Service,
 		Topic:   req.Topic,
 		Name:    name,
@@ -169,4 +199,36 @@ func (p *Planner) Validate(req Request, now time.Time) (Body, error) {
 		Advisor: p.content.Advisor.Name,
 		Channel: "kiosk",
 	}, nil
+}
+
+// checkup validates the answers of a legal-checkup booking against the
+// site's questionnaires: all from one questionnaire, each question once.
+func (p *Planner) checkup(req Request) (*CheckupBody, error) {
+	if req.Service != Checkup {
+		if len(req.Checkup) > 0 {
+			return nil, &FieldError{Field: "checkup", Code: CodeInvalid, Msg: "only a " + Checkup + " booking carries check-up answers"}
+		}
+		return nil, nil
+	}
+	if len(req.Checkup) == 0 {
+		return nil, &FieldError{Field: "checkup", Code: CodeRequired, Msg: "a check-up booking needs the questionnaire's answers"}
+	}
+	out := &CheckupBody{}
+	for i, a := range req.Checkup {
+		field := fmt.Sprintf("checkup[%d].question", i)
+		q, kind, ok := p.content.QuestionByID(a.Question)
+		switch {
+		case a.Question == "":
+			return nil, &FieldError{Field: field, Code: CodeRequired, Msg: "is required"}
+		case !ok:
+			return nil, &FieldError{Field: field, Code: CodeUnknownQuestion, Msg: fmt.Sprintf("%q is not a question of this kiosk's check-up", a.Question)}
+		case out.Kind != "" && kind != out.Kind:
+			return nil, &FieldError{Field: field, Code: CodeInvalid, Msg: fmt.Sprintf("%q belongs to the %s questionnaire, not %s", a.Question, kind, out.Kind)}
+		case slices.ContainsFunc(out.Answers, func(b CheckupAnswer) bool { return b.Question == a.Question }):
+			return nil, &FieldError{Field: field, Code: CodeInvalid, Msg: fmt.Sprintf("%q is answered twice", a.Question)}
+		}
+		out.Kind = kind
+		out.Answers = append(out.Answers, CheckupAnswer{Question: q.ID, Text: q.Text, Yes: a.Yes})
+	}
+	return out, nil
 }

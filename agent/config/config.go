@@ -52,6 +52,8 @@ type Site struct {
 	MQTT     MQTT    `yaml:"mqtt"`
 	Storage  Storage `yaml:"storage"`
 	Content  Content `yaml:"content"`
+	// Mediators may sign in to mediator mode on this kiosk.
+	Mediators Mediators `yaml:"mediators"`
 }
 
 // Storage bounds and protects the kiosk's record store.
@@ -88,10 +90,94 @@ type MQTT struct {
 
 // Content is what the villager-facing menu shows.
 type Content struct {
-	Advisor  Advisor   `yaml:"advisor"`
-	Topics   []string  `yaml:"topics"`
-	Services []Service `yaml:"services"`
+	Advisor    Advisor   `yaml:"advisor"`
+	Topics     []string  `yaml:"topics"`
+	Services   []Service `yaml:"services"`
+	Lecture    Lecture   `yaml:"lecture"`
+	Checkup    []Checkup `yaml:"checkup"`
+	Publicity  []Place   `yaml:"publicity"`
+	Fairs      []Event   `yaml:"fairs"`
+	Venues     []Venue   `yaml:"venues"`
+	Categories []string  `yaml:"categories"`
+	Mediation  Mediation `yaml:"mediation"`
+	Phrases    []string  `yaml:"phrases"`
 }
+
+// Lecture is the monthly legal lecture: this month's theme and the touring
+// schedule.
+type Lecture struct {
+	Theme    string  `yaml:"theme"`
+	Schedule []Event `yaml:"schedule"`
+}
+
+// Event is a dated lecture or legal fair.
+type Event struct {
+	Title string   `yaml:"title"`
+	Place string   `yaml:"place"`
+	At    DateTime `yaml:"at"`
+}
+
+// Checkup is a legal check-up questionnaire for one kind of household.
+type Checkup struct {
+	Kind      string     `yaml:"kind"`
+	Title     string     `yaml:"title"`
+	Questions []Question `yaml:"questions"`
+}
+
+// Question is a yes/no check-up question and the advice shown on "yes".
+type Question struct {
+	ID     string `yaml:"id"`
+	Text   string `yaml:"text"`
+	Advice string `yaml:"advice"`
+}
+
+// Place is a legal-publicity position and its opening hours.
+type Place struct {
+	Name  string `yaml:"name"`
+	Where string `yaml:"where"`
+	Hours string `yaml:"hours"`
+}
+
+// Venue is a mediation venue of the 百姓说理之家.
+type Venue struct {
+	ID    string `yaml:"id"`
+	Name  string `yaml:"name"`
+	Where string `yaml:"where"`
+}
+
+// Mediation is when villagers may ask for a mediation: the daily session
+// starts offered as preferred slots, over the next BookingDays days.
+type Mediation struct {
+	Sessions    []ClockTime `yaml:"sessions"`
+	BookingDays int         `yaml:"booking_days"`
+}
+
+// Mediators is the roster of village mediators and how long a signed-in
+// mediator may leave the kiosk idle before signing in again.
+type Mediators struct {
+	Idle   Duration   `yaml:"idle"`
+	Roster []Mediator `yaml:"roster"`
+}
+
+// Mediator is one roster entry. The config holds no ID number and no PIN:
+// only the SHA-256 of the ID number (matched against the card read at sign
+// in) and a bcrypt hash of the PIN (kioskctl mediator hash makes both).
+type Mediator struct {
+	ID        string `yaml:"id"`
+	Name      string `yaml:"name"`
+	IDSHA256  string `yaml:"id_sha256"`
+	PINBcrypt string `yaml:"pin_bcrypt"`
+}
+
+// DefaultCategories are the dispute categories of the people's-mediation
+// statistics, used when the site lists none.
+func DefaultCategories() []string {
+	return []string{"婚姻家庭", "邻里", "房屋宅基地", "合同", "损害赔偿", "山林土地", "征地拆迁",
+		"劳动争议", "村务管理", "环境保护", "交通事故", "医患", "物业", "其他"}
+}
+
+// CheckupKinds are the households a check-up questionnaire is for.
+var CheckupKinds = [2]string{"family", "business"}
 
 // Advisor is the village legal advisor (一村一法律顾问) and their duty hours.
 type Advisor struct {
@@ -127,11 +213,12 @@ type Platforms struct {
 
 // Board is a hardware profile: what devices a kind of board has and where.
 type Board struct {
-	Schema      string `yaml:"schema"`
-	Name        string `yaml:"name"`
-	Description string `yaml:"description"`
-	Screen      Screen `yaml:"screen"`
-	IDCard      IDCard `yaml:"idcard"`
+	Schema      string  `yaml:"schema"`
+	Name        string  `yaml:"name"`
+	Description string  `yaml:"description"`
+	Screen      Screen  `yaml:"screen"`
+	IDCard      IDCard  `yaml:"idcard"`
+	Printer     Printer `yaml:"printer"` // printer.go
 }
 
 // Screen is the panel's size in pixels and how it is mounted.
@@ -217,6 +304,7 @@ func (b *Board) applyDefaults() {
 	if b.IDCard.PollInterval.Duration == 0 {
 		b.IDCard.PollInterval.Duration = 500 * time.Millisecond
 	}
+	b.Printer.applyDefaults()
 }
 
 func (s *Site) applyDefaults() {
@@ -244,6 +332,38 @@ func (s *Site) applyDefaults() {
 	if s.Content.Advisor.BookingDays == 0 {
 		s.Content.Advisor.BookingDays = 14
 	}
+	if s.Content.Categories == nil {
+		s.Content.Categories = DefaultCategories()
+	}
+	if s.Content.Mediation.BookingDays == 0 {
+		s.Content.Mediation.BookingDays = 7
+	}
+	if s.Mediators.Idle.Duration == 0 {
+		s.Mediators.Idle.Duration = 5 * time.Minute
+	}
+}
+
+// QuestionByID returns the check-up question with that id and the kind of
+// its questionnaire.
+func (c *Content) QuestionByID(id string) (Question, string, bool) {
+	for _, ck := range c.Checkup {
+		for _, q := range ck.Questions {
+			if q.ID == id {
+				return q, ck.Kind, true
+			}
+		}
+	}
+	return Question{}, "", false
+}
+
+// VenueByID returns the mediation venue with that id.
+func (c *Content) VenueByID(id string) (Venue, bool) {
+	for _, v := range c.Venues {
+		if v.ID == id {
+			return v, true
+		}
+	}
+	return Venue{}, false
 }
 
 // ServiceByID returns the configured service with that id.

@@ -79,3 +79,35 @@ func (w *Weekday) UnmarshalYAML(n *yaml.Node) error {
 func (w Weekday) Chinese() string {
 	return [...]string{"周日", "周一", "周二", "周三", "周四", "周五", "周六"}[w]
 }
+
+// DateTime is a wall-clock date and time, "2006-01-02 15:04", in the site's
+// time zone. It stays civil until Config.Location is known: the zone is
+// itself a key of the same file.
+type DateTime struct {
+	Year              int
+	Month             time.Month
+	Day, Hour, Minute int
+	set               bool
+}
+
+// UnmarshalYAML implements yaml.Unmarshaler.
+func (d *DateTime) UnmarshalYAML(n *yaml.Node) error {
+	t, err := time.Parse("2006-01-02 15:04", n.Value)
+	if err != nil || n.Kind != yaml.ScalarNode {
+		return typeError("line %d: %q is not a date and time (want \"2006-01-02 15:04\")", n.Line, n.Value)
+	}
+	*d = DateTime{Year: t.Year(), Month: t.Month(), Day: t.Day(), Hour: t.Hour(), Minute: t.Minute(), set: true}
+	return nil
+}
+
+// IsZero reports whether the key was absent.
+func (d DateTime) IsZero() bool { return !d.set }
+
+// In is the instant in loc.
+func (d DateTime) In(loc *time.Location) time.Time {
+	return time.Date(d.Year, d.Month, d.Day, d.Hour, d.Minute, 0, 0, loc)
+}
+
+func (d DateTime) String() string {
+	return fmt.Sprintf("%04d-%02d-%02d %02d:%02d", d.Year, d.Month, d.Day, d.Hour, d.Minute)
+}

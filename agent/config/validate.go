@@ -82,6 +82,9 @@ func (s *Site) validate(doc *document) []Problem {
 	s.validateMQTT(c)
 	s.validateStorage(c)
 	s.Content.validate(c)
+	s.Content.validateVillagerContent(c)
+	s.Content.validateMediation(c)
+	s.Mediators.validate(c)
 	return c.problems
 }
 
@@ -208,5 +211,6 @@ func (b *Board) validate(doc *document) []Problem {
 			c.fail("idcard.baud", "%d is not a rate the reader supports (9600, 19200, 38400, 57600, 115200)", b.IDCard.Baud)
 		}
 	}
+	b.Printer.validate(c)
 	return c.problems
 }

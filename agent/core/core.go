@@ -15,6 +15,8 @@ import (
 	"github.com/fengqiao/kiosk/agent/config"
 	"github.com/fengqiao/kiosk/agent/internal/phone"
 	"github.com/fengqiao/kiosk/agent/localapi/apitype"
+	"github.com/fengqiao/kiosk/agent/mediation"
+	"github.com/fengqiao/kiosk/agent/mediatorauth"
 	"github.com/fengqiao/kiosk/agent/outbox"
 	"github.com/fengqiao/kiosk/agent/record"
 )
@@ -59,6 +61,13 @@ type Core struct {
 	cards   Cards
 	log     *slog.Logger
 	now     func() time.Time
+
+	rules *mediation.Rules
+	auth  *mediatorauth.Auth
+	cases CaseBook // nil until UseCaseBook: mediation is then refused
+
+	devices  devices      // speech and printer (devices.go)
+	receipts receiptCache // receipts of recent confirmations, memory only
 }
 
 // New returns the core for a validated configuration.
@@ -66,6 +75,11 @@ func New(cfg *config.Config, version string, ob Outbox, link Link, log *slog.Log
 	return &Core{
 		cfg: cfg, version: version, outbox: ob, link: link, log: log, now: now,
 		planner: booking.NewPlanner(cfg.Site.Content, cfg.Location),
+		rules:   mediation.NewRules(cfg.Site.Content, cfg.Location),
+		auth: mediatorauth.New(mediatorauth.Options{
+			Roster: cfg.Site.Mediators.Roster, Idle: cfg.Site.Mediators.Idle.Duration,
+			Log: log, Now: now,
+		}),
 	}
 }
 
@@ -134,6 +148,15 @@ func (c *Core) Requeue(seq uint64) error {
 func (c *Core) Telemetry(ctx context.Context) error {
 	st := c.Status()
 	body := TelemetryBody{Version: c.version, Broker: st.Broker.State, Queue: st.Queue}
+	if c.cases != nil {
+		// The township sees the village's mediation indicators without
+		// asking: telemetry is the record that arrives regularly.
+		if ind, err := c.cases.Indicators(); err != nil {
+			c.log.Warn("telemetry without indicators", "err", err)
+		} else {
+			body.Indicators = &ind
+		}
+	}
 	if st.Queue.OldestAt != nil {
 		body.OldestAgeSeconds = int64(c.now().Sub(*st.Queue.OldestAt).Seconds())
 	}
@@ -159,6 +182,9 @@ type TelemetryBody struct {
 	Broker           string              `json:"broker"`
 	Queue            apitype.QueueStatus `json:"queue"`
 	OldestAgeSeconds int64               `json:"oldest_age_seconds"`
+	// Indicators are the kiosk's mediation indicators (GET
+	// /v1/mediator/indicators); absent on a kiosk without a case book.
+	Indicators *apitype.Indicators `json:"indicators,omitempty"`
 }
 
 // AlertBody is the body of an alert/v1 record: something township IT must
@@ -203,6 +229,7 @@ func (c *Core) Menu() apitype.Menu {
 	for _, w := range a.Duty {
 		m.Advisor.Duty = append(m.Advisor.Duty, w.String())
 	}
+	m.Content = c.content()
 	return m
 }
 
@@ -210,6 +237,9 @@ func isBookable(service string) bool { return slices.Contains(booking.Bookable, 
 
 // Slots lists the bookable slots of a service.
 func (c *Core) Slots(service string) (apitype.Slots, error) {
+	if service == mediation.Service {
+		return apitype.Slots{Service: service, Slots: c.rules.Slots(c.now())}, nil
+	}
 	if !isBookable(service) {
 		return apitype.Slots{}, &booking.FieldError{Field: "service", Code: booking.CodeNotBookable, Msg: fmt.Sprintf("%q takes no bookings", service)}
 	}
@@ -231,7 +261,7 @@ func (c *Core) Book(ctx context.Context, req apitype.BookingRequest) (apitype.Bo
 		}
 		req.Name = id.Name // the card's name, not whatever was typed
 	}
-	body, err := c.planner.Validate(booking.Request{Service: req.Service, Topic: req.Topic, Name: req.Name, Phone: req.Phone, Slot: req.Slot}, now)
+	body, err := c.planner.Validate(booking.Request{Service: req.Service, Topic: req.Topic, Name: req.Name, Phone: req.Phone, Slot: req.Slot, Checkup: req.Checkup}, now)
 	if err != nil {
 		return apitype.Booking{}, err
 	}
@@ -249,6 +279,8 @@ func (c *Core) Book(ctx context.Context, req apitype.BookingRequest) (apitype.Bo
 	}
 	// Never log the name or the numbers: the id is enough to trace the record.
 	c.log.Info("booking committed", "id", env.ID, "seq", env.Seq, "service", body.Service, "slot", body.Slot, "with_card", req.Card != "")
+	c.countBooking(body.Service)
+	c.rememberReceipt(env.ID, c.bookingReceipt(BookingNumber(env.Seq), body))
 	return apitype.Booking{
 		ID: env.ID, Seq: env.Seq, Number: BookingNumber(env.Seq),
 		Service: body.Service, Topic: body.Topic, Name: body.Name, Phone: phone.Mask(body.Phone),

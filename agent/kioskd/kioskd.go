@@ -18,12 +18,15 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/fengqiao/kiosk/agent/cardreader"
+	"github.com/fengqiao/kiosk/agent/casebook"
 	"github.com/fengqiao/kiosk/agent/config"
 	"github.com/fengqiao/kiosk/agent/core"
 	"github.com/fengqiao/kiosk/agent/localapi"
 	"github.com/fengqiao/kiosk/agent/mqttlink"
 	"github.com/fengqiao/kiosk/agent/outbox"
+	"github.com/fengqiao/kiosk/agent/printer"
 	"github.com/fengqiao/kiosk/agent/record"
+	"github.com/fengqiao/kiosk/agent/speech"
 	"github.com/fengqiao/kiosk/drivers/idcard"
 	"github.com/fengqiao/kiosk/drivers/idcard/idcardsim"
 	"github.com/fengqiao/kiosk/drivers/serialport"
@@ -93,6 +96,13 @@ func Run(ctx context.Context, opts Options) error {
 		Now:            opts.Now,
 	}, ob)
 	agent := core.New(cfg, opts.Version, ob, link, log.With("component", "core"), opts.Now)
+	cases, err := casebook.Open(casebook.Options{Path: filepath.Join(opts.DataDir, casebook.File), Key: key,
+		Location: cfg.Location, Log: log.With("component", "casebook"), Now: opts.Now})
+	if err != nil {
+		return err
+	}
+	defer cases.Close()
+	agent.UseCaseBook(cases)
 	if rec := ob.Recovered(); rec != nil {
 		// The township must hear of it: records that were only in the old
 		// store may be missing there until a technician salvages them.
@@ -112,6 +122,16 @@ func Run(ctx context.Context, opts Options) error {
 		Now:      opts.Now,
 	})
 	agent.UseCards(cards)
+	// Speech and the printer are optional: missing or failing, they are
+	// reported in GET /v1/devices and never stop kioskd.
+	speaker := speech.New(ctx, speech.Options{Log: log.With("component", "speech")})
+	defer speaker.Close()
+	receipts := printer.New(printer.Options{
+		Open:   printerOpener(cfg.Board.Printer, opts.DataDir, log.With("component", "printer")),
+		Device: cfg.Board.Printer.Device,
+		Log:    log.With("component", "printer"),
+	})
+	agent.UseDevices(speaker, receipts)
 
 	ln, err := localapi.Listen(opts.Socket)
 	if err != nil {
@@ -127,6 +147,7 @@ func Run(ctx context.Context, opts Options) error {
 	})
 	g.Go(func() error { return link.Run(gctx) })
 	g.Go(func() error { return cards.Run(gctx) })
+	g.Go(func() error { return receipts.Run(gctx) })
 	g.Go(func() error { return sendTelemetry(gctx, agent, every, log) })
 	err = g.Wait()
 	if errors.Is(err, context.Canceled) && ctx.Err() != nil {

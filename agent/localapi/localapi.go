@@ -35,6 +35,7 @@ type Agent interface {
 	Book(ctx context.Context, req apitype.BookingRequest) (apitype.Booking, error)
 	DeadLetters() (apitype.DeadLetters, error)
 	Requeue(seq uint64) error
+	MediationAgent
 }
 
 // Link is what the API needs from the township link.
@@ -67,10 +68,26 @@ var handlers = map[string]handlerFunc{
 	"GET /v1/slots":     (*server).serveSlots,
 	"POST /v1/bookings": (*server).serveBook,
 
+	"POST /v1/mediations":                    (*server).serveBookMediation,
+	"POST /v1/mediator/signin":               (*server).serveSignIn,
+	"POST /v1/mediator/signout":              signedIn((*server).serveSignOut),
+	"GET /v1/mediator/cases":                 signedIn((*server).serveCases),
+	"POST /v1/mediator/cases":                signedIn((*server).serveNewCase),
+	"GET /v1/mediator/cases/{id}":            signedIn((*server).serveCase),
+	"POST /v1/mediator/cases/{id}/sessions":  signedIn((*server).serveLogSession),
+	"POST /v1/mediator/cases/{id}/followups": signedIn((*server).serveFollowUpDone),
+	"GET /v1/mediator/phrases":               signedIn((*server).servePhrases),
+	"GET /v1/mediator/followups":             signedIn((*server).serveFollowUps),
+	"GET /v1/mediator/indicators":            signedIn((*server).serveIndicators),
+
 	"GET /v1/outbox/dead":                (*server).serveDeadLetters,
 	"POST /v1/outbox/dead/{seq}/requeue": (*server).serveRequeue,
 	"POST /v1/link/retry":                (*server).serveRetry,
 	"GET /v1/idcard/events":              (*server).serveCardEvents,
+
+	"GET /v1/devices": (*server).serveDevices,
+	"POST /v1/speak":  (*server).serveSpeak,
+	"POST /v1/print":  (*server).servePrint,
 }
 
 // NewHandler returns the API's HTTP handler.
@@ -193,6 +210,9 @@ func (s *server) fail(w http.ResponseWriter, r *http.Request, err error) {
 	}
 	if errors.Is(err, context.Canceled) {
 		return // the client went away; nobody is there to answer
+	}
+	if mediationError(w, err) {
+		return
 	}
 	if errors.Is(err, outbox.ErrNotFound) {
 		writeError(w, http.StatusNotFound, apitype.Error{Code: apitype.CodeNotFound, Message: err.Error()})

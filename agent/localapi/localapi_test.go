@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/fengqiao/kiosk/agent/casebook"
 	"github.com/fengqiao/kiosk/agent/config"
 	"github.com/fengqiao/kiosk/agent/core"
 	"github.com/fengqiao/kiosk/agent/localapi/apitype"
@@ -36,6 +37,10 @@ type fixture struct {
 	ob     *outbox.Outbox
 	raw    *http.Client
 	client *localclient.Client
+	agent  *core.Core
+	clock  *fakeClock
+	cases  *casebook.Book
+	dir    string
 }
 
 // mustServe runs the real core over a real outbox behind the API on a unix socket.
@@ -54,7 +59,10 @@ func mustServeQuota(t *testing.T, quota int64) *fixture {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { ob.Close() })
-	agent := core.New(cfg, "test", ob, fakeLink{}, discard, func() time.Time { return now })
+	clock := &fakeClock{t: now}
+	agent := core.New(cfg, "test", ob, fakeLink{}, discard, clock.Now)
+	cases := mustCaseBook(t, dir, cfg, clock)
+	agent.UseCaseBook(cases)
 	socket := filepath.Join(dir, "api.sock")
 	ln, err := Listen(socket)
 	if err != nil {
@@ -72,7 +80,7 @@ func mustServeQuota(t *testing.T, quota int64) *fixture {
 	raw := &http.Client{Transport: &http.Transport{DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
 		return (&net.Dialer{}).DialContext(ctx, "unix", socket)
 	}}}
-	return &fixture{socket: socket, ob: ob, raw: raw, client: localclient.New(socket)}
+	return &fixture{socket: socket, ob: ob, raw: raw, client: localclient.New(socket), agent: agent, clock: clock, cases: cases, dir: dir}
 }
 
 func (f *fixture) post(t *testing.T, body string) (int, apitype.Error) {
@@ -228,7 +236,7 @@ func TestReadEndpoints(t *testing.T) {
 		if len(s.Platforms) != 3 {
 			t.Errorf("%s has %d platforms", s.ID, len(s.Platforms))
 		}
-		if s.Bookable != (s.ID == "legal-advisor") {
+		if s.Bookable != (s.ID == "legal-advisor" || s.ID == "legal-checkup") {
 			t.Errorf("%s bookable = %v", s.ID, s.Bookable)
 		}
 	}

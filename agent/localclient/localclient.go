@@ -104,6 +104,11 @@ func (c *Client) RetryLink(ctx context.Context) error {
 }
 
 func (c *Client) do(ctx context.Context, method, path string, in any, want int, out any) error {
+	return c.send(ctx, method, path, "", in, want, out)
+}
+
+// send is do with a mediator session token for the Authorization header.
+func (c *Client) send(ctx context.Context, method, path, token string, in any, want int, out any) error {
 	var body io.Reader
 	if in != nil {
 		raw, err := json.Marshal(in)
@@ -118,6 +123,9 @@ func (c *Client) do(ctx context.Context, method, path string, in any, want int, 
 	}
 	if in != nil {
 		req.Header.Set("Content-Type", "application/json")
+	}
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
 	}
 	resp, err := c.hc.Do(req)
 	if err != nil {

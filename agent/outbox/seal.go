@@ -1,8 +1,6 @@
 package outbox
 
 import (
-	"crypto/aes"
-	"crypto/cipher"
 	"crypto/rand"
 	"encoding/binary"
 	"errors"
@@ -11,10 +9,13 @@ import (
 	"os"
 	"path/filepath"
 	"time"
+
+	"github.com/fengqiao/kiosk/agent/internal/sealbox"
 )
 
-// KeySize is the length of an outbox key: AES-256.
-const KeySize = 32
+// KeySize is the length of an outbox key: AES-256. The case book seals with
+// the same key.
+const KeySize = sealbox.KeySize
 
 // LoadOrCreateKey reads the kiosk's outbox key from path, creating it (mode
 // 0600, random) when it does not exist yet. A key file with the wrong size or
@@ -81,21 +82,17 @@ func syncDir(dir string) error {
 // sealer encrypts stored records. The whole envelope is sealed, not just the
 // personal fields: it is simpler to get right, and bbolt leaves deleted values
 // in free pages, so anything stored in clear would outlive its record.
-type sealer struct{ aead cipher.AEAD }
+type sealer struct{ box *sealbox.Box }
 
 func newSealer(key []byte) (*sealer, error) {
 	if len(key) != KeySize {
 		return nil, fmt.Errorf("%w: %d bytes, want %d", ErrBadKey, len(key), KeySize)
 	}
-	block, err := aes.NewCipher(key)
+	box, err := sealbox.New(key)
 	if err != nil {
 		return nil, err
 	}
-	aead, err := cipher.NewGCM(block)
-	if err != nil {
-		return nil, err
-	}
-	return &sealer{aead: aead}, nil
+	return &sealer{box: box}, nil
 }
 
 // Stored value layout, version 1. The header stays in clear because the
@@ -123,12 +120,7 @@ func (s *sealer) seal(key []byte, h header, payload []byte) []byte {
 	hdr = binary.BigEndian.AppendUint64(hdr, uint64(h.committed.UnixNano()))
 	hdr = append(hdr, byte(len(h.typ)))
 	hdr = append(hdr, h.typ...)
-	nonce := make([]byte, s.aead.NonceSize())
-	if _, err := rand.Read(nonce); err != nil {
-		panic("outbox: no randomness for a nonce: " + err.Error()) // crypto/rand does not fail on Linux
-	}
-	out := append(hdr, nonce...)
-	return s.aead.Seal(out, nonce, payload, append(append([]byte(nil), key...), hdr...))
+	return s.box.Seal(hdr, payload, append(append([]byte(nil), key...), hdr...))
 }
 
 func parseHeader(v []byte) (header, []byte, error) {
@@ -152,12 +144,10 @@ func (s *sealer) open(key, v []byte) (header, []byte, error) {
 	if err != nil {
 		return header{}, nil, err
 	}
-	rest := v[len(hdr):]
-	ns := s.aead.NonceSize()
-	if len(rest) < ns+s.aead.Overhead() {
+	payload, err := s.box.Open(v[len(hdr):], append(append([]byte(nil), key...), hdr...))
+	if errors.Is(err, sealbox.ErrShort) {
 		return header{}, nil, fmt.Errorf("%w: short ciphertext", ErrCorrupt)
 	}
-	payload, err := s.aead.Open(nil, rest[:ns], rest[ns:], append(append([]byte(nil), key...), hdr...))
 	if err != nil {
 		return header{}, nil, fmt.Errorf("%w: record does not decrypt with this kiosk's key", ErrBadKey)
 	}

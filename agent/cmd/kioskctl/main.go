@@ -35,6 +35,9 @@ Usage:
         a simulated ID-card reader on a pseudo-terminal; type 1-4 to place a card
   kioskctl idcard read --device PATH [--baud N] [--json] [--reveal]
         read one card from a reader and print it (ID number masked unless --reveal)
+  kioskctl mediator hash < FILE
+        the id_sha256 and pin_bcrypt lines of a mediator roster entry; reads
+        the ID number and the PIN from stdin, one a line (never from argv)
   kioskctl version
 
 The outbox and link commands run on the kiosk and talk to kioskd's local API
@@ -72,6 +75,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return idcardSimulate(ctx, args[2:], os.Stdin, stdout, stderr)
 	case len(args) >= 2 && args[0] == "idcard" && args[1] == "read":
 		return idcardRead(ctx, args[2:], stdout, stderr)
+	case len(args) >= 2 && args[0] == "mediator" && args[1] == "hash":
+		return mediatorHash(args[2:], os.Stdin, stdout, stderr)
 	case len(args) >= 2 && args[0] == "link" && args[1] == "retry":
 		return linkRetry(ctx, args[2:], stdout, stderr)
 	}

@@ -115,6 +115,7 @@ type Menu struct {
 	Services  []Service `json:"services"`
 	Advisor   Advisor   `json:"advisor"`
 	Topics    []string  `json:"topics"`
+	Content   Content   `json:"content"`
 }
 
 // Service is one of the five "513" services.
@@ -157,6 +158,9 @@ type BookingRequest struct {
 	// Card is a CardSummary token: the booking is made with the card's name
 	// and ID number, and Name may be left empty.
 	Card string `json:"card,omitempty"`
+	// Checkup carries the answers of a legal check-up (service
+	// legal-checkup), so the advisor knows what to prepare.
+	Checkup []CheckupAnswer `json:"checkup,omitempty"`
 }
 
 // Booking is the body of a 201 answer to POST /v1/bookings. The phone number

@@ -1,0 +1,460 @@
+// Package casebook owns the kiosk's own record of its mediation cases: the
+// cases booked by villagers or opened by a mediator, the sessions held on
+// each, the follow-up visits (回访) due and done, and the booking counters the
+// indicators are computed from.
+//
+// The outbox forgets a record once the township has it; the case book keeps
+// the case, because the village mediator needs it for the next session and
+// the follow-up visit months later. It is a bbolt file (cases.db) of its own,
+// and every case is sealed at rest with the kiosk's key (AES-GCM, the same
+// key as the outbox): a case holds names, phones and ID numbers.
+package casebook
+
+import (
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+	"go.etcd.io/bbolt"
+
+	"github.com/fengqiao/kiosk/agent/internal/sealbox"
+	"github.com/fengqiao/kiosk/agent/localapi/apitype"
+)
+
+// Errors returned by the case book. Callers compare with errors.Is.
+var (
+	// ErrNotFound means there is no case with that id.
+	ErrNotFound = errors.New("casebook: no such case")
+	// ErrNoFollowUp means the case has no follow-up visit waiting.
+	ErrNoFollowUp = errors.New("casebook: no follow-up visit is due on this case")
+	// ErrLocked means another process holds the file.
+	ErrLocked = errors.New("casebook: file is locked by another process")
+	// ErrBadKey means the file was written with another key.
+	ErrBadKey = errors.New("casebook: wrong or malformed key")
+	// ErrCorrupt means a stored case cannot be read back.
+	ErrCorrupt = errors.New("casebook: stored case is damaged")
+)
+
+// File is the case book's name in the data directory.
+const File = "cases.db"
+
+// Origins of a case.
+const (
+	OriginBooking = "booking" // a villager booked a mediation at the kiosk
+	OriginWalkIn  = "walk_in" // a mediator opened it with no booking
+)
+
+var (
+	bucketCases = []byte("cases")
+	bucketMeta  = []byte("meta")
+
+	metaCreated  = []byte("created")
+	metaWalkIns  = []byte("walk_ins")
+	metaKeyCheck = []byte("key_check")
+	// metaBookings prefixes a per-service booking counter.
+	metaBookings = "bookings/"
+)
+
+// Party is a person in a case, in full: the case book is where the mediator
+// finds whom to call. Only the sealed file ever holds it.
+type Party struct {
+	Name     string `json:"name"`
+	Phone    string `json:"phone,omitempty"`
+	IDNumber string `json:"id_number,omitempty"`
+	IDType   string `json:"id_type,omitempty"`
+	IDMasked string `json:"id_masked,omitempty"`
+}
+
+// Case is one mediation case as stored.
+type Case struct {
+	ID        string            `json:"id"`
+	Number    string            `json:"number"`
+	Origin    string            `json:"origin"`
+	Status    string            `json:"status"`
+	Category  string            `json:"category"`
+	Line      string            `json:"line,omitempty"`
+	Venue     apitype.Venue     `json:"venue"`
+	Parties   []Party           `json:"parties"` // the applicant first
+	Slots     []time.Time       `json:"slots,omitempty"`
+	Opened    time.Time         `json:"opened"`
+	Sessions  []apitype.Session `json:"sessions"`
+	FollowUps []FollowUp        `json:"follow_ups"`
+}
+
+// FollowUp is a 回访 visit: due on a date, done at a time.
+type FollowUp struct {
+	Due     string     `json:"due"` // 2006-01-02, site time
+	Session string     `json:"session"`
+	Done    *time.Time `json:"done,omitempty"`
+	OnTime  bool       `json:"on_time"`
+	Note    string     `json:"note,omitempty"`
+}
+
+// Options configure Open.
+type Options struct {
+	Path     string
+	Key      []byte // the kiosk's AES-256 key (outbox.LoadOrCreateKey)
+	Location *time.Location
+	Log      *slog.Logger
+	Now      func() time.Time
+}
+
+// Book is an open case book. Its methods are safe for concurrent use.
+type Book struct {
+	db   *bbolt.DB
+	box  *sealbox.Box
+	opts Options
+}
+
+// keyCheckPlain is sealed into the meta bucket at creation, so a key that
+// does not match is noticed at Open and not at the first case read.
+var keyCheckPlain = []byte("fengqiao casebook v1")
+
+// Open opens or creates the case book at opts.Path.
+func Open(opts Options) (*Book, error) {
+	box, err := sealbox.New(opts.Key)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrBadKey, err)
+	}
+	db, err := bbolt.Open(opts.Path, 0o600, &bbolt.Options{Timeout: time.Second})
+	if errors.Is(err, bbolt.ErrTimeout) {
+		return nil, fmt.Errorf("%w: %s", ErrLocked, opts.Path)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("casebook: open %s: %w", opts.Path, err)
+	}
+	b := &Book{db: db, box: box, opts: opts}
+	err = db.Update(func(tx *bbolt.Tx) error {
+		if _, err := tx.CreateBucketIfNotExists(bucketCases); err != nil {
+			return err
+		}
+		meta, err := tx.CreateBucketIfNotExists(bucketMeta)
+		if err != nil {
+			return err
+		}
+		if check := meta.Get(metaKeyCheck); check != nil {
+			if _, err := box.Open(check, metaKeyCheck); err != nil {
+				return fmt.Errorf("%w: %s was written with another key", ErrBadKey, opts.Path)
+			}
+			return nil
+		}
+		if err := meta.Put(metaCreated, []byte(opts.Now().UTC().Format(time.RFC3339Nano))); err != nil {
+			return err
+		}
+		return meta.Put(metaKeyCheck, box.Seal(nil, keyCheckPlain, metaKeyCheck))
+	})
+	if err != nil {
+		db.Close()
+		return nil, fmt.Errorf("casebook: open %s: %w", opts.Path, err)
+	}
+	opts.Log.Info("case book open", "path", opts.Path)
+	return b, nil
+}
+
+// Close closes the file.
+func (b *Book) Close() error { return b.db.Close() }
+
+// caseAD binds a sealed case to its key, so a value copied to another key
+// does not open.
+func caseAD(id string) []byte { return []byte("case/" + id) }
+
+func (b *Book) put(tx *bbolt.Tx, c *Case) error {
+	raw, err := json.Marshal(c)
+	if err != nil {
+		return fmt.Errorf("casebook: encode case %s: %w", c.ID, err)
+	}
+	return tx.Bucket(bucketCases).Put([]byte(c.ID), b.box.Seal(nil, raw, caseAD(c.ID)))
+}
+
+func (b *Book) get(tx *bbolt.Tx, id string) (*Case, error) {
+	v := tx.Bucket(bucketCases).Get([]byte(id))
+	if v == nil {
+		return nil, fmt.Errorf("%w: %s", ErrNotFound, id)
+	}
+	return b.decode(id, v)
+}
+
+func (b *Book) decode(id string, v []byte) (*Case, error) {
+	raw, err := b.box.Open(v, caseAD(id))
+	if err != nil {
+		return nil, fmt.Errorf("%w: case %s: %v", ErrCorrupt, id, err)
+	}
+	var c Case
+	if err := json.Unmarshal(raw, &c); err != nil {
+		return nil, fmt.Errorf("%w: case %s: %v", ErrCorrupt, id, err)
+	}
+	return &c, nil
+}
+
+// Add stores a new case. An empty ID gets a fresh UUIDv7; an empty Number
+// gets the next walk-in number (W0001, ...) — booked cases carry the
+// booking's number, the one the villager was given.
+func (b *Book) Add(c Case) (Case, error) {
+	if c.ID == "" {
+		id, err := uuid.NewV7()
+		if err != nil {
+			return Case{}, fmt.Errorf("casebook: new id: %w", err)
+		}
+		c.ID = id.String()
+	}
+	if c.Opened.IsZero() {
+		c.Opened = b.opts.Now()
+	}
+	if c.Sessions == nil {
+		c.Sessions = []apitype.Session{}
+	}
+	if c.FollowUps == nil {
+		c.FollowUps = []FollowUp{}
+	}
+	err := b.db.Update(func(tx *bbolt.Tx) error {
+		if tx.Bucket(bucketCases).Get([]byte(c.ID)) != nil {
+			return fmt.Errorf("casebook: case %s already exists", c.ID)
+		}
+		if c.Number == "" {
+			n, err := increment(tx.Bucket(bucketMeta), metaWalkIns)
+			if err != nil {
+				return err
+			}
+			c.Number = fmt.Sprintf("W%04d", n)
+		}
+		return b.put(tx, &c)
+	})
+	if err != nil {
+		return Case{}, fmt.Errorf("casebook: add case: %w", err)
+	}
+	return c, nil
+}
+
+// Get returns one case.
+func (b *Book) Get(id string) (Case, error) {
+	var c *Case
+	err := b.db.View(func(tx *bbolt.Tx) error {
+		var err error
+		c, err = b.get(tx, id)
+		return err
+	})
+	if err != nil {
+		return Case{}, err
+	}
+	return *c, nil
+}
+
+// List returns every case, the most recently opened first. A village has
+// tens of cases a year, so reading them all is cheap.
+func (b *Book) List() ([]Case, error) {
+	var out []Case
+	err := b.db.View(func(tx *bbolt.Tx) error {
+		return tx.Bucket(bucketCases).ForEach(func(k, v []byte) error {
+			c, err := b.decode(string(k), v)
+			if err != nil {
+				return err
+			}
+			out = append(out, *c)
+			return nil
+		})
+	})
+	if err != nil {
+		return nil, fmt.Errorf("casebook: list: %w", err)
+	}
+	slices.SortFunc(out, func(a, b Case) int { return b.Opened.Compare(a.Opened) })
+	return out, nil
+}
+
+// AddSession records a session held on a case: the parties present join the
+// case, the case takes the session's category, line and outcome, and a
+// settled session with a follow-up date schedules that visit.
+func (b *Book) AddSession(caseID string, s apitype.Session, parties []Party) (Case, error) {
+	var out Case
+	err := b.db.Update(func(tx *bbolt.Tx) error {
+		c, err := b.get(tx, caseID)
+		if err != nil {
+			return err
+		}
+		c.Parties = MergeParties(c.Parties, parties)
+		c.Sessions = append(c.Sessions, s)
+		c.Category, c.Line = s.Category, s.Line
+		c.Status = statusOf(s.Outcome)
+		if s.Outcome == apitype.OutcomeSettled && s.FollowUp != "" {
+			c.FollowUps = append(c.FollowUps, FollowUp{Due: s.FollowUp, Session: s.ID})
+		}
+		out = *c
+		return b.put(tx, c)
+	})
+	if err != nil {
+		return Case{}, fmt.Errorf("casebook: add session: %w", err)
+	}
+	return out, nil
+}
+
+func statusOf(outcome string) string {
+	switch outcome {
+	case apitype.OutcomeSettled:
+		return apitype.CaseSettled
+	case apitype.OutcomeReferred:
+		return apitype.CaseReferred
+	}
+	return apitype.CaseOpen
+}
+
+// MergeParties adds to a case's parties those of more it does not have yet.
+func MergeParties(parties, more []Party) []Party {
+	out := slices.Clone(parties)
+	for _, p := range more {
+		if !slices.ContainsFunc(out, p.same) {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// same reports whether two parties are one person: by ID number when both
+// came from a card, else by name and phone.
+func (p Party) same(q Party) bool {
+	if p.IDNumber != "" && q.IDNumber != "" {
+		return p.IDNumber == q.IDNumber
+	}
+	return p.Name == q.Name && p.Phone == q.Phone
+}
+
+// FollowUpDone marks the case's earliest waiting follow-up visit done now;
+// it is on time when done on or before its date, in site time.
+func (b *Book) FollowUpDone(caseID, note string) (Case, FollowUp, error) {
+	now := b.opts.Now()
+	var (
+		out  Case
+		done FollowUp
+	)
+	err := b.db.Update(func(tx *bbolt.Tx) error {
+		c, err := b.get(tx, caseID)
+		if err != nil {
+			return err
+		}
+		i := nextFollowUp(c.FollowUps)
+		if i < 0 {
+			return fmt.Errorf("%w: case %s", ErrNoFollowUp, caseID)
+		}
+		f := &c.FollowUps[i]
+		f.Done, f.Note = &now, note
+		f.OnTime = now.In(b.opts.Location).Format(time.DateOnly) <= f.Due
+		done, out = *f, *c
+		return b.put(tx, c)
+	})
+	if err != nil {
+		return Case{}, FollowUp{}, fmt.Errorf("casebook: follow-up: %w", err)
+	}
+	return out, done, nil
+}
+
+// nextFollowUp is the index of the earliest visit not yet done, or -1.
+func nextFollowUp(fs []FollowUp) int {
+	best := -1
+	for i, f := range fs {
+		if f.Done == nil && (best < 0 || f.Due < fs[best].Due) {
+			best = i
+		}
+	}
+	return best
+}
+
+// NextFollowUp is the date of the case's earliest visit not yet done.
+func (c *Case) NextFollowUp() (string, bool) {
+	if i := nextFollowUp(c.FollowUps); i >= 0 {
+		return c.FollowUps[i].Due, true
+	}
+	return "", false
+}
+
+// CountBooking adds one to the bookings of a service (legal-advisor,
+// legal-checkup, mediation) made at this kiosk.
+func (b *Book) CountBooking(service string) error {
+	err := b.db.Update(func(tx *bbolt.Tx) error {
+		_, err := increment(tx.Bucket(bucketMeta), []byte(metaBookings+service))
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("casebook: count booking: %w", err)
+	}
+	return nil
+}
+
+func increment(meta *bbolt.Bucket, key []byte) (uint64, error) {
+	var n uint64
+	if v := meta.Get(key); len(v) == 8 {
+		n = binary.BigEndian.Uint64(v)
+	}
+	n++
+	return n, meta.Put(key, binary.BigEndian.AppendUint64(nil, n))
+}
+
+// Indicators computes the plan's mediation indicators from the whole book
+// (see apitype.Indicators). A case's outcome is its latest session's; an
+// unsettled case stays open, so it counts against the success rate but not
+// as closed.
+func (b *Book) Indicators() (apitype.Indicators, error) {
+	cases, err := b.List()
+	if err != nil {
+		return apitype.Indicators{}, err
+	}
+	today := b.opts.Now().In(b.opts.Location).Format(time.DateOnly)
+	ind := apitype.Indicators{BookingsByService: map[string]int{}}
+	var withOutcome, overdue int
+	for _, c := range cases {
+		ind.Sessions += len(c.Sessions)
+		if n := len(c.Sessions); n > 0 {
+			withOutcome++
+			switch c.Sessions[n-1].Outcome {
+			case apitype.OutcomeSettled:
+				ind.Settled++
+				ind.CasesClosed++
+			case apitype.OutcomeReferred:
+				ind.CasesClosed++
+			}
+		}
+		for _, f := range c.FollowUps {
+			switch {
+			case f.Done != nil:
+				ind.FollowUpsDone++
+				if f.OnTime {
+					ind.FollowUpsOnTime++
+				}
+			default:
+				ind.FollowUpsDue++
+				if f.Due < today {
+					overdue++
+				}
+			}
+		}
+	}
+	ind.SuccessRate = rate(ind.Settled, withOutcome)
+	ind.OnTimeRate = rate(ind.FollowUpsOnTime, ind.FollowUpsDone+overdue)
+	err = b.db.View(func(tx *bbolt.Tx) error {
+		meta := tx.Bucket(bucketMeta)
+		if t, err := time.Parse(time.RFC3339Nano, string(meta.Get(metaCreated))); err == nil {
+			ind.Since = t
+		}
+		c := meta.Cursor()
+		prefix := []byte(metaBookings)
+		for k, v := c.Seek(prefix); k != nil && strings.HasPrefix(string(k), metaBookings); k, v = c.Next() {
+			if len(v) == 8 {
+				ind.BookingsByService[strings.TrimPrefix(string(k), metaBookings)] = int(binary.BigEndian.Uint64(v))
+			}
+		}
+		return nil
+	})
+	return ind, err
+}
+
+// rate is n/d, or nil when d is zero: "no cases yet" is not a 0% rate.
+func rate(n, d int) *float64 {
+	if d == 0 {
+		return nil
+	}
+	r := float64(n) / float64(d)
+	return &r
+}

@@ -1,0 +1,94 @@
+package config
+
+import (
+	"errors"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestLoadDevContent(t *testing.T) {
+	cfg, err := Load("../../firmware-configs/sites/dev.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ct := cfg.Site.Content
+	if len(ct.Categories) != 14 || ct.Categories[0] != "婚姻家庭" || ct.Categories[13] != "其他" {
+		t.Errorf("default categories = %v", ct.Categories)
+	}
+	if len(ct.Venues) != 4 || len(ct.Checkup) != 2 || len(ct.Phrases) != 10 || ct.Mediation.BookingDays != 7 {
+		t.Errorf("content = %+v", ct)
+	}
+	if got := ct.Lecture.Schedule[1].At.In(cfg.Location).Format(time.RFC3339); got != "2026-12-12T09:30:00+08:00" {
+		t.Errorf("lecture at %s", got)
+	}
+	if m := cfg.Site.Mediators; m.Idle.Duration != 5*time.Minute || len(m.Roster) != 1 {
+		t.Errorf("mediators = %+v", m)
+	}
+}
+
+func TestLoadRejectsContent(t *testing.T) {
+	tests := []struct {
+		name      string
+		edit      func(string) string
+		wantField string
+		wantMsg   string
+	}{
+		{"lecture without theme", replace("    theme: 农村土地承包与流转\n", ""), "content.lecture.theme", "is required"},
+		{"event without a time", replace(`        at: "2026-12-12 09:30"`+"\n", ""), "content.lecture.schedule[1].at", "is required"},
+		{"event time malformed", replace(`at: "2026-12-12 09:30"`, `at: "12月12日"`), "content.lecture.schedule[1].at", "is not a date and time"},
+		{"fair title too long", replace("title: 法治集市·冬季坐诊", "title: "+strings.Repeat("长", 31)), "content.fairs[0].title", "at most 30"},
+		{"checkup unknown kind", replace("kind: business", "kind: school"), "content.checkup[1].kind", `"school" is not one of family, business`},
+		{"checkup kind twice", replace("kind: business", "kind: family"), "content.checkup[1].kind", "already listed"},
+		{"too few questions", func(s string) string {
+			return s[:strings.Index(s, "        - id: biz-lease")] + s[strings.Index(s, "  publicity:"):]
+		}, "content.checkup[1].questions", "want 3 to 6"},
+		{"question id reused", replace("id: biz-debt", "id: family-land"), "content.checkup[1].questions[3].id", "already listed"},
+		{"seven questions", replace("        - id: biz-debt", strings.Repeat("        - {id: biz-x, text: 问, advice: 答}\n", 3)+"        - id: biz-debt"), "content.checkup[1].questions", "has 7 questions"},
+		{"question id malformed", replace("id: biz-debt", "id: Biz Debt"), "content.checkup[1].questions[3].id", "lower-case"},
+		{"question without advice", replace("          advice: 诉讼时效一般为三年，请尽快书面催收并保留证据。\n", ""), "content.checkup[1].questions[3].advice", "is required"},
+		{"no publicity", replace(`  publicity:
+    - name: 村普法工作站
+      where: 村部一楼东侧
+      hours: 工作日 08:30–17:30
+    - name: 聊法亭
+      where: 村口大樟树下
+      hours: 全天开放
+    - name: 法治文化长廊
+      where: 溪边步道
+`, ""), "content.publicity", "at least one"},
+		{"venue id twice", replace("id: tea-table", "id: tea-room"), "content.venues[2].id", "already listed"},
+		{"venue without where", replace("      where: 村文化礼堂\n", ""), "content.venues[3].where", "is required"},
+		{"no venues", func(s string) string {
+			return s[:strings.Index(s, "  venues:")] + s[strings.Index(s, "  # categories"):]
+		}, "content.venues", "at least one"},
+		{"empty categories", replace("  # categories: leave out", "  categories: []\n  # leave out"), "content.categories", "at least one"},
+		{"category twice", replace("  # categories: leave out", "  categories: [邻里, 邻里]\n  # leave out"), "content.categories[1]", "already listed"},
+		{"session start malformed", replace(`sessions: ["09:00", "14:30", "19:30"]`, `sessions: ["9点"]`), "content.mediation.sessions[0]", "not a time of day"},
+		{"session start twice", replace(`sessions: ["09:00", "14:30", "19:30"]`, `sessions: ["09:00", "09:00"]`), "content.mediation.sessions[1]", "already listed"},
+		{"mediation booking days", replace("    booking_days: 7", "    booking_days: 90"), "content.mediation.booking_days", "out of range [1, 30]"},
+		{"phrase too long", replace("    - 已查看现场", "    - "+strings.Repeat("长", 31)), "content.phrases[1]", "at most 30"},
+		{"unknown mediators key", replace("  idle: 5m", "  idle: 5m\n  pin_tries: 3"), "mediators.pin_tries", "unknown key"},
+		{"idle too short", replace("  idle: 5m", "  idle: 10s"), "mediators.idle", "out of range [1m, 1h]"},
+		{"raw ID number in the roster", replace("id_sha256: de6b917dfa52486dbc3d5d358ec1a2a241a308bdb4acfeccc6666b4978e3c40e", "id_sha256: 350782198506151236"), "mediators.roster[0].id_sha256", "64 lower-case hex"},
+		{"plain PIN in the roster", replace(`pin_bcrypt: "$2a$10$yh5qBXs8ZfjvZX.j3XDG9eC0FdNK.l2YUIPw1lTa.xrywGVVEUh3m"`, `pin_bcrypt: "1234"`), "mediators.roster[0].pin_bcrypt", "not a bcrypt hash"},
+		{"cheap bcrypt", replace(`pin_bcrypt: "$2a$10$yh5qBXs8ZfjvZX.j3XDG9eC0FdNK.l2YUIPw1lTa.xrywGVVEUh3m"`, `pin_bcrypt: "$2a$04$yh5qBXs8ZfjvZX.j3XDG9eC0FdNK.l2YUIPw1lTa.xrywGVVEUh3m"`), "mediators.roster[0].pin_bcrypt", "cost 4 is below 10"},
+		{"mediator without name", replace("      name: 测试调解员\n", ""), "mediators.roster[0].name", "is required"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			site, board := mustReadDev(t)
+			_, err := Load(mustWriteConfig(t, tt.edit(site), board))
+			var ce *Error
+			if !errors.As(err, &ce) {
+				t.Fatalf("want *Error, got %v", err)
+			}
+			for _, p := range ce.Problems {
+				if p.Field == tt.wantField && strings.Contains(p.Msg, tt.wantMsg) && p.Line > 0 {
+					return
+				}
+			}
+			t.Errorf("no problem %s: %q in\n%v", tt.wantField, tt.wantMsg, err)
+		})
+	}
+}

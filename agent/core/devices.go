@@ -1,0 +1,216 @@
+package core
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"time"
+	"unicode/utf8"
+
+	"github.com/fengqiao/kiosk/agent/booking"
+	"github.com/fengqiao/kiosk/agent/internal/phone"
+	"github.com/fengqiao/kiosk/agent/localapi/apitype"
+)
+
+// Speaker reads text aloud. Speak returns once speech has started; a new
+// call cuts off the last one.
+type Speaker interface {
+	Speak(text string) error
+	Status() apitype.DeviceStatus
+}
+
+// Printer prints receipts. Print returns once the receipt's bytes are
+// written to the printer.
+type Printer interface {
+	Print(ctx context.Context, r Receipt) error
+	Status() apitype.DeviceStatus
+}
+
+// Receipt is what the printer prints for a confirmation. Its fields are
+// those of escpos.Receipt, so kioskd converts one into the other.
+type Receipt struct {
+	Title  string
+	Lines  []string
+	QR     string
+	Footer string
+}
+
+// Errors of Speak and Print.
+var (
+	// ErrNoDevice: the kiosk has no such device, or it is not working.
+	ErrNoDevice = errors.New("core: no such device on this kiosk")
+	// ErrNoReceipt: the id is not a confirmation made here in the last
+	// ReceiptTTL (or it has been pushed out by ReceiptsKept newer ones).
+	ErrNoReceipt = errors.New("core: no recent confirmation with that id")
+)
+
+// MaxSpeakRunes bounds the text of one read-aloud request: a screen's
+// worth, not a document (speech.MaxRunes is the same bound).
+const MaxSpeakRunes = 500
+
+// Receipts are kept in memory only, for a villager who taps "print" on the
+// confirmation screen; they are never written to disk, so the masked phone
+// number on them does not outlive the kiosk's memory.
+const (
+	ReceiptTTL   = 10 * time.Minute
+	ReceiptsKept = 32
+)
+
+// devices are the optional devices the core uses; nil means absent.
+type devices struct {
+	mu      sync.Mutex
+	speaker Speaker
+	printer Printer
+}
+
+// UseDevices gives the core its speech and printer devices (nil: the kiosk
+// has none). Call it before serving.
+func (c *Core) UseDevices(s Speaker, p Printer) {
+	c.devices.mu.Lock()
+	defer c.devices.mu.Unlock()
+	c.devices.speaker, c.devices.printer = s, p
+}
+
+func (c *Core) deviceSet() (Speaker, Printer) {
+	c.devices.mu.Lock()
+	defer c.devices.mu.Unlock()
+	return c.devices.speaker, c.devices.printer
+}
+
+func deviceStatus(d interface{ Status() apitype.DeviceStatus }) apitype.DeviceStatus {
+	if d == nil {
+		return apitype.DeviceStatus{State: apitype.DeviceAbsent}
+	}
+	return d.Status()
+}
+
+// Devices reports the optional devices, so the screen shows a print or
+// read-aloud button only when it can work.
+func (c *Core) Devices() apitype.Devices {
+	s, p := c.deviceSet()
+	return apitype.Devices{Speech: deviceStatus(s), Printer: deviceStatus(p)}
+}
+
+// Speak starts reading text aloud. A *booking.FieldError means the text is
+// empty or too long; ErrNoDevice that the kiosk cannot speak.
+func (c *Core) Speak(text string) error {
+	if strings.TrimSpace(text) == "" {
+		return &booking.FieldError{Field: "text", Code: booking.CodeRequired, Msg: "nothing to read aloud"}
+	}
+	if n := utf8.RuneCountInString(text); n > MaxSpeakRunes {
+		return &booking.FieldError{Field: "text", Code: booking.CodeTooLong, Msg: fmt.Sprintf("is %d characters; at most %d are read aloud", n, MaxSpeakRunes)}
+	}
+	s, _ := c.deviceSet()
+	if st := deviceStatus(s); st.State == apitype.DeviceAbsent {
+		return fmt.Errorf("%w: no read-aloud (espeak-ng is not installed)", ErrNoDevice)
+	}
+	if err := s.Speak(text); err != nil {
+		return fmt.Errorf("%w: read-aloud failed: %v", ErrNoDevice, err)
+	}
+	return nil
+}
+
+// Print prints the receipt of a recent confirmation, by its record id, and
+// returns once the printer has its bytes.
+func (c *Core) Print(ctx context.Context, id string) error {
+	_, p := c.deviceSet()
+	if st := deviceStatus(p); st.State == apitype.DeviceAbsent {
+		return fmt.Errorf("%w: no printer", ErrNoDevice)
+	}
+	r, ok := c.receipts.get(id, c.now())
+	if !ok {
+		return ErrNoReceipt
+	}
+	if err := p.Print(ctx, r); err != nil {
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		return fmt.Errorf("%w: the printer failed: %v", ErrNoDevice, err)
+	}
+	c.log.Info("receipt printed", "id", id)
+	return nil
+}
+
+// rememberReceipt keeps the receipt of a confirmation just committed, for
+// POST /v1/print. Call it only after the record is on disk: a receipt must
+// never promise a booking the kiosk has not stored.
+func (c *Core) rememberReceipt(id string, r Receipt) {
+	c.receipts.put(id, r, c.now())
+}
+
+// receiptCache holds the last ReceiptsKept receipts for ReceiptTTL. Its
+// zero value is ready.
+type receiptCache struct {
+	mu      sync.Mutex
+	entries []receiptEntry // oldest first
+}
+
+type receiptEntry struct {
+	id      string
+	receipt Receipt
+	at      time.Time
+}
+
+func (rc *receiptCache) put(id string, r Receipt, now time.Time) {
+	rc.mu.Lock()
+	defer rc.mu.Unlock()
+	rc.expireLocked(now)
+	rc.entries = append(rc.entries, receiptEntry{id: id, receipt: r, at: now})
+	if n := len(rc.entries) - ReceiptsKept; n > 0 {
+		clear(rc.entries[:n]) // let the dropped receipts' text be collected
+		rc.entries = rc.entries[n:]
+	}
+}
+
+func (rc *receiptCache) get(id string, now time.Time) (Receipt, bool) {
+	rc.mu.Lock()
+	defer rc.mu.Unlock()
+	rc.expireLocked(now)
+	for _, e := range rc.entries {
+		if e.id == id {
+			return e.receipt, true
+		}
+	}
+	return Receipt{}, false
+}
+
+func (rc *receiptCache) expireLocked(now time.Time) {
+	i := 0
+	for i < len(rc.entries) && now.Sub(rc.entries[i].at) >= ReceiptTTL {
+		i++
+	}
+	if i > 0 {
+		clear(rc.entries[:i])
+		rc.entries = rc.entries[i:]
+	}
+}
+
+// bookingReceipt is the receipt of an advisor booking: what the villager
+// needs to come back (number, service, time, advisor) and nothing that
+// identifies them beyond a masked phone number. Never the name, the full
+// phone or the ID number: a receipt is left on tables and in bins.
+func (c *Core) bookingReceipt(number string, b booking.Body) Receipt {
+	service := b.Service
+	if s, ok := c.cfg.Site.Content.ServiceByID(b.Service); ok {
+		service = s.Title
+	}
+	if b.Topic != "" {
+		service += " · " + b.Topic
+	}
+	slot := b.Slot.In(c.cfg.Location)
+	lines := []string{
+		"预约号：" + number,
+		"服务：" + service,
+		fmt.Sprintf("时间：%d年%d月%d日 %s %s", slot.Year(), slot.Month(), slot.Day(),
+			[...]string{"周日", "周一", "周二", "周三", "周四", "周五", "周六"}[slot.Weekday()], slot.Format("15:04")),
+	}
+	if b.Advisor != "" {
+		lines = append(lines, "顾问："+b.Advisor)
+	}
+	if b.Phone != "" {
+		lines = append(lines, "电话："+phone.Mask(b.Phone))
+	}
+	return Receipt{Title: "预约回执", Lines: lines, QR: number, Footer: c.cfg.Site.Kiosk.Name}
+}

@@ -1,0 +1,366 @@
+// Package mediation owns the rules of mediation at the kiosk (百姓说理之家): the
+// preferred slots a villager may ask for, what makes a mediation booking or a
+// mediator's session log valid, and the bodies of the records that carry
+// them, and escalations, to the township (docs/mqtt.md).
+//
+// Errors are *booking.FieldError, so the local API maps them like a
+// consultation booking's.
+package mediation
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/fengqiao/kiosk/agent/booking"
+	"github.com/fengqiao/kiosk/agent/config"
+	"github.com/fengqiao/kiosk/agent/internal/phone"
+	"github.com/fengqiao/kiosk/agent/localapi/apitype"
+)
+
+// Service is the id GET /v1/slots and the booking counters use for mediation.
+const Service = "mediation"
+
+// Record types and body schemas (docs/mqtt.md).
+const (
+	BookingType      = "mediation_booking"
+	BookingSchema    = "mediation_booking/v1"
+	SessionType      = "mediation_session"
+	SessionSchema    = "mediation_session/v1"
+	EscalationType   = "escalation"
+	EscalationSchema = "escalation/v1"
+)
+
+// Validation codes beyond booking's.
+const (
+	CodeUnknownVenue    = "unknown_venue"
+	CodeUnknownCategory = "unknown_category"
+	CodeUnknownPhrase   = "unknown_phrase"
+	CodeTooMany         = "too_many"
+	CodeDuplicate       = "duplicate"
+	CodeFollowUpInPast  = "follow_up_in_past"
+)
+
+// Limits of a request.
+const (
+	MaxSlots     = 3
+	MaxNoteRunes = 200
+	maxNameRunes = 30
+	maxParties   = 10
+)
+
+// Party is a person in a dispute as recorded. IDMasked is for screens only
+// and never sent: the township masks for itself.
+type Party struct {
+	Name     string `json:"name"`
+	Phone    string `json:"phone,omitempty"`
+	IDNumber string `json:"id_number,omitempty"`
+	IDType   string `json:"id_type,omitempty"`
+	IDMasked string `json:"-"`
+}
+
+// Lookup resolves a card token to the card holder; false when the token is
+// unknown, used or too old.
+type Lookup func(token string) (Party, bool)
+
+// BookingBody is the body of a mediation_booking/v1 record.
+type BookingBody struct {
+	Case      string        `json:"case"` // the case the kiosk opened: the record's own id
+	Venue     apitype.Venue `json:"venue"`
+	Category  string        `json:"category"`
+	Applicant Party         `json:"applicant"`
+	Other     *Party        `json:"other,omitempty"`
+	Slots     []time.Time   `json:"slots"`
+	Channel   string        `json:"channel"` // "kiosk"
+}
+
+// SessionBody is the body of a mediation_session/v1 record. Parties are all
+// the case's parties after this session, so one record is enough for the
+// township to know the case.
+type SessionBody struct {
+	Case       string           `json:"case"`
+	CaseNumber string           `json:"case_number"`
+	Origin     string           `json:"origin"` // booking | walk_in
+	Venue      *apitype.Venue   `json:"venue,omitempty"`
+	Mediator   apitype.Mediator `json:"mediator"`
+	Held       time.Time        `json:"held"`
+	Category   string           `json:"category"`
+	Line       string           `json:"line"`
+	Phrases    []string         `json:"phrases"`
+	Note       string           `json:"note,omitempty"`
+	Outcome    string           `json:"outcome"`
+	Agreement  bool             `json:"agreement"`
+	FollowUp   string           `json:"follow_up,omitempty"`
+	Parties    []Party          `json:"parties"`
+	Escalated  bool             `json:"escalated"`
+}
+
+// Escalation reasons.
+const (
+	ReasonRedLine  = "red_line"
+	ReasonReferred = "referred"
+)
+
+// EscalationBody is the body of an escalation/v1 record: a case the
+// township must take up now.
+type EscalationBody struct {
+	Case       string           `json:"case"`
+	CaseNumber string           `json:"case_number"`
+	Session    string           `json:"session"` // the mediation_session record's id
+	Reasons    []string         `json:"reasons"` // red_line, referred
+	Category   string           `json:"category"`
+	Line       string           `json:"line"`
+	Outcome    string           `json:"outcome"`
+	Venue      *apitype.Venue   `json:"venue,omitempty"`
+	Mediator   apitype.Mediator `json:"mediator"`
+	Parties    []Party          `json:"parties"`
+	Note       string           `json:"note,omitempty"`
+	Held       time.Time        `json:"held"`
+}
+
+// Rules knows the site's venues, categories, phrases and session times.
+type Rules struct {
+	content config.Content
+	loc     *time.Location
+}
+
+// NewRules returns the rules of a validated site's content.
+func NewRules(content config.Content, loc *time.Location) *Rules {
+	return &Rules{content: content, loc: loc}
+}
+
+func fail(field, code, format string, args ...any) error {
+	return &booking.FieldError{Field: field, Code: code, Msg: fmt.Sprintf(format, args...)}
+}
+
+// Slots are the preferred-slot starts a villager may pick: each configured
+// daily session start over the next booking_days days, future only.
+func (r *Rules) Slots(now time.Time) []time.Time {
+	now = now.In(r.loc)
+	var out []time.Time
+	for day := range r.content.Mediation.BookingDays {
+		for _, s := range r.content.Mediation.Sessions {
+			t := time.Date(now.Year(), now.Month(), now.Day()+day, s.Hour, s.Minute, 0, 0, r.loc)
+			if t.After(now) {
+				out = append(out, t)
+			}
+		}
+	}
+	slices.SortFunc(out, time.Time.Compare)
+	return out
+}
+
+// Venue checks a venue id.
+func (r *Rules) Venue(field, id string) (apitype.Venue, error) {
+	if id == "" {
+		return apitype.Venue{}, fail(field, booking.CodeRequired, "is required")
+	}
+	v, ok := r.content.VenueByID(id)
+	if !ok {
+		return apitype.Venue{}, fail(field, CodeUnknownVenue, "%q is not a venue of this kiosk", id)
+	}
+	return apitype.Venue(v), nil
+}
+
+// Category checks a dispute category.
+func (r *Rules) Category(field, cat string) error {
+	if cat == "" {
+		return fail(field, booking.CodeRequired, "is required")
+	}
+	if !slices.Contains(r.content.Categories, cat) {
+		return fail(field, CodeUnknownCategory, "%q is not a dispute category of this kiosk", cat)
+	}
+	return nil
+}
+
+// CheckParty checks a party given by card token or by name and phone. Without a
+// card the phone is required when phoneRequired: someone must be able to
+// call the applicant back. A name may be a surname and an honorific (王女士):
+// villagers do not always give their full name to a screen.
+func CheckParty(field string, p apitype.Party, phoneRequired bool, lookup Lookup) (Party, error) {
+	var out Party
+	if p.Card != "" {
+		id, ok := lookup(p.Card)
+		if !ok {
+			return Party{}, fail(field+".card", booking.CodeCardExpired, "the card was read too long ago; tap it again")
+		}
+		out = id
+	} else {
+		name := strings.TrimSpace(p.Name)
+		switch {
+		case name == "":
+			return Party{}, fail(field+".name", booking.CodeRequired, "is required (or a card)")
+		case utf8.RuneCountInString(name) > maxNameRunes:
+			return Party{}, fail(field+".name", booking.CodeTooLong, "is longer than %d characters", maxNameRunes)
+		case !utf8.ValidString(name) || strings.IndexFunc(name, unicode.IsControl) >= 0:
+			return Party{}, fail(field+".name", booking.CodeInvalid, "contains characters that are not part of a name")
+		}
+		out.Name = name
+	}
+	tel := phone.Normalize(p.Phone)
+	switch {
+	case tel == "" && phoneRequired && p.Card == "":
+		return Party{}, fail(field+".phone", booking.CodeRequired, "is required")
+	case tel != "":
+		if err := phone.Check(tel); err != nil {
+			return Party{}, fail(field+".phone", booking.CodeInvalid, "%v", err)
+		}
+	}
+	out.Phone = tel
+	return out, nil
+}
+
+// Booking validates a villager's mediation booking at time now.
+func (r *Rules) Booking(req apitype.MediationRequest, now time.Time, lookup Lookup) (BookingBody, error) {
+	venue, err := r.Venue("venue", req.Venue)
+	if err != nil {
+		return BookingBody{}, err
+	}
+	if err := r.Category("category", req.Category); err != nil {
+		return BookingBody{}, err
+	}
+	body := BookingBody{Venue: venue, Category: req.Category, Channel: "kiosk"}
+	if body.Applicant, err = CheckParty("applicant", req.Applicant, true, lookup); err != nil {
+		return BookingBody{}, err
+	}
+	if req.Other != nil {
+		// Only the card read last can be claimed, and that is the applicant's.
+		if req.Other.Card != "" {
+			return BookingBody{}, fail("other.card", booking.CodeInvalid, "the other party is given by name and phone")
+		}
+		other, err := CheckParty("other", *req.Other, false, lookup)
+		if err != nil {
+			return BookingBody{}, err
+		}
+		body.Other = &other
+	}
+	switch n := len(req.Slots); {
+	case n == 0:
+		return BookingBody{}, fail("slots", booking.CodeRequired, "needs 1 to %d preferred slots", MaxSlots)
+	case n > MaxSlots:
+		return BookingBody{}, fail("slots", CodeTooMany, "has %d slots; at most %d", n, MaxSlots)
+	}
+	offered := r.Slots(now)
+	for i, s := range req.Slots {
+		field := fmt.Sprintf("slots[%d]", i)
+		t, err := time.Parse(time.RFC3339, s)
+		switch {
+		case err != nil:
+			return BookingBody{}, fail(field, booking.CodeInvalid, "%q is not an RFC 3339 time", s)
+		case !t.After(now):
+			return BookingBody{}, fail(field, booking.CodeSlotInPast, "%s has already passed", t.In(r.loc).Format("2006-01-02 15:04"))
+		case !slices.ContainsFunc(offered, t.Equal):
+			return BookingBody{}, fail(field, booking.CodeSlotNotOffered, "%s is not one of the offered mediation slots", t.In(r.loc).Format("2006-01-02 15:04"))
+		case slices.ContainsFunc(body.Slots, t.Equal):
+			return BookingBody{}, fail(field, CodeDuplicate, "%s is listed twice", t.In(r.loc).Format("2006-01-02 15:04"))
+		}
+		body.Slots = append(body.Slots, t.In(r.loc))
+	}
+	return body, nil
+}
+
+// Parties checks a list of parties given to a mediator's request.
+func (r *Rules) Parties(field string, ps []apitype.Party, lookup Lookup) ([]Party, error) {
+	if len(ps) > maxParties {
+		return nil, fail(field, CodeTooMany, "has %d parties; at most %d", len(ps), maxParties)
+	}
+	var out []Party
+	for i, p := range ps {
+		// At a session the mediator may not have every phone number.
+		party, err := CheckParty(fmt.Sprintf("%s[%d]", field, i), p, false, lookup)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, party)
+	}
+	return out, nil
+}
+
+// Session is a validated session log.
+type Session struct {
+	Parties   []Party
+	Category  string
+	Line      string
+	Phrases   []string
+	Note      string
+	Outcome   string
+	Agreement bool
+	FollowUp  string
+}
+
+// Escalate says why a session goes to the township at once, if it does: a
+// red-line dispute, or a case referred upward.
+func (s Session) Escalate() []string {
+	var why []string
+	if s.Line == apitype.LineRed {
+		why = append(why, ReasonRedLine)
+	}
+	if s.Outcome == apitype.OutcomeReferred {
+		why = append(why, ReasonReferred)
+	}
+	return why
+}
+
+// Session validates a mediator's session log at time now.
+func (r *Rules) Session(req apitype.SessionRequest, now time.Time, lookup Lookup) (Session, error) {
+	parties, err := r.Parties("parties", req.Parties, lookup)
+	if err != nil {
+		return Session{}, err
+	}
+	if err := r.Category("category", req.Category); err != nil {
+		return Session{}, err
+	}
+	lines := []string{apitype.LineRed, apitype.LineYellow, apitype.LineBlue}
+	switch {
+	case req.Line == "":
+		return Session{}, fail("line", booking.CodeRequired, "is required")
+	case !slices.Contains(lines, req.Line):
+		return Session{}, fail("line", booking.CodeInvalid, "%q is not one of %s", req.Line, strings.Join(lines, ", "))
+	}
+	for i, p := range req.Phrases {
+		field := fmt.Sprintf("phrases[%d]", i)
+		if !slices.Contains(r.content.Phrases, p) {
+			return Session{}, fail(field, CodeUnknownPhrase, "%q is not one of the preset phrases", p)
+		}
+		if slices.Contains(req.Phrases[:i], p) {
+			return Session{}, fail(field, CodeDuplicate, "%q is listed twice", p)
+		}
+	}
+	note := strings.TrimSpace(req.Note)
+	switch {
+	case utf8.RuneCountInString(note) > MaxNoteRunes:
+		return Session{}, fail("note", booking.CodeTooLong, "is %d characters; at most %d", utf8.RuneCountInString(note), MaxNoteRunes)
+	case !utf8.ValidString(note) || strings.IndexFunc(note, func(r rune) bool { return unicode.IsControl(r) && r != '\n' }) >= 0:
+		return Session{}, fail("note", booking.CodeInvalid, "contains control characters")
+	}
+	outcomes := []string{apitype.OutcomeSettled, apitype.OutcomeUnsettled, apitype.OutcomeReferred}
+	switch {
+	case req.Outcome == "":
+		return Session{}, fail("outcome", booking.CodeRequired, "is required")
+	case !slices.Contains(outcomes, req.Outcome):
+		return Session{}, fail("outcome", booking.CodeInvalid, "%q is not one of %s", req.Outcome, strings.Join(outcomes, ", "))
+	}
+	if req.FollowUp == "" && req.Outcome == apitype.OutcomeSettled {
+		return Session{}, fail("follow_up", booking.CodeRequired, "a settled case needs a follow-up visit date (回访)")
+	}
+	if req.FollowUp != "" {
+		d, err := time.ParseInLocation(time.DateOnly, req.FollowUp, r.loc)
+		if err != nil {
+			return Session{}, fail("follow_up", booking.CodeInvalid, "%q is not a date (2006-01-02)", req.FollowUp)
+		}
+		// The visit is after the session: today is too early to learn whether
+		// the agreement holds.
+		if today := now.In(r.loc).Format(time.DateOnly); d.Format(time.DateOnly) <= today {
+			return Session{}, fail("follow_up", CodeFollowUpInPast, "%s is not after today (%s)", req.FollowUp, today)
+		}
+	}
+	phrases := req.Phrases
+	if phrases == nil {
+		phrases = []string{}
+	}
+	return Session{Parties: parties, Category: req.Category, Line: req.Line, Phrases: phrases, Note: note,
+		Outcome: req.Outcome, Agreement: req.Agreement, FollowUp: req.FollowUp}, nil
+}
