@@ -14,11 +14,11 @@ LDFLAGS := -X $(MODULE)/agent/version.stamp=$(VERSION)
 # Debian packages: the broker, Fyne's cgo build needs, Xvfb for screenshots.
 APT_PKGS := ca-certificates curl unzip git mosquitto mosquitto-clients gcc pkg-config libgl1-mesa-dev libx11-dev \
             libxcursor-dev libxrandr-dev libxinerama-dev libxi-dev libxxf86vm-dev \
-            xvfb xauth x11-apps
+            xvfb xauth x11-apps espeak-ng chromium
 
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: all deps build cross test fuzz-short soak bench run screenshot clean
+.PHONY: all deps build cross test fuzz-short soak bench run screenshot screenshots clean
 
 all: build
 
@@ -72,6 +72,13 @@ SHOT ?= docs/screenshot.png
 screenshot: deps build
 	@[ -x /usr/bin/convert ] || { $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq imagemagick; }
 	env -u DISPLAY FENGQIAO_SCREENSHOT=$(SHOT) packaging/dev/run.sh
+
+# Every screen of the kiosk UI on each of the three panels, rendered with the
+# bundled font by Fyne's software renderer, into docs/ui/ with a gallery in
+# docs/ui.md.
+screenshots: deps
+	rm -rf docs/ui
+	$(GO) test -count=1 -run '^TestScreenshots$$' ./kiosk-ui/ui -args -screenshots $(CURDIR)/docs/ui
 
 clean:
 	rm -rf bin var

@@ -25,9 +25,13 @@ const (
 	TextSize       = 24
 	HeadingSize    = 40
 	SubHeadingSize = 30
-	CaptionSize    = 20
 	// MinTouch is the smallest width and height of anything a finger taps.
 	MinTouch = 60
+	// LargeTextSize is the main text of the larger-text mode: 40 units,
+	// about 30 pt, the largest size MIIT's guidance asks a switch to offer.
+	LargeTextSize = 40
+	// MinTextSize is the smallest text anything on a screen may use: 18 pt.
+	MinTextSize = 24
 )
 
 // Colours.
@@ -40,10 +44,22 @@ var (
 	Card       = color.NRGBA{R: 0xFF, G: 0xFF, B: 0xFF, A: 0xFF}
 )
 
-type kioskTheme struct{}
+// kioskTheme scales every text size by scale: 1 for the standard theme,
+// LargeTextSize/TextSize for the larger-text mode.
+type kioskTheme struct{ scale float32 }
 
-// New returns the kiosk theme.
-func New() fyne.Theme { return kioskTheme{} }
+// New returns the kiosk theme with standard text (18 pt).
+func New() fyne.Theme { return kioskTheme{scale: 1} }
+
+// NewLarge returns the larger-text theme (30 pt main text) that the
+// 大字 switch on every screen turns on.
+func NewLarge() fyne.Theme { return kioskTheme{scale: float32(LargeTextSize) / TextSize} }
+
+// IsLarge says whether t is the larger-text theme.
+func IsLarge(t fyne.Theme) bool {
+	k, ok := t.(kioskTheme)
+	return ok && k.scale > 1
+}
 
 func (kioskTheme) Color(name fyne.ThemeColorName, _ fyne.ThemeVariant) color.Color {
 	switch name {
@@ -59,6 +75,13 @@ func (kioskTheme) Color(name fyne.ThemeColorName, _ fyne.ThemeVariant) color.Col
 		return Card
 	case theme.ColorNameSuccess:
 		return Good
+	case theme.ColorNameError:
+		return Primary // Fyne's brighter red reads 3.5:1 on this background
+	case theme.ColorNameDisabled, theme.ColorNamePlaceHolder:
+		// "正在保存……" on a disabled button must still be legible: 4.5:1.
+		return color.NRGBA{R: 0x55, G: 0x55, B: 0x55, A: 0xFF}
+	case theme.ColorNameDisabledButton:
+		return color.NRGBA{R: 0xE0, G: 0xDC, B: 0xD5, A: 0xFF}
 	}
 	return theme.DefaultTheme().Color(name, theme.VariantLight)
 }
@@ -74,16 +97,17 @@ func (kioskTheme) Icon(name fyne.ThemeIconName) fyne.Resource {
 	return theme.DefaultTheme().Icon(name)
 }
 
-func (kioskTheme) Size(name fyne.ThemeSizeName) float32 {
+func (k kioskTheme) Size(name fyne.ThemeSizeName) float32 {
 	switch name {
 	case theme.SizeNameText:
-		return TextSize
+		return TextSize * k.scale
 	case theme.SizeNameHeadingText:
-		return HeadingSize
+		return HeadingSize * k.scale
 	case theme.SizeNameSubHeadingText:
-		return SubHeadingSize
+		return SubHeadingSize * k.scale
 	case theme.SizeNameCaptionText:
-		return CaptionSize
+		// Nothing on a kiosk is small print: captions are main text.
+		return TextSize * k.scale
 	case theme.SizeNamePadding:
 		return 8
 	case theme.SizeNameInnerPadding:

@@ -5,6 +5,8 @@ import (
 	"go/parser"
 	"go/token"
 	"image"
+	"image/color"
+	"math"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -188,4 +190,50 @@ func mustRenderGlyph(t *testing.T, r rune) string {
 		sb.WriteByte('\n')
 	}
 	return sb.String()
+}
+
+// contrast is the WCAG contrast ratio of two colours.
+func contrast(a, b color.Color) float64 {
+	lum := func(c color.Color) float64 {
+		r, g, bl, _ := c.RGBA()
+		ch := func(v uint32) float64 {
+			s := float64(v) / 0xFFFF
+			if s <= 0.03928 {
+				return s / 12.92
+			}
+			return math.Pow((s+0.055)/1.055, 2.4)
+		}
+		return 0.2126*ch(r) + 0.7152*ch(g) + 0.0722*ch(bl)
+	}
+	la, lb := lum(a), lum(b)
+	if la < lb {
+		la, lb = lb, la
+	}
+	return (la + 0.05) / (lb + 0.05)
+}
+
+// TestContrast: every text colour the screens use is at least 4.5:1
+// against what it is drawn on (MIIT 适老化 and WCAG AA), in both text sizes.
+func TestContrast(t *testing.T) {
+	for _, th := range []fyne.Theme{New(), NewLarge()} {
+		c := func(n fyne.ThemeColorName) color.Color { return th.Color(n, theme.VariantLight) }
+		for _, tc := range []struct {
+			name   string
+			fg, bg color.Color
+		}{
+			{"text on background", c(theme.ColorNameForeground), c(theme.ColorNameBackground)},
+			{"button text", c(theme.ColorNameForeground), c(theme.ColorNameButton)},
+			{"primary button text", c(theme.ColorNameForegroundOnPrimary), c(theme.ColorNamePrimary)},
+			{"error text", c(theme.ColorNameError), c(theme.ColorNameBackground)},
+			{"disabled button text", c(theme.ColorNameDisabled), c(theme.ColorNameDisabledButton)},
+			{"input text", c(theme.ColorNameForeground), c(theme.ColorNameInputBackground)},
+			{"placeholder", c(theme.ColorNamePlaceHolder), c(theme.ColorNameInputBackground)},
+			{"offline notice", Foreground, Notice},
+			{"booking number", Primary, Background},
+		} {
+			if r := contrast(tc.fg, tc.bg); r < 4.5 {
+				t.Errorf("%s: contrast %.2f:1, want at least 4.5:1", tc.name, r)
+			}
+		}
+	}
 }

@@ -35,45 +35,28 @@ func (u *UI) WatchCards(ctx context.Context) {
 	}
 }
 
-// onCardEvent fills the booking with the card's identity. A tap on any other
-// screen starts a booking, because identifying oneself is the usual first
-// thing a villager does at the kiosk.
+// onCardEvent hands a card read to whoever is waiting for one: mediator
+// sign-in, a mediator's session form, or a villager's booking. A tap on any
+// other screen starts a consultation booking, because identifying oneself is
+// the usual first thing a villager does at the kiosk.
 func (u *UI) onCardEvent(ev apitype.CardEvent) {
-	if ev.Kind != apitype.CardRead || ev.Card == nil || u.draft.submitting {
+	if ev.Kind != apitype.CardRead || ev.Card == nil || u.draft.submitting || !u.hasMenu {
 		return
 	}
-	if !u.hasMenu {
+	c := *ev.Card
+	if u.med.onCard(u, &c) {
 		return
 	}
 	if !u.draft.active {
 		u.startBooking()
 	}
-	c := *ev.Card
-	u.draft.card = &c
-	u.draft.name = c.Name
+	u.draft.who.card = &c
 	u.draft.err = ""
-	switch u.draft.stepNo {
-	case 4: // the name step is what the card answers
-		u.showPhone()
+	switch u.draft.stepID {
+	case stepName: // the name step is what the card answers
+		u.next(stepName)
+	case "":
 	default:
-		u.redrawStep()
-	}
-}
-
-// redrawStep shows the current step again, with the card's identity on it.
-func (u *UI) redrawStep() {
-	switch u.draft.stepNo {
-	case 1:
-		u.showTopic()
-	case 2:
-		u.showDay()
-	case 3:
-		u.showTime()
-	case 4:
-		u.showName()
-	case 5:
-		u.showPhone()
-	case 6:
-		u.showConfirm()
+		u.drawStep(u.draft.stepID)
 	}
 }

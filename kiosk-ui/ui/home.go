@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"fmt"
 	"strings"
 
 	"fyne.io/fyne/v2"
@@ -16,6 +17,16 @@ const (
 	labelBookAdvisor = "预约法律顾问（免费）"
 	labelHome        = "返回首页"
 	labelHotline     = "公共法律服务热线 12348"
+	labelMediator    = "调解员登录"
+	labelYes         = "是"
+	labelNo          = "否"
+)
+
+// Service ids of the five 513 services.
+const (
+	serviceLecture   = "legal-lecture"
+	servicePublicity = "publicity"
+	serviceFair      = "legal-fair"
 )
 
 func (u *UI) showHome() {
@@ -24,36 +35,147 @@ func (u *UI) showHome() {
 		return
 	}
 	m := u.menu
-	book := primary(labelBookAdvisor, u.startBooking)
-
-	tiles := container.NewGridWithColumns(3)
+	tiles := u.grid(3)
 	for _, s := range m.Services {
 		tiles.Add(newTile(s.Title, s.Summary, kiosktheme.Card, func() { u.showService(s) }))
 	}
-
 	a := m.Advisor
-	advisor := paragraph("本村法律顾问：" + a.Name + "（" + a.Firm + "）　值班：" + strings.Join(a.Duty, "；"))
-
+	advisor := "本村法律顾问：" + a.Name + "（" + a.Firm + "）　值班：" + strings.Join(a.Duty, "；")
 	body := container.NewVBox(
 		heading("公共法律服务"),
-		book,
+		container.New(u.grid(2).Layout, primary(labelBookAdvisor, u.startBooking), primary(labelBookMediation, u.startMediation)),
 		tiles,
-		advisor,
+		paragraph(advisor),
 		widget.NewLabelWithStyle(labelHotline, fyne.TextAlignCenter, fyne.TextStyle{Bold: true}),
+		container.NewHBox(widget.NewButton(labelMediator, u.startSignIn)),
 	)
-	u.show(container.NewVScroll(container.NewPadded(body)))
+	speech := "欢迎使用" + m.KioskName + "。预约法律顾问或者调解，请点上面的红色按钮。" + advisor + "。也可以拨打 12348。"
+	u.show(container.NewVScroll(container.NewPadded(body)), speech, u.showHome)
+	u.screen.home = true
 }
 
-// showService is one of the five services on each of the three platforms.
+// page lays out a page that is not a step of a flow: its content, and at
+// the bottom the way home plus any actions.
+func (u *UI) page(title string, content *fyne.Container, speech string, redraw func(), actions ...fyne.CanvasObject) {
+	nav := u.grid(len(actions) + 1)
+	nav.Add(widget.NewButton(labelHome, u.goHome))
+	for _, a := range actions {
+		nav.Add(a)
+	}
+	body := container.NewVBox(heading(title))
+	body.Objects = append(body.Objects, content.Objects...)
+	u.show(container.NewBorder(nil, container.NewPadded(nav), nil, nil,
+		container.NewVScroll(container.NewPadded(body))), title+"。"+speech, redraw)
+}
+
+// showService is one of the five services on each of the three platforms,
+// with the content that service has.
 func (u *UI) showService(s apitype.Service) {
-	rows := container.NewVBox(heading(s.Title), paragraph(s.Summary))
+	rows := container.NewVBox(paragraph(s.Summary))
+	speech := s.Summary + "。"
+	c := u.menu.Content
+	add := func(text string) {
+		rows.Add(paragraph(text))
+		speech += text + "。"
+	}
+	var actions []fyne.CanvasObject
+	switch s.ID {
+	case advisorService:
+		a := u.menu.Advisor
+		add("法律顾问：" + a.Name + "（" + a.Firm + "）")
+		add("值班时间：" + strings.Join(a.Duty, "；"))
+		actions = append(actions, primary("预约"+s.Title, u.startBooking))
+	case serviceLecture:
+		if c.Lecture.Theme != "" {
+			add("本月法治主题：" + c.Lecture.Theme)
+		}
+		for _, e := range c.Lecture.Schedule {
+			add(eventLine(e))
+		}
+	case checkupService:
+		for _, k := range c.Checkup {
+			rows.Add(primary(k.Title, func() { u.startCheckup(k) }))
+		}
+	case servicePublicity:
+		for _, p := range c.Publicity {
+			line := p.Name + "：" + p.Where
+			if p.Hours != "" {
+				line += "（" + p.Hours + "）"
+			}
+			add(line)
+		}
+	case serviceFair:
+		if len(c.Fairs) == 0 {
+			add("近期没有安排法治集市，请留意村里的通知。")
+		}
+		for _, e := range c.Fairs {
+			add(eventLine(e))
+		}
+	}
 	for _, p := range s.Platforms {
 		name := widget.NewLabelWithStyle(p.Name, fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
 		rows.Add(container.NewBorder(nil, nil, name, nil, paragraph(p.How)))
+		speech += p.Name + "：" + p.How + "。"
 	}
-	actions := container.NewGridWithColumns(2, widget.NewButton(labelHome, u.goHome))
-	if s.Bookable {
-		actions.Add(primary("预约"+s.Title, u.startBooking))
+	u.page(s.Title, rows, speech, func() { u.showService(s) }, actions...)
+}
+
+func eventLine(e apitype.Event) string {
+	return slotLabel(e.At) + "　" + e.Title + "（" + e.Place + "）"
+}
+
+// checkup is a legal check-up under way: the questionnaire and the answers
+// so far. It holds no personal data.
+type checkup struct {
+	kind    apitype.Checkup
+	answers []apitype.CheckupAnswer
+}
+
+func (u *UI) startCheckup(k apitype.Checkup) {
+	u.draft = draft{active: true}
+	u.showQuestion(&checkup{kind: k})
+}
+
+// showQuestion asks the next unanswered question, one per screen, answered
+// with two large buttons; then sums up.
+func (u *UI) showQuestion(c *checkup) {
+	i := len(c.answers)
+	if i == len(c.kind.Questions) {
+		u.showCheckupResult(c)
+		return
 	}
-	u.show(container.NewBorder(nil, container.NewPadded(actions), nil, nil, container.NewVScroll(container.NewPadded(rows))))
+	q := c.kind.Questions[i]
+	answer := func(yes bool) func() {
+		return func() {
+			c.answers = append(c.answers, apitype.CheckupAnswer{Question: q.ID, Yes: yes})
+			u.showQuestion(c)
+		}
+	}
+	title := fmt.Sprintf("%s（第 %d 题，共 %d 题）", c.kind.Title, i+1, len(c.kind.Questions))
+	rows := container.NewVBox(heading(q.Text), container.New(u.grid(2).Layout,
+		widget.NewButton(labelYes, answer(true)), widget.NewButton(labelNo, answer(false))))
+	var actions []fyne.CanvasObject
+	if i > 0 {
+		actions = append(actions, widget.NewButton("上一题", func() { c.answers = c.answers[:i-1]; u.showQuestion(c) }))
+	}
+	u.page(title, rows, q.Text+"。请回答是，或者否。", func() { u.showQuestion(c) }, actions...)
+}
+
+func (u *UI) showCheckupResult(c *checkup) {
+	rows := container.NewVBox()
+	speech := ""
+	for i, a := range c.answers {
+		if q := c.kind.Questions[i]; a.Yes && q.Advice != "" {
+			rows.Add(paragraph("· " + q.Advice))
+			speech += q.Advice + "。"
+		}
+	}
+	if len(rows.Objects) == 0 {
+		rows.Add(paragraph("暂时没有发现需要特别注意的法律风险。有疑问仍可以免费预约法律顾问。"))
+		speech = "暂时没有发现需要特别注意的法律风险。"
+	} else {
+		rows.Objects = append([]fyne.CanvasObject{paragraph("建议您请法律顾问看一看：")}, rows.Objects...)
+	}
+	book := primary("预约法律顾问做体检", func() { u.startFlow(checkupService, checkupSteps, c.answers) })
+	u.page(c.kind.Title+"结果", rows, speech, func() { u.showCheckupResult(c) }, book)
 }

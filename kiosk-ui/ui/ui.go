@@ -1,12 +1,14 @@
-// Package ui owns the kiosk's touch screens: the "513" home menu, the service
-// pages and the consultation booking flow, plus the calm notice shown while the
-// township is unreachable.
+// Package ui owns the kiosk's touch screens: the "513" home menu and the five
+// services on their three platforms, the legal check-up questionnaire, the
+// consultation and mediation booking flows with their receipts, mediator mode
+// for tea-room sessions, and the calm notice shown while the township is
+// unreachable. Every screen has a read-aloud button and a larger-text switch.
 //
 // It talks to kioskd only through the Agent interface (the local API client on
 // a kiosk, a fake in tests) and keeps nothing of its own: every record lives in
 // kioskd, so the UI can crash and restart without losing anything. A villager's
-// details live in the booking draft only until the flow ends or the screen is
-// left idle, and are then wiped.
+// details live in the draft only until the flow ends or the screen is left
+// idle, and are then wiped; a mediator is signed out on idle too.
 package ui
 
 import (
@@ -19,6 +21,7 @@ import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/canvas"
 	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/fengqiao/kiosk/agent/localapi/apitype"
@@ -32,7 +35,27 @@ type Agent interface {
 	Menu(ctx context.Context) (apitype.Menu, error)
 	Slots(ctx context.Context, service string) (apitype.Slots, error)
 	Book(ctx context.Context, req apitype.BookingRequest) (apitype.Booking, error)
+	BookMediation(ctx context.Context, req apitype.MediationRequest) (apitype.Mediation, error)
 	CardEvents(ctx context.Context, after uint64, wait time.Duration) (apitype.CardEvents, error)
+	Devices(ctx context.Context) (apitype.Devices, error)
+	Speak(ctx context.Context, text string) error
+	Print(ctx context.Context, id string) error
+	Mediator
+}
+
+// Mediator is what mediator mode needs from kioskd. Every call but sign-in
+// carries the session token.
+type Mediator interface {
+	MediatorSignIn(ctx context.Context, card, pin string) (apitype.MediatorSession, error)
+	MediatorSignOut(ctx context.Context, token string) error
+	Cases(ctx context.Context, token string) (apitype.Cases, error)
+	Case(ctx context.Context, token, id string) (apitype.Case, error)
+	NewCase(ctx context.Context, token string, req apitype.NewCase) (apitype.Case, error)
+	LogSession(ctx context.Context, token, caseID string, req apitype.SessionRequest) (apitype.Session, error)
+	Phrases(ctx context.Context, token string) (apitype.Phrases, error)
+	FollowUps(ctx context.Context, token string) (apitype.FollowUps, error)
+	FollowUpDone(ctx context.Context, token, caseID string, req apitype.FollowUpDone) (apitype.FollowUp, error)
+	Indicators(ctx context.Context, token string) (apitype.Indicators, error)
 }
 
 // Options configure the UI.
@@ -44,11 +67,14 @@ type Options struct {
 	// applied with fyne.Do. Tests pass a runner that calls f at once, so a tap
 	// has had all its effects when test.Tap returns.
 	Go func(f func())
-	// IdleTimeout returns an unattended screen to the home menu and wipes
-	// whatever a villager typed.
+	// IdleTimeout returns an unattended screen to the home menu, wipes
+	// whatever a villager entered and signs a mediator out.
 	IdleTimeout time.Duration
 	// CallTimeout bounds one call to kioskd.
 	CallTimeout time.Duration
+	// SetTheme switches between standard and larger text; by default the
+	// current app's settings.
+	SetTheme func(fyne.Theme)
 }
 
 // UI is the kiosk's window content.
@@ -58,6 +84,9 @@ type UI struct {
 
 	title      *canvas.Text
 	clock      *canvas.Text
+	header     *fyne.Container
+	readAloud  *widget.Button
+	textSwitch *widget.Button
 	banner     *fyne.Container
 	bannerText *widget.Label
 	body       *fyne.Container
@@ -66,10 +95,33 @@ type UI struct {
 	hasMenu   bool
 	status    apitype.Status
 	reachable bool
-	draft     draft
+	devices   apitype.Devices
+	large     bool
+
+	screen screen // what is on screen, to redraw it after a theme switch
+	draft  draft
+	med    mediatorState
 
 	lastActivity time.Time
 }
+
+// screen is what is on screen: how to draw it again and what to read aloud.
+type screen struct {
+	redraw func()
+	speech string
+	home   bool
+}
+
+// DefaultIdleTimeout is how long an untouched screen keeps a villager's
+// details before returning home.
+const DefaultIdleTimeout = 60 * time.Second
+
+// Labels of the header, present on every screen.
+const (
+	labelReadAloud = "朗读"
+	labelLarger    = "大字"
+	labelStandard  = "标准字"
+)
 
 // New builds the UI into win and starts loading the menu.
 func New(win fyne.Window, opts Options) *UI {
@@ -80,7 +132,7 @@ func New(win fyne.Window, opts Options) *UI {
 		opts.Go = func(f func()) { go f() }
 	}
 	if opts.IdleTimeout == 0 {
-		opts.IdleTimeout = 2 * time.Minute
+		opts.IdleTimeout = DefaultIdleTimeout
 	}
 	if opts.CallTimeout == 0 {
 		opts.CallTimeout = 10 * time.Second
@@ -88,12 +140,16 @@ func New(win fyne.Window, opts Options) *UI {
 	if opts.Log == nil {
 		opts.Log = slog.Default()
 	}
+	if opts.SetTheme == nil {
+		opts.SetTheme = func(t fyne.Theme) { fyne.CurrentApp().Settings().SetTheme(t) }
+	}
 	u := &UI{opts: opts, win: win}
 	u.title = canvas.NewText("", kiosktheme.Foreground)
-	u.title.TextSize = kiosktheme.SubHeadingSize
 	u.title.TextStyle.Bold = true
 	u.clock = canvas.NewText("", kiosktheme.Foreground)
-	u.clock.TextSize = kiosktheme.SubHeadingSize
+	u.readAloud = widget.NewButtonWithIcon(labelReadAloud, theme.VolumeUpIcon(), u.speak)
+	u.readAloud.Hide() // until kioskd says it can speak
+	u.textSwitch = widget.NewButton(labelLarger, u.toggleTextSize)
 	u.bannerText = widget.NewLabel("")
 	u.bannerText.Wrapping = fyne.TextWrapWord
 	bannerBG := canvas.NewRectangle(kiosktheme.Notice)
@@ -101,14 +157,27 @@ func New(win fyne.Window, opts Options) *UI {
 	u.banner.Hide()
 	u.body = container.NewStack()
 
-	header := container.NewBorder(nil, nil, u.title, u.clock)
+	// The clock sits under the kiosk's name so that in larger text the
+	// header still fits a portrait panel's width.
+	u.header = container.NewBorder(nil, nil, container.NewVBox(u.title, u.clock), container.NewHBox(u.readAloud, u.textSwitch))
 	headerBG := canvas.NewRectangle(kiosktheme.Card)
-	top := container.NewVBox(container.NewStack(headerBG, container.NewPadded(header)), u.banner)
+	top := container.NewVBox(container.NewStack(headerBG, container.NewPadded(u.header)), u.banner)
 	win.SetContent(container.NewBorder(top, nil, nil, nil, u.body))
+	u.sizeHeader()
 	u.tickClock()
 	u.showLoading()
 	u.loadMenu()
+	u.loadDevices()
 	return u
+}
+
+// sizeHeader sets the header's text from the current theme, which the text
+// switch changes.
+func (u *UI) sizeHeader() {
+	u.title.TextSize = theme.Size(theme.SizeNameSubHeadingText)
+	u.clock.TextSize = theme.Size(theme.SizeNameText)
+	u.title.Refresh()
+	u.clock.Refresh()
 }
 
 // Run refreshes the status banner and the clock and enforces the idle timeout
@@ -134,7 +203,8 @@ func (u *UI) Run(ctx context.Context, every time.Duration) {
 }
 
 func (u *UI) tickClock() {
-	u.clock.Text = u.opts.Now().Format("1月2日 ") + weekdayCN(u.opts.Now().Weekday()) + u.opts.Now().Format(" 15:04")
+	now := u.opts.Now()
+	u.clock.Text = now.Format("1月2日 ") + weekdayCN(now.Weekday()) + now.Format(" 15:04")
 	u.clock.Refresh()
 }
 
@@ -146,6 +216,12 @@ func call[T any](u *UI, fn func(ctx context.Context) (T, error), done func(T, er
 		v, err := fn(ctx)
 		fyne.Do(func() { done(v, err) })
 	})
+}
+
+// do is call for agent methods that return only an error.
+func do(u *UI, fn func(ctx context.Context) error, done func(error)) {
+	call(u, func(ctx context.Context) (struct{}, error) { return struct{}{}, fn(ctx) },
+		func(_ struct{}, err error) { done(err) })
 }
 
 func (u *UI) loadMenu() {
@@ -164,12 +240,33 @@ func (u *UI) loadMenu() {
 	})
 }
 
+// loadDevices asks which optional devices the kiosk has: without speech the
+// read-aloud button is hidden, without a printer there is no print button.
+func (u *UI) loadDevices() {
+	call(u, u.opts.Agent.Devices, func(d apitype.Devices, err error) {
+		if err != nil {
+			return // asked again with the status
+		}
+		u.devices = d
+		if d.Speech.State == apitype.DeviceReady {
+			u.readAloud.Show()
+		} else {
+			u.readAloud.Hide()
+		}
+		u.header.Refresh()
+	})
+}
+
 // RefreshStatus asks kioskd for the link state and updates the banner.
 func (u *UI) RefreshStatus() {
 	call(u, u.opts.Agent.Status, func(s apitype.Status, err error) {
+		wasReachable := u.reachable
 		u.reachable = err == nil
 		if err == nil {
 			u.status = s
+			if !wasReachable {
+				u.loadDevices()
+			}
 		}
 		u.updateBanner()
 	})
@@ -192,39 +289,115 @@ func (u *UI) updateBanner() {
 	}
 }
 
-// show replaces the body and counts as activity.
-func (u *UI) show(obj fyne.CanvasObject) {
+// show replaces the body and counts as activity. speech is what the
+// read-aloud button says on this screen; redraw draws it again.
+//
+// Drawing the same screen again (a choice ticked on a long form) keeps its
+// scroll position: a mediator ticking a box near the bottom must not be
+// thrown back to the top.
+func (u *UI) show(obj fyne.CanvasObject, speech string, redraw func()) {
 	u.touch()
+	var offset fyne.Position
+	same := u.screen.speech == speech && len(u.body.Objects) == 1
+	if same {
+		if old := firstScroll(u.body.Objects[0]); old != nil {
+			offset = old.Offset
+		}
+	}
+	u.screen = screen{redraw: redraw, speech: speech}
 	u.body.Objects = []fyne.CanvasObject{obj}
 	u.body.Refresh()
+	if s := firstScroll(obj); s != nil && same {
+		s.Offset = offset
+		s.Refresh()
+	}
+}
+
+// firstScroll finds the scroll container a screen is laid out in.
+func firstScroll(o fyne.CanvasObject) *container.Scroll {
+	switch v := o.(type) {
+	case *container.Scroll:
+		return v
+	case *fyne.Container:
+		for _, c := range v.Objects {
+			if s := firstScroll(c); s != nil {
+				return s
+			}
+		}
+	}
+	return nil
 }
 
 // touch records that someone is using the kiosk.
 func (u *UI) touch() { u.lastActivity = u.opts.Now() }
 
+// checkIdle sends an untouched screen home: whoever walked away leaves
+// nothing of theirs behind.
 func (u *UI) checkIdle() {
-	if u.draft.active && u.opts.Now().Sub(u.lastActivity) >= u.opts.IdleTimeout {
-		u.opts.Log.Info("booking abandoned on idle; draft wiped")
-		u.goHome()
+	if u.screen.home || u.opts.Now().Sub(u.lastActivity) < u.opts.IdleTimeout {
+		return
 	}
+	if u.draft.active {
+		u.opts.Log.Info("flow abandoned on idle; draft wiped")
+	}
+	if u.med.signedIn() {
+		u.opts.Log.Info("mediator signed out on idle")
+	}
+	u.goHome()
 }
 
-// goHome ends any flow, wipes the draft and shows the menu.
+// goHome ends any flow, wipes the draft, signs a mediator out, returns to
+// standard text and shows the menu.
 func (u *UI) goHome() {
 	u.draft = draft{}
+	u.signOut()
+	if u.large {
+		u.toggleTextSize()
+	}
 	u.showHome()
+}
+
+func (u *UI) speak() {
+	u.touch()
+	text := u.screen.speech
+	if text == "" {
+		return
+	}
+	do(u, func(ctx context.Context) error { return u.opts.Agent.Speak(ctx, text) }, func(err error) {
+		if err != nil {
+			u.opts.Log.Warn("read-aloud failed", "err", err)
+		}
+	})
+}
+
+// toggleTextSize switches between standard and larger text and draws the
+// current screen again at the new size.
+func (u *UI) toggleTextSize() {
+	u.touch()
+	u.large = !u.large
+	if u.large {
+		u.opts.SetTheme(kiosktheme.NewLarge())
+		u.textSwitch.SetText(labelStandard)
+	} else {
+		u.opts.SetTheme(kiosktheme.New())
+		u.textSwitch.SetText(labelLarger)
+	}
+	u.sizeHeader()
+	if u.screen.redraw != nil {
+		u.screen.redraw()
+	}
 }
 
 func (u *UI) showLoading() {
 	msg := widget.NewLabelWithStyle("正在启动，请稍候……", fyne.TextAlignCenter, fyne.TextStyle{Bold: true})
-	u.show(container.NewCenter(msg))
+	u.show(container.NewCenter(msg), "正在启动，请稍候", nil)
 }
 
 // failureText turns a failure to reach or use kioskd into words for a
 // villager. Whatever the cause, it says plainly that nothing was submitted.
 func failureText(err error) string {
 	if errors.Is(err, context.DeadlineExceeded) {
-		return "本机响应超时，您的预约没有提交，请再按一次“确认预约”。"
+		return "本机响应超时，您的预约没有提交，请再按一次确认。"
 	}
 	var apiErr *localclient.APIError
 	if errors.As(err, &apiErr) && apiErr.Code == apitype.CodeStorageFull {

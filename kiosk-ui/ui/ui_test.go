@@ -1,18 +1,13 @@
 package ui
 
 import (
-	"context"
-	"io"
-	"log/slog"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/canvas"
 	"fyne.io/fyne/v2/test"
-	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/fengqiao/kiosk/agent/localapi/apitype"
@@ -20,243 +15,49 @@ import (
 	"github.com/fengqiao/kiosk/kiosk-ui/kiosktheme"
 )
 
-var cst = time.FixedZone("CST", 8*3600)
-
-// fakeAgent stands in for kioskd.
-type fakeAgent struct {
-	mu       sync.Mutex
-	status   apitype.Status
-	slots    []time.Time
-	bookErrs []error // returned, in order, before bookings succeed
-	booked   []apitype.BookingRequest
-	calls    int
-}
-
-func newFakeAgent() *fakeAgent {
-	return &fakeAgent{
-		status: apitype.Status{Kiosk: "k1", Broker: apitype.BrokerStatus{State: "connected"}},
-		slots: []time.Time{
-			time.Date(2026, 11, 26, 14, 30, 0, 0, cst),
-			time.Date(2026, 11, 26, 15, 0, 0, 0, cst),
-			time.Date(2026, 11, 27, 9, 0, 0, 0, cst),
-		},
-	}
-}
-
-func (f *fakeAgent) Status(context.Context) (apitype.Status, error) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return f.status, nil
-}
-
-func (f *fakeAgent) Menu(context.Context) (apitype.Menu, error) { return testMenu(), nil }
-
-func (f *fakeAgent) Slots(_ context.Context, service string) (apitype.Slots, error) {
-	return apitype.Slots{Service: service, Slots: f.slots}, nil
-}
-
-func (f *fakeAgent) Book(_ context.Context, req apitype.BookingRequest) (apitype.Booking, error) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.calls++
-	if len(f.bookErrs) > 0 {
-		err := f.bookErrs[0]
-		f.bookErrs = f.bookErrs[1:]
-		return apitype.Booking{}, err
-	}
-	f.booked = append(f.booked, req)
-	slot, _ := time.Parse(time.RFC3339, req.Slot)
-	return apitype.Booking{ID: "0193", Seq: 7, Number: "00007", Service: req.Service, Topic: req.Topic,
-		Name: req.Name, Phone: "138****1111", Slot: slot, Advisor: "林晓明"}, nil
-}
-
-func (f *fakeAgent) CardEvents(ctx context.Context, after uint64, wait time.Duration) (apitype.CardEvents, error) {
-	<-ctx.Done()
-	return apitype.CardEvents{Next: after}, ctx.Err()
-}
-
-func testMenu() apitype.Menu {
-	svc := func(id, title, summary string, bookable bool) apitype.Service {
-		return apitype.Service{ID: id, Title: title, Summary: summary, Bookable: bookable, Platforms: []apitype.Platform{
-			{ID: apitype.PlatformInPerson, Name: "实体", How: "村委会法律顾问室"},
-			{ID: apitype.PlatformOnline, Name: "网络", How: "“闽事理”小程序"},
-			{ID: apitype.PlatformHotline, Name: "热线", How: "拨打 12348"},
-		}}
-	}
-	return apitype.Menu{
-		KioskName: "星村镇综治服务一体机",
-		Services: []apitype.Service{
-			svc("legal-advisor", "法律顾问", "一村一法律顾问", true),
-			svc("legal-lecture", "法治讲堂", "一月一法治主题", false),
-			svc("legal-checkup", "法律体检", "家庭和小微企业法律体检", false),
-			svc("publicity", "法治宣传阵地", "普法工作站、聊法亭", false),
-			svc("legal-fair", "法治集市", "法律服务下乡坐诊", false),
-		},
-		Advisor: apitype.Advisor{Name: "林晓明", Firm: "某某律师事务所", Phone: "0599-5317356", Duty: []string{"周二、周五 09:00–12:00"}},
-		Topics:  []string{"征地拆迁", "土地权属", "婚姻家庭", "上学就医", "其他"},
-	}
-}
-
-type fakeClock struct{ t time.Time }
-
-func (c *fakeClock) Now() time.Time { return c.t }
-
-func mustUI(t *testing.T, agent Agent) (*UI, fyne.Window, *fakeClock) {
+// walkToConfirm books a consultation without a card up to the
+// confirmation step, and returns the taps it took.
+func walkToConfirm(t *testing.T, w fyne.Window) *tapper {
 	t.Helper()
-	a := test.NewTempApp(t)
-	a.Settings().SetTheme(kiosktheme.New())
-	w := test.NewTempWindow(t, nil)
-	w.Resize(fyne.NewSize(1280, 800))
-	clock := &fakeClock{t: time.Date(2026, 11, 25, 10, 0, 0, 0, cst)}
-	u := New(w, Options{
-		Agent: agent,
-		Log:   slog.New(slog.NewTextHandler(io.Discard, nil)),
-		Now:   clock.Now,
-		Go:    func(f func()) { f() },
-	})
-	return u, w, clock
-}
-
-// objects lists what a villager could see or tap: everything under the
-// window's content except the subtrees of hidden objects.
-func objects(w fyne.Window) []fyne.CanvasObject {
-	test.LaidOutObjects(w.Content()) // lays everything out at its real size
-	var out []fyne.CanvasObject
-	var walk func(o fyne.CanvasObject)
-	walk = func(o fyne.CanvasObject) {
-		if o == nil || !o.Visible() {
-			return
-		}
-		out = append(out, o)
-		switch v := o.(type) {
-		case *fyne.Container:
-			for _, c := range v.Objects {
-				walk(c)
-			}
-		case fyne.Widget:
-			for _, c := range test.WidgetRenderer(v).Objects() {
-				walk(c)
-			}
-		}
-	}
-	walk(w.Content())
-	return out
-}
-
-func mustButton(t *testing.T, w fyne.Window, text string) *widget.Button {
-	t.Helper()
-	for _, o := range objects(w) {
-		if b, ok := o.(*widget.Button); ok && b.Text == text {
-			return b
-		}
-	}
-	t.Fatalf("no button %q on screen; texts: %q", text, texts(w))
-	return nil
-}
-
-func mustTile(t *testing.T, w fyne.Window, title string) *tile {
-	t.Helper()
-	for _, o := range objects(w) {
-		if tl, ok := o.(*tile); ok && tl.Title == title {
-			return tl
-		}
-	}
-	t.Fatalf("no tile %q on screen", title)
-	return nil
-}
-
-func mustEntry(t *testing.T, w fyne.Window) *widget.Entry {
-	t.Helper()
-	for _, o := range objects(w) {
-		if e, ok := o.(*widget.Entry); ok {
-			return e
-		}
-	}
-	t.Fatal("no entry on screen")
-	return nil
-}
-
-// texts is every piece of text on screen.
-func texts(w fyne.Window) []string {
-	var out []string
-	for _, o := range objects(w) {
-		switch v := o.(type) {
-		case *widget.Label:
-			out = append(out, v.Text)
-		case *canvas.Text:
-			out = append(out, v.Text)
-		case *widget.Button:
-			out = append(out, v.Text)
-		}
-	}
-	return out
-}
-
-func onScreen(w fyne.Window, substr string) bool {
-	for _, s := range texts(w) {
-		if strings.Contains(s, substr) {
-			return true
-		}
-	}
-	return false
-}
-
-func mustSee(t *testing.T, w fyne.Window, substr string) {
-	t.Helper()
-	if !onScreen(w, substr) {
-		t.Fatalf("%q not on screen; texts: %q", substr, texts(w))
-	}
-}
-
-func tapKeys(t *testing.T, w fyne.Window, digits string) {
-	t.Helper()
-	for _, d := range digits {
-		test.Tap(mustButton(t, w, string(d)))
-	}
-}
-
-// walkToConfirm taps through the flow up to the confirmation step.
-func walkToConfirm(t *testing.T, w fyne.Window) {
-	t.Helper()
-	test.Tap(mustButton(t, w, labelBookAdvisor))
+	p := &tapper{t: t, w: w}
+	p.tap(labelBookAdvisor)
 	mustSee(t, w, "第 1 步")
-	test.Tap(mustButton(t, w, "婚姻家庭"))
+	p.tap("婚姻家庭")
 	mustSee(t, w, "第 2 步")
-	test.Tap(mustButton(t, w, "11月26日 周四"))
+	p.tap("11月26日 周四")
 	mustSee(t, w, "第 3 步")
-	test.Tap(mustButton(t, w, "15:00"))
+	p.tap("15:00")
 	mustSee(t, w, "第 4 步")
-	test.Type(mustEntry(t, w), "王秀英")
-	test.Tap(mustButton(t, w, labelNext))
+	mustSee(t, w, labelTapCard)
+	p.tap("王")
+	p.tap("王" + labelMs)
 	mustSee(t, w, "第 5 步")
-	tapKeys(t, w, "138000011119")
-	test.Tap(mustButton(t, w, labelDelete)) // a slip of the finger, corrected
-	test.Tap(mustButton(t, w, labelNext))
+	p.keys("13800001111")
+	p.tap(labelNext)
 	mustSee(t, w, "第 6 步")
+	return p
 }
 
-func TestBookingFlow(t *testing.T) {
+// TestConsultationWithoutCard: eight taps, no Chinese typed, and the
+// villager is addressed as 王女士.
+func TestConsultationWithoutCard(t *testing.T) {
 	agent := newFakeAgent()
 	_, w, _ := mustUI(t, agent)
-
 	mustSee(t, w, "星村镇综治服务一体机")
-	for _, title := range []string{"法律顾问", "法治讲堂", "法律体检", "法治宣传阵地", "法治集市"} {
-		mustTile(t, w, title)
-	}
-	walkToConfirm(t, w)
-	for _, s := range []string{"婚姻家庭", "11月26日 周四 15:00", "王秀英", "13800001111", "林晓明"} {
+	p := walkToConfirm(t, w)
+	for _, s := range []string{"婚姻家庭", "11月26日 周四 15:00", "王女士", "13800001111", "林晓明"} {
 		mustSee(t, w, s)
 	}
-	test.Tap(mustButton(t, w, labelConfirm))
-
+	p.tap(labelConfirm)
 	mustSee(t, w, "预约成功")
 	mustSee(t, w, "预约号 00007")
-	if len(agent.booked) != 1 {
-		t.Fatalf("booked %d times", len(agent.booked))
+	if p.taps > 9 {
+		t.Errorf("booking without a card took %d taps, want at most 9", p.taps)
 	}
-	want := apitype.BookingRequest{Service: "legal-advisor", Topic: "婚姻家庭", Name: "王秀英", Phone: "13800001111", Slot: "2026-11-26T15:00:00+08:00"}
-	if agent.booked[0] != want {
-		t.Errorf("request = %+v, want %+v", agent.booked[0], want)
+	t.Logf("consultation without a card: %d taps", p.taps)
+	want := apitype.BookingRequest{Service: "legal-advisor", Topic: "婚姻家庭", Name: "王女士", Phone: "13800001111", Slot: "2026-11-26T15:00:00+08:00"}
+	if len(agent.booked) != 1 || agent.booked[0].Name != want.Name || agent.booked[0].Slot != want.Slot || agent.booked[0].Phone != want.Phone || agent.booked[0].Topic != want.Topic {
+		t.Errorf("request = %+v, want %+v", agent.booked, want)
 	}
 	if onScreen(w, "13800001111") {
 		t.Error("the done screen shows the full phone number")
@@ -265,21 +66,215 @@ func TestBookingFlow(t *testing.T) {
 	mustTile(t, w, "法治集市")
 }
 
-func TestServicePageShowsThreePlatforms(t *testing.T) {
-	_, w, _ := mustUI(t, newFakeAgent())
-	test.Tap(mustTile(t, w, "法律顾问"))
-	for _, s := range []string{"实体", "网络", "热线", "村委会法律顾问室", "拨打 12348"} {
-		mustSee(t, w, s)
+// TestConsultationWithCard: the card answers the name step, which is then
+// skipped; six taps in all.
+func TestConsultationWithCard(t *testing.T) {
+	agent := newFakeAgent()
+	u, w, _ := mustUI(t, agent)
+	p := &tapper{t: t, w: w}
+	p.tap(labelBookAdvisor)
+	u.onCardEvent(tappedCard) // placing the card is not a tap on the screen
+	mustSee(t, w, "已读取身份证：陈桂英")
+	p.tap("婚姻家庭")
+	p.tap("11月26日 周四")
+	p.tap("14:30")
+	mustSee(t, w, "第 5 步")
+	p.keys("13800001111")
+	p.tap(labelNext)
+	mustSee(t, w, "身份证：350782**********23")
+	mustSee(t, w, "您的姓名：陈桂英")
+	p.tap(labelConfirm)
+	mustSee(t, w, "预约成功")
+	if p.taps > 6 {
+		t.Errorf("booking with a card took %d taps, want at most 6", p.taps)
 	}
-	test.Tap(mustButton(t, w, "预约法律顾问"))
-	mustSee(t, w, "第 1 步")
-	test.Tap(mustButton(t, w, labelCancel))
+	t.Logf("consultation with a card: %d taps", p.taps)
+	if len(agent.booked) != 1 || agent.booked[0].Card != "tok-1" || agent.booked[0].Name != "" {
+		t.Errorf("booked = %+v", agent.booked)
+	}
+	if u.draft.who.card != nil {
+		t.Error("draft kept the card after the flow ended")
+	}
+}
+
+// TestCardTapAtNameStepMovesOn: a card placed on the name step fills it.
+func TestCardTapAtNameStepMovesOn(t *testing.T) {
+	u, w, _ := mustUI(t, newFakeAgent())
+	p := &tapper{t: t, w: w}
+	p.tap(labelBookAdvisor)
+	p.tap("婚姻家庭")
+	p.tap("11月26日 周四")
+	p.tap("14:30")
+	mustSee(t, w, "第 4 步")
+	u.onCardEvent(tappedCard)
+	mustSee(t, w, "第 5 步")
+	mustSee(t, w, "350782**********23")
+	p.tap(labelBack)
+	mustSee(t, w, "第 4 步")
+	p.tap(labelWithoutCard)
+	mustSee(t, w, labelTapCard)
+}
+
+func TestServicePagesShowTheirContent(t *testing.T) {
+	_, w, _ := mustUI(t, newFakeAgent())
+	for _, tc := range []struct {
+		tile string
+		want []string
+	}{
+		{"法律顾问", []string{"实体", "网络", "热线", "村委会法律顾问室", "拨打 12348", "林晓明", "周二、周五"}},
+		{"法治讲堂", []string{"民法典与农村土地承包", "宅基地那些事", "12月12日"}},
+		{"法律体检", []string{"家庭法律体检", "小微企业法律体检"}},
+		{"法治宣传阵地", []string{"聊法亭", "村口大榕树下"}},
+		{"法治集市", []string{"星村镇集市", "12月5日"}},
+	} {
+		test.Tap(mustTile(t, w, tc.tile))
+		for _, s := range tc.want {
+			mustSee(t, w, s)
+		}
+		test.Tap(mustButton(t, w, labelHome))
+	}
 	test.Tap(mustTile(t, w, "法治集市"))
 	for _, o := range objects(w) {
 		if b, ok := o.(*widget.Button); ok && strings.HasPrefix(b.Text, "预约") {
 			t.Errorf("the legal fair takes no bookings but shows %q", b.Text)
 		}
 	}
+}
+
+// TestLegalCheckupEndsInBooking: yes/no questions, advice for the yes
+// answers, then a booking that carries the answers.
+func TestLegalCheckupEndsInBooking(t *testing.T) {
+	agent := newFakeAgent()
+	_, w, _ := mustUI(t, agent)
+	p := &tapper{t: t, w: w}
+	p.tile("法律体检")
+	p.tap("家庭法律体检")
+	mustSee(t, w, "第 1 题，共 2 题")
+	p.tap(labelYes)
+	p.tap(labelNo)
+	mustSee(t, w, "遗嘱和分家协议请律师把关")
+	if onScreen(w, "尽快补写借条") {
+		t.Error("advice shown for a question answered no")
+	}
+	p.tap("预约法律顾问做体检")
+	mustSee(t, w, "第 1 步（共 5 步）")
+	p.tap("11月27日 周五")
+	p.tap("09:00")
+	p.tap("林")
+	p.tap("林" + labelMr)
+	p.keys("05995317356")
+	p.tap(labelNext)
+	p.tap(labelConfirm)
+	mustSee(t, w, "预约成功")
+	b := agent.booked[0]
+	if b.Service != "legal-checkup" || b.Name != "林先生" || len(b.Checkup) != 2 || !b.Checkup[0].Yes || b.Checkup[1].Yes {
+		t.Errorf("booked %+v", b)
+	}
+}
+
+// TestMediationBooking: venue, category, applicant, the optional other
+// party, up to three preferred slots; the confirmation has a number and a
+// QR code, and the receipt prints.
+func TestMediationBooking(t *testing.T) {
+	agent := newFakeAgent()
+	u, w, _ := mustUI(t, agent)
+	p := &tapper{t: t, w: w}
+	p.tap(labelBookMediation)
+	p.tap("茶室评理室（村文化礼堂东侧）")
+	p.tap("邻里")
+	mustSee(t, w, "第 3 步")
+	u.onCardEvent(tappedCard) // answers the name step
+	mustSee(t, w, "第 4 步")
+	p.keys("13800001111")
+	p.tap(labelNext)
+	mustSee(t, w, "第 5 步")
+	p.tap(labelAddOther)
+	p.tap("吴")
+	p.tap("吴" + labelMr)
+	p.keys("13900002222")
+	p.tap(labelNext)
+	mustSee(t, w, "第 6 步")
+	p.tap(labelNext)
+	mustSee(t, w, "请至少选一个时间")
+	for _, s := range []string{"11月26日 周四 上午", "11月26日 周四 晚上", "11月27日 周五 晚上", "11月27日 周五 上午"} {
+		p.tap(s)
+	}
+	mustSee(t, w, "最多选 3 个时间")
+	p.tap(labelNext)
+	mustSee(t, w, "对方：吴先生")
+	p.tap(labelConfirm)
+	mustSee(t, w, "预约号 00008")
+	if !hasQR(w) {
+		t.Error("no QR code on the confirmation")
+	}
+	p.tap(labelPrint)
+	mustSee(t, w, labelPrinted)
+	if len(agent.printed) != 1 || agent.printed[0] != "0193-mediation" {
+		t.Errorf("printed %v", agent.printed)
+	}
+	r := agent.mediated[0]
+	if r.Venue != "tea" || r.Category != "邻里" || r.Applicant.Card != "tok-1" || r.Applicant.Phone != "13800001111" ||
+		r.Other == nil || r.Other.Name != "吴先生" || r.Other.Phone != "13900002222" || len(r.Slots) != 3 {
+		t.Errorf("request %+v other %+v", r, r.Other)
+	}
+	t.Logf("mediation booking with a card and the other party: %d taps", p.taps)
+}
+
+func hasQR(w fyne.Window) bool {
+	for _, o := range objects(w) {
+		if img, ok := o.(*canvas.Image); ok && img.MinSize().Width >= 200 {
+			return true
+		}
+	}
+	return false
+}
+
+func TestNoPrinterNoPrintButton(t *testing.T) {
+	agent := newFakeAgent()
+	agent.devices.Printer.State = apitype.DeviceAbsent
+	_, w, _ := mustUI(t, agent)
+	walkToConfirm(t, w).tap(labelConfirm)
+	mustSee(t, w, "预约成功")
+	if findButton(w, labelPrint) != nil {
+		t.Error("a print button without a printer")
+	}
+}
+
+func TestReadAloud(t *testing.T) {
+	agent := newFakeAgent()
+	_, w, _ := mustUI(t, agent)
+	test.Tap(mustButton(t, w, labelReadAloud))
+	test.Tap(mustButton(t, w, labelBookAdvisor))
+	test.Tap(mustButton(t, w, labelReadAloud))
+	if len(agent.spoken) != 2 || !strings.Contains(agent.spoken[0], "星村镇综治服务一体机") || !strings.Contains(agent.spoken[1], "您想咨询哪方面的问题") {
+		t.Errorf("spoken %q", agent.spoken)
+	}
+
+	agent = newFakeAgent()
+	agent.devices.Speech.State = apitype.DeviceAbsent
+	_, w, _ = mustUI(t, agent)
+	if findButton(w, labelReadAloud) != nil {
+		t.Error("a read-aloud button on a kiosk that cannot speak")
+	}
+}
+
+func TestLargerTextSwitch(t *testing.T) {
+	u, w, clock := mustUI(t, newFakeAgent())
+	test.Tap(mustButton(t, w, labelBookAdvisor))
+	test.Tap(mustButton(t, w, labelLarger))
+	if !kiosktheme.IsLarge(fyne.CurrentApp().Settings().Theme()) {
+		t.Fatal("theme not switched")
+	}
+	mustSee(t, w, "第 1 步") // the same screen, redrawn larger
+	if got := mustButton(t, w, "婚姻家庭").MinSize().Height; got < kiosktheme.LargeTextSize {
+		t.Errorf("a button in large text is %.0f tall", got)
+	}
+	clock.t = clock.t.Add(u.opts.IdleTimeout)
+	u.checkIdle()
+	if kiosktheme.IsLarge(fyne.CurrentApp().Settings().Theme()) {
+		t.Error("the next villager inherits large text")
+	}
+	mustButton(t, w, labelLarger)
 }
 
 func TestSlotTakenSendsVillagerBackToDates(t *testing.T) {
@@ -292,11 +287,9 @@ func TestSlotTakenSendsVillagerBackToDates(t *testing.T) {
 	mustSee(t, w, "这个时间已经不能预约了")
 	test.Tap(mustButton(t, w, "11月27日 周五"))
 	test.Tap(mustButton(t, w, "09:00"))
-	// Name and number were kept: the villager does not type them again.
-	if got := mustEntry(t, w).Text; got != "王秀英" {
-		t.Errorf("name entry = %q", got)
-	}
-	test.Tap(mustButton(t, w, labelNext))
+	// Name and number were kept: the villager does not enter them again.
+	test.Tap(mustButton(t, w, "王"+labelMs))
+	mustSee(t, w, "13800001111")
 	test.Tap(mustButton(t, w, labelNext))
 	test.Tap(mustButton(t, w, labelConfirm))
 	mustSee(t, w, "预约成功")
@@ -305,42 +298,30 @@ func TestSlotTakenSendsVillagerBackToDates(t *testing.T) {
 	}
 }
 
-func TestStorageFailureKeepsDraftAndSaysNothingWasBooked(t *testing.T) {
-	agent := newFakeAgent()
-	agent.bookErrs = []error{&localclient.APIError{StatusCode: 503, Code: "storage", Message: "could not save"}}
-	_, w, _ := mustUI(t, agent)
-	walkToConfirm(t, w)
-	test.Tap(mustButton(t, w, labelConfirm))
-	mustSee(t, w, "您的预约没有提交")
-	mustSee(t, w, "第 6 步")
-	test.Tap(mustButton(t, w, labelConfirm))
-	mustSee(t, w, "预约成功")
-}
-
-// TestStorageFullTellsVillagerWhereElseToBook: at the kiosk's quota the
-// villager learns the booking was not saved and how else to book.
-func TestStorageFullTellsVillagerWhereElseToBook(t *testing.T) {
-	agent := newFakeAgent()
-	agent.bookErrs = []error{&localclient.APIError{StatusCode: 507, Code: apitype.CodeStorageFull, Message: "full"}}
-	_, w, _ := mustUI(t, agent)
-	walkToConfirm(t, w)
-	test.Tap(mustButton(t, w, labelConfirm))
-	mustSee(t, w, "本机存储已满")
-	mustSee(t, w, "12348")
-	if onScreen(w, "预约成功") {
-		t.Fatal("showed success without a committed record")
-	}
-}
-
-func TestUnreachableKioskdIsNotABooking(t *testing.T) {
-	agent := newFakeAgent()
-	agent.bookErrs = []error{localclient.ErrUnavailable}
-	_, w, _ := mustUI(t, agent)
-	walkToConfirm(t, w)
-	test.Tap(mustButton(t, w, labelConfirm))
-	mustSee(t, w, "您的预约没有提交")
-	if onScreen(w, "预约成功") {
-		t.Fatal("showed success without a committed record")
+func TestFailuresSayNothingWasBooked(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		err  error
+		want string
+	}{
+		{"storage", &localclient.APIError{StatusCode: 503, Code: "storage", Message: "could not save"}, "您的预约没有提交"},
+		{"storage full", &localclient.APIError{StatusCode: 507, Code: apitype.CodeStorageFull, Message: "full"}, "本机存储已满"},
+		{"unreachable", localclient.ErrUnavailable, "您的预约没有提交"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			agent := newFakeAgent()
+			agent.bookErrs = []error{tc.err}
+			_, w, _ := mustUI(t, agent)
+			walkToConfirm(t, w)
+			test.Tap(mustButton(t, w, labelConfirm))
+			mustSee(t, w, tc.want)
+			mustSee(t, w, "第 6 步")
+			if onScreen(w, "预约成功") {
+				t.Fatal("showed success without a committed record")
+			}
+			test.Tap(mustButton(t, w, labelConfirm))
+			mustSee(t, w, "预约成功")
+		})
 	}
 }
 
@@ -387,6 +368,9 @@ func TestOfflineBanner(t *testing.T) {
 
 func TestIdleWipesDraft(t *testing.T) {
 	u, w, clock := mustUI(t, newFakeAgent())
+	if u.opts.IdleTimeout != 60*time.Second {
+		t.Errorf("default idle %v, want 60 s", u.opts.IdleTimeout)
+	}
 	walkToConfirm(t, w)
 	clock.t = clock.t.Add(u.opts.IdleTimeout - time.Second)
 	u.checkIdle()
@@ -394,117 +378,41 @@ func TestIdleWipesDraft(t *testing.T) {
 	clock.t = clock.t.Add(2 * time.Second)
 	u.checkIdle()
 	mustTile(t, w, "法律顾问")
-	if u.draft.name != "" || u.draft.phone != "" {
+	if u.draft.who.name() != "" || u.draft.who.phone != "" {
 		t.Errorf("draft not wiped: %+v", u.draft)
 	}
 	test.Tap(mustButton(t, w, labelBookAdvisor))
 	test.Tap(mustButton(t, w, "婚姻家庭"))
 	test.Tap(mustButton(t, w, "11月26日 周四"))
 	test.Tap(mustButton(t, w, "15:00"))
-	if got := mustEntry(t, w).Text; got != "" {
-		t.Errorf("a new villager sees the previous name %q", got)
-	}
+	mustSee(t, w, labelTapCard) // the surname grid again, nothing chosen
 }
 
 func TestPhoneStepRejectsShortNumber(t *testing.T) {
 	_, w, _ := mustUI(t, newFakeAgent())
-	test.Tap(mustButton(t, w, labelBookAdvisor))
-	test.Tap(mustButton(t, w, "其他"))
-	test.Tap(mustButton(t, w, "11月27日 周五"))
-	test.Tap(mustButton(t, w, "09:00"))
-	test.Tap(mustButton(t, w, labelNext))
-	mustSee(t, w, "请填写您的姓名")
-	test.Type(mustEntry(t, w), "李")
-	test.Tap(mustButton(t, w, labelNext))
-	tapKeys(t, w, "1380")
-	test.Tap(mustButton(t, w, labelNext))
+	p := &tapper{t: t, w: w}
+	p.tap(labelBookAdvisor)
+	p.tap("其他")
+	p.tap("11月27日 周五")
+	p.tap("09:00")
+	p.tap(labelOtherSurname)
+	p.tap("村民" + labelMr)
+	p.keys("1380")
+	p.tap(labelNext)
 	mustSee(t, w, "请输入11位手机号码")
 	mustSee(t, w, "第 5 步")
-}
-
-// TestTouchTargets: every button on every screen of the flow is at least
-// 60×60 on the kiosk's 1280×800 panel.
-func TestTouchTargets(t *testing.T) {
-	_, w, _ := mustUI(t, newFakeAgent())
-	check := func(screen string) {
-		t.Helper()
-		for _, o := range objects(w) {
-			var size fyne.Size
-			var name string
-			switch v := o.(type) {
-			case *widget.Button:
-				size, name = v.Size(), v.Text
-			case *tile:
-				size, name = v.Size(), v.Title
-			default:
-				continue
-			}
-			if size.Width < kiosktheme.MinTouch || size.Height < kiosktheme.MinTouch {
-				t.Errorf("%s: %q is %.0f×%.0f, smaller than %d×%d", screen, name, size.Width, size.Height, kiosktheme.MinTouch, kiosktheme.MinTouch)
-			}
-		}
-	}
-	check("home")
-	test.Tap(mustButton(t, w, labelBookAdvisor))
-	check("topic")
-	test.Tap(mustButton(t, w, "婚姻家庭"))
-	check("day")
-	test.Tap(mustButton(t, w, "11月26日 周四"))
-	check("time")
-	test.Tap(mustButton(t, w, "15:00"))
-	check("name")
-	test.Type(mustEntry(t, w), "王")
-	test.Tap(mustButton(t, w, labelNext))
-	check("phone")
-	if kiosktheme.New().Size(theme.SizeNameText) < 24 {
-		t.Error("main text is smaller than 18 pt")
-	}
-}
-
-var tappedCard = apitype.CardEvent{Seq: 1, Kind: apitype.CardRead, Card: &apitype.CardSummary{
-	Token: "tok-1", Type: "resident", Name: "陈桂英", Sex: "女", IDMasked: "350782**********23"}}
-
-// TestCardTapFillsIdentity: a card tapped at the name step fills the name and
-// moves on; the booking carries the token, never a typed ID number, and the
-// screen shows only the masked number.
-func TestCardTapFillsIdentity(t *testing.T) {
-	agent := newFakeAgent()
-	u, w, _ := mustUI(t, agent)
-	test.Tap(mustButton(t, w, labelBookAdvisor))
-	test.Tap(mustButton(t, w, "婚姻家庭"))
-	test.Tap(mustButton(t, w, "11月26日 周四"))
-	test.Tap(mustButton(t, w, "14:30"))
-	mustSee(t, w, "第 4 步")
-	mustSee(t, w, labelTapCard)
-	u.onCardEvent(tappedCard)
-	mustSee(t, w, "第 5 步")
-	mustSee(t, w, "350782**********23")
-	for _, d := range "13800001111" {
-		test.Tap(mustButton(t, w, string(d)))
-	}
-	test.Tap(mustButton(t, w, labelNext))
-	mustSee(t, w, "身份证：350782**********23")
-	mustSee(t, w, "您的姓名：陈桂英")
-	test.Tap(mustButton(t, w, labelConfirm))
-	mustSee(t, w, "预约成功")
-	if len(agent.booked) != 1 || agent.booked[0].Card != "tok-1" || agent.booked[0].Name != "" {
-		t.Errorf("booked = %+v", agent.booked)
-	}
-	if u.draft.card != nil || u.draft.name != "" {
-		t.Error("draft kept the card after the flow ended")
-	}
+	mustSee(t, w, "1380")
 }
 
 // TestCardTapOnHomeStartsBooking, and idle wipes the card's identity.
 func TestCardTapOnHomeStartsBooking(t *testing.T) {
-	agent := newFakeAgent()
-	u, w, clock := mustUI(t, agent)
+	u, w, clock := mustUI(t, newFakeAgent())
 	u.onCardEvent(tappedCard)
 	mustSee(t, w, "第 1 步")
 	mustSee(t, w, "已读取身份证：陈桂英")
 	clock.t = clock.t.Add(3 * time.Minute)
 	u.checkIdle()
-	if u.draft.card != nil || onScreen(w, "陈桂英") {
+	if u.draft.who.card != nil || onScreen(w, "陈桂英") {
 		t.Error("idle left the card's identity behind")
 	}
 }
@@ -515,16 +423,13 @@ func TestExpiredCardTokenAsksForAnotherTap(t *testing.T) {
 	agent.bookErrs = []error{&localclient.APIError{StatusCode: 400, Code: "card_expired", Field: "card", Message: "tap again"}}
 	u, w, _ := mustUI(t, agent)
 	u.onCardEvent(tappedCard)
-	test.Tap(mustButton(t, w, "婚姻家庭"))
-	test.Tap(mustButton(t, w, "11月26日 周四"))
-	test.Tap(mustButton(t, w, "14:30"))
-	mustSee(t, w, "第 4 步")
-	test.Tap(mustButton(t, w, labelNext))
-	for _, d := range "13800001111" {
-		test.Tap(mustButton(t, w, string(d)))
-	}
-	test.Tap(mustButton(t, w, labelNext))
-	test.Tap(mustButton(t, w, labelConfirm))
+	p := &tapper{t: t, w: w}
+	p.tap("婚姻家庭")
+	p.tap("11月26日 周四")
+	p.tap("14:30")
+	p.keys("13800001111")
+	p.tap(labelNext)
+	p.tap(labelConfirm)
 	mustSee(t, w, "请重新刷卡")
 	mustSee(t, w, labelTapCard)
 }

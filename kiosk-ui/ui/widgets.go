@@ -62,7 +62,7 @@ func primary(label string, tap func()) *widget.Button {
 
 func heading(text string) *widget.Label {
 	l := widget.NewLabelWithStyle(text, fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
-	l.SizeName = theme.SizeNameHeadingText
+	l.SizeName = theme.SizeNameSubHeadingText
 	l.Wrapping = fyne.TextWrapWord
 	return l
 }
@@ -85,4 +85,114 @@ func dayLabel(t time.Time) string {
 // slotLabel is a full appointment time: "11月26日 周四 14:30".
 func slotLabel(t time.Time) string {
 	return dayLabel(t) + t.Format(" 15:04")
+}
+
+// grid lays out choices in up to maxCols columns: as many as fit the
+// window's width at the current text size, so that in larger text or on a
+// portrait panel no button is squeezed below its text and nothing runs off
+// the side of the screen.
+func (u *UI) grid(maxCols int) *fyne.Container {
+	return container.New(&fitColumns{max: maxCols, width: func() float32 { return u.win.Canvas().Size().Width }})
+}
+
+// fitColumns is a grid layout whose column count follows the widest child
+// and the window's width.
+type fitColumns struct {
+	max   int
+	width func() float32 // the window's
+}
+
+// sideMargin is what the screen's padding and scroll bar take of the width.
+const sideMargin = 80
+
+func (f *fitColumns) cols(objs []fyne.CanvasObject) (cols int, cell fyne.Size) {
+	for _, o := range objs {
+		cell = cell.Max(o.MinSize())
+	}
+	pad := theme.Padding()
+	cols = f.max
+	if avail := f.width() - sideMargin; avail > 0 {
+		cols = min(cols, int((avail+pad)/(cell.Width+pad)))
+	}
+	return max(cols, 1), cell
+}
+
+func (f *fitColumns) MinSize(objs []fyne.CanvasObject) fyne.Size {
+	if len(objs) == 0 {
+		return fyne.Size{}
+	}
+	cols, cell := f.cols(objs)
+	rows := (len(objs) + cols - 1) / cols
+	pad := theme.Padding()
+	return fyne.NewSize(float32(cols)*cell.Width+float32(cols-1)*pad, float32(rows)*cell.Height+float32(rows-1)*pad)
+}
+
+func (f *fitColumns) Layout(objs []fyne.CanvasObject, size fyne.Size) {
+	if len(objs) == 0 {
+		return
+	}
+	cols, cell := f.cols(objs)
+	pad := theme.Padding()
+	w := (size.Width - float32(cols-1)*pad) / float32(cols)
+	for i, o := range objs {
+		r, c := i/cols, i%cols
+		o.Move(fyne.NewPos(float32(c)*(w+pad), float32(r)*(cell.Height+pad)))
+		o.Resize(fyne.NewSize(w, cell.Height))
+	}
+}
+
+// choice is a button for one of several options. A chosen option is marked
+// by a tick in its text as well as by colour: colour is never the only cue.
+func choice(label string, chosen bool, tap func()) *widget.Button {
+	if chosen {
+		b := widget.NewButtonWithIcon(label, theme.ConfirmIcon(), tap)
+		b.Importance = widget.HighImportance
+		return b
+	}
+	return widget.NewButton(label, tap)
+}
+
+// bigText is a canvas text at one of the theme's sizes.
+func bigText(text string, size fyne.ThemeSizeName, c color.Color) *canvas.Text {
+	t := canvas.NewText(text, c)
+	t.TextSize = theme.Size(size)
+	t.TextStyle.Bold = true
+	t.Alignment = fyne.TextAlignCenter
+	return t
+}
+
+// errorText is a step's error: bold, in the primary colour, and worded as
+// an instruction, so it reads as an error without its colour too.
+func errorText(msg string) fyne.CanvasObject {
+	l := widget.NewLabelWithStyle("！"+msg, fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
+	l.Importance = widget.DangerImportance
+	l.Wrapping = fyne.TextWrapWord
+	return l
+}
+
+// keypad is an on-screen numeric keypad: a kiosk has no keyboard. It edits
+// *value up to max digits and calls changed after every key.
+func keypad(value *string, max int, touch func(), changed func()) *fyne.Container {
+	key := func(label string, apply func(string) string) *widget.Button {
+		return widget.NewButton(label, func() {
+			touch()
+			if v := apply(*value); len(v) <= max {
+				*value = v
+			}
+			changed()
+		})
+	}
+	pad := container.NewGridWithColumns(3)
+	for _, d := range "123456789" {
+		pad.Add(key(string(d), func(v string) string { return v + string(d) }))
+	}
+	pad.Add(key(labelClear, func(string) string { return "" }))
+	pad.Add(key("0", func(v string) string { return v + "0" }))
+	pad.Add(key(labelDelete, func(v string) string {
+		if v == "" {
+			return v
+		}
+		return v[:len(v)-1]
+	}))
+	return pad
 }

@@ -37,6 +37,7 @@ func main() {
 	fs := flag.NewFlagSet("kiosk-ui", flag.ExitOnError)
 	socket := fs.String("socket", "var/kioskd.sock", "kioskd's local API socket `path`")
 	window := fs.String("window", "", "run in a window of `WxH` (e.g. 1280x800) instead of full screen")
+	idle := fs.Duration("idle", ui.DefaultIdleTimeout, "return an untouched screen home, wiping what was entered, after `duration`")
 	showVersion := fs.Bool("version", false, "print the version and exit")
 	fs.Usage = func() {
 		fmt.Fprint(os.Stderr, usage)
@@ -63,7 +64,7 @@ func main() {
 		w.Resize(size)
 		w.SetFixedSize(true)
 	}
-	u := ui.New(w, ui.Options{Agent: localclient.New(*socket), Log: log})
+	u := ui.New(w, ui.Options{Agent: localclient.New(*socket), Log: log, IdleTimeout: *idle})
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()

@@ -1,0 +1,176 @@
+package ui
+
+import (
+	"strings"
+	"testing"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/test"
+
+	"github.com/fengqiao/kiosk/agent/localapi/apitype"
+)
+
+// mustSignIn signs the fake mediator in from the home screen.
+func mustSignIn(t *testing.T, u *UI, w fyne.Window) *tapper {
+	t.Helper()
+	p := &tapper{t: t, w: w}
+	p.tap(labelMediator)
+	mustSee(t, w, "请把调解员本人的身份证放在读卡器上")
+	u.onCardEvent(mediatorCard)
+	mustSee(t, w, "调解员：张桂英")
+	p.keys(mediatorPIN)
+	p.tap(labelSignIn)
+	mustSee(t, w, "调解员：张桂英")
+	mustSee(t, w, labelNewCase)
+	return p
+}
+
+func TestMediatorWrongPIN(t *testing.T) {
+	agent := newFakeAgent()
+	u, w, _ := mustUI(t, agent)
+	p := &tapper{t: t, w: w}
+	p.tap(labelMediator)
+	u.onCardEvent(mediatorCard)
+	p.keys("1111")
+	p.tap(labelSignIn)
+	mustSee(t, w, "密码不对")
+	if onScreen(w, "＊＊＊＊") {
+		t.Error("the wrong PIN is kept on the keypad")
+	}
+	p.keys(mediatorPIN)
+	p.tap(labelSignIn)
+	mustSee(t, w, labelNewCase)
+}
+
+// TestMediatorLogsSession: a red-line session that settles is escalated,
+// schedules a follow-up, and the follow-up can be marked done.
+func TestMediatorLogsSession(t *testing.T) {
+	agent := newFakeAgent()
+	u, w, _ := mustUI(t, agent)
+	p := mustSignIn(t, u, w)
+	test.Tap(mustTile(t, w, "案件 00012"))
+	mustSee(t, w, "村民希望的时间：11月26日 周四 晚上")
+	p.tap(labelLogSession)
+	u.onCardEvent(tappedCard) // a party present taps their card
+	mustSee(t, w, "当事人：陈桂英")
+	p.tap(labelSaveSession)
+	mustSee(t, w, "请选择红黄蓝分级")
+	p.tap(lineLabels[apitype.LineRed])
+	p.tap("双方当面说清事实")
+	p.tap("双方各退一步")
+	p.tap("双方当面说清事实") // ticked twice: off again
+	p.tap(outcomeLabels[apitype.OutcomeSettled])
+	p.tap("达成协议")
+	p.tap(labelSaveSession)
+	mustSee(t, w, "请选回访日期")
+	p.tap("15 天后（12-10）")
+	p.tap(labelSaveSession)
+	mustSee(t, w, "已同时上报乡镇综治中心")
+	mustSee(t, w, "回访日期：2026-12-10")
+	got := agent.sessions[0]
+	if got.Category != "邻里" || got.Line != apitype.LineRed || got.Outcome != apitype.OutcomeSettled || !got.Agreement ||
+		got.FollowUp != "2026-12-10" || len(got.Phrases) != 1 || got.Phrases[0] != "双方各退一步" ||
+		len(got.Parties) != 1 || got.Parties[0].Card != "tok-1" {
+		t.Errorf("session %+v", got)
+	}
+	p.tap(labelFollowUpDone)
+	mustSee(t, w, "回访已记录（按期完成）")
+	if len(agent.followed) != 1 || agent.followed[0] != "case-1" {
+		t.Errorf("follow-ups done %v", agent.followed)
+	}
+}
+
+func TestMediatorWalkInCase(t *testing.T) {
+	_, w, _ := mustSignIn2(t)
+	p := &tapper{t: t, w: w}
+	p.tap(labelNewCase)
+	p.tap(labelCreateCase)
+	mustSee(t, w, "请添加当事人")
+	p.tap("没带身份证，选姓氏添加当事人")
+	p.tap("黄")
+	p.tap("黄" + labelMr)
+	p.keys("13700003333")
+	p.tap(labelNext)
+	mustSee(t, w, "当事人：黄先生")
+	p.tap("山林土地")
+	p.tap(labelCreateCase)
+	mustSee(t, w, "案件 00020")
+}
+
+// mustSignIn2 is a UI with a signed-in mediator.
+func mustSignIn2(t *testing.T) (*UI, fyne.Window, *fakeAgent) {
+	t.Helper()
+	agent := newFakeAgent()
+	u, w, _ := mustUI(t, agent)
+	mustSignIn(t, u, w)
+	return u, w, agent
+}
+
+func TestMediatorSignedOutOnIdleAndLapse(t *testing.T) {
+	agent := newFakeAgent()
+	u, w, clock := mustUI(t, agent)
+	mustSignIn(t, u, w)
+	clock.t = clock.t.Add(u.opts.IdleTimeout)
+	u.checkIdle()
+	if agent.session != "" || u.med.signedIn() {
+		t.Error("idle did not sign the mediator out")
+	}
+	mustTile(t, w, "法律顾问")
+
+	mustSignIn(t, u, w)
+	agent.session = "" // kioskd's session lapsed
+	test.Tap(mustButton(t, w, labelFollowUps))
+	mustSee(t, w, "请把调解员本人的身份证放在读卡器上")
+}
+
+func TestMediatorFollowUpsAndIndicators(t *testing.T) {
+	_, w, agent := mustSignIn2(t)
+	test.Tap(mustButton(t, w, labelFollowUps))
+	mustSee(t, w, "有 1 个回访已经过期")
+	mustSee(t, w, "王女士")
+	test.Tap(mustButton(t, w, labelMediatorHome))
+	rate := 0.75
+	agent.indicator = apitype.Indicators{Sessions: 5, CasesClosed: 4, Settled: 3, SuccessRate: &rate,
+		BookingsByService: map[string]int{"mediation": 2, "legal-advisor": 7}}
+	test.Tap(mustButton(t, w, labelIndicators))
+	mustSee(t, w, "矛盾纠纷调解成功率：75.0%")
+	mustSee(t, w, "回访按期完成率：暂无")
+	mustSee(t, w, "法律顾问咨询预约：7 次")
+}
+
+func TestIndicatorLines(t *testing.T) {
+	half, zero := 0.5, 0.0
+	for _, tc := range []struct {
+		name string
+		in   apitype.Indicators
+		want []string
+	}{
+		{"nothing yet", apitype.Indicators{}, []string{"调解成功率：暂无", "按期完成率：暂无"}},
+		{"zero is not nothing", apitype.Indicators{SuccessRate: &zero, CasesClosed: 2}, []string{"调解成功率：0.0%（成功 0 件，办结 2 件）"}},
+		{"rates", apitype.Indicators{SuccessRate: &half, OnTimeRate: &half, FollowUpsOnTime: 1, FollowUpsDone: 2}, []string{"50.0%", "按期 1 次，完成 2 次"}},
+		{"unknown service", apitype.Indicators{BookingsByService: map[string]int{"x-new": 1}}, []string{"x-new预约：1 次"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			all := strings.Join(indicatorLines(tc.in), "\n")
+			for _, w := range tc.want {
+				if !strings.Contains(all, w) {
+					t.Errorf("%q not in\n%s", w, all)
+				}
+			}
+		})
+	}
+}
+
+// TestRedrawKeepsScrollPosition: ticking a choice far down the session form
+// does not throw the mediator back to the top.
+func TestRedrawKeepsScrollPosition(t *testing.T) {
+	u, w, _ := mustSignIn2(t)
+	test.Tap(mustTile(t, w, "案件 00012"))
+	test.Tap(mustButton(t, w, labelLogSession))
+	s := firstScroll(u.body.Objects[0])
+	s.Offset = fyne.NewPos(0, 300)
+	test.Tap(mustButton(t, w, outcomeLabels[apitype.OutcomeUnsettled]))
+	if got := firstScroll(u.body.Objects[0]).Offset.Y; got != 300 {
+		t.Errorf("offset after redraw = %.0f, want 300", got)
+	}
+}

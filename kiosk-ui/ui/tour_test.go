@@ -1,0 +1,247 @@
+package ui
+
+import (
+	"flag"
+	"fmt"
+	"image"
+	"image/color"
+	"image/color/palette"
+	"image/png"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/canvas"
+	"fyne.io/fyne/v2/test"
+	"fyne.io/fyne/v2/widget"
+
+	"github.com/fengqiao/kiosk/kiosk-ui/kiosktheme"
+)
+
+// The panels a kiosk ships with.
+var panels = []struct {
+	name string
+	size fyne.Size
+}{
+	{"1920x1080", fyne.NewSize(1920, 1080)},
+	{"1080x1920", fyne.NewSize(1080, 1920)},
+	{"1280x800", fyne.NewSize(1280, 800)},
+}
+
+// tour visits every screen of the kiosk in turn, calling visit on each with
+// a short name for it.
+func tour(t *testing.T, u *UI, w fyne.Window, visit func(name string)) {
+	t.Helper()
+	p := &tapper{t: t, w: w}
+	visit("home")
+	for i, title := range []string{"法律顾问", "法治讲堂", "法律体检", "法治宣传阵地", "法治集市"} {
+		p.tile(title)
+		visit(fmt.Sprintf("service-%d", i+1))
+		p.tap(labelHome)
+	}
+	p.tile("法律体检")
+	p.tap("家庭法律体检")
+	visit("checkup-question")
+	p.tap(labelYes)
+	p.tap(labelYes)
+	visit("checkup-result")
+	p.tap(labelHome)
+
+	p.tap(labelBookAdvisor)
+	visit("consult-1-topic")
+	p.tap("婚姻家庭")
+	visit("consult-2-day")
+	p.tap("11月26日 周四")
+	visit("consult-3-time")
+	p.tap("15:00")
+	visit("consult-4-surname")
+	p.tap("王")
+	visit("consult-4-honorific")
+	p.tap("王" + labelMs)
+	p.keys("13800001111")
+	visit("consult-5-phone")
+	p.tap(labelNext)
+	visit("consult-6-confirm")
+	p.tap(labelConfirm)
+	visit("consult-done")
+	p.tap(labelHome)
+
+	p.tap(labelBookMediation)
+	visit("mediation-1-venue")
+	p.tap("茶室评理室（村文化礼堂东侧）")
+	visit("mediation-2-category")
+	p.tap("邻里")
+	u.onCardEvent(tappedCard)
+	p.keys("13800001111")
+	visit("mediation-4-phone-with-card")
+	p.tap(labelNext)
+	visit("mediation-5-other")
+	p.tap(labelSkipOther)
+	p.tap("11月26日 周四 晚上")
+	visit("mediation-6-prefer")
+	p.tap(labelNext)
+	visit("mediation-7-confirm")
+	p.tap(labelConfirm)
+	visit("mediation-done")
+	p.tap(labelHome)
+
+	p.tap(labelMediator)
+	visit("mediator-signin")
+	u.onCardEvent(mediatorCard)
+	p.keys("24")
+	visit("mediator-pin")
+	p.keys("68")
+	p.tap(labelSignIn)
+	visit("mediator-home")
+	p.tile("案件 00012")
+	visit("mediator-case")
+	p.tap(labelLogSession)
+	p.tap(outcomeLabels["settled"])
+	visit("mediator-session")
+	p.tap(labelMediatorHome)
+	p.tap(labelNewCase)
+	visit("mediator-new-case")
+	p.tap(labelMediatorHome)
+	p.tap(labelFollowUps)
+	visit("mediator-follow-ups")
+	p.tap(labelMediatorHome)
+	p.tap(labelIndicators)
+	visit("mediator-indicators")
+	p.tap(labelSignOut)
+}
+
+// TestEveryScreenMeetsTheElderlyRules walks every screen on each panel in
+// standard and larger text: every button, tile and input at least 60×60,
+// no text below 18 pt (30 pt in larger text), and nothing wider than the
+// panel (a villager cannot scroll sideways).
+func TestEveryScreenMeetsTheElderlyRules(t *testing.T) {
+	for _, pn := range panels {
+		for _, large := range []bool{false, true} {
+			name := pn.name
+			minText := float32(kiosktheme.MinTextSize)
+			if large {
+				name += "-large"
+				minText = kiosktheme.LargeTextSize
+			}
+			t.Run(name, func(t *testing.T) {
+				u, w, _ := mustUI(t, newFakeAgent(), pn.size)
+				if large {
+					test.Tap(mustButton(t, w, labelLarger))
+				}
+				screens := 0
+				tour(t, u, w, func(screen string) {
+					screens++
+					if large && !kiosktheme.IsLarge(fyne.CurrentApp().Settings().Theme()) {
+						test.Tap(mustButton(t, w, labelLarger)) // going home resets it
+					}
+					checkScreen(t, w, screen, minText)
+				})
+				if screens < 30 {
+					t.Errorf("the tour saw only %d screens", screens)
+				}
+			})
+		}
+	}
+}
+
+func checkScreen(t *testing.T, w fyne.Window, screen string, minText float32) {
+	t.Helper()
+	if mw, pw := w.Content().MinSize().Width, w.Canvas().Size().Width; mw > pw {
+		t.Errorf("%s: content needs %.0f wide on a %.0f panel", screen, mw, pw)
+	}
+	for _, o := range objects(w) {
+		var size fyne.Size
+		var name string
+		switch v := o.(type) {
+		case *widget.Button:
+			size, name = v.Size(), v.Text
+		case *tile:
+			size, name = v.Size(), v.Title
+		case *widget.Entry:
+			size, name = v.Size(), "entry "+v.PlaceHolder
+		case *canvas.Text:
+			if strings.TrimSpace(v.Text) != "" && v.TextSize < minText {
+				t.Errorf("%s: text %q is %.0f units, below %.0f", screen, v.Text, v.TextSize, minText)
+			}
+			continue
+		default:
+			continue
+		}
+		if size.Width < kiosktheme.MinTouch || size.Height < kiosktheme.MinTouch {
+			t.Errorf("%s: %q is %.0f×%.0f, smaller than %d×%d", screen, name, size.Width, size.Height, kiosktheme.MinTouch, kiosktheme.MinTouch)
+		}
+	}
+}
+
+var shotsDir = flag.String("screenshots", "", "write a PNG of every screen on every panel into `dir`, and a gallery page")
+
+// TestScreenshots renders every screen on every panel with the bundled
+// font through Fyne's software renderer. `make screenshots` keeps them in
+// docs/ui/ and writes the gallery docs/ui.md; otherwise they go to a temp
+// dir, which still proves that every screen renders.
+func TestScreenshots(t *testing.T) {
+	dir := *shotsDir
+	if dir == "" {
+		dir = t.TempDir()
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	var gallery strings.Builder
+	for _, pn := range panels {
+		fmt.Fprintf(&gallery, "\n## %s\n\n", pn.name)
+		u, w, _ := mustUI(t, newFakeAgent(), pn.size)
+		tour(t, u, w, func(screen string) {
+			file := pn.name + "-" + screen + ".png"
+			img := w.Canvas().Capture()
+			if *shotsDir == "" {
+				return // rendered: that is all a plain test run needs
+			}
+			pal := toPaletted(img)
+			f, err := os.Create(filepath.Join(dir, file))
+			if err != nil {
+				t.Fatal(err)
+			}
+			enc := png.Encoder{CompressionLevel: png.DefaultCompression}
+			if err := enc.Encode(f, pal); err != nil {
+				t.Fatal(err)
+			}
+			f.Close()
+			fmt.Fprintf(&gallery, "![%s](ui/%s)\n", screen, file)
+		})
+	}
+	if *shotsDir != "" {
+		page := "# Kiosk UI gallery\n\nEvery screen on each of the three panels, rendered by `make screenshots` " +
+			"(`go test ./kiosk-ui/ui -run TestScreenshots -args -screenshots docs/ui`) with the fake agent of the UI tests " +
+			"and the bundled font, through Fyne's software renderer. Larger-text mode is checked by " +
+			"TestEveryScreenMeetsTheElderlyRules but not pictured here.\n" + gallery.String()
+		if err := os.WriteFile(filepath.Join(filepath.Dir(filepath.Clean(dir)), "ui.md"), []byte(page), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// toPaletted maps img onto the Plan 9 palette: 256 colours are plenty for
+// flat panels and anti-aliased text, and keep the gallery's 90-odd pictures
+// small in the repository. A screen has only a few thousand distinct
+// colours, so each is looked up once: image/draw's per-pixel nearest-colour
+// search took 97% of the test's time.
+func toPaletted(img image.Image) *image.Paletted {
+	b := img.Bounds()
+	pal := image.NewPaletted(b, palette.Plan9)
+	seen := make(map[color.RGBA64]uint8)
+	for y := b.Min.Y; y < b.Max.Y; y++ {
+		for x := b.Min.X; x < b.Max.X; x++ {
+			c := color.RGBA64Model.Convert(img.At(x, y)).(color.RGBA64)
+			i, ok := seen[c]
+			if !ok {
+				i = uint8(pal.Palette.Index(c))
+				seen[c] = i
+			}
+			pal.SetColorIndex(x, y, i)
+		}
+	}
+	return pal
+}
