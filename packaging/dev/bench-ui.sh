@@ -1,0 +1,479 @@
+#!/usr/bin/env bash
+# Part of make bench: the kiosk UI against what villages would run instead, a
+# browser kiosk (Debian's Chromium in --kiosk mode on a static page, the way
+# FullPageOS and TouchKio do it). Writes one markdown section on stdout, and
+# docs/bench-ui-kiosk.png and docs/bench-ui-chromium.png.
+#
+# In one run, on one private Xvfb at 1280x800x24, one after the other:
+#   (a) kiosk-ui (go build -o into a temp dir), full screen on its home screen,
+#       against a real kioskd (dev site config, temp data dir and socket, a
+#       broker address where nothing listens: it shows the offline notice);
+#   (b) /usr/bin/chromium --kiosk on packaging/dev/bench-ui/home.html, the same
+#       home screen as a static page with the same embedded Chinese font.
+# Each is watched until its page is on the screen, given a warm-up, then
+# measured over the same window: CPU time (utime+stime from /proc/PID/stat,
+# summed over every process of the program, those that exit included) and, at
+# the end, VmRSS and PSS summed over its processes. Goals: kiosk-ui at most
+# 0.2x Chromium's CPU time and 0.5x its memory.
+#
+# Exit status: 0 when every goal is met, 1 when a goal is missed (after writing
+# the section), 2 when the run itself failed (nothing is written to stdout).
+# Everything it starts is stopped on any exit; Xvfb is never left running.
+#
+# BENCH_UI_WARMUP and BENCH_UI_WINDOW (seconds, default 10 and 60) shorten a
+# trial run; make bench uses the defaults.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+root=$PWD
+export PATH=$PATH:/usr/local/go/bin
+
+warmup=${BENCH_UI_WARMUP:-10}
+window=${BENCH_UI_WINDOW:-60}
+interval=0.25     # seconds between two samples of /proc
+screen_timeout=60 # seconds a program may take to show its page
+kiosk_png=docs/bench-ui-kiosk.png
+chromium_png=docs/bench-ui-chromium.png
+html=packaging/dev/bench-ui/home.html
+
+# The section goes to stdout at the very end; everything else (build output,
+# progress) goes to stderr, so a failed run appends nothing to the report.
+exec 3>&1 1>&2
+say() { printf 'bench-ui: %s\n' "$*" >&2; }
+die() {
+	printf 'bench-ui: FAILED: %s\n' "$*" >&2
+	exit 2
+}
+
+# --- what the run needs ----------------------------------------------------
+[ -x /usr/bin/chromium ] || die "/usr/bin/chromium is missing (make deps installs it)"
+command -v Xvfb >/dev/null || die "Xvfb is missing (make deps installs it)"
+command -v xwd >/dev/null || die "xwd is missing (make deps installs x11-apps)"
+command -v go >/dev/null || die "go is missing (make deps installs it)"
+# /usr/bin/convert explicitly: some machines shadow it in /usr/local/bin.
+if [ ! -x /usr/bin/convert ]; then
+	sudo=$([ "$(id -u)" = 0 ] || echo sudo)
+	say "installing imagemagick for /usr/bin/convert (as make screenshot does)"
+	$sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq imagemagick >&2
+fi
+[ -f kiosk-ui/kiosktheme/fonts/DroidSansFallbackFull.ttf ] || die "the kiosk font is missing"
+
+# The page must say what the kiosk says: every service title and summary of
+# the dev site config, and the advisor.
+site=firmware-configs/sites/dev.yaml
+while IFS= read -r text; do
+	grep -qF -- "$text" "$html" || die "$html lacks \"$text\" from $site; update the page"
+done < <(awk '
+	/^  services:/ { s = 1; next }
+	/^  advisor:/ { a = 1; next }
+	/^  [a-z]/ { s = 0; a = 0 }
+	s && /^      (title|summary):/ || a && /^    (name|firm):/ { sub(/^ *[a-z]+: */, ""); print }' "$site")
+
+# --- clean-up of everything this script starts -----------------------------
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/bench-ui.XXXXXX")
+xvfb_pid= kioskd_pid= ui_pid= chromium_pid=
+tag="fengqiao-bench-ui-$$-$RANDOM" # in the environment of every Chromium process
+
+alive() { # alive PID: running, not a zombie
+	local s
+	[ -n "$1" ] && [ -r "/proc/$1/stat" ] || return 1
+	read -r s <"/proc/$1/stat" 2>/dev/null || return 1
+	s=${s##*) }
+	[ "${s%% *}" != Z ]
+}
+
+stop() { # stop PID...: TERM, up to 5 s, then KILL
+	local p n left
+	[ $# -gt 0 ] || return 0
+	kill "$@" 2>/dev/null || true
+	for n in $(seq 50); do
+		left=
+		for p in "$@"; do if alive "$p"; then left=1; fi; done
+		[ -n "$left" ] || return 0
+		sleep 0.1
+	done
+	kill -9 "$@" 2>/dev/null || true
+}
+
+stop_chromium() {
+	[ -n "$chromium_pid" ] || return 0
+	local pids
+	if [ "$prog_root" = "$chromium_pid" ]; then
+		sample 2>/dev/null || true
+		pids=$(live_members)
+	fi
+	# shellcheck disable=SC2086
+	stop "$chromium_pid" $pids
+	chromium_pid=
+}
+
+cleanup() {
+	local status=$?
+	trap - EXIT INT TERM
+	set +e
+	[ -n "$ui_pid" ] && stop "$ui_pid"
+	stop_chromium
+	[ -n "$kioskd_pid" ] && stop "$kioskd_pid"
+	if [ -n "$xvfb_pid" ]; then
+		stop "$xvfb_pid"
+		wait "$xvfb_pid" 2>/dev/null
+		if alive "$xvfb_pid"; then
+			echo "bench-ui: Xvfb ($xvfb_pid) would not stop" >&2
+			status=2
+		fi
+	fi
+	wait 2>/dev/null
+	rm -rf "$tmp"
+	exit "$status"
+}
+trap cleanup EXIT
+trap 'die "interrupted"' INT TERM
+
+# --- build -------------------------------------------------------------------
+version=$(git describe --tags --always --dirty 2>/dev/null || echo dev)
+ldflags="-X github.com/fengqiao/kiosk/agent/version.stamp=$version"
+say "building kiosk-ui and kioskd into $tmp (a cold cgo build of Fyne takes minutes)"
+go build -ldflags "$ldflags" -o "$tmp/kiosk-ui" ./kiosk-ui/cmd/kiosk-ui || die "go build kiosk-ui"
+CGO_ENABLED=0 go build -ldflags "$ldflags" -o "$tmp/kioskd" ./agent/cmd/kioskd || die "go build kioskd"
+
+# --- the X server, one for both --------------------------------------------
+Xvfb -displayfd 5 -screen 0 1280x800x24 -nolisten tcp 5>"$tmp/display" >"$tmp/xvfb.log" 2>&1 &
+xvfb_pid=$!
+for _ in $(seq 100); do [ -s "$tmp/display" ] && break; alive "$xvfb_pid" || break; sleep 0.1; done
+[ -s "$tmp/display" ] || die "Xvfb did not start: $(tail -3 "$tmp/xvfb.log")"
+display=:$(head -1 "$tmp/display")
+say "Xvfb $display (pid $xvfb_pid), 1280x800x24"
+
+shot() { DISPLAY=$display xwd -root -silent | /usr/bin/convert xwd:- "png:$1"; }
+# Pixels of the booking button's red (#B71C1C) on the screen: the button is
+# about 1250x66, so tens of thousands once the home screen is up.
+red_pixels() {
+	DISPLAY=$display xwd -root -silent | /usr/bin/convert xwd:- -alpha off -fuzz 4% \
+		-fill black +opaque '#B71C1C' -fill white -opaque '#B71C1C' -format '%[fx:int(mean*w*h)]' info:
+}
+
+# --- kioskd, offline -------------------------------------------------------
+port_free() { ! (exec 6<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+port=18899
+while ! port_free "$port"; do port=$((port + 1)); done
+kioskd_cmd=("$tmp/kioskd" --config "$site" --data "$tmp/data" --socket "$tmp/kioskd.sock" --broker "tcp://127.0.0.1:$port")
+"${kioskd_cmd[@]}" >"$tmp/kioskd.log" 2>&1 &
+kioskd_pid=$!
+for _ in $(seq 100); do [ -S "$tmp/kioskd.sock" ] && break; alive "$kioskd_pid" || break; sleep 0.1; done
+[ -S "$tmp/kioskd.sock" ] || die "kioskd did not start: $(tail -5 "$tmp/kioskd.log")"
+say "kioskd $kioskd_pid on $tmp/kioskd.sock, broker tcp://127.0.0.1:$port (nothing listens there)"
+
+# --- measurement ------------------------------------------------------------
+hz=$(getconf CLK_TCK)
+now() { echo "$EPOCHREALTIME"; }
+
+# The program being measured: its first process, that process's start time
+# (clock ticks after boot), and the tag in its environment ("" for none).
+prog_root= prog_root_start=0 prog_tag=
+# Per process of the program, keyed by "pid:starttime" so a reused pid is a
+# new process: cum = utime+stime+cutime+cstime at the last sample (-1 once it
+# has gone), and what else is known of it.
+declare -A member=() notmember=() other_pid=() cum=() dead_cum=() base=() ppid_of=() kind_of=()
+gone=0 nsample=0 # ticks of members that vanished with no member parent to reap them
+
+# A process is the program's if it is the first one, a descendant of one of the
+# program's (its tree), or carries the tag (Chromium's crash handlers leave the
+# tree: they are reparented to init). A child reaped by its parent moves its
+# time into the parent's cutime/cstime, so the sum of cum over the live members,
+# plus the last cum seen of any member that vanished with no member parent to
+# reap it, counts every process of the program, those that exit between two
+# samples included. All of it with bash builtins: no process per sample but
+# one sleep.
+sample() {
+	local d p line rest key pass changed e
+	local -a f envv
+	local -A par=() keyof=() restof=()
+	nsample=$((nsample + 1))
+	for d in /proc/[0-9]*; do
+		p=${d#/proc/}
+		# Known not to be the program's: skip, but look again every 20th
+		# sample in case the pid was reused (a short-lived child of the
+		# program is counted anyway, in its parent's cutime).
+		if [ -n "${other_pid[$p]:-}" ] && [ $((nsample % 20)) != 0 ]; then continue; fi
+		read -r line 2>/dev/null <"$d/stat" || continue
+		rest=${line##*) }
+		f=($rest)
+		key=$p:${f[19]}
+		if [ "${other_pid[$p]:-}" = "$key" ]; then continue; fi
+		par[$p]=${f[1]} keyof[$p]=$key restof[$p]=$rest
+		if [ -z "${member[$key]:-}${notmember[$key]:-}" ]; then
+			if [ "$p" = "$prog_root" ]; then
+				member[$key]=1
+			elif [ "${f[19]}" -lt "$prog_root_start" ]; then
+				notmember[$key]=1 other_pid[$p]=$key # older than the program
+			fi
+		fi
+	done
+	for pass in 1 2 3 4 5 6; do
+		changed=
+		for p in "${!keyof[@]}"; do
+			key=${keyof[$p]}
+			[ -z "${member[$key]:-}${notmember[$key]:-}" ] || continue
+			if [ -n "${keyof[${par[$p]}]:-}" ] && [ -n "${member[${keyof[${par[$p]}]}]:-}" ]; then
+				member[$key]=1 changed=1
+			fi
+		done
+		[ -n "$changed" ] || break
+	done
+	for p in "${!keyof[@]}"; do
+		key=${keyof[$p]}
+		[ -z "${member[$key]:-}${notmember[$key]:-}" ] || continue
+		notmember[$key]=1 other_pid[$p]=$key
+		if [ -n "$prog_tag" ] && mapfile -d '' -t envv 2>/dev/null <"/proc/$p/environ"; then
+			for e in "${envv[@]}"; do
+				if [ "$e" = "BENCH_UI_TAG=$prog_tag" ]; then
+					member[$key]=1
+					unset "notmember[$key]" "other_pid[$p]"
+					break
+				fi
+			done
+		fi
+	done
+	local -A seen=()
+	for p in "${!keyof[@]}"; do
+		key=${keyof[$p]}
+		[ -n "${member[$key]:-}" ] || continue
+		f=(${restof[$p]})
+		seen[$key]=1
+		cum[$key]=$((f[11] + f[12] + f[13] + f[14]))
+		ppid_of[$key]=${f[1]}
+		if [ -z "${kind_of[$key]:-}" ]; then
+			kind_of[$key]=$(tr '\0' ' ' <"/proc/$p/cmdline" 2>/dev/null |
+				sed -E 's/.*--type=([a-z-]+).*/\1/; s/^([^ ]*\/)?([^ /]+) .*/\2/; s/^chromium$/browser/')
+		fi
+	done
+	local parent
+	for key in "${!cum[@]}"; do
+		[ -z "${seen[$key]:-}" ] || continue
+		[ "${cum[$key]}" != -1 ] || continue
+		parent=${ppid_of[$key]}
+		if [ -z "${keyof[$parent]:-}" ] || [ -z "${member[${keyof[$parent]}]:-}" ]; then
+			gone=$((gone + cum[$key]))
+		fi
+		dead_cum[$key]=${cum[$key]}
+		cum[$key]=-1
+	done
+}
+total() {
+	local key t=$gone
+	for key in "${!cum[@]}"; do
+		if [ "${cum[$key]}" -ge 0 ]; then t=$((t + cum[$key])); fi
+	done
+	echo "$t"
+}
+live_members() {
+	local key
+	for key in "${!cum[@]}"; do
+		if [ "${cum[$key]}" -ge 0 ]; then echo "${key%%:*}"; fi
+	done
+}
+ticks() { # utime+stime+cutime+cstime of one process
+	local line f
+	read -r line <"/proc/$1/stat"
+	f=(${line##*) })
+	echo $((f[11] + f[12] + f[13] + f[14]))
+}
+starttime() {
+	local line f
+	read -r line <"/proc/$1/stat"
+	f=(${line##*) })
+	echo "${f[19]}"
+}
+status_kb() { awk -v k="$2:" '$1 == k { print $2 }' "/proc/$1/status" 2>/dev/null; }
+pss_kb() { awk '$1 == "Pss:" { print $2 }' "/proc/$1/smaps_rollup" 2>/dev/null; }
+# Which OpenGL a process has mapped: there is no GPU here, so both render in software.
+gl_libs() {
+	grep -oE '[^/ ]*(swrast_dri|libgallium|llvmpipe|swiftshader|libGLX_mesa|libGLESv2|libEGL)[^/ ]*$' "/proc/$1/maps" 2>/dev/null |
+		sort -u | paste -sd, - || true
+}
+sec() { awk -v t="$1" -v hz="$hz" 'BEGIN { printf "%.2f s", t / hz }'; }
+mib() { awk -v k="$1" 'BEGIN { printf "%.1f MiB", k / 1024 }'; }
+
+# measure NAME PNG LAUNCHED: the program (prog_*) was started at LAUNCHED
+# ($EPOCHREALTIME). Wait for its page, warm up, measure, take the picture.
+# Sets the m_* results.
+measure() {
+	local name=$1 png=$2 launched=$3 n=0 i end key p k c r s gl
+	member=() notmember=() other_pid=() cum=() dead_cum=() base=() ppid_of=() kind_of=()
+	gone=0 nsample=0
+	# 1. until the home screen is up
+	for i in $(seq $((screen_timeout * 2))); do
+		alive "$prog_root" || die "$name died before showing its page: $(tail -5 "$tmp/$name.log")"
+		n=$(red_pixels)
+		[ "$n" -gt 20000 ] && break
+		sleep 0.5
+	done
+	[ "$n" -gt 20000 ] || die "$name did not show its home screen within ${screen_timeout}s"
+	m_ready=$(awk -v a="$launched" -v b="$(now)" 'BEGIN { printf "%.1f", b - a }')
+	say "$name shows its page ${m_ready}s after launch; warming up ${warmup}s"
+	# 2. warm-up, watching
+	end=$((${EPOCHREALTIME%.*} + warmup))
+	while [ "${EPOCHREALTIME%.*}" -lt "$end" ]; do
+		alive "$prog_root" || die "$name died during the warm-up: $(tail -5 "$tmp/$name.log")"
+		sample
+		sleep "$interval"
+	done
+	# 3. the window
+	sample
+	for key in "${!cum[@]}"; do
+		if [ "${cum[$key]}" -ge 0 ]; then base[$key]=${cum[$key]}; else base[$key]=${dead_cum[$key]}; fi
+	done
+	local c0 x0 k0 s0 w0 w1
+	c0=$(total) x0=$(ticks "$xvfb_pid") k0=$(ticks "$kioskd_pid") s0=$(ticks $$) w0=$(now)
+	say "$name: measuring ${window}s"
+	end=$((${EPOCHREALTIME%.*} + window))
+	while [ "${EPOCHREALTIME%.*}" -lt "$end" ]; do
+		sleep "$interval"
+		alive "$prog_root" || die "$name died during the measurement: $(tail -5 "$tmp/$name.log")"
+		alive "$kioskd_pid" || die "kioskd died: $(tail -5 "$tmp/kioskd.log")"
+		alive "$xvfb_pid" || die "Xvfb died: $(tail -5 "$tmp/xvfb.log")"
+		sample
+	done
+	sample
+	w1=$(now)
+	m_cpu=$(($(total) - c0))
+	m_xvfb=$(($(ticks "$xvfb_pid") - x0))
+	m_kioskd=$(($(ticks "$kioskd_pid") - k0))
+	m_self=$(($(ticks $$) - s0))
+	m_wall=$(awk -v a="$w0" -v b="$w1" 'BEGIN { printf "%.2f", b - a }')
+	# 4. memory of the live processes, now; CPU and memory by kind of process
+	m_rss=0 m_pss=0 m_n=0 m_rows= m_gl=
+	local -A rows_cpu=() rows_rss=() rows_pss=() rows_n=()
+	for key in "${!cum[@]}"; do
+		k=${kind_of[$key]:-?}
+		if [ "${cum[$key]}" -ge 0 ]; then c=$((cum[$key] - ${base[$key]:-0})); else c=$((dead_cum[$key] - ${base[$key]:-0})); fi
+		rows_cpu[$k]=$((${rows_cpu[$k]:-0} + c))
+		rows_n[$k]=$((${rows_n[$k]:-0}))
+		[ "${cum[$key]}" -ge 0 ] || continue
+		p=${key%%:*}
+		alive "$p" || continue
+		r=$(status_kb "$p" VmRSS) s=$(pss_kb "$p")
+		m_rss=$((m_rss + ${r:-0})) m_pss=$((m_pss + ${s:-0})) m_n=$((m_n + 1))
+		rows_rss[$k]=$((${rows_rss[$k]:-0} + ${r:-0}))
+		rows_pss[$k]=$((${rows_pss[$k]:-0} + ${s:-0}))
+		rows_n[$k]=$((rows_n[$k] + 1))
+		gl=$(gl_libs "$p")
+		if [ -n "$gl" ]; then m_gl="${m_gl:+$m_gl; }$k: $gl"; fi
+	done
+	for k in "${!rows_cpu[@]}"; do
+		m_rows+="| $k | ${rows_n[$k]} | $(sec "${rows_cpu[$k]}") | $(mib "${rows_rss[$k]:-0}") | $(mib "${rows_pss[$k]:-0}") |"$'\n'
+	done
+	m_seen=${#cum[@]}
+	# 5. the picture, at the end of the window
+	shot "$png"
+	n=$(/usr/bin/convert "$png" -alpha off -fuzz 4% -fill black +opaque '#B71C1C' -fill white -opaque '#B71C1C' -format '%[fx:int(mean*w*h)]' info:)
+	[ "$n" -gt 20000 ] || die "$name no longer showed its home screen at the end ($png)"
+	say "$name: $(sec "$m_cpu") CPU in ${m_wall}s; VmRSS $(mib "$m_rss"), PSS $(mib "$m_pss") over $m_n processes"
+}
+
+# --- (a) kiosk-ui -------------------------------------------------------------
+mkdir -p "$tmp/home-ui" "$tmp/home-chromium"
+ui_cmd=("$tmp/kiosk-ui" --socket "$tmp/kioskd.sock")
+load_start=$(cut -d' ' -f1-3 /proc/loadavg)
+say "starting kiosk-ui (full screen)"
+t_launch=$(now)
+env HOME="$tmp/home-ui" DISPLAY="$display" LANG=zh_CN.UTF-8 "${ui_cmd[@]}" >"$tmp/kiosk-ui.log" 2>&1 &
+ui_pid=$!
+prog_root=$ui_pid prog_root_start=$(starttime "$ui_pid") prog_tag=
+measure kiosk-ui "$kiosk_png" "$t_launch"
+ui_ready=$m_ready ui_wall=$m_wall ui_cpu=$m_cpu ui_rss=$m_rss ui_pss=$m_pss ui_n=$m_n ui_seen=$m_seen
+ui_xvfb=$m_xvfb ui_kioskd=$m_kioskd ui_self=$m_self ui_gl=$m_gl
+ui_anon=$(status_kb "$ui_pid" RssAnon) ui_file=$(status_kb "$ui_pid" RssFile) ui_threads=$(status_kb "$ui_pid" Threads)
+stop "$ui_pid"
+wait "$ui_pid" 2>/dev/null || true
+ui_pid= prog_root=
+
+# --- (b) Chromium -------------------------------------------------------------
+# Flags: what FullPageOS's start_chromium_browser passes (--kiosk, touch
+# events, no pinch or overscroll navigation, no error dialogs or crash bubble,
+# no update nag or component updates, no translate bar, the page by --app),
+# plus a fresh profile without first-run UI, and the window placed over the
+# whole screen because bare Xvfb has no window manager to honour --kiosk's
+# full-screen request. As root Chromium will not start without --no-sandbox.
+# Nothing that limits it (no --disable-gpu, --single-process, process limits).
+chromium_flags=(--kiosk --no-first-run "--user-data-dir=$tmp/chromium-profile"
+	--window-position=0,0 --window-size=1280,800
+	--touch-events=enabled --disable-pinch --overscroll-history-navigation=0
+	--noerrdialogs --disable-session-crashed-bubble
+	"--simulate-outdated-no-au=Tue, 31 Dec 2099 23:59:59 GMT" --disable-component-update
+	--disable-features=TranslateUI)
+if [ "$(id -u)" = 0 ]; then chromium_flags+=(--no-sandbox); fi
+# FullPageOS's TranslateUI name no longer stops Chromium 156 offering to
+# translate the Chinese page from its en-US UI (Debian ships the zh-CN UI in
+# chromium-l10n); the profile preference does, as a kiosk image would set it.
+mkdir -p "$tmp/chromium-profile/Default"
+echo '{"translate":{"enabled":false}}' >"$tmp/chromium-profile/Default/Preferences"
+chromium_cmd=(/usr/bin/chromium "${chromium_flags[@]}" "--app=file://$root/$html")
+say "starting Chromium"
+t_launch=$(now)
+env HOME="$tmp/home-chromium" DISPLAY="$display" LANG=zh_CN.UTF-8 BENCH_UI_TAG="$tag" \
+	"${chromium_cmd[@]}" >"$tmp/chromium.log" 2>&1 &
+chromium_pid=$! # /usr/bin/chromium is a shell script that execs the browser: same pid
+prog_root=$chromium_pid prog_root_start=$(starttime "$chromium_pid") prog_tag=$tag
+measure chromium "$chromium_png" "$t_launch"
+cr_ready=$m_ready cr_wall=$m_wall cr_cpu=$m_cpu cr_rss=$m_rss cr_pss=$m_pss cr_n=$m_n cr_seen=$m_seen
+cr_xvfb=$m_xvfb cr_kioskd=$m_kioskd cr_self=$m_self cr_gl=$m_gl cr_rows=$m_rows
+cr_args=$(while IFS= read -r -d '' a; do
+	case $a in *' '*) printf "'%s' " "$a" ;; *) printf '%s ' "$a" ;; esac
+done <"/proc/$chromium_pid/cmdline")
+stop_chromium
+prog_root=
+
+# --- the section ----------------------------------------------------------------
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b <= 0) print "inf"; else printf "%.3f", a / b }'; }
+verdict() { awk -v r="$1" -v g="$2" 'BEGIN { exit !(r != "inf" && r + 0 <= g) }' && echo met || echo "**MISSED**"; }
+cpu_ratio=$(ratio "$ui_cpu" "$cr_cpu")
+rss_ratio=$(ratio "$ui_rss" "$cr_rss")
+pss_ratio=$(ratio "$ui_pss" "$cr_pss")
+cpu_v=$(verdict "$cpu_ratio" 0.2) rss_v=$(verdict "$rss_ratio" 0.5) pss_v=$(verdict "$pss_ratio" 0.5)
+pct() { awk -v t="$1" -v hz="$hz" -v w="$2" 'BEGIN { printf "%.2f%%", 100 * t / hz / w }'; }
+relpath() { sed -e "s#$tmp#\$TMP#g" -e 's/ *$//'; }
+
+cat >&3 <<MD
+
+## Kiosk UI vs a browser kiosk
+
+Written by \`packaging/dev/bench-ui.sh >> docs/benchmarks.md\` (the last step of \`make bench\`) on $(date -u '+%Y-%m-%d %H:%M UTC') at commit \`$version\`.
+What a village would run instead of kiosk-ui is a browser kiosk: Debian's Chromium in \`--kiosk\` mode on a static page, as FullPageOS and TouchKio do. Both ran in this one run, one after the other, full screen on the same Xvfb at 1280×800×24, each watched until its home screen was up (the booking button's red on the screen), then given ${warmup} s of warm-up, then measured over ${window} s. Pictures taken at the end of each window: [kiosk-ui](bench-ui-kiosk.png), [Chromium](bench-ui-chromium.png).
+
+| | |
+|---|---|
+| CPUs (nproc) | $(nproc) |
+| CPU | $(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1) |
+| Kernel | $(uname -r) |
+| Memory | $(awk '/^MemTotal/ { print $2, $3 }' /proc/meminfo) |
+| Load average (1, 5, 15 min) | $load_start before kiosk-ui started, $(cut -d' ' -f1-3 /proc/loadavg) at the end |
+| Go | $(go version | cut -d' ' -f3-) |
+| Chromium | $(/usr/bin/chromium --version 2>/dev/null | head -1) |
+| OpenGL libraries mapped (no GPU here: both render in software) | ${ui_gl:-kiosk-ui: none found}; Chromium's ${cr_gl:-processes: none found} |
+
+- **kiosk-ui**: \`go build -o \$TMP/kiosk-ui ./kiosk-ui/cmd/kiosk-ui\`, run as \`$(printf '%s ' "${ui_cmd[@]}" | relpath)\` with \`LANG=zh_CN.UTF-8\` (full screen, as on a kiosk), against a real kioskd: \`$(printf '%s ' "${kioskd_cmd[@]}" | relpath)\` (nothing listens at that broker address, so the UI shows its offline notice; kioskd ran through both measurements).
+- **Chromium**: \`$(printf '%s\n' "$cr_args" | relpath)\` — the flags before \`--kiosk\` are Debian's defaults (/etc/chromium.d, added by the /usr/bin/chromium launcher); then FullPageOS's (\`--kiosk\`, touch events, no pinch or overscroll navigation, \`--noerrdialogs\`, no crash bubble, no update nag or component updates, \`--disable-features=TranslateUI\`, the page by \`--app\`); a fresh \`--user-data-dir\` with \`--no-first-run\`; \`--window-position=0,0 --window-size=1280,800\` because bare Xvfb has no window manager to make the \`--kiosk\` window full screen; $([ "$(id -u)" = 0 ] && echo "\`--no-sandbox\` because this ran as root, where Chromium refuses to start with its sandbox;" || echo "its sandbox on;") and \`translate.enabled: false\` in the profile's Preferences, because Chromium 156 ignores the stale \`TranslateUI\` name and offered to translate the Chinese page from its en-US UI (Debian ships the zh-CN UI separately, in chromium-l10n). Nothing that limits it: no \`--disable-gpu\`, \`--single-process\` or process limits. The page, [packaging/dev/bench-ui/home.html](../packaging/dev/bench-ui/home.html), is the kiosk's home screen as static HTML and CSS with the kiosk's own font (DroidSansFallbackFull.ttf by \`@font-face\`) and a clock set once at load, so once laid out it has nothing to do, while kiosk-ui redraws its clock and asks kioskd for its status every 5 s.
+
+CPU time is utime + stime from \`/proc/PID/stat\`, sampled every ${interval} s; for Chromium summed over its whole process tree plus its crash handlers (which leave the tree), counting processes that exit: each sample sums utime + stime + cutime + cstime of the live processes (a reaped child's time moves into its parent's cutime/cstime) plus the last value seen of any that vanished without a parent of the program to reap it. Memory is taken at the end of the window: VmRSS from \`/proc/PID/status\` summed over the processes (which counts pages shared between Chromium's processes once per process) and PSS from \`/proc/PID/smaps_rollup\` (which divides each shared page among the processes sharing it: the fairer sum).
+
+| ${window} s window after ${warmup} s warm-up | kiosk-ui | Chromium | **kiosk-ui / Chromium** | Goal | |
+|---|---|---|---|---|---|
+| CPU time (user + system) | $(sec "$ui_cpu") ($(pct "$ui_cpu" "$ui_wall") of one CPU) | $(sec "$cr_cpu") ($(pct "$cr_cpu" "$cr_wall") of one CPU) | **${cpu_ratio}×** | ≤ 0.2× | $cpu_v |
+| VmRSS, summed | $(mib "$ui_rss") | $(mib "$cr_rss") | **${rss_ratio}×** | ≤ 0.5× | $rss_v |
+| PSS, summed (fairer) | $(mib "$ui_pss") | $(mib "$cr_pss") | **${pss_ratio}×** | ≤ 0.5× | $pss_v |
+| Processes at the end (seen in the window) | $ui_n ($ui_seen), $ui_threads threads | $cr_n ($cr_seen) | | | |
+| Launch to home screen on the screen | ${ui_ready} s | ${cr_ready} s | | | |
+| Window measured (wall) | ${ui_wall} s | ${cr_wall} s | | | |
+
+kiosk-ui's VmRSS is $(mib "${ui_anon:-0}") anonymous (Go heap, stacks, the embedded font once parsed, GL buffers) and $(mib "${ui_file:-0}") file-backed (the binary and shared libraries).
+
+Chromium by process type (CPU in the window, counting the reaped children of each; memory at the end):
+
+| Process type | Processes at the end | CPU time | VmRSS | PSS |
+|---|---|---|---|---|
+$(printf '%s' "$cr_rows" | sort)
+
+Also in each window, not in the figures above: Xvfb $(sec "$ui_xvfb") during kiosk-ui's and $(sec "$cr_xvfb") during Chromium's (the X server composes what each client draws); kioskd $(sec "$ui_kioskd") and $(sec "$cr_kioskd"); this script's sampling $(sec "$ui_self") and $(sec "$cr_self"), on the same $(nproc) CPUs.
+MD
+
+[ "$cpu_v" = met ] && [ "$rss_v" = met ] && [ "$pss_v" = met ] || exit 1
