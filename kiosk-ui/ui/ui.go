@@ -204,7 +204,11 @@ func (u *UI) Run(ctx context.Context, every time.Duration) {
 
 func (u *UI) tickClock() {
 	now := u.opts.Now()
-	u.clock.Text = now.Format("1月2日 ") + weekdayCN(now.Weekday()) + now.Format(" 15:04")
+	text := now.Format("1月2日 ") + weekdayCN(now.Weekday()) + now.Format(" 15:04")
+	if text == u.clock.Text {
+		return // a refresh repaints the whole window, in software on most boards
+	}
+	u.clock.Text = text
 	u.clock.Refresh()
 }
 
@@ -272,20 +276,32 @@ func (u *UI) RefreshStatus() {
 	})
 }
 
+// updateBanner shows, changes or hides the notice. It touches the widgets
+// only when the notice changes: the status is polled every few seconds, and
+// each refresh makes Fyne repaint the whole window, which on a board
+// without a GPU is most of the UI's idle CPU time.
 func (u *UI) updateBanner() {
+	var text string
 	switch {
 	case !u.reachable:
-		u.bannerText.SetText("本机服务正在启动或重新连接，请稍候……")
-		u.banner.Show()
+		text = "本机服务正在启动或重新连接，请稍候……"
 	case u.status.Broker.State != "connected":
-		text := "暂时连不上乡镇综治中心。您在本机办理的事项都已安全保存，网络恢复后会自动上报。"
+		text = "暂时连不上乡镇综治中心。您在本机办理的事项都已安全保存，网络恢复后会自动上报。"
 		if n := u.status.Queue.Depth; n > 0 {
 			text += fmt.Sprintf("（待上报 %d 条）", n)
 		}
+	}
+	if text == "" {
+		if u.banner.Visible() {
+			u.banner.Hide()
+		}
+		return
+	}
+	if text != u.bannerText.Text {
 		u.bannerText.SetText(text)
+	}
+	if !u.banner.Visible() {
 		u.banner.Show()
-	default:
-		u.banner.Hide()
 	}
 }
 

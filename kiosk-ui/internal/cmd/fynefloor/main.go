@@ -1,0 +1,28 @@
+// Command fynefloor is the least a Fyne program can do: one full-screen
+// window holding a red panel the size of the kiosk's booking button, and
+// nothing else: no clock, no calls to kioskd, no widgets. make bench measures
+// it beside kiosk-ui and Chromium, so the report can tell what kiosk-ui's own
+// code costs at idle from what Fyne's event loop costs any program (it wakes
+// 60 times a second whether or not anything changed: fyne-io/fyne#2506).
+package main
+
+import (
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/app"
+	"fyne.io/fyne/v2/canvas"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/layout"
+
+	"github.com/fengqiao/kiosk/kiosk-ui/kiosktheme"
+)
+
+func main() {
+	a := app.NewWithID("cn.fengqiao.fynefloor")
+	a.Settings().SetTheme(kiosktheme.New())
+	w := a.NewWindow("fynefloor")
+	panel := canvas.NewRectangle(kiosktheme.Primary)
+	panel.SetMinSize(fyne.NewSize(1250, 66))
+	w.SetContent(container.NewVBox(layout.NewSpacer(), container.NewCenter(panel), layout.NewSpacer()))
+	w.SetFullScreen(true)
+	w.ShowAndRun()
+}
