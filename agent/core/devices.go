@@ -12,6 +12,7 @@ import (
 	"github.com/fengqiao/kiosk/agent/booking"
 	"github.com/fengqiao/kiosk/agent/internal/phone"
 	"github.com/fengqiao/kiosk/agent/localapi/apitype"
+	"github.com/fengqiao/kiosk/agent/mediation"
 )
 
 // Speaker reads text aloud. Speak returns once speech has started; a new
@@ -199,12 +200,10 @@ func (c *Core) bookingReceipt(number string, b booking.Body) Receipt {
 	if b.Topic != "" {
 		service += " · " + b.Topic
 	}
-	slot := b.Slot.In(c.cfg.Location)
 	lines := []string{
 		"预约号：" + number,
 		"服务：" + service,
-		fmt.Sprintf("时间：%d年%d月%d日 %s %s", slot.Year(), slot.Month(), slot.Day(),
-			[...]string{"周日", "周一", "周二", "周三", "周四", "周五", "周六"}[slot.Weekday()], slot.Format("15:04")),
+		"时间：" + c.receiptTime(b.Slot),
 	}
 	if b.Advisor != "" {
 		lines = append(lines, "顾问："+b.Advisor)
@@ -213,4 +212,37 @@ func (c *Core) bookingReceipt(number string, b booking.Body) Receipt {
 		lines = append(lines, "电话："+phone.Mask(b.Phone))
 	}
 	return Receipt{Title: "预约回执", Lines: lines, QR: number, Footer: c.cfg.Site.Kiosk.Name}
+}
+
+// mediationReceipt is the receipt of a mediation booking: the number, the
+// venue and the preferred times, for the villager to show when the
+// mediator calls. As with bookingReceipt, no name, full phone or ID number.
+func (c *Core) mediationReceipt(number string, b mediation.BookingBody) Receipt {
+	lines := []string{
+		"预约号：" + number,
+		"服务：预约调解 · " + b.Category,
+		"地点：" + b.Venue.Name,
+	}
+	if b.Venue.Where != "" {
+		lines = append(lines, "　　　"+b.Venue.Where)
+	}
+	for i, s := range b.Slots {
+		label := "希望时间："
+		if i > 0 {
+			label = "　　　　　"
+		}
+		lines = append(lines, label+c.receiptTime(s))
+	}
+	if p := b.Applicant.Phone; p != "" {
+		lines = append(lines, "电话："+phone.Mask(p))
+	}
+	lines = append(lines, "调解员会打电话和您约定时间。")
+	return Receipt{Title: "调解预约回执", Lines: lines, QR: number, Footer: c.cfg.Site.Kiosk.Name}
+}
+
+// receiptTime is a slot as a receipt prints it, in the site's time zone.
+func (c *Core) receiptTime(t time.Time) string {
+	t = t.In(c.cfg.Location)
+	return fmt.Sprintf("%d年%d月%d日 %s %s", t.Year(), t.Month(), t.Day(),
+		[...]string{"周日", "周一", "周二", "周三", "周四", "周五", "周六"}[t.Weekday()], t.Format("15:04"))
 }

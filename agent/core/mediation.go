@@ -159,6 +159,7 @@ func (c *Core) BookMediation(ctx context.Context, req apitype.MediationRequest) 
 		c.caseBookFailed(ctx, "mediation booking", env.ID, err)
 	}
 	c.countBooking(mediation.Service)
+	c.rememberReceipt(env.ID, c.mediationReceipt(number, body))
 	c.log.Info("mediation booking committed", "id", env.ID, "seq", env.Seq, "case", body.Case,
 		"venue", body.Venue.ID, "slots", len(body.Slots), "with_card", req.Applicant.Card != "")
 	out := apitype.Mediation{ID: env.ID, Seq: env.Seq, Number: number, Venue: body.Venue, Category: body.Category,

@@ -86,6 +86,7 @@ func mustServeDevices(t *testing.T, withSpeech, withPrinter bool) *deviceFixture
 		}
 	}
 	agent.UseDevices(sp, pr)
+	agent.UseCaseBook(mustCaseBook(t, dir, cfg, &fakeClock{t: now}))
 	socket := filepath.Join(dir, "api.sock")
 	ln, err := Listen(socket)
 	if err != nil {
@@ -304,6 +305,40 @@ func TestPrintedReceipt(t *testing.T) {
 	}
 	if d, _ := f.paper.Doc(); d.Cuts != 2 {
 		t.Errorf("second copy: %d cuts", d.Cuts)
+	}
+}
+
+// TestPrintedMediationReceipt: a mediation booking's confirmation prints
+// too, with the venue and the preferred times, and nothing that names the
+// villager.
+func TestPrintedMediationReceipt(t *testing.T) {
+	f := mustServeDevices(t, false, true)
+	m := mustBookMediation(t, f.fixture)
+	if err := f.client.Print(context.Background(), m.ID); err != nil {
+		t.Fatal(err)
+	}
+	d, err := f.paper.Doc()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var lines []string
+	for _, l := range d.Lines {
+		lines = append(lines, l.Text)
+	}
+	want := []string{"调解预约回执", "预约号：" + m.Number, "服务：预约调解 · 邻里", "地点：茶室评理室", "　　　村部二楼茶室",
+		"希望时间：2026年11月24日 周二 14:30", "　　　　　2026年11月25日 周三 09:00", "电话：138****1111",
+		"调解员会打电话和您约定时间。", "开发村综治服务一体机"}
+	if strings.Join(lines, "\n") != strings.Join(want, "\n") {
+		t.Errorf("printed lines:\n%s\nwant:\n%s", strings.Join(lines, "\n"), strings.Join(want, "\n"))
+	}
+	if len(d.QRs) != 1 || d.QRs[0].Data != m.Number {
+		t.Errorf("QR codes = %+v, want one of %q", d.QRs, m.Number)
+	}
+	all := string(f.paper.Bytes()) + strings.Join(lines, "")
+	for _, secret := range []string{"王女士", "李大伯", "13800001111"} {
+		if strings.Contains(all, secret) {
+			t.Errorf("receipt carries %q", secret)
+		}
 	}
 }
 
