@@ -40,7 +40,7 @@ const (
 	CodeUnknownTopic    = "unknown_topic"
 	CodeSlotInPast      = "slot_in_past"
 	CodeSlotNotOffered  = "slot_not_offered"
-	CodeCardExpired     = "card_expired" // the card token is unknown, used or too old: tap again
+	CodeCardExpired     = apitype.CodeCardExpired
 	CodeUnknownQuestion = "unknown_question"
 )
 

@@ -54,6 +54,18 @@ type Site struct {
 	Content  Content `yaml:"content"`
 	// Mediators may sign in to mediator mode on this kiosk.
 	Mediators Mediators `yaml:"mediators"`
+	// UI is how the touch screen behaves (the board profile says what
+	// screen it is).
+	UI UI `yaml:"ui"`
+}
+
+// UI holds the settings of the touch screen that township IT may want to
+// change per village.
+type UI struct {
+	// Idle: an untouched screen goes back to the home menu after this long,
+	// wiping whatever a villager entered. Elderly villagers read slowly; a
+	// kiosk in a busy hall may want it shorter.
+	Idle Duration `yaml:"idle"`
 }
 
 // Storage bounds and protects the kiosk's record store.
@@ -340,6 +352,9 @@ func (s *Site) applyDefaults() {
 	}
 	if s.Mediators.Idle.Duration == 0 {
 		s.Mediators.Idle.Duration = 5 * time.Minute
+	}
+	if s.UI.Idle.Duration == 0 {
+		s.UI.Idle.Duration = 60 * time.Second
 	}
 }
 

@@ -70,6 +70,8 @@ func TestLoadRejectsContent(t *testing.T) {
 		{"phrase too long", replace("    - 已查看现场", "    - "+strings.Repeat("长", 31)), "content.phrases[1]", "at most 30"},
 		{"unknown mediators key", replace("  idle: 5m", "  idle: 5m\n  pin_tries: 3"), "mediators.pin_tries", "unknown key"},
 		{"idle too short", replace("  idle: 5m", "  idle: 10s"), "mediators.idle", "out of range [1m, 1h]"},
+		{"screen idle too short", replace("  idle: 60s", "  idle: 5s"), "ui.idle", "out of range [20s, 10m]"},
+		{"unknown ui key", replace("  idle: 60s", "  idle: 60s\n  theme: dark"), "ui.theme", "unknown key"},
 		{"raw ID number in the roster", replace("id_sha256: de6b917dfa52486dbc3d5d358ec1a2a241a308bdb4acfeccc6666b4978e3c40e", "id_sha256: 350782198506151236"), "mediators.roster[0].id_sha256", "64 lower-case hex"},
 		{"plain PIN in the roster", replace(`pin_bcrypt: "$2a$10$yh5qBXs8ZfjvZX.j3XDG9eC0FdNK.l2YUIPw1lTa.xrywGVVEUh3m"`, `pin_bcrypt: "1234"`), "mediators.roster[0].pin_bcrypt", "not a bcrypt hash"},
 		{"cheap bcrypt", replace(`pin_bcrypt: "$2a$10$yh5qBXs8ZfjvZX.j3XDG9eC0FdNK.l2YUIPw1lTa.xrywGVVEUh3m"`, `pin_bcrypt: "$2a$04$yh5qBXs8ZfjvZX.j3XDG9eC0FdNK.l2YUIPw1lTa.xrywGVVEUh3m"`), "mediators.roster[0].pin_bcrypt", "cost 4 is below 10"},

@@ -68,6 +68,7 @@ type Core struct {
 
 	devices  devices      // speech and printer (devices.go)
 	receipts receiptCache // receipts of recent confirmations, memory only
+	held     heldCards    // cards mediators hold for the form they are filling in
 }
 
 // New returns the core for a validated configuration.
@@ -230,6 +231,7 @@ func (c *Core) Menu() apitype.Menu {
 		m.Advisor.Duty = append(m.Advisor.Duty, w.String())
 	}
 	m.Content = c.content()
+	m.IdleSeconds = int(c.cfg.Site.UI.Idle.Seconds())
 	return m
 }
 

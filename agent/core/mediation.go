@@ -108,6 +108,7 @@ func (c *Core) forget(tokens []string) {
 	for _, t := range tokens {
 		c.cards.Forget(t)
 	}
+	c.dropHeld(tokens)
 }
 
 // caseBookFailed reports a case book write that failed after its record was
@@ -192,6 +193,7 @@ func (c *Core) MediatorSignIn(req apitype.MediatorSignIn) (apitype.MediatorSessi
 		return apitype.MediatorSession{}, err
 	}
 	c.cards.Forget(req.Card)
+	c.dropHeldBy(s.Mediator.ID) // cards held in a session that lapsed
 	return s, nil
 }
 
@@ -199,8 +201,13 @@ func (c *Core) MediatorSignIn(req apitype.MediatorSignIn) (apitype.MediatorSessi
 // window; an error wraps mediatorauth.ErrNoSession.
 func (c *Core) MediatorCheck(token string) (apitype.Mediator, error) { return c.auth.Check(token) }
 
-// MediatorSignOut ends a session.
-func (c *Core) MediatorSignOut(token string) { c.auth.SignOut(token) }
+// MediatorSignOut ends a session and drops the cards its mediator held.
+func (c *Core) MediatorSignOut(token string) {
+	if m, err := c.auth.Check(token); err == nil {
+		c.dropHeldBy(m.ID)
+	}
+	c.auth.SignOut(token)
+}
 
 // Phrases are the preset session-summary phrases.
 func (c *Core) Phrases() apitype.Phrases {
@@ -256,7 +263,7 @@ func (c *Core) NewCase(ctx context.Context, m apitype.Mediator, req apitype.NewC
 		return apitype.Case{}, &booking.FieldError{Field: "parties", Code: booking.CodeRequired, Msg: "needs at least one party"}
 	}
 	var used []string
-	ps, err := c.rules.Parties("parties", req.Parties, c.lookup(&used))
+	ps, err := c.rules.Parties("parties", req.Parties, c.mediatorLookup(m, &used))
 	if err != nil {
 		return apitype.Case{}, err
 	}
@@ -287,7 +294,7 @@ func (c *Core) LogSession(ctx context.Context, m apitype.Mediator, caseID string
 	}
 	now := c.now()
 	var used []string
-	v, err := c.rules.Session(req, now, c.lookup(&used))
+	v, err := c.rules.Session(req, now, c.mediatorLookup(m, &used))
 	if err != nil {
 		return apitype.Session{}, err
 	}

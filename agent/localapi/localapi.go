@@ -76,6 +76,7 @@ var handlers = map[string]handlerFunc{
 	"GET /v1/mediator/cases/{id}":            signedIn((*server).serveCase),
 	"POST /v1/mediator/cases/{id}/sessions":  signedIn((*server).serveLogSession),
 	"POST /v1/mediator/cases/{id}/followups": signedIn((*server).serveFollowUpDone),
+	"POST /v1/mediator/cards":                signedIn((*server).serveHoldCard),
 	"GET /v1/mediator/phrases":               signedIn((*server).servePhrases),
 	"GET /v1/mediator/followups":             signedIn((*server).serveFollowUps),
 	"GET /v1/mediator/indicators":            signedIn((*server).serveIndicators),

@@ -22,6 +22,7 @@ type MediationAgent interface {
 	Case(id string) (apitype.Case, error)
 	NewCase(ctx context.Context, m apitype.Mediator, req apitype.NewCase) (apitype.Case, error)
 	LogSession(ctx context.Context, m apitype.Mediator, caseID string, req apitype.SessionRequest) (apitype.Session, error)
+	HoldCard(m apitype.Mediator, req apitype.HoldCard) (apitype.CardSummary, error)
 	Phrases() apitype.Phrases
 	FollowUps() (apitype.FollowUps, error)
 	FollowUpDone(m apitype.Mediator, caseID string, req apitype.FollowUpDone) (apitype.FollowUp, error)
@@ -93,6 +94,12 @@ func (s *server) serveNewCase(w http.ResponseWriter, r *http.Request, m apitype.
 func (s *server) serveLogSession(w http.ResponseWriter, r *http.Request, m apitype.Mediator, _ string) {
 	serveDecoded(s, w, r, http.StatusCreated, func(req apitype.SessionRequest) (any, error) {
 		return s.agent.LogSession(r.Context(), m, r.PathValue("id"), req)
+	})
+}
+
+func (s *server) serveHoldCard(w http.ResponseWriter, r *http.Request, m apitype.Mediator, _ string) {
+	serveDecoded(s, w, r, http.StatusOK, func(req apitype.HoldCard) (any, error) {
+		return s.agent.HoldCard(m, req)
 	})
 }
 

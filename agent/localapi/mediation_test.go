@@ -9,6 +9,7 @@ import (
 	"math"
 	"net/http"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -178,6 +179,7 @@ var mediatorEndpoints = []struct{ method, path, body string }{
 	{"GET", "/v1/mediator/cases/x", ""},
 	{"POST", "/v1/mediator/cases/x/sessions", `{}`},
 	{"POST", "/v1/mediator/cases/x/followups", `{}`},
+	{"POST", "/v1/mediator/cards", `{"card":"villager-card"}`},
 	{"GET", "/v1/mediator/phrases", ""},
 	{"GET", "/v1/mediator/followups", ""},
 	{"GET", "/v1/mediator/indicators", ""},
@@ -490,6 +492,94 @@ func TestSessionsAndEscalation(t *testing.T) {
 	k, _ := f.client.Case(ctx, token, id)
 	if len(k.Sessions) != 4 || len(k.Parties) != 3 || len(k.FollowUps) != 1 || k.NextFollowUp == nil || k.Parties[0].Phone != "138****1111" {
 		t.Errorf("case = %+v", k)
+	}
+}
+
+// readCard is a card placed on the reader: like the real reader loop, the
+// fake then answers only for that card.
+func (c *fakeCards) readCard(token string, id core.Identity) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	clear(c.tokens)
+	c.tokens[token] = id
+}
+
+// TestHeldCards: a mediator logging a session with several carded parties
+// holds each card as it is read, so the first is still good after the
+// reader has moved on to the next; a held card is used once, and dropped
+// at sign-out.
+func TestHeldCards(t *testing.T) {
+	f := mustServe(t)
+	cards := mustCards(t, f)
+	token := mustSignIn(t, f, cards)
+	ctx := context.Background()
+	mustBookMediation(t, f)
+	id := mustCaseID(t, f, token)
+	partyB := core.Identity{Name: "测试三", IDNumber: "350782197001011234", IDMasked: "3507**********1234", IDType: "resident"}
+
+	cards.readCard("card-a", villagerCard)
+	a, err := f.client.HoldCard(ctx, token, "card-a")
+	if err != nil || a.Name != villagerCard.Name || a.IDMasked != villagerCard.IDMasked || a.Token != "card-a" {
+		t.Fatalf("hold a = %+v, %v", a, err)
+	}
+	cards.readCard("card-b", partyB)
+	if _, err := f.client.HoldCard(ctx, token, "card-b"); err != nil {
+		t.Fatal(err)
+	}
+	s, err := f.client.LogSession(ctx, token, id, apitype.SessionRequest{Category: "邻里", Line: "blue", Outcome: "unsettled",
+		Parties: []apitype.Party{{Card: "card-a"}, {Card: "card-b"}}})
+	if err != nil {
+		t.Fatalf("session with two held cards: %v", err)
+	}
+	k, _ := f.client.Case(ctx, token, id)
+	var masked []string
+	for _, p := range k.Parties {
+		masked = append(masked, p.IDMasked)
+	}
+	if !slices.Contains(masked, villagerCard.IDMasked) || !slices.Contains(masked, partyB.IDMasked) {
+		t.Errorf("case parties %+v lack the held cards (session %s)", k.Parties, s.ID)
+	}
+	recs := mustRecords(t, f.ob)
+	if body := string(recs[len(recs)-1].Body); !strings.Contains(body, villagerCard.IDNumber) || !strings.Contains(body, partyB.IDNumber) {
+		t.Errorf("session record lacks the parties' ID numbers: %s", body)
+	}
+
+	tests := []struct {
+		name, body, code, field string
+	}{
+		{"used once", `{"parties":[{"card":"card-a"}],"category":"邻里","line":"blue","outcome":"unsettled"}`, "card_expired", "parties[0].card"},
+		{"hold unknown card", "", "card_expired", "card"},
+		{"hold nothing", "", "required", "card"},
+	}
+	for _, tt := range tests {
+		var code int
+		var er apitype.Error
+		switch tt.name {
+		case "hold unknown card":
+			code, er, _ = f.call(t, "POST", "/v1/mediator/cards", token, `{"card":"nope"}`)
+		case "hold nothing":
+			code, er, _ = f.call(t, "POST", "/v1/mediator/cards", token, `{}`)
+		default:
+			code, er, _ = f.call(t, "POST", "/v1/mediator/cases/"+id+"/sessions", token, tt.body)
+		}
+		if code != 400 || er.Code != tt.code || er.Field != tt.field {
+			t.Errorf("%s: = %d %+v, want 400 %s on %s", tt.name, code, er, tt.code, tt.field)
+		}
+	}
+
+	// Signing out drops what the mediator held.
+	cards.readCard("card-c", villagerCard)
+	if _, err := f.client.HoldCard(ctx, token, "card-c"); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.client.MediatorSignOut(ctx, token); err != nil {
+		t.Fatal(err)
+	}
+	token = mustSignIn(t, f, cards)
+	code, er, _ := f.call(t, "POST", "/v1/mediator/cases/"+id+"/sessions", token,
+		`{"parties":[{"card":"card-c"}],"category":"邻里","line":"blue","outcome":"unsettled"}`)
+	if code != 400 || er.Code != "card_expired" {
+		t.Errorf("held card after sign-out: = %d %+v, want card_expired", code, er)
 	}
 }
 

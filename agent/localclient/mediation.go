@@ -58,6 +58,14 @@ func (c *Client) Phrases(ctx context.Context, token string) (apitype.Phrases, er
 	return p, c.send(ctx, http.MethodGet, "/v1/mediator/phrases", token, nil, http.StatusOK, &p)
 }
 
+// HoldCard keeps the card just read (its token) for the signed-in
+// mediator, so that a session or case saved later may name it even after
+// other cards have been read.
+func (c *Client) HoldCard(ctx context.Context, token, card string) (apitype.CardSummary, error) {
+	var h apitype.CardSummary
+	return h, c.send(ctx, http.MethodPost, "/v1/mediator/cards", token, apitype.HoldCard{Card: card}, http.StatusOK, &h)
+}
+
 // FollowUps lists the follow-up visits not yet done.
 func (c *Client) FollowUps(ctx context.Context, token string) (apitype.FollowUps, error) {
 	var f apitype.FollowUps

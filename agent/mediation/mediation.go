@@ -39,7 +39,7 @@ const (
 	CodeUnknownVenue    = "unknown_venue"
 	CodeUnknownCategory = "unknown_category"
 	CodeUnknownPhrase   = "unknown_phrase"
-	CodeTooMany         = "too_many"
+	CodeTooMany         = apitype.CodeTooMany
 	CodeDuplicate       = "duplicate"
 	CodeFollowUpInPast  = "follow_up_in_past"
 )

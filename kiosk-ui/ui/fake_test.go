@@ -24,29 +24,33 @@ var cst = time.FixedZone("CST", 8*3600)
 
 // The mediator the fake kioskd knows: this card token and PIN.
 const (
+	expiredToken  = "tok-expired" // a card kioskd no longer knows
 	mediatorToken = "tok-med"
 	mediatorPIN   = "2468"
 )
 
 // fakeAgent stands in for kioskd.
 type fakeAgent struct {
-	mu        sync.Mutex
-	status    apitype.Status
-	devices   apitype.Devices
-	slots     []time.Time
-	medSlots  []time.Time
-	bookErrs  []error // returned, in order, before bookings succeed
-	booked    []apitype.BookingRequest
-	mediated  []apitype.MediationRequest
-	calls     int
-	spoken    []string
-	printed   []string
-	signIns   int
-	session   string // the valid mediator session token
-	cases     []apitype.Case
-	sessions  []apitype.SessionRequest
-	followed  []string
-	indicator apitype.Indicators
+	mu          sync.Mutex
+	status      apitype.Status
+	devices     apitype.Devices
+	slots       []time.Time
+	medSlots    []time.Time
+	bookErrs    []error // returned, in order, before bookings succeed
+	booked      []apitype.BookingRequest
+	mediated    []apitype.MediationRequest
+	calls       int
+	spoken      []string
+	printed     []string
+	signIns     int
+	session     string // the valid mediator session token
+	cases       []apitype.Case
+	sessions    []apitype.SessionRequest
+	followed    []string
+	indicator   apitype.Indicators
+	held        []string // card tokens a mediator held
+	holdErr     error    // returned by HoldCard when set
+	idleSeconds int      // the site's ui.idle in the menu; 0 leaves it out
 }
 
 func newFakeAgent() *fakeAgent {
@@ -92,7 +96,11 @@ func (f *fakeAgent) Print(_ context.Context, id string) error {
 	return nil
 }
 
-func (f *fakeAgent) Menu(context.Context) (apitype.Menu, error) { return testMenu(), nil }
+func (f *fakeAgent) Menu(context.Context) (apitype.Menu, error) {
+	m := testMenu()
+	m.IdleSeconds = f.idleSeconds
+	return m, nil
+}
 
 func (f *fakeAgent) Slots(_ context.Context, service string) (apitype.Slots, error) {
 	if service == mediationService {
@@ -154,10 +162,20 @@ func (f *fakeAgent) auth(token string) error {
 	return nil
 }
 
+// errCardExpired is kioskd's answer to a card token it no longer knows.
+var errCardExpired = &localclient.APIError{StatusCode: 400, Code: apitype.CodeCardExpired, Field: "card", Message: "tap again"}
+
+// MediatorSignIn answers as kioskd does: 401 on field card for a card not on
+// the roster, on field pin for a wrong PIN.
 func (f *fakeAgent) MediatorSignIn(_ context.Context, card, pin string) (apitype.MediatorSession, error) {
 	f.signIns++
-	if card != mediatorToken || pin != mediatorPIN {
-		return apitype.MediatorSession{}, &localclient.APIError{StatusCode: 401, Code: apitype.CodeUnauthorized, Message: "wrong"}
+	switch {
+	case card == expiredToken:
+		return apitype.MediatorSession{}, errCardExpired
+	case card != mediatorToken:
+		return apitype.MediatorSession{}, &localclient.APIError{StatusCode: 401, Code: apitype.CodeUnauthorized, Field: "card", Message: "not on the roster"}
+	case pin != mediatorPIN:
+		return apitype.MediatorSession{}, &localclient.APIError{StatusCode: 401, Code: apitype.CodeUnauthorized, Field: "pin", Message: "wrong PIN"}
 	}
 	f.session = fmt.Sprintf("sess-%d", f.signIns)
 	return apitype.MediatorSession{Token: f.session, Mediator: apitype.Mediator{ID: "m01", Name: "张桂英"}}, nil
@@ -219,6 +237,20 @@ func (f *fakeAgent) LogSession(_ context.Context, token, caseID string, req apit
 		}
 	}
 	return s, nil
+}
+
+func (f *fakeAgent) HoldCard(_ context.Context, token, card string) (apitype.CardSummary, error) {
+	if err := f.auth(token); err != nil {
+		return apitype.CardSummary{}, err
+	}
+	if f.holdErr != nil {
+		return apitype.CardSummary{}, f.holdErr
+	}
+	if card == expiredToken {
+		return apitype.CardSummary{}, errCardExpired
+	}
+	f.held = append(f.held, card)
+	return apitype.CardSummary{Token: card}, nil
 }
 
 func (f *fakeAgent) Phrases(_ context.Context, token string) (apitype.Phrases, error) {

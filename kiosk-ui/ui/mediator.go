@@ -89,20 +89,61 @@ func (m *mediatorState) onCard(u *UI, c *apitype.CardSummary) bool {
 		u.showPIN()
 		return true
 	case m.form != nil:
-		m.form.parties = append(m.form.parties, apitype.Party{Card: c.Token})
-		m.form.shown = append(m.form.shown, c.Name+"　"+c.IDMasked)
-		u.screen.redraw()
+		u.holdCard(c)
 		return true
 	}
 	return m.signedIn() // a stray card while signed in is not a villager's booking
 }
 
+// holdCard adds a party by the card just read. kioskd answers only for the
+// card it read last, so the form asks it to hold each card as it comes:
+// the parties' cards are all still good when the session is saved.
+func (u *UI) holdCard(c *apitype.CardSummary) {
+	form := u.med.form
+	mcall(u, func(ctx context.Context, token string) (apitype.CardSummary, error) {
+		return u.opts.Agent.HoldCard(ctx, token, c.Token)
+	}, func(h apitype.CardSummary, err error) {
+		if u.med.form != form {
+			return // the form was left meanwhile
+		}
+		if err != nil {
+			u.med.err = holdFailure(err)
+		} else {
+			u.med.err = ""
+			form.parties = append(form.parties, apitype.Party{Card: h.Token})
+			form.shown = append(form.shown, c.Name+"　"+c.IDMasked)
+		}
+		u.screen.redraw()
+	})
+}
+
+func holdFailure(err error) string {
+	var apiErr *localclient.APIError
+	switch {
+	case errors.As(err, &apiErr) && apiErr.Code == apitype.CodeCardExpired:
+		return "没有读到这张身份证，请重新刷卡。"
+	case errors.As(err, &apiErr) && apiErr.Code == apitype.CodeTooMany:
+		return "当事人已经太多了，请先保存。"
+	}
+	return "刷卡没有成功，请再刷一次。"
+}
+
+// startSignIn waits for a mediator's card. A sign-in that failed with the
+// card (not on the roster, read too long ago) comes back here with its
+// reason in u.med.err, which the page shows.
 func (u *UI) startSignIn() {
 	u.draft = draft{}
-	u.med = mediatorState{waitingCard: true}
-	rows := container.NewVBox(
-		bigText("请把调解员本人的身份证放在读卡器上", theme.SizeNameSubHeadingText, kiosktheme.Foreground))
-	u.page("调解员登录", rows, "请把调解员本人的身份证放在读卡器上。", u.startSignIn)
+	reason := ""
+	if u.med.waitingCard {
+		reason = u.med.err
+	}
+	u.med = mediatorState{waitingCard: true, err: reason}
+	rows := container.NewVBox()
+	if reason != "" {
+		rows.Add(errorText(reason))
+	}
+	rows.Add(bigText("请把调解员本人的身份证放在读卡器上", theme.SizeNameSubHeadingText, kiosktheme.Foreground))
+	u.page("调解员登录", rows, reason+"请把调解员本人的身份证放在读卡器上。", u.startSignIn)
 }
 
 func (u *UI) showPIN() {
@@ -137,12 +178,16 @@ func (u *UI) signIn() {
 			switch {
 			case errors.As(err, &apiErr) && apiErr.Code == apitype.CodeLocked:
 				m.err = "密码错误次数太多，请过 5 分钟再试。"
-			case errors.As(err, &apiErr) && apiErr.Field == "card":
+			case errors.As(err, &apiErr) && apiErr.Code == apitype.CodeCardExpired:
 				u.med = mediatorState{waitingCard: true, err: "身份证信息已过期，请重新刷卡。"}
 				u.startSignIn()
 				return
+			case errors.As(err, &apiErr) && apiErr.StatusCode == 401 && apiErr.Field == "card":
+				u.med = mediatorState{waitingCard: true, err: "这张身份证不是本村登记的调解员。"}
+				u.startSignIn()
+				return
 			case errors.As(err, &apiErr) && apiErr.StatusCode == 401:
-				m.err = "不是本村登记的调解员，或密码不对。"
+				m.err = "密码不对，请重新输入。"
 			default:
 				m.err = failureText(err)
 			}
@@ -207,24 +252,60 @@ func (u *UI) mpage(title string, rows *fyne.Container, redraw func(), actions ..
 		container.NewVScroll(container.NewPadded(body))), title, redraw)
 }
 
+// showMediatorHome lists the cases, and first of all the follow-up visits
+// that are due: the reminder a mediator sees on signing in.
 func (u *UI) showMediatorHome() {
 	u.med.form = nil
-	mcall(u, u.opts.Agent.Cases, func(cs apitype.Cases, err error) {
-		rows := container.NewVBox(container.New(u.grid(3).Layout,
-			primary(labelNewCase, u.startWalkIn),
-			widget.NewButton(labelFollowUps, u.showFollowUps),
-			widget.NewButton(labelIndicators, u.showIndicators)))
-		if err != nil {
-			rows.Add(errorText(failureText(err)))
-		}
-		if len(cs.Cases) == 0 && err == nil {
-			rows.Add(paragraph("还没有案件。村民在本机预约调解后会出现在这里。"))
-		}
-		for _, c := range cs.Cases {
-			rows.Add(newTile(caseTitle(c), caseLine(c), kiosktheme.Card, func() { u.showCase(c.ID) }))
-		}
-		u.mpage("调解员："+u.med.session.Mediator.Name, rows, u.showMediatorHome)
+	mcall(u, u.opts.Agent.FollowUps, func(fs apitype.FollowUps, ferr error) {
+		mcall(u, u.opts.Agent.Cases, func(cs apitype.Cases, err error) {
+			u.drawMediatorHome(fs, ferr, cs, err)
+		})
 	})
+}
+
+func (u *UI) drawMediatorHome(fs apitype.FollowUps, ferr error, cs apitype.Cases, err error) {
+	rows := container.NewVBox()
+	if ferr == nil {
+		if reminder := followUpReminder(fs, u.opts.Now()); reminder != "" {
+			rows.Add(errorText(reminder))
+		}
+	}
+	rows.Add(container.New(u.grid(3).Layout,
+		primary(labelNewCase, u.startWalkIn),
+		widget.NewButton(labelFollowUps, u.showFollowUps),
+		widget.NewButton(labelIndicators, u.showIndicators)))
+	if err != nil {
+		rows.Add(errorText(failureText(err)))
+	}
+	if len(cs.Cases) == 0 && err == nil {
+		rows.Add(paragraph("还没有案件。村民在本机预约调解后会出现在这里。"))
+	}
+	for _, c := range cs.Cases {
+		rows.Add(newTile(caseTitle(c), caseLine(c), kiosktheme.Card, func() { u.showCase(c.ID) }))
+	}
+	u.mpage("调解员："+u.med.session.Mediator.Name, rows, u.showMediatorHome)
+}
+
+// followUpReminder words the visits overdue or due today, or "".
+func followUpReminder(fs apitype.FollowUps, now time.Time) string {
+	today := now.Format(time.DateOnly)
+	dueToday := 0
+	for _, f := range fs.FollowUps {
+		if f.Due == today {
+			dueToday++
+		}
+	}
+	var parts []string
+	if fs.Overdue > 0 {
+		parts = append(parts, fmt.Sprintf("有 %d 个回访已经过期，请尽快上门回访", fs.Overdue))
+	}
+	if dueToday > 0 {
+		parts = append(parts, fmt.Sprintf("今天有 %d 个回访到期", dueToday))
+	}
+	if len(parts) == 0 {
+		return ""
+	}
+	return "提醒：" + strings.Join(parts, "；") + "。"
 }
 
 func caseTitle(c apitype.CaseSummary) string {
@@ -468,13 +549,24 @@ func (u *UI) saveSession() {
 	})
 }
 
+// sessionFailure words a refused session or case for the mediator. The
+// screen offers only valid choices, so a field error means something
+// changed under the form (a card expired, the site's content was updated).
 func sessionFailure(err error) string {
 	var apiErr *localclient.APIError
-	if errors.As(err, &apiErr) && apiErr.Field != "" {
-		if strings.Contains(apiErr.Field, "card") {
-			return "当事人的身份证信息已过期，请重新刷卡。"
+	if errors.As(err, &apiErr) {
+		switch {
+		case strings.Contains(apiErr.Field, "card"):
+			return "当事人的身份证信息已过期，请把这位当事人删掉后重新刷卡。"
+		case strings.HasPrefix(apiErr.Field, "parties"):
+			return "有一位当事人的信息不完整或电话号码不对，请检查。"
+		case apiErr.Field == "category", apiErr.Field == "venue", strings.HasPrefix(apiErr.Field, "phrases"):
+			return "本机的选项刚刚更新过，请重新选择后再保存。"
+		case apiErr.Field != "":
+			return "记录有误，请检查后再保存。"
+		case apiErr.Code == apitype.CodeStorageFull:
+			return "本机存储已满，这条记录没有保存。请联系乡镇综治中心处理，先用纸质登记。"
 		}
-		return "记录有误（" + apiErr.Field + "），请检查后再保存。"
 	}
 	return strings.Replace(failureText(err), "预约", "记录", 1)
 }

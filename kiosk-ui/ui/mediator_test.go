@@ -80,6 +80,72 @@ func TestMediatorLogsSession(t *testing.T) {
 	}
 }
 
+// TestMediatorSignInRefusals: a card not on the roster and a card read
+// too long ago are turned away with words saying which, on the card page.
+func TestMediatorSignInRefusals(t *testing.T) {
+	for _, tt := range []struct {
+		name string
+		card apitype.CardEvent
+		want string
+	}{
+		{"not on the roster", tappedCard, "这张身份证不是本村登记的调解员"},
+		{"expired", apitype.CardEvent{Seq: 9, Kind: apitype.CardRead, Card: &apitype.CardSummary{Token: expiredToken, Name: "测试一"}}, "身份证信息已过期"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			u, w, _ := mustUI(t, newFakeAgent())
+			p := &tapper{t: t, w: w}
+			p.tap(labelMediator)
+			u.onCardEvent(tt.card)
+			p.keys(mediatorPIN)
+			p.tap(labelSignIn)
+			mustSee(t, w, tt.want)
+			mustSee(t, w, "请把调解员本人的身份证放在读卡器上")
+			// The right card then signs in.
+			u.onCardEvent(mediatorCard)
+			p.keys(mediatorPIN)
+			p.tap(labelSignIn)
+			mustSee(t, w, labelNewCase)
+		})
+	}
+}
+
+// TestMediatorSessionWithTwoCards: each party's card is held as it is
+// read, so a session names both; a card kioskd no longer knows is not
+// added and the mediator is told.
+func TestMediatorSessionWithTwoCards(t *testing.T) {
+	u, w, agent := mustSignIn2(t)
+	p := &tapper{t: t, w: w}
+	test.Tap(mustTile(t, w, "案件 00012"))
+	p.tap(labelLogSession)
+	u.onCardEvent(tappedCard)
+	second := apitype.CardEvent{Seq: 5, Kind: apitype.CardRead, Card: &apitype.CardSummary{Token: "tok-2", Name: "李建国", IDMasked: "3507**********0011"}}
+	u.onCardEvent(second)
+	u.onCardEvent(apitype.CardEvent{Seq: 6, Kind: apitype.CardRead, Card: &apitype.CardSummary{Token: expiredToken, Name: "过期"}})
+	mustSee(t, w, "没有读到这张身份证，请重新刷卡")
+	mustSee(t, w, "当事人：陈桂英")
+	mustSee(t, w, "当事人：李建国")
+	if onScreen(w, "当事人：过期") {
+		t.Error("a card kioskd refused was added as a party")
+	}
+	p.tap(lineLabels[apitype.LineBlue])
+	p.tap("双方各退一步")
+	p.tap(outcomeLabels[apitype.OutcomeUnsettled])
+	p.tap("未达成协议")
+	p.tap(labelSaveSession)
+	mustSee(t, w, "调解记录已保存")
+	got := agent.sessions[0].Parties
+	if len(got) != 2 || got[0].Card != "tok-1" || got[1].Card != "tok-2" || strings.Join(agent.held, ",") != "tok-1,tok-2" {
+		t.Errorf("parties %+v, held %v", got, agent.held)
+	}
+}
+
+// TestMediatorSeesFollowUpsOnSignIn: the reminder of due visits is the
+// first thing on the mediator's home page.
+func TestMediatorSeesFollowUpsOnSignIn(t *testing.T) {
+	_, w, _ := mustSignIn2(t)
+	mustSee(t, w, "提醒：有 1 个回访已经过期")
+}
+
 func TestMediatorWalkInCase(t *testing.T) {
 	_, w, _ := mustSignIn2(t)
 	p := &tapper{t: t, w: w}

@@ -52,6 +52,7 @@ type Mediator interface {
 	Case(ctx context.Context, token, id string) (apitype.Case, error)
 	NewCase(ctx context.Context, token string, req apitype.NewCase) (apitype.Case, error)
 	LogSession(ctx context.Context, token, caseID string, req apitype.SessionRequest) (apitype.Session, error)
+	HoldCard(ctx context.Context, token, card string) (apitype.CardSummary, error)
 	Phrases(ctx context.Context, token string) (apitype.Phrases, error)
 	FollowUps(ctx context.Context, token string) (apitype.FollowUps, error)
 	FollowUpDone(ctx context.Context, token, caseID string, req apitype.FollowUpDone) (apitype.FollowUp, error)
@@ -68,7 +69,8 @@ type Options struct {
 	// has had all its effects when test.Tap returns.
 	Go func(f func())
 	// IdleTimeout returns an unattended screen to the home menu, wipes
-	// whatever a villager entered and signs a mediator out.
+	// whatever a villager entered and signs a mediator out. Zero: the site
+	// config's (GET /v1/menu idle_seconds), DefaultIdleTimeout until known.
 	IdleTimeout time.Duration
 	// CallTimeout bounds one call to kioskd.
 	CallTimeout time.Duration
@@ -103,6 +105,7 @@ type UI struct {
 	med    mediatorState
 
 	lastActivity time.Time
+	idleFromSite bool // IdleTimeout follows the site config
 }
 
 // screen is what is on screen: how to draw it again and what to read aloud.
@@ -131,7 +134,8 @@ func New(win fyne.Window, opts Options) *UI {
 	if opts.Go == nil {
 		opts.Go = func(f func()) { go f() }
 	}
-	if opts.IdleTimeout == 0 {
+	idleFromSite := opts.IdleTimeout == 0
+	if idleFromSite {
 		opts.IdleTimeout = DefaultIdleTimeout
 	}
 	if opts.CallTimeout == 0 {
@@ -143,7 +147,7 @@ func New(win fyne.Window, opts Options) *UI {
 	if opts.SetTheme == nil {
 		opts.SetTheme = func(t fyne.Theme) { fyne.CurrentApp().Settings().SetTheme(t) }
 	}
-	u := &UI{opts: opts, win: win}
+	u := &UI{opts: opts, win: win, idleFromSite: idleFromSite}
 	u.title = canvas.NewText("", kiosktheme.Foreground)
 	u.title.TextStyle.Bold = true
 	u.clock = canvas.NewText("", kiosktheme.Foreground)
@@ -236,6 +240,9 @@ func (u *UI) loadMenu() {
 		}
 		first := !u.hasMenu
 		u.menu, u.hasMenu = m, true
+		if u.idleFromSite && m.IdleSeconds > 0 {
+			u.opts.IdleTimeout = time.Duration(m.IdleSeconds) * time.Second
+		}
 		u.title.Text = m.KioskName
 		u.title.Refresh()
 		if first {
@@ -244,12 +251,14 @@ func (u *UI) loadMenu() {
 	})
 }
 
-// loadDevices asks which optional devices the kiosk has: without speech the
+// loadDevices asks which optional devices work now: without speech the
 // read-aloud button is hidden, without a printer there is no print button.
+// It is asked with every status poll, since a printer that failed at
+// start-up comes back and speech is ready again after an utterance plays.
 func (u *UI) loadDevices() {
 	call(u, u.opts.Agent.Devices, func(d apitype.Devices, err error) {
-		if err != nil {
-			return // asked again with the status
+		if err != nil || d == u.devices {
+			return // asked again with the next status; nothing to redraw
 		}
 		u.devices = d
 		if d.Speech.State == apitype.DeviceReady {
@@ -264,13 +273,10 @@ func (u *UI) loadDevices() {
 // RefreshStatus asks kioskd for the link state and updates the banner.
 func (u *UI) RefreshStatus() {
 	call(u, u.opts.Agent.Status, func(s apitype.Status, err error) {
-		wasReachable := u.reachable
 		u.reachable = err == nil
 		if err == nil {
 			u.status = s
-			if !wasReachable {
-				u.loadDevices()
-			}
+			u.loadDevices()
 		}
 		u.updateBanner()
 	})
@@ -417,7 +423,7 @@ func failureText(err error) string {
 	}
 	var apiErr *localclient.APIError
 	if errors.As(err, &apiErr) && apiErr.Code == apitype.CodeStorageFull {
-		return "本机存储已满，暂时无法保存预约。请拨打 12348 或到村委会预约，我们已通知乡镇处理。"
+		return "本机存储已满，暂时无法保存预约。请拨打 12348 或到村委会预约。"
 	}
 	return "本机暂时无法保存，您的预约没有提交，请稍后再试。"
 }

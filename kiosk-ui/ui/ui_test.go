@@ -388,6 +388,24 @@ func TestIdleWipesDraft(t *testing.T) {
 	mustSee(t, w, labelTapCard) // the surname grid again, nothing chosen
 }
 
+// TestIdleFromSiteConfig: township IT sets the idle time in the site
+// config; the screen follows it once the menu has loaded.
+func TestIdleFromSiteConfig(t *testing.T) {
+	agent := newFakeAgent()
+	agent.idleSeconds = 120
+	u, w, clock := mustUI(t, agent)
+	if u.opts.IdleTimeout != 2*time.Minute {
+		t.Fatalf("idle %v, want the site's 2 min", u.opts.IdleTimeout)
+	}
+	walkToConfirm(t, w)
+	clock.t = clock.t.Add(90 * time.Second)
+	u.checkIdle()
+	mustSee(t, w, "第 6 步") // past the default 60 s, within the site's 120 s
+	clock.t = clock.t.Add(31 * time.Second)
+	u.checkIdle()
+	mustTile(t, w, "法律顾问")
+}
+
 func TestPhoneStepRejectsShortNumber(t *testing.T) {
 	_, w, _ := mustUI(t, newFakeAgent())
 	p := &tapper{t: t, w: w}

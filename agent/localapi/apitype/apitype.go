@@ -116,6 +116,9 @@ type Menu struct {
 	Advisor   Advisor   `json:"advisor"`
 	Topics    []string  `json:"topics"`
 	Content   Content   `json:"content"`
+	// IdleSeconds: an untouched screen returns home after this long (site
+	// config ui.idle).
+	IdleSeconds int `json:"idle_seconds"`
 }
 
 // Service is one of the five "513" services.

@@ -118,6 +118,13 @@ type Mediation struct {
 	Created   time.Time     `json:"created"`
 }
 
+// HoldCard is the body of POST /v1/mediator/cards: the token of the card
+// just read, which the signed-in mediator keeps for the session or case
+// they are entering (the reader itself answers only for its last card).
+type HoldCard struct {
+	Card string `json:"card"`
+}
+
 // MediatorSignIn is the body of POST /v1/mediator/signin: the mediator's
 // card token and PIN. The roster in the site config says who may sign in.
 type MediatorSignIn struct {
@@ -290,4 +297,7 @@ const (
 	CodeUnauthorized = "unauthorized" // 401: no or lapsed mediator session
 	CodeLocked       = "locked"       // 429: too many wrong PINs; wait
 	CodeNoDevice     = "no_device"    // 409: no printer / no speech on this kiosk
+	// Field codes the screen reacts to, not only shows.
+	CodeCardExpired = "card_expired" // 400: the card token is unknown, used or too old: tap again
+	CodeTooMany     = "too_many"     // 400: more slots, parties or held cards than allowed
 )

@@ -37,7 +37,7 @@ func main() {
 	fs := flag.NewFlagSet("kiosk-ui", flag.ExitOnError)
 	socket := fs.String("socket", "var/kioskd.sock", "kioskd's local API socket `path`")
 	window := fs.String("window", "", "run in a window of `WxH` (e.g. 1280x800) instead of full screen")
-	idle := fs.Duration("idle", ui.DefaultIdleTimeout, "return an untouched screen home, wiping what was entered, after `duration`")
+	idle := fs.Duration("idle", 0, "return an untouched screen home, wiping what was entered, after `duration` (default: the site config's ui.idle)")
 	showVersion := fs.Bool("version", false, "print the version and exit")
 	fs.Usage = func() {
 		fmt.Fprint(os.Stderr, usage)
