@@ -32,6 +32,12 @@ const (
 	LargeTextSize = 40
 	// MinTextSize is the smallest text anything on a screen may use: 18 pt.
 	MinTextSize = 24
+	// MinLinePitch is MIIT's line-spacing rule: the pitch of wrapped text
+	// over its size. Fyne sets wrapped lines one font line height apart
+	// (its line-spacing size only separates paragraphs), so the pitch is
+	// the embedded font's own: 1.31 em for DroidSansFallbackFull.
+	// TestLineSpacing guards it against a change of font or of Fyne.
+	MinLinePitch = 1.3
 )
 
 // Colours.

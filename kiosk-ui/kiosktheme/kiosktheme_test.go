@@ -18,6 +18,7 @@ import (
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/test"
 	"fyne.io/fyne/v2/theme"
+	"fyne.io/fyne/v2/widget"
 	"go.yaml.in/yaml/v3"
 	"golang.org/x/image/font/sfnt"
 )
@@ -233,6 +234,28 @@ func TestContrast(t *testing.T) {
 		} {
 			if r := contrast(tc.fg, tc.bg); r < 4.5 {
 				t.Errorf("%s: contrast %.2f:1, want at least 4.5:1", tc.name, r)
+			}
+		}
+	}
+}
+
+// TestLineSpacing: wrapped text in every size the screens use has a line
+// pitch of at least 1.3 times its size, in both themes. The pitch is
+// measured off a label: the height a second line adds.
+func TestLineSpacing(t *testing.T) {
+	for _, th := range []fyne.Theme{New(), NewLarge()} {
+		test.NewTempApp(t).Settings().SetTheme(th)
+		for _, size := range []fyne.ThemeSizeName{theme.SizeNameText, theme.SizeNameSubHeadingText, theme.SizeNameHeadingText} {
+			style := widget.RichTextStyle{SizeName: size, TextStyle: fyne.TextStyle{}}
+			height := func(text string) float32 {
+				r := widget.NewRichText(&widget.TextSegment{Text: text, Style: style})
+				return r.MinSize().Height
+			}
+			pitch := height("调解\n调解") - height("调解")
+			px := th.Size(size)
+			t.Logf("%s at %.0f units: line pitch %.1f = %.2f×", size, px, pitch, pitch/px)
+			if pitch < MinLinePitch*px {
+				t.Errorf("%s at %.0f units (large %v): line pitch %.1f = %.2f×, want at least %.1f×", size, px, IsLarge(th), pitch, pitch/px, MinLinePitch)
 			}
 		}
 	}
