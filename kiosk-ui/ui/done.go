@@ -50,7 +50,7 @@ func (u *UI) showDone(r receipt) {
 	}
 	for _, l := range r.lines {
 		lines.Add(paragraph(l))
-		speech += l
+		speech += sayMasked(l) + "。"
 	}
 	if u.status.Broker.State != "connected" {
 		lines.Add(paragraph("预约已保存在本机，网络恢复后会自动上报乡镇综治中心。"))

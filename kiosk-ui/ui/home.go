@@ -49,7 +49,7 @@ func (u *UI) showHome() {
 		widget.NewLabelWithStyle(labelHotline, fyne.TextAlignCenter, fyne.TextStyle{Bold: true}),
 		container.NewHBox(widget.NewButton(labelMediator, u.startSignIn)),
 	)
-	speech := "欢迎使用" + m.KioskName + "。预约法律顾问或者调解，请点上面的红色按钮。" + advisor + "。也可以拨打 12348。"
+	speech := "欢迎使用" + m.KioskName + "。预约法律顾问，请点“" + labelBookAdvisor + "”；预约调解，请点“" + labelBookMediation + "”。" + advisor + "。也可以拨打 12348。"
 	u.show(container.NewVScroll(container.NewPadded(body)), speech, u.showHome)
 	u.screen.home = true
 }

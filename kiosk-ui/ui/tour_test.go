@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"unicode/utf8"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/canvas"
@@ -36,6 +37,12 @@ func tour(t *testing.T, u *UI, w fyne.Window, visit func(name string)) {
 	t.Helper()
 	p := &tapper{t: t, w: w}
 	visit("home")
+	// The township unreachable, records waiting: the calm notice.
+	u.reachable, u.status.Broker.State, u.status.Queue.Depth = true, "disconnected", 3
+	u.updateBanner()
+	visit("home-offline")
+	u.status.Broker.State, u.status.Queue.Depth = "connected", 0
+	u.updateBanner()
 	for i, title := range []string{"法律顾问", "法治讲堂", "法律体检", "法治宣传阵地", "法治集市"} {
 		p.tile(title)
 		visit(fmt.Sprintf("service-%d", i+1))
@@ -87,9 +94,35 @@ func tour(t *testing.T, u *UI, w fyne.Window, visit func(name string)) {
 	visit("mediation-done")
 	p.tap(labelHome)
 
+	// Without a card, and with the other party.
+	p.tap(labelBookMediation)
+	p.tap("红色评理站（党群服务中心）")
+	p.tap("婚姻家庭")
+	visit("mediation-3-surname")
+	p.tap("王")
+	visit("mediation-3-honorific")
+	p.tap("王" + labelMs)
+	p.keys("13800001111")
+	visit("mediation-4-phone")
+	p.tap(labelNext)
+	p.tap(labelAddOther)
+	visit("mediation-5-other-surname")
+	p.tap("吴")
+	p.tap("吴" + labelMr)
+	p.keys("13900002222")
+	visit("mediation-5-other-phone")
+	p.tap(labelNext)
+	p.tap("11月27日 周五 上午")
+	p.tap(labelNext)
+	visit("mediation-7-confirm-other")
+	p.tap(labelCancel)
+
 	p.tap(labelMediator)
 	visit("mediator-signin")
 	u.onCardEvent(mediatorCard)
+	p.keys("1111")
+	p.tap(labelSignIn)
+	visit("mediator-wrong-pin")
 	p.keys("24")
 	visit("mediator-pin")
 	p.keys("68")
@@ -103,6 +136,11 @@ func tour(t *testing.T, u *UI, w fyne.Window, visit func(name string)) {
 	p.tap(labelMediatorHome)
 	p.tap(labelNewCase)
 	visit("mediator-new-case")
+	p.tap("没带身份证，选姓氏添加当事人")
+	visit("mediator-new-case-surname")
+	p.tap("黄")
+	p.tap("黄" + labelMr)
+	visit("mediator-new-case-phone")
 	p.tap(labelMediatorHome)
 	p.tap(labelFollowUps)
 	visit("mediator-follow-ups")
@@ -144,6 +182,26 @@ func TestEveryScreenMeetsTheElderlyRules(t *testing.T) {
 			})
 		}
 	}
+}
+
+// TestEveryScreenReadsAloud: on every screen the read-aloud button has
+// something to say that kioskd will take, with no masked digits to stumble
+// over and no button pointed at by its colour alone.
+func TestEveryScreenReadsAloud(t *testing.T) {
+	u, w, _ := mustUI(t, newFakeAgent())
+	tour(t, u, w, func(screen string) {
+		text := u.readAloudText()
+		switch {
+		case utf8.RuneCountInString(text) < 4:
+			t.Errorf("%s: reads aloud %q", screen, text)
+		case utf8.RuneCountInString(text) > maxSpeechRunes:
+			t.Errorf("%s: %d characters to read, kioskd takes %d", screen, utf8.RuneCountInString(text), maxSpeechRunes)
+		case strings.ContainsAny(text, "*＊"):
+			t.Errorf("%s: reads masked digits: %q", screen, text)
+		case strings.Contains(text, "色按钮"):
+			t.Errorf("%s: names a button by its colour: %q", screen, text)
+		}
+	})
 }
 
 func checkScreen(t *testing.T, w fyne.Window, screen string, minText float32) {

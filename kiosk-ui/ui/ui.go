@@ -381,7 +381,7 @@ func (u *UI) goHome() {
 
 func (u *UI) speak() {
 	u.touch()
-	text := u.screen.speech
+	text := u.readAloudText()
 	if text == "" {
 		return
 	}

@@ -3,6 +3,7 @@ package ui
 import (
 	"strings"
 	"testing"
+	"unicode/utf8"
 	"time"
 
 	"fyne.io/fyne/v2"
@@ -248,6 +249,21 @@ func TestReadAloud(t *testing.T) {
 	test.Tap(mustButton(t, w, labelReadAloud))
 	if len(agent.spoken) != 2 || !strings.Contains(agent.spoken[0], "星村镇综治服务一体机") || !strings.Contains(agent.spoken[1], "您想咨询哪方面的问题") {
 		t.Errorf("spoken %q", agent.spoken)
+	}
+	// The choices are read too, and buttons are named by their words, not
+	// their colour; nothing read is longer than kioskd takes.
+	if len(agent.spoken) == 2 {
+		if !strings.Contains(agent.spoken[1], "婚姻家庭") || !strings.Contains(agent.spoken[1], "征地拆迁") {
+			t.Errorf("step 1 read without its choices: %q", agent.spoken[1])
+		}
+		if !strings.Contains(agent.spoken[0], labelBookAdvisor) || strings.Contains(agent.spoken[0], "红色") {
+			t.Errorf("home read as %q", agent.spoken[0])
+		}
+		for _, s := range agent.spoken {
+			if n := utf8.RuneCountInString(s); n > maxSpeechRunes {
+				t.Errorf("%d characters to read, kioskd takes %d", n, maxSpeechRunes)
+			}
+		}
 	}
 
 	agent = newFakeAgent()

@@ -1,0 +1,95 @@
+package ui
+
+import (
+	"regexp"
+	"strings"
+	"unicode/utf8"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/canvas"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/widget"
+)
+
+// maskedDigits is a masked number as the screens show it: 138****1111.
+var maskedDigits = regexp.MustCompile(`[0-9]*[*＊]+([0-9]+)`)
+
+// sayMasked words masked numbers for the ear: "138****1111" is read as
+// "尾号 1 1 1 1", the way people name a phone number they only half show.
+func sayMasked(s string) string {
+	return maskedDigits.ReplaceAllStringFunc(s, func(m string) string {
+		return "尾号 " + spaced(maskedDigits.FindStringSubmatch(m)[1])
+	})
+}
+
+// maxSpeechRunes matches kioskd's bound on one read-aloud request.
+const maxSpeechRunes = 500
+
+// readAloudText is what the read-aloud button says on the current screen:
+// the screen's own words (what it asks), then everything it shows and
+// offers, in screen order, so that a villager who cannot read hears the
+// choices too, not only the question. Buttons are named by their label,
+// never by their colour.
+func (u *UI) readAloudText() string {
+	parts := []string{u.screen.speech}
+	seen := map[string]bool{u.screen.speech: true}
+	for _, w := range screenWords(u.body) {
+		if !seen[w] {
+			seen[w] = true
+			parts = append(parts, w)
+		}
+	}
+	var b strings.Builder
+	for _, p := range parts {
+		p = strings.TrimRight(strings.TrimSpace(p), "。.")
+		if p == "" {
+			continue
+		}
+		if utf8.RuneCountInString(b.String())+utf8.RuneCountInString(p)+1 > maxSpeechRunes {
+			break
+		}
+		b.WriteString(p)
+		b.WriteString("。")
+	}
+	return b.String()
+}
+
+// screenWords collects the visible text of o in reading order. Masked
+// numbers and single characters (keypad digits, the surname grid) are left
+// out: "138 star star star star" helps nobody, and a grid of 24 surnames
+// read one by one takes longer than finding one's own.
+func screenWords(o fyne.CanvasObject) []string {
+	var out []string
+	var walk func(o fyne.CanvasObject)
+	add := func(s string) {
+		s = strings.TrimSpace(s)
+		if utf8.RuneCountInString(s) <= 1 || strings.ContainsAny(s, "*＊") {
+			return
+		}
+		out = append(out, s)
+	}
+	walk = func(o fyne.CanvasObject) {
+		if o == nil || !o.Visible() {
+			return
+		}
+		switch v := o.(type) {
+		case *fyne.Container:
+			for _, c := range v.Objects {
+				walk(c)
+			}
+		case *container.Scroll:
+			walk(v.Content)
+		case *widget.Label:
+			add(v.Text)
+		case *widget.Button:
+			add(v.Text)
+		case *tile:
+			add(v.Title)
+			add(v.Summary)
+		case *canvas.Text:
+			add(v.Text)
+		}
+	}
+	walk(o)
+	return out
+}
