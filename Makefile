@@ -14,7 +14,7 @@ LDFLAGS := -X $(MODULE)/agent/version.stamp=$(VERSION)
 # Debian packages: the broker, Fyne's cgo build needs, Xvfb for screenshots.
 APT_PKGS := ca-certificates curl unzip git mosquitto mosquitto-clients gcc pkg-config libgl1-mesa-dev libx11-dev \
             libxcursor-dev libxrandr-dev libxinerama-dev libxi-dev libxxf86vm-dev \
-            xvfb xauth x11-apps espeak-ng chromium
+            xvfb xauth x11-apps espeak-ng chromium openssl
 
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
@@ -59,6 +59,8 @@ FUZZTIME ?= 10s
 fuzz-short:
 	$(GO) test -run='^$$' -fuzz='^FuzzFrameDecoder$$' -fuzztime=$(FUZZTIME) ./drivers/idcard
 	$(GO) test -run='^$$' -fuzz='^FuzzDecodeText$$' -fuzztime=$(FUZZTIME) ./drivers/idcard
+	$(GO) test -run='^$$' -fuzz='^FuzzVerify$$' -fuzztime=$(FUZZTIME) ./agent/bundle
+	$(GO) test -run='^$$' -fuzz='^FuzzVerifyPayload$$' -fuzztime=$(FUZZTIME) ./agent/bundle
 
 # The crash test at length: 1,000 kill -9 cycles instead of make test's 50.
 soak: deps

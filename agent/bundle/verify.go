@@ -1,0 +1,124 @@
+package bundle
+
+import (
+	"crypto/ed25519"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+)
+
+// Options are the kiosk's choices for Verify.
+type Options struct {
+	// Validate checks a site bundle's content the way a site file on disk is
+	// checked (kioskd passes agent/config's validator). It is required: a
+	// signed file that the kiosk cannot load must be refused here, before
+	// anything is replaced. Key-rotation bundles have no content to check.
+	Validate func(content []byte) error
+	// Skew widens the bundle's time window on both sides to allow for a
+	// kiosk clock that is slightly off; zero or less means DefaultSkew.
+	Skew time.Duration
+}
+
+// Verified is a bundle that passed every check, with what Record needs.
+type Verified struct {
+	Bundle
+	// KeyID names the key that signed it.
+	KeyID string
+	// Scope is the version counter it advances on this kiosk (Target.Scope).
+	Scope string
+}
+
+// Verify checks envelope, a message from the township, for the kiosk id at
+// time now, and returns the bundle it carries. The checks run in this order,
+// and the first that fails is returned as an *Error wrapping its sentinel:
+//
+//  1. size (ErrTooLarge), then the envelope's strict form and base64
+//     (ErrMalformed), then whether key_id names a trusted key (ErrUnknownKey);
+//  2. the Ed25519 signature over the payload bytes (ErrBadSignature);
+//  3. only then the payload: format and kind known (ErrUnsupported), strictly
+//     well formed (ErrMalformed), and the key in force for its version
+//     (ErrRetiredKey);
+//  4. the target: this kiosk's township, and this kiosk if kiosks are listed
+//     (ErrWrongTarget);
+//  5. the time window, widened by the skew allowance (ErrNotYetValid,
+//     ErrExpired);
+//  6. the version above the last applied in its scope (ErrReplay,
+//     ErrDowngrade);
+//  7. for a site bundle, opts.Validate on the content (ErrSchema).
+//
+// Verify changes nothing: trust is read only. Once kioskd has applied the
+// bundle it calls trust.Record and persists the result.
+//
+// now is the kiosk's clock, which may be wrong (no RTC battery, no network
+// since boot). A wrong clock shows up as ErrNotYetValid or ErrExpired; the
+// version check, not the clock, is what refuses replays.
+func Verify(envelope []byte, trust *TrustState, id Identity, now time.Time, opts Options) (*Verified, error) {
+	if trust == nil {
+		return nil, errors.New("bundle: Verify without a trust state")
+	}
+	if !validID(id.Kiosk) || !validID(id.Township) {
+		return nil, errors.New("bundle: Verify needs this kiosk's id and township")
+	}
+	if opts.Validate == nil {
+		return nil, errors.New("bundle: Verify without Options.Validate")
+	}
+	skew := opts.Skew
+	if skew <= 0 {
+		skew = DefaultSkew
+	}
+
+	keyID, sig, payload, err := openEnvelope(envelope)
+	if err != nil {
+		return nil, err
+	}
+	keys := trust.keysWithID(keyID)
+	if len(keys) == 0 {
+		return nil, reject(ErrUnknownKey, 0, nil, "key_id %s is not a township key this kiosk trusts", keyID)
+	}
+	// Every key with that id is the same key (the id is its hash).
+	if !ed25519.Verify(keys[0].PublicKey, payload, sig) {
+		return nil, reject(ErrBadSignature, 0, nil, "key_id %s", keyID)
+	}
+
+	b, err := parsePayload(payload)
+	if err != nil {
+		return nil, err
+	}
+	v := b.Version
+	if err := trust.checkKey(keyID, v); err != nil {
+		return nil, err
+	}
+	if !b.Target.Includes(id) {
+		if b.Target.Township != id.Township {
+			return nil, reject(ErrWrongTarget, v, nil, "for township %s; this kiosk is %s in %s", b.Target.Township, id.Kiosk, id.Township)
+		}
+		return nil, reject(ErrWrongTarget, v, nil, "for %s of %s; this kiosk is %s", listKiosks(b.Target.Kiosks), b.Target.Township, id.Kiosk)
+	}
+	switch {
+	case now.Add(skew).Before(b.NotBefore):
+		return nil, reject(ErrNotYetValid, v, nil, "valid from %s; the kiosk's clock says %s", b.NotBefore.Format(time.RFC3339), now.UTC().Format(time.RFC3339))
+	case !now.Add(-skew).Before(b.Expires):
+		return nil, reject(ErrExpired, v, nil, "expired at %s; the kiosk's clock says %s", b.Expires.Format(time.RFC3339), now.UTC().Format(time.RFC3339))
+	}
+	scope := b.Target.Scope(id)
+	if err := trust.checkVersion(scope, v); err != nil {
+		return nil, err
+	}
+	if b.Kind == KindSite {
+		if err := opts.Validate(b.Content); err != nil {
+			return nil, reject(ErrSchema, v, err, "")
+		}
+	}
+	return &Verified{Bundle: *b, KeyID: keyID, Scope: scope}, nil
+}
+
+// listKiosks names a target's kiosks in a refusal, a few at most: the
+// reason travels back to the township in a small MQTT message.
+func listKiosks(kiosks []string) string {
+	const few = 4
+	if len(kiosks) <= few {
+		return "kiosks " + strings.Join(kiosks, ", ")
+	}
+	return fmt.Sprintf("kiosks %s … (%d in all)", strings.Join(kiosks[:few], ", "), len(kiosks))
+}
