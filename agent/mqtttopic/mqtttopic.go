@@ -45,3 +45,43 @@ func Statuses(township string) string {
 	}
 	return Root + "/" + township + "/+/status"
 }
+
+// TownshipLevel stands where a kiosk id would for what is addressed to a
+// whole township. Kiosk ids cannot contain '_' (agent/config), so it never
+// names a kiosk.
+const TownshipLevel = "_township"
+
+// ConfigSet is a kiosk's retained configuration topic: the latest signed
+// bundle addressed to that kiosk alone (docs/bundles.md). Township IT
+// publishes; the kiosk only reads.
+func ConfigSet(township, kiosk string) string {
+	return Kiosk(township, kiosk) + "/config/set"
+}
+
+// ConfigReported is a kiosk's retained reported state: the version of the
+// last bundle it handled and whether it was applied, rejected or rolled back.
+func ConfigReported(township, kiosk string) string {
+	return Kiosk(township, kiosk) + "/config/reported"
+}
+
+// TownshipConfig is the retained bundle addressed to every kiosk of a
+// township.
+func TownshipConfig(township string) string {
+	return Root + "/" + township + "/" + TownshipLevel + "/config/set"
+}
+
+// TownshipKey is the retained key-rotation bundle of a township. It has a
+// topic of its own so that the next configuration bundle does not replace
+// it: a kiosk that was offline during a rotation still learns the new key.
+func TownshipKey(township string) string {
+	return Root + "/" + township + "/" + TownshipLevel + "/config/key"
+}
+
+// ConfigReports subscribes to the reported state of every kiosk of a
+// township (or of all townships when township is empty).
+func ConfigReports(township string) string {
+	if township == "" {
+		township = "+"
+	}
+	return Root + "/" + township + "/+/config/reported"
+}

@@ -9,6 +9,11 @@ func TestTopics(t *testing.T) {
 		{Records(""), "fengqiao/v1/+/+/records/#"},
 		{Records("wys-xingcun"), "fengqiao/v1/wys-xingcun/+/records/#"},
 		{Statuses(""), "fengqiao/v1/+/+/status"},
+		{ConfigSet("wys-xingcun", "k01"), "fengqiao/v1/wys-xingcun/k01/config/set"},
+		{ConfigReported("wys-xingcun", "k01"), "fengqiao/v1/wys-xingcun/k01/config/reported"},
+		{TownshipConfig("wys-xingcun"), "fengqiao/v1/wys-xingcun/_township/config/set"},
+		{TownshipKey("wys-xingcun"), "fengqiao/v1/wys-xingcun/_township/config/key"},
+		{ConfigReports("wys-xingcun"), "fengqiao/v1/wys-xingcun/+/config/reported"},
 	}
 	for _, tt := range tests {
 		if tt.got != tt.want {
