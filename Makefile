@@ -61,6 +61,8 @@ fuzz-short:
 	$(GO) test -run='^$$' -fuzz='^FuzzDecodeText$$' -fuzztime=$(FUZZTIME) ./drivers/idcard
 	$(GO) test -run='^$$' -fuzz='^FuzzVerify$$' -fuzztime=$(FUZZTIME) ./agent/bundle
 	$(GO) test -run='^$$' -fuzz='^FuzzVerifyPayload$$' -fuzztime=$(FUZZTIME) ./agent/bundle
+	$(GO) test -run='^$$' -fuzz='^FuzzMJPEGStream$$' -fuzztime=$(FUZZTIME) ./drivers/camera
+	$(GO) test -run='^$$' -fuzz='^FuzzNormalizeJPEG$$' -fuzztime=$(FUZZTIME) ./drivers/camera
 
 # The crash test at length: 1,000 kill -9 cycles instead of make test's 50.
 soak: deps

@@ -9,7 +9,8 @@ import (
 // forbidden are packages the UI process must never link: storage, MQTT and
 // hardware belong to kioskd, so that the UI can crash without losing a record
 // and never races kioskd for a device or the store.
-var forbidden = []string{"go.etcd.io/bbolt", "github.com/eclipse/paho", "periph.io/", "github.com/tarm/serial"}
+var forbidden = []string{"go.etcd.io/bbolt", "github.com/eclipse/paho", "periph.io/", "github.com/tarm/serial",
+	"github.com/blackjack/webcam", "github.com/fengqiao/kiosk/drivers/"}
 
 func TestUIDoesNotImportAgentInternals(t *testing.T) {
 	out, err := exec.Command("go", "list", "-deps", "-f", "{{.ImportPath}}", "github.com/fengqiao/kiosk/kiosk-ui/...").CombinedOutput()

@@ -1,0 +1,175 @@
+package camera
+
+import (
+	"bytes"
+	"encoding/binary"
+	"fmt"
+	"image"
+	"image/jpeg"
+)
+
+// JPEG markers this package looks at.
+const (
+	markerSOI = 0xD8
+	markerEOI = 0xD9
+	markerSOS = 0xDA
+	markerDHT = 0xC4
+)
+
+// huffmanTable is one table of a DHT segment: class<<4 | id, the number of
+// codes of each length 1..16, and the symbols in code order.
+type huffmanTable struct {
+	classID byte
+	counts  [16]byte
+	symbols []byte
+}
+
+// defaultHuffmanTables are the tables of JPEG Annex K.3 (ITU T.81), which an
+// MJPEG frame without a DHT segment is coded with: the AVI MJPEG format
+// (and so UVC) lets a camera leave them out to save 420 bytes per frame, and
+// image/jpeg refuses such a frame. These are also the tables image/jpeg's
+// encoder writes.
+func defaultHuffmanTables() []huffmanTable {
+	dcSymbols := []byte{0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11}
+	return []huffmanTable{
+		{0x00, [16]byte{0, 1, 5, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0, 0}, dcSymbols},
+		{0x10, [16]byte{0, 2, 1, 3, 3, 2, 4, 3, 5, 5, 4, 4, 0, 0, 1, 125}, []byte{
+			0x01, 0x02, 0x03, 0x00, 0x04, 0x11, 0x05, 0x12, 0x21, 0x31, 0x41, 0x06, 0x13, 0x51, 0x61, 0x07,
+			0x22, 0x71, 0x14, 0x32, 0x81, 0x91, 0xa1, 0x08, 0x23, 0x42, 0xb1, 0xc1, 0x15, 0x52, 0xd1, 0xf0,
+			0x24, 0x33, 0x62, 0x72, 0x82, 0x09, 0x0a, 0x16, 0x17, 0x18, 0x19, 0x1a, 0x25, 0x26, 0x27, 0x28,
+			0x29, 0x2a, 0x34, 0x35, 0x36, 0x37, 0x38, 0x39, 0x3a, 0x43, 0x44, 0x45, 0x46, 0x47, 0x48, 0x49,
+			0x4a, 0x53, 0x54, 0x55, 0x56, 0x57, 0x58, 0x59, 0x5a, 0x63, 0x64, 0x65, 0x66, 0x67, 0x68, 0x69,
+			0x6a, 0x73, 0x74, 0x75, 0x76, 0x77, 0x78, 0x79, 0x7a, 0x83, 0x84, 0x85, 0x86, 0x87, 0x88, 0x89,
+			0x8a, 0x92, 0x93, 0x94, 0x95, 0x96, 0x97, 0x98, 0x99, 0x9a, 0xa2, 0xa3, 0xa4, 0xa5, 0xa6, 0xa7,
+			0xa8, 0xa9, 0xaa, 0xb2, 0xb3, 0xb4, 0xb5, 0xb6, 0xb7, 0xb8, 0xb9, 0xba, 0xc2, 0xc3, 0xc4, 0xc5,
+			0xc6, 0xc7, 0xc8, 0xc9, 0xca, 0xd2, 0xd3, 0xd4, 0xd5, 0xd6, 0xd7, 0xd8, 0xd9, 0xda, 0xe1, 0xe2,
+			0xe3, 0xe4, 0xe5, 0xe6, 0xe7, 0xe8, 0xe9, 0xea, 0xf1, 0xf2, 0xf3, 0xf4, 0xf5, 0xf6, 0xf7, 0xf8,
+			0xf9, 0xfa,
+		}},
+		{0x01, [16]byte{0, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0}, dcSymbols},
+		{0x11, [16]byte{0, 2, 1, 2, 4, 4, 3, 4, 7, 5, 4, 4, 0, 1, 2, 119}, []byte{
+			0x00, 0x01, 0x02, 0x03, 0x11, 0x04, 0x05, 0x21, 0x31, 0x06, 0x12, 0x41, 0x51, 0x07, 0x61, 0x71,
+			0x13, 0x22, 0x32, 0x81, 0x08, 0x14, 0x42, 0x91, 0xa1, 0xb1, 0xc1, 0x09, 0x23, 0x33, 0x52, 0xf0,
+			0x15, 0x62, 0x72, 0xd1, 0x0a, 0x16, 0x24, 0x34, 0xe1, 0x25, 0xf1, 0x17, 0x18, 0x19, 0x1a, 0x26,
+			0x27, 0x28, 0x29, 0x2a, 0x35, 0x36, 0x37, 0x38, 0x39, 0x3a, 0x43, 0x44, 0x45, 0x46, 0x47, 0x48,
+			0x49, 0x4a, 0x53, 0x54, 0x55, 0x56, 0x57, 0x58, 0x59, 0x5a, 0x63, 0x64, 0x65, 0x66, 0x67, 0x68,
+			0x69, 0x6a, 0x73, 0x74, 0x75, 0x76, 0x77, 0x78, 0x79, 0x7a, 0x82, 0x83, 0x84, 0x85, 0x86, 0x87,
+			0x88, 0x89, 0x8a, 0x92, 0x93, 0x94, 0x95, 0x96, 0x97, 0x98, 0x99, 0x9a, 0xa2, 0xa3, 0xa4, 0xa5,
+			0xa6, 0xa7, 0xa8, 0xa9, 0xaa, 0xb2, 0xb3, 0xb4, 0xb5, 0xb6, 0xb7, 0xb8, 0xb9, 0xba, 0xc2, 0xc3,
+			0xc4, 0xc5, 0xc6, 0xc7, 0xc8, 0xc9, 0xca, 0xd2, 0xd3, 0xd4, 0xd5, 0xd6, 0xd7, 0xd8, 0xd9, 0xda,
+			0xe2, 0xe3, 0xe4, 0xe5, 0xe6, 0xe7, 0xe8, 0xe9, 0xea, 0xf2, 0xf3, 0xf4, 0xf5, 0xf6, 0xf7, 0xf8,
+			0xf9, 0xfa,
+		}},
+	}
+}
+
+// appendDefaultDHT appends one DHT segment holding the four default tables
+// (FF C4, length, then each table), 420 bytes in all.
+func appendDefaultDHT(dst []byte) []byte {
+	tables := defaultHuffmanTables()
+	n := 2
+	for _, t := range tables {
+		n += 1 + 16 + len(t.symbols)
+	}
+	dst = append(dst, 0xFF, markerDHT)
+	dst = binary.BigEndian.AppendUint16(dst, uint16(n))
+	for _, t := range tables {
+		dst = append(dst, t.classID)
+		dst = append(dst, t.counts[:]...)
+		dst = append(dst, t.symbols...)
+	}
+	return dst
+}
+
+// jpegLayout is what scanJPEG learns from the segments before the scan.
+type jpegLayout struct {
+	sos        int  // offset of the first SOS marker
+	hasDHT     bool // a DHT segment comes before it
+	arithmetic bool // the frame is arithmetic-coded: it needs no DHT
+}
+
+// scanJPEG walks the marker segments of b, which starts with SOI, up to the
+// first SOS. It checks only the structure (markers and lengths), which is
+// what DHT insertion relies on; image/jpeg checks the rest.
+func scanJPEG(b []byte) (jpegLayout, error) {
+	var l jpegLayout
+	sof := false
+	i := 2
+	for {
+		if i >= len(b) || b[i] != 0xFF {
+			return l, fmt.Errorf("%w: no marker at offset %d", ErrNotJPEG, i)
+		}
+		// Any number of 0xFF fill bytes may precede a marker.
+		for i < len(b) && b[i] == 0xFF {
+			i++
+		}
+		if i >= len(b) {
+			return l, fmt.Errorf("%w: ends inside a marker", ErrNotJPEG)
+		}
+		m := b[i]
+		start := i - 1
+		i++
+		switch {
+		case m == 0x01 || (m >= 0xD0 && m <= 0xD7):
+			continue // standalone markers (TEM, RSTn) carry no length
+		case m == markerSOI || m == markerEOI || m == 0x00:
+			return l, fmt.Errorf("%w: marker FF%02X before the scan", ErrNotJPEG, m)
+		}
+		if i+2 > len(b) {
+			return l, fmt.Errorf("%w: segment FF%02X cut short", ErrNotJPEG, m)
+		}
+		n := int(binary.BigEndian.Uint16(b[i:]))
+		if n < 2 || i+n > len(b) {
+			return l, fmt.Errorf("%w: segment FF%02X has length %d", ErrNotJPEG, m, n)
+		}
+		switch {
+		case m == markerSOS:
+			if !sof {
+				return l, fmt.Errorf("%w: scan before the frame header", ErrNotJPEG)
+			}
+			l.sos = start
+			return l, nil
+		case m == markerDHT:
+			l.hasDHT = true
+		case m >= 0xC0 && m <= 0xCF && m != 0xC8 && m != 0xCC:
+			// SOF0..SOF15 (C4 DHT, C8 JPG and CC DAC are not frames).
+			sof = true
+			l.arithmetic = m >= 0xC9
+		}
+		i += n
+	}
+}
+
+// normalizeJPEG checks that b is one whole JPEG image and returns it as
+// image/jpeg can decode it, with its configuration. It trims bytes after
+// the last EOI (cameras pad V4L2 buffers and multipart parts) and inserts
+// the default Huffman tables when the frame has none. b is not modified;
+// the result may share its memory.
+func normalizeJPEG(b []byte) ([]byte, image.Config, error) {
+	if len(b) < 4 || b[0] != 0xFF || b[1] != markerSOI {
+		return nil, image.Config{}, fmt.Errorf("%w: no SOI marker", ErrNotJPEG)
+	}
+	end := bytes.LastIndex(b, []byte{0xFF, markerEOI})
+	if end < 2 {
+		return nil, image.Config{}, fmt.Errorf("%w: no EOI marker (truncated frame)", ErrNotJPEG)
+	}
+	b = b[:end+2]
+	l, err := scanJPEG(b)
+	if err != nil {
+		return nil, image.Config{}, err
+	}
+	if !l.hasDHT && !l.arithmetic {
+		out := make([]byte, 0, len(b)+420)
+		out = append(out, b[:l.sos]...)
+		out = appendDefaultDHT(out)
+		b = append(out, b[l.sos:]...)
+	}
+	cfg, err := jpeg.DecodeConfig(bytes.NewReader(b))
+	if err != nil {
+		return nil, image.Config{}, fmt.Errorf("%w: %w", ErrNotJPEG, err)
+	}
+	if cfg.Width <= 0 || cfg.Height <= 0 {
+		return nil, image.Config{}, fmt.Errorf("%w: size %dx%d", ErrNotJPEG, cfg.Width, cfg.Height)
+	}
+	return b, cfg, nil
+}
