@@ -8,6 +8,7 @@
 package config
 
 import (
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"path/filepath"
@@ -40,6 +41,11 @@ type Config struct {
 	// Location is the site's time zone, resolved once so that slot arithmetic
 	// never depends on the kiosk's TZ environment.
 	Location *time.Location
+	// ContentVersion is the version of the township bundle whose sections
+	// are in force over the site file, 0 for the site file alone.
+	ContentVersion uint64
+
+	tls *tls.Config // TLSConfig; built from mqtt.tls by Load and OverrideBroker
 }
 
 // Site holds the settings of one kiosk in one village.
@@ -57,6 +63,18 @@ type Site struct {
 	// UI is how the touch screen behaves (the board profile says what
 	// screen it is).
 	UI UI `yaml:"ui"`
+	// Control is the township's remote management of this kiosk.
+	Control Control `yaml:"control"`
+}
+
+// Control holds the trust root of the township's signed bundles
+// (docs/bundles.md).
+type Control struct {
+	// TownshipKeys are the township's Ed25519 public keys (base64 or hex),
+	// trusted at first start. After that the kiosk's trust file in its data
+	// directory is authoritative: a key rotation bundle replaces a key
+	// without anyone editing this file.
+	TownshipKeys []string `yaml:"township_keys"`
 }
 
 // UI holds the settings of the touch screen that township IT may want to
@@ -98,6 +116,8 @@ type MQTT struct {
 	// MaxPayload is the largest message the township broker accepts (its
 	// max_packet_size); larger records are dead-lettered, not retried.
 	MaxPayload ByteSize `yaml:"max_payload"`
+	// TLS is the kiosk's client certificate and the broker's CA (tls.go).
+	TLS TLS `yaml:"tls"`
 }
 
 // Content is what the villager-facing menu shows.
@@ -266,6 +286,12 @@ func Load(sitePath string) (*Config, error) {
 	site.applyDefaults()
 	cfg := &Config{Site: site, SitePath: sitePath}
 	problems = mergeProblems(problems, site.validate(siteDoc))
+	// The TLS files are checked here, not in validate: their paths are
+	// relative to the site file, and a township bundle (WithBundle), which
+	// is validated by the same rules, cannot change them.
+	tc := &checker{doc: siteDoc}
+	cfg.tls = site.validateTLS(tc, filepath.Dir(sitePath), time.Now())
+	problems = mergeProblems(problems, tc.problems)
 	if loc, err := time.LoadLocation(site.Timezone); err == nil && site.Timezone != "" {
 		cfg.Location = loc
 	}
@@ -425,10 +451,13 @@ func (c *Config) OverrideBroker(broker string) error {
 	site.MQTT.Broker = broker
 	ch := &checker{doc: &document{file: "--broker", lines: map[string]int{}}}
 	site.validateMQTT(ch)
+	// A TLS broker may need what the site's own broker did not: a client
+	// certificate on a production site.
+	tlsCfg := site.validateTLS(ch, filepath.Dir(c.SitePath), time.Now())
 	if len(ch.problems) > 0 {
 		return &Error{Problems: ch.problems}
 	}
-	c.Site = site
+	c.Site, c.tls = site, tlsCfg
 	return nil
 }
 

@@ -70,6 +70,12 @@ func TestLoadRejectsContent(t *testing.T) {
 		{"phrase too long", replace("    - 已查看现场", "    - "+strings.Repeat("长", 31)), "content.phrases[1]", "at most 30"},
 		{"unknown mediators key", replace("  idle: 5m", "  idle: 5m\n  pin_tries: 3"), "mediators.pin_tries", "unknown key"},
 		{"idle too short", replace("  idle: 5m", "  idle: 10s"), "mediators.idle", "out of range [1m, 1h]"},
+		{"township key not a key", replace("    - HKed1wQb110VBAibFcTLdFa7+4XE0G0dIyShwYn99VI=", "    - not-a-key"), "control.township_keys[0]", "not an Ed25519 public key"},
+		{"township key twice", replace("    - HKed1wQb110VBAibFcTLdFa7+4XE0G0dIyShwYn99VI=", "    - HKed1wQb110VBAibFcTLdFa7+4XE0G0dIyShwYn99VI=\n    - HKed1wQb110VBAibFcTLdFa7+4XE0G0dIyShwYn99VI="), "control.township_keys[1]", "already listed"},
+		{"production without township key", func(s string) string {
+			s = strings.Replace(s, "mode: dev ", "mode: production ", 1)
+			return strings.Replace(s, "    - HKed1wQb110VBAibFcTLdFa7+4XE0G0dIyShwYn99VI=\n", "", 1)
+		}, "control.township_keys", "needs the township's public key"},
 		{"screen idle too short", replace("  idle: 60s", "  idle: 5s"), "ui.idle", "out of range [20s, 10m]"},
 		{"unknown ui key", replace("  idle: 60s", "  idle: 60s\n  theme: dark"), "ui.theme", "unknown key"},
 		{"raw ID number in the roster", replace("id_sha256: de6b917dfa52486dbc3d5d358ec1a2a241a308bdb4acfeccc6666b4978e3c40e", "id_sha256: 350782198506151236"), "mediators.roster[0].id_sha256", "64 lower-case hex"},

@@ -79,6 +79,12 @@ func decodeFile(path string, v any) (*document, error) {
 	if err != nil {
 		return nil, fmt.Errorf("config: %w", err)
 	}
+	return decodeBytes(path, data, v)
+}
+
+// decodeBytes is decodeFile for a document that is not a file (a township
+// bundle's content); path names it in problems.
+func decodeBytes(path string, data []byte, v any) (*document, error) {
 	doc := &document{file: path, lines: map[string]int{}, paths: map[int]string{}}
 	var root yaml.Node
 	if err := yaml.Unmarshal(data, &root); err != nil {

@@ -88,6 +88,7 @@ func (s *Site) validate(doc *document) []Problem {
 	if d := s.UI.Idle.Duration; d < 20*time.Second || d > 10*time.Minute {
 		c.fail("ui.idle", "%s is out of range [20s, 10m]", d)
 	}
+	s.Control.validate(c, s.Mode)
 	return c.problems
 }
 

@@ -6,9 +6,11 @@ package core
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"slices"
+	"sync/atomic"
 	"time"
 
 	"github.com/fengqiao/kiosk/agent/booking"
@@ -53,48 +55,100 @@ type Link interface {
 
 // Core is the agent core. Its methods are safe for concurrent use.
 type Core struct {
-	cfg     *config.Config
+	// cur is the configuration in force and what is built from it; a
+	// signed bundle from the township replaces it whole (UseConfig), so
+	// a request sees one configuration from start to end.
+	cur     atomic.Pointer[liveConfig]
 	version string
 	outbox  Outbox
 	link    Link
-	planner *booking.Planner
 	cards   Cards
 	log     *slog.Logger
 	now     func() time.Time
 
-	rules *mediation.Rules
 	auth  *mediatorauth.Auth
 	cases CaseBook // nil until UseCaseBook: mediation is then refused
 
 	devices  devices      // speech and printer (devices.go)
 	receipts receiptCache // receipts of recent confirmations, memory only
 	held     heldCards    // cards mediators hold for the form they are filling in
+	// lastBundle reports the outcome of the last township bundle (nil:
+	// no township control).
+	lastBundle func() (apitype.ControlOutcome, bool)
 }
 
 // New returns the core for a validated configuration.
 func New(cfg *config.Config, version string, ob Outbox, link Link, log *slog.Logger, now func() time.Time) *Core {
-	return &Core{
-		cfg: cfg, version: version, outbox: ob, link: link, log: log, now: now,
-		planner: booking.NewPlanner(cfg.Site.Content, cfg.Location),
-		rules:   mediation.NewRules(cfg.Site.Content, cfg.Location),
+	c := &Core{
+		version: version, outbox: ob, link: link, log: log, now: now,
 		auth: mediatorauth.New(mediatorauth.Options{
 			Roster: cfg.Site.Mediators.Roster, Idle: cfg.Site.Mediators.Idle.Duration,
 			Log: log, Now: now,
 		}),
 	}
+	c.cur.Store(newLiveConfig(cfg))
+	return c
+}
+
+// liveConfig is a validated configuration with the rules built from it.
+type liveConfig struct {
+	cfg     *config.Config
+	planner *booking.Planner
+	rules   *mediation.Rules
+}
+
+func newLiveConfig(cfg *config.Config) *liveConfig {
+	return &liveConfig{cfg: cfg,
+		planner: booking.NewPlanner(cfg.Site.Content, cfg.Location),
+		rules:   mediation.NewRules(cfg.Site.Content, cfg.Location)}
+}
+
+func (c *Core) live() *liveConfig { return c.cur.Load() }
+
+// Config is the configuration in force.
+func (c *Core) Config() *config.Config { return c.live().cfg }
+
+// UseConfig puts cfg in force for every request that starts after it: the
+// menu, slots, booking and mediation rules, the mediator roster and the
+// screen settings. cfg must be validated; the kiosk's identity and
+// transport do not change at run time (a bundle cannot set them).
+func (c *Core) UseConfig(cfg *config.Config) {
+	c.cur.Store(newLiveConfig(cfg))
+	c.auth.SetRoster(cfg.Site.Mediators.Roster, cfg.Site.Mediators.Idle.Duration)
+	c.log.Info("configuration in force", "content_version", cfg.ContentVersion)
+}
+
+// HealthCheck says whether the configuration in force still lets villagers
+// do what the kiosk is for: a bundle can be valid line by line and still
+// leave, say, no consultation slot in the next fortnight. The township's
+// rollback rests on it.
+func (c *Core) HealthCheck() error {
+	lc := c.live()
+	now := c.now()
+	m := c.Menu()
+	if len(m.Services) != len(config.ServiceIDs) {
+		return fmt.Errorf("core: the menu has %d services, want %d", len(m.Services), len(config.ServiceIDs))
+	}
+	if len(lc.planner.Slots(now)) == 0 {
+		return errors.New("core: no consultation slot is offered in the booking window (advisor duty roster)")
+	}
+	if len(lc.cfg.Site.Content.Venues) > 0 && len(lc.rules.Slots(now)) == 0 {
+		return errors.New("core: no mediation slot is offered in the booking window")
+	}
+	return nil
 }
 
 // UseCards lets bookings be made with a card token. Call it before serving.
 func (c *Core) UseCards(cards Cards) { c.cards = cards }
 
 func (c *Core) source() record.Source {
-	k := c.cfg.Site.Kiosk
+	k := c.live().cfg.Site.Kiosk
 	return record.Source{Kiosk: k.ID, Township: k.Township, Village: k.Village}
 }
 
 // Status reports the kiosk's identity, link and queue.
 func (c *Core) Status() apitype.Status {
-	k := c.cfg.Site.Kiosk
+	k := c.live().cfg.Site.Kiosk
 	state, since, lastErr := c.link.State()
 	return apitype.Status{
 		Kiosk: k.ID, Township: k.Township, Village: k.Village, Name: k.Name,
@@ -103,7 +157,21 @@ func (c *Core) Status() apitype.Status {
 		Broker:  apitype.BrokerStatus{State: state, Since: since, LastError: lastErr},
 		Queue:   queueStatus(c.outbox.Stats()),
 		IDCard:  c.readerStatus(),
+		Control: c.controlStatus(),
 	}
+}
+
+// UseControl lets the status report the last township bundle's outcome.
+func (c *Core) UseControl(last func() (apitype.ControlOutcome, bool)) { c.lastBundle = last }
+
+func (c *Core) controlStatus() apitype.ControlStatus {
+	s := apitype.ControlStatus{ContentVersion: c.live().cfg.ContentVersion}
+	if c.lastBundle != nil {
+		if o, ok := c.lastBundle(); ok {
+			s.Last = &o
+		}
+	}
+	return s
 }
 
 func (c *Core) readerStatus() apitype.ReaderStatus {
@@ -211,8 +279,8 @@ func (c *Core) Alert(ctx context.Context, a AlertBody) error {
 
 // Menu is the 513 menu from the site's content.
 func (c *Core) Menu() apitype.Menu {
-	ct := c.cfg.Site.Content
-	m := apitype.Menu{KioskName: c.cfg.Site.Kiosk.Name, Topics: ct.Topics}
+	ct := c.live().cfg.Site.Content
+	m := apitype.Menu{KioskName: c.live().cfg.Site.Kiosk.Name, Topics: ct.Topics}
 	for _, id := range config.ServiceIDs {
 		s, _ := ct.ServiceByID(id)
 		m.Services = append(m.Services, apitype.Service{
@@ -231,7 +299,7 @@ func (c *Core) Menu() apitype.Menu {
 		m.Advisor.Duty = append(m.Advisor.Duty, w.String())
 	}
 	m.Content = c.content()
-	m.IdleSeconds = int(c.cfg.Site.UI.Idle.Seconds())
+	m.IdleSeconds = int(c.live().cfg.Site.UI.Idle.Seconds())
 	return m
 }
 
@@ -240,12 +308,12 @@ func isBookable(service string) bool { return slices.Contains(booking.Bookable, 
 // Slots lists the bookable slots of a service.
 func (c *Core) Slots(service string) (apitype.Slots, error) {
 	if service == mediation.Service {
-		return apitype.Slots{Service: service, Slots: c.rules.Slots(c.now())}, nil
+		return apitype.Slots{Service: service, Slots: c.live().rules.Slots(c.now())}, nil
 	}
 	if !isBookable(service) {
 		return apitype.Slots{}, &booking.FieldError{Field: "service", Code: booking.CodeNotBookable, Msg: fmt.Sprintf("%q takes no bookings", service)}
 	}
-	return apitype.Slots{Service: service, Slots: c.planner.Slots(c.now())}, nil
+	return apitype.Slots{Service: service, Slots: c.live().planner.Slots(c.now())}, nil
 }
 
 // Book validates a booking, commits it and returns it. A *booking.FieldError
@@ -263,7 +331,7 @@ func (c *Core) Book(ctx context.Context, req apitype.BookingRequest) (apitype.Bo
 		}
 		req.Name = id.Name // the card's name, not whatever was typed
 	}
-	body, err := c.planner.Validate(booking.Request{Service: req.Service, Topic: req.Topic, Name: req.Name, Phone: req.Phone, Slot: req.Slot, Checkup: req.Checkup}, now)
+	body, err := c.live().planner.Validate(booking.Request{Service: req.Service, Topic: req.Topic, Name: req.Name, Phone: req.Phone, Slot: req.Slot, Checkup: req.Checkup}, now)
 	if err != nil {
 		return apitype.Booking{}, err
 	}

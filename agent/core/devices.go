@@ -194,7 +194,7 @@ func (rc *receiptCache) expireLocked(now time.Time) {
 // phone or the ID number: a receipt is left on tables and in bins.
 func (c *Core) bookingReceipt(number string, b booking.Body) Receipt {
 	service := b.Service
-	if s, ok := c.cfg.Site.Content.ServiceByID(b.Service); ok {
+	if s, ok := c.live().cfg.Site.Content.ServiceByID(b.Service); ok {
 		service = s.Title
 	}
 	if b.Topic != "" {
@@ -211,7 +211,7 @@ func (c *Core) bookingReceipt(number string, b booking.Body) Receipt {
 	if b.Phone != "" {
 		lines = append(lines, "电话："+phone.Mask(b.Phone))
 	}
-	return Receipt{Title: "预约回执", Lines: lines, QR: number, Footer: c.cfg.Site.Kiosk.Name}
+	return Receipt{Title: "预约回执", Lines: lines, QR: number, Footer: c.live().cfg.Site.Kiosk.Name}
 }
 
 // mediationReceipt is the receipt of a mediation booking: the number, the
@@ -237,12 +237,12 @@ func (c *Core) mediationReceipt(number string, b mediation.BookingBody) Receipt 
 		lines = append(lines, "电话："+phone.Mask(p))
 	}
 	lines = append(lines, "调解员会打电话和您约定时间。")
-	return Receipt{Title: "调解预约回执", Lines: lines, QR: number, Footer: c.cfg.Site.Kiosk.Name}
+	return Receipt{Title: "调解预约回执", Lines: lines, QR: number, Footer: c.live().cfg.Site.Kiosk.Name}
 }
 
 // receiptTime is a slot as a receipt prints it, in the site's time zone.
 func (c *Core) receiptTime(t time.Time) string {
-	t = t.In(c.cfg.Location)
+	t = t.In(c.live().cfg.Location)
 	return fmt.Sprintf("%d年%d月%d日 %s %s", t.Year(), t.Month(), t.Day(),
 		[...]string{"周日", "周一", "周二", "周三", "周四", "周五", "周六"}[t.Weekday()], t.Format("15:04"))
 }

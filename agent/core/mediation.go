@@ -40,7 +40,7 @@ func (c *Core) UseCaseBook(b CaseBook) { c.cases = b }
 
 // content is the menu's villager content: events still to come, soonest first.
 func (c *Core) content() apitype.Content {
-	ct := c.cfg.Site.Content
+	ct := c.live().cfg.Site.Content
 	out := apitype.Content{
 		Lecture:    apitype.Lecture{Theme: ct.Lecture.Theme, Schedule: c.upcoming(ct.Lecture.Schedule)},
 		Fairs:      c.upcoming(ct.Fairs),
@@ -69,7 +69,7 @@ func (c *Core) upcoming(events []config.Event) []apitype.Event {
 	now := c.now()
 	out := []apitype.Event{}
 	for _, e := range events {
-		if at := e.At.In(c.cfg.Location); at.After(now) {
+		if at := e.At.In(c.live().cfg.Location); at.After(now) {
 			out = append(out, apitype.Event{Title: e.Title, Place: e.Place, At: at})
 		}
 	}
@@ -132,7 +132,7 @@ func (c *Core) BookMediation(ctx context.Context, req apitype.MediationRequest) 
 	}
 	now := c.now()
 	var used []string
-	body, err := c.rules.Booking(req, now, c.lookup(&used))
+	body, err := c.live().rules.Booking(req, now, c.lookup(&used))
 	if err != nil {
 		return apitype.Mediation{}, err
 	}
@@ -211,7 +211,7 @@ func (c *Core) MediatorSignOut(token string) {
 
 // Phrases are the preset session-summary phrases.
 func (c *Core) Phrases() apitype.Phrases {
-	return apitype.Phrases{Phrases: append([]string{}, c.cfg.Site.Content.Phrases...)}
+	return apitype.Phrases{Phrases: append([]string{}, c.live().cfg.Site.Content.Phrases...)}
 }
 
 // Cases lists the case book, most recent first.
@@ -248,12 +248,12 @@ func (c *Core) NewCase(ctx context.Context, m apitype.Mediator, req apitype.NewC
 	if c.cases == nil {
 		return apitype.Case{}, ErrNoCaseBook
 	}
-	if err := c.rules.Category("category", req.Category); err != nil {
+	if err := c.live().rules.Category("category", req.Category); err != nil {
 		return apitype.Case{}, err
 	}
 	var venue apitype.Venue
 	if req.Venue != "" {
-		v, err := c.rules.Venue("venue", req.Venue)
+		v, err := c.live().rules.Venue("venue", req.Venue)
 		if err != nil {
 			return apitype.Case{}, err
 		}
@@ -263,7 +263,7 @@ func (c *Core) NewCase(ctx context.Context, m apitype.Mediator, req apitype.NewC
 		return apitype.Case{}, &booking.FieldError{Field: "parties", Code: booking.CodeRequired, Msg: "needs at least one party"}
 	}
 	var used []string
-	ps, err := c.rules.Parties("parties", req.Parties, c.mediatorLookup(m, &used))
+	ps, err := c.live().rules.Parties("parties", req.Parties, c.mediatorLookup(m, &used))
 	if err != nil {
 		return apitype.Case{}, err
 	}
@@ -294,7 +294,7 @@ func (c *Core) LogSession(ctx context.Context, m apitype.Mediator, caseID string
 	}
 	now := c.now()
 	var used []string
-	v, err := c.rules.Session(req, now, c.mediatorLookup(m, &used))
+	v, err := c.live().rules.Session(req, now, c.mediatorLookup(m, &used))
 	if err != nil {
 		return apitype.Session{}, err
 	}
@@ -370,7 +370,7 @@ func (c *Core) FollowUps() (apitype.FollowUps, error) {
 	if err != nil {
 		return apitype.FollowUps{}, err
 	}
-	today := c.now().In(c.cfg.Location).Format(time.DateOnly)
+	today := c.now().In(c.live().cfg.Location).Format(time.DateOnly)
 	out := apitype.FollowUps{FollowUps: []apitype.FollowUp{}}
 	for _, k := range cs {
 		for _, f := range k.FollowUps {
@@ -433,7 +433,7 @@ func (c *Core) caseSummary(k casebook.Case) apitype.CaseSummary {
 	s := apitype.CaseSummary{ID: k.ID, Number: k.Number, Status: k.Status, Category: k.Category, Line: k.Line,
 		Venue: k.Venue.Name, Applicant: applicant(k), Opened: k.Opened}
 	if due, ok := k.NextFollowUp(); ok {
-		if t, err := time.ParseInLocation(time.DateOnly, due, c.cfg.Location); err == nil {
+		if t, err := time.ParseInLocation(time.DateOnly, due, c.live().cfg.Location); err == nil {
 			s.NextFollowUp = &t
 		}
 	}

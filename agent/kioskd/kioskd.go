@@ -20,6 +20,7 @@ import (
 	"github.com/fengqiao/kiosk/agent/cardreader"
 	"github.com/fengqiao/kiosk/agent/casebook"
 	"github.com/fengqiao/kiosk/agent/config"
+	"github.com/fengqiao/kiosk/agent/control"
 	"github.com/fengqiao/kiosk/agent/core"
 	"github.com/fengqiao/kiosk/agent/localapi"
 	"github.com/fengqiao/kiosk/agent/mqttlink"
@@ -85,17 +86,29 @@ func Run(ctx context.Context, opts Options) error {
 	defer ob.Close()
 
 	k := cfg.Site.Kiosk
+	// Township bundles in force override the site file's content, mediators
+	// and screen settings from here on.
+	ctl, cfg, err := control.Open(control.Options{Dir: filepath.Join(opts.DataDir, ControlDir), Base: cfg,
+		Log: log.With("component", "control"), Now: opts.Now})
+	if err != nil {
+		return err
+	}
+	bridge := newControlBridge(ctl, k.Township, k.ID, log.With("component", "control"))
 	link := mqttlink.New(mqttlink.Options{
+		Control:        bridge,
 		Broker:         cfg.Site.MQTT.Broker,
 		Source:         record.Source{Kiosk: k.ID, Township: k.Township, Village: k.Village},
 		Version:        opts.Version,
 		KeepAlive:      cfg.Site.MQTT.KeepAlive.Duration,
 		ConnectTimeout: cfg.Site.MQTT.ConnectTimeout.Duration,
 		MaxPayload:     int(cfg.Site.MQTT.MaxPayload),
+		TLS:            cfg.TLSConfig(),
 		Log:            log.With("component", "mqtt"),
 		Now:            opts.Now,
 	}, ob)
 	agent := core.New(cfg, opts.Version, ob, link, log.With("component", "core"), opts.Now)
+	agent.UseControl(lastOutcome(ctl))
+	ctl.Start(agent)
 	cases, err := casebook.Open(casebook.Options{Path: filepath.Join(opts.DataDir, casebook.File), Key: key,
 		Location: cfg.Location, Log: log.With("component", "casebook"), Now: opts.Now})
 	if err != nil {
@@ -146,6 +159,7 @@ func Run(ctx context.Context, opts Options) error {
 		return localapi.Serve(gctx, ln, localapi.NewHandler(agent, link, cards, log.With("component", "api")))
 	})
 	g.Go(func() error { return link.Run(gctx) })
+	g.Go(func() error { return bridge.Run(gctx) })
 	g.Go(func() error { return cards.Run(gctx) })
 	g.Go(func() error { return receipts.Run(gctx) })
 	g.Go(func() error { return sendTelemetry(gctx, agent, every, log) })

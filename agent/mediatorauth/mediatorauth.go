@@ -16,6 +16,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -91,14 +92,31 @@ func HashIDNumber(idNumber string) string {
 	return hex.EncodeToString(sum[:])
 }
 
+// SetRoster replaces the roster and the idle time (a township bundle
+// changed them). A signed-in mediator who is no longer on the roster is
+// signed out at once.
+func (a *Auth) SetRoster(roster []config.Mediator, idle time.Duration) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.opts.Roster, a.opts.Idle = roster, idle
+	for token, s := range a.sessions {
+		if !slices.ContainsFunc(roster, func(m config.Mediator) bool { return m.ID == s.mediator.ID }) {
+			delete(a.sessions, token)
+		}
+	}
+}
+
 // SignIn opens a session for the roster mediator whose ID number was read
 // from the card, if pin is theirs.
 func (a *Auth) SignIn(idNumber, pin string) (apitype.MediatorSession, error) {
 	want := HashIDNumber(idNumber)
 	var m *config.Mediator
-	for i := range a.opts.Roster {
-		if subtle.ConstantTimeCompare([]byte(a.opts.Roster[i].IDSHA256), []byte(want)) == 1 {
-			m = &a.opts.Roster[i]
+	a.mu.Lock()
+	roster := a.opts.Roster
+	a.mu.Unlock()
+	for i := range roster {
+		if subtle.ConstantTimeCompare([]byte(roster[i].IDSHA256), []byte(want)) == 1 {
+			m = &roster[i]
 		}
 	}
 	if m == nil {

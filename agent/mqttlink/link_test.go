@@ -17,6 +17,7 @@ import (
 	"time"
 
 	mqtt "github.com/eclipse/paho.mqtt.golang"
+	"github.com/eclipse/paho.mqtt.golang/packets"
 
 	"github.com/fengqiao/kiosk/agent/internal/faultproxy"
 	"github.com/fengqiao/kiosk/agent/internal/mosquittotest"
@@ -371,17 +372,34 @@ func TestThousandDisconnects(t *testing.T) {
 
 func TestPubackStoreTally(t *testing.T) {
 	s := newPubackStore()
+	s.Open() // as paho does when it connects
 	if s.confirm(7) {
 		t.Error("confirmed a message id that got no PUBACK")
 	}
+	// paho stores each outbound PUBLISH under o.ID and deletes it on its
+	// PUBACK; a SUBSCRIBE is stored and deleted (on its SUBACK) the same way.
+	publish := func(id uint16) {
+		p := packets.NewControlPacket(packets.Publish).(*packets.PublishPacket)
+		p.MessageID, p.Qos = id, 1
+		s.Put(fmt.Sprintf("o.%d", id), p)
+	}
+	publish(7)
 	s.Del("o.7")
 	s.Del("i.9") // inbound: not a PUBACK of ours
+	publish(7)
 	s.Del("o.7")
 	if !s.confirm(7) || !s.confirm(7) || s.confirm(7) {
 		t.Error("each PUBACK confirms exactly one token")
 	}
 	if s.confirm(9) {
 		t.Error("an inbound id confirmed an outbound token")
+	}
+	sub := packets.NewControlPacket(packets.Subscribe).(*packets.SubscribePacket)
+	sub.MessageID = 8
+	s.Put("o.8", sub)
+	s.Del("o.8") // its SUBACK
+	if s.confirm(8) {
+		t.Error("a SUBACK counted as the PUBACK of a record that reuses its message id")
 	}
 }
 

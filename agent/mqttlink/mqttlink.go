@@ -18,6 +18,7 @@ package mqttlink
 
 import (
 	"context"
+	"crypto/tls"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -34,6 +35,7 @@ import (
 
 	"github.com/cenkalti/backoff/v5"
 	mqtt "github.com/eclipse/paho.mqtt.golang"
+	"github.com/eclipse/paho.mqtt.golang/packets"
 	"github.com/google/uuid"
 
 	"github.com/fengqiao/kiosk/agent/mqtttopic"
@@ -87,8 +89,29 @@ type Options struct {
 	// MaxPayload is the largest record the township broker accepts; a larger
 	// one is dead-lettered at once instead of costing the link a disconnect.
 	MaxPayload int
-	Log        *slog.Logger
-	Now        func() time.Time
+	// TLS configures an ssl:// broker's connection: the roots that check
+	// the broker's certificate and the kiosk's client certificate
+	// (config.Config.TLSConfig). The broker's certificate is always verified,
+	// against the broker URL's host unless TLS.ServerName says otherwise;
+	// nil means the system roots and no client certificate.
+	TLS *tls.Config
+	// Control, if set, is the township's channel back to the kiosk.
+	Control Control
+	Log     *slog.Logger
+	Now     func() time.Time
+}
+
+// Control is what the link carries for township control (agent/control):
+// bundles in on Topics, the reported state out. The link subscribes on
+// every connection (its sessions are clean) and publishes the reported
+// state, retained, on connecting and whenever ReportChanged fires.
+type Control interface {
+	Topics() []string
+	// Deliver takes a message from one of Topics. It must not block: it
+	// runs on paho's dispatch goroutine.
+	Deliver(payload []byte)
+	Report() (topic string, payload []byte, ok bool)
+	ReportChanged() <-chan struct{}
 }
 
 // Link is the kiosk's side of the township connection.
@@ -269,6 +292,7 @@ func (l *Link) clientOptions(lost chan<- error) *mqtt.ClientOptions {
 	return mqtt.NewClientOptions().
 		AddBroker(l.opts.Broker).
 		SetCustomOpenConnectionFn(dialBroker).
+		SetTLSConfig(l.opts.TLS).
 		SetClientID(src.Kiosk).
 		SetCleanSession(true). // the outbox, not the broker session, holds what is undelivered
 		SetAutoReconnect(false).
@@ -317,6 +341,37 @@ func (l *Link) publishStatus(ctx context.Context, client mqtt.Client, state stri
 	return err
 }
 
+func (l *Link) subscribeControl(ctx context.Context, client mqtt.Client, ctl Control) error {
+	for _, topic := range ctl.Topics() {
+		tok := client.Subscribe(topic, 1, func(_ mqtt.Client, m mqtt.Message) { ctl.Deliver(m.Payload()) })
+		if err := wait(ctx, tok, l.opts.PublishTimeout); err != nil {
+			return fmt.Errorf("subscribe %s: %w", topic, err)
+		}
+	}
+	return nil
+}
+
+// reportLoop publishes the reported state now and after every change,
+// until the session ends. A failed publish is tried again on the next
+// change or connection; the state is retained, so only the latest counts.
+func (l *Link) reportLoop(ctx context.Context, client mqtt.Client, store *pubackStore, ctl Control) {
+	for {
+		if topic, payload, ok := ctl.Report(); ok {
+			tok := client.Publish(topic, 1, true, payload)
+			if err := wait(ctx, tok, l.opts.PublishTimeout); err != nil {
+				l.opts.Log.Warn("reported state not published", "err", err)
+			} else {
+				store.confirm(tok.(*mqtt.PublishToken).MessageID()) // keep the PUBACK tally for records only
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-ctl.ReportChanged():
+		}
+	}
+}
+
 // inflight is a record published on this connection and not yet confirmed.
 type inflight struct {
 	seq       uint64
@@ -330,6 +385,14 @@ type inflight struct {
 func (l *Link) session(ctx context.Context, client mqtt.Client, lost <-chan error, store *pubackStore) error {
 	if err := l.publishStatus(ctx, client, "online"); err != nil {
 		return fmt.Errorf("publish status: %w", err)
+	}
+	if ctl := l.opts.Control; ctl != nil {
+		if err := l.subscribeControl(ctx, client, ctl); err != nil {
+			return err
+		}
+		rctx, stop := context.WithCancel(ctx)
+		defer stop()
+		go l.reportLoop(rctx, client, store, ctl)
 	}
 	src := l.opts.Source
 	pending := make(chan inflight, l.opts.Window)
@@ -547,6 +610,13 @@ func newPubackStore() *pubackStore {
 }
 
 func (s *pubackStore) Del(key string) {
+	// paho deletes an outbound SUBSCRIBE on its SUBACK the same way: only a
+	// PUBLISH that leaves the store is a PUBACK, or a subscription would
+	// count as the delivery of a record that later reuses its message id.
+	if _, publish := s.MemoryStore.Get(key).(*packets.PublishPacket); !publish {
+		s.MemoryStore.Del(key)
+		return
+	}
 	if id, ok := strings.CutPrefix(key, "o."); ok {
 		if n, err := strconv.ParseUint(id, 10, 16); err == nil {
 			s.mu.Lock()

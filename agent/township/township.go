@@ -10,6 +10,7 @@ package township
 import (
 	"bytes"
 	"context"
+	"crypto/tls"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -25,7 +26,8 @@ import (
 // WatchOptions configure Watch.
 type WatchOptions struct {
 	Broker   string
-	Township string // empty: every township on the broker
+	TLS      *tls.Config // township IT's client certificate; nil for a dev broker
+	Township string      // empty: every township on the broker
 	ClientID string
 	// Remember is how many ids are kept for deduplication. Redeliveries come
 	// soon after the original, so a bounded window is enough.
@@ -67,7 +69,7 @@ func Watch(ctx context.Context, opts WatchOptions, out io.Writer) error {
 	filter := mqtttopic.Records(opts.Township)
 	copts := mqtt.NewClientOptions().AddBroker(opts.Broker).SetClientID(opts.ClientID).
 		SetCleanSession(true).SetAutoReconnect(true).SetMaxReconnectInterval(30 * time.Second).
-		SetOrderMatters(true).
+		SetOrderMatters(true).SetTLSConfig(opts.TLS).
 		SetOnConnectHandler(func(c mqtt.Client) {
 			// Resubscribe on every (re)connect: the session is clean.
 			tok := c.Subscribe(filter, 1, handle)

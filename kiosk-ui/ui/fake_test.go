@@ -48,9 +48,10 @@ type fakeAgent struct {
 	sessions    []apitype.SessionRequest
 	followed    []string
 	indicator   apitype.Indicators
-	held        []string // card tokens a mediator held
-	holdErr     error    // returned by HoldCard when set
-	idleSeconds int      // the site's ui.idle in the menu; 0 leaves it out
+	held        []string            // card tokens a mediator held
+	holdErr     error               // returned by HoldCard when set
+	idleSeconds int                 // the site's ui.idle in the menu; 0 leaves it out
+	editMenu    func(*apitype.Menu) // township content pushed since start
 }
 
 func newFakeAgent() *fakeAgent {
@@ -97,8 +98,13 @@ func (f *fakeAgent) Print(_ context.Context, id string) error {
 }
 
 func (f *fakeAgent) Menu(context.Context) (apitype.Menu, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
 	m := testMenu()
 	m.IdleSeconds = f.idleSeconds
+	if f.editMenu != nil {
+		f.editMenu(&m)
+	}
 	return m, nil
 }
 

@@ -89,6 +89,7 @@ type UI struct {
 	header     *fyne.Container
 	readAloud  *widget.Button
 	textSwitch *widget.Button
+	top        *fyne.Container // header and banner: re-laid out when the banner changes
 	banner     *fyne.Container
 	bannerText *widget.Label
 	body       *fyne.Container
@@ -165,8 +166,8 @@ func New(win fyne.Window, opts Options) *UI {
 	// header still fits a portrait panel's width.
 	u.header = container.NewBorder(nil, nil, container.NewVBox(u.title, u.clock), container.NewHBox(u.readAloud, u.textSwitch))
 	headerBG := canvas.NewRectangle(kiosktheme.Card)
-	top := container.NewVBox(container.NewStack(headerBG, container.NewPadded(u.header)), u.banner)
-	win.SetContent(container.NewBorder(top, nil, nil, nil, u.body))
+	u.top = container.NewVBox(container.NewStack(headerBG, container.NewPadded(u.header)), u.banner)
+	win.SetContent(container.NewBorder(u.top, nil, nil, nil, u.body))
 	u.sizeHeader()
 	u.tickClock()
 	u.showLoading()
@@ -243,9 +244,14 @@ func (u *UI) loadMenu() {
 		if u.idleFromSite && m.IdleSeconds > 0 {
 			u.opts.IdleTimeout = time.Duration(m.IdleSeconds) * time.Second
 		}
-		u.title.Text = m.KioskName
-		u.title.Refresh()
-		if first {
+		if u.title.Text != m.KioskName {
+			u.title.Text = m.KioskName
+			u.title.Refresh()
+		}
+		// A flow under way keeps the choices it offered; the new content
+		// shows from the next screen drawn from the menu, and at once on
+		// the home screen.
+		if first || u.screen.home {
 			u.showHome()
 		}
 	})
@@ -275,6 +281,9 @@ func (u *UI) RefreshStatus() {
 	call(u, u.opts.Agent.Status, func(s apitype.Status, err error) {
 		u.reachable = err == nil
 		if err == nil {
+			if u.hasMenu && s.Control.ContentVersion != u.status.Control.ContentVersion {
+				u.loadMenu() // the township pushed new content
+			}
 			u.status = s
 			u.loadDevices()
 		}
@@ -297,17 +306,20 @@ func (u *UI) updateBanner() {
 			text += fmt.Sprintf("（待上报 %d 条）", n)
 		}
 	}
-	if text == "" {
-		if u.banner.Visible() {
-			u.banner.Hide()
-		}
+	switch {
+	case text == "" && u.banner.Visible():
+		u.banner.Hide()
+	case text == "" || text == u.bannerText.Text && u.banner.Visible():
 		return
-	}
-	if text != u.bannerText.Text {
+	default:
 		u.bannerText.SetText(text)
-	}
-	if !u.banner.Visible() {
 		u.banner.Show()
+	}
+	// The header and banner share a box whose height changes with them;
+	// without a new layout the notice is drawn over the header.
+	u.top.Refresh()
+	if c := u.win.Content(); c != nil {
+		c.Refresh()
 	}
 }
 

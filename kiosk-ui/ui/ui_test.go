@@ -369,6 +369,11 @@ func TestOfflineBanner(t *testing.T) {
 	u.RefreshStatus()
 	mustSee(t, w, "暂时连不上乡镇综治中心")
 	mustSee(t, w, "待上报 3 条")
+	// Laid out below the header, not drawn over it.
+	if header := u.top.Objects[0]; u.banner.Position().Y < header.Position().Y+header.Size().Height || u.banner.Size().Height < 40 {
+		t.Errorf("banner at y %.0f (height %.0f) overlaps the header ending at %.0f",
+			u.banner.Position().Y, u.banner.Size().Height, header.Position().Y+header.Size().Height)
+	}
 	// Offline is not an obstacle: the booking still succeeds.
 	walkToConfirm(t, w)
 	test.Tap(mustButton(t, w, labelConfirm))
@@ -420,6 +425,31 @@ func TestIdleFromSiteConfig(t *testing.T) {
 	clock.t = clock.t.Add(31 * time.Second)
 	u.checkIdle()
 	mustTile(t, w, "法律顾问")
+}
+
+// TestPushedContentReachesTheScreen: when the township's bundle changes
+// the content in force, the home screen shows it without a restart; a flow
+// under way is left alone until it ends.
+func TestPushedContentReachesTheScreen(t *testing.T) {
+	agent := newFakeAgent()
+	u, w, _ := mustUI(t, agent)
+	mustSee(t, w, "一村一法律顾问")
+	agent.mu.Lock()
+	agent.status.Control.ContentVersion = 7
+	agent.editMenu = func(m *apitype.Menu) { m.Services[0].Summary = "乡镇新推送的内容" }
+	agent.mu.Unlock()
+	test.Tap(mustButton(t, w, labelBookAdvisor))
+	u.RefreshStatus()
+	mustSee(t, w, "第 1 步") // the villager's flow is not interrupted
+	test.Tap(mustButton(t, w, labelCancel))
+	mustSee(t, w, "乡镇新推送的内容")
+
+	agent.mu.Lock()
+	agent.status.Control.ContentVersion = 8
+	agent.editMenu = func(m *apitype.Menu) { m.Services[0].Summary = "又一次推送" }
+	agent.mu.Unlock()
+	u.RefreshStatus()
+	mustSee(t, w, "又一次推送") // on the home screen: at once
 }
 
 func TestPhoneStepRejectsShortNumber(t *testing.T) {

@@ -13,6 +13,7 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+	"time"
 
 	"github.com/fengqiao/kiosk/agent/township"
 	"github.com/fengqiao/kiosk/agent/version"
@@ -21,7 +22,7 @@ import (
 const usage = `kioskctl — tools for township IT and kiosk technicians.
 
 Usage:
-  kioskctl township watch --broker URL [--township ID]
+  kioskctl township watch --broker URL [--ca F --cert F --tls-key F] [--township ID]
         print every record the kiosks publish, one JSON line each, once per id
   kioskctl outbox status [--socket PATH] [--json]
         the kiosk's queue: waiting records, oldest, last delivery, dead letters, disk
@@ -38,6 +39,17 @@ Usage:
   kioskctl mediator hash < FILE
         the id_sha256 and pin_bcrypt lines of a mediator roster entry; reads
         the ID number and the PIN from stdin, one a line (never from argv)
+  kioskctl keys gen --out FILE
+        a township signing key: the private key to FILE (0600), the public
+        key line for every kiosk's site file (control.township_keys)
+  kioskctl config sign --key FILE --township ID [--kiosks IDS] [--version N]
+                       (--content FILE --site SITE | --rotate-to KEY) [--out FILE]
+        sign a bundle: content checked against a site file as the kiosk will
+  kioskctl config push --broker URL [--ca F --cert F --tls-key F] FILE
+        publish a signed bundle, retained, to the kiosks it names
+  kioskctl config status --broker URL [--ca F --cert F --tls-key F] --township ID [--json]
+        each kiosk's link and its reported configuration: in force, last
+        bundle, applied / rejected / rolled_back and why
   kioskctl version
 
 The outbox and link commands run on the kiosk and talk to kioskd's local API
@@ -79,6 +91,14 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return mediatorHash(args[2:], os.Stdin, stdout, stderr)
 	case len(args) >= 2 && args[0] == "link" && args[1] == "retry":
 		return linkRetry(ctx, args[2:], stdout, stderr)
+	case len(args) >= 2 && args[0] == "keys" && args[1] == "gen":
+		return keysGen(args[2:], stdout, stderr)
+	case len(args) >= 2 && args[0] == "config" && args[1] == "sign":
+		return configSign(args[2:], stdout, stderr, time.Now)
+	case len(args) >= 2 && args[0] == "config" && args[1] == "push":
+		return configPush(ctx, args[2:], stdout, stderr)
+	case len(args) >= 2 && args[0] == "config" && args[1] == "status":
+		return configStatus(ctx, args[2:], stdout, stderr)
 	}
 	fmt.Fprintf(stderr, "kioskctl: unknown command %q\n\n%s", args, usage)
 	return 2
@@ -87,18 +107,19 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 func townshipWatch(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("kioskctl township watch", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	broker := fs.String("broker", "", "township MQTT broker `URL`, e.g. tcp://127.0.0.1:1883 (required)")
+	bf := addBrokerFlags(fs)
 	townshipID := fs.String("township", "", "only this township's kiosks (default: all)")
 	clientID := fs.String("client-id", "", "MQTT client id (default: a fresh one)")
 	if code, ok := parseFlags(fs, args); !ok {
 		return code
 	}
-	if *broker == "" {
-		fmt.Fprintln(stderr, "kioskctl township watch: --broker is required")
+	conn, err := bf.conn()
+	if err != nil {
+		fmt.Fprintf(stderr, "kioskctl township watch: %v\n", err)
 		return 2
 	}
 	log := slog.New(slog.NewTextHandler(stderr, nil))
-	err := township.Watch(ctx, township.WatchOptions{Broker: *broker, Township: *townshipID, ClientID: *clientID, Log: log}, stdout)
+	err = township.Watch(ctx, township.WatchOptions{Broker: conn.Broker, TLS: conn.TLS, Township: *townshipID, ClientID: *clientID, Log: log}, stdout)
 	if errors.Is(err, context.Canceled) {
 		return 0
 	}

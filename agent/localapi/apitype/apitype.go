@@ -7,15 +7,35 @@ import "time"
 
 // Status is the body of GET /v1/status.
 type Status struct {
-	Kiosk    string       `json:"kiosk"`
-	Township string       `json:"township"`
-	Village  string       `json:"village"`
-	Name     string       `json:"name"`
-	Version  string       `json:"version"`
-	Time     time.Time    `json:"time"`
-	Broker   BrokerStatus `json:"broker"`
-	Queue    QueueStatus  `json:"queue"`
-	IDCard   ReaderStatus `json:"idcard"`
+	Kiosk    string        `json:"kiosk"`
+	Township string        `json:"township"`
+	Village  string        `json:"village"`
+	Name     string        `json:"name"`
+	Version  string        `json:"version"`
+	Time     time.Time     `json:"time"`
+	Broker   BrokerStatus  `json:"broker"`
+	Queue    QueueStatus   `json:"queue"`
+	IDCard   ReaderStatus  `json:"idcard"`
+	Control  ControlStatus `json:"control"`
+}
+
+// ControlStatus is the township's remote configuration of the kiosk.
+type ControlStatus struct {
+	// ContentVersion is the version of the township bundle in force, 0 for
+	// the site file alone. The screen reloads the menu when it changes.
+	ContentVersion uint64 `json:"content_version"`
+	// Last is the outcome of the last bundle received, if any: its version
+	// and status (applied, rejected, rolled_back) with the reason.
+	Last *ControlOutcome `json:"last,omitempty"`
+}
+
+// ControlOutcome is what became of one bundle.
+type ControlOutcome struct {
+	Version uint64    `json:"version"`
+	Status  string    `json:"status"`
+	Reason  string    `json:"reason,omitempty"`
+	Error   string    `json:"error,omitempty"`
+	At      time.Time `json:"at"`
 }
 
 // Reader states in ReaderStatus.

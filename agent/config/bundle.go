@@ -1,0 +1,95 @@
+package config
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/fengqiao/kiosk/agent/bundle"
+)
+
+// BundleSchema identifies the content of a township bundle (docs/bundles.md):
+// a YAML document of the site-file sections township IT may change from
+// afar.
+const BundleSchema = "fengqiao.site-bundle/v1"
+
+// BundleSections are the site-file sections a bundle may carry. Each one
+// present replaces the site file's section whole (lists are not merged:
+// what township IT sends is what the kiosk shows). The kiosk's identity,
+// board, mode, broker, TLS files, storage and trust keys are not among
+// them: changing those from afar could cut the kiosk off or move its
+// records, so they stay with the technician who installs it.
+var BundleSections = []string{"content", "mediators", "ui"}
+
+// bundleDoc is the shape of a bundle's content.
+type bundleDoc struct {
+	Schema    string     `yaml:"schema"`
+	Content   *Content   `yaml:"content"`
+	Mediators *Mediators `yaml:"mediators"`
+	UI        *UI        `yaml:"ui"`
+}
+
+// WithBundle returns the configuration of c with the sections of a
+// township bundle's content in place, validated as a whole by the same
+// rules as a site file: a bundle can no more leave a kiosk with an invalid
+// configuration than a technician's typo can. name labels problems (e.g.
+// "bundle 7"); version becomes ContentVersion. c is not changed.
+func (c *Config) WithBundle(name string, content []byte, version uint64) (*Config, error) {
+	var b bundleDoc
+	doc, err := decodeBytes(name, content, &b)
+	problems, err := decodeProblems(err)
+	if err != nil {
+		return nil, err
+	}
+	if doc == nil {
+		return nil, &Error{Problems: problems}
+	}
+	for i, p := range problems {
+		// walk words it "unknown key"; say why the key is refused.
+		if top, _, _ := strings.Cut(p.Field, "."); p.Field == top && !slices.Contains(BundleSections, top) && top != "schema" &&
+			strings.Contains(p.Msg, "unknown key") {
+			problems[i].Msg = "a township bundle may not set " + top + " (only " + strings.Join(BundleSections, ", ") + "); change it in the kiosk's site file"
+		}
+	}
+	ch := &checker{doc: doc}
+	if b.Schema != BundleSchema {
+		ch.fail("schema", "%q is not a site bundle (want %q)", b.Schema, BundleSchema)
+	}
+	if b.Content == nil && b.Mediators == nil && b.UI == nil {
+		ch.fail("", "sets none of %s", strings.Join(BundleSections, ", "))
+	}
+	site := c.Site
+	if b.Content != nil {
+		site.Content = *b.Content
+	}
+	if b.Mediators != nil {
+		site.Mediators = *b.Mediators
+	}
+	if b.UI != nil {
+		site.UI = *b.UI
+	}
+	site.applyDefaults()
+	problems = append(problems, ch.problems...)
+	problems = mergeProblems(problems, site.validate(doc))
+	if len(problems) > 0 {
+		return nil, &Error{Problems: problems}
+	}
+	out := *c
+	out.Site, out.ContentVersion = site, version
+	return &out, nil
+}
+
+func (ct *Control) validate(c *checker, mode string) {
+	if len(ct.TownshipKeys) == 0 && mode == ModeProduction {
+		c.fail("control.township_keys", "a production kiosk needs the township's public key: without it no bundle can be trusted and the township cannot manage the kiosk")
+	}
+	keys := c.unique()
+	for i, k := range ct.TownshipKeys {
+		f := fmt.Sprintf("control.township_keys[%d]", i)
+		if _, err := bundle.ParsePublicKey(k); err != nil {
+			c.fail(f, "not an Ed25519 public key (kioskctl keys gen prints one): %v", err)
+			continue
+		}
+		keys.check(f, k)
+	}
+}

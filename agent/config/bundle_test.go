@@ -1,0 +1,79 @@
+package config
+
+import (
+	"strings"
+	"testing"
+)
+
+// mustDevBundle is a bundle content carrying the dev site's content,
+// mediators and ui sections as they are.
+func mustDevBundle(t *testing.T) string {
+	t.Helper()
+	site, _ := mustReadDev(t)
+	i := strings.Index(site, "\ncontent:")
+	if i < 0 {
+		t.Fatal("dev.yaml has no content section")
+	}
+	return "schema: " + BundleSchema + "\n" + site[i+1:]
+}
+
+func TestWithBundle(t *testing.T) {
+	base, err := Load("../../firmware-configs/sites/dev.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	good := mustDevBundle(t)
+	replace := func(old, new string) string {
+		if !strings.Contains(good, old) {
+			t.Fatalf("dev bundle lacks %q", old)
+		}
+		return strings.Replace(good, old, new, 1)
+	}
+	tests := []struct {
+		name, content string
+		field, msg    string // of one problem; empty for a valid bundle
+	}{
+		{"whole dev content", good, "", ""},
+		{"new lecture theme", replace("theme: 农村土地承包与流转", "theme: 防范电信诈骗"), "", ""},
+		{"ui only", "schema: " + BundleSchema + "\nui:\n  idle: 90s\n", "", ""},
+		{"kiosk identity", good + "kiosk:\n  id: other\n", "kiosk", "may not set kiosk"},
+		{"broker", good + "mqtt:\n  broker: tcp://evil:1883\n", "mqtt", "may not set mqtt"},
+		{"wrong schema", strings.Replace(good, BundleSchema, SiteSchema, 1), "schema", "not a site bundle"},
+		{"nothing set", "schema: " + BundleSchema + "\n", "", "sets none of"},
+		{"invalid content", replace("id: tea-table", "id: tea-room"), "content.venues[2].id", "already listed"},
+		{"idle out of range", "schema: " + BundleSchema + "\nui:\n  idle: 1s\n", "ui.idle", "out of range"},
+		{"not YAML", "schema: [", "", "not valid YAML"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := base.WithBundle("bundle 7", []byte(tt.content), 7)
+			if tt.msg == "" {
+				if err != nil {
+					t.Fatalf("refused: %v", err)
+				}
+				if got.ContentVersion != 7 || got.Site.Kiosk != base.Site.Kiosk || got.Site.MQTT != base.Site.MQTT {
+					t.Errorf("config %+v", got.Site.Kiosk)
+				}
+				if base.ContentVersion != 0 {
+					t.Error("the base configuration was changed")
+				}
+				return
+			}
+			if err == nil {
+				t.Fatal("accepted")
+			}
+			if !strings.Contains(err.Error(), tt.msg) || tt.field != "" && !strings.Contains(err.Error(), tt.field+":") ||
+				!strings.Contains(err.Error(), "bundle 7") {
+				t.Errorf("error %v, want %s on %q", err, tt.msg, tt.field)
+			}
+		})
+	}
+	// A section replaces the site file's whole: the new theme is in force.
+	got, err := base.WithBundle("bundle 8", []byte(replace("theme: 农村土地承包与流转", "theme: 防范电信诈骗")), 8)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Site.Content.Lecture.Theme != "防范电信诈骗" {
+		t.Errorf("theme %q", got.Site.Content.Lecture.Theme)
+	}
+}

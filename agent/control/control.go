@@ -1,0 +1,410 @@
+// Package control owns the township's remote management of one kiosk: it
+// takes the signed bundles township IT publishes (agent/bundle verifies
+// them), applies a site bundle atomically over the kiosk's site file, runs
+// the core's health check and rolls back when it fails, keeps the trust
+// state and what is in force on disk across restarts, and keeps the
+// reported state the link publishes back to the township.
+//
+// What is in force is decided the same way whatever order bundles arrive
+// in: of the latest township-wide bundle and the latest bundle for this
+// kiosk alone, the one issued later (not_before) wins, the kiosk's own on a
+// tie; sections a bundle does not carry come from the site file
+// (config.WithBundle). A kiosk reconnecting after days offline therefore
+// ends in the state township IT last chose for it.
+package control
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/fengqiao/kiosk/agent/bundle"
+	"github.com/fengqiao/kiosk/agent/config"
+)
+
+// Statuses of the reported state.
+const (
+	StatusApplied    = "applied"
+	StatusRejected   = "rejected"
+	StatusRolledBack = "rolled_back"
+)
+
+// Errors of Open.
+var (
+	// ErrNoTrust means the kiosk has neither a trust file nor township keys
+	// in its site file: it can take no bundle at all.
+	ErrNoTrust = errors.New("control: no township key configured (control.township_keys)")
+)
+
+// Applier is what control needs from the core.
+type Applier interface {
+	// UseConfig puts a validated configuration in force.
+	UseConfig(cfg *config.Config)
+	// HealthCheck says whether the configuration in force still works.
+	HealthCheck() error
+}
+
+// Options configure a Controller.
+type Options struct {
+	// Dir holds the trust state and the bundles in force (0700).
+	Dir string
+	// Base is the configuration of the kiosk's site file.
+	Base *config.Config
+	Log  *slog.Logger
+	Now  func() time.Time
+}
+
+// Reported is the kiosk's reported state, published retained on its
+// config/reported topic (docs/mqtt.md), like a device shadow's.
+type Reported struct {
+	Kiosk    string `json:"kiosk"`
+	Township string `json:"township"`
+	// Version and Scope are of the bundle this report is about; Version is
+	// 0 for a bundle refused before its signature was checked.
+	Version uint64 `json:"version"`
+	Scope   string `json:"scope,omitempty"`
+	Kind    string `json:"kind,omitempty"`
+	Status  string `json:"status"`
+	Reason  string `json:"reason,omitempty"` // bundle.Reason, or "health_check"
+	Error   string `json:"error,omitempty"`
+	// InForce is what configures the kiosk after it: the scope and version
+	// of the bundle in force, or empty and 0 for the site file alone.
+	InForce        string    `json:"in_force,omitempty"`
+	InForceVersion uint64    `json:"in_force_version"`
+	At             time.Time `json:"at"`
+}
+
+// applied is a site bundle in force in one scope, as kept on disk.
+type applied struct {
+	Version   uint64    `json:"version"`
+	Scope     string    `json:"scope"`
+	NotBefore time.Time `json:"not_before"`
+	KeyID     string    `json:"key_id"`
+	Content   []byte    `json:"content"`
+}
+
+// Controller applies bundles for one kiosk. Safe for concurrent use.
+type Controller struct {
+	opts Options
+	id   bundle.Identity
+	log  *slog.Logger
+
+	mu       sync.Mutex
+	applier  Applier
+	trust    *bundle.TrustState
+	inForce  map[string]*applied // by scope
+	current  *config.Config
+	reported *Reported
+	changed  chan struct{}
+}
+
+// Files in Options.Dir.
+const (
+	trustFile    = "trust.json"
+	reportedFile = "reported.json"
+)
+
+// scopeFile is where the bundle in force of a scope (bundle.Target.Scope:
+// "township:ID" or "kiosk:ID") is kept.
+func scopeFile(scope string) string {
+	if isKioskScope(scope) {
+		return "kiosk-bundle.json"
+	}
+	return "township-bundle.json"
+}
+
+func isKioskScope(scope string) bool { return strings.HasPrefix(scope, "kiosk:") }
+
+// Open loads the trust state (creating it from the site file's township
+// keys at first start) and the bundles in force, and returns the
+// configuration they make. A bundle on disk that no longer validates (the
+// software changed under it) is set aside with a warning, not fatal: the
+// kiosk starts on what remains.
+func Open(opts Options) (*Controller, *config.Config, error) {
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	if err := os.MkdirAll(opts.Dir, 0o700); err != nil {
+		return nil, nil, fmt.Errorf("control: %w", err)
+	}
+	k := opts.Base.Site.Kiosk
+	c := &Controller{opts: opts, log: opts.Log, id: bundle.Identity{Kiosk: k.ID, Township: k.Township},
+		inForce: map[string]*applied{}, changed: make(chan struct{}, 1)}
+	trust, err := c.loadTrust()
+	if err != nil {
+		return nil, nil, err
+	}
+	c.trust = trust
+	for _, scope := range []string{"township:" + k.Township, "kiosk:" + k.ID} {
+		var a applied
+		data, err := os.ReadFile(filepath.Join(opts.Dir, scopeFile(scope)))
+		if errors.Is(err, os.ErrNotExist) {
+			continue
+		}
+		if err == nil {
+			err = json.Unmarshal(data, &a)
+		}
+		if err != nil {
+			c.log.Error("bundle in force unreadable; set aside", "scope", scope, "err", err)
+			continue
+		}
+		c.inForce[scope] = &a
+	}
+	cfg, err := c.effective()
+	for err != nil {
+		// Drop the winner and try with what is left.
+		w := c.winner()
+		c.log.Error("bundle in force no longer valid; starting without it", "scope", w.Scope, "version", w.Version, "err", err)
+		delete(c.inForce, w.Scope)
+		cfg, err = c.effective()
+	}
+	c.current = cfg
+	if data, err := os.ReadFile(filepath.Join(opts.Dir, reportedFile)); err == nil {
+		var r Reported
+		if json.Unmarshal(data, &r) == nil {
+			c.reported = &r
+		}
+	}
+	return c, cfg, nil
+}
+
+func (c *Controller) loadTrust() (*bundle.TrustState, error) {
+	path := filepath.Join(c.opts.Dir, trustFile)
+	data, err := os.ReadFile(path)
+	if err == nil {
+		t, err := bundle.UnmarshalTrustState(data)
+		if err != nil {
+			// A damaged trust file must not silently fall back to the
+			// site file's keys: a rotation would be undone.
+			return nil, fmt.Errorf("control: %s: %w (move it aside to trust the site file's keys again)", path, err)
+		}
+		return t, nil
+	}
+	if !errors.Is(err, os.ErrNotExist) {
+		return nil, fmt.Errorf("control: %w", err)
+	}
+	keys := c.opts.Base.Site.Control.TownshipKeys
+	if len(keys) == 0 {
+		return nil, nil // no control: every bundle is refused, the kiosk runs on its site file
+	}
+	t, err := bundle.NewTrustState(keys...)
+	if err != nil {
+		return nil, fmt.Errorf("control: control.township_keys: %w", err)
+	}
+	if err := c.saveTrust(t); err != nil {
+		return nil, err
+	}
+	return t, nil
+}
+
+func (c *Controller) saveTrust(t *bundle.TrustState) error {
+	data, err := t.Marshal()
+	if err != nil {
+		return fmt.Errorf("control: %w", err)
+	}
+	if err := bundle.WriteFileAtomic(filepath.Join(c.opts.Dir, trustFile), data, 0o600); err != nil {
+		return fmt.Errorf("control: save trust state: %w", err)
+	}
+	return nil
+}
+
+// winner is the bundle in force: the later issued, the kiosk's on a tie.
+func (c *Controller) winner() *applied {
+	var w *applied
+	for _, a := range c.inForce {
+		if w == nil || a.NotBefore.After(w.NotBefore) || a.NotBefore.Equal(w.NotBefore) && isKioskScope(a.Scope) {
+			w = a
+		}
+	}
+	return w
+}
+
+// effective is the configuration the bundles in force make.
+func (c *Controller) effective() (*config.Config, error) {
+	w := c.winner()
+	if w == nil {
+		return c.opts.Base, nil
+	}
+	return c.opts.Base.WithBundle(fmt.Sprintf("bundle %s v%d", w.Scope, w.Version), w.Content, w.Version)
+}
+
+// Start puts the configuration in force into the core and checks it: a
+// kiosk that crashed between applying a bundle and checking it finishes the
+// job now, rolling back if the check fails.
+func (c *Controller) Start(a Applier) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.applier = a
+	w := c.winner()
+	if w == nil {
+		return
+	}
+	if herr := a.HealthCheck(); herr != nil {
+		c.log.Error("bundle in force fails the health check at start; dropping it", "scope", w.Scope, "version", w.Version, "err", herr)
+		delete(c.inForce, w.Scope)
+		os.Remove(filepath.Join(c.opts.Dir, scopeFile(w.Scope)))
+		cfg, err := c.effective()
+		if err != nil {
+			cfg = c.opts.Base
+		}
+		c.current = cfg
+		a.UseConfig(cfg)
+		c.report(Reported{Version: w.Version, Scope: w.Scope, Kind: bundle.KindSite, Status: StatusRolledBack,
+			Reason: "health_check", Error: herr.Error()})
+	}
+}
+
+// Config is the configuration in force.
+func (c *Controller) Config() *config.Config {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.current
+}
+
+// Handle takes one message from a config topic. Every outcome but a replay
+// of the bundle already applied (which a retained topic delivers at each
+// reconnect) becomes the reported state.
+func (c *Controller) Handle(payload []byte) {
+	if len(payload) == 0 {
+		return // a retained message cleared
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.trust == nil {
+		c.report(Reported{Status: StatusRejected, Reason: "unknown_key", Error: ErrNoTrust.Error()})
+		return
+	}
+	now := c.opts.Now()
+	v, err := bundle.Verify(payload, c.trust, c.id, now, bundle.Options{Validate: func(content []byte) error {
+		_, err := c.opts.Base.WithBundle("bundle", content, 1)
+		return err
+	}})
+	if errors.Is(err, bundle.ErrReplay) {
+		return
+	}
+	if err != nil {
+		var be *bundle.Error
+		var version uint64
+		if errors.As(err, &be) {
+			version = be.Version
+		}
+		c.log.Warn("township bundle rejected", "version", version, "reason", bundle.Reason(err), "err", err)
+		c.report(Reported{Version: version, Status: StatusRejected, Reason: bundle.Reason(err), Error: err.Error()})
+		return
+	}
+	if v.Kind == bundle.KindKeyRotation {
+		c.recordTrust(v)
+		c.log.Info("township key rotated", "version", v.Version, "effective_version", v.Rotation.EffectiveVersion)
+		c.report(Reported{Version: v.Version, Scope: v.Scope, Kind: v.Kind, Status: StatusApplied})
+		return
+	}
+	c.apply(v)
+}
+
+// apply puts a verified site bundle in force, or rolls it back.
+func (c *Controller) apply(v *bundle.Verified) {
+	r := Reported{Version: v.Version, Scope: v.Scope, Kind: v.Kind}
+	next := &applied{Version: v.Version, Scope: v.Scope, NotBefore: v.NotBefore, KeyID: v.KeyID, Content: v.Content}
+	prev, hadPrev := c.inForce[v.Scope]
+	prevCfg := c.current
+	c.inForce[v.Scope] = next
+	cfg, err := c.effective()
+	if err == nil {
+		err = c.write(next)
+	}
+	if err != nil {
+		c.restore(v.Scope, prev, hadPrev)
+		c.log.Error("township bundle not applied", "version", v.Version, "err", err)
+		r.Status, r.Reason, r.Error = StatusRejected, "storage", err.Error()
+		c.report(r)
+		return // not recorded: the retained bundle is tried again on reconnect
+	}
+	c.current = cfg
+	if c.applier != nil {
+		c.applier.UseConfig(cfg)
+		if herr := c.applier.HealthCheck(); herr != nil {
+			c.restore(v.Scope, prev, hadPrev)
+			if hadPrev {
+				c.write(prev)
+			} else {
+				os.Remove(filepath.Join(c.opts.Dir, scopeFile(v.Scope)))
+			}
+			c.current = prevCfg
+			c.applier.UseConfig(prevCfg)
+			c.recordTrust(v) // so the retained bad bundle is a replay, not a loop
+			c.log.Warn("township bundle rolled back: health check failed", "version", v.Version, "err", herr)
+			r.Status, r.Reason, r.Error = StatusRolledBack, "health_check", herr.Error()
+			c.report(r)
+			return
+		}
+	}
+	c.recordTrust(v)
+	c.log.Info("township bundle applied", "version", v.Version, "scope", v.Scope)
+	r.Status = StatusApplied
+	c.report(r)
+}
+
+func (c *Controller) restore(scope string, prev *applied, hadPrev bool) {
+	if hadPrev {
+		c.inForce[scope] = prev
+	} else {
+		delete(c.inForce, scope)
+	}
+}
+
+func (c *Controller) write(a *applied) error {
+	data, err := json.Marshal(a)
+	if err != nil {
+		return err
+	}
+	return bundle.WriteFileAtomic(filepath.Join(c.opts.Dir, scopeFile(a.Scope)), data, 0o600)
+}
+
+func (c *Controller) recordTrust(v *bundle.Verified) {
+	t, err := c.trust.Record(v)
+	if err == nil {
+		err = c.saveTrust(t)
+	}
+	if err != nil {
+		c.log.Error("trust state not saved", "version", v.Version, "err", err)
+		return
+	}
+	c.trust = t
+}
+
+// report makes r the reported state and wakes whoever publishes it.
+func (c *Controller) report(r Reported) {
+	r.Kiosk, r.Township, r.At = c.id.Kiosk, c.id.Township, c.opts.Now().UTC()
+	if w := c.winner(); w != nil {
+		r.InForce, r.InForceVersion = w.Scope, w.Version
+	}
+	c.reported = &r
+	if data, err := json.Marshal(r); err == nil {
+		if err := bundle.WriteFileAtomic(filepath.Join(c.opts.Dir, reportedFile), data, 0o600); err != nil {
+			c.log.Warn("reported state not saved", "err", err)
+		}
+	}
+	select {
+	case c.changed <- struct{}{}:
+	default:
+	}
+}
+
+// Reported is the reported state, if there is one yet.
+func (c *Controller) Reported() (Reported, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.reported == nil {
+		return Reported{}, false
+	}
+	return *c.reported, true
+}
+
+// Changed is signalled each time the reported state changes.
+func (c *Controller) Changed() <-chan struct{} { return c.changed }

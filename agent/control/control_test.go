@@ -1,0 +1,262 @@
+package control
+
+import (
+	"crypto/ed25519"
+	"errors"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/fengqiao/kiosk/agent/bundle"
+	"github.com/fengqiao/kiosk/agent/config"
+)
+
+var (
+	discard = slog.New(slog.NewTextHandler(io.Discard, nil))
+	t0      = time.Date(2026, 11, 25, 8, 0, 0, 0, time.UTC)
+)
+
+// fakeCore records what is put in force; its health check fails on demand.
+type fakeCore struct {
+	cfg       *config.Config
+	unhealthy func(*config.Config) error
+}
+
+func (f *fakeCore) UseConfig(cfg *config.Config) { f.cfg = cfg }
+func (f *fakeCore) HealthCheck() error {
+	if f.unhealthy != nil {
+		return f.unhealthy(f.cfg)
+	}
+	return nil
+}
+
+type fixture struct {
+	t    *testing.T
+	dir  string
+	base *config.Config
+	pub  ed25519.PublicKey
+	priv ed25519.PrivateKey
+	now  time.Time
+	ctl  *Controller
+	core *fakeCore
+}
+
+func mustFixture(t *testing.T) *fixture {
+	t.Helper()
+	base, err := config.Load("../../firmware-configs/sites/dev.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	pub, priv, err := bundle.GenerateKey()
+	if err != nil {
+		t.Fatal(err)
+	}
+	site := base.Site
+	site.Control.TownshipKeys = []string{bundle.FormatPublicKey(pub)}
+	base.Site = site
+	// The kiosk's clock is a day past t0: bundles issued at t0 + a few hours are valid.
+	f := &fixture{t: t, dir: t.TempDir(), base: base, pub: pub, priv: priv, now: t0.Add(24 * time.Hour), core: &fakeCore{}}
+	f.mustOpen()
+	return f
+}
+
+func (f *fixture) mustOpen() {
+	f.t.Helper()
+	ctl, cfg, err := Open(Options{Dir: f.dir, Base: f.base, Log: discard, Now: func() time.Time { return f.now }})
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	f.core.cfg = cfg
+	ctl.Start(f.core)
+	f.ctl = ctl
+}
+
+// theme is a bundle content that sets the lecture theme.
+func theme(t *testing.T, theme string) []byte {
+	t.Helper()
+	site, err := os.ReadFile("../../firmware-configs/sites/dev.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := string(site)
+	s = s[strings.Index(s, "\ncontent:")+1:]
+	s = strings.Replace(s, "theme: 农村土地承包与流转", "theme: "+theme, 1)
+	return []byte("schema: " + config.BundleSchema + "\n" + s)
+}
+
+// mustSign signs a site bundle; kiosks nil means the whole township.
+func (f *fixture) mustSign(version uint64, issued time.Time, kiosks []string, content []byte, priv ed25519.PrivateKey) []byte {
+	f.t.Helper()
+	env, err := bundle.Sign(bundle.Bundle{Kind: bundle.KindSite, Version: version,
+		Target:    bundle.Target{Township: f.base.Site.Kiosk.Township, Kiosks: kiosks},
+		NotBefore: issued, Expires: issued.Add(30 * 24 * time.Hour), Content: content}, priv)
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	return env
+}
+
+func (f *fixture) theme() string { return f.core.cfg.Site.Content.Lecture.Theme }
+
+func (f *fixture) mustReport(status, reason string) Reported {
+	f.t.Helper()
+	r, ok := f.ctl.Reported()
+	if !ok || r.Status != status || r.Reason != reason {
+		f.t.Fatalf("reported %+v, want %s %s", r, status, reason)
+	}
+	return r
+}
+
+func TestApplyAndRefuse(t *testing.T) {
+	f := mustFixture(t)
+	me := []string{f.base.Site.Kiosk.ID}
+	f.ctl.Handle(f.mustSign(5, t0, nil, theme(t, "防范电信诈骗"), f.priv))
+	r := f.mustReport(StatusApplied, "")
+	if f.theme() != "防范电信诈骗" || r.Version != 5 || r.InForceVersion != 5 || f.core.cfg.ContentVersion != 5 {
+		t.Fatalf("theme %q, report %+v", f.theme(), r)
+	}
+	<-f.ctl.Changed()
+
+	_, otherPriv, _ := bundle.GenerateKey()
+	tests := []struct {
+		name   string
+		env    []byte
+		reason string
+	}{
+		{"other key", f.mustSign(6, t0, nil, theme(t, "x"), otherPriv), "unknown_key"},
+		{"downgrade", f.mustSign(4, t0, nil, theme(t, "x"), f.priv), "downgrade"},
+		{"other kiosk", f.mustSign(6, t0, []string{"other-kiosk"}, theme(t, "x"), f.priv), "wrong_target"},
+		{"not yet valid", f.mustSign(6, t0.Add(72*time.Hour), nil, theme(t, "x"), f.priv), "not_yet_valid"},
+		{"invalid content", f.mustSign(6, t0, nil, []byte("schema: "+config.BundleSchema+"\nkiosk:\n  id: x\n"), f.priv), "schema"},
+		{"tampered", []byte(strings.Replace(string(f.mustSign(6, t0, me, theme(t, "x"), f.priv)), `"signature":"`, `"signature":"AAAA`, 1)), "malformed"},
+		{"not JSON", []byte("hello"), "malformed"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f.ctl.Handle(tt.env)
+			f.mustReport(StatusRejected, tt.reason)
+			if f.theme() != "防范电信诈骗" {
+				t.Errorf("a refused bundle changed the theme to %q", f.theme())
+			}
+		})
+	}
+
+	// The retained bundle delivered again at a reconnect is not news.
+	before, _ := f.ctl.Reported()
+	f.ctl.Handle(f.mustSign(5, t0, nil, theme(t, "防范电信诈骗"), f.priv))
+	if after, _ := f.ctl.Reported(); after != before {
+		t.Errorf("a replay changed the report: %+v", after)
+	}
+}
+
+// TestRollback: a bundle that validates but leaves the kiosk unable to work
+// is put back to what was in force, reported rolled_back, and refused as a
+// replay when the broker delivers it again.
+func TestRollback(t *testing.T) {
+	f := mustFixture(t)
+	f.ctl.Handle(f.mustSign(1, t0, nil, theme(t, "好主题"), f.priv))
+	f.core.unhealthy = func(cfg *config.Config) error {
+		if cfg.Site.Content.Lecture.Theme == "坏主题" {
+			return errors.New("no consultation slot")
+		}
+		return nil
+	}
+	f.ctl.Handle(f.mustSign(2, t0.Add(time.Hour), nil, theme(t, "坏主题"), f.priv))
+	r := f.mustReport(StatusRolledBack, "health_check")
+	if f.theme() != "好主题" || r.InForceVersion != 1 || !strings.Contains(r.Error, "no consultation slot") {
+		t.Errorf("theme %q, report %+v", f.theme(), r)
+	}
+	f.ctl.Handle(f.mustSign(2, t0.Add(time.Hour), nil, theme(t, "坏主题"), f.priv))
+	f.mustReport(StatusRolledBack, "health_check") // unchanged: a replay
+	// After a restart the good bundle is still in force.
+	f.mustOpen()
+	if f.theme() != "好主题" {
+		t.Errorf("after restart: theme %q", f.theme())
+	}
+	// A fixed bundle with a higher version applies.
+	f.ctl.Handle(f.mustSign(3, t0.Add(2*time.Hour), nil, theme(t, "修好的主题"), f.priv))
+	f.mustReport(StatusApplied, "")
+	if f.theme() != "修好的主题" {
+		t.Errorf("theme %q", f.theme())
+	}
+}
+
+// TestNewestIssuedWins: whatever order the township-wide and kiosk bundles
+// arrive in, the one issued later is in force.
+func TestNewestIssuedWins(t *testing.T) {
+	for _, order := range []string{"township first", "kiosk first"} {
+		t.Run(order, func(t *testing.T) {
+			f := mustFixture(t)
+			me := []string{f.base.Site.Kiosk.ID}
+			town := f.mustSign(10, t0.Add(2*time.Hour), nil, theme(t, "乡镇新"), f.priv)
+			kiosk := f.mustSign(3, t0.Add(time.Hour), me, theme(t, "本机旧"), f.priv)
+			envs := [][]byte{town, kiosk}
+			if order == "kiosk first" {
+				envs = [][]byte{kiosk, town}
+			}
+			for _, e := range envs {
+				f.ctl.Handle(e)
+			}
+			if f.theme() != "乡镇新" {
+				t.Errorf("theme %q, want the later issued township bundle's", f.theme())
+			}
+			f.mustOpen()
+			if f.theme() != "乡镇新" {
+				t.Errorf("after restart: theme %q", f.theme())
+			}
+			// A newer kiosk bundle then wins.
+			f.ctl.Handle(f.mustSign(4, t0.Add(3*time.Hour), me, theme(t, "本机新"), f.priv))
+			if r := f.mustReport(StatusApplied, ""); f.theme() != "本机新" || r.InForce != "kiosk:"+me[0] {
+				t.Errorf("theme %q, report %+v", f.theme(), r)
+			}
+		})
+	}
+}
+
+// TestKeyRotation: after a rotation the old key signs nothing new, the new
+// one does, and the rotation survives a restart even though the site file
+// still names the old key.
+func TestKeyRotation(t *testing.T) {
+	f := mustFixture(t)
+	newPub, newPriv, _ := bundle.GenerateKey()
+	rot, err := bundle.Sign(bundle.Bundle{Kind: bundle.KindKeyRotation, Version: 1,
+		Target:    bundle.Target{Township: f.base.Site.Kiosk.Township},
+		NotBefore: t0, Expires: t0.Add(365 * 24 * time.Hour),
+		Rotation: &bundle.Rotation{PublicKey: newPub, EffectiveVersion: 2}}, f.priv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.ctl.Handle(rot)
+	f.mustReport(StatusApplied, "")
+	f.mustOpen()
+	f.ctl.Handle(f.mustSign(2, t0, nil, theme(t, "旧钥匙"), f.priv))
+	f.mustReport(StatusRejected, "retired_key")
+	f.ctl.Handle(f.mustSign(2, t0, nil, theme(t, "新钥匙"), newPriv))
+	f.mustReport(StatusApplied, "")
+	if f.theme() != "新钥匙" {
+		t.Errorf("theme %q", f.theme())
+	}
+}
+
+// TestNoTownshipKey: a kiosk without keys runs on its site file and says
+// why it takes no bundle.
+func TestNoTownshipKey(t *testing.T) {
+	f := mustFixture(t)
+	site := f.base.Site
+	site.Control.TownshipKeys = nil
+	f.base.Site = site
+	f.dir = t.TempDir()
+	f.mustOpen()
+	f.ctl.Handle(f.mustSign(1, t0, nil, theme(t, "x"), f.priv))
+	r := f.mustReport(StatusRejected, "unknown_key")
+	if !strings.Contains(r.Error, "township_keys") {
+		t.Errorf("report %+v", r)
+	}
+	if _, err := os.Stat(filepath.Join(f.dir, "trust.json")); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("trust file written without keys: %v", err)
+	}
+}
