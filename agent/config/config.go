@@ -65,6 +65,9 @@ type Site struct {
 	UI UI `yaml:"ui"`
 	// Control is the township's remote management of this kiosk.
 	Control Control `yaml:"control"`
+	// Cameras are the village's IP cameras the kiosk watches and reports
+	// (http); the kiosk's own are in its board profile.
+	Cameras []Camera `yaml:"cameras"`
 }
 
 // Control holds the trust root of the township's signed bundles
@@ -251,6 +254,9 @@ type Board struct {
 	Screen      Screen  `yaml:"screen"`
 	IDCard      IDCard  `yaml:"idcard"`
 	Printer     Printer `yaml:"printer"` // printer.go
+	GPIO        GPIO    `yaml:"gpio"`    // hardware.go
+	// Cameras are the kiosk's own cameras (v4l2, or simulated).
+	Cameras []Camera `yaml:"cameras"`
 }
 
 // Screen is the panel's size in pixels and how it is mounted.
@@ -309,6 +315,7 @@ func Load(sitePath string) (*Config, error) {
 			problems = append(problems, Problem{File: sitePath, Line: siteDoc.line("board"), Field: "board", Msg: err.Error()})
 		case boardDoc != nil:
 			problems = append(problems, mergeProblems(boardProblems, cfg.Board.validate(boardDoc))...)
+			problems = append(problems, site.crossCheckCameras(siteDoc, cfg.Board.Cameras)...)
 		default:
 			problems = append(problems, boardProblems...)
 		}
@@ -343,9 +350,12 @@ func (b *Board) applyDefaults() {
 		b.IDCard.PollInterval.Duration = 500 * time.Millisecond
 	}
 	b.Printer.applyDefaults()
+	b.GPIO.applyDefaults()
+	applyCameraDefaults(b.Cameras)
 }
 
 func (s *Site) applyDefaults() {
+	applyCameraDefaults(s.Cameras)
 	if s.MQTT.KeepAlive.Duration == 0 {
 		s.MQTT.KeepAlive.Duration = 30 * time.Second
 	}

@@ -89,6 +89,7 @@ func (s *Site) validate(doc *document) []Problem {
 		c.fail("ui.idle", "%s is out of range [20s, 10m]", d)
 	}
 	s.Control.validate(c, s.Mode)
+	validateCameras(c, s.Cameras, c.unique(), CameraHTTP, CameraSimulated)
 	return c.problems
 }
 
@@ -216,5 +217,8 @@ func (b *Board) validate(doc *document) []Problem {
 		}
 	}
 	b.Printer.validate(c)
+	b.GPIO.validate(c)
+	validateCameras(c, b.Cameras, c.unique(), CameraV4L2, CameraSimulated)
+	validateConsentCamera(c, b.Cameras, nil)
 	return c.problems
 }

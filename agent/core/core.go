@@ -75,6 +75,7 @@ type Core struct {
 	// lastBundle reports the outcome of the last township bundle (nil:
 	// no township control).
 	lastBundle func() (apitype.ControlOutcome, bool)
+	hardware   Hardware // nil: no sensors or cameras (tests)
 }
 
 // New returns the core for a validated configuration.
@@ -152,12 +153,13 @@ func (c *Core) Status() apitype.Status {
 	state, since, lastErr := c.link.State()
 	return apitype.Status{
 		Kiosk: k.ID, Township: k.Township, Village: k.Village, Name: k.Name,
-		Version: c.version,
-		Time:    c.now(),
-		Broker:  apitype.BrokerStatus{State: state, Since: since, LastError: lastErr},
-		Queue:   queueStatus(c.outbox.Stats()),
-		IDCard:  c.readerStatus(),
-		Control: c.controlStatus(),
+		Version:  c.version,
+		Time:     c.now(),
+		Broker:   apitype.BrokerStatus{State: state, Since: since, LastError: lastErr},
+		Queue:    queueStatus(c.outbox.Stats()),
+		IDCard:   c.readerStatus(),
+		Control:  c.controlStatus(),
+		Hardware: c.hardwareStatus(),
 	}
 }
 
@@ -216,7 +218,7 @@ func (c *Core) Requeue(seq uint64) error {
 // is evictable: at the quota old telemetry makes room for bookings.
 func (c *Core) Telemetry(ctx context.Context) error {
 	st := c.Status()
-	body := TelemetryBody{Version: c.version, Broker: st.Broker.State, Queue: st.Queue}
+	body := TelemetryBody{Version: c.version, Broker: st.Broker.State, Queue: st.Queue, Hardware: st.Hardware}
 	if c.cases != nil {
 		// The township sees the village's mediation indicators without
 		// asking: telemetry is the record that arrives regularly.
@@ -254,6 +256,9 @@ type TelemetryBody struct {
 	// Indicators are the kiosk's mediation indicators (GET
 	// /v1/mediator/indicators); absent on a kiosk without a case book.
 	Indicators *apitype.Indicators `json:"indicators,omitempty"`
+	// Hardware is the sensors' and cameras' health: the township counts the
+	// village's cameras online from it.
+	Hardware *apitype.Hardware `json:"hardware,omitempty"`
 }
 
 // AlertBody is the body of an alert/v1 record: something township IT must

@@ -22,6 +22,7 @@ import (
 	"github.com/fengqiao/kiosk/agent/config"
 	"github.com/fengqiao/kiosk/agent/control"
 	"github.com/fengqiao/kiosk/agent/core"
+	"github.com/fengqiao/kiosk/agent/hardware"
 	"github.com/fengqiao/kiosk/agent/localapi"
 	"github.com/fengqiao/kiosk/agent/mqttlink"
 	"github.com/fengqiao/kiosk/agent/outbox"
@@ -43,6 +44,9 @@ type Options struct {
 	Now     func() time.Time
 	// VerifyStore checks the store file before it is opened (outbox.Options.Verify).
 	VerifyStore func(path string) error
+	// Pins, if set, resolves GPIO line names instead of the board's driver
+	// (tests pass gpiotest pins).
+	Pins PinResolver
 }
 
 // Files in the data directory.
@@ -145,6 +149,15 @@ func Run(ctx context.Context, opts Options) error {
 		Log:    log.With("component", "printer"),
 	})
 	agent.UseDevices(speaker, receipts)
+	hwOpts, err := hardwareOptions(cfg, opts.Pins, agent, func() bool {
+		state, _, _ := link.State()
+		return state == mqttlink.StateConnected
+	}, log.With("component", "hardware"), opts.Now)
+	if err != nil {
+		return err
+	}
+	hw := hardware.New(hwOpts)
+	agent.UseHardware(hw)
 
 	ln, err := localapi.Listen(opts.Socket)
 	if err != nil {
@@ -160,6 +173,7 @@ func Run(ctx context.Context, opts Options) error {
 	})
 	g.Go(func() error { return link.Run(gctx) })
 	g.Go(func() error { return bridge.Run(gctx) })
+	g.Go(func() error { return hw.Run(gctx) })
 	g.Go(func() error { return cards.Run(gctx) })
 	g.Go(func() error { return receipts.Run(gctx) })
 	g.Go(func() error { return sendTelemetry(gctx, agent, every, log) })

@@ -35,6 +35,7 @@ type Agent interface {
 	Book(ctx context.Context, req apitype.BookingRequest) (apitype.Booking, error)
 	DeadLetters() (apitype.DeadLetters, error)
 	Requeue(seq uint64) error
+	Presence(ctx context.Context, after uint64, wait time.Duration) apitype.PresenceEvents
 	MediationAgent
 }
 
@@ -85,6 +86,7 @@ var handlers = map[string]handlerFunc{
 	"POST /v1/outbox/dead/{seq}/requeue": (*server).serveRequeue,
 	"POST /v1/link/retry":                (*server).serveRetry,
 	"GET /v1/idcard/events":              (*server).serveCardEvents,
+	"GET /v1/presence":                   (*server).servePresence,
 
 	"GET /v1/devices": (*server).serveDevices,
 	"POST /v1/speak":  (*server).serveSpeak,
@@ -164,25 +166,41 @@ func (s *server) serveRequeue(w http.ResponseWriter, r *http.Request) {
 }
 
 // serveCardEvents long-polls the reader's events: ?after=SEQ&wait=DURATION.
-func (s *server) serveCardEvents(w http.ResponseWriter, r *http.Request) {
+// longPoll reads a long-poll's after and wait parameters; false when it
+// has answered the request with their error.
+func longPoll(w http.ResponseWriter, r *http.Request) (after uint64, wait time.Duration, ok bool) {
 	q := r.URL.Query()
-	var after uint64
 	if v := q.Get("after"); v != "" {
 		n, err := strconv.ParseUint(v, 10, 64)
 		if err != nil {
 			writeError(w, http.StatusBadRequest, apitype.Error{Code: booking.CodeInvalid, Field: "after", Message: "must be an event seq"})
-			return
+			return 0, 0, false
 		}
 		after = n
 	}
-	wait := 25 * time.Second
+	wait = MaxEventWait
 	if v := q.Get("wait"); v != "" {
 		d, err := time.ParseDuration(v)
 		if err != nil || d < 0 || d > MaxEventWait {
 			writeError(w, http.StatusBadRequest, apitype.Error{Code: booking.CodeInvalid, Field: "wait", Message: "must be a duration up to " + MaxEventWait.String()})
-			return
+			return 0, 0, false
 		}
 		wait = d
+	}
+	return after, wait, true
+}
+
+func (s *server) servePresence(w http.ResponseWriter, r *http.Request) {
+	after, wait, ok := longPoll(w, r)
+	if ok {
+		writeJSON(w, http.StatusOK, s.agent.Presence(r.Context(), after, wait))
+	}
+}
+
+func (s *server) serveCardEvents(w http.ResponseWriter, r *http.Request) {
+	after, wait, ok := longPoll(w, r)
+	if !ok {
+		return
 	}
 	if s.cards == nil {
 		select {

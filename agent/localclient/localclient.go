@@ -87,6 +87,14 @@ func (c *Client) CardEvents(ctx context.Context, after uint64, wait time.Duratio
 	return e, c.do(ctx, http.MethodGet, path, nil, http.StatusOK, &e)
 }
 
+// Presence long-polls GET /v1/presence: the sighting count of the PIR
+// sensor, at once if above after, else after wait.
+func (c *Client) Presence(ctx context.Context, after uint64, wait time.Duration) (apitype.PresenceEvents, error) {
+	var p apitype.PresenceEvents
+	path := fmt.Sprintf("/v1/presence?after=%d&wait=%s", after, wait)
+	return p, c.do(ctx, http.MethodGet, path, nil, http.StatusOK, &p)
+}
+
 // DeadLetters returns GET /v1/outbox/dead.
 func (c *Client) DeadLetters(ctx context.Context) (apitype.DeadLetters, error) {
 	var d apitype.DeadLetters

@@ -40,6 +40,9 @@ func (u *UI) WatchCards(ctx context.Context) {
 // other screen starts a consultation booking, because identifying oneself is
 // the usual first thing a villager does at the kiosk.
 func (u *UI) onCardEvent(ev apitype.CardEvent) {
+	if ev.Kind == apitype.CardRead {
+		u.wake()
+	}
 	if ev.Kind != apitype.CardRead || ev.Card == nil || u.draft.submitting || !u.hasMenu {
 		return
 	}

@@ -159,6 +159,11 @@ func (f *fakeAgent) CardEvents(ctx context.Context, after uint64, wait time.Dura
 	return apitype.CardEvents{Next: after}, ctx.Err()
 }
 
+func (f *fakeAgent) Presence(ctx context.Context, after uint64, wait time.Duration) (apitype.PresenceEvents, error) {
+	<-ctx.Done()
+	return apitype.PresenceEvents{Seq: after}, ctx.Err()
+}
+
 var errUnauthorized = &localclient.APIError{StatusCode: 401, Code: apitype.CodeUnauthorized, Message: "sign in"}
 
 func (f *fakeAgent) auth(token string) error {

@@ -43,6 +43,11 @@ func tour(t *testing.T, u *UI, w fyne.Window, visit func(name string)) {
 	visit("home-offline")
 	u.status.Broker.State, u.status.Queue.Depth = "connected", 0
 	u.updateBanner()
+	// Left alone, the home screen dims.
+	u.lastActivity = u.opts.Now().Add(-u.dimAfter())
+	u.checkDim()
+	visit("home-dimmed")
+	u.wake()
 	for i, title := range []string{"法律顾问", "法治讲堂", "法律体检", "法治宣传阵地", "法治集市"} {
 		p.tile(title)
 		visit(fmt.Sprintf("service-%d", i+1))

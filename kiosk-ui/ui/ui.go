@@ -37,6 +37,7 @@ type Agent interface {
 	Book(ctx context.Context, req apitype.BookingRequest) (apitype.Booking, error)
 	BookMediation(ctx context.Context, req apitype.MediationRequest) (apitype.Mediation, error)
 	CardEvents(ctx context.Context, after uint64, wait time.Duration) (apitype.CardEvents, error)
+	Presence(ctx context.Context, after uint64, wait time.Duration) (apitype.PresenceEvents, error)
 	Devices(ctx context.Context) (apitype.Devices, error)
 	Speak(ctx context.Context, text string) error
 	Print(ctx context.Context, id string) error
@@ -72,6 +73,9 @@ type Options struct {
 	// whatever a villager entered and signs a mediator out. Zero: the site
 	// config's (GET /v1/menu idle_seconds), DefaultIdleTimeout until known.
 	IdleTimeout time.Duration
+	// DimAfter dims the home screen left untouched this long; zero means
+	// twice IdleTimeout.
+	DimAfter time.Duration
 	// CallTimeout bounds one call to kioskd.
 	CallTimeout time.Duration
 	// SetTheme switches between standard and larger text; by default the
@@ -106,7 +110,8 @@ type UI struct {
 	med    mediatorState
 
 	lastActivity time.Time
-	idleFromSite bool // IdleTimeout follows the site config
+	idleFromSite bool    // IdleTimeout follows the site config
+	dim          *dimmer // the overlay while the screen is dimmed
 }
 
 // screen is what is on screen: how to draw it again and what to read aloud.
@@ -203,6 +208,7 @@ func (u *UI) Run(ctx context.Context, every time.Duration) {
 				u.loadMenu()
 			}
 			u.checkIdle()
+			u.checkDim()
 		})
 	}
 }

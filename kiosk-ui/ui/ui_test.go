@@ -452,6 +452,48 @@ func TestPushedContentReachesTheScreen(t *testing.T) {
 	mustSee(t, w, "又一次推送") // on the home screen: at once
 }
 
+// TestDimAndWake: the home screen left alone dims; the presence sensor, a
+// card on the reader or a touch lights it again. A flow under way never
+// dims (it goes home first, on idle).
+func TestDimAndWake(t *testing.T) {
+	u, w, clock := mustUI(t, newFakeAgent())
+	clock.t = clock.t.Add(u.dimAfter() - time.Second)
+	u.checkDim()
+	if u.Dimmed() {
+		t.Fatal("dimmed too soon")
+	}
+	clock.t = clock.t.Add(2 * time.Second)
+	u.checkDim()
+	if !u.Dimmed() || w.Canvas().Overlays().Top() != u.dim {
+		t.Fatal("the untouched home screen did not dim")
+	}
+	u.wake() // what WatchPresence does on a sighting
+	if u.Dimmed() {
+		t.Fatal("presence did not wake the screen")
+	}
+
+	clock.t = clock.t.Add(u.dimAfter() + time.Second)
+	u.checkDim()
+	test.Tap(u.dim) // a touch anywhere
+	if u.Dimmed() {
+		t.Fatal("a touch did not wake the screen")
+	}
+
+	clock.t = clock.t.Add(u.dimAfter() + time.Second)
+	u.checkDim()
+	u.onCardEvent(tappedCard)
+	if u.Dimmed() {
+		t.Fatal("a card did not wake the screen")
+	}
+	mustSee(t, w, "第 1 步") // and the card still starts a booking
+
+	clock.t = clock.t.Add(u.dimAfter() + time.Second)
+	u.checkDim()
+	if u.Dimmed() {
+		t.Error("a flow under way was dimmed")
+	}
+}
+
 func TestPhoneStepRejectsShortNumber(t *testing.T) {
 	_, w, _ := mustUI(t, newFakeAgent())
 	p := &tapper{t: t, w: w}

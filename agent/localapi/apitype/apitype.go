@@ -17,6 +17,9 @@ type Status struct {
 	Queue    QueueStatus   `json:"queue"`
 	IDCard   ReaderStatus  `json:"idcard"`
 	Control  ControlStatus `json:"control"`
+	// Hardware is the sensors', LED's and cameras' health (absent in
+	// kioskd's tests that run without them).
+	Hardware *Hardware `json:"hardware,omitempty"`
 }
 
 // ControlStatus is the township's remote configuration of the kiosk.

@@ -70,6 +70,7 @@ func main() {
 	defer stop()
 	go u.Run(ctx, 5*time.Second)
 	go u.WatchCards(ctx)
+	go u.WatchPresence(ctx)
 	go func() {
 		<-ctx.Done()
 		fyne.Do(a.Quit)
