@@ -327,12 +327,9 @@ func (c *Core) Book(ctx context.Context, req apitype.BookingRequest) (apitype.Bo
 	now := c.now()
 	var id Identity
 	if req.Card != "" {
-		var ok bool
-		if c.cards != nil {
-			id, ok = c.cards.Lookup(req.Card)
-		}
-		if !ok {
-			return apitype.Booking{}, &booking.FieldError{Field: "card", Code: booking.CodeCardExpired, Msg: "the card was read too long ago; tap it again"}
+		var err error
+		if id, err = c.cardRead(req.Card); err != nil {
+			return apitype.Booking{}, err
 		}
 		req.Name = id.Name // the card's name, not whatever was typed
 	}
@@ -361,6 +358,17 @@ func (c *Core) Book(ctx context.Context, req apitype.BookingRequest) (apitype.Bo
 		Service: body.Service, Topic: body.Topic, Name: body.Name, Phone: phone.Mask(body.Phone),
 		Slot: body.Slot, Created: env.TS, Advisor: body.Advisor, IDMasked: id.IDMasked,
 	}, nil
+}
+
+// cardRead is the identity on the card the reader read last, by its token;
+// a FieldError on field card when the token is unknown, used or too old.
+func (c *Core) cardRead(token string) (Identity, error) {
+	if c.cards != nil {
+		if id, ok := c.cards.Lookup(token); ok {
+			return id, nil
+		}
+	}
+	return Identity{}, &booking.FieldError{Field: "card", Code: booking.CodeCardExpired, Msg: "the card was read too long ago; tap it again"}
 }
 
 // BookingNumber is the short number a villager quotes when they phone or come

@@ -43,13 +43,9 @@ func (c *Core) HoldCard(m apitype.Mediator, req apitype.HoldCard) (apitype.CardS
 	if req.Card == "" {
 		return apitype.CardSummary{}, &booking.FieldError{Field: "card", Code: booking.CodeRequired, Msg: "is required"}
 	}
-	var id Identity
-	ok := false
-	if c.cards != nil {
-		id, ok = c.cards.Lookup(req.Card)
-	}
-	if !ok {
-		return apitype.CardSummary{}, &booking.FieldError{Field: "card", Code: booking.CodeCardExpired, Msg: "the card was read too long ago; tap it again"}
+	id, err := c.cardRead(req.Card)
+	if err != nil {
+		return apitype.CardSummary{}, err
 	}
 	now := c.now()
 	h := &c.held

@@ -180,13 +180,9 @@ func (c *Core) MediatorSignIn(req apitype.MediatorSignIn) (apitype.MediatorSessi
 	if req.PIN == "" {
 		return apitype.MediatorSession{}, &booking.FieldError{Field: "pin", Code: booking.CodeRequired, Msg: "is required"}
 	}
-	var id Identity
-	ok := false
-	if c.cards != nil {
-		id, ok = c.cards.Lookup(req.Card)
-	}
-	if !ok {
-		return apitype.MediatorSession{}, &booking.FieldError{Field: "card", Code: booking.CodeCardExpired, Msg: "the card was read too long ago; tap it again"}
+	id, err := c.cardRead(req.Card)
+	if err != nil {
+		return apitype.MediatorSession{}, err
 	}
 	s, err := c.auth.SignIn(id.IDNumber, req.PIN)
 	if err != nil {

@@ -17,20 +17,31 @@ const cardPollWait = 25 * time.Second
 // seconds; a card tapped meanwhile is simply tapped again.
 func (u *UI) WatchCards(ctx context.Context) {
 	var after uint64
+	longPoll(ctx, u, func(ctx context.Context) error {
+		evs, err := u.opts.Agent.CardEvents(ctx, after, cardPollWait)
+		if err != nil {
+			return err
+		}
+		after = evs.Next
+		for _, ev := range evs.Events {
+			fyne.Do(func() { u.onCardEvent(ev) })
+		}
+		return nil
+	})
+}
+
+// longPoll calls poll, one long-poll of kioskd, until ctx is done; after a
+// failure (kioskd restarting) it waits a moment before asking again.
+func longPoll(ctx context.Context, u *UI, poll func(ctx context.Context) error) {
 	for ctx.Err() == nil {
-		cctx, cancel := context.WithTimeout(ctx, cardPollWait+u.opts.CallTimeout)
-		evs, err := u.opts.Agent.CardEvents(cctx, after, cardPollWait)
+		pctx, cancel := context.WithTimeout(ctx, cardPollWait+u.opts.CallTimeout)
+		err := poll(pctx)
 		cancel()
 		if err != nil {
 			select {
 			case <-ctx.Done():
 			case <-time.After(3 * time.Second):
 			}
-			continue
-		}
-		after = evs.Next
-		for _, ev := range evs.Events {
-			fyne.Do(func() { u.onCardEvent(ev) })
 		}
 	}
 }

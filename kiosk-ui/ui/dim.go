@@ -81,16 +81,10 @@ func (u *UI) Dimmed() bool { return u.dim != nil }
 func (u *UI) WatchPresence(ctx context.Context) {
 	var after uint64
 	first := true
-	for ctx.Err() == nil {
-		cctx, cancel := context.WithTimeout(ctx, cardPollWait+u.opts.CallTimeout)
-		p, err := u.opts.Agent.Presence(cctx, after, cardPollWait)
-		cancel()
+	longPoll(ctx, u, func(ctx context.Context) error {
+		p, err := u.opts.Agent.Presence(ctx, after, cardPollWait)
 		if err != nil {
-			select {
-			case <-ctx.Done():
-			case <-time.After(3 * time.Second):
-			}
-			continue
+			return err
 		}
 		// The first answer only says where the count stands: a sighting
 		// from before this screen started wakes nothing.
@@ -98,7 +92,8 @@ func (u *UI) WatchPresence(ctx context.Context) {
 			fyne.Do(u.wake)
 		}
 		after, first = p.Seq, false
-	}
+		return nil
+	})
 }
 
 var _ fyne.Tappable = (*dimmer)(nil)
