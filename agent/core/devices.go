@@ -91,7 +91,11 @@ func deviceStatus(d interface{ Status() apitype.DeviceStatus }) apitype.DeviceSt
 // read-aloud button only when it can work.
 func (c *Core) Devices() apitype.Devices {
 	s, p := c.deviceSet()
-	return apitype.Devices{Speech: deviceStatus(s), Printer: deviceStatus(p)}
+	d := apitype.Devices{Speech: deviceStatus(s), Printer: deviceStatus(p), Camera: apitype.DeviceStatus{State: apitype.DeviceAbsent}}
+	if c.hardware != nil {
+		d.Camera = c.hardware.PhotoCamera()
+	}
+	return d
 }
 
 // Speak starts reading text aloud. A *booking.FieldError means the text is

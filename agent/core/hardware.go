@@ -11,6 +11,10 @@ import (
 type Hardware interface {
 	Status() apitype.Hardware
 	WaitPresence(ctx context.Context, after uint64, wait time.Duration) (seq uint64, at time.Time)
+	// Photo is a JPEG from the camera that takes consent photos.
+	Photo(ctx context.Context) ([]byte, error)
+	// PhotoCamera is that camera's state (absent: none).
+	PhotoCamera() apitype.DeviceStatus
 }
 
 // UseHardware lets status, telemetry and the screen's presence wake see the

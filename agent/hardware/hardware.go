@@ -409,12 +409,36 @@ func cameraStatus(s camera.Status) apitype.CameraStatus {
 }
 
 // Photo takes a photo with the consent camera, for a mediation session
-// whose parties agreed on screen.
-func (h *Hardware) Photo(ctx context.Context) (camera.Frame, error) {
+// whose parties agreed on screen, and returns its JPEG.
+func (h *Hardware) Photo(ctx context.Context) ([]byte, error) {
+	m := h.consentMonitor()
+	if m == nil {
+		return nil, fmt.Errorf("hardware: %w: no camera takes consent photos on this kiosk", camera.ErrAbsent)
+	}
+	f, err := m.Snapshot(ctx)
+	return f.JPEG, err
+}
+
+// PhotoCamera is the consent camera's state, as GET /v1/devices shows it:
+// the screen offers a photo only when it is ready.
+func (h *Hardware) PhotoCamera() apitype.DeviceStatus {
+	m := h.consentMonitor()
+	if m == nil {
+		return apitype.DeviceStatus{State: apitype.DeviceAbsent}
+	}
+	s := cameraStatus(m.Status())
+	if s.State == apitype.DeviceUnchecked {
+		// Not checked yet: let the screen offer it; a failure then says why.
+		s.State = apitype.DeviceReady
+	}
+	return apitype.DeviceStatus{State: s.State, LastError: s.LastError}
+}
+
+func (h *Hardware) consentMonitor() *camera.Monitor {
 	for i, c := range h.opts.Cameras {
 		if c.Consent {
-			return h.monitors[i].Snapshot(ctx)
+			return h.monitors[i]
 		}
 	}
-	return camera.Frame{}, fmt.Errorf("hardware: %w: no camera takes consent photos on this kiosk", camera.ErrAbsent)
+	return nil
 }

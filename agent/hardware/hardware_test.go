@@ -168,9 +168,12 @@ func TestCameras(t *testing.T) {
 	if c := h.Status().Cameras[0]; c.Width != 640 || c.Height != 480 || c.LastFrame == nil {
 		t.Errorf("front: %+v", c)
 	}
-	f, err := h.Photo(context.Background())
-	if err != nil || f.Width != 640 {
-		t.Errorf("photo %dx%d, %v", f.Width, f.Height, err)
+	jpg, err := h.Photo(context.Background())
+	if err != nil || len(jpg) < 100 || jpg[0] != 0xff || jpg[1] != 0xd8 {
+		t.Errorf("photo of %d bytes, %v", len(jpg), err)
+	}
+	if st := h.PhotoCamera(); st.State != apitype.DeviceReady {
+		t.Errorf("photo camera %+v", st)
 	}
 	if _, err := New(Options{}).Photo(context.Background()); !errors.Is(err, camera.ErrAbsent) {
 		t.Errorf("photo without a consent camera: %v", err)

@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/fengqiao/kiosk/agent/booking"
+	"github.com/fengqiao/kiosk/agent/core"
 	"github.com/fengqiao/kiosk/agent/localapi/apitype"
 	"github.com/fengqiao/kiosk/agent/outbox"
 )
@@ -78,6 +79,7 @@ var handlers = map[string]handlerFunc{
 	"POST /v1/mediator/cases/{id}/sessions":  signedIn((*server).serveLogSession),
 	"POST /v1/mediator/cases/{id}/followups": signedIn((*server).serveFollowUpDone),
 	"POST /v1/mediator/cards":                signedIn((*server).serveHoldCard),
+	"POST /v1/mediator/cases/{id}/photos":    signedIn((*server).servePhoto),
 	"GET /v1/mediator/phrases":               signedIn((*server).servePhrases),
 	"GET /v1/mediator/followups":             signedIn((*server).serveFollowUps),
 	"GET /v1/mediator/indicators":            signedIn((*server).serveIndicators),
@@ -231,6 +233,11 @@ func (s *server) fail(w http.ResponseWriter, r *http.Request, err error) {
 		return // the client went away; nobody is there to answer
 	}
 	if mediationError(w, err) {
+		return
+	}
+	if errors.Is(err, core.ErrNoPhoto) {
+		s.log.Warn("photo not taken", "err", err)
+		writeError(w, http.StatusConflict, apitype.Error{Code: apitype.CodeNoDevice, Message: err.Error()})
 		return
 	}
 	if errors.Is(err, outbox.ErrNotFound) {

@@ -23,6 +23,7 @@ type MediationAgent interface {
 	NewCase(ctx context.Context, m apitype.Mediator, req apitype.NewCase) (apitype.Case, error)
 	LogSession(ctx context.Context, m apitype.Mediator, caseID string, req apitype.SessionRequest) (apitype.Session, error)
 	HoldCard(m apitype.Mediator, req apitype.HoldCard) (apitype.CardSummary, error)
+	Photo(ctx context.Context, m apitype.Mediator, caseID string, req apitype.PhotoRequest) (apitype.Photo, error)
 	Phrases() apitype.Phrases
 	FollowUps() (apitype.FollowUps, error)
 	FollowUpDone(m apitype.Mediator, caseID string, req apitype.FollowUpDone) (apitype.FollowUp, error)
@@ -100,6 +101,12 @@ func (s *server) serveLogSession(w http.ResponseWriter, r *http.Request, m apity
 func (s *server) serveHoldCard(w http.ResponseWriter, r *http.Request, m apitype.Mediator, _ string) {
 	serveDecoded(s, w, r, http.StatusOK, func(req apitype.HoldCard) (any, error) {
 		return s.agent.HoldCard(m, req)
+	})
+}
+
+func (s *server) servePhoto(w http.ResponseWriter, r *http.Request, m apitype.Mediator, _ string) {
+	serveDecoded(s, w, r, http.StatusCreated, func(req apitype.PhotoRequest) (any, error) {
+		return s.agent.Photo(r.Context(), m, r.PathValue("id"), req)
 	})
 }
 

@@ -66,6 +66,13 @@ func (c *Client) HoldCard(ctx context.Context, token, card string) (apitype.Card
 	return h, c.send(ctx, http.MethodPost, "/v1/mediator/cards", token, apitype.HoldCard{Card: card}, http.StatusOK, &h)
 }
 
+// Photo takes the photo of session on case caseID, which the parties
+// agreed to on screen (consent must be true).
+func (c *Client) Photo(ctx context.Context, token, caseID string, req apitype.PhotoRequest) (apitype.Photo, error) {
+	var p apitype.Photo
+	return p, c.send(ctx, http.MethodPost, "/v1/mediator/cases/"+url.PathEscape(caseID)+"/photos", token, req, http.StatusCreated, &p)
+}
+
 // FollowUps lists the follow-up visits not yet done.
 func (c *Client) FollowUps(ctx context.Context, token string) (apitype.FollowUps, error) {
 	var f apitype.FollowUps

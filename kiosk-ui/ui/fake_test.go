@@ -48,7 +48,8 @@ type fakeAgent struct {
 	sessions    []apitype.SessionRequest
 	followed    []string
 	indicator   apitype.Indicators
-	held        []string            // card tokens a mediator held
+	held        []string // card tokens a mediator held
+	photos      []apitype.PhotoRequest
 	holdErr     error               // returned by HoldCard when set
 	idleSeconds int                 // the site's ui.idle in the menu; 0 leaves it out
 	editMenu    func(*apitype.Menu) // township content pushed since start
@@ -56,8 +57,9 @@ type fakeAgent struct {
 
 func newFakeAgent() *fakeAgent {
 	return &fakeAgent{
-		status:  apitype.Status{Kiosk: "k1", Broker: apitype.BrokerStatus{State: "connected"}},
-		devices: apitype.Devices{Printer: apitype.DeviceStatus{State: apitype.DeviceReady}, Speech: apitype.DeviceStatus{State: apitype.DeviceReady}},
+		status: apitype.Status{Kiosk: "k1", Broker: apitype.BrokerStatus{State: "connected"}},
+		devices: apitype.Devices{Printer: apitype.DeviceStatus{State: apitype.DeviceReady}, Speech: apitype.DeviceStatus{State: apitype.DeviceReady},
+			Camera: apitype.DeviceStatus{State: apitype.DeviceReady}},
 		slots: []time.Time{
 			time.Date(2026, 11, 26, 14, 30, 0, 0, cst),
 			time.Date(2026, 11, 26, 15, 0, 0, 0, cst),
@@ -262,6 +264,17 @@ func (f *fakeAgent) HoldCard(_ context.Context, token, card string) (apitype.Car
 	}
 	f.held = append(f.held, card)
 	return apitype.CardSummary{Token: card}, nil
+}
+
+func (f *fakeAgent) Photo(_ context.Context, token, caseID string, req apitype.PhotoRequest) (apitype.Photo, error) {
+	if err := f.auth(token); err != nil {
+		return apitype.Photo{}, err
+	}
+	if !req.Consent {
+		return apitype.Photo{}, &localclient.APIError{StatusCode: 400, Code: "consent_required", Field: "consent"}
+	}
+	f.photos = append(f.photos, req)
+	return apitype.Photo{ID: "photo-1", Width: 800, Height: 450}, nil
 }
 
 func (f *fakeAgent) Phrases(_ context.Context, token string) (apitype.Phrases, error) {

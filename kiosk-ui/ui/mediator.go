@@ -31,6 +31,9 @@ const (
 	labelFollowUpDone = "已完成回访"
 	labelCreateCase   = "建立案件"
 	labelTapParty     = "当事人请把身份证放在读卡器上，可以连续刷多张。"
+	labelPhoto        = "拍照留存（须当事人同意）"
+	labelPhotoAgreed  = "当事人都同意，拍照"
+	labelPhotoRefused = "不同意，不拍照"
 )
 
 // Line labels carry the colour's name and meaning in words: colour is never
@@ -63,11 +66,15 @@ type mediatorState struct {
 	session     *apitype.MediatorSession
 	phrases     []string
 	form        *sessionForm // a session being logged, or a walk-in case being opened
+	photoFor    *photoTarget // the session just saved, which may be photographed
 	err         string
 	notice      string // shown once on the next mediator page
 }
 
 func (m *mediatorState) signedIn() bool { return m.session != nil }
+
+// photoTarget is a session just saved on a case.
+type photoTarget struct{ caseID, session string }
 
 // sessionForm is a session being logged (caseID set) or a walk-in case
 // being opened (caseID empty).
@@ -368,6 +375,9 @@ func (u *UI) showCase(id string) {
 		if c.Status != apitype.CaseReferred {
 			actions = append(actions, primary(labelLogSession, func() { u.startSession(c) }))
 		}
+		if pt := u.med.photoFor; pt != nil && pt.caseID == c.ID && u.devices.Camera.State == apitype.DeviceReady {
+			actions = append(actions, widget.NewButtonWithIcon(labelPhoto, theme.MediaPhotoIcon(), func() { u.askPhotoConsent(*pt) }))
+		}
 		u.mpage(caseTitle(c.CaseSummary), rows, func() { u.showCase(id) }, actions...)
 	})
 }
@@ -545,6 +555,7 @@ func (u *UI) saveSession() {
 			msg += "已同时上报乡镇综治中心。"
 		}
 		u.med.form, u.med.err, u.med.notice = nil, "", msg
+		u.med.photoFor = &photoTarget{caseID: f.caseID, session: s.ID}
 		u.showCase(f.caseID)
 	})
 }
@@ -590,6 +601,35 @@ func (u *UI) createCase() {
 		u.med.err = ""
 		u.med.form = nil
 		u.showCase(c.ID)
+	})
+}
+
+// askPhotoConsent asks the parties present before any photo is taken: the
+// kiosk takes none without a yes on this screen.
+func (u *UI) askPhotoConsent(pt photoTarget) {
+	rows := container.NewVBox(
+		paragraph("拍照前，请调解员当面征得在场每一位当事人的同意。"),
+		paragraph("照片只上报乡镇综治中心存档，本机不保存；不同意也不影响调解。"),
+		container.New(u.grid(2).Layout,
+			primary(labelPhotoAgreed, func() { u.takePhoto(pt) }),
+			widget.NewButton(labelPhotoRefused, func() {
+				u.med.photoFor, u.med.notice = nil, "没有拍照。"
+				u.showCase(pt.caseID)
+			})))
+	u.mpage("拍照留存", rows, func() { u.askPhotoConsent(pt) })
+}
+
+func (u *UI) takePhoto(pt photoTarget) {
+	mcall(u, func(ctx context.Context, token string) (apitype.Photo, error) {
+		return u.opts.Agent.Photo(ctx, token, pt.caseID, apitype.PhotoRequest{Session: pt.session, Consent: true})
+	}, func(_ apitype.Photo, err error) {
+		if err != nil {
+			u.opts.Log.Warn("photo not taken", "err", err)
+			u.med.notice = "拍照没有成功，调解记录不受影响。"
+		} else {
+			u.med.photoFor, u.med.notice = nil, "照片已保存，将上报乡镇综治中心。"
+		}
+		u.showCase(pt.caseID)
 	})
 }
 

@@ -240,3 +240,54 @@ func TestRedrawKeepsScrollPosition(t *testing.T) {
 		t.Errorf("offset after redraw = %.0f, want 300", got)
 	}
 }
+
+// mustLogSession logs a plain unsettled session on the fake's case.
+func mustLogSession(t *testing.T, u *UI, w fyne.Window) {
+	t.Helper()
+	p := &tapper{t: t, w: w}
+	test.Tap(mustTile(t, w, "案件 00012"))
+	p.tap(labelLogSession)
+	p.tap(lineLabels[apitype.LineBlue])
+	p.tap("双方各退一步")
+	p.tap(outcomeLabels[apitype.OutcomeUnsettled])
+	p.tap("未达成协议")
+	p.tap(labelSaveSession)
+	mustSee(t, w, "调解记录已保存")
+}
+
+// TestMediatorPhotoWithConsent: a photo of the session is offered only
+// after it is saved and only on a kiosk with a consent camera; it is taken
+// only after the consent screen's yes.
+func TestMediatorPhotoWithConsent(t *testing.T) {
+	u, w, agent := mustSignIn2(t)
+	mustLogSession(t, u, w)
+	p := &tapper{t: t, w: w}
+	p.tap(labelPhoto)
+	mustSee(t, w, "征得在场每一位当事人的同意")
+	p.tap(labelPhotoRefused)
+	mustSee(t, w, "没有拍照")
+	if len(agent.photos) != 0 {
+		t.Fatalf("a photo was taken without consent: %+v", agent.photos)
+	}
+	if findButton(w, labelPhoto) != nil {
+		t.Error("the photo is offered again after a no")
+	}
+
+	p.tap(labelMediatorHome)
+	mustLogSession(t, u, w)
+	p.tap(labelPhoto)
+	p.tap(labelPhotoAgreed)
+	mustSee(t, w, "照片已保存")
+	if len(agent.photos) != 1 || !agent.photos[0].Consent || agent.photos[0].Session != "s1" {
+		t.Errorf("photos %+v", agent.photos)
+	}
+
+	agent2 := newFakeAgent()
+	agent2.devices.Camera.State = apitype.DeviceAbsent
+	u2, w2, _ := mustUI(t, agent2)
+	mustSignIn(t, u2, w2)
+	mustLogSession(t, u2, w2)
+	if findButton(w2, labelPhoto) != nil {
+		t.Error("a photo offered on a kiosk without a consent camera")
+	}
+}

@@ -54,6 +54,7 @@ type Mediator interface {
 	NewCase(ctx context.Context, token string, req apitype.NewCase) (apitype.Case, error)
 	LogSession(ctx context.Context, token, caseID string, req apitype.SessionRequest) (apitype.Session, error)
 	HoldCard(ctx context.Context, token, card string) (apitype.CardSummary, error)
+	Photo(ctx context.Context, token, caseID string, req apitype.PhotoRequest) (apitype.Photo, error)
 	Phrases(ctx context.Context, token string) (apitype.Phrases, error)
 	FollowUps(ctx context.Context, token string) (apitype.FollowUps, error)
 	FollowUpDone(ctx context.Context, token, caseID string, req apitype.FollowUpDone) (apitype.FollowUp, error)

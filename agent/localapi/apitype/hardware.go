@@ -48,6 +48,21 @@ type CameraStatus struct {
 	Failures  int        `json:"failures"`
 }
 
+// PhotoRequest is the body of POST /v1/mediator/cases/{id}/photos: a photo
+// of a session just logged, taken only with the parties' consent.
+type PhotoRequest struct {
+	Session string `json:"session"`
+	Consent bool   `json:"consent"`
+}
+
+// Photo is the answer: the mediation_photo record committed.
+type Photo struct {
+	ID     string `json:"id"`
+	Width  int    `json:"width"`
+	Height int    `json:"height"`
+	Bytes  int    `json:"bytes"`
+}
+
 // PresenceEvents is the answer of GET /v1/presence: the last time someone
 // was seen in front of the kiosk, so a dimmed screen wakes.
 type PresenceEvents struct {

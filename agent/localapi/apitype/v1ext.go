@@ -283,6 +283,9 @@ type DeviceStatus struct {
 type Devices struct {
 	Printer DeviceStatus `json:"printer"`
 	Speech  DeviceStatus `json:"speech"`
+	// Camera is the camera that takes consent photos of mediation
+	// sessions (absent: the kiosk takes none).
+	Camera DeviceStatus `json:"camera"`
 }
 
 // PrintRequest is the body of POST /v1/print: a receipt for a booking or a
