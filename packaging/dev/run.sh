@@ -73,6 +73,12 @@ if [ -n "${FENGQIAO_SCREENSHOT:-}" ]; then
 	exit 0
 fi
 
+# The dev township's signing key, private to this checkout (git does not
+# keep its 0600 mode, and kioskctl refuses a key others can read).
+install -m 0600 packaging/dev/dev-township.key "$state/township.key"
 echo "kiosk running. Book a consultation on screen; it appears on the [township] lines."
+echo "Push content as township IT would (docs/bundles.md), e.g.:"
+echo "  bin/kioskctl config sign --key $state/township.key --township dev-township --content BUNDLE.yaml --site firmware-configs/sites/dev.yaml --out $state/b.json"
+echo "  bin/kioskctl config push --broker $broker $state/b.json; bin/kioskctl config status --broker $broker --township dev-township"
 echo "Type 1-4 and Enter here to tap a simulated ID card (0 takes it away). Ctrl-C stops."
 wait -n "${pids[@]}"
