@@ -102,6 +102,10 @@ type Controller struct {
 	current  *config.Config
 	reported *Reported
 	changed  chan struct{}
+	// early is the last bundle refused as not yet valid: the kiosk's clock
+	// may be what is wrong (a cold boot without network), so it is tried
+	// again by RetryEarly once the clock has moved.
+	early []byte
 }
 
 // Files in Options.Dir.
@@ -288,6 +292,10 @@ func (c *Controller) Handle(payload []byte) {
 	if errors.Is(err, bundle.ErrReplay) {
 		return
 	}
+	c.early = nil
+	if errors.Is(err, bundle.ErrNotYetValid) {
+		c.early = payload
+	}
 	if err != nil {
 		var be *bundle.Error
 		var version uint64
@@ -305,6 +313,19 @@ func (c *Controller) Handle(payload []byte) {
 		return
 	}
 	c.apply(v)
+}
+
+// RetryEarly tries again the last bundle refused as not yet valid, if any:
+// kioskd calls it every minute, so a kiosk whose clock was behind at boot
+// applies the bundle once NTP has set the clock, without waiting for the
+// broker to deliver it again.
+func (c *Controller) RetryEarly() {
+	c.mu.Lock()
+	p := c.early
+	c.mu.Unlock()
+	if p != nil {
+		c.Handle(p)
+	}
 }
 
 // apply puts a verified site bundle in force, or rolls it back.

@@ -260,3 +260,23 @@ func TestNoTownshipKey(t *testing.T) {
 		t.Errorf("trust file written without keys: %v", err)
 	}
 }
+
+// TestClockBehindAtBoot: a bundle refused as not yet valid because the
+// kiosk's clock is behind applies once the clock is right, without the
+// broker sending it again.
+func TestClockBehindAtBoot(t *testing.T) {
+	f := mustFixture(t)
+	f.now = time.Date(2020, 1, 1, 0, 0, 0, 0, time.UTC) // a board without an RTC, before NTP
+	f.ctl.Handle(f.mustSign(9, t0, nil, theme(t, "时钟校准后"), f.priv))
+	f.mustReport(StatusRejected, "not_yet_valid")
+	f.ctl.RetryEarly()
+	f.mustReport(StatusRejected, "not_yet_valid") // still behind
+	f.now = t0.Add(time.Hour)                     // NTP set the clock
+	f.ctl.RetryEarly()
+	f.mustReport(StatusApplied, "")
+	if f.theme() != "时钟校准后" {
+		t.Errorf("theme %q", f.theme())
+	}
+	f.ctl.RetryEarly() // nothing left to retry: no change
+	f.mustReport(StatusApplied, "")
+}

@@ -83,8 +83,8 @@ func TestTamperAndPresence(t *testing.T) {
 	var al alerts
 	h := mustRun(t, Options{
 		PIR: PinSpec{Pin: "P", Debounce: 5 * time.Millisecond}, Tamper: PinSpec{Pin: "T", Debounce: 5 * time.Millisecond},
-		LED: PinSpec{Pin: "L"},
-		Pin: func(name string) (gpio.PinIO, error) { return pins[name], nil },
+		LED:   PinSpec{Pin: "L"},
+		Pin:   func(name string) (gpio.PinIO, error) { return pins[name], nil },
 		Alert: al.add, Online: func() bool { return true },
 	})
 	eventually(t, "inputs and LED ready", func() bool {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"log/slog"
+	"time"
 
 	"github.com/fengqiao/kiosk/agent/control"
 	"github.com/fengqiao/kiosk/agent/localapi/apitype"
@@ -64,14 +65,22 @@ func (b *controlBridge) Report() (string, []byte, bool) {
 
 func (b *controlBridge) ReportChanged() <-chan struct{} { return b.ctl.Changed() }
 
+// earlyRetry is how often a bundle refused as not yet valid is tried
+// again, in case the kiosk's clock was the one that was wrong.
+const earlyRetry = time.Minute
+
 // Run hands bundles to the controller until ctx is done.
 func (b *controlBridge) Run(ctx context.Context) error {
+	t := time.NewTicker(earlyRetry)
+	defer t.Stop()
 	for {
 		select {
 		case <-ctx.Done():
 			return ctx.Err()
 		case p := <-b.in:
 			b.ctl.Handle(p)
+		case <-t.C:
+			b.ctl.RetryEarly()
 		}
 	}
 }
