@@ -148,6 +148,12 @@ func (t Target) Scope(id Identity) string {
 	return "kiosk:" + id.Kiosk
 }
 
+// RotationScope is the version counter of key rotations addressed to scope.
+// Rotations count apart from site bundles: a rotation at version v (taking
+// effect at v+1) must not make the site bundle v-1, still retained on the
+// broker and delivered after it to a kiosk that was offline, a downgrade.
+func RotationScope(scope string) string { return "key:" + scope }
+
 // KeyID names a public key in envelopes and trust state: the lower-case hex
 // of the first 8 bytes of its SHA-256.
 func KeyID(pub ed25519.PublicKey) string {

@@ -49,7 +49,7 @@ func TestGolden(t *testing.T) {
 		scope  string
 	}{
 		{"site-bundle.json", goldenSite(), "kiosk:dev-kiosk-01"},
-		{"rotation-bundle.json", goldenRotation(), "township:dev-township"},
+		{"rotation-bundle.json", goldenRotation(), "key:township:dev-township"},
 	} {
 		t.Run(g.file, func(t *testing.T) {
 			env := mustSign(t, g.bundle, keyA)

@@ -238,9 +238,9 @@ func (s *TrustState) check() error {
 		}
 	}
 	for scope, v := range s.Applied {
-		kind, id, _ := strings.Cut(scope, ":")
+		kind, id, _ := strings.Cut(strings.TrimPrefix(scope, "key:"), ":")
 		if (kind != "township" && kind != "kiosk") || !validID(id) {
-			return fmt.Errorf("bundle: trust state: %q is not a scope (township:<id> or kiosk:<id>)", scope)
+			return fmt.Errorf("bundle: trust state: %q is not a scope (township:<id> or kiosk:<id>, or either after key:)", scope)
 		}
 		if v == 0 || v > MaxVersion {
 			return fmt.Errorf("bundle: trust state: %s: version %d out of range", scope, v)

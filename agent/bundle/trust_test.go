@@ -35,7 +35,7 @@ func TestKeyRotation(t *testing.T) {
 	before = mustRecord(t, before, mustVerify(t, mustSign(t, siteBundle(9), keyA), before))
 
 	rotation := mustVerify(t, mustSign(t, rotationBundle(10, 11, seedB), keyA), before)
-	if rotation.Kind != KindKeyRotation || !rotation.Rotation.PublicKey.Equal(pubOf(keyB)) || rotation.Scope != "township:dev-township" {
+	if rotation.Kind != KindKeyRotation || !rotation.Rotation.PublicKey.Equal(pubOf(keyB)) || rotation.Scope != "key:township:dev-township" {
 		t.Fatalf("rotation = %+v", rotation)
 	}
 	after := mustRecord(t, before, rotation)

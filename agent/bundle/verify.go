@@ -102,6 +102,9 @@ func Verify(envelope []byte, trust *TrustState, id Identity, now time.Time, opts
 		return nil, reject(ErrExpired, v, nil, "expired at %s; the kiosk's clock says %s", b.Expires.Format(time.RFC3339), now.UTC().Format(time.RFC3339))
 	}
 	scope := b.Target.Scope(id)
+	if b.Kind == KindKeyRotation {
+		scope = RotationScope(scope)
+	}
 	if err := trust.checkVersion(scope, v); err != nil {
 		return nil, err
 	}

@@ -249,19 +249,56 @@ func (c *Controller) Start(a Applier) {
 	if w == nil {
 		return
 	}
-	if herr := a.HealthCheck(); herr != nil {
-		c.log.Error("bundle in force fails the health check at start; dropping it", "scope", w.Scope, "version", w.Version, "err", herr)
+	herr := a.HealthCheck()
+	if herr == nil {
+		c.dropPrevious()
+		return
+	}
+	// kioskd stopped between applying a bundle and checking it (or the
+	// software changed under it): finish the rollback now, back to what
+	// was in force before it when apply kept that.
+	c.log.Error("bundle in force fails the health check at start; rolling it back", "scope", w.Scope, "version", w.Version, "err", herr)
+	if prev, ok := c.readApplied(prevFile(w.Scope)); ok && prev.Scope == w.Scope {
+		c.inForce[w.Scope] = prev
+		if err := c.writeFile(scopeFile(w.Scope), prev); err != nil {
+			c.log.Error("previous bundle not restored on disk", "err", err)
+		}
+	} else {
 		delete(c.inForce, w.Scope)
 		os.Remove(filepath.Join(c.opts.Dir, scopeFile(w.Scope)))
-		cfg, err := c.effective()
-		if err != nil {
-			cfg = c.opts.Base
-		}
-		c.current = cfg
-		a.UseConfig(cfg)
-		c.report(Reported{Version: w.Version, Scope: w.Scope, Kind: bundle.KindSite, Status: StatusRolledBack,
-			Reason: "health_check", Error: herr.Error()})
 	}
+	c.dropPrevious()
+	cfg, err := c.effective()
+	if err != nil {
+		cfg = c.opts.Base
+	}
+	c.current = cfg
+	a.UseConfig(cfg)
+	c.report(Reported{Version: w.Version, Scope: w.Scope, Kind: bundle.KindSite, Status: StatusRolledBack,
+		Reason: "health_check", Error: herr.Error()})
+}
+
+// prevFile keeps the bundle that was in force in a scope while a new one
+// is applied and checked, so a restart in between can still roll back.
+func prevFile(scope string) string { return "previous-" + scopeFile(scope) }
+
+func (c *Controller) dropPrevious() {
+	for _, scope := range []string{"township:", "kiosk:"} {
+		os.Remove(filepath.Join(c.opts.Dir, prevFile(scope)))
+	}
+}
+
+func (c *Controller) readApplied(name string) (*applied, bool) {
+	data, err := os.ReadFile(filepath.Join(c.opts.Dir, name))
+	if err != nil {
+		return nil, false
+	}
+	var a applied
+	if err := json.Unmarshal(data, &a); err != nil {
+		c.log.Error("bundle file unreadable; set aside", "file", name, "err", err)
+		return nil, false
+	}
+	return &a, true
 }
 
 // Config is the configuration in force.
@@ -275,11 +312,17 @@ func (c *Controller) Config() *config.Config {
 // of the bundle already applied (which a retained topic delivers at each
 // reconnect) becomes the reported state.
 func (c *Controller) Handle(payload []byte) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.handle(payload, false)
+}
+
+// handle is Handle under c.mu. A retry (RetryEarly) that is still too
+// early changes nothing, the report included.
+func (c *Controller) handle(payload []byte, retry bool) {
 	if len(payload) == 0 {
 		return // a retained message cleared
 	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
 	if c.trust == nil {
 		c.report(Reported{Status: StatusRejected, Reason: "unknown_key", Error: ErrNoTrust.Error()})
 		return
@@ -289,7 +332,7 @@ func (c *Controller) Handle(payload []byte) {
 		_, err := c.opts.Base.WithBundle("bundle", content, 1)
 		return err
 	}})
-	if errors.Is(err, bundle.ErrReplay) {
+	if errors.Is(err, bundle.ErrReplay) || retry && errors.Is(err, bundle.ErrNotYetValid) {
 		return
 	}
 	c.early = nil
@@ -321,10 +364,9 @@ func (c *Controller) Handle(payload []byte) {
 // broker to deliver it again.
 func (c *Controller) RetryEarly() {
 	c.mu.Lock()
-	p := c.early
-	c.mu.Unlock()
-	if p != nil {
-		c.Handle(p)
+	defer c.mu.Unlock()
+	if c.early != nil {
+		c.handle(c.early, true)
 	}
 }
 
@@ -336,8 +378,11 @@ func (c *Controller) apply(v *bundle.Verified) {
 	prevCfg := c.current
 	c.inForce[v.Scope] = next
 	cfg, err := c.effective()
+	if err == nil && hadPrev {
+		err = c.writeFile(prevFile(v.Scope), prev) // kept until the new one passes its check
+	}
 	if err == nil {
-		err = c.write(next)
+		err = c.writeFile(scopeFile(v.Scope), next)
 	}
 	if err != nil {
 		c.restore(v.Scope, prev, hadPrev)
@@ -351,10 +396,17 @@ func (c *Controller) apply(v *bundle.Verified) {
 		c.applier.UseConfig(cfg)
 		if herr := c.applier.HealthCheck(); herr != nil {
 			c.restore(v.Scope, prev, hadPrev)
+			var werr error
 			if hadPrev {
-				c.write(prev)
+				werr = c.writeFile(scopeFile(v.Scope), prev)
+			} else if err := os.Remove(filepath.Join(c.opts.Dir, scopeFile(v.Scope))); err != nil && !errors.Is(err, os.ErrNotExist) {
+				werr = err
+			}
+			if werr != nil {
+				// previous-… stays, so the next start rolls back on disk too.
+				c.log.Error("rolled back in memory but not on disk; the next start finishes it", "err", werr)
 			} else {
-				os.Remove(filepath.Join(c.opts.Dir, scopeFile(v.Scope)))
+				c.dropPrevious()
 			}
 			c.current = prevCfg
 			c.applier.UseConfig(prevCfg)
@@ -365,6 +417,7 @@ func (c *Controller) apply(v *bundle.Verified) {
 			return
 		}
 	}
+	c.dropPrevious()
 	c.recordTrust(v)
 	c.log.Info("township bundle applied", "version", v.Version, "scope", v.Scope)
 	r.Status = StatusApplied
@@ -379,12 +432,12 @@ func (c *Controller) restore(scope string, prev *applied, hadPrev bool) {
 	}
 }
 
-func (c *Controller) write(a *applied) error {
+func (c *Controller) writeFile(name string, a *applied) error {
 	data, err := json.Marshal(a)
 	if err != nil {
 		return err
 	}
-	return bundle.WriteFileAtomic(filepath.Join(c.opts.Dir, scopeFile(a.Scope)), data, 0o600)
+	return bundle.WriteFileAtomic(filepath.Join(c.opts.Dir, name), data, 0o600)
 }
 
 func (c *Controller) recordTrust(v *bundle.Verified) {

@@ -269,8 +269,11 @@ func TestClockBehindAtBoot(t *testing.T) {
 	f.now = time.Date(2020, 1, 1, 0, 0, 0, 0, time.UTC) // a board without an RTC, before NTP
 	f.ctl.Handle(f.mustSign(9, t0, nil, theme(t, "时钟校准后"), f.priv))
 	f.mustReport(StatusRejected, "not_yet_valid")
+	before, _ := f.ctl.Reported()
 	f.ctl.RetryEarly()
-	f.mustReport(StatusRejected, "not_yet_valid") // still behind
+	if after, _ := f.ctl.Reported(); after != before { // still behind: nothing new to say
+		t.Errorf("a retry that is still too early changed the report to %+v", after)
+	}
 	f.now = t0.Add(time.Hour)                     // NTP set the clock
 	f.ctl.RetryEarly()
 	f.mustReport(StatusApplied, "")
@@ -279,4 +282,76 @@ func TestClockBehindAtBoot(t *testing.T) {
 	}
 	f.ctl.RetryEarly() // nothing left to retry: no change
 	f.mustReport(StatusApplied, "")
+}
+
+// TestRotationArrivesFirst: a kiosk back from days offline subscribes to
+// the key topic first, so it sees the rotation (version 101, effective
+// 102) before the site bundle 100 that is still retained: the bundle must
+// still apply, and a reconnect must not report it as a downgrade.
+func TestRotationArrivesFirst(t *testing.T) {
+	f := mustFixture(t)
+	newPub, _, _ := bundle.GenerateKey()
+	rot, err := bundle.Sign(bundle.Bundle{Kind: bundle.KindKeyRotation, Version: 101,
+		Target: bundle.Target{Township: f.base.Site.Kiosk.Township}, NotBefore: t0, Expires: t0.Add(365 * 24 * time.Hour),
+		Rotation: &bundle.Rotation{PublicKey: newPub, EffectiveVersion: 102}}, f.priv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	site := f.mustSign(100, t0, nil, theme(t, "轮换前的内容"), f.priv)
+	f.ctl.Handle(rot)
+	f.ctl.Handle(site)
+	f.mustReport(StatusApplied, "")
+	if f.theme() != "轮换前的内容" {
+		t.Errorf("theme %q", f.theme())
+	}
+	// The next connection delivers both again: nothing to report.
+	before, _ := f.ctl.Reported()
+	f.ctl.Handle(rot)
+	f.ctl.Handle(site)
+	if after, _ := f.ctl.Reported(); after != before {
+		t.Errorf("a reconnect changed the report to %+v", after)
+	}
+}
+
+// TestCrashBetweenApplyAndCheck: kioskd killed after writing a new bundle
+// and before its health check; at the next start the check fails and the
+// bundle in force before it is back, on disk too.
+func TestCrashBetweenApplyAndCheck(t *testing.T) {
+	f := mustFixture(t)
+	f.ctl.Handle(f.mustSign(1, t0, nil, theme(t, "好主题"), f.priv))
+	f.mustReport(StatusApplied, "")
+	// What apply leaves on disk just before the check: the old bundle kept
+	// aside, the new one in its place (made here by a second kiosk).
+	g := mustFixture(t)
+	g.priv = f.priv
+	site := g.base.Site
+	site.Control = f.base.Site.Control
+	g.base.Site = site
+	g.dir = t.TempDir()
+	g.mustOpen()
+	g.ctl.Handle(f.mustSign(2, t0.Add(time.Hour), nil, theme(t, "坏主题"), f.priv))
+	g.mustReport(StatusApplied, "")
+	good, _ := os.ReadFile(filepath.Join(f.dir, "township-bundle.json"))
+	bad, _ := os.ReadFile(filepath.Join(g.dir, "township-bundle.json"))
+	os.WriteFile(filepath.Join(f.dir, "previous-township-bundle.json"), good, 0o600)
+	os.WriteFile(filepath.Join(f.dir, "township-bundle.json"), bad, 0o600)
+
+	f.core.unhealthy = func(cfg *config.Config) error {
+		if cfg.Site.Content.Lecture.Theme == "坏主题" {
+			return errors.New("no consultation slot")
+		}
+		return nil
+	}
+	f.mustOpen()
+	f.mustReport(StatusRolledBack, "health_check")
+	if f.theme() != "好主题" {
+		t.Fatalf("after the start: theme %q, want the bundle in force before", f.theme())
+	}
+	f.mustOpen()
+	if f.theme() != "好主题" {
+		t.Errorf("after a second start: theme %q", f.theme())
+	}
+	if _, err := os.Stat(filepath.Join(f.dir, "previous-township-bundle.json")); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("previous bundle file left behind: %v", err)
+	}
 }

@@ -23,27 +23,9 @@ import (
 	"github.com/fengqiao/kiosk/drivers/escpos/escpostest"
 )
 
-// testClock is a clock tests move forward.
-type testClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *testClock) now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *testClock) advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
-
 type deviceFixture struct {
 	*fixture
-	clock   *testClock
+	clock   *fakeClock
 	speech  *speechtest.Fake    // nil: no speech
 	paper   *escpostest.Printer // nil: no printer
 	printer *printer.Printer
@@ -63,8 +45,8 @@ func mustServeDevices(t *testing.T, withSpeech, withPrinter bool) *deviceFixture
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { ob.Close() })
-	df := &deviceFixture{clock: &testClock{t: now}}
-	agent := core.New(cfg, "test", ob, fakeLink{}, discard, df.clock.now)
+	df := &deviceFixture{clock: &fakeClock{t: now}}
+	agent := core.New(cfg, "test", ob, fakeLink{}, discard, df.clock.Now)
 	var sp core.Speaker
 	var pr core.Printer
 	ctx, cancel := context.WithCancel(context.Background())
@@ -86,14 +68,14 @@ func mustServeDevices(t *testing.T, withSpeech, withPrinter bool) *deviceFixture
 		}
 	}
 	agent.UseDevices(sp, pr)
-	agent.UseCaseBook(mustCaseBook(t, dir, cfg, &fakeClock{t: now}))
+	agent.UseCaseBook(mustCaseBook(t, dir, cfg, df.clock))
 	socket := filepath.Join(dir, "api.sock")
 	ln, err := Listen(socket)
 	if err != nil {
 		t.Fatal(err)
 	}
 	wg.Go(func() { Serve(ctx, ln, NewHandler(agent, fakeLink{}, nil, discard)) })
-	df.fixture = &fixture{socket: socket, ob: ob, client: localclient.New(socket)}
+	df.fixture = &fixture{socket: socket, ob: ob, client: localclient.New(socket), clock: df.clock}
 	return df
 }
 
@@ -239,7 +221,7 @@ func TestPrint(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			f := mustServeDevices(t, false, tt.printer)
 			b := mustBook(t, f)
-			f.clock.advance(tt.advance)
+			f.clock.Advance(tt.advance)
 			if tt.failPort {
 				f.paper.Fail(errors.New("write /dev/ttyUSB1: input/output error"))
 			}
