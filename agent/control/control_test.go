@@ -274,7 +274,7 @@ func TestClockBehindAtBoot(t *testing.T) {
 	if after, _ := f.ctl.Reported(); after != before { // still behind: nothing new to say
 		t.Errorf("a retry that is still too early changed the report to %+v", after)
 	}
-	f.now = t0.Add(time.Hour)                     // NTP set the clock
+	f.now = t0.Add(time.Hour) // NTP set the clock
 	f.ctl.RetryEarly()
 	f.mustReport(StatusApplied, "")
 	if f.theme() != "时钟校准后" {
