@@ -63,9 +63,17 @@ func (u *UI) checkDim() {
 	u.opts.Log.Debug("screen dimmed")
 }
 
-// wake lights the screen again; it counts as activity.
+// wake lights the screen again for someone using it (a touch, a card):
+// that counts as activity.
 func (u *UI) wake() {
 	u.touch()
+	u.undim()
+}
+
+// undim lights the screen for someone walking up (the presence sensor).
+// That is not activity: passers-by in a busy hall must not keep a draft
+// that a villager walked away from on screen.
+func (u *UI) undim() {
 	if u.dim == nil {
 		return
 	}
@@ -89,7 +97,7 @@ func (u *UI) WatchPresence(ctx context.Context) {
 		// The first answer only says where the count stands: a sighting
 		// from before this screen started wakes nothing.
 		if p.Seq != after && !first {
-			fyne.Do(u.wake)
+			fyne.Do(u.undim)
 		}
 		after, first = p.Seq, false
 		return nil

@@ -2,6 +2,7 @@ package ui
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -50,9 +51,11 @@ type fakeAgent struct {
 	indicator   apitype.Indicators
 	held        []string // card tokens a mediator held
 	photos      []apitype.PhotoRequest
+	sessionErr  error               // LogSession fails with it when set
 	holdErr     error               // returned by HoldCard when set
 	idleSeconds int                 // the site's ui.idle in the menu; 0 leaves it out
 	editMenu    func(*apitype.Menu) // township content pushed since start
+	menuErrs    int                 // Menu fails this many more times
 }
 
 func newFakeAgent() *fakeAgent {
@@ -102,6 +105,10 @@ func (f *fakeAgent) Print(_ context.Context, id string) error {
 func (f *fakeAgent) Menu(context.Context) (apitype.Menu, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	if f.menuErrs > 0 {
+		f.menuErrs--
+		return apitype.Menu{}, errors.New("kioskd restarting")
+	}
 	m := testMenu()
 	m.IdleSeconds = f.idleSeconds
 	if f.editMenu != nil {
@@ -237,6 +244,9 @@ func (f *fakeAgent) NewCase(_ context.Context, token string, req apitype.NewCase
 func (f *fakeAgent) LogSession(_ context.Context, token, caseID string, req apitype.SessionRequest) (apitype.Session, error) {
 	if err := f.auth(token); err != nil {
 		return apitype.Session{}, err
+	}
+	if f.sessionErr != nil {
+		return apitype.Session{}, f.sessionErr
 	}
 	f.sessions = append(f.sessions, req)
 	s := apitype.Session{ID: "s1", Outcome: req.Outcome, Phrases: req.Phrases, Held: time.Date(2026, 11, 25, 10, 0, 0, 0, cst),

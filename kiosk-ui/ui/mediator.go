@@ -545,7 +545,14 @@ func (u *UI) saveSession() {
 		return u.opts.Agent.LogSession(ctx, token, f.caseID, req)
 	}, func(s apitype.Session, err error) {
 		f.saving = false
+		// The mediator may have left the form while it was saving: say how
+		// it went on the next page, without taking them back.
+		left := u.med.form != f
 		if err != nil {
+			if left {
+				u.med.notice = "刚才的调解记录没有保存：" + sessionFailure(err)
+				return
+			}
 			u.med.err = sessionFailure(err)
 			u.showSessionForm()
 			return
@@ -554,8 +561,12 @@ func (u *UI) saveSession() {
 		if s.Escalated {
 			msg += "已同时上报乡镇综治中心。"
 		}
-		u.med.form, u.med.err, u.med.notice = nil, "", msg
+		u.med.notice = msg
 		u.med.photoFor = &photoTarget{caseID: f.caseID, session: s.ID}
+		if left {
+			return
+		}
+		u.med.form, u.med.err = nil, ""
 		u.showCase(f.caseID)
 	})
 }
@@ -593,6 +604,9 @@ func (u *UI) createCase() {
 	mcall(u, func(ctx context.Context, token string) (apitype.Case, error) {
 		return u.opts.Agent.NewCase(ctx, token, req)
 	}, func(c apitype.Case, err error) {
+		if u.med.form != f {
+			return // left meanwhile; the case, if made, is in the list
+		}
 		if err != nil {
 			u.med.err = sessionFailure(err)
 			u.showSessionForm()
@@ -620,14 +634,18 @@ func (u *UI) askPhotoConsent(pt photoTarget) {
 }
 
 func (u *UI) takePhoto(pt photoTarget) {
+	if u.med.photoFor == nil || *u.med.photoFor != pt {
+		return // taken already (a second tap), or the mediator moved on
+	}
+	u.med.photoFor = nil
 	mcall(u, func(ctx context.Context, token string) (apitype.Photo, error) {
 		return u.opts.Agent.Photo(ctx, token, pt.caseID, apitype.PhotoRequest{Session: pt.session, Consent: true})
 	}, func(_ apitype.Photo, err error) {
 		if err != nil {
 			u.opts.Log.Warn("photo not taken", "err", err)
-			u.med.notice = "拍照没有成功，调解记录不受影响。"
+			u.med.photoFor, u.med.notice = &pt, "拍照没有成功，调解记录不受影响。" // may be tried again
 		} else {
-			u.med.photoFor, u.med.notice = nil, "照片已保存，将上报乡镇综治中心。"
+			u.med.notice = "照片已保存，将上报乡镇综治中心。"
 		}
 		u.showCase(pt.caseID)
 	})

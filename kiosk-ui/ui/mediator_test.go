@@ -8,6 +8,7 @@ import (
 	"fyne.io/fyne/v2/test"
 
 	"github.com/fengqiao/kiosk/agent/localapi/apitype"
+	"github.com/fengqiao/kiosk/agent/localclient"
 )
 
 // mustSignIn signs the fake mediator in from the home screen.
@@ -289,5 +290,42 @@ func TestMediatorPhotoWithConsent(t *testing.T) {
 	mustLogSession(t, u2, w2)
 	if findButton(w2, labelPhoto) != nil {
 		t.Error("a photo offered on a kiosk without a consent camera")
+	}
+}
+
+// TestLeavingAFormWhileItSaves: the mediator taps 调解员首页 while the
+// session is on its way to kioskd; the answer, good or bad, is told on
+// the page they are on instead of dragging them back (or crashing on the
+// form they left).
+func TestLeavingAFormWhileItSaves(t *testing.T) {
+	for _, fail := range []bool{false, true} {
+		u, w, agent := mustSignIn2(t)
+		p := &tapper{t: t, w: w}
+		test.Tap(mustTile(t, w, "案件 00012"))
+		p.tap(labelLogSession)
+		p.tap(lineLabels[apitype.LineBlue])
+		p.tap("双方各退一步")
+		p.tap(outcomeLabels[apitype.OutcomeUnsettled])
+		p.tap("未达成协议")
+		var later []func()
+		u.opts.Go = func(f func()) { later = append(later, f) } // kioskd answers after the tap below
+		if fail {
+			agent.sessionErr = &localclient.APIError{StatusCode: 503, Code: apitype.CodeStorage, Message: "could not commit"}
+		}
+		p.tap(labelSaveSession)
+		p.tap(labelMediatorHome)
+		u.opts.Go = func(f func()) { f() }
+		for len(later) > 0 { // in the order kioskd answered
+			f := later[0]
+			later = later[1:]
+			f()
+		}
+		if fail {
+			mustSee(t, w, labelNewCase)
+			mustSee(t, w, "刚才的调解记录没有保存")
+			continue
+		}
+		mustSee(t, w, labelNewCase) // still where they went,
+		mustSee(t, w, "调解记录已保存")    // and told
 	}
 }

@@ -22,6 +22,18 @@ func sayMasked(s string) string {
 	})
 }
 
+// fullNumber is a phone or ID number typed in full (a confirmation shows
+// the villager what they typed).
+var fullNumber = regexp.MustCompile(`[0-9]{7,}[0-9Xx]?`)
+
+// sayNumbers words full numbers as their last four digits: a kiosk reads
+// aloud in a public hall.
+func sayNumbers(s string) string {
+	return fullNumber.ReplaceAllStringFunc(s, func(m string) string {
+		return "尾号 " + spaced(m[len(m)-4:])
+	})
+}
+
 // maxSpeechRunes matches kioskd's bound on one read-aloud request.
 const maxSpeechRunes = 500
 
@@ -51,7 +63,7 @@ func (u *UI) readAloudText() string {
 		b.WriteString(p)
 		b.WriteString("。")
 	}
-	return b.String()
+	return sayNumbers(b.String())
 }
 
 // screenWords collects the visible text of o in reading order. Masked

@@ -217,6 +217,8 @@ func TestEveryScreenReadsAloud(t *testing.T) {
 			t.Errorf("%s: reads masked digits: %q", screen, text)
 		case strings.Contains(text, "色按钮"):
 			t.Errorf("%s: names a button by its colour: %q", screen, text)
+		case fullNumber.MatchString(text):
+			t.Errorf("%s: reads a full phone or ID number aloud: %q", screen, text)
 		}
 	})
 }

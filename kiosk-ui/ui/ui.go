@@ -112,6 +112,7 @@ type UI struct {
 
 	lastActivity time.Time
 	idleFromSite bool    // IdleTimeout follows the site config
+	menuVersion  uint64  // the content version u.menu was loaded at
 	dim          *dimmer // the overlay while the screen is dimmed
 }
 
@@ -240,12 +241,18 @@ func do(u *UI, fn func(ctx context.Context) error, done func(error)) {
 		func(_ struct{}, err error) { done(err) })
 }
 
-func (u *UI) loadMenu() {
+func (u *UI) loadMenu() { u.loadMenuAt(u.menuVersion) }
+
+// loadMenuAt loads the menu for content version v (GET /v1/status
+// control.content_version); a load that fails leaves the version behind,
+// so the next status poll tries again.
+func (u *UI) loadMenuAt(v uint64) {
 	call(u, u.opts.Agent.Menu, func(m apitype.Menu, err error) {
 		if err != nil {
 			u.opts.Log.Warn("menu not loaded; retrying", "err", err)
 			return
 		}
+		u.menuVersion = v
 		first := !u.hasMenu
 		u.menu, u.hasMenu = m, true
 		if u.idleFromSite && m.IdleSeconds > 0 {
@@ -288,8 +295,8 @@ func (u *UI) RefreshStatus() {
 	call(u, u.opts.Agent.Status, func(s apitype.Status, err error) {
 		u.reachable = err == nil
 		if err == nil {
-			if u.hasMenu && s.Control.ContentVersion != u.status.Control.ContentVersion {
-				u.loadMenu() // the township pushed new content
+			if v := s.Control.ContentVersion; u.hasMenu && v != u.menuVersion {
+				u.loadMenuAt(v) // the township pushed new content
 			}
 			u.status = s
 			u.loadDevices()

@@ -450,6 +450,17 @@ func TestPushedContentReachesTheScreen(t *testing.T) {
 	agent.mu.Unlock()
 	u.RefreshStatus()
 	mustSee(t, w, "又一次推送") // on the home screen: at once
+
+	// A menu load that fails is tried again at the next status poll.
+	agent.mu.Lock()
+	agent.status.Control.ContentVersion = 9
+	agent.editMenu = func(m *apitype.Menu) { m.Services[0].Summary = "第三次推送" }
+	agent.menuErrs = 1
+	agent.mu.Unlock()
+	u.RefreshStatus()
+	mustSee(t, w, "又一次推送")
+	u.RefreshStatus()
+	mustSee(t, w, "第三次推送")
 }
 
 // TestDimAndWake: the home screen left alone dims; the presence sensor, a
@@ -467,9 +478,13 @@ func TestDimAndWake(t *testing.T) {
 	if !u.Dimmed() || w.Canvas().Overlays().Top() != u.dim {
 		t.Fatal("the untouched home screen did not dim")
 	}
-	u.wake() // what WatchPresence does on a sighting
+	before := u.lastActivity
+	u.undim() // what WatchPresence does on a sighting
 	if u.Dimmed() {
 		t.Fatal("presence did not wake the screen")
+	}
+	if u.lastActivity != before {
+		t.Error("a passer-by counted as someone using the kiosk: a walked-away draft would never be wiped")
 	}
 
 	clock.t = clock.t.Add(u.dimAfter() + time.Second)
