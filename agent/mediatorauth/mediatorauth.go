@@ -66,6 +66,7 @@ type Auth struct {
 
 type session struct {
 	mediator apitype.Mediator
+	entry    config.Mediator // the roster entry signed in with
 	lastSeen time.Time
 }
 
@@ -93,14 +94,14 @@ func HashIDNumber(idNumber string) string {
 }
 
 // SetRoster replaces the roster and the idle time (a township bundle
-// changed them). A signed-in mediator who is no longer on the roster is
-// signed out at once.
+// changed them). A signed-in mediator whose roster entry is gone or
+// changed (a new PIN after one leaked, another card) is signed out at once.
 func (a *Auth) SetRoster(roster []config.Mediator, idle time.Duration) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	a.opts.Roster, a.opts.Idle = roster, idle
 	for token, s := range a.sessions {
-		if !slices.ContainsFunc(roster, func(m config.Mediator) bool { return m.ID == s.mediator.ID }) {
+		if !slices.Contains(roster, s.entry) {
 			delete(a.sessions, token)
 		}
 	}
@@ -157,9 +158,14 @@ func (a *Auth) SignIn(idNumber, pin string) (apitype.MediatorSession, error) {
 	med := apitype.Mediator{ID: m.ID, Name: m.Name}
 	a.mu.Lock()
 	defer a.mu.Unlock()
+	if !slices.Contains(a.opts.Roster, *m) {
+		// The roster changed while bcrypt ran: the entry that matched
+		// may be the one township IT just removed.
+		return apitype.MediatorSession{}, ErrNotOnRoster
+	}
 	delete(a.failures, m.ID)
 	a.expire(now)
-	a.sessions[token] = &session{mediator: med, lastSeen: now}
+	a.sessions[token] = &session{mediator: med, entry: *m, lastSeen: now}
 	a.opts.Log.Info("mediator signed in", "mediator", m.ID)
 	return apitype.MediatorSession{Token: token, Mediator: med, Expires: now.Add(a.opts.Idle)}, nil
 }

@@ -378,11 +378,12 @@ func TestPubackStoreTally(t *testing.T) {
 	}
 	// paho stores each outbound PUBLISH under o.ID and deletes it on its
 	// PUBACK; a SUBSCRIBE is stored and deleted (on its SUBACK) the same way.
-	publish := func(id uint16) {
+	publishTo := func(id uint16, topic string) {
 		p := packets.NewControlPacket(packets.Publish).(*packets.PublishPacket)
-		p.MessageID, p.Qos = id, 1
+		p.MessageID, p.Qos, p.TopicName = id, 1, topic
 		s.Put(fmt.Sprintf("o.%d", id), p)
 	}
+	publish := func(id uint16) { publishTo(id, "fengqiao/v1/t/k/records/booking") }
 	publish(7)
 	s.Del("o.7")
 	s.Del("i.9") // inbound: not a PUBACK of ours
@@ -400,6 +401,13 @@ func TestPubackStoreTally(t *testing.T) {
 	s.Del("o.8") // its SUBACK
 	if s.confirm(8) {
 		t.Error("a SUBACK counted as the PUBACK of a record that reuses its message id")
+	}
+	// A status or reported-state publish whose wait timed out: its late
+	// PUBACK must not stand for a record that reuses the id.
+	publishTo(9, "fengqiao/v1/t/k/config/reported")
+	s.Del("o.9")
+	if s.confirm(9) {
+		t.Error("a reported-state PUBACK counted as a record's")
 	}
 }
 

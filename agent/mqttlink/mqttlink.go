@@ -120,7 +120,6 @@ type Link struct {
 	q    Queue
 
 	nudge chan struct{}
-	store *pubackStore // the current connection's; used only by Run's goroutine
 	// probeFailed: the last probe of the broker's port failed. It outlives a
 	// single backoff wait, since the link may return during a later, longer one.
 	probeFailed bool
@@ -199,7 +198,6 @@ func (l *Link) Run(ctx context.Context) error {
 		l.setState(StateConnecting, nil)
 		lost := make(chan error, 1)
 		store := newPubackStore()
-		l.store = store
 		client := mqtt.NewClient(l.clientOptions(lost).SetStore(store))
 		err := wait(ctx, client.Connect(), l.opts.ConnectTimeout+time.Second)
 		if err == nil {
@@ -334,11 +332,7 @@ func (l *Link) publishStatus(ctx context.Context, client mqtt.Client, state stri
 	payload, _ := json.Marshal(l.status(state))
 	src := l.opts.Source
 	tok := client.Publish(mqtttopic.Status(src.Township, src.Kiosk), 1, true, payload)
-	err := wait(ctx, tok, l.opts.PublishTimeout)
-	if err == nil && l.store != nil {
-		l.store.confirm(tok.(*mqtt.PublishToken).MessageID()) // keep the PUBACK tally for records only
-	}
-	return err
+	return wait(ctx, tok, l.opts.PublishTimeout)
 }
 
 func (l *Link) subscribeControl(ctx context.Context, client mqtt.Client, ctl Control) error {
@@ -354,14 +348,12 @@ func (l *Link) subscribeControl(ctx context.Context, client mqtt.Client, ctl Con
 // reportLoop publishes the reported state now and after every change,
 // until the session ends. A failed publish is tried again on the next
 // change or connection; the state is retained, so only the latest counts.
-func (l *Link) reportLoop(ctx context.Context, client mqtt.Client, store *pubackStore, ctl Control) {
+func (l *Link) reportLoop(ctx context.Context, client mqtt.Client, ctl Control) {
 	for {
 		if topic, payload, ok := ctl.Report(); ok {
 			tok := client.Publish(topic, 1, true, payload)
 			if err := wait(ctx, tok, l.opts.PublishTimeout); err != nil {
 				l.opts.Log.Warn("reported state not published", "err", err)
-			} else {
-				store.confirm(tok.(*mqtt.PublishToken).MessageID()) // keep the PUBACK tally for records only
 			}
 		}
 		select {
@@ -392,7 +384,7 @@ func (l *Link) session(ctx context.Context, client mqtt.Client, lost <-chan erro
 		}
 		rctx, stop := context.WithCancel(ctx)
 		defer stop()
-		go l.reportLoop(rctx, client, store, ctl)
+		go l.reportLoop(rctx, client, ctl)
 	}
 	src := l.opts.Source
 	pending := make(chan inflight, l.opts.Window)
@@ -610,10 +602,13 @@ func newPubackStore() *pubackStore {
 }
 
 func (s *pubackStore) Del(key string) {
-	// paho deletes an outbound SUBSCRIBE on its SUBACK the same way: only a
-	// PUBLISH that leaves the store is a PUBACK, or a subscription would
-	// count as the delivery of a record that later reuses its message id.
-	if _, publish := s.MemoryStore.Get(key).(*packets.PublishPacket); !publish {
+	// Only a record's PUBLISH leaving the store is a PUBACK the tally
+	// counts. paho deletes an outbound SUBSCRIBE on its SUBACK the same
+	// way, and the status and reported-state publishes are waited for by
+	// their own tokens: counted, a late PUBACK of one of them (its wait
+	// timed out) would stand for the delivery of a record that later
+	// reuses its message id, and that record would be acked unsent.
+	if p, ok := s.MemoryStore.Get(key).(*packets.PublishPacket); !ok || !strings.Contains(p.TopicName, "/records/") {
 		s.MemoryStore.Del(key)
 		return
 	}
