@@ -158,6 +158,12 @@ func Open(opts Options) (*Controller, *config.Config, error) {
 			c.log.Error("bundle in force unreadable; set aside", "scope", scope, "err", err)
 			continue
 		}
+		if a.Scope != scope {
+			// The site file now names another kiosk or township: what was
+			// applied to the old one is not this kiosk's.
+			c.log.Warn("bundle in force was for another kiosk or township; not used", "file_scope", a.Scope, "scope", scope)
+			continue
+		}
 		c.inForce[scope] = &a
 	}
 	cfg, err := c.effective()
