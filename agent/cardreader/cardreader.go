@@ -19,9 +19,8 @@ import (
 	"sync"
 	"time"
 
-	"github.com/cenkalti/backoff/v5"
-
 	"github.com/fengqiao/kiosk/agent/core"
+	"github.com/fengqiao/kiosk/agent/internal/retry"
 	"github.com/fengqiao/kiosk/agent/localapi/apitype"
 	"github.com/fengqiao/kiosk/drivers/idcard"
 )
@@ -133,11 +132,8 @@ func (l *Loop) Run(ctx context.Context) error {
 		<-ctx.Done()
 		return ctx.Err()
 	}
-	bo := &backoff.ExponentialBackOff{InitialInterval: l.opts.MinBackoff, RandomizationFactor: 0.5,
-		Multiplier: 2, MaxInterval: l.opts.MaxBackoff}
-	bo.Reset()
+	bo := retry.New(l.opts.MinBackoff, l.opts.MaxBackoff)
 	log := l.opts.Log.With("device", l.opts.Device)
-	failures := 0
 	for {
 		l.setState(apitype.ReaderConnecting, nil)
 		drv, closer, err := l.opts.Open(ctx)
@@ -149,23 +145,14 @@ func (l *Loop) Run(ctx context.Context) error {
 			return ctx.Err()
 		}
 		l.setState(apitype.ReaderFailed, err)
-		failures++
-		delay := bo.NextBackOff()
-		level := slog.LevelDebug
-		if failures == 1 {
-			level = slog.LevelWarn
-		}
-		log.Log(ctx, level, "ID-card reader not answering", "err", err, "attempt", failures, "retry_in", delay.Round(time.Millisecond))
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-time.After(delay):
+		if err := bo.Wait(ctx, log, "ID-card reader not answering", err); err != nil {
+			return err
 		}
 	}
 }
 
 // poll runs find-card at the interval until the reader fails repeatedly.
-func (l *Loop) poll(ctx context.Context, drv Driver, bo *backoff.ExponentialBackOff) error {
+func (l *Loop) poll(ctx context.Context, drv Driver, bo *retry.Backoff) error {
 	t := time.NewTicker(l.opts.Interval)
 	defer t.Stop()
 	onReader := false // the card there has been read already
@@ -195,7 +182,7 @@ func (l *Loop) poll(ctx context.Context, drv Driver, bo *backoff.ExponentialBack
 			failed = 0
 			if l.Status().State != apitype.ReaderReady {
 				l.setState(apitype.ReaderReady, nil)
-				bo.Reset()
+				bo.Succeeded()
 			}
 			if !found && onReader {
 				onReader = false

@@ -19,9 +19,9 @@ import (
 	"sync"
 	"time"
 
-	"github.com/cenkalti/backoff/v5"
 	"periph.io/x/conn/v3/gpio"
 
+	"github.com/fengqiao/kiosk/agent/internal/retry"
 	"github.com/fengqiao/kiosk/agent/localapi/apitype"
 	"github.com/fengqiao/kiosk/drivers/camera"
 	kgpio "github.com/fengqiao/kiosk/drivers/gpio"
@@ -141,20 +141,15 @@ func (h *Hardware) Run(ctx context.Context) error {
 // after each failure. run returns nil when the device is absent (nothing to
 // retry) or ctx ended.
 func (h *Hardware) retry(ctx context.Context, what string, run func() error) {
-	bo := &backoff.ExponentialBackOff{InitialInterval: h.opts.MinRetry, RandomizationFactor: 0.5,
-		Multiplier: 2, MaxInterval: h.opts.MaxRetry}
-	bo.Reset()
+	bo := retry.New(h.opts.MinRetry, h.opts.MaxRetry)
+	log := h.opts.Log.With("device", what)
 	for {
 		err := run()
 		if err == nil || ctx.Err() != nil {
 			return
 		}
-		wait := bo.NextBackOff()
-		h.opts.Log.Warn("device failed; opening it again", "device", what, "err", err, "retry_in", wait.Round(time.Millisecond))
-		select {
-		case <-ctx.Done():
+		if bo.Wait(ctx, log, "device failed; opening it again", err) != nil {
 			return
-		case <-time.After(wait):
 		}
 	}
 }

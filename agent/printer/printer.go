@@ -16,9 +16,8 @@ import (
 	"sync"
 	"time"
 
-	"github.com/cenkalti/backoff/v5"
-
 	"github.com/fengqiao/kiosk/agent/core"
+	"github.com/fengqiao/kiosk/agent/internal/retry"
 	"github.com/fengqiao/kiosk/agent/localapi/apitype"
 	"github.com/fengqiao/kiosk/drivers/escpos"
 )
@@ -94,11 +93,8 @@ func (p *Printer) Run(ctx context.Context) error {
 		return ctx.Err()
 	}
 	defer p.closePort()
-	bo := &backoff.ExponentialBackOff{InitialInterval: p.opts.MinBackoff, RandomizationFactor: 0.5,
-		Multiplier: 2, MaxInterval: p.opts.MaxBackoff}
-	bo.Reset()
+	bo := retry.New(p.opts.MinBackoff, p.opts.MaxBackoff)
 	log := p.opts.Log.With("device", p.opts.Device)
-	failures := 0
 	for {
 		port, err := p.opts.Open(ctx)
 		if err == nil {
@@ -106,11 +102,9 @@ func (p *Printer) Run(ctx context.Context) error {
 			p.port = port
 			p.mu.Unlock()
 			p.setStatus(apitype.DeviceReady, nil)
-			if failures > 0 {
+			if failures := bo.Succeeded(); failures > 0 {
 				log.Info("printer ready again", "after_attempts", failures)
 			}
-			failures = 0
-			bo.Reset()
 			select {
 			case <-ctx.Done():
 				return ctx.Err()
@@ -122,17 +116,8 @@ func (p *Printer) Run(ctx context.Context) error {
 			return ctx.Err()
 		}
 		p.setStatus(apitype.DeviceFailed, err)
-		failures++
-		delay := bo.NextBackOff()
-		level := slog.LevelDebug
-		if failures == 1 {
-			level = slog.LevelWarn
-		}
-		log.Log(ctx, level, "printer port not opening", "err", err, "attempt", failures, "retry_in", delay.Round(time.Millisecond))
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-time.After(delay):
+		if err := bo.Wait(ctx, log, "printer port not opening", err); err != nil {
+			return err
 		}
 	}
 }
