@@ -242,8 +242,9 @@ func TestRedrawKeepsScrollPosition(t *testing.T) {
 	}
 }
 
-// mustLogSession logs a plain unsettled session on the fake's case.
-func mustLogSession(t *testing.T, u *UI, w fyne.Window) {
+// fillPlainSession opens the fake's case from the mediator's home and
+// fills in a plain unsettled session, ready to save.
+func fillPlainSession(t *testing.T, w fyne.Window) *tapper {
 	t.Helper()
 	p := &tapper{t: t, w: w}
 	test.Tap(mustTile(t, w, "案件 00012"))
@@ -252,7 +253,13 @@ func mustLogSession(t *testing.T, u *UI, w fyne.Window) {
 	p.tap("双方各退一步")
 	p.tap(outcomeLabels[apitype.OutcomeUnsettled])
 	p.tap("未达成协议")
-	p.tap(labelSaveSession)
+	return p
+}
+
+// mustLogSession logs a plain unsettled session on the fake's case.
+func mustLogSession(t *testing.T, u *UI, w fyne.Window) {
+	t.Helper()
+	fillPlainSession(t, w).tap(labelSaveSession)
 	mustSee(t, w, "调解记录已保存")
 }
 
@@ -300,13 +307,7 @@ func TestMediatorPhotoWithConsent(t *testing.T) {
 func TestLeavingAFormWhileItSaves(t *testing.T) {
 	for _, fail := range []bool{false, true} {
 		u, w, agent := mustSignIn2(t)
-		p := &tapper{t: t, w: w}
-		test.Tap(mustTile(t, w, "案件 00012"))
-		p.tap(labelLogSession)
-		p.tap(lineLabels[apitype.LineBlue])
-		p.tap("双方各退一步")
-		p.tap(outcomeLabels[apitype.OutcomeUnsettled])
-		p.tap("未达成协议")
+		p := fillPlainSession(t, w)
 		var later []func()
 		u.opts.Go = func(f func()) { later = append(later, f) } // kioskd answers after the tap below
 		if fail {
