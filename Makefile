@@ -11,14 +11,20 @@ MODULE  := github.com/fengqiao/kiosk
 VERSION := $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -X $(MODULE)/agent/version.stamp=$(VERSION)
 
+# Every go command here builds against Fyne with its event loop patched to
+# wait for events instead of waking 60 times a second (kiosk-ui/_fynepatch):
+# the fynepatch step writes a copy of Fyne and a go.mod that points at it.
+FYNEPATCH := $(CURDIR)/var/fynepatch
+export GOFLAGS := -modfile=$(FYNEPATCH)/go.mod
+
 # Debian packages: the broker, Fyne's cgo build needs, Xvfb for screenshots.
 APT_PKGS := ca-certificates curl unzip git mosquitto mosquitto-clients gcc pkg-config libgl1-mesa-dev libx11-dev \
             libxcursor-dev libxrandr-dev libxinerama-dev libxi-dev libxxf86vm-dev \
-            xvfb xauth x11-apps espeak-ng chromium openssl
+            xvfb xauth x11-apps xdotool espeak-ng chromium openssl
 
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: all deps build cross test fuzz-short soak bench run screenshot screenshots clean
+.PHONY: all deps fynepatch build cross test fuzz-short soak bench run screenshot screenshots clean
 
 all: build
 
@@ -30,25 +36,26 @@ deps:
 	fi
 	@$(SUDO) packaging/dev/install-go.sh
 
+fynepatch:
+	@packaging/dev/fyne-patch.sh $(FYNEPATCH)
+
 build: bin/kioskd bin/kioskctl bin/kiosk-ui
 
-bin/kioskd: FORCE
+bin/kioskd: fynepatch
 	CGO_ENABLED=0 $(GO) build -ldflags '$(LDFLAGS)' -o $@ ./agent/cmd/kioskd
 
-bin/kioskctl: FORCE
+bin/kioskctl: fynepatch
 	CGO_ENABLED=0 $(GO) build -ldflags '$(LDFLAGS)' -o $@ ./agent/cmd/kioskctl
 
-bin/kiosk-ui: FORCE
+bin/kiosk-ui: fynepatch
 	$(GO) build -ldflags '$(LDFLAGS)' -o $@ ./kiosk-ui/cmd/kiosk-ui
 
-FORCE:
-
 # The agent must stay pure Go for the ARM boards.
-cross:
+cross: fynepatch
 	CGO_ENABLED=0 GOOS=linux GOARCH=arm64 $(GO) build -o /dev/null ./agent/...
 	CGO_ENABLED=0 GOOS=linux GOARCH=arm GOARM=7 $(GO) build -o /dev/null ./agent/...
 
-test: deps
+test: deps fynepatch
 	$(GO) vet ./...
 	$(GO) test -race -count=1 ./...
 	$(MAKE) --no-print-directory fuzz-short cross
@@ -56,7 +63,7 @@ test: deps
 # Parsers of outside bytes, fuzzed briefly on every make test (longer runs:
 # FUZZTIME=10m make fuzz-short). go test takes one fuzz target at a time.
 FUZZTIME ?= 10s
-fuzz-short:
+fuzz-short: fynepatch
 	$(GO) test -run='^$$' -fuzz='^FuzzFrameDecoder$$' -fuzztime=$(FUZZTIME) ./drivers/idcard
 	$(GO) test -run='^$$' -fuzz='^FuzzDecodeText$$' -fuzztime=$(FUZZTIME) ./drivers/idcard
 	$(GO) test -run='^$$' -fuzz='^FuzzVerify$$' -fuzztime=$(FUZZTIME) ./agent/bundle
@@ -65,7 +72,7 @@ fuzz-short:
 	$(GO) test -run='^$$' -fuzz='^FuzzNormalizeJPEG$$' -fuzztime=$(FUZZTIME) ./drivers/camera
 
 # The crash test at length: 1,000 kill -9 cycles instead of make test's 50.
-soak: deps
+soak: deps fynepatch
 	set -o pipefail; FENGQIAO_CRASH_CYCLES=1000 $(GO) test -race -count=1 -timeout 90m -run 'TestKillNine' -v ./agent/cmd/kioskd 2>&1 | tail -40
 
 run: deps build
@@ -80,7 +87,7 @@ screenshot: deps build
 # Every screen of the kiosk UI on each of the three panels, rendered with the
 # bundled font by Fyne's software renderer, into docs/ui/ with a gallery in
 # docs/ui.md.
-screenshots: deps
+screenshots: deps fynepatch
 	rm -rf docs/ui
 	$(GO) test -count=1 -run '^TestScreenshots$$' ./kiosk-ui/ui -args -screenshots $(CURDIR)/docs/ui
 
@@ -89,7 +96,7 @@ clean:
 
 # One run, every figure against a baseline measured in the same run; the
 # report is docs/benchmarks.md. It fails if a goal is missed, after writing.
-bench: deps
+bench: deps fynepatch
 	@status=0; \
 	$(GO) run ./agent/internal/cmd/outboxbench -producers 128 -out docs/benchmarks.md || status=1; \
 	packaging/dev/bench-idcard.sh >> docs/benchmarks.md || status=1; \

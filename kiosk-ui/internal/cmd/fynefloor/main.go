@@ -1,9 +1,10 @@
 // Command fynefloor is the least a Fyne program can do: one full-screen
 // window holding a red panel the size of the kiosk's booking button, and
-// nothing else: no clock, no calls to kioskd, no widgets. make bench measures
-// it beside kiosk-ui and Chromium, so the report can tell what kiosk-ui's own
-// code costs at idle from what Fyne's event loop costs any program (it wakes
-// 60 times a second whether or not anything changed: fyne-io/fyne#2506).
+// nothing else: no clock, no calls to kioskd, no widgets. make bench builds
+// it against stock Fyne and measures it beside kiosk-ui and Chromium, so the
+// report shows what stock Fyne's event loop costs any program at idle (it
+// wakes 60 times a second whether or not anything changed: fyne-io/fyne#2506)
+// and so what the patch in kiosk-ui/_fynepatch saves.
 package main
 
 import (
