@@ -50,9 +50,16 @@ type Cards interface {
 	Events(ctx context.Context, after uint64, wait time.Duration) apitype.CardEvents
 }
 
-// MaxEventWait bounds one long-poll of GET /v1/idcard/events; it stays
-// below the server's WriteTimeout.
-const MaxEventWait = 25 * time.Second
+// MaxEventWait bounds one long-poll (GET /v1/idcard/events, /v1/presence).
+// A long-poll that returns empty still wakes the screen, which on an
+// unattended kiosk is most of what it does all day: the longer the wait,
+// the less CPU it costs. Each long-poll moves its own write deadline past
+// its wait; the server's WriteTimeout stays short for every other request.
+const MaxEventWait = 55 * time.Second
+
+// longPollSlack is how long a long-poll's answer may take to write after
+// its wait.
+const longPollSlack = 10 * time.Second
 
 type server struct {
 	agent Agent
@@ -189,6 +196,9 @@ func longPoll(w http.ResponseWriter, r *http.Request) (after uint64, wait time.D
 		}
 		wait = d
 	}
+	// Not every ResponseWriter has a deadline (tests' recorders); those
+	// have no WriteTimeout to outlive either.
+	_ = http.NewResponseController(w).SetWriteDeadline(time.Now().Add(wait + longPollSlack))
 	return after, wait, true
 }
 

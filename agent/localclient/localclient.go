@@ -49,10 +49,15 @@ func New(socketPath string) *Client {
 			var d net.Dialer
 			return d.DialContext(ctx, "unix", socketPath)
 		},
-		MaxIdleConns:    4,
-		IdleConnTimeout: 30 * time.Second,
+		MaxIdleConns: 4,
+		// Longer than the screen's slowest poll, so that it reuses its
+		// connections instead of dialing for each round (kioskd keeps an
+		// idle one for 2 min).
+		IdleConnTimeout: 90 * time.Second,
 	}
-	return &Client{hc: &http.Client{Transport: tr, Timeout: 30 * time.Second}}
+	// The longest request is a long-poll: localapi.MaxEventWait (55 s) and
+	// the time to answer it. Every call has its caller's context as well.
+	return &Client{hc: &http.Client{Transport: tr, Timeout: 75 * time.Second}}
 }
 
 // Status returns GET /v1/status.

@@ -10,7 +10,7 @@ import (
 )
 
 // cardPollWait is how long one long-poll for card events waits in kioskd.
-const cardPollWait = 25 * time.Second
+const cardPollWait = 55 * time.Second
 
 // WatchCards long-polls kioskd for ID-card events until ctx ends and applies
 // each on the UI thread. While kioskd is unreachable it retries every few

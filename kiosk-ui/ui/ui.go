@@ -192,32 +192,58 @@ func (u *UI) sizeHeader() {
 	u.clock.Refresh()
 }
 
-// Run refreshes the status banner and the clock and enforces the idle timeout
-// until ctx is done.
+// homePollEvery is how often Run asks kioskd for its status while the home
+// screen is up: a kiosk spends most of the day on it, unattended, and each
+// round wakes the UI. Someone walking up sees a notice at most this old;
+// once they start a flow, Run is back to every. Nothing on the home screen
+// needs the idle timeout, and dimming can come this much late.
+const homePollEvery = 30 * time.Second
+
+// Run refreshes the status banner and the date and enforces the idle and dim
+// timeouts, every `every` while the kiosk is in use, until ctx is done. Each
+// round wakes the UI thread once.
 func (u *UI) Run(ctx context.Context, every time.Duration) {
-	t := time.NewTicker(every)
-	defer t.Stop()
 	for {
-		u.RefreshStatus()
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
-		fyne.Do(func() {
+		next := make(chan time.Duration, 1)
+		u.refreshStatus(func() {
 			u.tickClock()
 			if !u.hasMenu {
 				u.loadMenu()
 			}
 			u.checkIdle()
 			u.checkDim()
+			next <- u.pollEvery(every)
 		})
+		var wait time.Duration
+		select {
+		case <-ctx.Done():
+			return
+		case wait = <-next:
+		}
+		t := time.NewTimer(wait)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return
+		case <-t.C:
+		}
 	}
 }
 
+// pollEvery is the wait before Run's next round.
+func (u *UI) pollEvery(every time.Duration) time.Duration {
+	if u.screen.home {
+		return max(every, homePollEvery)
+	}
+	return every
+}
+
+// tickClock shows the date. Not the time of day: Fyne repaints the whole
+// window for any change, and a minute hand would cost a full software
+// repaint every minute all day on a board without a GPU.
 func (u *UI) tickClock() {
 	now := u.opts.Now()
-	text := now.Format("1月2日 ") + weekdayCN(now.Weekday()) + now.Format(" 15:04")
+	text := now.Format("1月2日 ") + weekdayCN(now.Weekday())
 	if text == u.clock.Text {
 		return // a refresh repaints the whole window, in software on most boards
 	}
@@ -273,35 +299,64 @@ func (u *UI) loadMenuAt(v uint64) {
 
 // loadDevices asks which optional devices work now: without speech the
 // read-aloud button is hidden, without a printer there is no print button.
-// It is asked with every status poll, since a printer that failed at
-// start-up comes back and speech is ready again after an utterance plays.
+// refreshStatus asks again with every status poll, since a printer that
+// failed at start-up comes back and speech is ready again after an
+// utterance plays.
 func (u *UI) loadDevices() {
 	call(u, u.opts.Agent.Devices, func(d apitype.Devices, err error) {
-		if err != nil || d == u.devices {
-			return // asked again with the next status; nothing to redraw
+		if err == nil {
+			u.showDevices(d)
 		}
-		u.devices = d
-		if d.Speech.State == apitype.DeviceReady {
-			u.readAloud.Show()
-		} else {
-			u.readAloud.Hide()
-		}
-		u.header.Refresh()
 	})
 }
 
-// RefreshStatus asks kioskd for the link state and updates the banner.
-func (u *UI) RefreshStatus() {
-	call(u, u.opts.Agent.Status, func(s apitype.Status, err error) {
-		u.reachable = err == nil
-		if err == nil {
-			if v := s.Control.ContentVersion; u.hasMenu && v != u.menuVersion {
+func (u *UI) showDevices(d apitype.Devices) {
+	if d == u.devices {
+		return // nothing to redraw
+	}
+	u.devices = d
+	if d.Speech.State == apitype.DeviceReady {
+		u.readAloud.Show()
+	} else {
+		u.readAloud.Hide()
+	}
+	u.header.Refresh()
+}
+
+// RefreshStatus asks kioskd for the link state and the devices (a printer
+// that failed at start may have come back) and updates the banner and the
+// header.
+func (u *UI) RefreshStatus() { u.refreshStatus(nil) }
+
+// refreshStatus is RefreshStatus, then runs then on the UI thread in the
+// same wake-up, whatever kioskd answered.
+func (u *UI) refreshStatus(then func()) {
+	type answer struct {
+		status     apitype.Status
+		devices    apitype.Devices
+		err, dvErr error
+	}
+	call(u, func(ctx context.Context) (answer, error) {
+		var a answer
+		if a.status, a.err = u.opts.Agent.Status(ctx); a.err == nil {
+			a.devices, a.dvErr = u.opts.Agent.Devices(ctx)
+		}
+		return a, nil
+	}, func(a answer, _ error) {
+		u.reachable = a.err == nil
+		if a.err == nil {
+			if v := a.status.Control.ContentVersion; u.hasMenu && v != u.menuVersion {
 				u.loadMenuAt(v) // the township pushed new content
 			}
-			u.status = s
-			u.loadDevices()
+			u.status = a.status
+			if a.dvErr == nil {
+				u.showDevices(a.devices)
+			}
 		}
 		u.updateBanner()
+		if then != nil {
+			then()
+		}
 	})
 }
 

@@ -554,3 +554,36 @@ func TestExpiredCardTokenAsksForAnotherTap(t *testing.T) {
 	mustSee(t, w, "请重新刷卡")
 	mustSee(t, w, labelTapCard)
 }
+
+// TestPollEvery: the home screen, where an unattended kiosk spends its day,
+// is polled slowly; a flow in progress at the pace Run was given, so its
+// idle timeout and notice stay timely.
+func TestPollEvery(t *testing.T) {
+	u, w, _ := mustUI(t, newFakeAgent())
+	tests := []struct {
+		name  string
+		every time.Duration
+		want  time.Duration
+	}{
+		{"home", 5 * time.Second, homePollEvery},
+		{"home, Run already slower", 2 * homePollEvery, 2 * homePollEvery},
+	}
+	for _, tt := range tests {
+		if got := u.pollEvery(tt.every); got != tt.want {
+			t.Errorf("%s: pollEvery(%v) = %v, want %v", tt.name, tt.every, got, tt.want)
+		}
+	}
+	test.Tap(mustButton(t, w, labelBookAdvisor))
+	if got := u.pollEvery(5 * time.Second); got != 5*time.Second {
+		t.Errorf("in a flow: pollEvery(5s) = %v, want 5s", got)
+	}
+}
+
+// TestClockShowsDate: the header shows the date and weekday, not the time
+// of day, which would repaint the whole window every minute.
+func TestClockShowsDate(t *testing.T) {
+	u, _, _ := mustUI(t, newFakeAgent())
+	if got, want := u.clock.Text, "11月25日 周三"; got != want {
+		t.Errorf("header clock %q, want %q", got, want)
+	}
+}

@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"strconv"
 	"strings"
 	"syscall"
@@ -54,6 +55,7 @@ func main() {
 		os.Exit(2)
 	}
 	log := slog.New(slog.NewTextHandler(os.Stderr, nil))
+	setGCPolicy(log)
 
 	a := app.NewWithID("cn.fengqiao.kiosk")
 	a.Settings().SetTheme(kiosktheme.New())
@@ -76,6 +78,27 @@ func main() {
 		fyne.Do(a.Quit)
 	}()
 	w.ShowAndRun()
+}
+
+// memoryLimit is the Go memory kiosk-ui may hold before it collects garbage:
+// about five times its live heap on the home screen (53 MiB by
+// GODEBUG=gctrace=1, most of it the parsed CJK font and Fyne's caches), so
+// that only garbage reaches it and each time it costs one collection.
+const memoryLimit = 256 << 20
+
+// setGCPolicy collects garbage by a memory limit rather than by GOGC. With
+// GOGC, Go also forces a collection every two minutes, whatever was
+// allocated; a kiosk that sits on its home screen all day allocates almost
+// nothing, and those forced collections, each marking the whole live heap,
+// were then the larger part of its CPU time. GOGC or GOMEMLIMIT in the
+// environment (a technician's choice) is left alone.
+func setGCPolicy(log *slog.Logger) {
+	if os.Getenv("GOGC") != "" || os.Getenv("GOMEMLIMIT") != "" {
+		return
+	}
+	debug.SetMemoryLimit(memoryLimit)
+	debug.SetGCPercent(-1)
+	log.Debug("garbage collected at a memory limit", "limit_mib", memoryLimit>>20)
 }
 
 func parseSize(s string) (fyne.Size, error) {
