@@ -276,28 +276,50 @@ func (t *txn) makeRoom(size int64, class Class) error {
 
 // remove deletes a queued record and its side entries, updating the counters.
 func (t *txn) remove(k []byte) error {
-	records := t.tx.Bucket(bucketRecords)
-	v := records.Get(k)
+	v := t.tx.Bucket(bucketRecords).Get(k)
 	if v == nil {
 		return nil
 	}
+	if err := t.unindex(k, v, true); err != nil {
+		return err
+	}
+	return t.tx.Bucket(bucketRecords).Delete(k)
+}
+
+// unindex takes record k (value v) out of the counters and the indexes,
+// before the record itself is deleted. The evictable index holds only
+// evictable records; attempts is looked in only when it may hold k.
+func (t *txn) unindex(k, v []byte, attempts bool) error {
 	t.st.depth--
 	t.st.bytes -= int64(len(v))
-	for _, b := range [][]byte{bucketRecords, bucketEvictable, bucketAttempts} {
-		if err := t.tx.Bucket(b).Delete(k); err != nil {
+	if len(v) < 2 || Class(v[1]) == Evictable { // unreadable: look anyway
+		if err := t.tx.Bucket(bucketEvictable).Delete(k); err != nil {
 			return err
 		}
 	}
-	return nil
+	if !attempts {
+		return nil
+	}
+	return t.tx.Bucket(bucketAttempts).Delete(k)
 }
 
+// ack deletes delivered records. Acking a drained backlog runs it for every
+// record, so each is found with one seek of a cursor, which then deletes it,
+// and attempts, nearly always empty, is not searched when it is.
 func (t *txn) ack(seqs []uint64) error {
+	c := t.tx.Bucket(bucketRecords).Cursor()
+	k0, _ := t.tx.Bucket(bucketAttempts).Cursor().First()
+	attempts := k0 != nil
 	for _, seq := range seqs {
 		k := seqKey(seq)
-		if t.tx.Bucket(bucketRecords).Get(k) == nil {
-			continue
+		ck, v := c.Seek(k)
+		if !bytes.Equal(ck, k) {
+			continue // acked before, or dead-lettered meanwhile
 		}
-		if err := t.remove(k); err != nil {
+		if err := t.unindex(k, v, attempts); err != nil {
+			return err
+		}
+		if err := c.Delete(); err != nil {
 			return err
 		}
 		t.delivery = true

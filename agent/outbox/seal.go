@@ -124,6 +124,13 @@ func (s *sealer) seal(key []byte, h header, payload []byte) []byte {
 }
 
 func parseHeader(v []byte) (header, []byte, error) {
+	return parseHeaderInterned(v, nil)
+}
+
+// parseHeaderInterned is parseHeader taking the record type's string from
+// types when it is there (a map lookup by bytes does not allocate) and adding
+// it when not; types may be nil.
+func parseHeaderInterned(v []byte, types map[string]string) (header, []byte, error) {
 	if len(v) < 11 || v[0] != formatV1 {
 		return header{}, nil, fmt.Errorf("%w: unknown value format", ErrCorrupt)
 	}
@@ -131,25 +138,59 @@ func parseHeader(v []byte) (header, []byte, error) {
 	if len(v) < 11+n {
 		return header{}, nil, fmt.Errorf("%w: short value", ErrCorrupt)
 	}
+	typ, ok := types[string(v[11:11+n])]
+	if !ok {
+		typ = string(v[11 : 11+n])
+		if types != nil {
+			types[typ] = typ
+		}
+	}
 	h := header{
 		class:     Class(v[1]),
 		committed: time.Unix(0, int64(binary.BigEndian.Uint64(v[2:10]))),
-		typ:       string(v[11 : 11+n]),
+		typ:       typ,
 	}
 	return h, v[:11+n], nil
 }
 
 func (s *sealer) open(key, v []byte) (header, []byte, error) {
-	h, hdr, err := parseHeader(v)
+	var o opener
+	return o.open(s, key, v)
+}
+
+// opener opens many values with the buffers of the last: the additional
+// data, and an arena the plaintexts are appended to. Each plaintext it
+// returns stays valid: a full arena is replaced by a larger one, and what
+// was handed out keeps the old.
+type opener struct {
+	ad, arena []byte
+	types     map[string]string
+}
+
+func (o *opener) open(s *sealer, key, v []byte) (header, []byte, error) {
+	if o.types == nil {
+		o.types = map[string]string{}
+	}
+	h, hdr, err := parseHeaderInterned(v, o.types)
 	if err != nil {
 		return header{}, nil, err
 	}
-	payload, err := s.box.Open(v[len(hdr):], append(append([]byte(nil), key...), hdr...))
+	o.ad = append(append(o.ad[:0], key...), hdr...)
+	// AES-GCM appends into spare capacity or else copies dst into a buffer
+	// of exactly the new length: appending record after record, that is a
+	// copy per record, each kept alive by the plaintexts already handed out
+	// (5,000 records of 1 KB took 24 GB). A full arena is replaced, not
+	// copied; what was handed out keeps the old one.
+	if need := len(v) - len(hdr); cap(o.arena)-len(o.arena) < need {
+		o.arena = make([]byte, 0, max(2*cap(o.arena), need, 4096))
+	}
+	start := len(o.arena)
+	o.arena, err = s.box.OpenAppend(o.arena, v[len(hdr):], o.ad)
 	if errors.Is(err, sealbox.ErrShort) {
 		return header{}, nil, fmt.Errorf("%w: short ciphertext", ErrCorrupt)
 	}
 	if err != nil {
 		return header{}, nil, fmt.Errorf("%w: record does not decrypt with this kiosk's key", ErrBadKey)
 	}
-	return h, payload, nil
+	return h, o.arena[start:len(o.arena):len(o.arena)], nil
 }

@@ -1,6 +1,7 @@
 package outbox
 
 import (
+	"bytes"
 	"encoding/binary"
 	"encoding/json"
 	"errors"
@@ -154,6 +155,10 @@ func readLease(path string) (uint64, error) {
 	return strconv.ParseUint(strings.TrimSpace(string(b)), 10, 64)
 }
 
+// peekArena is the buffer Peek starts with for max plaintexts: a booking is
+// about 450 bytes, and a larger record grows it.
+func peekArena(max int) int { return min(max, 1024) * 512 }
+
 // Peek returns up to max queued items with seq greater than after, oldest first.
 func (o *Outbox) Peek(after uint64, max int) ([]Item, error) {
 	o.dbMu.RLock()
@@ -163,17 +168,27 @@ func (o *Outbox) Peek(after uint64, max int) ([]Item, error) {
 	}
 	var items []Item
 	err := o.db.View(func(tx *bbolt.Tx) error {
-		attempts := tx.Bucket(bucketAttempts)
+		// One pass over records and, beside it, over attempts (usually
+		// empty), instead of a lookup in attempts per record; the
+		// plaintexts share one buffer. A drain reads every record here once.
+		var op opener
+		op.arena = make([]byte, 0, peekArena(max))
+		ac := tx.Bucket(bucketAttempts).Cursor()
 		c := tx.Bucket(bucketRecords).Cursor()
-		for k, v := c.Seek(seqKey(after + 1)); k != nil && len(items) < max; k, v = c.Next() {
+		first := seqKey(after + 1)
+		ak, av := ac.Seek(first)
+		for k, v := c.Seek(first); k != nil && len(items) < max; k, v = c.Next() {
 			it := Item{Seq: binary.BigEndian.Uint64(k)}
-			h, payload, err := o.seal.open(k, v)
+			h, payload, err := op.open(o.seal, k, v)
 			if err != nil {
 				it.Err = err
 			}
 			it.Type, it.Committed, it.Payload = h.typ, h.committed, payload
-			if a := attempts.Get(k); a != nil {
-				n, _ := binary.Uvarint(a)
+			for ak != nil && bytes.Compare(ak, k) < 0 {
+				ak, av = ac.Next()
+			}
+			if ak != nil && bytes.Equal(ak, k) {
+				n, _ := binary.Uvarint(av)
 				it.Attempts = int(n)
 			}
 			items = append(items, it)

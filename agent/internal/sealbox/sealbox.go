@@ -59,14 +59,18 @@ func (b *Box) Seal(dst, plaintext, ad []byte) []byte {
 }
 
 // Open returns the plaintext of a value Seal made with the same ad.
-func (b *Box) Open(sealed, ad []byte) ([]byte, error) {
+func (b *Box) Open(sealed, ad []byte) ([]byte, error) { return b.OpenAppend(nil, sealed, ad) }
+
+// OpenAppend is Open, appending the plaintext to dst (returned unchanged on
+// an error): a reader of many values can decrypt them into one buffer.
+func (b *Box) OpenAppend(dst, sealed, ad []byte) ([]byte, error) {
 	ns := b.aead.NonceSize()
 	if len(sealed) < ns+b.aead.Overhead() {
-		return nil, ErrShort
+		return dst, ErrShort
 	}
-	out, err := b.aead.Open(nil, sealed[:ns], sealed[ns:], ad)
+	out, err := b.aead.Open(dst, sealed[:ns], sealed[ns:], ad)
 	if err != nil {
-		return nil, ErrOpen
+		return dst, ErrOpen
 	}
 	return out, nil
 }

@@ -46,3 +46,24 @@ func TestSealOpen(t *testing.T) {
 		t.Errorf("New with a 16-byte key = %v", err)
 	}
 }
+
+func TestOpenAppend(t *testing.T) {
+	b := mustBox(t, 1)
+	one := b.Seal(nil, []byte("王秀英"), []byte("ad1"))
+	two := b.Seal(nil, []byte("13812345678"), []byte("ad2"))
+	buf, err := b.OpenAppend([]byte("x"), one, []byte("ad1"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	buf, err = b.OpenAppend(buf, two, []byte("ad2"))
+	if err != nil || string(buf) != "x王秀英13812345678" {
+		t.Fatalf("OpenAppend twice = %q, %v", buf, err)
+	}
+	got, err := b.OpenAppend(buf, two, []byte("wrong"))
+	if !errors.Is(err, ErrOpen) || string(got) != string(buf) {
+		t.Errorf("OpenAppend with the wrong ad = %q, %v; want the buffer unchanged and ErrOpen", got, err)
+	}
+	if got, err := b.OpenAppend(buf, []byte("short"), nil); !errors.Is(err, ErrShort) || len(got) != len(buf) {
+		t.Errorf("OpenAppend of a short value = %q, %v", got, err)
+	}
+}
