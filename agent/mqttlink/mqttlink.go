@@ -27,7 +27,6 @@ import (
 	"math/rand/v2"
 	"net"
 	"net/url"
-	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -59,12 +58,15 @@ type Queue interface {
 }
 
 // Defaults for Options. The window is the records published and not yet
-// PUBACKed: 1024 left the link waiting on the broker's round trips (0.51×
-// a storeless publisher's drain rate), 4096 doubled the heap kioskd holds
-// while draining (12.5 MiB RSS rise, goal 10); 2048 is 0.60–0.63× at 10 MiB
-// (make bench).
+// PUBACKed. While paho's MemoryStore held every in-flight packet, 4096 doubled
+// the heap kioskd held while draining (12.5 MiB RSS rise, goal 10) and 2048
+// was the most that fit. pubackStore holds no packets, and in-flight records
+// cost a token each. Medians of 3 rounds by the outboxbench command of make
+// bench (sender-side ratio, worst RSS rise): 2048 0.59× 7.5 MiB, 4096 0.62×
+// 7.2 MiB, 6144 0.57× 9.0 MiB, 8192 0.72× 11.5 MiB. Rounds vary by ±0.07, so
+// 4096 is the largest window that is clearly inside the memory goal.
 const (
-	DefaultWindow     = 2048
+	DefaultWindow     = 4096
 	DefaultMaxPayload = 256 << 10
 )
 
@@ -398,7 +400,8 @@ func (l *Link) session(ctx context.Context, client mqtt.Client, lost <-chan erro
 		}
 		return err
 	}
-	var after uint64 // highest seq handed to this connection
+	var after uint64              // highest seq handed to this connection
+	topics := map[string]string{} // by record type: built once, not per record
 	for {
 		items, err := l.q.Peek(after, min(peekBatch, l.opts.Window))
 		if err != nil {
@@ -425,7 +428,12 @@ func (l *Link) session(ctx context.Context, client mqtt.Client, lost <-chan erro
 				}
 				continue
 			}
-			tok := client.Publish(mqtttopic.Record(src.Township, src.Kiosk, it.Type), 1, false, it.Payload)
+			topic, ok := topics[it.Type]
+			if !ok {
+				topic = mqtttopic.Record(src.Township, src.Kiosk, it.Type)
+				topics[it.Type] = topic
+			}
+			tok := client.Publish(topic, 1, false, it.Payload)
 			select {
 			case pending <- inflight{seq: it.Seq, tok: tok, published: time.Now()}:
 			case err := <-lost:
@@ -586,40 +594,63 @@ func brokerClosed(err error) bool {
 		strings.Contains(err.Error(), "connection lost before Publish completed")
 }
 
-// pubackStore is paho's memory store plus a tally of PUBACKs. Paho deletes an
-// outbound message from its store when (and, with a clean session, only when)
-// the PUBACK for its message id arrives, before it completes the token; the
-// tally lets confirm tell a real delivery from a token completed for another
-// reason.
+// pubackStore is the paho store of one connection, which keeps no packets,
+// only a tally of PUBACKs. paho deletes an outbound message from its store
+// when (and, with a clean session, only when) the PUBACK for its message id
+// arrives, before it completes the token; the tally lets confirm tell a real
+// delivery from a token completed for another reason.
+//
+// paho reads a store back only to resume a session, which a clean session
+// without paho's auto-reconnect never does (each connection is a fresh
+// client): holding the packets, as its MemoryStore does, would cost a
+// window of payloads and, with the parsing of keys back into ids, 8 %
+// of kioskd's CPU while draining (perf record).
 type pubackStore struct {
-	*mqtt.MemoryStore
-	mu      sync.Mutex
+	mu sync.Mutex
+	// records maps paho's key of each record's PUBLISH ("o.<id>") to its
+	// message id. Only a record's PUBLISH leaving the store is a PUBACK the
+	// tally counts: paho deletes an outbound SUBSCRIBE on its SUBACK the
+	// same way, and the status and reported-state publishes are waited for
+	// by their own tokens. Counted, a late PUBACK of one of them (its wait
+	// timed out) would stand for the delivery of a record that later reuses
+	// its message id, and that record would be acked unsent.
+	records map[string]uint16
 	pubacks map[uint16]int
 }
 
 func newPubackStore() *pubackStore {
-	return &pubackStore{MemoryStore: mqtt.NewMemoryStore(), pubacks: map[uint16]int{}}
+	return &pubackStore{records: map[string]uint16{}, pubacks: map[uint16]int{}}
 }
 
+func (s *pubackStore) Open()  {}
+func (s *pubackStore) Close() {}
+
+func (s *pubackStore) Put(key string, m packets.ControlPacket) {
+	if p, ok := m.(*packets.PublishPacket); ok && strings.HasPrefix(key, "o.") && strings.Contains(p.TopicName, "/records/") {
+		s.mu.Lock()
+		s.records[key] = p.MessageID
+		s.mu.Unlock()
+	}
+}
+
+func (s *pubackStore) Get(string) packets.ControlPacket { return nil }
+func (s *pubackStore) All() []string                    { return nil }
+
 func (s *pubackStore) Del(key string) {
-	// Only a record's PUBLISH leaving the store is a PUBACK the tally
-	// counts. paho deletes an outbound SUBSCRIBE on its SUBACK the same
-	// way, and the status and reported-state publishes are waited for by
-	// their own tokens: counted, a late PUBACK of one of them (its wait
-	// timed out) would stand for the delivery of a record that later
-	// reuses its message id, and that record would be acked unsent.
-	if p, ok := s.MemoryStore.Get(key).(*packets.PublishPacket); !ok || !strings.Contains(p.TopicName, "/records/") {
-		s.MemoryStore.Del(key)
-		return
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if id, ok := s.records[key]; ok {
+		delete(s.records, key)
+		s.pubacks[id]++
 	}
-	if id, ok := strings.CutPrefix(key, "o."); ok {
-		if n, err := strconv.ParseUint(id, 10, 16); err == nil {
-			s.mu.Lock()
-			s.pubacks[uint16(n)]++
-			s.mu.Unlock()
-		}
-	}
-	s.MemoryStore.Del(key)
+}
+
+// Reset is paho's start of a clean session, before anything is sent on it.
+func (s *pubackStore) Reset() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	clear(s.records)
+	clear(s.pubacks)
 }
 
 // confirm consumes one PUBACK for message id.
@@ -683,12 +714,21 @@ func (g *graceWaiter) stop() {
 }
 
 func wait(ctx context.Context, tok mqtt.Token, timeout time.Duration) error {
+	// Draining a backlog, the confirmer mostly finds the token done: no
+	// timer for those.
+	select {
+	case <-tok.Done():
+		return tok.Error()
+	default:
+	}
+	t := time.NewTimer(timeout)
+	defer t.Stop()
 	select {
 	case <-tok.Done():
 		return tok.Error()
 	case <-ctx.Done():
 		return ctx.Err()
-	case <-time.After(timeout):
+	case <-t.C:
 		return errTimeout
 	}
 }
