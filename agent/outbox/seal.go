@@ -164,13 +164,10 @@ func (s *sealer) open(key, v []byte) (header, []byte, error) {
 // was handed out keeps the old.
 type opener struct {
 	ad, arena []byte
-	types     map[string]string
+	types     map[string]string // record types seen, if interning (may be nil)
 }
 
 func (o *opener) open(s *sealer, key, v []byte) (header, []byte, error) {
-	if o.types == nil {
-		o.types = map[string]string{}
-	}
 	h, hdr, err := parseHeaderInterned(v, o.types)
 	if err != nil {
 		return header{}, nil, err

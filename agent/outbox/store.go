@@ -171,8 +171,7 @@ func (o *Outbox) Peek(after uint64, max int) ([]Item, error) {
 		// One pass over records and, beside it, over attempts (usually
 		// empty), instead of a lookup in attempts per record; the
 		// plaintexts share one buffer. A drain reads every record here once.
-		var op opener
-		op.arena = make([]byte, 0, peekArena(max))
+		op := opener{arena: make([]byte, 0, peekArena(max)), types: map[string]string{}}
 		ac := tx.Bucket(bucketAttempts).Cursor()
 		c := tx.Bucket(bucketRecords).Cursor()
 		first := seqKey(after + 1)
