@@ -54,12 +54,17 @@ func mustEnqueue(t testing.TB, o *outbox.Outbox, typ string, pad int) record.Env
 	return env
 }
 
+// testOptions are a link's options for tests: short timeouts and backoffs.
+func testOptions(broker string) Options {
+	return Options{Broker: broker, Source: src, Version: "test", KeepAlive: time.Second,
+		ConnectTimeout: 2 * time.Second, PublishTimeout: 5 * time.Second, MinBackoff: 50 * time.Millisecond,
+		MaxBackoff: 2 * time.Second, ProbeInterval: 200 * time.Millisecond, Log: quiet}
+}
+
 // mustRun runs a link on o against broker URL until the test ends.
 func mustRun(t testing.TB, o *outbox.Outbox, broker string, tweak func(*Options)) *Link {
 	t.Helper()
-	opts := Options{Broker: broker, Source: src, Version: "test", KeepAlive: time.Second,
-		ConnectTimeout: 2 * time.Second, PublishTimeout: 5 * time.Second, MinBackoff: 50 * time.Millisecond,
-		MaxBackoff: 2 * time.Second, ProbeInterval: 200 * time.Millisecond, Log: quiet}
+	opts := testOptions(broker)
 	if tweak != nil {
 		tweak(&opts)
 	}
@@ -408,6 +413,27 @@ func TestPubackStoreTally(t *testing.T) {
 	s.Del("o.9")
 	if s.confirm(9) {
 		t.Error("a reported-state PUBACK counted as a record's")
+	}
+}
+
+func TestOutboundID(t *testing.T) {
+	for _, tc := range []struct {
+		key string
+		id  uint16
+		ok  bool
+	}{
+		{"o.1", 1, true},
+		{"o.65535", 65535, true},
+		{"o.65536", 0, false},
+		{"o.123456", 0, false},
+		{"o.", 0, false},
+		{"o.1x", 0, false},
+		{"i.7", 0, false},
+		{"", 0, false},
+	} {
+		if id, ok := outboundID(tc.key); id != tc.id || ok != tc.ok {
+			t.Errorf("outboundID(%q) = %d, %v; want %d, %v", tc.key, id, ok, tc.id, tc.ok)
+		}
 	}
 }
 

@@ -24,6 +24,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
 	"math/rand/v2"
 	"net"
 	"net/url"
@@ -367,10 +368,13 @@ func (l *Link) reportLoop(ctx context.Context, client mqtt.Client, ctl Control) 
 }
 
 // inflight is a record published on this connection and not yet confirmed.
+// inflight is a record published and not yet confirmed. A window holds
+// thousands of them, so it is kept small: the token is paho's concrete type
+// and the publish time a monotonic offset from the start of the session.
 type inflight struct {
 	seq       uint64
-	tok       mqtt.Token
-	published time.Time
+	tok       *mqtt.PublishToken
+	published time.Duration // since the session started
 }
 
 // session publishes the status and then drains the queue until the connection
@@ -391,7 +395,8 @@ func (l *Link) session(ctx context.Context, client mqtt.Client, lost <-chan erro
 	src := l.opts.Source
 	pending := make(chan inflight, l.opts.Window)
 	confirmed := make(chan error, 1)
-	go func() { confirmed <- l.confirm(ctx, pending, store) }()
+	start := time.Now()
+	go func() { confirmed <- l.confirm(ctx, pending, store, start) }()
 	end := func(err error) error {
 		close(pending)
 		cerr := <-confirmed
@@ -433,9 +438,9 @@ func (l *Link) session(ctx context.Context, client mqtt.Client, lost <-chan erro
 				topic = mqtttopic.Record(src.Township, src.Kiosk, it.Type)
 				topics[it.Type] = topic
 			}
-			tok := client.Publish(topic, 1, false, it.Payload)
+			tok := client.Publish(topic, 1, false, it.Payload).(*mqtt.PublishToken)
 			select {
-			case pending <- inflight{seq: it.Seq, tok: tok, published: time.Now()}:
+			case pending <- inflight{seq: it.Seq, tok: tok, published: time.Since(start)}:
 			case err := <-lost:
 				return end(fmt.Errorf("connection lost: %w", err))
 			case err := <-confirmed:
@@ -474,7 +479,7 @@ const ackBatch = 256
 // confirmed records in batches. It returns when pending is closed and drained
 // (the session is over) or at the first record that was not delivered; acks
 // of everything confirmed before that are committed either way.
-func (l *Link) confirm(ctx context.Context, pending <-chan inflight, store *pubackStore) error {
+func (l *Link) confirm(ctx context.Context, pending <-chan inflight, store *pubackStore, start time.Time) error {
 	waiter := &graceWaiter{ctx: ctx}
 	defer waiter.stop()
 	acks := newAcker(l.q)
@@ -501,13 +506,13 @@ func (l *Link) confirm(ctx context.Context, pending <-chan inflight, store *puba
 			return acks.close()
 		}
 		err := waiter.wait(p.tok, l.opts.PublishTimeout)
-		if err == nil && !store.confirm(p.tok.(*mqtt.PublishToken).MessageID()) {
+		if err == nil && !store.confirm(p.tok.MessageID()) {
 			err = errors.New("publish token completed without a PUBACK on this connection")
 		}
 		if err != nil {
 			flush()
 			ferr := acks.close()
-			l.blame(p, err)
+			l.blame(p, time.Since(start)-p.published, err)
 			// Drain the rest so the publisher never blocks on a full window.
 			go func() {
 				for range pending {
@@ -580,8 +585,8 @@ func (a *acker) close() error {
 // not count.
 const poisonWindow = 2 * time.Second
 
-func (l *Link) blame(p inflight, err error) {
-	if !brokerClosed(err) || time.Since(p.published) > poisonWindow {
+func (l *Link) blame(p inflight, sincePublished time.Duration, err error) {
+	if !brokerClosed(err) || sincePublished > poisonWindow {
 		return
 	}
 	if dead, ferr := l.q.Fail(p.seq, "broker closed the connection on it: "+err.Error(), false); ferr == nil && dead {
@@ -605,30 +610,35 @@ func brokerClosed(err error) bool {
 // client): holding the packets, as its MemoryStore does, would cost a
 // window of payloads and, with the parsing of keys back into ids, 8 %
 // of kioskd's CPU while draining (perf record).
+//
+// Both tables are indexed by message id, not maps: maps keyed by id grew to
+// every id a long drain cycles through (65,535) and never shrank, 3 MiB of
+// the heap at a window's peak, and their hashing was 4 % of kioskd's CPU.
 type pubackStore struct {
 	mu sync.Mutex
-	// records maps paho's key of each record's PUBLISH ("o.<id>") to its
-	// message id. Only a record's PUBLISH leaving the store is a PUBACK the
-	// tally counts: paho deletes an outbound SUBSCRIBE on its SUBACK the
-	// same way, and the status and reported-state publishes are waited for
-	// by their own tokens. Counted, a late PUBACK of one of them (its wait
-	// timed out) would stand for the delivery of a record that later reuses
-	// its message id, and that record would be acked unsent.
-	records map[string]uint16
-	pubacks map[uint16]int
+	// records marks the message ids whose stored packet is a record's
+	// PUBLISH. Only such a PUBLISH leaving the store is a PUBACK the tally
+	// counts: paho deletes an outbound SUBSCRIBE on its SUBACK the same way,
+	// and the status and reported-state publishes are waited for by their
+	// own tokens. Counted, a late PUBACK of one of them (its wait timed out)
+	// would stand for the delivery of a record that later reuses its message
+	// id, and that record would be acked unsent.
+	records [1 << 16]bool
+	// pubacks counts the PUBACKs of each id not yet consumed by confirm;
+	// paho gives an id to one message at a time, so it is 0 or 1 but for a
+	// broker that acks twice.
+	pubacks [1 << 16]uint8
 }
 
-func newPubackStore() *pubackStore {
-	return &pubackStore{records: map[string]uint16{}, pubacks: map[uint16]int{}}
-}
+func newPubackStore() *pubackStore { return &pubackStore{} }
 
 func (s *pubackStore) Open()  {}
 func (s *pubackStore) Close() {}
 
 func (s *pubackStore) Put(key string, m packets.ControlPacket) {
-	if p, ok := m.(*packets.PublishPacket); ok && strings.HasPrefix(key, "o.") && strings.Contains(p.TopicName, "/records/") {
+	if p, ok := m.(*packets.PublishPacket); ok && strings.HasPrefix(key, outboundKeyPrefix) && strings.Contains(p.TopicName, "/records/") {
 		s.mu.Lock()
-		s.records[key] = p.MessageID
+		s.records[p.MessageID] = true
 		s.mu.Unlock()
 	}
 }
@@ -637,20 +647,49 @@ func (s *pubackStore) Get(string) packets.ControlPacket { return nil }
 func (s *pubackStore) All() []string                    { return nil }
 
 func (s *pubackStore) Del(key string) {
+	id, ok := outboundID(key)
+	if !ok {
+		return
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if id, ok := s.records[key]; ok {
-		delete(s.records, key)
-		s.pubacks[id]++
+	if s.records[id] {
+		s.records[id] = false
+		if s.pubacks[id] < math.MaxUint8 {
+			s.pubacks[id]++
+		}
 	}
+}
+
+// outboundKeyPrefix starts paho's store key of an outbound packet: "o.<id>".
+const outboundKeyPrefix = "o."
+
+// outboundID is the message id in paho's store key of an outbound packet.
+func outboundID(key string) (uint16, bool) {
+	digits, ok := strings.CutPrefix(key, outboundKeyPrefix)
+	if !ok || digits == "" || len(digits) > 5 {
+		return 0, false
+	}
+	var id uint32
+	for i := 0; i < len(digits); i++ {
+		d := digits[i] - '0'
+		if d > 9 {
+			return 0, false
+		}
+		id = id*10 + uint32(d)
+	}
+	if id > math.MaxUint16 {
+		return 0, false
+	}
+	return uint16(id), true
 }
 
 // Reset is paho's start of a clean session, before anything is sent on it.
 func (s *pubackStore) Reset() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	clear(s.records)
-	clear(s.pubacks)
+	clear(s.records[:])
+	clear(s.pubacks[:])
 }
 
 // confirm consumes one PUBACK for message id.
