@@ -878,6 +878,9 @@ func drainKioskd(ctx context.Context, root, bin, dir, dataDir string, n int, k *
 	samples := mem.stop()
 	k.Samples = len(samples)
 	summarizeMem(samples, up, k)
+	if err := writeMemSeries(filepath.Join(dir, "kioskd-mem.tsv"), samples, up); err != nil {
+		return err
+	}
 	d.stop()
 	k.Compactions = compactions(d.logPath, up)
 	return nil
@@ -1354,6 +1357,17 @@ func (s *sampler) stop() []memSample {
 	s.once.Do(func() { close(s.quit) })
 	<-s.done
 	return s.samples
+}
+
+// writeMemSeries keeps kioskd's memory samples next to its log (-keep keeps
+// them), for finding what a peak lines up with.
+func writeMemSeries(path string, samples []memSample, up time.Time) error {
+	var b strings.Builder
+	b.WriteString("ms_since_api\trss_kib\tanon_kib\tfile_kib\n")
+	for _, m := range samples {
+		fmt.Fprintf(&b, "%d\t%d\t%d\t%d\n", m.At.Sub(up).Milliseconds(), m.RSS>>10, m.Anon>>10, m.File>>10)
+	}
+	return os.WriteFile(path, []byte(b.String()), 0o644)
 }
 
 func summarizeMem(samples []memSample, up time.Time, k *kioskdResult) {
