@@ -367,9 +367,9 @@ func (l *Link) reportLoop(ctx context.Context, client mqtt.Client, ctl Control) 
 }
 
 // inflight is a record published on this connection and not yet confirmed.
-// inflight is a record published and not yet confirmed. A window holds
-// thousands of them, so it is kept small: the token is paho's concrete type
-// and the publish time a monotonic offset from the start of the session.
+// A window holds thousands of them, so it is kept small: the token is paho's
+// concrete type and the publish time a monotonic offset from the start of the
+// session.
 type inflight struct {
 	seq       uint64
 	tok       *mqtt.PublishToken
