@@ -28,6 +28,7 @@ import (
 	"github.com/fengqiao/kiosk/agent/outbox"
 	"github.com/fengqiao/kiosk/agent/printer"
 	"github.com/fengqiao/kiosk/agent/record"
+	"github.com/fengqiao/kiosk/agent/sdnotify"
 	"github.com/fengqiao/kiosk/agent/speech"
 	"github.com/fengqiao/kiosk/drivers/idcard"
 	"github.com/fengqiao/kiosk/drivers/idcard/idcardsim"
@@ -71,6 +72,9 @@ func Run(ctx context.Context, opts Options) error {
 	if keyPath == "" {
 		keyPath = filepath.Join(opts.DataDir, KeyFile)
 	}
+	// A store with a long backlog takes a while to open after a power cut;
+	// systemctl status says so instead of a bare "activating".
+	sdnotify.Status("opening the record store")
 	key, err := outbox.LoadOrCreateKey(keyPath)
 	if err != nil {
 		return err
@@ -163,6 +167,11 @@ func Run(ctx context.Context, opts Options) error {
 	if err != nil {
 		return err
 	}
+	// Only now is kioskd of use to the screen: systemd starts units that
+	// wait for it (kiosk-ui's session) from here.
+	if err := sdnotify.Ready(fmt.Sprintf("serving; %d records waiting", ob.Depth())); err != nil {
+		log.Warn("cannot tell systemd kioskd is ready", "err", err)
+	}
 	log.Info("kioskd running", "kiosk", k.ID, "version", opts.Version, "socket", opts.Socket,
 		"broker", cfg.Site.MQTT.Broker, "board", cfg.Board.Name, "pending", ob.Depth())
 	every := st.TelemetryInterval.Duration
@@ -177,7 +186,12 @@ func Run(ctx context.Context, opts Options) error {
 	g.Go(func() error { return cards.Run(gctx) })
 	g.Go(func() error { return receipts.Run(gctx) })
 	g.Go(func() error { return sendTelemetry(gctx, agent, every, log) })
+	g.Go(func() error {
+		return sdnotify.Watch(gctx, sdnotify.Options{Check: healthCheck(ob, opts.Socket, opts.Now),
+			Log: log.With("component", "watchdog")})
+	})
 	err = g.Wait()
+	sdnotify.Stopping()
 	if errors.Is(err, context.Canceled) && ctx.Err() != nil {
 		return ctx.Err()
 	}

@@ -22,6 +22,7 @@ const (
 	opAck
 	opFail
 	opRequeue
+	opPing
 )
 
 type request struct {
@@ -130,6 +131,12 @@ func (o *Outbox) commitBatch(batch []*request) (acked bool) {
 		}
 		return false
 	}
+	if onlyPings(batch) {
+		for _, r := range batch {
+			r.done <- result{}
+		}
+		return false
+	}
 	now := o.opts.Now()
 	enqueued := false
 	o.dbMu.RLock() // shared: it only keeps compaction from swapping the file
@@ -148,6 +155,7 @@ func (o *Outbox) commitBatch(batch []*request) (acked bool) {
 				results[i].dead, err = t.fail(r.seqs[0], r.reason, r.permanent)
 			case opRequeue:
 				err = t.requeue(r.seqs[0])
+			case opPing: // answered with the batch, after its commit
 			}
 			if _, soft := err.(softError); soft {
 				results[i].err = err.(softError).err
@@ -179,6 +187,15 @@ func (o *Outbox) commitBatch(batch []*request) (acked bool) {
 		o.signal()
 	}
 	return acked
+}
+
+func onlyPings(batch []*request) bool {
+	for _, r := range batch {
+		if r.op != opPing {
+			return false
+		}
+	}
+	return true
 }
 
 // softError fails one request of a batch and lets the others commit.

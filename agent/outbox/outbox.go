@@ -260,17 +260,28 @@ func (o *Outbox) Requeue(seq uint64) error {
 	return err
 }
 
-func (o *Outbox) do(ctx context.Context, r *request) (result, error) {
-	if err := ctx.Err(); err != nil {
-		return result{}, err
+// Ping passes through the committer and returns once it has been answered
+// in turn, after any commit ahead of it: it fails (by ctx) when the
+// committer is stuck, e.g. on a disk that no longer completes writes. Alone
+// it costs no transaction. kioskd's watchdog check calls it.
+func (o *Outbox) Ping(ctx context.Context) error {
+	r := &request{op: opPing}
+	if err := o.handOver(ctx, r); err != nil {
+		return err
 	}
-	r.done = make(chan result, 1)
+	// Unlike a write, a ping may be abandoned once handed over: done is
+	// buffered, and nothing is stored either way.
 	select {
-	case o.reqs <- r:
-	case <-o.quit:
-		return result{}, ErrClosed
+	case res := <-r.done:
+		return res.err
 	case <-ctx.Done():
-		return result{}, ctx.Err()
+		return ctx.Err()
+	}
+}
+
+func (o *Outbox) do(ctx context.Context, r *request) (result, error) {
+	if err := o.handOver(ctx, r); err != nil {
+		return result{}, err
 	}
 	// reqs is unbuffered: a send succeeds only into a running committer, and
 	// callers blocked in send are exactly the ones the next batch collects.
@@ -279,6 +290,22 @@ func (o *Outbox) do(ctx context.Context, r *request) (result, error) {
 	// stored" for the caller.
 	res := <-r.done
 	return res, res.err
+}
+
+// handOver gives r to the committer.
+func (o *Outbox) handOver(ctx context.Context, r *request) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	r.done = make(chan result, 1)
+	select {
+	case o.reqs <- r:
+		return nil
+	case <-o.quit:
+		return ErrClosed
+	case <-ctx.Done():
+		return ctx.Err()
+	}
 }
 
 // Ready receives a value whenever records may be waiting. The publisher waits

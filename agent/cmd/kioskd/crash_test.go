@@ -304,16 +304,8 @@ func randomBooking(rng *rand.Rand, slots []time.Time) apitype.BookingRequest {
 // around until the test ends. The caller kills what it spawns.
 func mustSpawnKioskd(t *testing.T, dataDir, broker string, extraArgs ...string) *kioskdProc {
 	t.Helper()
-	socket := filepath.Join(dataDir, "kioskd.sock")
-	args := append([]string{"--config", devConfig, "--data", dataDir, "--socket", socket, "--broker", broker, "--log-level", "debug"}, extraArgs...)
-	cmd := exec.Command(os.Args[0], args...)
-	cmd.Env = append(os.Environ(), asKioskd+"=1")
-	p := &kioskdProc{cmd: cmd, socket: socket, out: &syncBuffer{}, done: make(chan struct{})}
-	cmd.Stdout, cmd.Stderr = p.out, p.out
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	go func() { p.err = cmd.Wait(); close(p.done) }()
+	p := mustExecKioskd(t, dataDir, broker, extraArgs...)
+	cmd, socket := p.cmd, p.socket
 	c := localclient.New(socket)
 	deadline := time.Now().Add(15 * time.Second)
 	for {
@@ -332,6 +324,22 @@ func mustSpawnKioskd(t *testing.T, dataDir, broker string, extraArgs ...string) 
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
+}
+
+// mustExecKioskd starts kioskd as a subprocess on dataDir and returns at once.
+func mustExecKioskd(t *testing.T, dataDir, broker string, extraArgs ...string) *kioskdProc {
+	t.Helper()
+	socket := filepath.Join(dataDir, "kioskd.sock")
+	args := append([]string{"--config", devConfig, "--data", dataDir, "--socket", socket, "--broker", broker, "--log-level", "debug"}, extraArgs...)
+	cmd := exec.Command(os.Args[0], args...)
+	cmd.Env = append(os.Environ(), asKioskd+"=1")
+	p := &kioskdProc{cmd: cmd, socket: socket, out: &syncBuffer{}, done: make(chan struct{})}
+	cmd.Stdout, cmd.Stderr = p.out, p.out
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	go func() { p.err = cmd.Wait(); close(p.done) }()
+	return p
 }
 
 // mustKill9 kills p as a power cut would and makes sure it was the kill that
