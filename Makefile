@@ -20,7 +20,7 @@ export GOFLAGS := -modfile=$(FYNEPATCH)/go.mod
 # Debian packages: the broker, Fyne's cgo build needs, Xvfb for screenshots.
 APT_PKGS := ca-certificates curl unzip git mosquitto mosquitto-clients gcc pkg-config libgl1-mesa-dev libx11-dev \
             libxcursor-dev libxrandr-dev libxinerama-dev libxi-dev libxxf86vm-dev \
-            xvfb xauth x11-apps xdotool espeak-ng chromium openssl
+            xvfb xauth x11-apps xdotool espeak-ng chromium openssl systemd
 
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 

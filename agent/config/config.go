@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"path/filepath"
 	"slices"
+	"strings"
 	"time"
 )
 
@@ -302,7 +303,8 @@ func Load(sitePath string) (*Config, error) {
 		cfg.Location = loc
 	}
 
-	if site.Board != "" {
+	problems = siteDoc.unfilledProblems(problems)
+	if site.Board != "" && !strings.HasPrefix(site.Board, Placeholder) {
 		cfg.BoardPath = site.Board
 		if !filepath.IsAbs(cfg.BoardPath) {
 			cfg.BoardPath = filepath.Join(filepath.Dir(sitePath), cfg.BoardPath)

@@ -48,6 +48,20 @@ type document struct {
 	file  string
 	lines map[string]int // field path → line
 	paths map[int]string // line → deepest field path on it
+	// unfilled are the fields whose value is still a Placeholder.
+	unfilled []Problem
+}
+
+// Placeholder starts the value of a key that a packaged template leaves for
+// the township to fill in (e.g. "FILL-IN: the kiosk id, like xingcun-01").
+// Such a file is refused with a list of exactly those keys, rather than with
+// whatever each placeholder happens to break.
+const Placeholder = "FILL-IN"
+
+// unfilledProblems lists the placeholders left in the file, and the others
+// without the problems those placeholders cause.
+func (d *document) unfilledProblems(others []Problem) []Problem {
+	return mergeProblems(d.unfilled, others)
 }
 
 // line is where field is written or, for a missing field, where its nearest
@@ -111,6 +125,14 @@ func (d *document) walk(n *yaml.Node, t reflect.Type, path string, problems *[]P
 	if path != "" {
 		d.lines[path] = n.Line
 		d.paths[n.Line] = path
+	}
+	if hint, ok := strings.CutPrefix(n.Value, Placeholder); ok && n.Kind == yaml.ScalarNode {
+		msg := "not filled in: the township's value goes here"
+		if hint = strings.TrimSpace(strings.TrimLeft(hint, ":：- ")); hint != "" {
+			msg += " (" + hint + ")"
+		}
+		d.unfilled = append(d.unfilled, Problem{File: d.file, Line: n.Line, Field: path, Msg: msg})
+		return
 	}
 	for t.Kind() == reflect.Pointer {
 		t = t.Elem()

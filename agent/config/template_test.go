@@ -1,0 +1,119 @@
+package config
+
+import (
+	"crypto/ed25519"
+	"crypto/rand"
+	"encoding/base64"
+	"errors"
+	"os"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+)
+
+// templateSite is the site file the kiosk package installs as
+// /etc/fengqiao/site.yaml, with the township's values left as placeholders.
+const templateSite = "template.yaml"
+
+// TestPackagedSiteTemplate: kioskd refuses the packaged site file until the
+// township's values are filled in, naming exactly those keys, and accepts
+// it once they are (with the board profiles and TLS files laid out as the
+// package and docs/deploy.md lay them out in /etc/fengqiao).
+func TestPackagedSiteTemplate(t *testing.T) {
+	src := filepath.Join("../../firmware-configs/sites", templateSite)
+	data, err := os.ReadFile(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	etc := t.TempDir()
+	site := filepath.Join(etc, "site.yaml")
+	mustCopyBoards(t, filepath.Join(etc, "boards"))
+	os.WriteFile(site, data, 0o644)
+
+	_, err = Load(site)
+	var cerr *Error
+	if !errors.As(err, &cerr) {
+		t.Fatalf("the unfilled template loaded: %v", err)
+	}
+	var unfilled, others []string
+	for _, p := range cerr.Problems {
+		if strings.HasPrefix(p.Msg, "not filled in") {
+			unfilled = append(unfilled, p.Field)
+			if p.Line == 0 || !strings.Contains(p.Msg, "(") {
+				t.Errorf("%s: %s: want its line and the template's hint", p.Field, p.Msg)
+			}
+		} else {
+			others = append(others, p.String())
+		}
+	}
+	want := []string{"board", "kiosk.id", "kiosk.township", "kiosk.village", "kiosk.name", "mqtt.broker",
+		"control.township_keys[0]", "content.advisor.name", "content.advisor.firm", "content.advisor.phone"}
+	slices.Sort(want)
+	slices.Sort(unfilled)
+	if !slices.Equal(unfilled, want) {
+		t.Errorf("unfilled keys reported: %v\nwant %v", unfilled, want)
+	}
+	// The one other thing a technician must do is put the township's TLS
+	// files in place; nothing else may be wrong with the template.
+	for _, o := range others {
+		if !strings.Contains(o, "mqtt.tls.") {
+			t.Errorf("the template has a problem besides its placeholders: %s", o)
+		}
+	}
+
+	// Filled in as docs/deploy.md says, it loads.
+	_, f := mustKioskCert(t, "xingcun-kiosk-01", time.Now().AddDate(1, 0, 0))
+	tls := filepath.Join(etc, "tls")
+	os.MkdirAll(tls, 0o750)
+	for from, to := range map[string]string{f.ca: "township-ca.pem", f.cert: "kiosk.pem", f.key: "kiosk.key"} {
+		b, err := os.ReadFile(from)
+		if err != nil {
+			t.Fatal(err)
+		}
+		os.WriteFile(filepath.Join(tls, to), b, 0o600)
+	}
+	pub, _, _ := ed25519.GenerateKey(rand.Reader)
+	values := map[string]string{
+		"board": "boards/rpi4.yaml", "id": "xingcun-kiosk-01", "township": "xingcun", "village": "chengcun",
+		"name": "程墩村综治服务一体机", "broker": "ssl://zz.xingcun.example:8883",
+		"- ": base64.StdEncoding.EncodeToString(pub),
+		"firm": "武夷山市某某律师事务所", "phone": "0599-5317356",
+	}
+	placeholder := regexp.MustCompile(`(?m)^(\s*)(- |[a-z_]+: )"FILL-IN[^"]*"`)
+	filled := placeholder.ReplaceAllStringFunc(string(data), func(line string) string {
+		m := placeholder.FindStringSubmatch(line)
+		key := strings.TrimSuffix(m[2], ": ")
+		v, ok := values[key]
+		if key == "name" && strings.HasPrefix(m[1], "    ") {
+			v, ok = "林晓明", true // the advisor's, not the kiosk's
+		}
+		if !ok {
+			t.Fatalf("no test value for %q", line)
+		}
+		return m[1] + m[2] + `"` + v + `"`
+	})
+	os.WriteFile(site, []byte(filled), 0o644)
+	cfg, err := Load(site)
+	if err != nil {
+		t.Fatalf("the filled-in template: %v", err)
+	}
+	if cfg.Board.Name != "rpi4" || cfg.Site.Kiosk.ID != "xingcun-kiosk-01" || cfg.TLSConfig() == nil {
+		t.Errorf("loaded %+v", cfg.Site.Kiosk)
+	}
+}
+
+func mustCopyBoards(t *testing.T, dir string) {
+	t.Helper()
+	paths, _ := filepath.Glob("../../firmware-configs/boards/*.yaml")
+	os.MkdirAll(dir, 0o755)
+	for _, p := range paths {
+		b, err := os.ReadFile(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		os.WriteFile(filepath.Join(dir, filepath.Base(p)), b, 0o644)
+	}
+}
