@@ -79,7 +79,7 @@ func TestPackagedSiteTemplate(t *testing.T) {
 	values := map[string]string{
 		"board": "boards/rpi4.yaml", "id": "xingcun-kiosk-01", "township": "xingcun", "village": "chengcun",
 		"name": "程墩村综治服务一体机", "broker": "ssl://zz.xingcun.example:8883",
-		"- ": base64.StdEncoding.EncodeToString(pub),
+		"- ":   base64.StdEncoding.EncodeToString(pub),
 		"firm": "武夷山市某某律师事务所", "phone": "0599-5317356",
 	}
 	placeholder := regexp.MustCompile(`(?m)^(\s*)(- |[a-z_]+: )"FILL-IN[^"]*"`)
