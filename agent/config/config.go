@@ -11,10 +11,13 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
+	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 	"time"
+
+	"go.yaml.in/yaml/v3"
 )
 
 // Schema identifiers written at the top of each file. A file without the right
@@ -500,4 +503,30 @@ func mergeProblems(decoded, validated []Problem) []Problem {
 		}
 	}
 	return out
+}
+
+// LoadSiteBoard reads only the board profile that the site file at sitePath
+// names, and validates the profile alone. The kiosk's screen session uses
+// it to rotate the panel before kioskd is up, as a user that may not read
+// the rest of the site's files (the TLS key), and while the site is still
+// being filled in.
+func LoadSiteBoard(sitePath string) (*Board, error) {
+	data, err := os.ReadFile(sitePath)
+	if err != nil {
+		return nil, fmt.Errorf("config: %w", err)
+	}
+	var s struct {
+		Board string `yaml:"board"`
+	}
+	if err := yaml.Unmarshal(data, &s); err != nil {
+		return nil, fmt.Errorf("config: %s: not valid YAML: %w", sitePath, err)
+	}
+	if s.Board == "" || strings.HasPrefix(s.Board, Placeholder) {
+		return nil, fmt.Errorf("config: %s: board is not filled in", sitePath)
+	}
+	path := s.Board
+	if !filepath.IsAbs(path) {
+		path = filepath.Join(filepath.Dir(sitePath), path)
+	}
+	return LoadBoard(path)
 }

@@ -39,6 +39,18 @@ func TestEveryFirmwareConfig(t *testing.T) {
 			mustRefuseUnknownKey(t, path, func(p string) error { _, err := LoadBoard(p); return err })
 		})
 	}
+	// Every real board has its firmware settings written down for the
+	// technician who brings it up.
+	bringup, err := os.ReadFile(filepath.Join(root, "bringup", "README.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, path := range boards {
+		name := strings.TrimSuffix(filepath.Base(path), ".yaml")
+		if name != "dev-sim" && !strings.Contains(string(bringup), "| `"+name+"` |") {
+			t.Errorf("firmware-configs/bringup/README.md says nothing of board %s", name)
+		}
+	}
 	for _, path := range sites {
 		if filepath.Base(path) == templateSite {
 			continue // TestPackagedSiteTemplate

@@ -117,3 +117,14 @@ func mustCopyBoards(t *testing.T, dir string) {
 		os.WriteFile(filepath.Join(dir, filepath.Base(p)), b, 0o644)
 	}
 }
+
+func TestLoadSiteBoard(t *testing.T) {
+	b, err := LoadSiteBoard("../../firmware-configs/sites/dev.yaml")
+	if err != nil || b.Name != "dev-sim" {
+		t.Errorf("dev site's board = %v, %v", b, err)
+	}
+	_, err = LoadSiteBoard("../../firmware-configs/sites/" + templateSite)
+	if err == nil || !strings.Contains(err.Error(), "board is not filled in") {
+		t.Errorf("template's board: %v", err)
+	}
+}

@@ -28,6 +28,8 @@ func TestUsage(t *testing.T) {
 		{[]string{"frobnicate"}, 2, "unknown command"},
 		{[]string{"township", "watch"}, 2, "--broker is required"},
 		{[]string{"township", "watch", "--broker", "tcp://127.0.0.1:1"}, 1, "connect"},
+		{[]string{"board", "screen", "--site", "../../../firmware-configs/sites/dev.yaml"}, 0, "1280x800 0\n"},
+		{[]string{"board", "screen", "--site", "../../../firmware-configs/sites/template.yaml"}, 1, "board is not filled in"},
 	}
 	for _, tt := range tests {
 		var out bytes.Buffer
