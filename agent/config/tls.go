@@ -199,3 +199,11 @@ func (s *Site) checkCertFile(c *checker, certPath string, now time.Time) ([]byte
 	}
 	return certPEM, ok
 }
+
+// TLSFiles are the site's CA bundle and client certificate, resolved
+// against the site file's directory ("" for those it does not name), for
+// kioskctl doctor's expiry warnings.
+func (c *Config) TLSFiles() (caFile, certFile string) {
+	dir := filepath.Dir(c.SitePath)
+	return resolve(dir, c.Site.MQTT.TLS.CAFile), resolve(dir, c.Site.MQTT.TLS.CertFile)
+}

@@ -50,6 +50,9 @@ Usage:
   kioskctl config status --broker URL [--ca F --cert F --tls-key F] --township ID [--json]
         each kiosk's link and its reported configuration: in force, last
         bundle, applied / rejected / rolled_back and why
+  kioskctl doctor [--site FILE] [--data DIR] [--socket PATH]
+        check this kiosk line by line: config, kioskd, reader, printer,
+        cameras, GPIO, clock, watchdog, disk, broker, certificates
   kioskctl board screen [--site FILE]
         the board profile's panel, "WIDTHxHEIGHT ROTATION" (for the screen session)
   kioskctl version
@@ -99,6 +102,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return configSign(args[2:], stdout, stderr, time.Now)
 	case len(args) >= 2 && args[0] == "config" && args[1] == "push":
 		return configPush(ctx, args[2:], stdout, stderr)
+	case args[0] == "doctor":
+		return doctorCommand(ctx, args[1:], stdout, stderr)
 	case len(args) >= 2 && args[0] == "board" && args[1] == "screen":
 		return boardScreen(args[2:], stdout, stderr)
 	case len(args) >= 2 && args[0] == "config" && args[1] == "status":
