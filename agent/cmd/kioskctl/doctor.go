@@ -300,7 +300,7 @@ func (e doctorEnv) disk(quota int64) []finding {
 	if err := unix.Statfs(e.data, &fs); err != nil {
 		return []finding{{levelFail, "disk", fmt.Sprintf("%s: %v", e.data, err)}}
 	}
-	free := int64(fs.Bavail) * fs.Bsize
+	free := int64(fs.Bavail) * int64(fs.Bsize) // Bsize is int32 on 32-bit ARM
 	detail := fmt.Sprintf("%s free on %s, storage quota %s", humanize.IBytes(uint64(free)), e.data, humanize.IBytes(uint64(quota)))
 	switch {
 	case free < 64<<20:
