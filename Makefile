@@ -24,7 +24,7 @@ APT_PKGS := ca-certificates curl unzip git mosquitto mosquitto-clients gcc pkg-c
 
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: all deps fynepatch build cross test fuzz-short soak bench run screenshot screenshots clean
+.PHONY: all deps fynepatch build cross test fuzz-short soak bench run screenshot screenshots clean packages package-test boot-test
 
 all: build
 
@@ -92,7 +92,25 @@ screenshots: deps fynepatch
 	$(GO) test -count=1 -run '^TestScreenshots$$' ./kiosk-ui/ui -args -screenshots $(CURDIR)/docs/ui
 
 clean:
-	rm -rf bin var
+	rm -rf bin var dist
+
+# Debian packages of this commit for arm64, armhf and amd64 in dist/
+# (docs/deploy.md). Not part of make test: the cross-builds of kiosk-ui take
+# minutes. package-test installs them into an arm64 Debian 12 root under
+# qemu-user and checks install, delivery, upgrade and purge (~15 min);
+# boot-test boots that board under qemu-system-aarch64 with systemd and
+# checks the units, restarts and the watchdog (~15 min).
+packages: deps fynepatch
+	packaging/deb/deps.sh
+	packaging/deb/build.sh
+
+package-test: deps fynepatch
+	packaging/deb/deps.sh
+	packaging/test/package-test.sh
+
+boot-test: deps fynepatch
+	packaging/deb/deps.sh
+	packaging/test/boot-test.sh
 
 # One run, every figure against a baseline measured in the same run; the
 # report is docs/benchmarks.md. It fails if a goal is missed, after writing.

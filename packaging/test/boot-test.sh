@@ -1,0 +1,259 @@
+#!/usr/bin/env bash
+# make boot-test: boots an emulated arm64 board (qemu-system-aarch64, TCG,
+# no KVM) from a Debian 12 root file system with the arm64 packages
+# installed, systemd as PID 1 and the board's own Debian kernel, and checks
+# from outside, through the serial console and a township Mosquitto on this
+# host (reached from the board as 10.0.2.2):
+#   - fengqiao-kioskd reaches active (running) after boot, READY from kioskd;
+#   - a booking made on the board reaches the township subscriber;
+#   - kill -9 of kioskd: systemd has it back (active) within 5 s;
+#   - kill -STOP of kioskd: systemd's watchdog restarts it within
+#     WatchdogSec + 5 s;
+#   - a booking made after each restart is delivered;
+#   - the screen session (cage, headless: the emulated board has no
+#     display) runs kiosk-ui; a screenshot of it goes to docs/.
+# It prints the figures for docs/deploy.md: time from power-on to each
+# step, RSS of kioskd and kiosk-ui, all under emulation.
+# Not part of make test: about 15 minutes, most of it emulation.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+repo=$PWD
+export PATH=$PATH:/usr/local/go/bin
+log() { printf '\n== boot-test: %s\n' "$*" >&2; }
+fail() { printf '\nFAIL: %s\n' "$*" >&2; exit 1; }
+t0=$(date +%s)
+
+arch=arm64
+version=$(packaging/deb/version.sh)
+if [ ! -f dist/fengqiao-kioskd_"$version"_$arch.deb ] || [ ! -f dist/fengqiao-kiosk-ui_"$version"_$arch.deb ]; then
+	log "building the $arch packages"
+	packaging/deb/build.sh $arch
+fi
+base=$(packaging/test/mkroot.sh $arch)
+work=${FENGQIAO_CACHE:-/var/cache/fengqiao-test}/boot-test
+root=$work/root
+mounted=()
+broker_pid=""
+watch_pid=""
+qemu_pid=""
+cleanup() {
+	set +e
+	[ -n "$qemu_pid" ] && kill "$qemu_pid" 2>/dev/null
+	[ -n "$watch_pid" ] && kill "$watch_pid" 2>/dev/null
+	[ -n "$broker_pid" ] && kill "$broker_pid" 2>/dev/null
+	for ((i = ${#mounted[@]} - 1; i >= 0; i--)); do umount -l "${mounted[$i]}"; done
+}
+trap cleanup EXIT
+
+log "installing the packages into a copy of $base"
+for m in dev/pts dev proc sys; do umount -l "$root/$m" 2>/dev/null || true; done
+rm -rf "$work"
+mkdir -p "$work"
+cp -a "$base" "$root"
+for m in proc sys dev dev/pts; do
+	mount --bind "/$m" "$root/$m"
+	mounted+=("$root/$m")
+done
+cp /etc/resolv.conf "$root/etc/resolv.conf"
+in_root() { chroot "$root" /usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin LANG=C.UTF-8 DEBIAN_FRONTEND=noninteractive "$@"; }
+mkdir -p "$root/tmp/debs"
+cp dist/fengqiao-kioskd_"$version"_$arch.deb dist/fengqiao-kiosk-ui_"$version"_$arch.deb "$root/tmp/debs/"
+in_root apt-get update -qq
+# grim: the screenshot of the headless screen (the rig's, not a Depends).
+in_root apt-get install -y -q /tmp/debs/fengqiao-kioskd_"$version"_$arch.deb /tmp/debs/fengqiao-kiosk-ui_"$version"_$arch.deb grim \
+	>"$work/install.log" 2>&1 || { tail -40 "$work/install.log"; fail "apt install"; }
+rm -rf "$root/tmp/debs"
+in_root apt-get clean
+
+port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+# The board reaches this host as 10.0.2.2 (qemu's user network).
+packaging/test/fill-site.sh "tcp://10.0.2.2:$port" <"$root/etc/fengqiao/site.yaml" >"$work/site.yaml"
+cp "$work/site.yaml" "$root/etc/fengqiao/site.yaml"
+
+# The test rig inside the image: a root shell on the serial console, DHCP,
+# the booking script, and the screen session made headless (the emulated
+# board has no display; WLR_BACKENDS=headless is how cage runs without one).
+mkdir -p "$root/etc/systemd/system/serial-getty@ttyAMA0.service.d" "$root/etc/systemd/system/fengqiao-kiosk-ui.service.d" "$root/etc/systemd/network"
+cat >"$root/etc/systemd/system/serial-getty@ttyAMA0.service.d/autologin.conf" <<'EOF'
+[Service]
+ExecStart=
+ExecStart=-/sbin/agetty --autologin root --noclear --keep-baud 115200 %I dumb
+EOF
+cat >"$root/etc/systemd/system/fengqiao-kiosk-ui.service.d/headless.conf" <<'EOF'
+[Service]
+Environment=WLR_BACKENDS=headless WLR_RENDERER=pixman WLR_LIBINPUT_NO_DEVICES=1
+EOF
+printf '[Match]\nName=en* eth*\n[Network]\nDHCP=yes\n' >"$root/etc/systemd/network/80-dhcp.network"
+in_root systemctl enable systemd-networkd serial-getty@ttyAMA0.service >/dev/null 2>&1
+echo kiosk-board >"$root/etc/hostname"
+install -m 0755 packaging/test/book.sh "$root/usr/local/bin/book.sh"
+printf '/dev/vda / ext4 rw,noatime 0 1\n' >"$root/etc/fstab"
+for ((i = ${#mounted[@]} - 1; i >= 0; i--)); do umount -l "${mounted[$i]}"; done
+mounted=()
+
+log "disk image"
+kernel=$(ls "$root"/boot/vmlinuz-* | sort -V | tail -n 1)
+initrd=$(ls "$root"/boot/initrd.img-* | sort -V | tail -n 1)
+cp "$kernel" "$work/vmlinuz"
+cp "$initrd" "$work/initrd.img"
+rm -f "$work/disk.img"
+mkfs.ext4 -q -L root -d "$root" "$work/disk.img" 3G
+
+log "township broker on 127.0.0.1:$port"
+printf 'listener %s 0.0.0.0\nallow_anonymous true\nuser root\npersistence false\n' "$port" >"$work/mosquitto.conf"
+mosquitto -c "$work/mosquitto.conf" >"$work/mosquitto.log" 2>&1 &
+broker_pid=$!
+go build -o "$work/kioskctl" ./agent/cmd/kioskctl
+"$work/kioskctl" township watch --broker "tcp://127.0.0.1:$port" >"$work/township.jsonl" 2>"$work/township.log" &
+watch_pid=$!
+
+log "power on (qemu-system-aarch64, TCG)"
+qemu-system-aarch64 -M virt -cpu cortex-a57 -smp 2 -m 1024 -display none -monitor none -no-reboot \
+	-kernel "$work/vmlinuz" -initrd "$work/initrd.img" \
+	-append "root=/dev/vda rw console=ttyAMA0 quiet loglevel=3 systemd.show_status=false" \
+	-drive file="$work/disk.img",format=raw,if=virtio \
+	-netdev user,id=n -device virtio-net-device,netdev=n \
+	-chardev socket,id=s0,path="$work/serial.sock",server=on,wait=off,logfile="$work/serial.log" -serial chardev:s0 \
+	>"$work/qemu.log" 2>&1 &
+qemu_pid=$!
+power_on=$(date +%s.%N)
+since() { python3 -c "import sys; print(f'{float(sys.argv[1]) - float(sys.argv[2]):.1f}')" "$(date +%s.%N)" "$power_on"; }
+
+coproc CONSOLE { python3 packaging/test/serial.py "$work/serial.sock"; }
+# console VERB ARGS: one request to serial.py; its answer in $reply, the
+# command's exit status in $rc.
+console() {
+	echo "$*" >&"${CONSOLE[1]}"
+	reply=""
+	local line
+	while IFS= read -r -u "${CONSOLE[0]}" line; do
+		[ "$line" = "--end--" ] && break
+		reply+="$line"$'\n'
+	done
+	case $reply in error:*) fail "console: $reply" ;; esac
+	rc=$(printf '%s' "$reply" | sed -n 's/^=> //p' | tail -n 1)
+	reply=$(printf '%s' "$reply" | sed '/^=> /d')
+}
+on_board() { # on_board COMMAND: runs it on the board, fails unless it succeeds
+	console run "$*"
+	[ "${rc:-1}" = 0 ] || fail "on the board: $* (exit $rc):"$'\n'"$reply"
+}
+show() { on_board "systemctl show -p $2 --value $1"; }
+wait_delivered() { # wait_delivered ID
+	for _ in $(seq 120); do
+		grep -q "\"id\":\"$1\"" "$work/township.jsonl" && return 0
+		sleep 1
+	done
+	fail "record $1 did not reach the township subscriber"
+}
+book_on_board() { # prints the record id of a booking made on the board
+	on_board "book.sh /run/fengqiao/kioskd.sock $1"
+	printf '%s' "$reply" | grep -o '"id":"[^"]*"' | cut -d'"' -f4
+}
+# wait_active SECONDS OLDPID: until kioskd is active with a pid other than
+# OLDPID; prints the seconds it took.
+wait_active() {
+	local limit=$1 old=$2 t1 pid state
+	t1=$(date +%s.%N)
+	while :; do
+		console run "systemctl show -p ActiveState,MainPID --value fengqiao-kioskd | tr '\n' ' '"
+		read -r state pid <<<"$reply"
+		if [ "$state" = active ] && [ "$pid" != 0 ] && [ "$pid" != "$old" ]; then break; fi
+		if python3 -c "import sys,time; sys.exit(time.time() - float(sys.argv[1]) < float(sys.argv[2]))" "$t1" "$limit"; then
+			fail "kioskd not back within ${limit}s (state $state, pid $pid)"
+		fi
+		sleep 0.2
+	done
+	python3 -c "import sys,time; print(f'{time.time() - float(sys.argv[1]):.1f}')" "$t1"
+}
+
+console login 900
+echo "serial console shell at $(since) s" >&2
+on_board "systemctl is-system-running --wait >/dev/null; systemd-analyze"
+boot_line=$(printf '%s' "$reply" | head -n 1)
+echo "$boot_line" >&2
+
+log "kioskd after boot"
+for _ in $(seq 300); do
+	console run "systemctl is-active fengqiao-kioskd"
+	[ "$reply" = active ] && break
+	sleep 1
+done
+[ "$reply" = active ] || { console run "systemctl status --no-pager fengqiao-kioskd; journalctl -b -u fengqiao-kioskd --no-pager | tail -30"; echo "$reply"; fail "kioskd is not active"; }
+on_board "systemctl status --no-pager fengqiao-kioskd | head -n 12"
+echo "$reply" >&2
+printf '%s' "$reply" | grep -q 'active (running)' || fail "kioskd is not active (running)"
+kioskd_active=$(show fengqiao-kioskd ActiveEnterTimestampMonotonic && echo "$reply")
+id=$(book_on_board 王秀英)
+wait_delivered "$id"
+echo "booking $id made on the board reached the township" >&2
+
+log "kill -9 kioskd: back within 5 s"
+show fengqiao-kioskd MainPID
+pid=$reply
+on_board "kill -9 $pid"
+took=$(wait_active 5 "$pid")
+echo "kioskd back (active, READY) ${took} s after kill -9" >&2
+kill9_took=$took
+id=$(book_on_board 陈桂英)
+wait_delivered "$id"
+echo "booking $id after the restart reached the township" >&2
+
+log "kill -STOP kioskd: the watchdog restarts it within WatchdogSec + 5 s"
+show fengqiao-kioskd WatchdogUSec
+wd=$reply
+show fengqiao-kioskd MainPID
+pid=$reply
+on_board "kill -STOP $pid"
+took=$(wait_active 35 "$pid")
+stop_took=$took
+echo "kioskd restarted by the watchdog ${took} s after kill -STOP (WatchdogSec $wd)" >&2
+on_board "journalctl -b -u fengqiao-kioskd --no-pager | grep -i watchdog | tail -n 3"
+echo "$reply" >&2
+printf '%s' "$reply" | grep -qi 'watchdog timeout' || fail "the journal has no watchdog timeout"
+show fengqiao-kioskd NRestarts
+echo "NRestarts=$reply" >&2
+id=$(book_on_board 林美华)
+wait_delivered "$id"
+echo "booking $id after the watchdog restart reached the township" >&2
+
+log "the screen"
+for _ in $(seq 180); do
+	console run "systemctl is-active fengqiao-kiosk-ui; pgrep -x kiosk-ui >/dev/null && echo running"
+	case $reply in *running*) break ;; esac
+	sleep 1
+done
+console run "systemctl status --no-pager fengqiao-kiosk-ui | head -n 14; journalctl -b -u fengqiao-kiosk-ui --no-pager | tail -n 15"
+echo "$reply" >&2
+case $reply in *running*) ;; *) fail "kiosk-ui is not running in the screen session" ;; esac
+ui_active=$(show fengqiao-kiosk-ui ActiveEnterTimestampMonotonic && echo "$reply")
+# The home screen is drawn once kiosk-ui has loaded the menu from kioskd;
+# under emulation that takes a while. Keep the last screenshot.
+uid=$(on_board "id -u fengqiao-ui" && echo "$reply")
+shot="runuser -u fengqiao-ui -- env XDG_RUNTIME_DIR=/run/user/$uid WAYLAND_DISPLAY=wayland-0 grim /var/tmp/kiosk.png"
+sleep 60
+on_board "$shot"
+echo "screenshot taken at $(since) s after power-on" >&2
+on_board "ps -o rss=,comm= -C kioskd,kiosk-ui,cage,Xwayland; free -m | head -n 2"
+echo "$reply" >&2
+rss=$reply
+
+log "power off"
+console run "systemctl poweroff"
+wait "$qemu_pid" || true
+qemu_pid=""
+debugfs -R "dump /var/tmp/kiosk.png $work/kiosk.png" "$work/disk.img" >/dev/null 2>&1 || true
+[ -s "$work/kiosk.png" ] && cp "$work/kiosk.png" docs/boot-test-screen.png && echo "screenshot: docs/boot-test-screen.png" >&2
+
+log "figures (emulated arm64, TCG on $(nproc) host CPUs: orders of magnitude only)"
+cat >&2 <<EOF
+version                        $version
+boot (systemd-analyze)         $boot_line
+kioskd active at               $((kioskd_active / 1000000)) s after the kernel started (monotonic)
+screen session active at       $((ui_active / 1000000)) s after the kernel started
+kioskd back after kill -9      $kill9_took s
+watchdog restart after STOP    $stop_took s (WatchdogSec $wd)
+RSS (KiB) after boot:
+$rss
+EOF
+log "PASS in $(($(date +%s) - t0)) s"

@@ -1,0 +1,187 @@
+#!/usr/bin/env bash
+# make package-test: builds the packages, installs the arm64 ones with apt
+# into a Debian 12 arm64 root file system (run through qemu-user), and
+# checks there what a township technician would:
+#   - apt install ./fengqiao-*.deb pulls in what kiosk-ui's Depends name;
+#   - the packaged site file is refused until it is filled in, by key;
+#   - kioskd --version prints the package version;
+#   - users, owners and modes are as the packages say;
+#   - kioskd, run as its user against a Mosquitto on this host, delivers a
+#     booking made through its local API to a township subscriber;
+#   - an upgrade keeps the data dir, the record key, the trust state and
+#     the records queued before it, which are delivered after it;
+#   - apt remove keeps the data, apt purge deletes it and says so.
+# Not part of make test: it takes about 15 minutes (8 of them the first
+# time only, building the root file system).
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+repo=$PWD
+export PATH=$PATH:/usr/local/go/bin
+
+log() { printf '\n== package-test: %s\n' "$*" >&2; }
+fail() { printf '\nFAIL: %s\n' "$*" >&2; exit 1; }
+start=$(date +%s)
+
+log "building the packages"
+packaging/deb/build.sh ${PACKAGE_TEST_ARCHES:-amd64 arm64 armhf}
+version=$(packaging/deb/version.sh)
+arch=arm64
+
+base=$(packaging/test/mkroot.sh $arch)
+work=${FENGQIAO_CACHE:-/var/cache/fengqiao-test}/package-test
+root=$work/root
+mounted=()
+broker_pid=""
+watch_pid=""
+kioskd_pid=""
+cleanup() {
+	set +e
+	[ -n "$kioskd_pid" ] && kill "$kioskd_pid" 2>/dev/null && wait "$kioskd_pid" 2>/dev/null
+	[ -n "$watch_pid" ] && kill "$watch_pid" 2>/dev/null
+	[ -n "$broker_pid" ] && kill "$broker_pid" 2>/dev/null
+	for ((i = ${#mounted[@]} - 1; i >= 0; i--)); do umount -l "${mounted[$i]}"; done
+}
+trap cleanup EXIT
+
+log "a fresh copy of the $arch root file system ($base)"
+for m in dev/pts dev proc sys; do umount -l "$root/$m" 2>/dev/null || true; done
+rm -rf "$work"
+mkdir -p "$work"
+cp -a "$base" "$root"
+for m in proc sys dev dev/pts; do
+	mount --bind "/$m" "$root/$m"
+	mounted+=("$root/$m")
+done
+cp /etc/resolv.conf "$root/etc/resolv.conf"
+in_root() { chroot "$root" /usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin LANG=C.UTF-8 DEBIAN_FRONTEND=noninteractive "$@"; }
+
+log "apt install ./fengqiao-kioskd ./fengqiao-kiosk-ui ($version)"
+mkdir -p "$root/tmp/debs"
+cp dist/fengqiao-kioskd_"$version"_$arch.deb dist/fengqiao-kiosk-ui_"$version"_$arch.deb "$root/tmp/debs/"
+in_root apt-get update -qq
+in_root apt-get install -y -q /tmp/debs/fengqiao-kioskd_"$version"_$arch.deb /tmp/debs/fengqiao-kiosk-ui_"$version"_$arch.deb \
+	>"$work/install.log" 2>&1 || { tail -40 "$work/install.log"; fail "apt install"; }
+grep -E '^fengqiao-kioskd: ' "$work/install.log" >&2 || true
+for p in cage xwayland libgl1-mesa-dri libx11-6 fengqiao-kiosk-ui fengqiao-kioskd; do
+	in_root dpkg-query -W -f='${Status}' "$p" | grep -q 'install ok installed' || fail "$p is not installed"
+done
+echo "installed: $(grep -c '^Setting up' "$work/install.log") packages set up" >&2
+
+log "kioskd --version"
+got=$(in_root kioskd --version)
+[ "$got" = "kioskd $version" ] || fail "kioskd --version printed '$got', want 'kioskd $version'"
+echo "$got" >&2
+
+log "owners and modes"
+check_stat() { # path "owner:group mode"
+	local got
+	got=$(in_root stat -c '%U:%G %a' "$1")
+	[ "$got" = "$2" ] || fail "$1 is $got, want $2"
+	echo "$1 $got" >&2
+}
+check_stat /usr/bin/kioskd "root:root 755"
+check_stat /usr/bin/kioskctl "root:root 755"
+check_stat /usr/bin/kiosk-ui "root:root 755"
+check_stat /var/lib/fengqiao "fengqiao:fengqiao 700"
+check_stat /run/fengqiao "fengqiao:fengqiao 750"
+check_stat /var/lib/fengqiao-ui "fengqiao-ui:fengqiao-ui 700"
+check_stat /etc/fengqiao/site.yaml "root:fengqiao 640"
+check_stat /etc/fengqiao/boards/rpi4.yaml "root:fengqiao 640"
+check_stat /etc/fengqiao/tls "root:fengqiao 750"
+check_stat /lib/systemd/system/fengqiao-kioskd.service "root:root 644"
+in_root id fengqiao | grep -q dialout || fail "fengqiao is not in dialout"
+in_root id fengqiao-ui | grep -q '(fengqiao)' || fail "fengqiao-ui is not in group fengqiao"
+for u in fengqiao-kioskd fengqiao-kiosk-ui; do
+	[ -L "$root/etc/systemd/system/multi-user.target.wants/$u.service" ] || fail "$u.service is not enabled"
+done
+in_root dpkg-query -W -f='${Conffiles}\n' fengqiao-kioskd | grep -q '/etc/fengqiao/site.yaml' || fail "site.yaml is not a conffile"
+
+log "the packaged site file is refused until filled in"
+if in_root kioskd --config /etc/fengqiao/site.yaml >"$work/unfilled.log" 2>&1; then fail "kioskd started on the unfilled template"; fi
+grep -q 'kiosk.id: not filled in' "$work/unfilled.log" || { cat "$work/unfilled.log"; fail "no 'not filled in' error"; }
+grep -c 'not filled in' "$work/unfilled.log" | sed 's/$/ keys reported as not filled in/' >&2
+
+log "a township broker on this host, kioskd in the board's root"
+port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+printf 'listener %s 127.0.0.1\nallow_anonymous true\nuser root\npersistence false\n' "$port" >"$work/mosquitto.conf"
+mosquitto -c "$work/mosquitto.conf" >"$work/mosquitto.log" 2>&1 &
+broker_pid=$!
+packaging/test/fill-site.sh "tcp://127.0.0.1:$port" <"$root/etc/fengqiao/site.yaml" >"$work/site.yaml"
+cp "$work/site.yaml" "$root/etc/fengqiao/site.yaml"
+township=var/deb/amd64/bin/kioskctl
+[ -x "$township" ] || township=$(go env GOPATH)/bin/kioskctl
+"$township" township watch --broker "tcp://127.0.0.1:$port" >"$work/township.jsonl" 2>"$work/township.log" &
+watch_pid=$!
+
+run_kioskd() {
+	in_root setpriv --reuid=fengqiao --regid=fengqiao --init-groups \
+		kioskd --config /etc/fengqiao/site.yaml --data /var/lib/fengqiao --socket /run/fengqiao/kioskd.sock \
+		>>"$work/kioskd.log" 2>&1 &
+	kioskd_pid=$!
+	for _ in $(seq 120); do
+		curl -s --max-time 2 --unix-socket "$root/run/fengqiao/kioskd.sock" http://kiosk/v1/status >/dev/null && return 0
+		kill -0 "$kioskd_pid" 2>/dev/null || { tail -20 "$work/kioskd.log"; fail "kioskd exited"; }
+		sleep 1
+	done
+	tail -20 "$work/kioskd.log"
+	fail "kioskd's API did not answer within 2 minutes"
+}
+stop_kioskd() {
+	kill -TERM "$kioskd_pid"
+	wait "$kioskd_pid" || fail "kioskd did not stop cleanly on SIGTERM"
+	kioskd_pid=""
+}
+# wait_delivered ID: the township subscriber has the record.
+wait_delivered() {
+	for _ in $(seq 60); do
+		grep -q "\"id\":\"$1\"" "$work/township.jsonl" && return 0
+		sleep 1
+	done
+	fail "record $1 did not reach the township subscriber"
+}
+book() { # prints the record id of a booking made through the API
+	packaging/test/book.sh "$root/run/fengqiao/kioskd.sock" "$1" | tee -a "$work/bookings.log" | grep -o '"id":"[^"]*"' | cut -d'"' -f4
+}
+
+run_kioskd
+id=$(book 王秀英)
+[ -n "$id" ] || fail "no booking id"
+wait_delivered "$id"
+echo "booking $id reached the township subscriber" >&2
+stop_kioskd
+
+log "an upgrade keeps the data and the records queued before it"
+kill "$broker_pid"
+wait "$broker_pid" 2>/dev/null || true
+broker_pid=""
+run_kioskd
+queued=$(book 陈桂英)
+stop_kioskd
+sums() { in_root sh -c 'cd /var/lib/fengqiao && sha256sum outbox.key control/trust.json 2>/dev/null; ls -la' ; }
+before=$(sums)
+next=$version.1
+FENGQIAO_DEB_VERSION=$next DIST=$work/dist-next packaging/deb/build.sh arm64 >/dev/null
+cp "$work"/dist-next/fengqiao-kioskd_"$next"_$arch.deb "$work"/dist-next/fengqiao-kiosk-ui_"$next"_$arch.deb "$root/tmp/debs/"
+in_root apt-get install -y -q /tmp/debs/fengqiao-kioskd_"$next"_$arch.deb /tmp/debs/fengqiao-kiosk-ui_"$next"_$arch.deb \
+	>"$work/upgrade.log" 2>&1 || { tail -40 "$work/upgrade.log"; fail "apt upgrade"; }
+[ "$(in_root kioskd --version)" = "kioskd $next" ] || fail "the upgrade did not install $next"
+[ "$(sums)" = "$before" ] || fail "the upgrade changed the data dir: before $before, after $(sums)"
+cmp -s "$work/site.yaml" "$root/etc/fengqiao/site.yaml" || fail "the upgrade changed the operator's site.yaml"
+mosquitto -c "$work/mosquitto.conf" >>"$work/mosquitto.log" 2>&1 &
+broker_pid=$!
+run_kioskd
+wait_delivered "$queued"
+echo "booking $queued, queued before the upgrade to $next, was delivered after it" >&2
+stop_kioskd
+
+log "apt remove keeps the data; apt purge deletes it"
+in_root apt-get remove -y -q fengqiao-kiosk-ui fengqiao-kioskd >"$work/remove.log" 2>&1 || { cat "$work/remove.log"; fail "apt remove"; }
+grep '^fengqiao-kioskd: kept' "$work/remove.log" >&2 || fail "remove did not say it kept the data"
+[ -f "$root/var/lib/fengqiao/outbox.key" ] || fail "remove deleted the data"
+[ -f "$root/etc/fengqiao/site.yaml" ] || fail "remove deleted the site file"
+in_root apt-get purge -y -q fengqiao-kiosk-ui fengqiao-kioskd >"$work/purge.log" 2>&1 || { cat "$work/purge.log"; fail "apt purge"; }
+grep '^fengqiao-kioskd: purged' "$work/purge.log" >&2 || fail "purge did not say what it deleted"
+[ ! -e "$root/var/lib/fengqiao" ] || fail "purge left /var/lib/fengqiao"
+[ ! -e "$root/etc/fengqiao/site.yaml" ] || fail "purge left /etc/fengqiao/site.yaml"
+
+log "PASS in $(($(date +%s) - start)) s ($version, $arch, qemu-user)"
