@@ -22,10 +22,14 @@ log() { printf '\n== package-test: %s\n' "$*" >&2; }
 fail() { printf '\nFAIL: %s\n' "$*" >&2; exit 1; }
 start=$(date +%s)
 
-log "building the packages"
-packaging/deb/build.sh ${PACKAGE_TEST_ARCHES:-amd64 arm64 armhf}
 version=$(packaging/deb/version.sh)
 arch=arm64
+# The same commit builds the same bytes: packages of this clean commit
+# already in dist/ are the ones a build would make.
+if [ -n "$(git status --porcelain --untracked-files=no)" ] || ! ls dist/fengqiao-*_"$version"_{amd64,arm64,armhf}.deb >/dev/null 2>&1; then
+	log "building the packages"
+	packaging/deb/build.sh amd64 arm64 armhf
+fi
 
 base=$(packaging/test/mkroot.sh $arch)
 work=${FENGQIAO_CACHE:-/var/cache/fengqiao-test}/package-test
@@ -114,9 +118,12 @@ township=var/deb/amd64/bin/kioskctl
 watch_pid=$!
 
 run_kioskd() {
-	in_root setpriv --reuid=fengqiao --regid=fengqiao --init-groups \
+	# exec, so that $! is kioskd itself (chroot, env and setpriv all exec)
+	# and SIGTERM reaches it as systemd's stop would.
+	(exec chroot "$root" /usr/bin/env -i PATH=/usr/bin:/bin LANG=C.UTF-8 \
+		setpriv --reuid=fengqiao --regid=fengqiao --init-groups \
 		kioskd --config /etc/fengqiao/site.yaml --data /var/lib/fengqiao --socket /run/fengqiao/kioskd.sock \
-		>>"$work/kioskd.log" 2>&1 &
+		>>"$work/kioskd.log" 2>&1) &
 	kioskd_pid=$!
 	for _ in $(seq 120); do
 		curl -s --max-time 2 --unix-socket "$root/run/fengqiao/kioskd.sock" http://kiosk/v1/status >/dev/null && return 0
