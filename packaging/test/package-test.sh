@@ -114,8 +114,20 @@ packaging/test/fill-site.sh "tcp://127.0.0.1:$port" <"$root/etc/fengqiao/site.ya
 cp "$work/site.yaml" "$root/etc/fengqiao/site.yaml"
 township=var/deb/amd64/bin/kioskctl
 [ -x "$township" ] || township=$(go env GOPATH)/bin/kioskctl
-"$township" township watch --broker "tcp://127.0.0.1:$port" >"$work/township.jsonl" 2>"$work/township.log" &
-watch_pid=$!
+# start_watch: a township subscriber, connected before kioskd publishes
+# (the test broker keeps no sessions for it).
+start_watch() {
+	[ -z "$watch_pid" ] || kill "$watch_pid" 2>/dev/null || true
+	: >"$work/township.log"
+	"$township" township watch --broker "tcp://127.0.0.1:$port" >>"$work/township.jsonl" 2>"$work/township.log" &
+	watch_pid=$!
+	for _ in $(seq 50); do
+		grep -q 'msg=watching' "$work/township.log" && return 0
+		sleep 0.2
+	done
+	fail "the township subscriber did not connect"
+}
+start_watch
 
 run_kioskd() {
 	# exec, so that $! is kioskd itself (chroot, env and setpriv all exec)
@@ -176,6 +188,8 @@ in_root apt-get install -y -q /tmp/debs/fengqiao-kioskd_"$next"_$arch.deb /tmp/d
 cmp -s "$work/site.yaml" "$root/etc/fengqiao/site.yaml" || fail "the upgrade changed the operator's site.yaml"
 mosquitto -c "$work/mosquitto.conf" >>"$work/mosquitto.log" 2>&1 &
 broker_pid=$!
+sleep 0.5
+start_watch
 run_kioskd
 wait_delivered "$queued"
 echo "booking $queued, queued before the upgrade to $next, was delivered after it" >&2
