@@ -156,8 +156,10 @@ wait_active() {
 	local limit=$1 old=$2 t1 pid state
 	t1=$(date +%s.%N)
 	while :; do
-		console run "systemctl show -p ActiveState,MainPID --value fengqiao-kioskd | tr '\n' ' '"
-		read -r state pid <<<"$reply"
+		# systemctl show prints properties in its own order, not -p's.
+		console run "systemctl show -p ActiveState -p MainPID fengqiao-kioskd"
+		state=$(printf '%s\n' "$reply" | sed -n 's/^ActiveState=//p')
+		pid=$(printf '%s\n' "$reply" | sed -n 's/^MainPID=//p')
 		if [ "$state" = active ] && [ "$pid" != 0 ] && [ "$pid" != "$old" ]; then break; fi
 		if python3 -c "import sys,time; sys.exit(time.time() - float(sys.argv[1]) < float(sys.argv[2]))" "$t1" "$limit"; then
 			fail "kioskd not back within ${limit}s (state $state, pid $pid)"
