@@ -150,17 +150,20 @@ book_on_board() { # prints the record id of a booking made on the board
 	on_board "book.sh /run/fengqiao/kioskd.sock $1"
 	printf '%s' "$reply" | grep -o '"id":"[^"]*"' | cut -d'"' -f4
 }
-# wait_active SECONDS OLDPID: until kioskd is active with a pid other than
-# OLDPID; prints the seconds it took.
+# wait_active SECONDS OLDPID [started]: until kioskd is active with a pid
+# other than OLDPID (with "started": until it has such a pid at all, i.e.
+# systemd has started it again); prints the seconds it took.
 wait_active() {
-	local limit=$1 old=$2 t1 pid state
+	local limit=$1 old=$2 want=${3:-active} t1 pid state
 	t1=$(date +%s.%N)
 	while :; do
 		# systemctl show prints properties in its own order, not -p's.
 		console run "systemctl show -p ActiveState -p MainPID fengqiao-kioskd"
 		state=$(printf '%s\n' "$reply" | sed -n 's/^ActiveState=//p')
 		pid=$(printf '%s\n' "$reply" | sed -n 's/^MainPID=//p')
-		if [ "$state" = active ] && [ "$pid" != 0 ] && [ "$pid" != "$old" ]; then break; fi
+		if [ "$want" = started ] || [ "$state" = active ]; then
+			if [ -n "$pid" ] && [ "$pid" != 0 ] && [ "$pid" != "$old" ]; then break; fi
+		fi
 		if python3 -c "import sys,time; sys.exit(time.time() - float(sys.argv[1]) < float(sys.argv[2]))" "$t1" "$limit"; then
 			fail "kioskd not back within ${limit}s (state $state, pid $pid)"
 		fi
@@ -207,9 +210,13 @@ wd=$reply
 show fengqiao-kioskd MainPID
 pid=$reply
 on_board "kill -STOP $pid"
-took=$(wait_active 35 "$pid")
+t_stop=$(date +%s.%N)
+took=$(wait_active 35 "$pid" started)
 stop_took=$took
 echo "kioskd restarted by the watchdog ${took} s after kill -STOP (WatchdogSec $wd)" >&2
+took=$(wait_active 60 "$pid")
+stop_active=$(python3 -c "import sys,time; print(f'{time.time() - float(sys.argv[1]):.1f}')" "$t_stop")
+echo "and active (READY) again ${stop_active} s after kill -STOP" >&2
 on_board "journalctl -b -u fengqiao-kioskd --no-pager | grep -i watchdog | tail -n 3"
 echo "$reply" >&2
 printf '%s' "$reply" | grep -qi 'watchdog timeout' || fail "the journal has no watchdog timeout"
@@ -254,7 +261,7 @@ boot (systemd-analyze)         $boot_line
 kioskd active at               $((kioskd_active / 1000000)) s after the kernel started (monotonic)
 screen session active at       $((ui_active / 1000000)) s after the kernel started
 kioskd back after kill -9      $kill9_took s
-watchdog restart after STOP    $stop_took s (WatchdogSec $wd)
+watchdog restart after STOP    $stop_took s (WatchdogSec $wd), active again at $stop_active s
 RSS (KiB) after boot:
 $rss
 EOF
