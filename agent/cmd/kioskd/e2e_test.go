@@ -320,8 +320,8 @@ func TestFlags(t *testing.T) {
 		{[]string{"--version"}, 0, "kioskd "},
 		{[]string{"-h"}, 0, "Usage: kioskd"},
 		{[]string{"--no-such-flag"}, 2, "flag provided but not defined"},
-		{[]string{"--config", "/nonexistent.yaml"}, 2, "no such file"},
-		{[]string{"--config", devConfig, "--broker", "http://x:1"}, 2, `--broker: mqtt.broker: scheme "http" is not supported`},
+		{[]string{"--config", "/nonexistent.yaml"}, exitConfig, "no such file"},
+		{[]string{"--config", devConfig, "--broker", "http://x:1"}, exitConfig, `--broker: mqtt.broker: scheme "http" is not supported`},
 		{[]string{"--log-level", "loud"}, 2, "--log-level"},
 	}
 	for _, tt := range tests {

@@ -33,6 +33,13 @@ Usage: kioskd [flags]
 
 `
 
+// exitConfig is kioskd's exit status for a configuration it refuses
+// (EX_CONFIG of sysexits.h). systemd does not restart kioskd on it
+// (RestartPreventExitStatus): only a technician can fix the file. It must
+// not be 2, the status of a Go panic or fatal signal, after which kioskd
+// must be restarted.
+const exitConfig = 78
+
 // checkStoreCommand is the hidden subcommand of the store-check child.
 const checkStoreCommand = "check-store"
 
@@ -89,7 +96,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	}
 	if err != nil {
 		fmt.Fprintf(stderr, "kioskd: %v\n", err)
-		return 2
+		return exitConfig
 	}
 
 	// A kiosk board has 512 MiB and a browser-free desktop to share it with;

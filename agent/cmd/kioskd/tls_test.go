@@ -214,8 +214,8 @@ func TestProductionRefusesWithoutMutualTLS(t *testing.T) {
 	} {
 		var out bytes.Buffer
 		code := run(append(tt.args, "--data", t.TempDir()), &out, &out)
-		if code != 2 || !strings.Contains(out.String(), tt.contains) || !strings.Contains(out.String(), "invalid configuration") {
-			t.Errorf("%s: kioskd = %d %q; want 2 containing %q", tt.name, code, out.String(), tt.contains)
+		if code != exitConfig || !strings.Contains(out.String(), tt.contains) || !strings.Contains(out.String(), "invalid configuration") {
+			t.Errorf("%s: kioskd = %d %q; want %d containing %q", tt.name, code, out.String(), exitConfig, tt.contains)
 		}
 	}
 }
