@@ -80,6 +80,21 @@ shlibdeps() {
 	rm -rf "$tmp"
 }
 
+# nfpm_header NAME: what every package's nfpm config starts with.
+nfpm_header() {
+	cat <<-YAML
+	name: $1
+	arch: $arch
+	platform: linux
+	version: $version
+	version_schema: none
+	section: misc
+	priority: optional
+	maintainer: Fengqiao developers <kiosk@fengqiao.cn>
+	homepage: https://fengqiao.cn
+	YAML
+}
+
 # dlopened TRIPLET BINARY: the packages of the X11 extension libraries that
 # GLFW (inside Fyne) loads with dlopen, which dpkg-shlibdeps cannot see: it
 # reads only DT_NEEDED. Without them kiosk-ui starts and fails to open its
@@ -147,16 +162,9 @@ for arch in "${arches[@]}"; do
     file_info: {mode: 0644}"
 	done
 
-	cat >"$out/kioskd.yaml" <<-YAML
-	name: fengqiao-kioskd
-	arch: $arch
-	platform: linux
-	version: $version
-	version_schema: none
-	section: misc
-	priority: optional
-	maintainer: Fengqiao developers <kiosk@fengqiao.cn>
-	homepage: https://fengqiao.cn
+	{
+		nfpm_header fengqiao-kioskd
+		cat <<-YAML
 	description: |-
 	  Fengqiao village kiosk agent
 	  kioskd drives the kiosk's ID-card reader, receipt printer, cameras and
@@ -204,17 +212,11 @@ for arch in "${arches[@]}"; do
 	  preremove: packaging/deb/kioskd/prerm
 	  postremove: packaging/deb/kioskd/postrm
 	YAML
+	} >"$out/kioskd.yaml"
 
-	cat >"$out/kiosk-ui.yaml" <<-YAML
-	name: fengqiao-kiosk-ui
-	arch: $arch
-	platform: linux
-	version: $version
-	version_schema: none
-	section: misc
-	priority: optional
-	maintainer: Fengqiao developers <kiosk@fengqiao.cn>
-	homepage: https://fengqiao.cn
+	{
+		nfpm_header fengqiao-kiosk-ui
+		cat <<-YAML
 	description: |-
 	  Fengqiao village kiosk touch screen
 	  kiosk-ui shows villagers the 513 public-legal-service menu and
@@ -246,17 +248,11 @@ for arch in "${arches[@]}"; do
 	  preremove: packaging/deb/kiosk-ui/prerm
 	  postremove: packaging/deb/kiosk-ui/postrm
 	YAML
+	} >"$out/kiosk-ui.yaml"
 
-	cat >"$out/township.yaml" <<-YAML
-	name: fengqiao-township
-	arch: $arch
-	platform: linux
-	version: $version
-	version_schema: none
-	section: misc
-	priority: optional
-	maintainer: Fengqiao developers <kiosk@fengqiao.cn>
-	homepage: https://fengqiao.cn
+	{
+		nfpm_header fengqiao-township
+		cat <<-YAML
 	description: |-
 	  Fengqiao township IT tools
 	  kioskctl for the township centre: watch the records kiosks deliver,
@@ -285,6 +281,7 @@ for arch in "${arches[@]}"; do
 	    dst: /usr/share/doc/fengqiao-township
 	    type: tree
 	YAML
+	} >"$out/township.yaml"
 
 	pkgs=(kioskd kiosk-ui)
 	case $arch in amd64 | arm64) pkgs+=(township) ;; esac

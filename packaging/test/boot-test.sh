@@ -17,11 +17,9 @@
 # Not part of make test: about 15 minutes, most of it emulation.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-repo=$PWD
 export PATH=$PATH:/usr/local/go/bin
-log() { printf '\n== boot-test: %s\n' "$*" >&2; }
-fail() { printf '\nFAIL: %s\n' "$*" >&2; exit 1; }
 t0=$(date +%s)
+. packaging/test/lib.sh
 
 arch=arm64
 version=$(packaging/deb/version.sh)
@@ -32,40 +30,22 @@ fi
 base=$(packaging/test/mkroot.sh $arch)
 work=${FENGQIAO_CACHE:-/var/cache/fengqiao-test}/boot-test
 root=$work/root
-mounted=()
-broker_pid=""
-watch_pid=""
 qemu_pid=""
 cleanup() {
 	set +e
 	[ -n "$qemu_pid" ] && kill "$qemu_pid" 2>/dev/null
-	[ -n "$watch_pid" ] && kill "$watch_pid" 2>/dev/null
-	[ -n "$broker_pid" ] && kill "$broker_pid" 2>/dev/null
-	for ((i = ${#mounted[@]} - 1; i >= 0; i--)); do umount -l "${mounted[$i]}"; done
+	cleanup_root
 }
 trap cleanup EXIT
 
 log "installing the packages into a copy of $base"
-for m in dev/pts dev proc sys; do umount -l "$root/$m" 2>/dev/null || true; done
-rm -rf "$work"
-mkdir -p "$work"
-cp -a "$base" "$root"
-for m in proc sys dev dev/pts; do
-	mount --bind "/$m" "$root/$m"
-	mounted+=("$root/$m")
-done
-cp /etc/resolv.conf "$root/etc/resolv.conf"
-in_root() { chroot "$root" /usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin LANG=C.UTF-8 DEBIAN_FRONTEND=noninteractive "$@"; }
-mkdir -p "$root/tmp/debs"
-cp dist/fengqiao-kioskd_"$version"_$arch.deb dist/fengqiao-kiosk-ui_"$version"_$arch.deb "$root/tmp/debs/"
-in_root apt-get update -qq
-# grim: the screenshot of the headless screen (the rig's, not a Depends).
-in_root apt-get install -y -q /tmp/debs/fengqiao-kioskd_"$version"_$arch.deb /tmp/debs/fengqiao-kiosk-ui_"$version"_$arch.deb grim \
-	>"$work/install.log" 2>&1 || { tail -40 "$work/install.log"; fail "apt install"; }
+fresh_root "$base"
+# grim: the screenshot of the screen (the rig's, not a Depends).
+apt_install install.log dist/fengqiao-kioskd_"$version"_$arch.deb dist/fengqiao-kiosk-ui_"$version"_$arch.deb grim
 rm -rf "$root/tmp/debs"
 in_root apt-get clean
 
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+port=$(free_port)
 # The board reaches this host as 10.0.2.2 (qemu's user network).
 packaging/test/fill-site.sh "tcp://10.0.2.2:$port" <"$root/etc/fengqiao/site.yaml" >"$work/site.yaml"
 cp "$work/site.yaml" "$root/etc/fengqiao/site.yaml"
@@ -89,8 +69,7 @@ in_root systemctl enable systemd-networkd serial-getty@ttyAMA0.service >/dev/nul
 echo kiosk-board >"$root/etc/hostname"
 install -m 0755 packaging/test/book.sh "$root/usr/local/bin/book.sh"
 printf '/dev/vda / ext4 rw,noatime 0 1\n' >"$root/etc/fstab"
-for ((i = ${#mounted[@]} - 1; i >= 0; i--)); do umount -l "${mounted[$i]}"; done
-mounted=()
+unmount_root
 
 log "disk image"
 kernel=$(ls "$root"/boot/vmlinuz-* | sort -V | tail -n 1)
@@ -101,12 +80,9 @@ rm -f "$work/disk.img"
 mkfs.ext4 -q -L root -d "$root" "$work/disk.img" 3G
 
 log "township broker on 127.0.0.1:$port"
-printf 'listener %s 0.0.0.0\nallow_anonymous true\nuser root\npersistence false\n' "$port" >"$work/mosquitto.conf"
-mosquitto -c "$work/mosquitto.conf" >"$work/mosquitto.log" 2>&1 &
-broker_pid=$!
+start_broker "$port" 0.0.0.0
 go build -o "$work/kioskctl" ./agent/cmd/kioskctl
-"$work/kioskctl" township watch --broker "tcp://127.0.0.1:$port" >"$work/township.jsonl" 2>"$work/township.log" &
-watch_pid=$!
+start_watch "$work/kioskctl" "$port"
 
 log "power on (qemu-system-aarch64, TCG)"
 qemu-system-aarch64 -M virt -cpu cortex-a57 -smp 2 -m 1024 -display none -monitor none -no-reboot \
@@ -140,16 +116,9 @@ on_board() { # on_board COMMAND: runs it on the board, fails unless it succeeds
 	[ "${rc:-1}" = 0 ] || fail "on the board: $* (exit $rc):"$'\n'"$reply"
 }
 show() { on_board "systemctl show -p $2 --value $1"; }
-wait_delivered() { # wait_delivered ID
-	for _ in $(seq 120); do
-		grep -q "\"id\":\"$1\"" "$work/township.jsonl" && return 0
-		sleep 1
-	done
-	fail "record $1 did not reach the township subscriber"
-}
 book_on_board() { # prints the record id of a booking made on the board
 	on_board "book.sh /run/fengqiao/kioskd.sock $1"
-	printf '%s' "$reply" | grep -o '"id":"[^"]*"' | cut -d'"' -f4
+	printf '%s' "$reply" | record_id
 }
 # wait_active SECONDS OLDPID [started]: until kioskd is active with a pid
 # other than OLDPID (with "started": until it has such a pid at all, i.e.

@@ -15,12 +15,9 @@
 # time only, building the root file system).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-repo=$PWD
 export PATH=$PATH:/usr/local/go/bin
-
-log() { printf '\n== package-test: %s\n' "$*" >&2; }
-fail() { printf '\nFAIL: %s\n' "$*" >&2; exit 1; }
 start=$(date +%s)
+. packaging/test/lib.sh
 
 version=$(packaging/deb/version.sh)
 arch=arm64
@@ -34,39 +31,21 @@ fi
 base=$(packaging/test/mkroot.sh $arch)
 work=${FENGQIAO_CACHE:-/var/cache/fengqiao-test}/package-test
 root=$work/root
-mounted=()
-broker_pid=""
-watch_pid=""
 kioskd_pid=""
 cleanup() {
 	set +e
 	[ -n "$kioskd_pid" ] && kill "$kioskd_pid" 2>/dev/null && wait "$kioskd_pid" 2>/dev/null
-	[ -n "$watch_pid" ] && kill "$watch_pid" 2>/dev/null
-	[ -n "$broker_pid" ] && kill "$broker_pid" 2>/dev/null
-	for ((i = ${#mounted[@]} - 1; i >= 0; i--)); do umount -l "${mounted[$i]}"; done
+	cleanup_root
 }
 trap cleanup EXIT
 
 log "a fresh copy of the $arch root file system ($base)"
-for m in dev/pts dev proc sys; do umount -l "$root/$m" 2>/dev/null || true; done
-rm -rf "$work"
-mkdir -p "$work"
-cp -a "$base" "$root"
-for m in proc sys dev dev/pts; do
-	mount --bind "/$m" "$root/$m"
-	mounted+=("$root/$m")
-done
-cp /etc/resolv.conf "$root/etc/resolv.conf"
-in_root() { chroot "$root" /usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin LANG=C.UTF-8 DEBIAN_FRONTEND=noninteractive "$@"; }
+fresh_root "$base"
 
 log "apt install ./fengqiao-kioskd ./fengqiao-kiosk-ui ($version)"
-mkdir -p "$root/tmp/debs"
-cp dist/fengqiao-kioskd_"$version"_$arch.deb dist/fengqiao-kiosk-ui_"$version"_$arch.deb "$root/tmp/debs/"
-in_root apt-get update -qq
-in_root apt-get install -y -q /tmp/debs/fengqiao-kioskd_"$version"_$arch.deb /tmp/debs/fengqiao-kiosk-ui_"$version"_$arch.deb \
-	>"$work/install.log" 2>&1 || { tail -40 "$work/install.log"; fail "apt install"; }
+apt_install install.log dist/fengqiao-kioskd_"$version"_$arch.deb dist/fengqiao-kiosk-ui_"$version"_$arch.deb
 grep -E '^fengqiao-kioskd: ' "$work/install.log" >&2 || true
-for p in cage xwayland libgl1-mesa-dri libx11-6 fengqiao-kiosk-ui fengqiao-kioskd; do
+for p in cage xwayland libgl1-mesa-dri libx11-6 libxcursor1 libxrandr2 fengqiao-kiosk-ui fengqiao-kioskd; do
 	in_root dpkg-query -W -f='${Status}' "$p" | grep -q 'install ok installed' || fail "$p is not installed"
 done
 echo "installed: $(grep -c '^Setting up' "$work/install.log") packages set up" >&2
@@ -106,28 +85,12 @@ grep -q 'kiosk.id: not filled in' "$work/unfilled.log" || { cat "$work/unfilled.
 grep -c 'not filled in' "$work/unfilled.log" | sed 's/$/ keys reported as not filled in/' >&2
 
 log "a township broker on this host, kioskd in the board's root"
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-printf 'listener %s 127.0.0.1\nallow_anonymous true\nuser root\npersistence false\n' "$port" >"$work/mosquitto.conf"
-mosquitto -c "$work/mosquitto.conf" >"$work/mosquitto.log" 2>&1 &
-broker_pid=$!
+port=$(free_port)
+start_broker "$port" 127.0.0.1
 packaging/test/fill-site.sh "tcp://127.0.0.1:$port" <"$root/etc/fengqiao/site.yaml" >"$work/site.yaml"
 cp "$work/site.yaml" "$root/etc/fengqiao/site.yaml"
 township=var/deb/amd64/bin/kioskctl
-[ -x "$township" ] || township=$(go env GOPATH)/bin/kioskctl
-# start_watch: a township subscriber, connected before kioskd publishes
-# (the test broker keeps no sessions for it).
-start_watch() {
-	[ -z "$watch_pid" ] || kill "$watch_pid" 2>/dev/null || true
-	: >"$work/township.log"
-	"$township" township watch --broker "tcp://127.0.0.1:$port" >>"$work/township.jsonl" 2>"$work/township.log" &
-	watch_pid=$!
-	for _ in $(seq 50); do
-		grep -q 'msg=watching' "$work/township.log" && return 0
-		sleep 0.2
-	done
-	fail "the township subscriber did not connect"
-}
-start_watch
+start_watch "$township" "$port"
 
 run_kioskd() {
 	# exec, so that $! is kioskd itself (chroot, env and setpriv all exec)
@@ -150,16 +113,8 @@ stop_kioskd() {
 	wait "$kioskd_pid" || fail "kioskd did not stop cleanly on SIGTERM"
 	kioskd_pid=""
 }
-# wait_delivered ID: the township subscriber has the record.
-wait_delivered() {
-	for _ in $(seq 60); do
-		grep -q "\"id\":\"$1\"" "$work/township.jsonl" && return 0
-		sleep 1
-	done
-	fail "record $1 did not reach the township subscriber"
-}
 book() { # prints the record id of a booking made through the API
-	packaging/test/book.sh "$root/run/fengqiao/kioskd.sock" "$1" | tee -a "$work/bookings.log" | grep -o '"id":"[^"]*"' | cut -d'"' -f4
+	packaging/test/book.sh "$root/run/fengqiao/kioskd.sock" "$1" | tee -a "$work/bookings.log" | record_id
 }
 
 run_kioskd
@@ -180,16 +135,13 @@ sums() { in_root sh -c 'cd /var/lib/fengqiao && sha256sum outbox.key control/tru
 before=$(sums)
 next=$version.1
 FENGQIAO_DEB_VERSION=$next DIST=$work/dist-next packaging/deb/build.sh arm64 >/dev/null
-cp "$work"/dist-next/fengqiao-kioskd_"$next"_$arch.deb "$work"/dist-next/fengqiao-kiosk-ui_"$next"_$arch.deb "$root/tmp/debs/"
-in_root apt-get install -y -q /tmp/debs/fengqiao-kioskd_"$next"_$arch.deb /tmp/debs/fengqiao-kiosk-ui_"$next"_$arch.deb \
-	>"$work/upgrade.log" 2>&1 || { tail -40 "$work/upgrade.log"; fail "apt upgrade"; }
+apt_install upgrade.log "$work"/dist-next/fengqiao-kioskd_"$next"_$arch.deb "$work"/dist-next/fengqiao-kiosk-ui_"$next"_$arch.deb
 [ "$(in_root kioskd --version)" = "kioskd $next" ] || fail "the upgrade did not install $next"
 [ "$(sums)" = "$before" ] || fail "the upgrade changed the data dir: before $before, after $(sums)"
 cmp -s "$work/site.yaml" "$root/etc/fengqiao/site.yaml" || fail "the upgrade changed the operator's site.yaml"
-mosquitto -c "$work/mosquitto.conf" >>"$work/mosquitto.log" 2>&1 &
-broker_pid=$!
+start_broker "$port" 127.0.0.1
 sleep 0.5
-start_watch
+start_watch "$township" "$port"
 run_kioskd
 wait_delivered "$queued"
 echo "booking $queued, queued before the upgrade to $next, was delivered after it" >&2
