@@ -62,7 +62,7 @@ func TestUnitsVerify(t *testing.T) {
 }
 
 // TestExposure keeps the units' hardening from eroding: systemd-analyze
-// security rates kioskd 1.5 and the screen 3.3 today (0 is a fully locked-down service, 10 an
+// security rates kioskd 1.5 and the screen 3.5 today (0 is a fully locked-down service, 10 an
 // unprotected one).
 func TestExposure(t *testing.T) {
 	root := mustStageRoot(t)

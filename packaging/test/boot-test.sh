@@ -214,6 +214,12 @@ sleep 60
 on_board "$shot"
 echo "screenshot taken at $(since) s after power-on" >&2
 
+log "kioskd stopped: the screen says it is starting"
+on_board "systemctl stop fengqiao-kioskd"
+sleep 20
+on_board "${shot/kiosk.png/kiosk-starting.png}"
+on_board "systemctl start fengqiao-kioskd"
+
 log "kill -9 kiosk-ui: the screen comes back"
 on_board "pgrep -x kiosk-ui"
 uipid=$reply
@@ -236,7 +242,9 @@ console run "systemctl poweroff"
 wait "$qemu_pid" || true
 qemu_pid=""
 debugfs -R "dump /var/tmp/kiosk.png $work/kiosk.png" "$work/disk.img" >/dev/null 2>&1 || true
+debugfs -R "dump /var/tmp/kiosk-starting.png $work/kiosk-starting.png" "$work/disk.img" >/dev/null 2>&1 || true
 [ -s "$work/kiosk.png" ] && cp "$work/kiosk.png" docs/boot-test-screen.png && echo "screenshot: docs/boot-test-screen.png" >&2
+[ -s "$work/kiosk-starting.png" ] && cp "$work/kiosk-starting.png" docs/boot-test-starting.png && echo "screenshot: docs/boot-test-starting.png" >&2
 
 log "figures (emulated arm64, TCG on $(nproc) host CPUs: orders of magnitude only)"
 cat >&2 <<EOF
