@@ -141,6 +141,7 @@ for arch in "${arches[@]}"; do
 	docs fengqiao-kiosk-ui "$out/doc/fengqiao-kiosk-ui"
 	cp docs/deploy.md "$out/doc/fengqiao-kiosk-ui/deploy.md"
 	cp kiosk-ui/kiosktheme/fonts/README.md "$out/doc/fengqiao-kiosk-ui/font.md"
+	packaging/deb/kiosk-ui/blank-cursor-theme.sh "$out/icons"
 	docs fengqiao-township "$out/doc/fengqiao-township"
 	cp docs/township-broker.md "$out/doc/fengqiao-township/township-broker.md"
 
@@ -231,6 +232,9 @@ for arch in "${arches[@]}"; do
 	  - src: packaging/deb/kiosk-ui/kiosk-session
 	    dst: /usr/lib/fengqiao/kiosk-session
 	    file_info: {mode: 0755}
+	  - src: $out/icons/fengqiao-blank
+	    dst: /usr/share/icons/fengqiao-blank
+	    type: tree
 	  - src: packaging/deb/kiosk-ui/fengqiao-kiosk-ui.service
 	    dst: /lib/systemd/system/fengqiao-kiosk-ui.service
 	    file_info: {mode: 0644}

@@ -78,6 +78,8 @@ for u in fengqiao-kioskd fengqiao-kiosk-ui; do
 	[ -L "$root/etc/systemd/system/multi-user.target.wants/$u.service" ] || fail "$u.service is not enabled"
 done
 in_root dpkg-query -W -f='${Conffiles}\n' fengqiao-kioskd | grep -q '/etc/fengqiao/site.yaml' || fail "site.yaml is not a conffile"
+[ -L "$root/usr/share/icons/fengqiao-blank/cursors/hand2" ] && [ -s "$root/usr/share/icons/fengqiao-blank/cursors/left_ptr" ] ||
+	fail "the blank cursor theme is missing"
 
 log "the packaged site file is refused until filled in"
 if in_root kioskd --config /etc/fengqiao/site.yaml >"$work/unfilled.log" 2>&1; then fail "kioskd started on the unfilled template"; fi
