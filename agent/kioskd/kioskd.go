@@ -177,6 +177,13 @@ func Run(ctx context.Context, opts Options) error {
 	every := st.TelemetryInterval.Duration
 
 	g, gctx := errgroup.WithContext(ctx)
+	// Told at the start of the shutdown, not at its end: systemctl status
+	// then says "deactivating" while requests in flight finish.
+	g.Go(func() error {
+		<-gctx.Done()
+		sdnotify.Stopping()
+		return nil
+	})
 	g.Go(func() error {
 		return localapi.Serve(gctx, ln, localapi.NewHandler(agent, link, cards, log.With("component", "api")))
 	})
@@ -191,7 +198,6 @@ func Run(ctx context.Context, opts Options) error {
 			Log: log.With("component", "watchdog")})
 	})
 	err = g.Wait()
-	sdnotify.Stopping()
 	if errors.Is(err, context.Canceled) && ctx.Err() != nil {
 		return ctx.Err()
 	}

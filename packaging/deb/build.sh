@@ -25,7 +25,8 @@ arches=("$@")
 
 version=${FENGQIAO_DEB_VERSION:-$(packaging/deb/version.sh)}
 commit=$(git rev-parse HEAD)
-if [ -n "$(git status --porcelain --untracked-files=no)" ]; then
+# Untracked files count: the board profiles and bring-up notes are globbed.
+if [ -n "$(git status --porcelain)" ]; then
 	echo "packages: WARNING: uncommitted changes are built in; these packages are not reproducible from $commit" >&2
 fi
 export SOURCE_DATE_EPOCH=${SOURCE_DATE_EPOCH:-$(git log -1 --format=%ct)}
@@ -132,7 +133,10 @@ for arch in "${arches[@]}"; do
 		gobuild -buildmode=pie -o "$out/bin/kiosk-ui" ./kiosk-ui/cmd/kiosk-ui
 	uidepends=$(shlibdeps "$arch" "$out/bin/kiosk-ui")
 	[ -n "$uidepends" ] || { echo "packages: dpkg-shlibdeps found nothing for kiosk-ui ($arch)" >&2; exit 1; }
-	for p in $(dlopened "$triplet" "$out/bin/kiosk-ui" | tr -d ','); do
+	# Assigned first: a failure inside a for list's $(...) would not stop
+	# the build under set -e.
+	dl=$(dlopened "$triplet" "$out/bin/kiosk-ui")
+	for p in ${dl//,/}; do
 		case ", $uidepends," in *", $p "* | *", $p,"*) ;; *) uidepends+=", $p" ;; esac
 	done
 

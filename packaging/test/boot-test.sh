@@ -23,7 +23,9 @@ t0=$(date +%s)
 
 arch=arm64
 version=$(packaging/deb/version.sh)
-if [ ! -f dist/fengqiao-kioskd_"$version"_$arch.deb ] || [ ! -f dist/fengqiao-kiosk-ui_"$version"_$arch.deb ]; then
+# Packages of this clean commit already in dist/ are the ones a build
+# would make (same commit, same bytes); a dirty tree is always rebuilt.
+if [ -n "$(git status --porcelain)" ] || [ ! -f dist/fengqiao-kioskd_"$version"_$arch.deb ] || [ ! -f dist/fengqiao-kiosk-ui_"$version"_$arch.deb ]; then
 	log "building the $arch packages"
 	packaging/deb/build.sh $arch
 fi
@@ -214,10 +216,14 @@ sleep 60
 on_board "$shot"
 echo "screenshot taken at $(since) s after power-on" >&2
 
-log "kioskd stopped: the screen says it is starting"
+log "kioskd stopped: the screen stays up and says it is starting"
+on_board "pgrep -x kiosk-ui"
+uipid=$reply
 on_board "systemctl stop fengqiao-kioskd"
 sleep 20
 on_board "${shot/kiosk.png/kiosk-starting.png}"
+on_board "pgrep -x kiosk-ui"
+[ "$reply" = "$uipid" ] || fail "kiosk-ui did not outlive kioskd (pid $uipid, now $reply)"
 on_board "systemctl start fengqiao-kioskd"
 
 log "kill -9 kiosk-ui: the screen comes back"
@@ -238,7 +244,7 @@ echo "$reply" >&2
 rss=$reply
 
 log "power off"
-console run "systemctl poweroff"
+console send "systemctl poweroff"
 wait "$qemu_pid" || true
 qemu_pid=""
 debugfs -R "dump /var/tmp/kiosk.png $work/kiosk.png" "$work/disk.img" >/dev/null 2>&1 || true

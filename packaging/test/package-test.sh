@@ -23,7 +23,7 @@ version=$(packaging/deb/version.sh)
 arch=arm64
 # The same commit builds the same bytes: packages of this clean commit
 # already in dist/ are the ones a build would make.
-if [ -n "$(git status --porcelain --untracked-files=no)" ] || ! ls dist/fengqiao-*_"$version"_{amd64,arm64,armhf}.deb >/dev/null 2>&1; then
+if [ -n "$(git status --porcelain)" ] || ! ls dist/fengqiao-*_"$version"_{amd64,arm64,armhf}.deb >/dev/null 2>&1; then
 	log "building the packages"
 	packaging/deb/build.sh amd64 arm64 armhf
 fi

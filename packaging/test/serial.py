@@ -6,6 +6,7 @@ Each line read from stdin is one of
     wait TEXT [SECONDS]   wait until the console prints TEXT
     run COMMAND           run COMMAND in the board's shell; print its output
                           and its exit status as "<output>\\n=> STATUS"
+    send COMMAND          type COMMAND and do not wait for it
 and every answer ends with a line "--end--" on stdout. The console is the
 board's ttyAMA0 with a root autologin (the test image's, not the
 packages'); what it prints is also logged by qemu.
@@ -77,6 +78,11 @@ for line in sys.stdin:
             send(f"stty -echo; export PS1='{PROMPT}' SYSTEMD_PAGER= SYSTEMD_COLORS=0 TERM=dumb")
             read_until(PROMPT, 60)
             buf = ""
+            answer("ok")
+        elif verb == "send":
+            # A command whose end the shell may not live to report
+            # (poweroff).
+            send(rest)
             answer("ok")
         elif verb == "run":
             seq += 1

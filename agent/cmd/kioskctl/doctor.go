@@ -12,7 +12,10 @@ import (
 	"net"
 	"net/url"
 	"os"
+	"os/user"
 	"path/filepath"
+	"slices"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -251,11 +254,50 @@ func checkDeviceNode(item, path string) finding {
 	if target != path {
 		name += " → " + target
 	}
-	sys, _ := fi.Sys().(*syscall.Stat_t)
-	if sys != nil && fi.Mode().Perm()&0o060 != 0o060 && sys.Uid != 0 {
-		return finding{levelWarn, item, fmt.Sprintf("%s: mode %v; kioskd reads it through its group", name, fi.Mode().Perm())}
+	owner, group := "?", "?"
+	if sys, ok := fi.Sys().(*syscall.Stat_t); ok {
+		owner, group = userName(sys.Uid), groupName(sys.Gid)
 	}
-	return finding{levelOK, item, fmt.Sprintf("%s (mode %v)", name, fi.Mode().Perm())}
+	detail := fmt.Sprintf("%s (%v %s:%s)", name, fi.Mode().Perm(), owner, group)
+	if !kioskdCanOpen(fi.Mode().Perm(), owner, group) {
+		return finding{levelFail, item, detail + ": kioskd's user (fengqiao, groups " + strings.Join(kioskdGroups, ", ") +
+			") cannot open it; the package's udev rule gives such devices group dialout, mode 0660"}
+	}
+	return finding{levelOK, item, detail}
+}
+
+// kioskdUser and kioskdGroups are whom the kioskd unit runs as
+// (packaging/deb/kioskd: sysusers.conf, SupplementaryGroups=).
+const kioskdUser = "fengqiao"
+
+var kioskdGroups = []string{"fengqiao", "dialout", "video", "gpio", "audio"}
+
+// kioskdCanOpen reports whether kioskd may read and write a device node
+// with these permissions, owner and group.
+func kioskdCanOpen(perm os.FileMode, owner, group string) bool {
+	switch {
+	case perm&0o006 == 0o006:
+		return true
+	case owner == kioskdUser && perm&0o600 == 0o600:
+		return true
+	case slices.Contains(kioskdGroups, group) && perm&0o060 == 0o060:
+		return true
+	}
+	return false
+}
+
+func userName(uid uint32) string {
+	if u, err := user.LookupId(strconv.FormatUint(uint64(uid), 10)); err == nil {
+		return u.Username
+	}
+	return strconv.FormatUint(uint64(uid), 10)
+}
+
+func groupName(gid uint32) string {
+	if g, err := user.LookupGroupId(strconv.FormatUint(uint64(gid), 10)); err == nil {
+		return g.Name
+	}
+	return strconv.FormatUint(uint64(gid), 10)
 }
 
 // clock: a kiosk without network or battery-backed clock boots with the

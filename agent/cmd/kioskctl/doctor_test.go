@@ -138,3 +138,23 @@ func TestDoctorCertificates(t *testing.T) {
 		})
 	}
 }
+
+func TestKioskdCanOpen(t *testing.T) {
+	for _, tt := range []struct {
+		perm         os.FileMode
+		owner, group string
+		want         bool
+	}{
+		{0o660, "root", "dialout", true},  // the udev rule's USB-serial bridges
+		{0o660, "root", "video", true},    // cameras
+		{0o600, "root", "dialout", false}, // a node udev did not give the group
+		{0o660, "root", "root", false},
+		{0o600, "fengqiao", "root", true},
+		{0o666, "root", "root", true}, // /dev/null
+		{0o640, "root", "dialout", false},
+	} {
+		if got := kioskdCanOpen(tt.perm, tt.owner, tt.group); got != tt.want {
+			t.Errorf("%v %s:%s: kioskdCanOpen = %v, want %v", tt.perm, tt.owner, tt.group, got, tt.want)
+		}
+	}
+}

@@ -14,11 +14,13 @@ import (
 	"os/signal"
 	"runtime/debug"
 	"syscall"
+	"time"
 	_ "time/tzdata" // a minimal kiosk image may lack /usr/share/zoneinfo; slots need Asia/Shanghai
 
 	"github.com/fengqiao/kiosk/agent/config"
 	"github.com/fengqiao/kiosk/agent/kioskd"
 	"github.com/fengqiao/kiosk/agent/outbox"
+	"github.com/fengqiao/kiosk/agent/sdnotify"
 	"github.com/fengqiao/kiosk/agent/version"
 )
 
@@ -34,11 +36,32 @@ Usage: kioskd [flags]
 `
 
 // exitConfig is kioskd's exit status for a configuration it refuses
-// (EX_CONFIG of sysexits.h). systemd does not restart kioskd on it
-// (RestartPreventExitStatus): only a technician can fix the file. It must
-// not be 2, the status of a Go panic or fatal signal, after which kioskd
-// must be restarted.
+// (EX_CONFIG of sysexits.h), so that a script tells it from a crash (a Go
+// panic or fatal signal exits with 2).
 const exitConfig = 78
+
+// configRetry is how long kioskd under systemd waits before exiting on a
+// refused configuration. systemd restarts it (Restart=always), so the
+// kiosk tries again twice a minute and comes up by itself once a
+// technician has filled in the file, the township has renewed an expired
+// certificate or the clock has been set, without a visit and without
+// filling the journal at one attempt a second.
+const configRetry = 20 * time.Second
+
+// waitBeforeRetry waits d (or until SIGTERM) when systemd runs kioskd, and
+// says why in systemctl status. From a shell it returns at once.
+func waitBeforeRetry(d time.Duration) {
+	if os.Getenv("NOTIFY_SOCKET") == "" {
+		return
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	sdnotify.Status(fmt.Sprintf("configuration refused (journalctl -u fengqiao-kioskd says why); trying again in %s", d))
+	select {
+	case <-ctx.Done():
+	case <-time.After(d):
+	}
+}
 
 // checkStoreCommand is the hidden subcommand of the store-check child.
 const checkStoreCommand = "check-store"
@@ -96,6 +119,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	}
 	if err != nil {
 		fmt.Fprintf(stderr, "kioskd: %v\n", err)
+		waitBeforeRetry(configRetry)
 		return exitConfig
 	}
 

@@ -2,6 +2,8 @@ package main
 
 import (
 	"context"
+	"errors"
+	"os/exec"
 	"strings"
 	"syscall"
 	"testing"
@@ -55,5 +57,33 @@ func TestSystemdNotify(t *testing.T) {
 		}
 	case <-time.After(10 * time.Second):
 		t.Fatal("kioskd did not stop after SIGTERM")
+	}
+}
+
+// TestRefusedConfigUnderSystemd: under systemd a refused configuration is
+// retried, not given up on: kioskd says why in its status and waits before
+// exiting (systemd restarts it), and a stop during the wait is prompt.
+func TestRefusedConfigUnderSystemd(t *testing.T) {
+	sock := sdnotifytest.MustListen(t)
+	p := mustExecKioskd(t, t.TempDir(), "tcp://127.0.0.1:1", "--config", "/nonexistent.yaml")
+	t.Cleanup(func() { p.cmd.Process.Kill(); <-p.done })
+	sock.WaitFor(t, "STATUS=configuration refused (journalctl -u fengqiao-kioskd says why); trying again in 20s", 30*time.Second)
+	select {
+	case <-p.done:
+		t.Fatalf("kioskd exited at once: %v", p.err)
+	default:
+	}
+	p.cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case <-p.done:
+		var ee *exec.ExitError
+		if !errors.As(p.err, &ee) || ee.ExitCode() != exitConfig {
+			t.Errorf("kioskd = %v, want exit status %d", p.err, exitConfig)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("kioskd did not stop on SIGTERM during its wait")
+	}
+	if !strings.Contains(p.out.String(), "no such file") {
+		t.Errorf("kioskd did not say why: %s", p.out)
 	}
 }
