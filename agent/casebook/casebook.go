@@ -18,6 +18,7 @@ import (
 	"log/slog"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/google/uuid"
@@ -57,7 +58,9 @@ var (
 	metaCreated  = []byte("created")
 	metaWalkIns  = []byte("walk_ins")
 	metaKeyCheck = []byte("key_check")
-	// metaBookings prefixes a per-service booking counter.
+	// metaBookings prefixes a per-service booking counter, kept before
+	// bookings were counted in the outbox with the record (one commit per
+	// booking instead of two); still read and added to the outbox's count.
 	metaBookings = "bookings/"
 )
 
@@ -107,10 +110,24 @@ type Options struct {
 
 // Book is an open case book. Its methods are safe for concurrent use.
 type Book struct {
-	db   *bbolt.DB
-	box  *sealbox.Box
-	opts Options
+	db      *bbolt.DB
+	box     *sealbox.Box
+	opts    Options
+	commits atomic.Uint64 // write transactions committed since Open
 }
+
+// update is the one way the book writes: one transaction, counted.
+func (b *Book) update(fn func(*bbolt.Tx) error) error {
+	err := b.db.Update(fn)
+	if err == nil {
+		b.commits.Add(1)
+	}
+	return err
+}
+
+// Commits is the write transactions committed since Open, each with its
+// own fsync: what a request that touches the book costs on disk.
+func (b *Book) Commits() uint64 { return b.commits.Load() }
 
 // keyCheckPlain is sealed into the meta bucket at creation, so a key that
 // does not match is noticed at Open and not at the first case read.
@@ -212,7 +229,7 @@ func (b *Book) Add(c Case) (Case, error) {
 	if c.FollowUps == nil {
 		c.FollowUps = []FollowUp{}
 	}
-	err := b.db.Update(func(tx *bbolt.Tx) error {
+	err := b.update(func(tx *bbolt.Tx) error {
 		if tx.Bucket(bucketCases).Get([]byte(c.ID)) != nil {
 			return fmt.Errorf("casebook: case %s already exists", c.ID)
 		}
@@ -271,7 +288,7 @@ func (b *Book) List() ([]Case, error) {
 // settled session with a follow-up date schedules that visit.
 func (b *Book) AddSession(caseID string, s apitype.Session, parties []Party) (Case, error) {
 	var out Case
-	err := b.db.Update(func(tx *bbolt.Tx) error {
+	err := b.update(func(tx *bbolt.Tx) error {
 		c, err := b.get(tx, caseID)
 		if err != nil {
 			return err
@@ -330,7 +347,7 @@ func (b *Book) FollowUpDone(caseID, note string) (Case, FollowUp, error) {
 		out  Case
 		done FollowUp
 	)
-	err := b.db.Update(func(tx *bbolt.Tx) error {
+	err := b.update(func(tx *bbolt.Tx) error {
 		c, err := b.get(tx, caseID)
 		if err != nil {
 			return err
@@ -368,19 +385,6 @@ func (c *Case) NextFollowUp() (string, bool) {
 		return c.FollowUps[i].Due, true
 	}
 	return "", false
-}
-
-// CountBooking adds one to the bookings of a service (legal-advisor,
-// legal-checkup, mediation) made at this kiosk.
-func (b *Book) CountBooking(service string) error {
-	err := b.db.Update(func(tx *bbolt.Tx) error {
-		_, err := increment(tx.Bucket(bucketMeta), []byte(metaBookings+service))
-		return err
-	})
-	if err != nil {
-		return fmt.Errorf("casebook: count booking: %w", err)
-	}
-	return nil
 }
 
 func increment(meta *bbolt.Bucket, key []byte) (uint64, error) {

@@ -27,7 +27,6 @@ type CaseBook interface {
 	List() ([]casebook.Case, error)
 	AddSession(caseID string, s apitype.Session, parties []casebook.Party) (casebook.Case, error)
 	FollowUpDone(caseID, note string) (casebook.Case, casebook.FollowUp, error)
-	CountBooking(service string) error
 	Indicators() (apitype.Indicators, error)
 }
 
@@ -77,16 +76,10 @@ func (c *Core) upcoming(events []config.Event) []apitype.Event {
 	return out
 }
 
-// countBooking counts a booking for the indicators. The booking is already
-// committed, so a failure here is logged, not answered.
-func (c *Core) countBooking(service string) {
-	if c.cases == nil {
-		return
-	}
-	if err := c.cases.CountBooking(service); err != nil {
-		c.log.Error("booking not counted in the case book", "service", service, "err", err)
-	}
-}
+// tallyBookings prefixes the outbox tally of a service's bookings
+// (legal-advisor, legal-checkup, mediation), counted in the booking's own
+// commit.
+const tallyBookings = "bookings/"
 
 // lookup resolves card tokens for the mediation rules and remembers the ones
 // used, to forget them once the record is committed.
@@ -145,7 +138,7 @@ func (c *Core) BookMediation(ctx context.Context, req apitype.MediationRequest) 
 	if err != nil {
 		return apitype.Mediation{}, err
 	}
-	if env, err = c.outbox.Enqueue(ctx, env); err != nil {
+	if env, err = c.outbox.Enqueue(ctx, env, tallyBookings+mediation.Service); err != nil {
 		return apitype.Mediation{}, err
 	}
 	c.forget(used)
@@ -159,7 +152,6 @@ func (c *Core) BookMediation(ctx context.Context, req apitype.MediationRequest) 
 	if err != nil {
 		c.caseBookFailed(ctx, "mediation booking", env.ID, err)
 	}
-	c.countBooking(mediation.Service)
 	c.rememberReceipt(env.ID, c.mediationReceipt(number, body))
 	c.log.Info("mediation booking committed", "id", env.ID, "seq", env.Seq, "case", body.Case,
 		"venue", body.Venue.ID, "slots", len(body.Slots), "with_card", req.Applicant.Card != "")
@@ -402,12 +394,28 @@ func (c *Core) FollowUpDone(m apitype.Mediator, caseID string, req apitype.Follo
 	return followUp(k, f), nil
 }
 
-// Indicators are the mediation indicators from the case book.
+// Indicators are the mediation indicators from the case book, with the
+// bookings per service as the outbox counted them. A kiosk upgraded from a
+// version that counted bookings in the case book adds those counts.
 func (c *Core) Indicators() (apitype.Indicators, error) {
 	if c.cases == nil {
 		return apitype.Indicators{}, ErrNoCaseBook
 	}
-	return c.cases.Indicators()
+	ind, err := c.cases.Indicators()
+	if err != nil {
+		return ind, err
+	}
+	tallies, err := c.outbox.Tallies(tallyBookings)
+	if err != nil {
+		return ind, err
+	}
+	if ind.BookingsByService == nil {
+		ind.BookingsByService = map[string]int{}
+	}
+	for service, n := range tallies {
+		ind.BookingsByService[service] += int(n)
+	}
+	return ind, nil
 }
 
 func followUp(k casebook.Case, f casebook.FollowUp) apitype.FollowUp {

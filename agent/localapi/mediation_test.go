@@ -341,7 +341,7 @@ func TestBookMediation(t *testing.T) {
 	if _, ok := cards.Lookup("villager-card"); ok {
 		t.Error("card token still usable after the booking")
 	}
-	ind, _ := f.cases.Indicators()
+	ind, _ := f.agent.Indicators()
 	if ind.BookingsByService["mediation"] != 1 {
 		t.Errorf("bookings = %v", ind.BookingsByService)
 	}

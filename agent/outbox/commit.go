@@ -32,6 +32,7 @@ type request struct {
 	seqs      []uint64
 	reason    string
 	permanent bool
+	tallies   []string // counted up with an enqueued record
 	done      chan result
 }
 
@@ -147,6 +148,9 @@ func (o *Outbox) commitBatch(batch []*request) (acked bool) {
 			switch r.op {
 			case opEnqueue:
 				results[i].env, err = t.enqueue(r.env, r.encoded)
+				if err == nil {
+					err = t.tally(r.tallies)
+				}
 				enqueued = enqueued || err == nil
 			case opAck:
 				err = t.ack(r.seqs)
@@ -176,6 +180,7 @@ func (o *Outbox) commitBatch(batch []*request) (acked bool) {
 		enqueued, acked = false, false
 		o.log.Error("commit failed; nothing of this batch was stored", "requests", len(batch), "err", err)
 	} else {
+		o.commits.Add(1)
 		o.stMu.Lock()
 		o.st = st
 		o.stMu.Unlock()
@@ -256,6 +261,24 @@ func (t *txn) enqueue(env record.Envelope, encoded []byte) (record.Envelope, err
 	t.st.depth++
 	t.st.bytes += int64(len(v))
 	return env, nil
+}
+
+// tally counts each of names up by one.
+func (t *txn) tally(names []string) error {
+	if len(names) == 0 {
+		return nil
+	}
+	b := t.tx.Bucket(bucketTallies)
+	for _, name := range names {
+		var n uint64
+		if v := b.Get([]byte(name)); len(v) == 8 {
+			n = binary.BigEndian.Uint64(v)
+		}
+		if err := b.Put([]byte(name), binary.BigEndian.AppendUint64(nil, n+1)); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // makeRoom evicts the oldest evictable records until size fits the quota.

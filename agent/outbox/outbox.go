@@ -24,6 +24,7 @@ import (
 	"log/slog"
 	"os"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"go.etcd.io/bbolt"
@@ -120,6 +121,9 @@ type Stats struct {
 	LastDelivery time.Time // zero if nothing was ever delivered
 	Evicted      uint64    // evictable records dropped at the quota, ever
 	FileBytes    int64     // the store's size on disk
+	// Commits is the write transactions committed since Open: with the
+	// records enqueued, how many records each fsync carried.
+	Commits uint64
 }
 
 // DeadLetter is a record set aside because it could not be delivered.
@@ -158,6 +162,7 @@ type Outbox struct {
 	lease uint64 // seqs up to here are reserved in the lease file
 
 	recovered *Recovery
+	commits   atomic.Uint64 // write transactions committed (Stats.Commits)
 }
 
 // state is what the committer keeps in memory about the store.
@@ -224,7 +229,11 @@ func (o *Outbox) Recovered() *Recovery { return o.recovered }
 
 // Enqueue assigns env its sequence number and commits it. It returns the
 // envelope as stored once the commit has reached the disk.
-func (o *Outbox) Enqueue(ctx context.Context, env record.Envelope) (record.Envelope, error) {
+//
+// Each of tallies (e.g. "bookings/legal-advisor") is counted up by one in
+// the same transaction: a count kept with the record it counts costs no
+// commit of its own and cannot drift from the records if the power goes.
+func (o *Outbox) Enqueue(ctx context.Context, env record.Envelope, tallies ...string) (record.Envelope, error) {
 	// Encode here, on the caller's goroutine, where producers encode in
 	// parallel; the committer only splices the seq in (see splitAtSeq).
 	env.Seq = 0
@@ -232,7 +241,7 @@ func (o *Outbox) Enqueue(ctx context.Context, env record.Envelope) (record.Envel
 	if err != nil {
 		return record.Envelope{}, fmt.Errorf("outbox: encode %s record: %w", env.Type, err)
 	}
-	r, err := o.do(ctx, &request{op: opEnqueue, env: env, encoded: raw})
+	r, err := o.do(ctx, &request{op: opEnqueue, env: env, encoded: raw, tallies: tallies})
 	return r.env, err
 }
 

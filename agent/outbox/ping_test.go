@@ -62,3 +62,43 @@ func TestWatchdogStopsWhenCommitterIsStuck(t *testing.T) {
 	}
 	sock.WaitFor(t, "WATCHDOG=1", 5*time.Second)
 }
+
+// TestTallies: a tally is counted in the record's own transaction, kept
+// across a restart and a compaction, and not counted for a record the
+// store refused.
+func TestTallies(t *testing.T) {
+	path := mustPath(t)
+	opts := testOptions(path)
+	opts.Quota = 64 << 10
+	o := mustOpen(t, opts)
+	ctx := context.Background()
+	before := o.Stats().Commits
+	for range 3 {
+		if _, err := o.Enqueue(ctx, mustRecord(t, "booking", 100), "bookings/legal-advisor"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := o.Enqueue(ctx, mustRecord(t, "booking", 100), "bookings/legal-checkup", "other/x"); err != nil {
+		t.Fatal(err)
+	}
+	if got := o.Stats().Commits - before; got != 4 {
+		t.Errorf("4 records with tallies took %d commits", got)
+	}
+	if _, err := o.Enqueue(ctx, mustRecord(t, "booking", 200<<10), "bookings/legal-advisor"); !errors.Is(err, ErrQuotaFull) {
+		t.Fatalf("a record over the quota: %v", err)
+	}
+	o.Close()
+
+	o = mustOpen(t, opts)
+	items, _ := o.Peek(0, 10)
+	if err := o.Ack(seqs(items)...); err != nil { // drained: compaction may run
+		t.Fatal(err)
+	}
+	got, err := o.Tallies("bookings/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 2 || got["legal-advisor"] != 3 || got["legal-checkup"] != 1 {
+		t.Errorf("tallies = %v", got)
+	}
+}

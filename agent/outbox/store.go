@@ -23,6 +23,7 @@ var (
 	bucketDead      = []byte("dead")      // seq → sealed value
 	bucketDeadInfo  = []byte("deadinfo")  // seq → DeadLetter JSON
 	bucketMeta      = []byte("meta")
+	bucketTallies   = []byte("tallies") // name → uint64 BE, counted with the records
 
 	metaKeyCheck     = []byte("keycheck")
 	metaLastDelivery = []byte("last_delivery")
@@ -88,7 +89,7 @@ func openChecked(path string, verify func(string) error, now func() time.Time) (
 func (o *Outbox) prepare() error {
 	lease, _ := readLease(o.opts.Path + leaseSuffix)
 	err := o.db.Update(func(tx *bbolt.Tx) error {
-		for _, name := range [][]byte{bucketRecords, bucketEvictable, bucketAttempts, bucketDead, bucketDeadInfo, bucketMeta} {
+		for _, name := range [][]byte{bucketRecords, bucketEvictable, bucketAttempts, bucketDead, bucketDeadInfo, bucketMeta, bucketTallies} {
 			if _, err := tx.CreateBucketIfNotExists(name); err != nil {
 				return err
 			}
@@ -206,7 +207,7 @@ func (o *Outbox) Stats() Stats {
 	st := o.st
 	o.stMu.Unlock()
 	s := Stats{Depth: st.depth, Bytes: st.bytes, Quota: o.opts.Quota, DeadLetters: st.dead,
-		LastDelivery: st.lastDelivery, Evicted: st.evicted}
+		LastDelivery: st.lastDelivery, Evicted: st.evicted, Commits: o.commits.Load()}
 	o.dbMu.RLock()
 	defer o.dbMu.RUnlock()
 	if o.usable() != nil {
@@ -224,6 +225,30 @@ func (o *Outbox) Stats() Stats {
 		return nil
 	})
 	return s
+}
+
+// Tallies returns the tallies whose names start with prefix, keyed by the
+// rest of the name (Enqueue counts them with the records).
+func (o *Outbox) Tallies(prefix string) (map[string]uint64, error) {
+	o.dbMu.RLock()
+	defer o.dbMu.RUnlock()
+	if err := o.usable(); err != nil {
+		return nil, err
+	}
+	out := map[string]uint64{}
+	err := o.db.View(func(tx *bbolt.Tx) error {
+		c := tx.Bucket(bucketTallies).Cursor()
+		for k, v := c.Seek([]byte(prefix)); k != nil && strings.HasPrefix(string(k), prefix); k, v = c.Next() {
+			if len(v) == 8 {
+				out[strings.TrimPrefix(string(k), prefix)] = binary.BigEndian.Uint64(v)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, storageError("tallies", err)
+	}
+	return out, nil
 }
 
 // DeadLetters lists the records set aside, oldest first.
