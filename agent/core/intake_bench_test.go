@@ -1,0 +1,135 @@
+package core_test
+
+import (
+	"context"
+	"encoding/binary"
+	"fmt"
+	"log/slog"
+	"path/filepath"
+	"sort"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"go.etcd.io/bbolt"
+
+	"github.com/fengqiao/kiosk/agent/casebook"
+	"github.com/fengqiao/kiosk/agent/config"
+	"github.com/fengqiao/kiosk/agent/core"
+	"github.com/fengqiao/kiosk/agent/localapi"
+	"github.com/fengqiao/kiosk/agent/localapi/apitype"
+	"github.com/fengqiao/kiosk/agent/localclient"
+	"github.com/fengqiao/kiosk/agent/outbox"
+)
+
+// BenchmarkIntake is a villager's booking as the screen makes it: POST
+// /v1/bookings over the unix socket, counted on its 201, by 16 and 64
+// clients at once; against the same number of goroutines each committing
+// one record per bbolt transaction to a plain file on the same disk. Run:
+//
+//	go test ./agent/core -run '^$' -bench Intake -benchtime 2000x
+func BenchmarkIntake(b *testing.B) {
+	for _, clients := range []int{16, 64} {
+		b.Run(fmt.Sprintf("api/clients=%d", clients), func(b *testing.B) { benchAPI(b, clients) })
+		b.Run(fmt.Sprintf("bolt/clients=%d", clients), func(b *testing.B) { benchBolt(b, clients) })
+	}
+}
+
+func benchAPI(b *testing.B, clients int) {
+	cfg, err := config.Load("../../firmware-configs/sites/dev.yaml")
+	if err != nil {
+		b.Fatal(err)
+	}
+	dir := b.TempDir()
+	log := slog.New(slog.DiscardHandler)
+	key := make([]byte, outbox.KeySize)
+	ob, err := outbox.Open(outbox.Options{Path: filepath.Join(dir, "kiosk.db"), Key: key, Log: log, Quota: 1 << 30})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer ob.Close()
+	cases, err := casebook.Open(casebook.Options{Path: filepath.Join(dir, casebook.File), Key: key, Location: cfg.Location, Log: log, Now: time.Now})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer cases.Close()
+	agent := core.New(cfg, "bench", ob, offlineLink{}, log, time.Now)
+	agent.UseCaseBook(cases)
+	socket := filepath.Join(dir, "api.sock")
+	ln, err := localapi.Listen(socket)
+	if err != nil {
+		b.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { localapi.Serve(ctx, ln, localapi.NewHandler(agent, offlineLink{}, nil, log)); close(done) }()
+	defer func() { cancel(); <-done }()
+	c := localclient.New(socket)
+	slots, err := c.Slots(ctx, "legal-advisor")
+	if err != nil || len(slots.Slots) == 0 {
+		b.Fatalf("slots: %v %v", slots, err)
+	}
+	commits := ob.Stats().Commits
+	lat := run(b, clients, func(i int) error {
+		_, err := c.Book(ctx, apitype.BookingRequest{Service: "legal-advisor", Topic: "婚姻家庭", Name: "王秀英",
+			Phone: "13800001111", Slot: slots.Slots[i%len(slots.Slots)].Format(time.RFC3339)})
+		return err
+	})
+	report(b, lat)
+	b.ReportMetric(float64(b.N)/float64(ob.Stats().Commits-commits), "records/commit")
+}
+
+func benchBolt(b *testing.B, clients int) {
+	db, err := bbolt.Open(filepath.Join(b.TempDir(), "plain.db"), 0o600, nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer db.Close()
+	db.Update(func(tx *bbolt.Tx) error { _, err := tx.CreateBucket([]byte("r")); return err })
+	value := make([]byte, 700) // about a sealed booking
+	lat := run(b, clients, func(int) error {
+		return db.Update(func(tx *bbolt.Tx) error {
+			bk := tx.Bucket([]byte("r"))
+			seq, _ := bk.NextSequence()
+			return bk.Put(binary.BigEndian.AppendUint64(nil, seq), value)
+		})
+	})
+	report(b, lat)
+}
+
+// run calls op b.N times from clients goroutines and returns each call's
+// latency.
+func run(b *testing.B, clients int, op func(i int) error) []time.Duration {
+	lat := make([]time.Duration, b.N)
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	b.ResetTimer()
+	for range clients {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				i := int(next.Add(1)) - 1
+				if i >= b.N {
+					return
+				}
+				start := time.Now()
+				if err := op(i); err != nil {
+					b.Error(err)
+					return
+				}
+				lat[i] = time.Since(start)
+			}
+		}()
+	}
+	wg.Wait()
+	b.StopTimer()
+	return lat
+}
+
+func report(b *testing.B, lat []time.Duration) {
+	sort.Slice(lat, func(i, j int) bool { return lat[i] < lat[j] })
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "records/s")
+	b.ReportMetric(float64(lat[len(lat)*99/100].Microseconds())/1000, "p99-ms")
+}
