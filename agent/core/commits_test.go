@@ -21,6 +21,49 @@ type offlineLink struct{}
 func (offlineLink) State() (string, time.Time, string) { return "disconnected", time.Time{}, "" }
 func (offlineLink) Nudge()                             {}
 
+// kiosk is the agent's core over a real outbox and case book, serving the
+// real local API on a unix socket, as kioskd wires them.
+type kiosk struct {
+	cfg    *config.Config
+	ob     *outbox.Outbox
+	cases  *casebook.Book
+	agent  *core.Core
+	client *localclient.Client
+}
+
+func mustServeKiosk(tb testing.TB) *kiosk {
+	tb.Helper()
+	cfg, err := config.Load("../../firmware-configs/sites/dev.yaml")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	dir := tb.TempDir()
+	log := slog.New(slog.DiscardHandler)
+	key := make([]byte, outbox.KeySize)
+	ob, err := outbox.Open(outbox.Options{Path: filepath.Join(dir, "kiosk.db"), Key: key, Log: log, Quota: 1 << 30})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { ob.Close() })
+	cases, err := casebook.Open(casebook.Options{Path: filepath.Join(dir, casebook.File), Key: key, Location: cfg.Location, Log: log, Now: time.Now})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { cases.Close() })
+	agent := core.New(cfg, "test", ob, offlineLink{}, log, time.Now)
+	agent.UseCaseBook(cases)
+	socket := filepath.Join(dir, "api.sock")
+	ln, err := localapi.Listen(socket)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { localapi.Serve(ctx, ln, localapi.NewHandler(agent, offlineLink{}, nil, log)); close(done) }()
+	tb.Cleanup(func() { cancel(); <-done })
+	return &kiosk{cfg: cfg, ob: ob, cases: cases, agent: agent, client: localclient.New(socket)}
+}
+
 // TestBookingCostsOneCommit: a booking made through the local API costs one
 // commit of the outbox and nothing else, and a mediation booking one of the
 // outbox and one of the case book (its case). The indicators' booking
@@ -28,35 +71,9 @@ func (offlineLink) Nudge()                             {}
 // the group commit, halved the API's intake once; this keeps it from
 // coming back quietly.
 func TestBookingCostsOneCommit(t *testing.T) {
-	cfg, err := config.Load("../../firmware-configs/sites/dev.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	dir := t.TempDir()
-	log := slog.New(slog.DiscardHandler)
-	key := make([]byte, outbox.KeySize)
-	ob, err := outbox.Open(outbox.Options{Path: filepath.Join(dir, "kiosk.db"), Key: key, Log: log})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { ob.Close() })
-	cases, err := casebook.Open(casebook.Options{Path: filepath.Join(dir, casebook.File), Key: key, Location: cfg.Location, Log: log, Now: time.Now})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { cases.Close() })
-	agent := core.New(cfg, "test", ob, offlineLink{}, log, time.Now)
-	agent.UseCaseBook(cases)
-	socket := filepath.Join(dir, "api.sock")
-	ln, err := localapi.Listen(socket)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() { localapi.Serve(ctx, ln, localapi.NewHandler(agent, offlineLink{}, nil, log)); close(done) }()
-	t.Cleanup(func() { cancel(); <-done })
-	c := localclient.New(socket)
+	k := mustServeKiosk(t)
+	ctx := context.Background()
+	ob, cases, agent, c, cfg := k.ob, k.cases, k.agent, k.client, k.cfg
 
 	slots, err := c.Slots(ctx, "legal-advisor")
 	if err != nil || len(slots.Slots) == 0 {

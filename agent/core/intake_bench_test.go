@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/binary"
 	"fmt"
-	"log/slog"
 	"path/filepath"
 	"sort"
 	"sync"
@@ -14,13 +13,7 @@ import (
 
 	"go.etcd.io/bbolt"
 
-	"github.com/fengqiao/kiosk/agent/casebook"
-	"github.com/fengqiao/kiosk/agent/config"
-	"github.com/fengqiao/kiosk/agent/core"
-	"github.com/fengqiao/kiosk/agent/localapi"
 	"github.com/fengqiao/kiosk/agent/localapi/apitype"
-	"github.com/fengqiao/kiosk/agent/localclient"
-	"github.com/fengqiao/kiosk/agent/outbox"
 )
 
 // BenchmarkIntake is a villager's booking as the screen makes it: POST
@@ -37,35 +30,9 @@ func BenchmarkIntake(b *testing.B) {
 }
 
 func benchAPI(b *testing.B, clients int) {
-	cfg, err := config.Load("../../firmware-configs/sites/dev.yaml")
-	if err != nil {
-		b.Fatal(err)
-	}
-	dir := b.TempDir()
-	log := slog.New(slog.DiscardHandler)
-	key := make([]byte, outbox.KeySize)
-	ob, err := outbox.Open(outbox.Options{Path: filepath.Join(dir, "kiosk.db"), Key: key, Log: log, Quota: 1 << 30})
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer ob.Close()
-	cases, err := casebook.Open(casebook.Options{Path: filepath.Join(dir, casebook.File), Key: key, Location: cfg.Location, Log: log, Now: time.Now})
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer cases.Close()
-	agent := core.New(cfg, "bench", ob, offlineLink{}, log, time.Now)
-	agent.UseCaseBook(cases)
-	socket := filepath.Join(dir, "api.sock")
-	ln, err := localapi.Listen(socket)
-	if err != nil {
-		b.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() { localapi.Serve(ctx, ln, localapi.NewHandler(agent, offlineLink{}, nil, log)); close(done) }()
-	defer func() { cancel(); <-done }()
-	c := localclient.New(socket)
+	k := mustServeKiosk(b)
+	ctx := context.Background()
+	ob, c := k.ob, k.client
 	slots, err := c.Slots(ctx, "legal-advisor")
 	if err != nil || len(slots.Slots) == 0 {
 		b.Fatalf("slots: %v %v", slots, err)
