@@ -147,7 +147,7 @@ wait_active() {
 console login 900
 echo "serial console shell at $(since) s" >&2
 on_board "systemctl is-system-running --wait >/dev/null; systemd-analyze"
-boot_line=$(printf '%s' "$reply" | head -n 1)
+boot_line=$(printf '%s' "$reply" | grep -m 1 'Startup finished' || true)
 echo "$boot_line" >&2
 
 log "kioskd after boot"

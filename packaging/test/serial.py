@@ -75,7 +75,10 @@ for line in sys.stdin:
                 except TimeoutError:
                     if time.time() > deadline:
                         raise
-            send(f"stty -echo; export PS1='{PROMPT}' SYSTEMD_PAGER= SYSTEMD_COLORS=0 TERM=dumb")
+            # Split in the command as typed, so that its echo (before stty
+            # takes effect) is not mistaken for the new prompt.
+            half = len(PROMPT) // 2
+            send(f"stty -echo; export PS1='{PROMPT[:half]}''{PROMPT[half:]}' SYSTEMD_PAGER= SYSTEMD_COLORS=0 TERM=dumb")
             read_until(PROMPT, 60)
             buf = ""
             answer("ok")
