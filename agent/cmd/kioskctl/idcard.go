@@ -200,8 +200,26 @@ func cardFields(c *idcard.Card, reveal bool) []field {
 		field{"签发机关", "authority", c.Authority},
 		field{"有效期限", "valid", c.ValidFrom.String() + " 至 " + validTo},
 	)
-	if c.Nationality != "" {
-		out = append(out, field{"国籍", "nationality", c.Nationality})
+	// The fields of the other card types, each where the card has it (the
+	// table on idcard.Card says which): a technician checking a reader
+	// against a 'J', 'I' or 'Y' card sees everything the driver decoded.
+	// The pass number identifies a person as the ID number does: masked
+	// unless revealed.
+	pass := idcard.Mask(c.PassNumber)
+	if reveal {
+		pass = c.PassNumber
+	}
+	for _, f := range []field{
+		{"通行证号码", "pass_number", pass},
+		{"签发次数", "issue_count", c.IssueCount},
+		{"国籍", "nationality", c.Nationality},
+		{"证件版本号", "card_version", c.CardVersion},
+		{"受理机关代码", "authority_code", c.AuthorityCode},
+		{"换证次数", "renewal_count", c.RenewalCount},
+	} {
+		if f.Value != "" {
+			out = append(out, f)
+		}
 	}
 	return out
 }

@@ -68,3 +68,33 @@ func TestIDCardSimulateAndRead(t *testing.T) {
 		t.Errorf("simulate without --pty = %d", code)
 	}
 }
+
+// TestCardFieldsOfEveryType: every field the driver decodes, for every card
+// type the simulator has, is printed by idcard read --json; identifiers
+// only masked unless revealed.
+func TestCardFieldsOfEveryType(t *testing.T) {
+	for _, c := range idcardsim.Fixtures() {
+		keys := map[string]string{}
+		for _, f := range cardFields(c, true) {
+			keys[f.Key] = f.Value
+		}
+		want := map[string]string{"name": c.Name, "english_name": c.EnglishName, "id_number": c.IDNumber,
+			"address": c.Address, "authority": c.Authority, "pass_number": c.PassNumber, "issue_count": c.IssueCount,
+			"nationality": c.Nationality, "card_version": c.CardVersion, "authority_code": c.AuthorityCode,
+			"renewal_count": c.RenewalCount}
+		for key, v := range want {
+			if v != "" && keys[key] != v {
+				t.Errorf("%s card: %s = %q, want %q", c.Type, key, keys[key], v)
+			}
+		}
+		masked := map[string]string{}
+		for _, f := range cardFields(c, false) {
+			masked[f.Key] = f.Value
+		}
+		for _, key := range []string{"id_number", "pass_number"} {
+			if v := want[key]; v != "" && masked[key] == v {
+				t.Errorf("%s card: %s printed in full without --reveal", c.Type, key)
+			}
+		}
+	}
+}
