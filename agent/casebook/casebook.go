@@ -16,6 +16,8 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"sync/atomic"
@@ -99,22 +101,48 @@ type FollowUp struct {
 	Note    string     `json:"note,omitempty"`
 }
 
+// KeyFile is the case book's own key in the data directory: not the
+// outbox's, so that the records on their way to the township and the
+// mediators' case files are protected apart.
+const KeyFile = "cases.key"
+
 // Options configure Open.
 type Options struct {
-	Path     string
-	Key      []byte // the kiosk's AES-256 key (outbox.LoadOrCreateKey)
+	Path string
+	Key  []byte // the book's AES-256 key (outbox.LoadOrCreateKey on KeyFile)
+	// FormerKeys are keys the book may have been sealed with before it had
+	// a key of its own (the outbox's): a book that opens with one of them
+	// is sealed again with Key, in one transaction, at Open.
+	FormerKeys [][]byte
+	// Verify checks the file before it is opened (kioskd: bbolt's
+	// consistency check in a child process, since bbolt can panic in
+	// goroutines of its own on a damaged file). damaged means the file is
+	// beyond use: Open moves it aside, keeps it for salvage and starts an
+	// empty book (Recovered says so). Any other error stops Open. Nil: no
+	// check.
+	Verify   func(path string) (damaged bool, err error)
 	Location *time.Location
 	Log      *slog.Logger
 	Now      func() time.Time
 }
 
+// Recovery reports a book that was found damaged at Open and moved aside.
+type Recovery struct {
+	MovedTo string
+	Reason  string
+}
+
 // Book is an open case book. Its methods are safe for concurrent use.
 type Book struct {
-	db      *bbolt.DB
-	box     *sealbox.Box
-	opts    Options
-	commits atomic.Uint64 // write transactions committed since Open
+	db        *bbolt.DB
+	box       *sealbox.Box
+	opts      Options
+	commits   atomic.Uint64 // write transactions committed since Open
+	recovered *Recovery
 }
+
+// Recovered reports whether Open found the book damaged and replaced it.
+func (b *Book) Recovered() *Recovery { return b.recovered }
 
 // update is the one way the book writes: one transaction, counted.
 func (b *Book) update(fn func(*bbolt.Tx) error) error {
@@ -139,6 +167,10 @@ func Open(opts Options) (*Book, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrBadKey, err)
 	}
+	rec, err := verify(opts)
+	if err != nil {
+		return nil, err
+	}
 	db, err := bbolt.Open(opts.Path, 0o600, &bbolt.Options{Timeout: time.Second})
 	if errors.Is(err, bbolt.ErrTimeout) {
 		return nil, fmt.Errorf("%w: %s", ErrLocked, opts.Path)
@@ -146,7 +178,10 @@ func Open(opts Options) (*Book, error) {
 	if err != nil {
 		return nil, fmt.Errorf("casebook: open %s: %w", opts.Path, err)
 	}
-	b := &Book{db: db, box: box, opts: opts}
+	b := &Book{db: db, box: box, opts: opts, recovered: rec}
+	if rec != nil {
+		opts.Log.Error("case book was damaged; moved aside and started an empty one", "moved_to", rec.MovedTo, "reason", rec.Reason)
+	}
 	err = db.Update(func(tx *bbolt.Tx) error {
 		if _, err := tx.CreateBucketIfNotExists(bucketCases); err != nil {
 			return err
@@ -156,10 +191,10 @@ func Open(opts Options) (*Book, error) {
 			return err
 		}
 		if check := meta.Get(metaKeyCheck); check != nil {
-			if _, err := box.Open(check, metaKeyCheck); err != nil {
-				return fmt.Errorf("%w: %s was written with another key", ErrBadKey, opts.Path)
+			if _, err := box.Open(check, metaKeyCheck); err == nil {
+				return nil
 			}
-			return nil
+			return b.reseal(tx)
 		}
 		if err := meta.Put(metaCreated, []byte(opts.Now().UTC().Format(time.RFC3339Nano))); err != nil {
 			return err
@@ -172,6 +207,73 @@ func Open(opts Options) (*Book, error) {
 	}
 	opts.Log.Info("case book open", "path", opts.Path)
 	return b, nil
+}
+
+// verify runs opts.Verify on an existing file and moves a damaged one
+// aside, never deleting it: a technician may salvage cases from it.
+func verify(opts Options) (*Recovery, error) {
+	fi, err := os.Stat(opts.Path)
+	if opts.Verify == nil || err != nil || fi.Size() == 0 {
+		return nil, nil
+	}
+	damaged, err := opts.Verify(opts.Path)
+	if !damaged {
+		return nil, err
+	}
+	aside := opts.Path + ".corrupt-" + opts.Now().UTC().Format("20060102T150405.000Z")
+	if rerr := os.Rename(opts.Path, aside); rerr != nil {
+		return nil, fmt.Errorf("casebook: move damaged book aside: %w (it was: %v)", rerr, err)
+	}
+	if d, derr := os.Open(filepath.Dir(opts.Path)); derr == nil {
+		d.Sync()
+		d.Close()
+	}
+	reason := "damaged"
+	if err != nil {
+		reason = err.Error()
+	}
+	return &Recovery{MovedTo: aside, Reason: reason}, nil
+}
+
+// reseal seals every case again with the book's key, for a book written
+// with one of its former keys, inside tx: a crash half-way leaves it as
+// it was, and the next Open does it again.
+func (b *Book) reseal(tx *bbolt.Tx) error {
+	meta := tx.Bucket(bucketMeta)
+	var former *sealbox.Box
+	for _, k := range b.opts.FormerKeys {
+		box, err := sealbox.New(k)
+		if err != nil {
+			continue
+		}
+		if _, err := box.Open(meta.Get(metaKeyCheck), metaKeyCheck); err == nil {
+			former = box
+			break
+		}
+	}
+	if former == nil {
+		return fmt.Errorf("%w: %s was written with another key", ErrBadKey, b.opts.Path)
+	}
+	cases := tx.Bucket(bucketCases)
+	resealed := map[string][]byte{}
+	err := cases.ForEach(func(k, v []byte) error {
+		plain, err := former.Open(v, caseAD(string(k)))
+		if err != nil {
+			return fmt.Errorf("%w: case %s: %v", ErrCorrupt, k, err)
+		}
+		resealed[string(k)] = b.box.Seal(nil, plain, caseAD(string(k)))
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	for k, v := range resealed {
+		if err := cases.Put([]byte(k), v); err != nil {
+			return err
+		}
+	}
+	b.opts.Log.Info("case book sealed with its own key", "cases", len(resealed))
+	return meta.Put(metaKeyCheck, b.box.Seal(nil, keyCheckPlain, metaKeyCheck))
 }
 
 // Close closes the file.

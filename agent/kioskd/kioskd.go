@@ -117,13 +117,30 @@ func Run(ctx context.Context, opts Options) error {
 	agent := core.New(cfg, opts.Version, ob, link, log.With("component", "core"), opts.Now)
 	agent.UseControl(lastOutcome(ctl))
 	ctl.Start(agent)
-	cases, err := casebook.Open(casebook.Options{Path: filepath.Join(opts.DataDir, casebook.File), Key: key,
+	// The case book has a key of its own. One written before it had one is
+	// sealed with the outbox's key, and is sealed again with its own.
+	casesKey, err := outbox.LoadOrCreateKey(filepath.Join(opts.DataDir, casebook.KeyFile))
+	if err != nil {
+		return err
+	}
+	cases, err := casebook.Open(casebook.Options{Path: filepath.Join(opts.DataDir, casebook.File), Key: casesKey,
+		FormerKeys: [][]byte{key}, Verify: damagedBy(opts.VerifyStore),
 		Location: cfg.Location, Log: log.With("component", "casebook"), Now: opts.Now})
 	if err != nil {
 		return err
 	}
 	defer cases.Close()
 	agent.UseCaseBook(cases)
+	if rec := cases.Recovered(); rec != nil {
+		// Mediators' open cases may be missing on the kiosk until a
+		// technician salvages them; villagers are served meanwhile.
+		err := agent.Alert(ctx, core.AlertBody{Kind: "casebook_corrupt",
+			Message: "the case book was damaged at start and was replaced by an empty one",
+			Detail:  rec.Reason + "; old book kept at " + rec.MovedTo})
+		if err != nil {
+			return fmt.Errorf("kioskd: queue case book alert: %w", err)
+		}
+	}
 	if rec := ob.Recovered(); rec != nil {
 		// The township must hear of it: records that were only in the old
 		// store may be missing there until a technician salvages them.
@@ -202,6 +219,18 @@ func Run(ctx context.Context, opts Options) error {
 		return ctx.Err()
 	}
 	return err
+}
+
+// damagedBy adapts the store check (outbox.SubprocessVerifier: bbolt's
+// check in a child process) to the case book's Verify. Nil checks nothing.
+func damagedBy(verify func(path string) error) func(path string) (bool, error) {
+	if verify == nil {
+		return nil
+	}
+	return func(path string) (bool, error) {
+		err := verify(path)
+		return errors.Is(err, outbox.ErrCorrupt), err
+	}
 }
 
 // sendTelemetry queues a telemetry record every interval. A failure is logged,

@@ -237,6 +237,34 @@ func TestCorruptStoreIsReplacedAndReported(t *testing.T) {
 	}
 }
 
+// TestDamagedCaseBookIsReplacedAndReported: a damaged cases.db does not
+// keep the kiosk from serving villagers: kioskd moves it aside, starts an
+// empty book, tells the township, and takes bookings.
+func TestDamagedCaseBookIsReplacedAndReported(t *testing.T) {
+	broker := mosquittotest.Start(t)
+	records := broker.Subscribe(t, mqtttopic.Records("dev-township"))
+	dataDir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dataDir, "cases.db"), bytes.Repeat([]byte("bit rot "), 8192), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	p := mustStartKioskd(t, dataDir, broker.URL)
+	m := mustReceive(t, records, 10*time.Second)
+	var env record.Envelope
+	if err := json.Unmarshal(m.Payload(), &env); err != nil || env.Type != "alert" {
+		t.Fatalf("first record = %s (%v), want the alert", m.Payload(), err)
+	}
+	if !strings.Contains(string(env.Body), "casebook_corrupt") || !strings.Contains(string(env.Body), "cases.db.corrupt-") {
+		t.Errorf("alert body = %s", env.Body)
+	}
+	if aside, _ := filepath.Glob(filepath.Join(dataDir, "cases.db.corrupt-*")); len(aside) != 1 {
+		t.Errorf("old book kept as %v", aside)
+	}
+	if _, err := os.Stat(filepath.Join(dataDir, "cases.key")); err != nil {
+		t.Errorf("the case book has no key of its own: %v", err)
+	}
+	mustBook(t, localclient.New(p.socket))
+}
+
 // TestCardTapBooking: a card on a reader at a serial port (a pty served by
 // the simulator) reaches the screen as a masked summary; a booking made with
 // its token carries the full ID number to the township, and kioskd never
