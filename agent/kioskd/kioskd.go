@@ -12,6 +12,7 @@ import (
 	"log/slog"
 	"net"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"time"
 
@@ -43,8 +44,12 @@ type Options struct {
 	Version string
 	Log     *slog.Logger
 	Now     func() time.Time
-	// VerifyStore checks the store file before it is opened (outbox.Options.Verify).
+	// VerifyStore checks the case book's file before it is opened
+	// (outbox.SubprocessVerifier).
 	VerifyStore func(path string) error
+	// StoreChild starts a child process of kioskd for the outbox's full
+	// check and salvage (outbox.Options.Child).
+	StoreChild func(args ...string) *exec.Cmd
 	// Pins, if set, resolves GPIO line names instead of the board's driver
 	// (tests pass gpiotest pins).
 	Pins PinResolver
@@ -84,7 +89,7 @@ func Run(ctx context.Context, opts Options) error {
 		Key:         key,
 		Quota:       int64(st.Quota),
 		MaxAttempts: st.MaxAttempts,
-		Verify:      opts.VerifyStore,
+		Child:       opts.StoreChild,
 		Log:         log.With("component", "outbox"),
 		Now:         opts.Now,
 	})
@@ -141,16 +146,6 @@ func Run(ctx context.Context, opts Options) error {
 			return fmt.Errorf("kioskd: queue case book alert: %w", err)
 		}
 	}
-	if rec := ob.Recovered(); rec != nil {
-		// The township must hear of it: records that were only in the old
-		// store may be missing there until a technician salvages them.
-		err := agent.Alert(ctx, core.AlertBody{Kind: "store_corrupt",
-			Message: "the record store was corrupt at start and was replaced by an empty one",
-			Detail:  rec.Reason + "; old store kept at " + rec.MovedTo})
-		if err != nil {
-			return fmt.Errorf("kioskd: queue store alert: %w", err)
-		}
-	}
 
 	cards := cardreader.New(cardreader.Options{
 		Open:     idcardOpener(cfg.Board.IDCard, log.With("component", "idcard")),
@@ -205,6 +200,7 @@ func Run(ctx context.Context, opts Options) error {
 		return localapi.Serve(gctx, ln, localapi.NewHandler(agent, link, cards, log.With("component", "api")))
 	})
 	g.Go(func() error { return link.Run(gctx) })
+	g.Go(func() error { return reportDamagedStores(gctx, ob, agent) })
 	g.Go(func() error { return bridge.Run(gctx) })
 	g.Go(func() error { return hw.Run(gctx) })
 	g.Go(func() error { return cards.Run(gctx) })
@@ -219,6 +215,28 @@ func Run(ctx context.Context, opts Options) error {
 		return ctx.Err()
 	}
 	return err
+}
+
+// reportDamagedStores raises an alert for each damaged record store the
+// outbox moved aside, found at start or by its background check, once what
+// could be read from it has been salvaged.
+func reportDamagedStores(ctx context.Context, ob *outbox.Outbox, agent *core.Core) error {
+	for {
+		select {
+		case rec := <-ob.Recoveries():
+			// The township must hear of it: records that could not be
+			// salvaged may be missing there until a technician looks.
+			err := agent.Alert(ctx, core.AlertBody{Kind: "store_corrupt",
+				Message: fmt.Sprintf("the record store was found damaged %s and was replaced; %d records were salvaged and will still be delivered, %d could not be read",
+					rec.Found, rec.Salvaged, rec.Unreadable),
+				Detail: rec.Reason + "; old store kept at " + rec.MovedTo})
+			if err != nil {
+				return fmt.Errorf("kioskd: queue store alert: %w", err)
+			}
+		case <-ctx.Done():
+			return nil
+		}
+	}
 }
 
 // damagedBy adapts the store check (outbox.SubprocessVerifier: bbolt's

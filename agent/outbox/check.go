@@ -25,7 +25,7 @@ func CheckFile(path string) (err error) {
 			err = fmt.Errorf("%w: %v", ErrCorrupt, p)
 		}
 	}()
-	opts := boltOptions()
+	opts := boltOptions(0, nil)
 	opts.ReadOnly = true
 	db, err := bbolt.Open(path, 0o600, opts)
 	switch {

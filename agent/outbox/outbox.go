@@ -23,6 +23,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"os/exec"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -91,12 +92,17 @@ type Options struct {
 	Quota int64
 	// MaxAttempts is how many failed deliveries move a record to dead letters.
 	MaxAttempts int
-	// Verify checks an existing store file before it is opened; an error
-	// wrapping ErrCorrupt has the file moved aside. Nil runs CheckFile in this
-	// process, which cannot survive every kind of damage (see CheckFile).
-	Verify func(path string) error
-	Log    *slog.Logger
-	Now    func() time.Time
+	// Child starts a child process of this program with args, whose main
+	// routes them to ChildMain. The full check of the store and the salvage
+	// of a damaged one run there, since bbolt can crash the process that
+	// reads a damaged file. Nil: neither runs (tests of other packages).
+	Child func(args ...string) *exec.Cmd
+	// CheckEvery is how often the whole store is checked when every
+	// shutdown was clean (DefaultCheckEvery). After an unclean one it is
+	// checked at once, in the background.
+	CheckEvery time.Duration
+	Log        *slog.Logger
+	Now        func() time.Time
 }
 
 // Item is a committed record waiting for delivery.
@@ -135,10 +141,14 @@ type DeadLetter struct {
 	At       time.Time `json:"at"`
 }
 
-// Recovery reports a store that was found corrupt at Open and moved aside.
+// Recovery reports a store that was found damaged and moved aside.
 type Recovery struct {
 	MovedTo string
 	Reason  string
+	Found   string // "at open" or "by the background check"
+	// Salvaged records were read back from the old store and will still be
+	// delivered; Unreadable ones were read but did not authenticate.
+	Salvaged, Unreadable int
 }
 
 // Outbox is the durable queue. It is safe for concurrent use.
@@ -161,8 +171,20 @@ type Outbox struct {
 	st    state
 	lease uint64 // seqs up to here are reserved in the lease file
 
-	recovered *Recovery
-	commits   atomic.Uint64 // write transactions committed (Stats.Commits)
+	recovered *Recovery // found at Open
+
+	file    *os.File // the store file bbolt opened, handed to the check child
+	mapSize int      // the memory map the store was opened with
+
+	recoveries chan Recovery   // damaged stores moved aside, once salvage is done
+	bg         sync.WaitGroup  // the background check and salvage
+	checkDone  chan struct{}   // closed when the owed check is over (or none was owed)
+	checking   atomic.Bool     // a check child is reading the file: do not compact
+	checkOwed  atomic.Bool     // a full check is due and has not passed yet
+	rewind     atomic.Bool     // salvaged records went in below the publisher: Peek from the start
+	replacing  atomic.Bool     // a damaged store is being replaced
+	ctx        context.Context // cancelled by Close
+	commits    atomic.Uint64   // write transactions committed (Stats.Commits)
 }
 
 // state is what the committer keeps in memory about the store.
@@ -175,9 +197,12 @@ type state struct {
 	broken       error // set when the store can no longer be used
 }
 
-// Open opens or creates the store. A file that bbolt cannot open or whose
-// consistency check fails is moved aside and replaced by an empty store;
-// Recovered reports it so the caller can raise an alert.
+// Open opens or creates the store, in about the same time whatever its size:
+// it reads the meta and freelist pages, not the records. A file that bbolt
+// cannot open is moved aside and replaced by an empty store, and what can be
+// read from it is salvaged in the background; Recoveries reports it so the
+// caller can raise an alert. When a full check is owed (see livecheck.go) it
+// runs in the background while the store serves.
 func Open(opts Options) (*Outbox, error) {
 	if opts.Quota <= 0 {
 		opts.Quota = DefaultQuota
@@ -201,20 +226,51 @@ func Open(opts Options) (*Outbox, error) {
 		ready: make(chan struct{}, 1),
 	}
 	os.Remove(opts.Path + compactSuffix) // a compaction cut short by a crash
-	if opts.Verify == nil {
-		opts.Verify = CheckFile
+	if opts.CheckEvery <= 0 {
+		opts.CheckEvery = DefaultCheckEvery
 	}
-	db, rec, err := openChecked(opts.Path, opts.Verify, opts.Now)
+	o.opts = opts
+	o.recoveries = make(chan Recovery, 4)
+	o.checkDone = make(chan struct{})
+	var size int64
+	if fi, err := os.Stat(opts.Path); err == nil {
+		size = fi.Size()
+	}
+	o.mapSize = mapSizeFor(size, opts.Quota)
+	// Open does not read the whole file (see livecheck.go): bbolt opens it
+	// from its meta and freelist pages, and the counters come from meta.
+	// Damage bbolt sees that soon is handled here; the rest is the
+	// background check's.
+	var rec *Recovery
+	err = o.openAndPrepare()
+	if errors.Is(err, ErrCorrupt) {
+		if rec, err = moveAside(opts.Path, opts.Now(), err); err == nil {
+			err = o.openAndPrepare()
+		}
+	}
 	if err != nil {
 		return nil, err
 	}
-	o.db, o.recovered = db, rec
-	if rec != nil {
+	due, why := o.checkDue(size > 0)
+	o.checkOwed.Store(due)
+	o.markOpen()
+	ctx, cancel := context.WithCancel(context.Background())
+	go func() { <-o.quit; cancel() }()
+	o.ctx = ctx
+	switch {
+	case rec != nil:
+		rec.Found = "at open"
+		o.recovered = rec
 		o.log.Error("store was corrupt; moved aside and started a new one", "moved_to", rec.MovedTo, "reason", rec.Reason)
-	}
-	if err := o.prepare(); err != nil {
-		db.Close()
-		return nil, err
+		o.checkOwed.Store(false)
+		close(o.checkDone)
+		o.bg.Add(1)
+		go func() { defer o.bg.Done(); o.salvageInto(ctx, rec) }()
+	case due && opts.Child != nil:
+		o.bg.Add(1)
+		go o.backgroundCheck(ctx, why)
+	default:
+		close(o.checkDone)
 	}
 	if o.st.depth > 0 {
 		o.signal()
@@ -226,6 +282,29 @@ func Open(opts Options) (*Outbox, error) {
 
 // Recovered reports whether Open found the store corrupt and replaced it.
 func (o *Outbox) Recovered() *Recovery { return o.recovered }
+
+// Recoveries receives a report for each damaged store moved aside, at Open
+// or later by the background check, once its records have been salvaged.
+// kioskd raises an alert for each.
+func (o *Outbox) Recoveries() <-chan Recovery { return o.recoveries }
+
+// CheckDone is closed once the full check owed at Open is over, passed or
+// not (at once if none was owed).
+func (o *Outbox) CheckDone() <-chan struct{} { return o.checkDone }
+
+// openAndPrepare opens the store file and loads its counters.
+func (o *Outbox) openAndPrepare() error {
+	db, err := openBolt(o.opts.Path, o.mapSize, &o.file)
+	if err != nil {
+		return err
+	}
+	o.db = db
+	if err := protect(o.prepare); err != nil {
+		db.Close()
+		return err
+	}
+	return nil
+}
 
 // Enqueue assigns env its sequence number and commits it. It returns the
 // envelope as stored once the commit has reached the disk.
@@ -342,11 +421,14 @@ func (o *Outbox) Close() error {
 	o.closed.Do(func() {
 		close(o.quit)
 		<-o.done
+		o.bg.Wait()
 		o.dbMu.Lock()
 		defer o.dbMu.Unlock()
 		if e := o.db.Close(); e != nil {
 			err = fmt.Errorf("outbox: close: %w", e)
+			return
 		}
+		o.markClosed()
 	})
 	return err
 }

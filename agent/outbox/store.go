@@ -46,48 +46,93 @@ const (
 	leaseSuffix   = ".seq"
 )
 
-func boltOptions() *bbolt.Options {
-	return &bbolt.Options{
+// boltOptions are the options every writable open of the store uses. f,
+// when not nil, receives the file bbolt opens: the live check hands it to
+// its child (see livecheck.go).
+func boltOptions(mapSize int, f **os.File) *bbolt.Options {
+	opts := &bbolt.Options{
 		Timeout: lockTimeout,
-		// The freelist is rebuilt at open instead of written on every commit:
-		// fewer pages per fsync, which is most of the cost of a commit.
-		NoFreelistSync: true,
+		// The freelist is written with every commit (NoFreelistSync off), so
+		// that Open reads one page instead of walking the whole file to
+		// rebuild it: a kiosk with a 1 GB backlog then opens its store in
+		// milliseconds, cold, instead of half a minute. It costs about one
+		// page more per commit (docs/benchmarks.md has the figures). A store
+		// written without one gets it on its first writable open.
+		NoFreelistSync: false,
 		FreelistType:   bbolt.FreelistMapType,
+		// A commit that has to grow the memory map waits for every read
+		// transaction, and the live check holds one for as long as it runs;
+		// a map with room to spare keeps commits from waiting on it. It is
+		// address space, not memory: only pages read count in RSS.
+		InitialMmapSize: mapSize,
+	}
+	if f != nil {
+		opts.OpenFile = func(name string, flag int, perm os.FileMode) (*os.File, error) {
+			file, err := os.OpenFile(name, flag, perm)
+			*f = file
+			return file, err
+		}
+	}
+	return opts
+}
+
+// allocSize is how much bbolt grows the file by when it needs pages. Its
+// default (16 MiB) applies once the map is larger than that, which ours
+// always is: a drained, compacted store would grow straight back to 16 MiB.
+// 1 MiB is one truncate and fsync per ~1,500 bookings.
+const allocSize = 1 << 20
+
+// mapSizeFor is the memory map a store of fileSize bytes under quota is
+// opened with: twice the larger, so a growing backlog stays inside it,
+// within what a 32-bit kiosk can map.
+func mapSizeFor(fileSize, quota int64) int {
+	size := max(2*fileSize, 2*quota, 64<<20)
+	if strconv.IntSize == 32 {
+		size = min(size, 1<<30)
+	}
+	return int(min(size, 1<<40))
+}
+
+// openBolt opens the store file with bbolt in a goroutine that turns a
+// fault in the mapped file into a panic and the panic into ErrCorrupt: with
+// the freelist kept, a damaged freelist page is read at open.
+func openBolt(path string, mapSize int, f **os.File) (db *bbolt.DB, err error) {
+	err = protect(func() (err error) {
+		db, err = bbolt.Open(path, 0o600, boltOptions(mapSize, f))
+		if err == nil {
+			db.AllocSize = allocSize
+		}
+		return err
+	})
+	switch {
+	case err == nil:
+		return db, nil
+	case errors.Is(err, bbolt.ErrTimeout):
+		return nil, fmt.Errorf("%w: %s", ErrLocked, path)
+	case errors.Is(err, ErrCorrupt):
+		return nil, err
+	case isOSError(err):
+		return nil, fmt.Errorf("outbox: open %s: %w", path, err)
+	default: // bbolt's own refusals: bad meta pages, wrong version, checksum
+		return nil, fmt.Errorf("%w: %v", ErrCorrupt, err)
 	}
 }
 
-// openChecked verifies and opens path. A store that fails verification is
-// renamed aside (never deleted: a technician may recover records from it) and
-// a new one is created in its place.
-func openChecked(path string, verify func(string) error, now func() time.Time) (*bbolt.DB, *Recovery, error) {
-	var rec *Recovery
-	if fi, err := os.Stat(path); err == nil && fi.Size() > 0 {
-		err := verify(path)
-		switch {
-		case errors.Is(err, ErrCorrupt):
-			aside := path + ".corrupt-" + now().UTC().Format("20060102T150405.000Z")
-			if rerr := os.Rename(path, aside); rerr != nil {
-				return nil, nil, fmt.Errorf("outbox: move corrupt store aside: %w (it was: %v)", rerr, err)
-			}
-			syncDir(filepath.Dir(path))
-			rec = &Recovery{MovedTo: aside, Reason: err.Error()}
-		case err != nil:
-			return nil, nil, err
-		}
+// moveAside renames a damaged store out of the way, never deleting it: a
+// technician may want it, and salvage reads the records still readable.
+func moveAside(path string, now time.Time, reason error) (*Recovery, error) {
+	aside := path + ".corrupt-" + now.UTC().Format("20060102T150405.000Z")
+	if err := os.Rename(path, aside); err != nil {
+		return nil, fmt.Errorf("outbox: move corrupt store aside: %w (it was: %v)", err, reason)
 	}
-	db, err := bbolt.Open(path, 0o600, boltOptions())
-	switch {
-	case errors.Is(err, bbolt.ErrTimeout):
-		return nil, nil, fmt.Errorf("%w: %s", ErrLocked, path)
-	case err != nil:
-		return nil, nil, fmt.Errorf("outbox: open %s: %w", path, err)
-	}
-	return db, rec, nil
+	syncDir(filepath.Dir(path))
+	return &Recovery{MovedTo: aside, Reason: reason.Error()}, nil
 }
 
 // prepare creates the buckets, checks the key and loads the counters.
 func (o *Outbox) prepare() error {
 	lease, _ := readLease(o.opts.Path + leaseSuffix)
+	var st state
 	err := o.db.Update(func(tx *bbolt.Tx) error {
 		for _, name := range [][]byte{bucketRecords, bucketEvictable, bucketAttempts, bucketDead, bucketDeadInfo, bucketMeta, bucketTallies} {
 			if _, err := tx.CreateBucketIfNotExists(name); err != nil {
@@ -115,9 +160,8 @@ func (o *Outbox) prepare() error {
 				}
 			}
 		}
-		o.lease = max(lease, records.Sequence())
+		lease = max(lease, records.Sequence())
 
-		st := &o.st
 		if v := meta.Get(metaCounts); len(v) == 24 {
 			st.depth = int(binary.BigEndian.Uint64(v[0:]))
 			st.bytes = int64(binary.BigEndian.Uint64(v[8:]))
@@ -145,6 +189,9 @@ func (o *Outbox) prepare() error {
 	if err != nil {
 		return fmt.Errorf("outbox: prepare %s: %w", o.opts.Path, err)
 	}
+	o.stMu.Lock()
+	o.st, o.lease = st, lease
+	o.stMu.Unlock()
 	return nil
 }
 
@@ -167,34 +214,42 @@ func (o *Outbox) Peek(after uint64, max int) ([]Item, error) {
 	if err := o.usable(); err != nil {
 		return nil, err
 	}
+	if o.rewind.CompareAndSwap(true, false) {
+		after = 0 // salvaged records went in below the publisher's place
+	}
 	var items []Item
-	err := o.db.View(func(tx *bbolt.Tx) error {
-		// One pass over records and, beside it, over attempts (usually
-		// empty), instead of a lookup in attempts per record; the
-		// plaintexts share one buffer. A drain reads every record here once.
-		op := opener{arena: make([]byte, 0, peekArena(max)), types: map[string]string{}}
-		ac := tx.Bucket(bucketAttempts).Cursor()
-		c := tx.Bucket(bucketRecords).Cursor()
-		first := seqKey(after + 1)
-		ak, av := ac.Seek(first)
-		for k, v := c.Seek(first); k != nil && len(items) < max; k, v = c.Next() {
-			it := Item{Seq: binary.BigEndian.Uint64(k)}
-			h, payload, err := op.open(o.seal, k, v)
-			if err != nil {
-				it.Err = err
+	err := protect(func() error {
+		return o.db.View(func(tx *bbolt.Tx) error {
+			// One pass over records and, beside it, over attempts (usually
+			// empty), instead of a lookup in attempts per record; the
+			// plaintexts share one buffer. A drain reads every record here once.
+			op := opener{arena: make([]byte, 0, peekArena(max)), types: map[string]string{}}
+			ac := tx.Bucket(bucketAttempts).Cursor()
+			c := tx.Bucket(bucketRecords).Cursor()
+			first := seqKey(after + 1)
+			ak, av := ac.Seek(first)
+			for k, v := c.Seek(first); k != nil && len(items) < max; k, v = c.Next() {
+				it := Item{Seq: binary.BigEndian.Uint64(k)}
+				h, payload, err := op.open(o.seal, k, v)
+				if err != nil {
+					it.Err = err
+				}
+				it.Type, it.Committed, it.Payload = h.typ, h.committed, payload
+				for ak != nil && bytes.Compare(ak, k) < 0 {
+					ak, av = ac.Next()
+				}
+				if ak != nil && bytes.Equal(ak, k) {
+					n, _ := binary.Uvarint(av)
+					it.Attempts = int(n)
+				}
+				items = append(items, it)
 			}
-			it.Type, it.Committed, it.Payload = h.typ, h.committed, payload
-			for ak != nil && bytes.Compare(ak, k) < 0 {
-				ak, av = ac.Next()
-			}
-			if ak != nil && bytes.Equal(ak, k) {
-				n, _ := binary.Uvarint(av)
-				it.Attempts = int(n)
-			}
-			items = append(items, it)
-		}
-		return nil
+			return nil
+		})
 	})
+	if errors.Is(err, ErrCorrupt) {
+		o.damaged(err)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("outbox: peek: %w", err)
 	}

@@ -18,6 +18,7 @@ import (
 
 	"github.com/fengqiao/kiosk/agent/booking"
 	"github.com/fengqiao/kiosk/agent/internal/mosquittotest"
+	"github.com/fengqiao/kiosk/agent/internal/storedamage"
 	"github.com/fengqiao/kiosk/agent/localapi/apitype"
 	"github.com/fengqiao/kiosk/agent/localclient"
 	"github.com/fengqiao/kiosk/agent/mqtttopic"
@@ -234,6 +235,67 @@ func TestCorruptStoreIsReplacedAndReported(t *testing.T) {
 	b := mustBook(t, localclient.New(p.socket))
 	if b.Seq < 2 {
 		t.Errorf("booking seq = %d after the alert", b.Seq)
+	}
+}
+
+// TestDamageFoundByTheBackgroundCheck: after a power cut, kioskd serves at
+// once and checks its store in the background. Damage the check finds is
+// handled as at start (old store kept, alert raised, bookings taken), and
+// every record still readable from the old store reaches the township.
+func TestDamageFoundByTheBackgroundCheck(t *testing.T) {
+	broker := mosquittotest.Start(t)
+	broker.Stop() // the township is unreachable while the queue fills
+	dataDir := t.TempDir()
+	p := mustSpawnKioskd(t, dataDir, broker.URL)
+	c := localclient.New(p.socket)
+	queued := map[string]bool{}
+	for range 40 {
+		queued[mustBook(t, c).ID] = true
+	}
+	p.cmd.Process.Kill() // a power cut: the store is not closed
+	<-p.done
+	if err := storedamage.LeakFreePages(filepath.Join(dataDir, "kiosk.db")); err != nil {
+		t.Fatal(err)
+	}
+
+	broker.Start()
+	records := broker.Subscribe(t, mqtttopic.Records("dev-township"))
+	p = mustStartKioskd(t, dataDir, broker.URL)
+	after := mustBook(t, localclient.New(p.socket)) // served during the check
+	var alert record.Envelope
+	delivered := map[string]bool{}
+	for deadline := time.Now().Add(30 * time.Second); alert.Type == "" || len(delivered) < len(queued)+1; {
+		if time.Now().After(deadline) {
+			t.Fatalf("after 30 s: alert %q, %d of %d bookings delivered", alert.Body, len(delivered), len(queued)+1)
+		}
+		var env record.Envelope
+		if err := json.Unmarshal(mustReceive(t, records, 30*time.Second).Payload(), &env); err != nil {
+			t.Fatal(err)
+		}
+		switch env.Type {
+		case "alert":
+			alert = env
+		case "booking":
+			delivered[env.ID] = true
+		}
+	}
+	for id := range queued {
+		if !delivered[id] {
+			t.Errorf("booking %s made before the power cut was not delivered", id)
+		}
+	}
+	if !delivered[after.ID] {
+		t.Errorf("booking made during the check was not delivered")
+	}
+	// The booking made during the check is salvaged too if it went into
+	// the old store before the check ended.
+	body := string(alert.Body)
+	if !strings.Contains(body, "store_corrupt") || !strings.Contains(body, "by the background check") ||
+		!(strings.Contains(body, " 40 records were salvaged") || strings.Contains(body, " 41 records were salvaged")) {
+		t.Errorf("alert body = %s", body)
+	}
+	if aside, _ := filepath.Glob(filepath.Join(dataDir, "kiosk.db.corrupt-*")); len(aside) != 1 {
+		t.Errorf("old store kept as %v", aside)
 	}
 }
 

@@ -11,6 +11,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"os/exec"
 	"os/signal"
 	"runtime/debug"
 	"syscall"
@@ -75,6 +76,9 @@ func run(args []string, stdout, stderr io.Writer) int {
 	// bbolt can crash the process on a damaged file (see outbox.CheckFile).
 	if len(args) == 2 && args[0] == checkStoreCommand {
 		return outbox.CheckMain(args[1])
+	}
+	if code, ok := outbox.ChildMain(args, stdout, stderr); ok {
+		return code
 	}
 	fs := flag.NewFlagSet("kioskd", flag.ContinueOnError)
 	fs.SetOutput(stderr)
@@ -147,6 +151,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		// os.Args[1:] of the child are exactly check-store and the path, so
 		// a test binary standing in for kioskd routes it the same way.
 		VerifyStore: outbox.SubprocessVerifier(exe, checkStoreCommand),
+		StoreChild:  func(args ...string) *exec.Cmd { return exec.Command(exe, args...) },
 	})
 	if errors.Is(err, context.Canceled) {
 		log.Info("kioskd stopped")
