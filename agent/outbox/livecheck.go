@@ -93,7 +93,10 @@ func ChildMain(args []string, stdout, stderr io.Writer) (code int, ok bool) {
 // closes the store: bbolt's Close would unlock the parent's file.
 func liveCheckMain(path string, want uint64, stdout, stderr io.Writer) int {
 	f := os.NewFile(3, path)
-	db, err := bbolt.Open(path, 0o600, &bbolt.Options{ReadOnly: true, Timeout: lockTimeout,
+	// The freelist is read now, while the parent holds its commits: read
+	// later (by default, in Check) it would be the one the meta page names
+	// by then, a newer one that lists as free pages this snapshot still uses.
+	db, err := bbolt.Open(path, 0o600, &bbolt.Options{ReadOnly: true, Timeout: lockTimeout, PreLoadFreelist: true,
 		OpenFile: func(string, int, os.FileMode) (*os.File, error) { return f, nil }})
 	if err != nil {
 		fmt.Fprintln(stderr, "outbox: open for check:", err)
@@ -154,6 +157,7 @@ func (o *Outbox) checkLive(ctx context.Context) error {
 	file := o.file
 	cmd := o.opts.Child(ChildCheck, o.opts.Path, strconv.FormatUint(uint64(tx.ID()), 10))
 	cmd.ExtraFiles = []*os.File{file}
+	dieWithParent(cmd)
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
 	out, err := cmd.StdoutPipe()
@@ -218,9 +222,12 @@ func (o *Outbox) checkVerdict(ctx context.Context, err error, stderr *bytes.Buff
 		return fmt.Errorf("%w: %s", errInconclusive, msg)
 	case errors.As(err, &exit) && exit.ExitCode() == CheckExitLocked:
 		return fmt.Errorf("%w: %s", errInconclusive, msg)
+	case errors.As(err, &exit) && exit.ExitCode() < 0:
+		// Killed by a signal (the OOM killer, a shutdown): no verdict. A
+		// fault in bbolt is a Go panic, exit code 2.
+		return fmt.Errorf("%w: check ended by %v", errInconclusive, err)
 	case errors.As(err, &exit):
-		// Exit code 3, or a panic (2), or a signal: the file could not be
-		// read through.
+		// Exit code 3, or a panic (2): the file could not be read through.
 		return fmt.Errorf("%w: check exited with %v: %s", ErrCorrupt, err, msg)
 	default:
 		return fmt.Errorf("outbox: run store check: %w", err)
@@ -369,4 +376,14 @@ func (o *Outbox) damaged(reason error) {
 		defer o.replacing.Store(false)
 		o.replaceDamaged(o.ctx, reason)
 	}()
+}
+
+// dieWithParent has the child killed if kioskd dies first (kill -9 by the
+// watchdog, say): an orphaned check child would go on sharing the store's
+// lock, and the next kioskd could not open it until the child finished.
+func dieWithParent(cmd *exec.Cmd) {
+	if cmd.SysProcAttr == nil {
+		cmd.SysProcAttr = &syscall.SysProcAttr{}
+	}
+	cmd.SysProcAttr.Pdeathsig = syscall.SIGKILL
 }

@@ -143,6 +143,7 @@ func (o *Outbox) salvageInto(ctx context.Context, rec *Recovery) {
 		return
 	}
 	cmd := o.opts.Child(ChildSalvage, rec.MovedTo)
+	dieWithParent(cmd)
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
 	out, err := cmd.StdoutPipe()

@@ -79,8 +79,8 @@ func boltOptions(mapSize int, f **os.File) *bbolt.Options {
 // allocSize is how much bbolt grows the file by when it needs pages. Its
 // default (16 MiB) applies once the map is larger than that, which ours
 // always is: a drained, compacted store would grow straight back to 16 MiB.
-// 1 MiB is one truncate and fsync per ~1,500 bookings.
-const allocSize = 1 << 20
+// 256 KiB is one truncate and fsync per ~400 bookings.
+const allocSize = 256 << 10
 
 // mapSizeFor is the memory map a store of fileSize bytes under quota is
 // opened with: twice the larger, so a growing backlog stays inside it,

@@ -91,6 +91,8 @@ type options struct {
 	enqueueLimit time.Duration
 	drainN       int
 	rounds       int
+	bootBytes    int64
+	sections     string
 	keep         bool
 }
 
@@ -109,9 +111,12 @@ func run() int {
 	flag.IntVar(&o.enqueueN, "enqueue-records", 20000, "records per side in the enqueue benchmark")
 	flag.DurationVar(&o.enqueueLimit, "enqueue-limit", 10*time.Second, "time limit per side in the enqueue benchmark")
 	flag.IntVar(&o.drainN, "drain-records", 100000, "records in the drain benchmark")
-	flag.IntVar(&o.rounds, "rounds", 3, "drain rounds, each with its own baseline")
+	flag.IntVar(&o.rounds, "rounds", 3, "drain rounds, each with its own baseline; boots per boot scenario")
+	flag.StringVar(&o.sections, "sections", "enqueue,drain,boot", "comma-separated `sections` to measure")
+	bootMiB := flag.Int64("boot-backlog-mib", 1024, "size of the backlog store in the boot benchmark, MiB")
 	flag.BoolVar(&o.keep, "keep", false, "keep the work dir (stores, logs)")
 	flag.Parse()
+	o.bootBytes = *bootMiB << 20
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
@@ -178,15 +183,27 @@ func measure(ctx context.Context, o options, rep *report) error {
 	}
 
 	var errs []error
-	rep.Enqueue, err = benchEnqueue(ctx, o, filepath.Join(work, "enqueue"))
-	if err != nil {
-		rep.EnqueueErr = err.Error()
-		errs = append(errs, fmt.Errorf("enqueue: %w", err))
+	sections := strings.Split(o.sections, ",")
+	if slices.Contains(sections, "enqueue") {
+		rep.Enqueue, err = benchEnqueue(ctx, o, filepath.Join(work, "enqueue"))
+		if err != nil {
+			rep.EnqueueErr = err.Error()
+			errs = append(errs, fmt.Errorf("enqueue: %w", err))
+		}
 	}
-	rep.Drain, err = benchDrain(ctx, o, root, bin, filepath.Join(work, "drain"))
-	if err != nil {
-		rep.DrainErr = err.Error()
-		errs = append(errs, fmt.Errorf("drain: %w", err))
+	if slices.Contains(sections, "drain") {
+		rep.Drain, err = benchDrain(ctx, o, root, bin, filepath.Join(work, "drain"))
+		if err != nil {
+			rep.DrainErr = err.Error()
+			errs = append(errs, fmt.Errorf("drain: %w", err))
+		}
+	}
+	if slices.Contains(sections, "boot") {
+		rep.Boot, err = benchBoot(ctx, o, root, bin, filepath.Join(work, "boot"))
+		if err != nil {
+			rep.BootErr = err.Error()
+			errs = append(errs, fmt.Errorf("boot: %w", err))
+		}
 	}
 	return errors.Join(errs...)
 }
@@ -1219,10 +1236,13 @@ type daemon struct {
 }
 
 func startKioskd(root, bin, dataDir, brokerURL, logPath string) (*daemon, error) {
+	return startKioskdWith(bin, filepath.Join(root, devConfig), dataDir, brokerURL, logPath)
+}
+
+func startKioskdWith(bin, config, dataDir, brokerURL, logPath string) (*daemon, error) {
 	socket := filepath.Join(dataDir, "kioskd.sock")
-	cmd := exec.Command(bin, "--config", filepath.Join(root, devConfig), "--data", dataDir,
+	cmd := exec.Command(bin, "--config", config, "--data", dataDir,
 		"--socket", socket, "--broker", brokerURL)
-	cmd.Dir = root
 	p, err := startProc(cmd, logPath)
 	if err != nil {
 		return nil, err
@@ -1540,6 +1560,8 @@ type report struct {
 	EnqueueErr            string
 	Drain                 *drainResult
 	DrainErr              string
+	Boot                  *bootResult
+	BootErr               string
 	Fatal                 string
 }
 
@@ -1557,6 +1579,10 @@ func (g goal) verdict() string {
 
 // goals lists every goal; one whose measurement failed counts as missed.
 func (r *report) goals() []goal {
+	return append(r.outboxGoals(), r.bootGoals()...)
+}
+
+func (r *report) outboxGoals() []goal {
 	var gs []goal
 	if e := r.Enqueue; e != nil {
 		gs = append(gs,
@@ -1610,6 +1636,7 @@ func (r *report) markdown() string {
 	r.writeDrain(w)
 	r.writeMemory(w)
 	r.writeStore(w)
+	r.writeBoot(w)
 	return b.String()
 }
 
