@@ -73,7 +73,7 @@ fuzz-short: fynepatch
 
 # The crash test at length: 1,000 kill -9 cycles instead of make test's 50.
 soak: deps fynepatch
-	set -o pipefail; FENGQIAO_CRASH_CYCLES=1000 $(GO) test -race -count=1 -timeout 90m -run 'TestKillNine' -v ./agent/cmd/kioskd 2>&1 | tail -40
+	set -o pipefail; FENGQIAO_CRASH_CYCLES=1000 FENGQIAO_CRASH_SET_ASIDE=100000 $(GO) test -race -count=1 -timeout 90m -run 'TestKillNine' -v ./agent/cmd/kioskd 2>&1 | tail -40
 
 run: deps build
 	packaging/dev/run.sh

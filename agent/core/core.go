@@ -26,6 +26,7 @@ import (
 // Outbox is where committed records go.
 type Outbox interface {
 	Enqueue(ctx context.Context, env record.Envelope, tallies ...string) (record.Envelope, error)
+	EnqueueAll(ctx context.Context, envs []record.Envelope, tallies ...string) ([]record.Envelope, error)
 	Tallies(prefix string) (map[string]uint64, error)
 	Stats() outbox.Stats
 	DeadLetters() ([]outbox.DeadLetter, error)

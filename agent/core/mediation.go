@@ -320,26 +320,22 @@ func (c *Core) LogSession(ctx context.Context, m apitype.Mediator, caseID string
 			return apitype.Session{}, err
 		}
 	}
-	if sessEnv, err = c.outbox.Enqueue(ctx, sessEnv); err != nil {
+	// The session and its escalation are committed together, in one
+	// transaction: both reach the township, or the mediator is told neither
+	// was kept.
+	envs := []record.Envelope{sessEnv}
+	if s.Escalated {
+		envs = append(envs, escEnv)
+	}
+	committed, err := c.outbox.EnqueueAll(ctx, envs)
+	if err != nil {
 		return apitype.Session{}, err
 	}
+	sessEnv = committed[0]
 	s.ID, s.Seq = sessEnv.ID, sessEnv.Seq
 	c.forget(used)
-	var escErr error
-	if s.Escalated {
-		// The outbox commits one record at a time. Should the escalation
-		// fail after the session, the session is kept (its record is on its
-		// way) as not escalated, and the mediator is told to escalate again.
-		if escEnv, escErr = c.outbox.Enqueue(ctx, escEnv); escErr != nil {
-			s.Escalated = false
-		}
-	}
 	if _, err := c.cases.AddSession(k.ID, s, added); err != nil {
 		c.caseBookFailed(ctx, "mediation session", sessEnv.ID, err)
-	}
-	if escErr != nil {
-		c.log.Error("session committed, escalation not", "case", k.ID, "session", s.ID, "err", escErr)
-		return apitype.Session{}, fmt.Errorf("core: session %s committed but escalation not: %w", s.ID, escErr)
 	}
 	c.log.Info("mediation session committed", "id", s.ID, "seq", s.Seq, "case", k.ID, "mediator", m.ID,
 		"line", s.Line, "outcome", s.Outcome, "escalated", s.Escalated)

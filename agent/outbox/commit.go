@@ -24,7 +24,8 @@ const (
 	opFail
 	opRequeue
 	opPing
-	opImport // salvaged records and tallies
+	opImport     // salvaged records and tallies
+	opEnqueueAll // several records, all or none
 )
 
 type request struct {
@@ -34,7 +35,9 @@ type request struct {
 	seqs      []uint64
 	reason    string
 	permanent bool
-	tallies   []string // counted up with an enqueued record
+	tallies   []string          // counted up with an enqueued record
+	envs      []record.Envelope // opEnqueueAll, with encodeds
+	encodeds  [][]byte
 	imports   []salvaged
 	tallyAdd  map[string]uint64
 	done      chan result
@@ -42,6 +45,7 @@ type request struct {
 
 type result struct {
 	env      record.Envelope
+	envs     []record.Envelope
 	dead     bool
 	imported int
 	err      error
@@ -59,7 +63,7 @@ const maxBatch = 512
 func (o *Outbox) commitLoop() {
 	defer close(o.done)
 	batch := make([]*request, 0, maxBatch)
-	last := 0 // size of the previous batch
+	last := 0              // size of the previous batch
 	var took time.Duration // how long the previous commit took
 	for {
 		select {
@@ -174,6 +178,12 @@ func (o *Outbox) commitBatch(batch []*request) (acked bool) {
 						err = t.tally(r.tallies)
 					}
 					enqueued = enqueued || err == nil
+				case opEnqueueAll:
+					results[i].envs, err = t.enqueueAll(r.envs, r.encodeds)
+					if err == nil {
+						err = t.tally(r.tallies)
+					}
+					enqueued = enqueued || err == nil
 				case opAck:
 					err = t.ack(r.seqs)
 					acked = true
@@ -250,19 +260,63 @@ type txn struct {
 }
 
 func (t *txn) enqueue(env record.Envelope, encoded []byte) (record.Envelope, error) {
-	records := t.tx.Bucket(bucketRecords)
-	// Keys only ever grow, so full pages stay full: bbolt's default of half
-	// full pages would double the file and the pages each commit writes.
-	records.FillPercent = 1.0
-	seq, err := records.NextSequence()
+	sealed, err := t.seal(env, encoded)
 	if err != nil {
 		return env, err
+	}
+	if err := t.makeRoom(int64(len(sealed.value)), sealed.class); err != nil {
+		return env, softError{err}
+	}
+	return sealed.env, t.put(sealed)
+}
+
+// enqueueAll commits envs together: all of them or, if they do not fit in
+// the quota together, none.
+func (t *txn) enqueueAll(envs []record.Envelope, encoded [][]byte) ([]record.Envelope, error) {
+	all := make([]sealedRecord, len(envs))
+	var size int64
+	class := Evictable
+	for i := range envs {
+		var err error
+		if all[i], err = t.seal(envs[i], encoded[i]); err != nil {
+			return nil, err
+		}
+		size += int64(len(all[i].value))
+		class = min(class, all[i].class) // Governance is the lesser
+	}
+	if err := t.makeRoom(size, class); err != nil {
+		return nil, softError{err}
+	}
+	out := make([]record.Envelope, len(all))
+	for i, r := range all {
+		if err := t.put(r); err != nil {
+			return nil, err
+		}
+		out[i] = r.env
+	}
+	return out, nil
+}
+
+// sealedRecord is a record given its seq and sealed, not yet stored.
+type sealedRecord struct {
+	env   record.Envelope
+	key   []byte
+	value []byte
+	class Class
+}
+
+// seal gives env the next seq and seals it.
+func (t *txn) seal(env record.Envelope, encoded []byte) (sealedRecord, error) {
+	records := t.tx.Bucket(bucketRecords)
+	seq, err := records.NextSequence()
+	if err != nil {
+		return sealedRecord{}, err
 	}
 	if seq > t.o.lease {
 		// Reserve the next block of seqs on disk before committing any of it.
 		lease := seq + leaseStep
 		if err := writeFileSync(t.o.opts.Path+leaseSuffix, []byte(strconv.FormatUint(lease, 10)+"\n"), 0o600); err != nil {
-			return env, fmt.Errorf("seq lease: %w", err)
+			return sealedRecord{}, fmt.Errorf("seq lease: %w", err)
 		}
 		t.o.lease = lease
 	}
@@ -271,26 +325,32 @@ func (t *txn) enqueue(env record.Envelope, encoded []byte) (record.Envelope, err
 	if !ok { // not the layout withSeq knows: encode it here
 		var err error
 		if payload, err = json.Marshal(env); err != nil {
-			return env, softError{fmt.Errorf("outbox: encode %s record: %w", env.Type, err)}
+			return sealedRecord{}, softError{fmt.Errorf("outbox: encode %s record: %w", env.Type, err)}
 		}
 	}
 	class := ClassOf(env.Type)
 	key := seqKey(seq)
 	v := t.o.seal.seal(key, header{class: class, committed: t.now, typ: env.Type}, payload)
-	if err := t.makeRoom(int64(len(v)), class); err != nil {
-		return env, softError{err}
+	return sealedRecord{env: env, key: key, value: v, class: class}, nil
+}
+
+// put stores a sealed record.
+func (t *txn) put(r sealedRecord) error {
+	records := t.tx.Bucket(bucketRecords)
+	// Keys only ever grow, so full pages stay full: bbolt's default of half
+	// full pages would double the file and the pages each commit writes.
+	records.FillPercent = 1.0
+	if err := records.Put(r.key, r.value); err != nil {
+		return err
 	}
-	if err := records.Put(key, v); err != nil {
-		return env, err
-	}
-	if class == Evictable {
-		if err := t.tx.Bucket(bucketEvictable).Put(key, nil); err != nil {
-			return env, err
+	if r.class == Evictable {
+		if err := t.tx.Bucket(bucketEvictable).Put(r.key, nil); err != nil {
+			return err
 		}
 	}
 	t.st.depth++
-	t.st.bytes += int64(len(v))
-	return env, nil
+	t.st.bytes += int64(len(r.value))
+	return nil
 }
 
 // tally counts each of names up by one.

@@ -324,6 +324,22 @@ func (o *Outbox) Enqueue(ctx context.Context, env record.Envelope, tallies ...st
 	return r.env, err
 }
 
+// EnqueueAll commits envs in one transaction, with consecutive seqs: all of
+// them, or none (at the quota, say). A mediation session and the escalation
+// it raises go together this way, at the cost of one commit.
+func (o *Outbox) EnqueueAll(ctx context.Context, envs []record.Envelope, tallies ...string) ([]record.Envelope, error) {
+	encoded := make([][]byte, len(envs))
+	for i := range envs {
+		envs[i].Seq = 0
+		var err error
+		if encoded[i], err = json.Marshal(envs[i]); err != nil {
+			return nil, fmt.Errorf("outbox: encode %s record: %w", envs[i].Type, err)
+		}
+	}
+	r, err := o.do(ctx, &request{op: opEnqueueAll, envs: envs, encodeds: encoded, tallies: tallies})
+	return r.envs, err
+}
+
 // Ack removes delivered records. Acking an unknown seq is not an error: a
 // record can be delivered twice, and the second ack has nothing to do.
 func (o *Outbox) Ack(seqs ...uint64) error {

@@ -632,3 +632,30 @@ func TestPeekManyLargeRecords(t *testing.T) {
 		t.Errorf("Peek of %d records (%d bytes of payload) allocated %d bytes", n, payload, got)
 	}
 }
+
+// TestEnqueueAllIsOneCommitAllOrNothing: records committed together share
+// one transaction and consecutive seqs, and at the quota none is stored.
+func TestEnqueueAllIsOneCommitAllOrNothing(t *testing.T) {
+	opts := testOptions(mustPath(t))
+	opts.Quota = 4 << 10
+	o := mustOpen(t, opts)
+	before := o.Stats().Commits
+	envs, err := o.EnqueueAll(context.Background(), []record.Envelope{mustRecord(t, "mediation_session", 300), mustRecord(t, "escalation", 300)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(envs) != 2 || envs[1].Seq != envs[0].Seq+1 {
+		t.Fatalf("EnqueueAll = %+v", envs)
+	}
+	if got := o.Stats().Commits - before; got != 1 {
+		t.Errorf("EnqueueAll of two records took %d commits, want 1", got)
+	}
+	depth := o.Depth()
+	_, err = o.EnqueueAll(context.Background(), []record.Envelope{mustRecord(t, "mediation_session", 300), mustRecord(t, "escalation", 4000)})
+	if !errors.Is(err, ErrQuotaFull) {
+		t.Fatalf("EnqueueAll past the quota = %v, want ErrQuotaFull", err)
+	}
+	if o.Depth() != depth {
+		t.Errorf("depth %d after a refused EnqueueAll, want %d: part of it was stored", o.Depth(), depth)
+	}
+}

@@ -10,6 +10,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -24,6 +25,7 @@ import (
 	"github.com/fengqiao/kiosk/agent/localapi/apitype"
 	"github.com/fengqiao/kiosk/agent/localclient"
 	"github.com/fengqiao/kiosk/agent/mqtttopic"
+	"github.com/fengqiao/kiosk/agent/outbox"
 	"github.com/fengqiao/kiosk/agent/record"
 )
 
@@ -31,8 +33,13 @@ import (
 // same code for far longer than `make test` can afford.
 const (
 	crashCyclesEnv = "FENGQIAO_CRASH_CYCLES"
-	crashSeedEnv   = "FENGQIAO_CRASH_SEED"
-	crashProducers = 4
+	// crashSetAsideEnv is how many dead letters the store holds from the
+	// start: records the link never takes, so the full check after each
+	// kill has a store to read that a drain does not empty, and villagers
+	// book while it runs (make soak sets it).
+	crashSetAsideEnv = "FENGQIAO_CRASH_SET_ASIDE"
+	crashSeedEnv     = "FENGQIAO_CRASH_SEED"
+	crashProducers   = 4
 	// At most this many unexpected API errors are reported one by one; a
 	// broken build would otherwise print thousands of identical lines.
 	maxReportedErrors = 5
@@ -62,6 +69,10 @@ func TestKillNineLosesNothing(t *testing.T) {
 	tw := mustListenAsTownship(t, broker)
 	dataDir := t.TempDir()
 	storePath := filepath.Join(dataDir, kioskd.StoreFile)
+	setAside := mustEnvInt(t, crashSetAsideEnv, 0)
+	if setAside > 0 {
+		mustSetAside(t, dataDir, setAside)
+	}
 
 	// Only the last two processes' output is kept: it is what explains a
 	// failure, and a thousand cycles' worth of debug logs is not.
@@ -84,6 +95,7 @@ func TestKillNineLosesNothing(t *testing.T) {
 	acked := map[string]uint64{} // id → seq of every booking answered 201
 	kills := map[string]int{}
 	killedDelivering, maxDepth := 0, 0
+	checks, checksPassed, bookedDuringCheck := 0, 0, 0
 	start := time.Now()
 	done := 0
 	for cycle := range cycles {
@@ -96,6 +108,13 @@ func TestKillNineLosesNothing(t *testing.T) {
 			killedDelivering++
 		}
 		maxDepth = max(maxDepth, res.depth)
+		if res.checked {
+			checks++
+			bookedDuringCheck += res.bookedDuringCheck
+		}
+		if res.checkPassed {
+			checksPassed++
+		}
 		// Checked after every crash, not only the last, so that a corruption
 		// points at the cycle that caused it.
 		mustCheckStore(t, storePath)
@@ -155,11 +174,53 @@ func TestKillNineLosesNothing(t *testing.T) {
 			unanswered++
 		}
 	}
+	t.Logf("full store checks after a kill (store holding %d dead letters): %d started, %d passed before the next kill; %d bookings answered 201 while one ran",
+		setAside, checks, checksPassed, bookedDuringCheck)
+	if setAside > 0 && bookedDuringCheck == 0 {
+		t.Errorf("no booking was made while a full check ran")
+	}
 	t.Logf("cycles %d (kills while %s %d, %s %d, %s %d; %d with the link connected and records pending, at most %d); "+
 		"bookings acknowledged %d; records received %d incl. %d duplicates; delivered without a 201 (request cut short) %d",
 		done, killWhileBooking, kills[killWhileBooking], killWhileDraining, kills[killWhileDraining],
 		killWhileStarting, kills[killWhileStarting], killedDelivering, maxDepth,
 		len(acked), tw.received, tw.duplicates, unanswered)
+}
+
+// mustSetAside fills the kiosk's store with n dead letters.
+func mustSetAside(t *testing.T, dataDir string, n int) {
+	t.Helper()
+	key, err := outbox.LoadOrCreateKey(filepath.Join(dataDir, kioskd.KeyFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ob, err := outbox.Open(outbox.Options{Path: filepath.Join(dataDir, kioskd.StoreFile), Key: key})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ob.Close()
+	var wg sync.WaitGroup
+	for w := range 64 {
+		wg.Go(func() {
+			for i := w; i < n; i += 64 {
+				env, err := record.New(record.Source{Kiosk: "dev-kiosk-01", Township: "dev-township"}, "booking", "booking/v1",
+					map[string]string{"note": strings.Repeat("置", 200)}, time.Now())
+				if err == nil {
+					env, err = ob.Enqueue(context.Background(), env)
+				}
+				if err == nil {
+					_, err = ob.Fail(env.Seq, "set aside by the soak", true)
+				}
+				if err != nil {
+					t.Error(err)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	if err := ob.Close(); err != nil {
+		t.Fatal(err)
+	}
 }
 
 // crashResult is what one cycle contributes to the verdict.
@@ -168,6 +229,10 @@ type crashResult struct {
 	mode      string
 	depth     int  // undelivered records just before the kill
 	connected bool // whether the link was up just before the kill
+	// The full check owed after the previous kill: whether it ran, passed
+	// before this kill, and how many bookings were answered while it ran.
+	checked, checkPassed bool
+	bookedDuringCheck    int
 }
 
 // mustCrashOnce starts kioskd on dataDir, books from several goroutines and
@@ -270,6 +335,23 @@ func mustCrashOnce(t *testing.T, dataDir, broker string, rng *rand.Rand, seed ui
 		observe()
 		quiet.Store(true)
 		mustKill9(t, p)
+	}
+	// Every start after a kill owes the store a full check, which runs while
+	// villagers book; it must never find damage in a store that a kill
+	// cannot damage.
+	out := p.out.String()
+	res.checked = strings.Contains(out, "checking the whole store in the background")
+	res.checkPassed = strings.Contains(out, `msg="store checked"`)
+	if cycle > 0 && !res.checked {
+		t.Errorf("cycle %d: no full check after a kill", cycle)
+	}
+	if strings.Contains(out, "found the store damaged") || strings.Contains(out, "store is damaged where it was just read") {
+		t.Errorf("cycle %d: a store that only a kill -9 touched was judged damaged", cycle)
+	}
+	if res.checked {
+		_, during, _ := strings.Cut(out, "checking the whole store in the background")
+		during, _, _ = strings.Cut(during, `msg="store checked"`)
+		res.bookedDuringCheck = strings.Count(during, `msg="booking committed"`)
 	}
 	// The next kioskd listens on the same socket; no request of this cycle
 	// may reach it, which the deferred wait guarantees.
