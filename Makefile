@@ -118,6 +118,7 @@ bench: deps fynepatch
 	@status=0; \
 	$(GO) run ./agent/internal/cmd/outboxbench -producers 128 -out docs/benchmarks.md || status=1; \
 	packaging/dev/bench-intake.sh >> docs/benchmarks.md || status=1; \
+	packaging/dev/bench-freelist.sh >> docs/benchmarks.md || status=1; \
 	packaging/dev/bench-idcard.sh >> docs/benchmarks.md || status=1; \
 	packaging/dev/bench-ui.sh >> docs/benchmarks.md || status=1; \
 	exit $$status
