@@ -370,6 +370,9 @@ func (o *Outbox) damaged(reason error) {
 	default:
 	}
 	o.log.Error("the store is damaged where it was just read", "err", reason)
+	// A check still reading the old store holds a read transaction on it,
+	// which closing it would wait for with every commit held up behind.
+	o.stopCheck()
 	o.bg.Add(1)
 	go func() {
 		defer o.bg.Done()

@@ -176,15 +176,16 @@ type Outbox struct {
 	file    *os.File // the store file bbolt opened, handed to the check child
 	mapSize int      // the memory map the store was opened with
 
-	recoveries chan Recovery   // damaged stores moved aside, once salvage is done
-	bg         sync.WaitGroup  // the background check and salvage
-	checkDone  chan struct{}   // closed when the owed check is over (or none was owed)
-	checking   atomic.Bool     // a check child is reading the file: do not compact
-	checkOwed  atomic.Bool     // a full check is due and has not passed yet
-	rewind     atomic.Bool     // salvaged records went in below the publisher: Peek from the start
-	replacing  atomic.Bool     // a damaged store is being replaced
-	ctx        context.Context // cancelled by Close
-	commits    atomic.Uint64   // write transactions committed (Stats.Commits)
+	recoveries chan Recovery      // damaged stores moved aside, once salvage is done
+	bg         sync.WaitGroup     // the background check and salvage
+	checkDone  chan struct{}      // closed when the owed check is over (or none was owed)
+	checking   atomic.Bool        // a check child is reading the file: do not compact
+	checkOwed  atomic.Bool        // a full check is due and has not passed yet
+	rewind     atomic.Bool        // salvaged records went in below the publisher: Peek from the start
+	replacing  atomic.Bool        // a damaged store is being replaced
+	stopCheck  context.CancelFunc // ends the background check early
+	ctx        context.Context    // cancelled by Close
+	commits    atomic.Uint64      // write transactions committed (Stats.Commits)
 }
 
 // state is what the committer keeps in memory about the store.
@@ -257,6 +258,7 @@ func Open(opts Options) (*Outbox, error) {
 	ctx, cancel := context.WithCancel(context.Background())
 	go func() { <-o.quit; cancel() }()
 	o.ctx = ctx
+	o.stopCheck = func() {}
 	switch {
 	case rec != nil:
 		rec.Found = "at open"
@@ -268,7 +270,9 @@ func Open(opts Options) (*Outbox, error) {
 		go func() { defer o.bg.Done(); o.salvageInto(ctx, rec) }()
 	case due && opts.Child != nil:
 		o.bg.Add(1)
-		go o.backgroundCheck(ctx, why)
+		checkCtx, stop := context.WithCancel(ctx)
+		o.stopCheck = stop
+		go o.backgroundCheck(checkCtx, why)
 	default:
 		close(o.checkDone)
 	}
