@@ -184,6 +184,7 @@ type Outbox struct {
 	rewind     atomic.Bool        // salvaged records went in below the publisher: Peek from the start
 	replacing  atomic.Bool        // a damaged store is being replaced
 	stopCheck  context.CancelFunc // ends the background check early
+	lastDrop   atomic.Int64       // when Peek last gave mapped pages back (unix ns)
 	ctx        context.Context    // cancelled by Close
 	commits    atomic.Uint64      // write transactions committed (Stats.Commits)
 }

@@ -250,6 +250,9 @@ func (o *Outbox) Peek(after uint64, max int) ([]Item, error) {
 	if errors.Is(err, ErrCorrupt) {
 		o.damaged(err)
 	}
+	if err == nil && len(items) > 0 {
+		o.dropMapped()
+	}
 	if err != nil {
 		return nil, fmt.Errorf("outbox: peek: %w", err)
 	}
@@ -351,4 +354,29 @@ func storageError(op string, err error) error {
 
 func seqKey(seq uint64) []byte {
 	return binary.BigEndian.AppendUint64(nil, seq)
+}
+
+// dropMappedEvery bounds how often Peek gives mapped pages back.
+const dropMappedEvery = 250 * time.Millisecond
+
+// dropMapped gives back the pages of the store mapped into kioskd, at most
+// every dropMappedEvery. A drain reads every record once, through bbolt's
+// memory map; left mapped, those pages count in kioskd's RSS (and in what
+// the OOM killer weighs) until the drain ends, a gigabyte for a gigabyte of
+// backlog. They stay in the page cache: a page read again costs a minor
+// fault. MADV_DONTNEED on a shared, read-only file mapping drops only the
+// mapping, never data. Called with dbMu held shared.
+func (o *Outbox) dropMapped() {
+	now := time.Now()
+	last := o.lastDrop.Load()
+	if now.UnixNano()-last < int64(dropMappedEvery) || !o.lastDrop.CompareAndSwap(last, now.UnixNano()) {
+		return
+	}
+	// Inside a read transaction, which keeps bbolt from remapping the file
+	// meanwhile: the range must be bbolt's map and nothing else. tx.Size is
+	// the pages in use, all of them mapped; Info().Data is the map's start.
+	o.db.View(func(tx *bbolt.Tx) error {
+		syscall.Syscall(syscall.SYS_MADVISE, o.db.Info().Data, uintptr(tx.Size()), syscall.MADV_DONTNEED)
+		return nil
+	})
 }

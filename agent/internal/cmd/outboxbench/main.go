@@ -573,7 +573,7 @@ func countCommits(ob *outbox.Outbox, n int) (int, error) {
 // by what sealing adds).
 func enqueueBaseline(ctx context.Context, dir string, envs []record.Envelope, valueSize, producers int, limit time.Duration) (latencies, error) {
 	db, err := bbolt.Open(filepath.Join(dir, "baseline.db"), 0o600, &bbolt.Options{
-		Timeout: time.Second, NoFreelistSync: true, FreelistType: bbolt.FreelistMapType,
+		Timeout: time.Second, NoFreelistSync: false, FreelistType: bbolt.FreelistMapType,
 	})
 	if err != nil {
 		return latencies{}, fmt.Errorf("baseline open: %w", err)
