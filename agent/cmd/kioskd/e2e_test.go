@@ -210,13 +210,15 @@ func TestOfflineBookingIsDeliveredLater(t *testing.T) {
 	}
 }
 
-// TestCorruptStoreIsReplacedAndReported: kioskd starts on a damaged store,
-// keeps the old file, takes bookings on a new one, and tells the township.
-func TestCorruptStoreIsReplacedAndReported(t *testing.T) {
+// mustStartOnRottenFile starts kioskd on a data dir whose file name is
+// garbage, and returns the first record the township gets, which must be
+// an alert.
+func mustStartOnRottenFile(t *testing.T, name string) (*kioskdProc, string, record.Envelope) {
+	t.Helper()
 	broker := mosquittotest.Start(t)
 	records := broker.Subscribe(t, mqtttopic.Records("dev-township"))
 	dataDir := t.TempDir()
-	if err := os.WriteFile(filepath.Join(dataDir, "kiosk.db"), bytes.Repeat([]byte("bit rot "), 8192), 0o600); err != nil {
+	if err := os.WriteFile(filepath.Join(dataDir, name), bytes.Repeat([]byte("bit rot "), 8192), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	p := mustStartKioskd(t, dataDir, broker.URL)
@@ -225,6 +227,13 @@ func TestCorruptStoreIsReplacedAndReported(t *testing.T) {
 	if err := json.Unmarshal(m.Payload(), &env); err != nil || env.Type != "alert" {
 		t.Fatalf("first record = %s (%v), want the alert", m.Payload(), err)
 	}
+	return p, dataDir, env
+}
+
+// TestCorruptStoreIsReplacedAndReported: kioskd starts on a damaged store,
+// keeps the old file, takes bookings on a new one, and tells the township.
+func TestCorruptStoreIsReplacedAndReported(t *testing.T) {
+	p, dataDir, env := mustStartOnRottenFile(t, "kiosk.db")
 	if !strings.Contains(string(env.Body), "store_corrupt") || !strings.Contains(string(env.Body), "kiosk.db.corrupt-") {
 		t.Errorf("alert body = %s", env.Body)
 	}
@@ -303,18 +312,7 @@ func TestDamageFoundByTheBackgroundCheck(t *testing.T) {
 // keep the kiosk from serving villagers: kioskd moves it aside, starts an
 // empty book, tells the township, and takes bookings.
 func TestDamagedCaseBookIsReplacedAndReported(t *testing.T) {
-	broker := mosquittotest.Start(t)
-	records := broker.Subscribe(t, mqtttopic.Records("dev-township"))
-	dataDir := t.TempDir()
-	if err := os.WriteFile(filepath.Join(dataDir, "cases.db"), bytes.Repeat([]byte("bit rot "), 8192), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	p := mustStartKioskd(t, dataDir, broker.URL)
-	m := mustReceive(t, records, 10*time.Second)
-	var env record.Envelope
-	if err := json.Unmarshal(m.Payload(), &env); err != nil || env.Type != "alert" {
-		t.Fatalf("first record = %s (%v), want the alert", m.Payload(), err)
-	}
+	p, dataDir, env := mustStartOnRottenFile(t, "cases.db")
 	if !strings.Contains(string(env.Body), "casebook_corrupt") || !strings.Contains(string(env.Body), "cases.db.corrupt-") {
 		t.Errorf("alert body = %s", env.Body)
 	}
