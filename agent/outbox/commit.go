@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"strconv"
 	"time"
 
@@ -62,6 +63,9 @@ const maxBatch = 512
 // outbox commits a lone request at once; there is no batching delay.
 func (o *Outbox) commitLoop() {
 	defer close(o.done)
+	// A fault in the mapped file is a panic here, which commitBatch turns
+	// into ErrCorrupt (see protect).
+	debug.SetPanicOnFault(true)
 	batch := make([]*request, 0, maxBatch)
 	last := 0              // size of the previous batch
 	var took time.Duration // how long the previous commit took
@@ -166,7 +170,9 @@ func (o *Outbox) commitBatch(batch []*request) (acked bool) {
 	}
 	now := o.opts.Now()
 	enqueued := false
-	err := protect(func() error {
+	// On the committer's own goroutine, which takes faults in the map as
+	// panics (commitLoop): no goroutine of its own per commit.
+	err := caught(func() error {
 		return o.db.Update(func(tx *bbolt.Tx) error {
 			t := &txn{o: o, tx: tx, st: &st, now: now}
 			for i, r := range batch {

@@ -171,8 +171,6 @@ type Outbox struct {
 	st    state
 	lease uint64 // seqs up to here are reserved in the lease file
 
-	recovered *Recovery // found at Open
-
 	file    *os.File // the store file bbolt opened, handed to the check child
 	mapSize int      // the memory map the store was opened with
 
@@ -263,7 +261,6 @@ func Open(opts Options) (*Outbox, error) {
 	switch {
 	case rec != nil:
 		rec.Found = "at open"
-		o.recovered = rec
 		o.log.Error("store was corrupt; moved aside and started a new one", "moved_to", rec.MovedTo, "reason", rec.Reason)
 		o.checkOwed.Store(false)
 		close(o.checkDone)
@@ -284,9 +281,6 @@ func Open(opts Options) (*Outbox, error) {
 	o.log.Info("outbox opened", "path", opts.Path, "pending", o.st.depth, "dead_letters", o.st.dead, "bytes", o.st.bytes)
 	return o, nil
 }
-
-// Recovered reports whether Open found the store corrupt and replaced it.
-func (o *Outbox) Recovered() *Recovery { return o.recovered }
 
 // Recoveries receives a report for each damaged store moved aside, at Open
 // or later by the background check, once its records have been salvaged.

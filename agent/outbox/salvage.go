@@ -281,13 +281,18 @@ func protect(fn func() error) (err error) {
 	go func() {
 		defer close(done)
 		debug.SetPanicOnFault(true)
-		defer func() {
-			if p := recover(); p != nil {
-				err = fmt.Errorf("%w: %v", ErrCorrupt, p)
-			}
-		}()
-		err = fn()
+		err = caught(fn)
 	}()
 	<-done
 	return err
+}
+
+// caught runs fn and turns a panic in it into ErrCorrupt.
+func caught(fn func() error) (err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("%w: %v", ErrCorrupt, p)
+		}
+	}()
+	return fn()
 }

@@ -55,8 +55,11 @@ func boltOptions(mapSize int, f **os.File) *bbolt.Options {
 		// The freelist is written with every commit (NoFreelistSync off), so
 		// that Open reads one page instead of walking the whole file to
 		// rebuild it: a kiosk with a 1 GB backlog then opens its store in
-		// milliseconds, cold, instead of half a minute. It costs about one
-		// page more per commit (docs/benchmarks.md has the figures). A store
+		// milliseconds, cold, instead of half a minute. It costs the
+		// freelist page(s) in every commit: nothing much in a store without
+		// free pages, several times a commit's cost mid-drain, when a large
+		// backlog has freed tens of thousands of pages that compaction has
+		// not yet given back (docs/benchmarks.md, docs/store.md). A store
 		// written without one gets it on its first writable open.
 		NoFreelistSync: false,
 		FreelistType:   bbolt.FreelistMapType,
