@@ -135,6 +135,37 @@ func (p *Planner) Slots(now time.Time) []time.Time {
 	return slices.CompactFunc(out, time.Time.Equal)
 }
 
+// Offers reports whether slot is one of Slots(now), without building the
+// list: every booking asks, and the list is a fortnight of duty slots.
+func (p *Planner) Offers(slot, now time.Time) bool {
+	a := p.content.Advisor
+	if !slot.After(now) || a.SlotMinutes <= 0 {
+		return false
+	}
+	now, s := now.In(p.loc), slot.In(p.loc)
+	m := s.Hour()*60 + s.Minute()
+	for day := range a.BookingDays {
+		d := time.Date(now.Year(), now.Month(), now.Day()+day, 0, 0, 0, 0, p.loc)
+		if d.Year() != s.Year() || d.YearDay() != s.YearDay() {
+			continue
+		}
+		for _, w := range a.Duty {
+			from := w.From.Minutes()
+			if !slices.Contains(w.Days, config.Weekday(d.Weekday())) || m < from ||
+				m+a.SlotMinutes > w.To.Minutes() || (m-from)%a.SlotMinutes != 0 {
+				continue
+			}
+			// Built as Slots builds it, so that a wall-clock time a zone
+			// change skips or repeats is judged the same way.
+			if time.Date(d.Year(), d.Month(), d.Day(), m/60, m%60, 0, 0, p.loc).Equal(slot) {
+				return true
+			}
+		}
+		return false
+	}
+	return false
+}
+
 // Validate checks a request against the site's content and schedule at time
 // now and returns the record body. The error is a *FieldError.
 func (p *Planner) Validate(req Request, now time.Time) (Body, error) {
@@ -182,7 +213,7 @@ func (p *Planner) Validate(req Request, now time.Time) (Body, error) {
 	if !slot.After(now) {
 		return fail("slot", CodeSlotInPast, "%s has already passed", slot.In(p.loc).Format("2006-01-02 15:04"))
 	}
-	if !slices.ContainsFunc(p.Slots(now), slot.Equal) {
+	if !p.Offers(slot, now) {
 		return fail("slot", CodeSlotNotOffered, "%s is not one of the advisor's duty slots", slot.In(p.loc).Format("2006-01-02 15:04"))
 	}
 	checkup, err := p.checkup(req)

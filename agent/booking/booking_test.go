@@ -2,6 +2,7 @@ package booking
 
 import (
 	"errors"
+	"slices"
 	"testing"
 	"time"
 
@@ -37,6 +38,55 @@ func TestSlots(t *testing.T) {
 		if !slots[i].After(slots[i-1]) {
 			t.Fatalf("slots not strictly increasing at %d", i)
 		}
+	}
+}
+
+// TestOffersIsSlots: Offers answers as a search of Slots would, for every
+// 5-minute step (and a few off-grid instants) over the horizon and beyond,
+// from several moments of a week, in the site's zone and in one with
+// daylight saving, where wall-clock times are skipped and repeated.
+func TestOffersIsSlots(t *testing.T) {
+	site, loc := mustPlanner(t)
+	ny, err := time.LoadLocation("America/New_York")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dst := site.content
+	dst.Advisor.Duty = append(dst.Advisor.Duty, config.DutyWindow{Days: []config.Weekday{config.Weekday(time.Sunday)},
+		From: config.ClockTime{Hour: 1}, To: config.ClockTime{Hour: 4}})
+	for _, tc := range []struct {
+		name string
+		p    *Planner
+		nows []time.Time
+	}{
+		{"site", site, []time.Time{
+			time.Date(2026, 11, 24, 10, 10, 0, 0, loc), time.Date(2026, 11, 24, 10, 30, 0, 0, loc),
+			time.Date(2026, 11, 26, 23, 59, 59, 0, loc), time.Date(2026, 12, 31, 12, 0, 0, 0, loc),
+		}},
+		{"dst", NewPlanner(dst, ny), []time.Time{
+			time.Date(2026, 3, 2, 9, 0, 0, 0, ny), time.Date(2026, 10, 26, 9, 0, 0, 0, ny),
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			offered := 0
+			for _, now := range tc.nows {
+				slots := tc.p.Slots(now)
+				for c := now.Add(-time.Hour); c.Before(now.AddDate(0, 0, tc.p.content.Advisor.BookingDays+2)); c = c.Add(5 * time.Minute) {
+					for _, at := range []time.Time{c, c.Add(time.Second), c.Add(time.Nanosecond).UTC()} {
+						want := slices.ContainsFunc(slots, at.Equal)
+						if got := tc.p.Offers(at, now); got != want {
+							t.Fatalf("now %s: Offers(%s) = %v, Slots has it: %v", now, at, got, want)
+						}
+						if want {
+							offered++
+						}
+					}
+				}
+			}
+			if offered == 0 {
+				t.Fatal("no slot was offered: the test checked nothing")
+			}
+		})
 	}
 }
 
