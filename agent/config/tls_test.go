@@ -13,7 +13,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/fengqiao/kiosk/agent/internal/testpki"
+	"github.com/fengqiao/kiosk/agent/internal/tstest/testpki"
 )
 
 // tlsFiles are the files a kiosk's mqtt.tls names.

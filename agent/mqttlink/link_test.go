@@ -19,8 +19,8 @@ import (
 	mqtt "github.com/eclipse/paho.mqtt.golang"
 	"github.com/eclipse/paho.mqtt.golang/packets"
 
-	"github.com/fengqiao/kiosk/agent/internal/faultproxy"
-	"github.com/fengqiao/kiosk/agent/internal/mosquittotest"
+	"github.com/fengqiao/kiosk/agent/internal/tstest/faultproxy"
+	"github.com/fengqiao/kiosk/agent/internal/tstest/mosquittotest"
 	"github.com/fengqiao/kiosk/agent/mqtttopic"
 	"github.com/fengqiao/kiosk/agent/outbox"
 	"github.com/fengqiao/kiosk/agent/record"

@@ -11,8 +11,8 @@ import (
 
 	mqtt "github.com/eclipse/paho.mqtt.golang"
 
-	"github.com/fengqiao/kiosk/agent/internal/mosquittotest"
-	"github.com/fengqiao/kiosk/agent/internal/testpki"
+	"github.com/fengqiao/kiosk/agent/internal/tstest/mosquittotest"
+	"github.com/fengqiao/kiosk/agent/internal/tstest/testpki"
 	"github.com/fengqiao/kiosk/agent/mqtttopic"
 	"github.com/fengqiao/kiosk/agent/record"
 )

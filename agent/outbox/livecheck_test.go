@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/fengqiao/kiosk/agent/internal/storedamage"
+	"github.com/fengqiao/kiosk/agent/internal/tstest/storedamage"
 )
 
 // mustLeakFreePages damages the store in a way bbolt does not notice at

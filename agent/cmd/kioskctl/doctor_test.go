@@ -10,8 +10,8 @@ import (
 	"time"
 
 	"github.com/fengqiao/kiosk/agent/config"
-	"github.com/fengqiao/kiosk/agent/internal/mosquittotest"
-	"github.com/fengqiao/kiosk/agent/internal/testpki"
+	"github.com/fengqiao/kiosk/agent/internal/tstest/mosquittotest"
+	"github.com/fengqiao/kiosk/agent/internal/tstest/testpki"
 )
 
 // mustDoctorSite writes the dev site with its broker at broker and a board

@@ -14,7 +14,7 @@ import (
 
 	"github.com/fengqiao/kiosk/agent/bundle"
 	"github.com/fengqiao/kiosk/agent/config"
-	"github.com/fengqiao/kiosk/agent/internal/mosquittotest"
+	"github.com/fengqiao/kiosk/agent/internal/tstest/mosquittotest"
 	"github.com/fengqiao/kiosk/agent/localclient"
 	"github.com/fengqiao/kiosk/agent/mqtttopic"
 	townshipctl "github.com/fengqiao/kiosk/agent/township"

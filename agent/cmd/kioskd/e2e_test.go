@@ -17,8 +17,8 @@ import (
 	mqtt "github.com/eclipse/paho.mqtt.golang"
 
 	"github.com/fengqiao/kiosk/agent/booking"
-	"github.com/fengqiao/kiosk/agent/internal/mosquittotest"
-	"github.com/fengqiao/kiosk/agent/internal/storedamage"
+	"github.com/fengqiao/kiosk/agent/internal/tstest/mosquittotest"
+	"github.com/fengqiao/kiosk/agent/internal/tstest/storedamage"
 	"github.com/fengqiao/kiosk/agent/localapi/apitype"
 	"github.com/fengqiao/kiosk/agent/localclient"
 	"github.com/fengqiao/kiosk/agent/mqtttopic"

@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/fengqiao/kiosk/agent/internal/mosquittotest"
+	"github.com/fengqiao/kiosk/agent/internal/tstest/mosquittotest"
 	"github.com/fengqiao/kiosk/agent/localclient"
 	"github.com/fengqiao/kiosk/agent/sdnotify/sdnotifytest"
 )

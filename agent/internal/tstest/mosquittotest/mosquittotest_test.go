@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/fengqiao/kiosk/agent/internal/testpki"
+	"github.com/fengqiao/kiosk/agent/internal/tstest/testpki"
 )
 
 // TestStartTLS: the generated TLS listener takes only certificates of its

@@ -16,16 +16,16 @@ import (
 	"fmt"
 	"net"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
 	mqtt "github.com/eclipse/paho.mqtt.golang"
+
+	"github.com/fengqiao/kiosk/agent/internal/tstest/mosquitto"
 )
 
 // Broker is one mosquitto process (or, between Stop and Start, its port).
@@ -57,16 +57,19 @@ type Broker struct {
 	// to stderr. A drop-in that names a file the test did not give fails.
 	DropIn string
 
-	mu  sync.Mutex
-	cmd *exec.Cmd
-	out *logBuffer
+	mu   sync.Mutex
+	proc *mosquitto.Process
+	out  *logBuffer
 }
 
 // New reserves a port for a broker without starting it, for tests of a kiosk
 // that boots while the township is unreachable.
 func New(t testing.TB) *Broker {
 	t.Helper()
-	port := freePort(t)
+	port, err := mosquitto.FreePort()
+	if err != nil {
+		t.Fatal(err)
+	}
 	b := &Broker{t: t, Port: port, URL: fmt.Sprintf("tcp://127.0.0.1:%d", port), dir: t.TempDir()}
 	t.Cleanup(b.Stop)
 	t.Cleanup(func() {
@@ -83,16 +86,6 @@ func Start(t testing.TB) *Broker {
 	b := New(t)
 	b.Start()
 	return b
-}
-
-func binary(t testing.TB) string {
-	for _, p := range []string{"mosquitto", "/usr/sbin/mosquitto"} {
-		if path, err := exec.LookPath(p); err == nil {
-			return path
-		}
-	}
-	t.Fatal("mosquitto is not installed; run `make deps` (apt-get install mosquitto)")
-	return ""
 }
 
 // TLS is a broker's TLS listener: its CA for client certificates, its own
@@ -214,10 +207,7 @@ func (b *Broker) Start() {
 	if b.DropIn != "" {
 		// As Debian's /etc/mosquitto/mosquitto.conf, less the pid file.
 		text += fmt.Sprintf("persistence true\npersistence_location %s/\n", b.dir)
-		text += b.Extra + "\n"
-		if os.Geteuid() == 0 {
-			text += "user root\n"
-		}
+		text += b.Extra + "\n" + mosquitto.RunAs()
 		confd := filepath.Join(b.dir, "conf.d")
 		if err := os.MkdirAll(confd, 0o700); err != nil {
 			b.t.Fatal(err)
@@ -229,50 +219,23 @@ func (b *Broker) Start() {
 		b.run(conf, text)
 		return
 	}
-	text += b.generated()
+	persist := ""
 	if b.Persistent {
-		text += fmt.Sprintf("persistence true\npersistence_location %s/\n", b.dir)
-	} else {
-		text += "persistence false\n"
+		persist = b.dir
 	}
-	// A township subscriber falls behind a kiosk draining a backlog; with
-	// mosquitto's default of 1000 queued messages per client the broker
-	// would drop the rest, and the test would blame the kiosk.
-	text += "max_queued_messages 0\n"
-	text += b.Extra + "\n"
-	if os.Geteuid() == 0 {
-		// As root, mosquitto drops to user "mosquitto" unless told otherwise,
-		// and then cannot read a config in root's temp dir.
-		text += "user root\n"
-	}
-	b.run(conf, text)
+	b.run(conf, text+b.generated()+mosquitto.TestSettings(persist)+b.Extra+"\n")
 }
 
 func (b *Broker) run(conf, text string) {
 	b.t.Helper()
-	if err := os.WriteFile(conf, []byte(text), 0o600); err != nil {
-		b.t.Fatal(err)
-	}
-	cmd := exec.Command(binary(b.t), "-c", conf)
 	out := &logBuffer{}
-	cmd.Stdout, cmd.Stderr = out, out
-	if err := cmd.Start(); err != nil {
-		b.t.Fatalf("start mosquitto: %v", err)
+	p, err := mosquitto.Start(mosquitto.Options{Dir: filepath.Dir(conf), Config: text, Output: out, Probe: b.probe})
+	if err != nil {
+		b.t.Fatalf("mosquitto on %d: %v\n%s", b.Port, err, out)
 	}
 	b.mu.Lock()
-	b.cmd, b.out = cmd, out
+	b.proc, b.out = p, out
 	b.mu.Unlock()
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		err := b.probe()
-		if err == nil {
-			return
-		}
-		if time.Now().After(deadline) {
-			b.t.Fatalf("mosquitto did not listen on %d: %v\n%s", b.Port, err, out)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
 }
 
 // probe checks that the broker accepts connections. A TLS listener must also
@@ -304,12 +267,11 @@ func (b *Broker) probe() error {
 func (b *Broker) Terminate() {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	if b.cmd == nil {
+	if b.proc == nil {
 		return
 	}
-	b.cmd.Process.Signal(syscall.SIGTERM)
-	b.cmd.Wait()
-	b.cmd = nil
+	b.proc.Terminate()
+	b.proc = nil
 }
 
 // Log returns what the running (or last) broker printed.
@@ -344,21 +306,11 @@ func (l *logBuffer) String() string {
 func (b *Broker) Stop() {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	if b.cmd == nil {
+	if b.proc == nil {
 		return
 	}
-	b.cmd.Process.Kill()
-	b.cmd.Wait()
-	b.cmd = nil
-}
-
-func freePort(t testing.TB) int {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().(*net.TCPAddr).Port
+	b.proc.Kill()
+	b.proc = nil
 }
 
 // Subscribe connects a township-side client and returns the messages it
