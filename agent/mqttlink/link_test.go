@@ -207,7 +207,12 @@ func TestPartitionRecovers(t *testing.T) {
 	o := mustOutbox(t, 5)
 	// A long backoff cap, as in production: recovery must come from noticing
 	// the link, not from happening to retry at the right moment.
-	link := mustRun(t, o, proxy.URL, func(o *Options) { o.MaxBackoff = 60 * time.Second; o.ProbeInterval = time.Second })
+	backedOff := watchRetries(5 * time.Second)
+	link := mustRun(t, o, proxy.URL, func(o *Options) {
+		o.MaxBackoff = 60 * time.Second
+		o.ProbeInterval = time.Second
+		o.Log = slog.New(backedOff)
+	})
 
 	var mu sync.Mutex
 	var want []uint64
@@ -225,15 +230,13 @@ func TestPartitionRecovers(t *testing.T) {
 
 	proxy.Partition()
 	produce(300) // the kiosk keeps working offline
-	// Long enough for keepalive to notice and for backoff to grow well past 5 s.
-	deadline := time.Now().Add(20 * time.Second)
-	for time.Now().Before(deadline) {
-		if state, _, _ := link.State(); state != StateConnected {
-			break
-		}
-		time.Sleep(50 * time.Millisecond)
+	// Heal only once keepalive has noticed and the backoff has grown past 5 s,
+	// so that recovering within 5 s cannot be the retry timer's luck.
+	select {
+	case <-backedOff.reached:
+	case <-time.After(60 * time.Second):
+		t.Fatal("the link never backed off past 5 s during the partition")
 	}
-	time.Sleep(12 * time.Second)
 	if state, _, _ := link.State(); state == StateConnected {
 		t.Fatal("link still says connected during the partition")
 	}
@@ -253,6 +256,33 @@ func TestPartitionRecovers(t *testing.T) {
 	mu.Lock()
 	tw.checkOrder(t, want)
 	mu.Unlock()
+}
+
+// retryWatch is a log handler that tells when the link has chosen to wait
+// at least longer before its next attempt: the event a test of recovery
+// from a long backoff waits for, rather than sleeping for a time that is
+// usually enough.
+type retryWatch struct {
+	longer  time.Duration
+	once    *sync.Once
+	reached chan struct{}
+}
+
+func watchRetries(longer time.Duration) retryWatch {
+	return retryWatch{longer: longer, once: new(sync.Once), reached: make(chan struct{})}
+}
+
+func (w retryWatch) Enabled(context.Context, slog.Level) bool { return true }
+func (w retryWatch) WithAttrs([]slog.Attr) slog.Handler      { return w }
+func (w retryWatch) WithGroup(string) slog.Handler           { return w }
+func (w retryWatch) Handle(_ context.Context, r slog.Record) error {
+	r.Attrs(func(a slog.Attr) bool {
+		if a.Key == "retry_in" && a.Value.Kind() == slog.KindDuration && a.Value.Duration() >= w.longer {
+			w.once.Do(func() { close(w.reached) })
+		}
+		return true
+	})
+	return nil
 }
 
 // TestPoisonRecordIsDeadLettered: a record the broker will not take (it

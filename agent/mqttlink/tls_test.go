@@ -5,6 +5,7 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"encoding/json"
+	"log/slog"
 	"strings"
 	"testing"
 	"time"
@@ -183,8 +184,13 @@ func TestTLSRefusesUnknownClients(t *testing.T) {
 
 	o := mustOutbox(t, 5)
 	mustEnqueue(t, o, "booking", 10)
-	l := mustRun(t, o, tb.URL, func(opts *Options) { opts.TLS = roots })
-	time.Sleep(2 * time.Second)
+	refused := watchRetries(0) // any failed attempt
+	l := mustRun(t, o, tb.URL, func(opts *Options) { opts.TLS = roots; opts.Log = slog.New(refused) })
+	select {
+	case <-refused.reached:
+	case <-time.After(10 * time.Second):
+		t.Fatal("no connection attempt failed within 10 s")
+	}
 	if state, _, lastErr := l.State(); state == StateConnected || lastErr == "" {
 		t.Errorf("link without a certificate: %s, last error %q", state, lastErr)
 	}
