@@ -111,7 +111,15 @@ func TestCardReadOnceWhileOnReader(t *testing.T) {
 	if strings.Contains(ev.Card.IDMasked, card.IDNumber[6:16]) {
 		t.Error("event shows the middle of the ID number")
 	}
-	time.Sleep(4 * MinInterval) // several polls with the card still there
+	// Several polls with the card still there: the event is the reader's
+	// requests, not a time that usually holds several.
+	polled := sim.Stats().Requests
+	for deadline := time.Now().Add(5 * time.Second); sim.Stats().Requests < polled+4; {
+		if time.Now().After(deadline) {
+			t.Fatalf("the loop stopped polling: %d requests since the read", sim.Stats().Requests-polled)
+		}
+		time.Sleep(MinInterval / 4)
+	}
 	if r := l.Status().Reads; r != 1 {
 		t.Errorf("reads while the card stayed = %d, want 1", r)
 	}

@@ -3,6 +3,7 @@ package idcard_test
 import (
 	"bufio"
 	"encoding/hex"
+	"fmt"
 	"io"
 	"log/slog"
 	"os"
@@ -159,6 +160,30 @@ func (p *fakePort) Read(b []byte) (int, error) {
 func (p *fakePort) Close() error {
 	p.once.Do(func() { close(p.closed) })
 	return nil
+}
+
+// waitWritten waits until the reader has written n commands: the event a
+// test of a command in flight (cancelled, closed, failing) starts from.
+func (p *fakePort) waitWritten(t testing.TB, n int) {
+	t.Helper()
+	waitFor(t, fmt.Sprintf("%d commands written", n), func() bool { return len(p.written()) >= n })
+}
+
+// waitTaken waits until everything fed has been read from the port.
+func (p *fakePort) waitTaken(t testing.TB) {
+	t.Helper()
+	waitFor(t, "fed bytes read", func() bool { return len(p.data) == 0 })
+}
+
+// waitFor polls cond until it holds, failing the test after 5 s.
+func waitFor(t testing.TB, what string, cond func() bool) {
+	t.Helper()
+	for deadline := time.Now().Add(5 * time.Second); !cond(); {
+		if time.Now().After(deadline) {
+			t.Fatalf("waited 5 s for %s", what)
+		}
+		time.Sleep(time.Millisecond)
+	}
 }
 
 func (p *fakePort) setReadErr(err error) {

@@ -305,7 +305,7 @@ func TestReadError(t *testing.T) {
 	cause := errors.New("usb-serial: device disconnected")
 	done := make(chan error, 1)
 	go func() { _, err := r.ReadBaseInfo(context.Background()); done <- err }()
-	time.Sleep(20 * time.Millisecond)
+	p.waitWritten(t, 1) // the command is out; the reader waits for its reply
 	p.setReadErr(cause)
 	p.feed([]byte{0}) // wake the blocked Read
 	select {
@@ -335,7 +335,7 @@ func TestCloseUnblocks(t *testing.T) {
 	r := idcard.NewReader(p, idcard.Options{Timeout: 10 * time.Second})
 	done := make(chan error, 1)
 	go func() { _, err := r.FindCard(context.Background()); done <- err }()
-	time.Sleep(20 * time.Millisecond)
+	p.waitWritten(t, 1) // pending: the command is out, no reply will come
 	start := time.Now()
 	if err := r.Close(); err != nil {
 		t.Fatal(err)
@@ -363,7 +363,13 @@ func TestContext(t *testing.T) {
 	p := newFakePort(nil)
 	r := mustReader(t, p, idcard.Options{Timeout: 10 * time.Second})
 	ctx, cancel := context.WithCancel(context.Background())
-	go func() { time.Sleep(20 * time.Millisecond); cancel() }()
+	go func() {
+		// Cancelled while it waits for the reply (FindCard writes first).
+		for len(p.written()) == 0 {
+			time.Sleep(time.Millisecond)
+		}
+		cancel()
+	}()
 	if _, err := r.FindCard(ctx); !errors.Is(err, context.Canceled) {
 		t.Errorf("cancel: %v", err)
 	}
@@ -381,7 +387,7 @@ func TestStaleBytesDiscarded(t *testing.T) {
 	p := newFakePort(func([]byte) []byte { return mustResponse(t, idcard.Response{SW3: 0x90, Data: make([]byte, 8)}) })
 	r := mustReader(t, p, idcard.Options{})
 	p.feed(mustResponse(t, idcard.Response{SW3: 0x81}))
-	time.Sleep(50 * time.Millisecond) // let the pump take it
+	p.waitTaken(t) // the pump has read it: it is stale by the time the command goes out
 	if err := r.SelectCard(context.Background()); err != nil {
 		t.Errorf("SelectCard took a stale reply: %v", err)
 	}

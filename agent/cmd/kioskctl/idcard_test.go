@@ -51,8 +51,12 @@ func TestIDCardSimulateAndRead(t *testing.T) {
 		t.Errorf("read with no card = %d %q", code, out)
 	}
 	io.WriteString(stdin, "1\n")
-	time.Sleep(100 * time.Millisecond)
-	code, out = read()
+	// The simulator takes the line in its own time: read until it has.
+	for deadline := time.Now().Add(5 * time.Second); ; {
+		if code, out = read(); code == 0 || time.Now().After(deadline) {
+			break
+		}
+	}
 	if code != 0 || !strings.Contains(out, card.Name) || strings.Contains(out, card.IDNumber) || strings.Contains(out, card.Address) {
 		t.Errorf("masked read = %d\n%s", code, out)
 	}
