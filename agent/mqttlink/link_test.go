@@ -273,8 +273,8 @@ func watchRetries(longer time.Duration) retryWatch {
 }
 
 func (w retryWatch) Enabled(context.Context, slog.Level) bool { return true }
-func (w retryWatch) WithAttrs([]slog.Attr) slog.Handler      { return w }
-func (w retryWatch) WithGroup(string) slog.Handler           { return w }
+func (w retryWatch) WithAttrs([]slog.Attr) slog.Handler       { return w }
+func (w retryWatch) WithGroup(string) slog.Handler            { return w }
 func (w retryWatch) Handle(_ context.Context, r slog.Record) error {
 	r.Attrs(func(a slog.Attr) bool {
 		if a.Key == "retry_in" && a.Value.Kind() == slog.KindDuration && a.Value.Duration() >= w.longer {
