@@ -173,6 +173,9 @@ func mustDrain(t testing.TB, o *outbox.Outbox, within time.Duration) {
 // TestBrokerRestartMidDrain: the township broker goes away in the middle of
 // a backlog and comes back; every record arrives, in order after dedup.
 func TestBrokerRestartMidDrain(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short leaves out three broker restarts mid-drain (about 20 s); make test runs it")
+	}
 	broker := mosquittotest.New(t)
 	broker.Persistent = true
 	broker.Start()
@@ -201,6 +204,9 @@ func TestBrokerRestartMidDrain(t *testing.T) {
 // TestPartitionRecovers: the uplink goes down while records keep coming;
 // when it returns, delivery resumes within 5 s and nothing is lost.
 func TestPartitionRecovers(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short leaves out a partition held until the backoff passes 5 s (about 18 s); make test runs it")
+	}
 	broker := mosquittotest.Start(t)
 	tw := mustWatch(t, broker.SubscribeDurable(t, mqtttopic.Records(""), "township-p", 100000))
 	proxy := faultproxy.New(t, fmt.Sprintf("127.0.0.1:%d", broker.Port))
@@ -318,6 +324,9 @@ func TestPoisonRecordIsDeadLettered(t *testing.T) {
 // Nothing acked is lost (every record arrives), order holds after dedup, and
 // no goroutines are left behind by the dead connections.
 func TestThousandDisconnects(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short leaves out a thousand cut connections (about 6 s); make test runs it")
+	}
 	broker := mosquittotest.Start(t)
 	tw := mustWatch(t, broker.SubscribeDurable(t, mqtttopic.Records(""), "township-c", 100000))
 	proxy := faultproxy.New(t, fmt.Sprintf("127.0.0.1:%d", broker.Port))
