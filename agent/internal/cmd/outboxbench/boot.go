@@ -263,17 +263,17 @@ func bootOnce(ctx context.Context, bin, config, dataDir, brokerURL, logPath stri
 		return bootMeasure{}, err
 	}
 	defer func() {
-		d.cmd.Process.Signal(stop)
+		d.Signal(stop)
 		d.stop()
 	}()
 	c := localclient.New(d.socket)
-	for deadline := d.started.Add(2 * time.Minute); ; {
+	for deadline := d.started().Add(2 * time.Minute); ; {
 		slots, err := c.Slots(ctx, "legal-advisor")
 		if err == nil && len(slots.Slots) > 1 {
 			_, err = c.Book(ctx, apitype.BookingRequest{Service: "legal-advisor", Topic: "其他", Name: "测试村民",
 				Phone: "13800000000", Slot: slots.Slots[1].Format(time.RFC3339)})
 			if err == nil {
-				took := time.Since(d.started)
+				took := time.Since(d.started())
 				mem, err := readMem(d.pid())
 				return bootMeasure{took: took, mem: mem}, err
 			}

@@ -17,12 +17,12 @@ import (
 	"regexp"
 	"slices"
 	"strconv"
-	"syscall"
 	"time"
 
 	mqtt "github.com/eclipse/paho.mqtt.golang"
 
 	"github.com/fengqiao/kiosk/agent/booking"
+	"github.com/fengqiao/kiosk/agent/internal/tstest/child"
 	"github.com/fengqiao/kiosk/agent/kioskd"
 	"github.com/fengqiao/kiosk/agent/localclient"
 	"github.com/fengqiao/kiosk/agent/mqtttopic"
@@ -301,17 +301,12 @@ func startPublisher(brokerURL, payloadsPath, logPath string) (*publisher, error)
 		return nil, err
 	}
 	cmd.Stderr = log
-	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
-	p := &publisher{proc: &proc{cmd: cmd, done: make(chan struct{}), started: time.Now()}, in: in, out: bufio.NewReader(outPipe)}
-	if err := cmd.Start(); err != nil {
+	c, err := child.Start(cmd, func() { log.Close() })
+	if err != nil {
 		log.Close()
-		return nil, fmt.Errorf("start baseline publisher: %w", err)
+		return nil, fmt.Errorf("baseline publisher: %w", err)
 	}
-	go func() {
-		p.err = cmd.Wait()
-		log.Close()
-		close(p.done)
-	}()
+	p := &publisher{proc: &proc{c}, in: in, out: bufio.NewReader(outPipe)}
 	if line, err := p.out.ReadString('\n'); err != nil || line != "connected\n" {
 		p.stop()
 		return nil, fmt.Errorf("baseline publisher did not connect (%q, %v); see %s", line, err, logPath)
@@ -438,7 +433,7 @@ func drainKioskd(ctx context.Context, root, bin, dir, dataDir string, n int, k *
 	if err != nil {
 		return err
 	}
-	k.StartToAPI = up.Sub(d.started)
+	k.StartToAPI = up.Sub(d.started())
 	mem := startSampler(d.pid(), sampleEvery)
 	defer mem.stop()
 	cpu := startCPU(d.pid(), b.pid())

@@ -10,23 +10,25 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
-	"syscall"
 	"time"
 
+	"github.com/fengqiao/kiosk/agent/internal/tstest/child"
 	"github.com/fengqiao/kiosk/agent/internal/tstest/mosquitto"
 	"github.com/fengqiao/kiosk/agent/localclient"
 )
 
-// proc is a child process. Pdeathsig kills it should this program die
-// without stopping it.
+// proc is a child process (tstest/child: killed should this program die
+// without stopping it).
 type proc struct {
-	cmd     *exec.Cmd
-	started time.Time
-	done    chan struct{}
-	err     error
-	once    sync.Once
+	*child.Process
 }
+
+func (p *proc) pid() int           { return p.Pid() }
+func (p *proc) exited() bool       { return p.Exited() }
+func (p *proc) started() time.Time { return p.Started() }
+
+// stop asks the process to end (SIGTERM) and kills it if it has not within 10 s.
+func (p *proc) stop() { p.Terminate(10 * time.Second) }
 
 // mosquittoBinary is mosquitto's path for the machine description, or its
 // usual path when it is missing (the run then fails at the first broker).
@@ -37,48 +39,19 @@ func mosquittoBinary() string {
 	return "/usr/sbin/mosquitto"
 }
 
+// startProc starts cmd with its output to the file logPath.
 func startProc(cmd *exec.Cmd, logPath string) (*proc, error) {
 	log, err := os.Create(logPath)
 	if err != nil {
 		return nil, err
 	}
 	cmd.Stdout, cmd.Stderr = log, log
-	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
-	p := &proc{cmd: cmd, done: make(chan struct{}), started: time.Now()}
-	if err := cmd.Start(); err != nil {
+	c, err := child.Start(cmd, func() { log.Close() })
+	if err != nil {
 		log.Close()
-		return nil, fmt.Errorf("start %s: %w", filepath.Base(cmd.Path), err)
+		return nil, err
 	}
-	go func() {
-		p.err = cmd.Wait()
-		log.Close()
-		close(p.done)
-	}()
-	return p, nil
-}
-
-func (p *proc) pid() int { return p.cmd.Process.Pid }
-
-// stop asks the process to end (SIGTERM) and kills it if it has not within 10 s.
-func (p *proc) stop() {
-	p.once.Do(func() {
-		p.cmd.Process.Signal(syscall.SIGTERM)
-		select {
-		case <-p.done:
-		case <-time.After(10 * time.Second):
-			p.cmd.Process.Kill()
-			<-p.done
-		}
-	})
-}
-
-func (p *proc) exited() bool {
-	select {
-	case <-p.done:
-		return true
-	default:
-		return false
-	}
+	return &proc{c}, nil
 }
 
 // broker is the township's mosquitto in a measured run.
@@ -148,8 +121,8 @@ func startKioskdWith(bin, config, dataDir, brokerURL, logPath string) (*daemon, 
 // the work dir and the log with it are gone once the program exits.
 func (d *daemon) explain(err error) error {
 	select {
-	case <-d.done:
-		err = fmt.Errorf("%w; kioskd exited: %v", err, d.err)
+	case <-d.Done():
+		err = fmt.Errorf("%w; kioskd exited: %v", err, d.Err())
 	case <-time.After(time.Second):
 	}
 	b, _ := os.ReadFile(d.logPath)

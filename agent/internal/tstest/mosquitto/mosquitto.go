@@ -16,9 +16,9 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
-	"sync"
-	"syscall"
 	"time"
+
+	"github.com/fengqiao/kiosk/agent/internal/tstest/child"
 )
 
 // ErrNotInstalled is returned when no mosquitto binary is found. Tests fail
@@ -92,9 +92,7 @@ type Options struct {
 
 // Process is a running broker.
 type Process struct {
-	cmd  *exec.Cmd
-	done chan struct{}
-	once sync.Once
+	*child.Process
 }
 
 // Start writes the config, starts mosquitto and waits until Probe passes.
@@ -118,12 +116,11 @@ func Start(o Options) (*Process, error) {
 		out = io.Discard
 	}
 	cmd.Stdout, cmd.Stderr = out, out
-	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
-	if err := cmd.Start(); err != nil {
-		return nil, fmt.Errorf("mosquitto: start: %w", err)
+	c, err := child.Start(cmd, nil)
+	if err != nil {
+		return nil, fmt.Errorf("mosquitto: %w", err)
 	}
-	p := &Process{cmd: cmd, done: make(chan struct{})}
-	go func() { cmd.Wait(); close(p.done) }()
+	p := &Process{c}
 	wait := o.Wait
 	if wait == 0 {
 		wait = 10 * time.Second
@@ -134,7 +131,7 @@ func Start(o Options) (*Process, error) {
 			return p, nil
 		}
 		if p.Exited() {
-			return nil, fmt.Errorf("mosquitto: exited before it listened (%s): %v", cmd.ProcessState, err)
+			return nil, fmt.Errorf("mosquitto: exited before it listened (%s): %v", p.State(), err)
 		}
 		if time.Now().After(deadline) {
 			p.Kill()
@@ -156,38 +153,6 @@ func DialProbe(port int) func() error {
 	}
 }
 
-// Pid is the broker's process id, for reading its CPU time.
-func (p *Process) Pid() int { return p.cmd.Process.Pid }
-
-// Exited reports whether the broker has ended.
-func (p *Process) Exited() bool {
-	select {
-	case <-p.done:
-		return true
-	default:
-		return false
-	}
-}
-
 // Terminate stops the broker with SIGTERM, so that a persistent broker
 // saves its sessions, and waits for it; after 10 s it is killed.
-func (p *Process) Terminate() {
-	p.once.Do(func() {
-		p.cmd.Process.Signal(syscall.SIGTERM)
-		select {
-		case <-p.done:
-		case <-time.After(10 * time.Second):
-			p.cmd.Process.Kill()
-			<-p.done
-		}
-	})
-}
-
-// Kill stops the broker with SIGKILL, as a power cut at the township
-// would, and waits for it.
-func (p *Process) Kill() {
-	p.once.Do(func() {
-		p.cmd.Process.Kill()
-		<-p.done
-	})
-}
+func (p *Process) Terminate() { p.Process.Terminate(10 * time.Second) }
