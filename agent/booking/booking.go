@@ -1,6 +1,7 @@
 // Package booking owns consultation bookings with the village legal advisor:
-// which time slots the advisor's duty hours offer, what makes a booking request
-// valid, and the record body that carries a booking to the township.
+// which time slots the advisor's duty hours offer and what makes a booking
+// request valid. A valid booking is a Booking, the kiosk's own; the core
+// converts it into the township's schema.BookingV1.
 package booking
 
 import (
@@ -14,12 +15,6 @@ import (
 	"github.com/fengqiao/kiosk/agent/config"
 	"github.com/fengqiao/kiosk/agent/internal/phone"
 	"github.com/fengqiao/kiosk/agent/localapi/apitype"
-)
-
-// Record type and body schema of a booking (docs/mqtt.md).
-const (
-	RecordType = "booking"
-	Schema     = "booking/v1"
 )
 
 // Bookable lists the services that take a booking at the kiosk today. A
@@ -64,38 +59,44 @@ type Request struct {
 	Name    string
 	Phone   string
 	Slot    string // RFC 3339
-	Checkup []apitype.CheckupAnswer
+	Checkup []RequestAnswer
 }
 
-// Body is the booking record sent to the township.
-type Body struct {
-	Service string    `json:"service"`
-	Topic   string    `json:"topic"`
-	Name    string    `json:"name"`
-	Phone   string    `json:"phone"`
-	Slot    time.Time `json:"slot"`
-	Advisor string    `json:"advisor"`
-	Channel string    `json:"channel"` // how it was booked: "kiosk"
+// RequestAnswer is a check-up question answered, by the question's id.
+type RequestAnswer struct {
+	Question string
+	Yes      bool
+}
+
+// Booking is a valid consultation booking.
+type Booking struct {
+	Service string
+	Topic   string
+	Name    string
+	Phone   string // normalized
+	Slot    time.Time
+	Advisor string
+	Channel string // how it was booked: "kiosk"
 	// IDNumber and IDType are set when the villager identified with an ID
 	// card: the advisor can then find earlier cases of the same person.
-	IDNumber string `json:"id_number,omitempty"`
-	IDType   string `json:"id_type,omitempty"`
+	IDNumber string
+	IDType   string
 	// Checkup is set on a legal-checkup booking: the questionnaire answered
 	// and each answer with its question, so the advisor can prepare.
-	Checkup *CheckupBody `json:"checkup,omitempty"`
+	Checkup *CheckupAnswers
 }
 
-// CheckupBody is a legal check-up's answers in a booking record.
-type CheckupBody struct {
-	Kind    string          `json:"kind"` // family | business
-	Answers []CheckupAnswer `json:"answers"`
+// CheckupAnswers is a legal check-up's answers.
+type CheckupAnswers struct {
+	Kind    string // family | business
+	Answers []Answer
 }
 
-// CheckupAnswer is one answered question, with its text as asked.
-type CheckupAnswer struct {
-	Question string `json:"question"`
-	Text     string `json:"text"`
-	Yes      bool   `json:"yes"`
+// Answer is one answered question, with its text as asked.
+type Answer struct {
+	Question string
+	Text     string
+	Yes      bool
 }
 
 // Planner knows the advisor's schedule and the site's topics and services.
@@ -167,10 +168,10 @@ func (p *Planner) Offers(slot, now time.Time) bool {
 }
 
 // Validate checks a request against the site's content and schedule at time
-// now and returns the record body. The error is a *FieldError.
-func (p *Planner) Validate(req Request, now time.Time) (Body, error) {
-	fail := func(field, code, format string, args ...any) (Body, error) {
-		return Body{}, &FieldError{Field: field, Code: code, Msg: fmt.Sprintf(format, args...)}
+// now and returns the booking. The error is a *FieldError.
+func (p *Planner) Validate(req Request, now time.Time) (Booking, error) {
+	fail := func(field, code, format string, args ...any) (Booking, error) {
+		return Booking{}, &FieldError{Field: field, Code: code, Msg: fmt.Sprintf(format, args...)}
 	}
 	switch {
 	case req.Service == "":
@@ -218,9 +219,9 @@ func (p *Planner) Validate(req Request, now time.Time) (Body, error) {
 	}
 	checkup, err := p.checkup(req)
 	if err != nil {
-		return Body{}, err
+		return Booking{}, err
 	}
-	return Body{
+	return Booking{
 		Checkup: checkup,
 		Service: req.Service,
 		Topic:   req.Topic,
@@ -234,7 +235,7 @@ func (p *Planner) Validate(req Request, now time.Time) (Body, error) {
 
 // checkup validates the answers of a legal-checkup booking against the
 // site's questionnaires: all from one questionnaire, each question once.
-func (p *Planner) checkup(req Request) (*CheckupBody, error) {
+func (p *Planner) checkup(req Request) (*CheckupAnswers, error) {
 	if req.Service != Checkup {
 		if len(req.Checkup) > 0 {
 			return nil, &FieldError{Field: "checkup", Code: CodeInvalid, Msg: "only a " + Checkup + " booking carries check-up answers"}
@@ -244,7 +245,7 @@ func (p *Planner) checkup(req Request) (*CheckupBody, error) {
 	if len(req.Checkup) == 0 {
 		return nil, &FieldError{Field: "checkup", Code: CodeRequired, Msg: "a check-up booking needs the questionnaire's answers"}
 	}
-	out := &CheckupBody{}
+	out := &CheckupAnswers{}
 	for i, a := range req.Checkup {
 		field := fmt.Sprintf("checkup[%d].question", i)
 		q, kind, ok := p.content.QuestionByID(a.Question)
@@ -255,11 +256,11 @@ func (p *Planner) checkup(req Request) (*CheckupBody, error) {
 			return nil, &FieldError{Field: field, Code: CodeUnknownQuestion, Msg: fmt.Sprintf("%q is not a question of this kiosk's check-up", a.Question)}
 		case out.Kind != "" && kind != out.Kind:
 			return nil, &FieldError{Field: field, Code: CodeInvalid, Msg: fmt.Sprintf("%q belongs to the %s questionnaire, not %s", a.Question, kind, out.Kind)}
-		case slices.ContainsFunc(out.Answers, func(b CheckupAnswer) bool { return b.Question == a.Question }):
+		case slices.ContainsFunc(out.Answers, func(b Answer) bool { return b.Question == a.Question }):
 			return nil, &FieldError{Field: field, Code: CodeInvalid, Msg: fmt.Sprintf("%q is answered twice", a.Question)}
 		}
 		out.Kind = kind
-		out.Answers = append(out.Answers, CheckupAnswer{Question: q.ID, Text: q.Text, Yes: a.Yes})
+		out.Answers = append(out.Answers, Answer{Question: q.ID, Text: q.Text, Yes: a.Yes})
 	}
 	return out, nil
 }

@@ -134,7 +134,7 @@ func (c *Core) BookMediation(ctx context.Context, req apitype.MediationRequest) 
 		return apitype.Mediation{}, fmt.Errorf("core: case id: %w", err)
 	}
 	body.Case = caseID.String()
-	env, err := record.New(c.source(), mediation.BookingType, mediation.BookingSchema, body, now)
+	env, err := c.newRecord(mediationBookingV1(body), now)
 	if err != nil {
 		return apitype.Mediation{}, err
 	}
@@ -148,14 +148,14 @@ func (c *Core) BookMediation(ctx context.Context, req apitype.MediationRequest) 
 		parties = append(parties, casebook.Party(*body.Other))
 	}
 	_, err = c.cases.Add(casebook.Case{ID: body.Case, Number: number, Origin: casebook.OriginBooking,
-		Status: apitype.CaseBooked, Category: body.Category, Venue: body.Venue, Parties: parties, Slots: body.Slots, Opened: now})
+		Status: apitype.CaseBooked, Category: body.Category, Venue: apitype.Venue(body.Venue), Parties: parties, Slots: body.Slots, Opened: now})
 	if err != nil {
 		c.caseBookFailed(ctx, "mediation booking", env.ID, err)
 	}
 	c.rememberReceipt(env.ID, c.mediationReceipt(number, body))
 	c.log.Info("mediation booking committed", "id", env.ID, "seq", env.Seq, "case", body.Case,
 		"venue", body.Venue.ID, "slots", len(body.Slots), "with_card", req.Applicant.Card != "")
-	out := apitype.Mediation{ID: env.ID, Seq: env.Seq, Number: number, Venue: body.Venue, Category: body.Category,
+	out := apitype.Mediation{ID: env.ID, Seq: env.Seq, Number: number, Venue: apitype.Venue(body.Venue), Category: body.Category,
 		Applicant: partySummary(casebook.Party(body.Applicant)), Slots: body.Slots, Created: env.TS}
 	if body.Other != nil {
 		o := partySummary(casebook.Party(*body.Other))
@@ -245,7 +245,7 @@ func (c *Core) NewCase(ctx context.Context, m apitype.Mediator, req apitype.NewC
 		if err != nil {
 			return apitype.Case{}, err
 		}
-		venue = v
+		venue = apitype.Venue(v)
 	}
 	if len(req.Parties) == 0 {
 		return apitype.Case{}, &booking.FieldError{Field: "parties", Code: booking.CodeRequired, Msg: "needs at least one party"}
@@ -291,31 +291,16 @@ func (c *Core) LogSession(ctx context.Context, m apitype.Mediator, caseID string
 		added = append(added, casebook.Party(p))
 	}
 	all := casebook.MergeParties(k.Parties, added)
-	recParties := make([]mediation.Party, len(all))
-	for i, p := range all {
-		recParties[i] = mediation.Party(p)
-	}
-	var venue *apitype.Venue
-	if k.Venue.ID != "" {
-		venue = &k.Venue
-	}
 	why := v.Escalate()
 	s := apitype.Session{Mediator: m, Held: now, Category: v.Category, Line: v.Line, Phrases: v.Phrases,
 		Note: v.Note, Outcome: v.Outcome, Agreement: v.Agreement, FollowUp: v.FollowUp, Escalated: len(why) > 0}
-	sessEnv, err := record.New(c.source(), mediation.SessionType, mediation.SessionSchema, mediation.SessionBody{
-		Case: k.ID, CaseNumber: k.Number, Origin: k.Origin, Venue: venue, Mediator: m, Held: now,
-		Category: s.Category, Line: s.Line, Phrases: s.Phrases, Note: s.Note, Outcome: s.Outcome,
-		Agreement: s.Agreement, FollowUp: s.FollowUp, Parties: recParties, Escalated: s.Escalated,
-	}, now)
+	sessEnv, err := c.newRecord(sessionV1(k, s, all), now)
 	if err != nil {
 		return apitype.Session{}, err
 	}
 	var escEnv record.Envelope
 	if s.Escalated {
-		escEnv, err = record.New(c.source(), mediation.EscalationType, mediation.EscalationSchema, mediation.EscalationBody{
-			Case: k.ID, CaseNumber: k.Number, Session: sessEnv.ID, Reasons: why, Category: s.Category, Line: s.Line,
-			Outcome: s.Outcome, Venue: venue, Mediator: m, Parties: recParties, Note: s.Note, Held: now,
-		}, now)
+		escEnv, err = c.newRecord(escalationV1(k, s, sessEnv.ID, why, all), now)
 		if err != nil {
 			return apitype.Session{}, err
 		}

@@ -12,15 +12,13 @@ import (
 
 	"github.com/fengqiao/kiosk/agent/booking"
 	"github.com/fengqiao/kiosk/agent/localapi/apitype"
-	"github.com/fengqiao/kiosk/agent/record"
+	"github.com/fengqiao/kiosk/agent/schema"
 )
 
 // Photos of mediation sessions: taken only after the parties present agreed
 // on screen, sent to the township as a governance record, never kept on the
 // kiosk but in the sealed outbox until delivered.
 const (
-	PhotoType   = "mediation_photo"
-	PhotoSchema = "mediation_photo/v1"
 	// PhotoMaxSide bounds the photo's longer side: enough to see who sat at
 	// the table, small enough (tens of KiB) for the township broker's
 	// packet limit and a village uplink.
@@ -34,20 +32,6 @@ const (
 // ErrNoPhoto means the kiosk has no camera that takes consent photos, or it
 // is not working.
 var ErrNoPhoto = errors.New("core: no camera for consent photos on this kiosk")
-
-// PhotoBody is the body of a mediation_photo/v1 record.
-type PhotoBody struct {
-	Case       string           `json:"case"`
-	CaseNumber string           `json:"case_number"`
-	Session    string           `json:"session"`
-	Mediator   apitype.Mediator `json:"mediator"`
-	Width      int              `json:"width"`
-	Height     int              `json:"height"`
-	// JPEG is the photo, base64 in the JSON.
-	JPEG []byte `json:"jpeg"`
-	// Consent records how the parties agreed.
-	Consent string `json:"consent"`
-}
 
 // Photo takes the photo of a session the parties agreed to and commits it
 // for the township.
@@ -84,9 +68,9 @@ func (c *Core) Photo(ctx context.Context, m apitype.Mediator, caseID string, req
 	if err != nil {
 		return apitype.Photo{}, fmt.Errorf("%w: %v", ErrNoPhoto, err)
 	}
-	body := PhotoBody{Case: k.ID, CaseNumber: k.Number, Session: req.Session, Mediator: m,
+	body := schema.MediationPhotoV1{Case: k.ID, CaseNumber: k.Number, Session: req.Session, Mediator: mediatorV1(m),
 		Width: w, Height: h, JPEG: small, Consent: "the parties present agreed on the kiosk's screen"}
-	env, err := record.New(c.source(), PhotoType, PhotoSchema, body, c.now())
+	env, err := c.newRecord(body, c.now())
 	if err != nil {
 		return apitype.Photo{}, err
 	}

@@ -1,7 +1,8 @@
 // Package mediation owns the rules of mediation at the kiosk (百姓说理之家): the
 // preferred slots a villager may ask for, what makes a mediation booking or a
-// mediator's session log valid, and the bodies of the records that carry
-// them, and escalations, to the township (docs/mqtt.md).
+// mediator's session log valid, and when a session is escalated. The core
+// converts what these rules return into the township's record bodies
+// (agent/schema).
 //
 // Errors are *booking.FieldError, so the local API maps them like a
 // consultation booking's.
@@ -24,16 +25,6 @@ import (
 // Service is the id GET /v1/slots and the booking counters use for mediation.
 const Service = "mediation"
 
-// Record types and body schemas (docs/mqtt.md).
-const (
-	BookingType      = "mediation_booking"
-	BookingSchema    = "mediation_booking/v1"
-	SessionType      = "mediation_session"
-	SessionSchema    = "mediation_session/v1"
-	EscalationType   = "escalation"
-	EscalationSchema = "escalation/v1"
-)
-
 // Validation codes beyond booking's.
 const (
 	CodeUnknownVenue    = "unknown_venue"
@@ -52,50 +43,29 @@ const (
 	maxParties   = 10
 )
 
-// Party is a person in a dispute as recorded. IDMasked is for screens only
+// Party is a person in a dispute, in full. IDMasked is for screens only
 // and never sent: the township masks for itself.
 type Party struct {
-	Name     string `json:"name"`
-	Phone    string `json:"phone,omitempty"`
-	IDNumber string `json:"id_number,omitempty"`
-	IDType   string `json:"id_type,omitempty"`
-	IDMasked string `json:"-"`
+	Name     string
+	Phone    string
+	IDNumber string
+	IDType   string
+	IDMasked string
 }
 
 // Lookup resolves a card token to the card holder; false when the token is
 // unknown, used or too old.
 type Lookup func(token string) (Party, bool)
 
-// BookingBody is the body of a mediation_booking/v1 record.
-type BookingBody struct {
-	Case      string        `json:"case"` // the case the kiosk opened: the record's own id
-	Venue     apitype.Venue `json:"venue"`
-	Category  string        `json:"category"`
-	Applicant Party         `json:"applicant"`
-	Other     *Party        `json:"other,omitempty"`
-	Slots     []time.Time   `json:"slots"`
-	Channel   string        `json:"channel"` // "kiosk"
-}
-
-// SessionBody is the body of a mediation_session/v1 record. Parties are all
-// the case's parties after this session, so one record is enough for the
-// township to know the case.
-type SessionBody struct {
-	Case       string           `json:"case"`
-	CaseNumber string           `json:"case_number"`
-	Origin     string           `json:"origin"` // booking | walk_in
-	Venue      *apitype.Venue   `json:"venue,omitempty"`
-	Mediator   apitype.Mediator `json:"mediator"`
-	Held       time.Time        `json:"held"`
-	Category   string           `json:"category"`
-	Line       string           `json:"line"`
-	Phrases    []string         `json:"phrases"`
-	Note       string           `json:"note,omitempty"`
-	Outcome    string           `json:"outcome"`
-	Agreement  bool             `json:"agreement"`
-	FollowUp   string           `json:"follow_up,omitempty"`
-	Parties    []Party          `json:"parties"`
-	Escalated  bool             `json:"escalated"`
+// Booking is a valid mediation booking: the case the kiosk opens for it.
+type Booking struct {
+	Case      string // the case's id, which is also the record's
+	Venue     config.Venue
+	Category  string
+	Applicant Party
+	Other     *Party
+	Slots     []time.Time // site time
+	Channel   string      // "kiosk"
 }
 
 // Escalation reasons.
@@ -103,23 +73,6 @@ const (
 	ReasonRedLine  = "red_line"
 	ReasonReferred = "referred"
 )
-
-// EscalationBody is the body of an escalation/v1 record: a case the
-// township must take up now.
-type EscalationBody struct {
-	Case       string           `json:"case"`
-	CaseNumber string           `json:"case_number"`
-	Session    string           `json:"session"` // the mediation_session record's id
-	Reasons    []string         `json:"reasons"` // red_line, referred
-	Category   string           `json:"category"`
-	Line       string           `json:"line"`
-	Outcome    string           `json:"outcome"`
-	Venue      *apitype.Venue   `json:"venue,omitempty"`
-	Mediator   apitype.Mediator `json:"mediator"`
-	Parties    []Party          `json:"parties"`
-	Note       string           `json:"note,omitempty"`
-	Held       time.Time        `json:"held"`
-}
 
 // Rules knows the site's venues, categories, phrases and session times.
 type Rules struct {
@@ -154,15 +107,15 @@ func (r *Rules) Slots(now time.Time) []time.Time {
 }
 
 // Venue checks a venue id.
-func (r *Rules) Venue(field, id string) (apitype.Venue, error) {
+func (r *Rules) Venue(field, id string) (config.Venue, error) {
 	if id == "" {
-		return apitype.Venue{}, fail(field, booking.CodeRequired, "is required")
+		return config.Venue{}, fail(field, booking.CodeRequired, "is required")
 	}
 	v, ok := r.content.VenueByID(id)
 	if !ok {
-		return apitype.Venue{}, fail(field, CodeUnknownVenue, "%q is not a venue of this kiosk", id)
+		return config.Venue{}, fail(field, CodeUnknownVenue, "%q is not a venue of this kiosk", id)
 	}
-	return apitype.Venue(v), nil
+	return v, nil
 }
 
 // Category checks a dispute category.
@@ -214,34 +167,34 @@ func CheckParty(field string, p apitype.Party, phoneRequired bool, lookup Lookup
 }
 
 // Booking validates a villager's mediation booking at time now.
-func (r *Rules) Booking(req apitype.MediationRequest, now time.Time, lookup Lookup) (BookingBody, error) {
+func (r *Rules) Booking(req apitype.MediationRequest, now time.Time, lookup Lookup) (Booking, error) {
 	venue, err := r.Venue("venue", req.Venue)
 	if err != nil {
-		return BookingBody{}, err
+		return Booking{}, err
 	}
 	if err := r.Category("category", req.Category); err != nil {
-		return BookingBody{}, err
+		return Booking{}, err
 	}
-	body := BookingBody{Venue: venue, Category: req.Category, Channel: "kiosk"}
+	body := Booking{Venue: venue, Category: req.Category, Channel: "kiosk"}
 	if body.Applicant, err = CheckParty("applicant", req.Applicant, true, lookup); err != nil {
-		return BookingBody{}, err
+		return Booking{}, err
 	}
 	if req.Other != nil {
 		// Only the card read last can be claimed, and that is the applicant's.
 		if req.Other.Card != "" {
-			return BookingBody{}, fail("other.card", booking.CodeInvalid, "the other party is given by name and phone")
+			return Booking{}, fail("other.card", booking.CodeInvalid, "the other party is given by name and phone")
 		}
 		other, err := CheckParty("other", *req.Other, false, lookup)
 		if err != nil {
-			return BookingBody{}, err
+			return Booking{}, err
 		}
 		body.Other = &other
 	}
 	switch n := len(req.Slots); {
 	case n == 0:
-		return BookingBody{}, fail("slots", booking.CodeRequired, "needs 1 to %d preferred slots", MaxSlots)
+		return Booking{}, fail("slots", booking.CodeRequired, "needs 1 to %d preferred slots", MaxSlots)
 	case n > MaxSlots:
-		return BookingBody{}, fail("slots", CodeTooMany, "has %d slots; at most %d", n, MaxSlots)
+		return Booking{}, fail("slots", CodeTooMany, "has %d slots; at most %d", n, MaxSlots)
 	}
 	offered := r.Slots(now)
 	for i, s := range req.Slots {
@@ -249,13 +202,13 @@ func (r *Rules) Booking(req apitype.MediationRequest, now time.Time, lookup Look
 		t, err := time.Parse(time.RFC3339, s)
 		switch {
 		case err != nil:
-			return BookingBody{}, fail(field, booking.CodeInvalid, "%q is not an RFC 3339 time", s)
+			return Booking{}, fail(field, booking.CodeInvalid, "%q is not an RFC 3339 time", s)
 		case !t.After(now):
-			return BookingBody{}, fail(field, booking.CodeSlotInPast, "%s has already passed", t.In(r.loc).Format("2006-01-02 15:04"))
+			return Booking{}, fail(field, booking.CodeSlotInPast, "%s has already passed", t.In(r.loc).Format("2006-01-02 15:04"))
 		case !slices.ContainsFunc(offered, t.Equal):
-			return BookingBody{}, fail(field, booking.CodeSlotNotOffered, "%s is not one of the offered mediation slots", t.In(r.loc).Format("2006-01-02 15:04"))
+			return Booking{}, fail(field, booking.CodeSlotNotOffered, "%s is not one of the offered mediation slots", t.In(r.loc).Format("2006-01-02 15:04"))
 		case slices.ContainsFunc(body.Slots, t.Equal):
-			return BookingBody{}, fail(field, CodeDuplicate, "%s is listed twice", t.In(r.loc).Format("2006-01-02 15:04"))
+			return Booking{}, fail(field, CodeDuplicate, "%s is listed twice", t.In(r.loc).Format("2006-01-02 15:04"))
 		}
 		body.Slots = append(body.Slots, t.In(r.loc))
 	}

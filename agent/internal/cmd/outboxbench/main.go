@@ -61,12 +61,12 @@ import (
 	"go.etcd.io/bbolt"
 	"golang.org/x/sync/errgroup"
 
-	"github.com/fengqiao/kiosk/agent/booking"
 	"github.com/fengqiao/kiosk/agent/kioskd"
 	"github.com/fengqiao/kiosk/agent/localclient"
 	"github.com/fengqiao/kiosk/agent/mqtttopic"
 	"github.com/fengqiao/kiosk/agent/outbox"
 	"github.com/fengqiao/kiosk/agent/record"
+	"github.com/fengqiao/kiosk/agent/schema"
 )
 
 // The dev site's kiosk (firmware-configs/sites/dev.yaml), which kioskd runs as.
@@ -481,7 +481,7 @@ func bookings(n int) ([]record.Envelope, error) {
 // newBooking makes a booking made with an ID card, the largest kind of
 // booking record. Every value is made up: no real person is in it.
 func newBooking(now time.Time) (record.Envelope, error) {
-	body := booking.Body{
+	body := schema.BookingV1{
 		Service:  "legal-advisor",
 		Topic:    "婚姻家庭",
 		Name:     "测试村民",
@@ -492,7 +492,7 @@ func newBooking(now time.Time) (record.Envelope, error) {
 		IDNumber: "000000000000000000",
 		IDType:   "resident",
 	}
-	return record.New(devSource, booking.RecordType, booking.Schema, body, now)
+	return record.New(devSource, body.RecordType(), body.Schema(), body, now)
 }
 
 // produce runs fn over indexes 0..n-1 from `producers` goroutines until all
@@ -944,7 +944,7 @@ func baselinePublisher(args []string) int {
 	if _, err := io.ReadFull(os.Stdin, goLine[:]); err != nil {
 		return 1
 	}
-	topic := mqtttopic.Record(devSource.Township, devSource.Kiosk, booking.RecordType)
+	topic := mqtttopic.Record(devSource.Township, devSource.Kiosk, schema.BookingType)
 	toks := make([]mqtt.Token, len(payloads))
 	var res publisherResult
 	start := time.Now()
