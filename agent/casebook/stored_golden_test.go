@@ -10,8 +10,6 @@ import (
 	"time"
 
 	"go.etcd.io/bbolt"
-
-	"github.com/fengqiao/kiosk/agent/localapi/apitype"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
@@ -30,8 +28,8 @@ func mustGoldenBook(t *testing.T) (*Book, string) {
 	b := mustOpen(t, filepath.Join(t.TempDir(), File), mustKey(t, 7), func() time.Time { return now })
 	t.Cleanup(func() { b.Close() })
 	c, err := b.Add(Case{ID: "01900000-0000-7000-8000-000000000003", Number: "00002", Origin: OriginBooking,
-		Status: apitype.CaseBooked, Category: "邻里",
-		Venue: apitype.Venue{ID: "tea-room", Name: "茶室评理室", Where: "村部二楼茶室"},
+		Status: StatusBooked, Category: "邻里",
+		Venue: Venue{ID: "tea-room", Name: "茶室评理室", Where: "村部二楼茶室"},
 		Parties: []Party{
 			{Name: "测试二", Phone: "13905991234", IDNumber: "35078219600301402X", IDType: "resident", IDMasked: "3507**********402X"},
 			{Name: "李大伯", Phone: "13800001111"},
@@ -42,10 +40,10 @@ func mustGoldenBook(t *testing.T) (*Book, string) {
 		t.Fatal(err)
 	}
 	now = now.Add(3 * time.Minute)
-	s := apitype.Session{ID: "01900000-0000-7000-8000-000000000004", Seq: 3,
-		Mediator: apitype.Mediator{ID: "dev-mediator", Name: "测试调解员"}, Held: now,
-		Category: "邻里", Line: apitype.LineRed, Phrases: []string{"双方陈述了各自诉求", "签订书面调解协议"},
-		Note: "约定三月内拆除违建围墙", Outcome: apitype.OutcomeSettled, Agreement: true, FollowUp: "2026-12-24", Escalated: true}
+	s := Session{ID: "01900000-0000-7000-8000-000000000004", Seq: 3,
+		Mediator: Mediator{ID: "dev-mediator", Name: "测试调解员"}, Held: now,
+		Category: "邻里", Line: "red", Phrases: []string{"双方陈述了各自诉求", "签订书面调解协议"},
+		Note: "约定三月内拆除违建围墙", Outcome: OutcomeSettled, Agreement: true, FollowUp: "2026-12-24", Escalated: true}
 	if _, err := b.AddSession(c.ID, s, []Party{{Name: "李小明"}}); err != nil {
 		t.Fatal(err)
 	}

@@ -25,9 +25,9 @@ type CaseBook interface {
 	Add(c casebook.Case) (casebook.Case, error)
 	Get(id string) (casebook.Case, error)
 	List() ([]casebook.Case, error)
-	AddSession(caseID string, s apitype.Session, parties []casebook.Party) (casebook.Case, error)
+	AddSession(caseID string, s casebook.Session, parties []casebook.Party) (casebook.Case, error)
 	FollowUpDone(caseID, note string) (casebook.Case, casebook.FollowUp, error)
-	Indicators() (apitype.Indicators, error)
+	Indicators() (casebook.Indicators, error)
 }
 
 // ErrNoCaseBook means mediation was asked of a core without a case book: a
@@ -59,7 +59,7 @@ func (c *Core) content() apitype.Content {
 		out.Publicity = append(out.Publicity, apitype.Place(p))
 	}
 	for _, v := range ct.Venues {
-		out.Venues = append(out.Venues, apitype.Venue(v))
+		out.Venues = append(out.Venues, apiVenue(v))
 	}
 	return out
 }
@@ -148,14 +148,14 @@ func (c *Core) BookMediation(ctx context.Context, req apitype.MediationRequest) 
 		parties = append(parties, casebook.Party(*body.Other))
 	}
 	_, err = c.cases.Add(casebook.Case{ID: body.Case, Number: number, Origin: casebook.OriginBooking,
-		Status: apitype.CaseBooked, Category: body.Category, Venue: apitype.Venue(body.Venue), Parties: parties, Slots: body.Slots, Opened: now})
+		Status: casebook.StatusBooked, Category: body.Category, Venue: caseVenue(body.Venue), Parties: parties, Slots: body.Slots, Opened: now})
 	if err != nil {
 		c.caseBookFailed(ctx, "mediation booking", env.ID, err)
 	}
 	c.rememberReceipt(env.ID, c.mediationReceipt(number, body))
 	c.log.Info("mediation booking committed", "id", env.ID, "seq", env.Seq, "case", body.Case,
 		"venue", body.Venue.ID, "slots", len(body.Slots), "with_card", req.Applicant.Card != "")
-	out := apitype.Mediation{ID: env.ID, Seq: env.Seq, Number: number, Venue: apitype.Venue(body.Venue), Category: body.Category,
+	out := apitype.Mediation{ID: env.ID, Seq: env.Seq, Number: number, Venue: apiVenue(body.Venue), Category: body.Category,
 		Applicant: partySummary(casebook.Party(body.Applicant)), Slots: body.Slots, Created: env.TS}
 	if body.Other != nil {
 		o := partySummary(casebook.Party(*body.Other))
@@ -239,13 +239,13 @@ func (c *Core) NewCase(ctx context.Context, m apitype.Mediator, req apitype.NewC
 	if err := c.live().rules.Category("category", req.Category); err != nil {
 		return apitype.Case{}, err
 	}
-	var venue apitype.Venue
+	var venue casebook.Venue
 	if req.Venue != "" {
 		v, err := c.live().rules.Venue("venue", req.Venue)
 		if err != nil {
 			return apitype.Case{}, err
 		}
-		venue = apitype.Venue(v)
+		venue = caseVenue(v)
 	}
 	if len(req.Parties) == 0 {
 		return apitype.Case{}, &booking.FieldError{Field: "parties", Code: booking.CodeRequired, Msg: "needs at least one party"}
@@ -259,7 +259,7 @@ func (c *Core) NewCase(ctx context.Context, m apitype.Mediator, req apitype.NewC
 	for _, p := range ps {
 		parties = casebook.MergeParties(parties, []casebook.Party{casebook.Party(p)})
 	}
-	k, err := c.cases.Add(casebook.Case{Origin: casebook.OriginWalkIn, Status: apitype.CaseOpen,
+	k, err := c.cases.Add(casebook.Case{Origin: casebook.OriginWalkIn, Status: casebook.StatusOpen,
 		Category: req.Category, Venue: venue, Parties: parties, Opened: c.now()})
 	if err != nil {
 		return apitype.Case{}, err
@@ -292,7 +292,7 @@ func (c *Core) LogSession(ctx context.Context, m apitype.Mediator, caseID string
 	}
 	all := casebook.MergeParties(k.Parties, added)
 	why := v.Escalate()
-	s := apitype.Session{Mediator: m, Held: now, Category: v.Category, Line: v.Line, Phrases: v.Phrases,
+	s := casebook.Session{Mediator: caseMediator(m), Held: now, Category: v.Category, Line: v.Line, Phrases: v.Phrases,
 		Note: v.Note, Outcome: v.Outcome, Agreement: v.Agreement, FollowUp: v.FollowUp, Escalated: len(why) > 0}
 	sessEnv, err := c.newRecord(sessionV1(k, s, all), now)
 	if err != nil {
@@ -327,7 +327,7 @@ func (c *Core) LogSession(ctx context.Context, m apitype.Mediator, caseID string
 	if s.Escalated {
 		c.log.Warn("case escalated to the township", "case", k.ID, "id", escEnv.ID, "seq", escEnv.Seq, "reasons", why)
 	}
-	return s, nil
+	return apiSession(s), nil
 }
 
 // FollowUps lists the visits not yet done, soonest first.
@@ -382,7 +382,8 @@ func (c *Core) Indicators() (apitype.Indicators, error) {
 	if c.cases == nil {
 		return apitype.Indicators{}, ErrNoCaseBook
 	}
-	ind, err := c.cases.Indicators()
+	stored, err := c.cases.Indicators()
+	ind := apiIndicators(stored)
 	if err != nil {
 		return ind, err
 	}
@@ -415,7 +416,7 @@ func partySummary(p casebook.Party) apitype.PartySummary {
 }
 
 func (c *Core) caseSummary(k casebook.Case) apitype.CaseSummary {
-	s := apitype.CaseSummary{ID: k.ID, Number: k.Number, Status: k.Status, Category: k.Category, Line: k.Line,
+	s := apitype.CaseSummary{ID: k.ID, Number: k.Number, Status: apiCaseStatus(k.Status), Category: k.Category, Line: k.Line,
 		Venue: k.Venue.Name, Applicant: applicant(k), Opened: k.Opened}
 	if due, ok := k.NextFollowUp(); ok {
 		if t, err := time.ParseInLocation(time.DateOnly, due, c.live().cfg.Location); err == nil {
@@ -427,7 +428,13 @@ func (c *Core) caseSummary(k casebook.Case) apitype.CaseSummary {
 
 func (c *Core) caseDetail(k casebook.Case) apitype.Case {
 	out := apitype.Case{CaseSummary: c.caseSummary(k), Parties: []apitype.PartySummary{}, Slots: k.Slots,
-		Sessions: k.Sessions, FollowUps: []apitype.FollowUp{}}
+		FollowUps: []apitype.FollowUp{}}
+	if k.Sessions != nil {
+		out.Sessions = make([]apitype.Session, 0, len(k.Sessions))
+	}
+	for _, s := range k.Sessions {
+		out.Sessions = append(out.Sessions, apiSession(s))
+	}
 	for _, p := range k.Parties {
 		out.Parties = append(out.Parties, partySummary(p))
 	}

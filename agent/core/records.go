@@ -75,20 +75,24 @@ func mediatorV1(m apitype.Mediator) schema.MediatorV1 {
 	return schema.MediatorV1{ID: m.ID, Name: m.Name}
 }
 
+func caseMediatorV1(m casebook.Mediator) schema.MediatorV1 {
+	return schema.MediatorV1{ID: m.ID, Name: m.Name}
+}
+
 // sessionV1 is the record of session s held on case k; parties are all
 // the case's parties after it.
-func sessionV1(k casebook.Case, s apitype.Session, parties []casebook.Party) schema.MediationSessionV1 {
+func sessionV1(k casebook.Case, s casebook.Session, parties []casebook.Party) schema.MediationSessionV1 {
 	return schema.MediationSessionV1{Case: k.ID, CaseNumber: k.Number, Origin: k.Origin, Venue: caseVenueV1(k),
-		Mediator: mediatorV1(s.Mediator), Held: s.Held, Category: s.Category, Line: s.Line, Phrases: s.Phrases,
+		Mediator: caseMediatorV1(s.Mediator), Held: s.Held, Category: s.Category, Line: s.Line, Phrases: s.Phrases,
 		Note: s.Note, Outcome: s.Outcome, Agreement: s.Agreement, FollowUp: s.FollowUp,
 		Parties: casePartiesV1(parties), Escalated: s.Escalated}
 }
 
 // escalationV1 is the escalation of session s (whose record's id is
 // sessionID) on case k, for the reasons why.
-func escalationV1(k casebook.Case, s apitype.Session, sessionID string, why []string, parties []casebook.Party) schema.EscalationV1 {
+func escalationV1(k casebook.Case, s casebook.Session, sessionID string, why []string, parties []casebook.Party) schema.EscalationV1 {
 	return schema.EscalationV1{Case: k.ID, CaseNumber: k.Number, Session: sessionID, Reasons: why,
-		Category: s.Category, Line: s.Line, Outcome: s.Outcome, Venue: caseVenueV1(k), Mediator: mediatorV1(s.Mediator),
+		Category: s.Category, Line: s.Line, Outcome: s.Outcome, Venue: caseVenueV1(k), Mediator: caseMediatorV1(s.Mediator),
 		Parties: casePartiesV1(parties), Note: s.Note, Held: s.Held}
 }
 

@@ -23,9 +23,9 @@ func TestRecordConversions(t *testing.T) {
 	walkIn := casebook.Case{ID: "c1", Number: "W0001", Origin: casebook.OriginWalkIn,
 		Parties: []casebook.Party{{Name: "测试二", IDNumber: "35078219600301402X", IDType: "resident", IDMasked: "3507**********402X"}}}
 	booked := walkIn
-	booked.Origin, booked.Venue = casebook.OriginBooking, apitype.Venue{ID: "tea-room", Name: "茶室评理室", Where: "村部二楼茶室"}
-	sess := apitype.Session{ID: "s1", Seq: 9, Mediator: apitype.Mediator{ID: "m", Name: "调解员"}, Held: held, Category: "邻里",
-		Line: apitype.LineBlue, Phrases: []string{}, Outcome: apitype.OutcomeUnsettled}
+	booked.Origin, booked.Venue = casebook.OriginBooking, casebook.Venue{ID: "tea-room", Name: "茶室评理室", Where: "村部二楼茶室"}
+	sess := casebook.Session{ID: "s1", Seq: 9, Mediator: casebook.Mediator{ID: "m", Name: "调解员"}, Held: held, Category: "邻里",
+		Line: apitype.LineBlue, Phrases: []string{}, Outcome: casebook.OutcomeUnsettled}
 	tests := []struct {
 		name string
 		got  any
