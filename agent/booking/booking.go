@@ -25,20 +25,6 @@ var Bookable = []string{"legal-advisor", "legal-checkup"}
 // Checkup is the service whose bookings carry check-up answers.
 const Checkup = "legal-checkup"
 
-// Validation codes, stable for clients: the UI chooses its wording by code.
-const (
-	CodeRequired        = "required"
-	CodeInvalid         = "invalid"
-	CodeTooLong         = "too_long"
-	CodeUnknownService  = "unknown_service"
-	CodeNotBookable     = "not_bookable"
-	CodeUnknownTopic    = "unknown_topic"
-	CodeSlotInPast      = "slot_in_past"
-	CodeSlotNotOffered  = "slot_not_offered"
-	CodeCardExpired     = apitype.CodeCardExpired
-	CodeUnknownQuestion = "unknown_question"
-)
-
 // maxNameRunes fits the longest Chinese names (including ethnic-minority names
 // written in Han characters) with room to spare.
 const maxNameRunes = 30
@@ -175,47 +161,47 @@ func (p *Planner) Validate(req Request, now time.Time) (Booking, error) {
 	}
 	switch {
 	case req.Service == "":
-		return fail("service", CodeRequired, "is required")
+		return fail("service", apitype.CodeRequired, "is required")
 	case !slices.Contains(config.ServiceIDs[:], req.Service):
-		return fail("service", CodeUnknownService, "%q is not a service of this kiosk", req.Service)
+		return fail("service", apitype.CodeUnknownService, "%q is not a service of this kiosk", req.Service)
 	case !slices.Contains(Bookable, req.Service):
-		return fail("service", CodeNotBookable, "%q cannot be booked here (bookable: %s)", req.Service, strings.Join(Bookable, ", "))
+		return fail("service", apitype.CodeNotBookable, "%q cannot be booked here (bookable: %s)", req.Service, strings.Join(Bookable, ", "))
 	}
 	// A check-up booking may leave the topic to the questionnaire.
 	if req.Topic == "" && req.Service != Checkup {
-		return fail("topic", CodeRequired, "is required")
+		return fail("topic", apitype.CodeRequired, "is required")
 	}
 	if req.Topic != "" && !slices.Contains(p.content.Topics, req.Topic) {
-		return fail("topic", CodeUnknownTopic, "%q is not a topic of this kiosk", req.Topic)
+		return fail("topic", apitype.CodeUnknownTopic, "%q is not a topic of this kiosk", req.Topic)
 	}
 	name := strings.TrimSpace(req.Name)
 	switch {
 	case name == "":
-		return fail("name", CodeRequired, "is required")
+		return fail("name", apitype.CodeRequired, "is required")
 	case utf8.RuneCountInString(name) > maxNameRunes:
-		return fail("name", CodeTooLong, "is longer than %d characters", maxNameRunes)
+		return fail("name", apitype.CodeTooLong, "is longer than %d characters", maxNameRunes)
 	case !utf8.ValidString(name) || strings.IndexFunc(name, unicode.IsControl) >= 0:
-		return fail("name", CodeInvalid, "contains characters that are not part of a name")
+		return fail("name", apitype.CodeInvalid, "contains characters that are not part of a name")
 	}
 	tel := phone.Normalize(req.Phone)
 	if tel == "" {
-		return fail("phone", CodeRequired, "is required")
+		return fail("phone", apitype.CodeRequired, "is required")
 	}
 	if err := phone.Check(tel); err != nil {
-		return fail("phone", CodeInvalid, "%v", err)
+		return fail("phone", apitype.CodeInvalid, "%v", err)
 	}
 	if req.Slot == "" {
-		return fail("slot", CodeRequired, "is required")
+		return fail("slot", apitype.CodeRequired, "is required")
 	}
 	slot, err := time.Parse(time.RFC3339, req.Slot)
 	if err != nil {
-		return fail("slot", CodeInvalid, "%q is not an RFC 3339 time", req.Slot)
+		return fail("slot", apitype.CodeInvalid, "%q is not an RFC 3339 time", req.Slot)
 	}
 	if !slot.After(now) {
-		return fail("slot", CodeSlotInPast, "%s has already passed", slot.In(p.loc).Format("2006-01-02 15:04"))
+		return fail("slot", apitype.CodeSlotInPast, "%s has already passed", slot.In(p.loc).Format("2006-01-02 15:04"))
 	}
 	if !p.Offers(slot, now) {
-		return fail("slot", CodeSlotNotOffered, "%s is not one of the advisor's duty slots", slot.In(p.loc).Format("2006-01-02 15:04"))
+		return fail("slot", apitype.CodeSlotNotOffered, "%s is not one of the advisor's duty slots", slot.In(p.loc).Format("2006-01-02 15:04"))
 	}
 	checkup, err := p.checkup(req)
 	if err != nil {
@@ -238,12 +224,12 @@ func (p *Planner) Validate(req Request, now time.Time) (Booking, error) {
 func (p *Planner) checkup(req Request) (*CheckupAnswers, error) {
 	if req.Service != Checkup {
 		if len(req.Checkup) > 0 {
-			return nil, &FieldError{Field: "checkup", Code: CodeInvalid, Msg: "only a " + Checkup + " booking carries check-up answers"}
+			return nil, &FieldError{Field: "checkup", Code: apitype.CodeInvalid, Msg: "only a " + Checkup + " booking carries check-up answers"}
 		}
 		return nil, nil
 	}
 	if len(req.Checkup) == 0 {
-		return nil, &FieldError{Field: "checkup", Code: CodeRequired, Msg: "a check-up booking needs the questionnaire's answers"}
+		return nil, &FieldError{Field: "checkup", Code: apitype.CodeRequired, Msg: "a check-up booking needs the questionnaire's answers"}
 	}
 	out := &CheckupAnswers{}
 	for i, a := range req.Checkup {
@@ -251,13 +237,13 @@ func (p *Planner) checkup(req Request) (*CheckupAnswers, error) {
 		q, kind, ok := p.content.QuestionByID(a.Question)
 		switch {
 		case a.Question == "":
-			return nil, &FieldError{Field: field, Code: CodeRequired, Msg: "is required"}
+			return nil, &FieldError{Field: field, Code: apitype.CodeRequired, Msg: "is required"}
 		case !ok:
-			return nil, &FieldError{Field: field, Code: CodeUnknownQuestion, Msg: fmt.Sprintf("%q is not a question of this kiosk's check-up", a.Question)}
+			return nil, &FieldError{Field: field, Code: apitype.CodeUnknownQuestion, Msg: fmt.Sprintf("%q is not a question of this kiosk's check-up", a.Question)}
 		case out.Kind != "" && kind != out.Kind:
-			return nil, &FieldError{Field: field, Code: CodeInvalid, Msg: fmt.Sprintf("%q belongs to the %s questionnaire, not %s", a.Question, kind, out.Kind)}
+			return nil, &FieldError{Field: field, Code: apitype.CodeInvalid, Msg: fmt.Sprintf("%q belongs to the %s questionnaire, not %s", a.Question, kind, out.Kind)}
 		case slices.ContainsFunc(out.Answers, func(b Answer) bool { return b.Question == a.Question }):
-			return nil, &FieldError{Field: field, Code: CodeInvalid, Msg: fmt.Sprintf("%q is answered twice", a.Question)}
+			return nil, &FieldError{Field: field, Code: apitype.CodeInvalid, Msg: fmt.Sprintf("%q is answered twice", a.Question)}
 		}
 		out.Kind = kind
 		out.Answers = append(out.Answers, Answer{Question: q.ID, Text: q.Text, Yes: a.Yes})

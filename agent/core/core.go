@@ -302,7 +302,7 @@ func (c *Core) Slots(service string) (apitype.Slots, error) {
 		return apitype.Slots{Service: service, Slots: c.live().rules.Slots(c.now())}, nil
 	}
 	if !isBookable(service) {
-		return apitype.Slots{}, &booking.FieldError{Field: "service", Code: booking.CodeNotBookable, Msg: fmt.Sprintf("%q takes no bookings", service)}
+		return apitype.Slots{}, &booking.FieldError{Field: "service", Code: apitype.CodeNotBookable, Msg: fmt.Sprintf("%q takes no bookings", service)}
 	}
 	return apitype.Slots{Service: service, Slots: c.live().planner.Slots(c.now())}, nil
 }
@@ -358,7 +358,7 @@ func (c *Core) cardRead(token string) (Identity, error) {
 			return id, nil
 		}
 	}
-	return Identity{}, &booking.FieldError{Field: "card", Code: booking.CodeCardExpired, Msg: "the card was read too long ago; tap it again"}
+	return Identity{}, &booking.FieldError{Field: "card", Code: apitype.CodeCardExpired, Msg: "the card was read too long ago; tap it again"}
 }
 
 // BookingNumber is the short number a villager quotes when they phone or come

@@ -102,10 +102,10 @@ func (c *Core) Devices() apitype.Devices {
 // empty or too long; ErrNoDevice that the kiosk cannot speak.
 func (c *Core) Speak(text string) error {
 	if strings.TrimSpace(text) == "" {
-		return &booking.FieldError{Field: "text", Code: booking.CodeRequired, Msg: "nothing to read aloud"}
+		return &booking.FieldError{Field: "text", Code: apitype.CodeRequired, Msg: "nothing to read aloud"}
 	}
 	if n := utf8.RuneCountInString(text); n > MaxSpeakRunes {
-		return &booking.FieldError{Field: "text", Code: booking.CodeTooLong, Msg: fmt.Sprintf("is %d characters; at most %d are read aloud", n, MaxSpeakRunes)}
+		return &booking.FieldError{Field: "text", Code: apitype.CodeTooLong, Msg: fmt.Sprintf("is %d characters; at most %d are read aloud", n, MaxSpeakRunes)}
 	}
 	s, _ := c.deviceSet()
 	if st := deviceStatus(s); st.State == apitype.DeviceAbsent {

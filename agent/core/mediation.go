@@ -167,10 +167,10 @@ func (c *Core) BookMediation(ctx context.Context, req apitype.MediationRequest) 
 // MediatorSignIn signs a mediator in with the card just read and a PIN.
 func (c *Core) MediatorSignIn(req apitype.MediatorSignIn) (apitype.MediatorSession, error) {
 	if req.Card == "" {
-		return apitype.MediatorSession{}, &booking.FieldError{Field: "card", Code: booking.CodeRequired, Msg: "is required"}
+		return apitype.MediatorSession{}, &booking.FieldError{Field: "card", Code: apitype.CodeRequired, Msg: "is required"}
 	}
 	if req.PIN == "" {
-		return apitype.MediatorSession{}, &booking.FieldError{Field: "pin", Code: booking.CodeRequired, Msg: "is required"}
+		return apitype.MediatorSession{}, &booking.FieldError{Field: "pin", Code: apitype.CodeRequired, Msg: "is required"}
 	}
 	id, err := c.cardRead(req.Card)
 	if err != nil {
@@ -248,7 +248,7 @@ func (c *Core) NewCase(ctx context.Context, m apitype.Mediator, req apitype.NewC
 		venue = caseVenue(v)
 	}
 	if len(req.Parties) == 0 {
-		return apitype.Case{}, &booking.FieldError{Field: "parties", Code: booking.CodeRequired, Msg: "needs at least one party"}
+		return apitype.Case{}, &booking.FieldError{Field: "parties", Code: apitype.CodeRequired, Msg: "needs at least one party"}
 	}
 	var used []string
 	ps, err := c.live().rules.Parties("parties", req.Parties, c.mediatorLookup(m, &used))
@@ -365,7 +365,7 @@ func (c *Core) FollowUpDone(m apitype.Mediator, caseID string, req apitype.Follo
 		return apitype.FollowUp{}, ErrNoCaseBook
 	}
 	if n := utf8.RuneCountInString(req.Note); n > maxFollowUpNote {
-		return apitype.FollowUp{}, &booking.FieldError{Field: "note", Code: booking.CodeTooLong, Msg: fmt.Sprintf("is %d characters; at most %d", n, maxFollowUpNote)}
+		return apitype.FollowUp{}, &booking.FieldError{Field: "note", Code: apitype.CodeTooLong, Msg: fmt.Sprintf("is %d characters; at most %d", n, maxFollowUpNote)}
 	}
 	k, f, err := c.cases.FollowUpDone(caseID, req.Note)
 	if err != nil {

@@ -25,8 +25,6 @@ const (
 	PhotoMaxSide = 800
 	// photoQuality is the JPEG quality of the photo sent.
 	photoQuality = 75
-	// CodeConsentRequired: a photo asked for without the parties' consent.
-	CodeConsentRequired = "consent_required"
 )
 
 // ErrNoPhoto means the kiosk has no camera that takes consent photos, or it
@@ -37,7 +35,7 @@ var ErrNoPhoto = errors.New("core: no camera for consent photos on this kiosk")
 // for the township.
 func (c *Core) Photo(ctx context.Context, m apitype.Mediator, caseID string, req apitype.PhotoRequest) (apitype.Photo, error) {
 	if !req.Consent {
-		return apitype.Photo{}, &booking.FieldError{Field: "consent", Code: CodeConsentRequired,
+		return apitype.Photo{}, &booking.FieldError{Field: "consent", Code: apitype.CodeConsentRequired,
 			Msg: "a photo is taken only after the parties present agreed on screen"}
 	}
 	if c.cases == nil {
@@ -48,14 +46,14 @@ func (c *Core) Photo(ctx context.Context, m apitype.Mediator, caseID string, req
 		return apitype.Photo{}, err
 	}
 	if req.Session == "" {
-		return apitype.Photo{}, &booking.FieldError{Field: "session", Code: booking.CodeRequired, Msg: "is required"}
+		return apitype.Photo{}, &booking.FieldError{Field: "session", Code: apitype.CodeRequired, Msg: "is required"}
 	}
 	found := false
 	for _, s := range k.Sessions {
 		found = found || s.ID == req.Session
 	}
 	if !found {
-		return apitype.Photo{}, &booking.FieldError{Field: "session", Code: booking.CodeInvalid, Msg: "is not a session of this case"}
+		return apitype.Photo{}, &booking.FieldError{Field: "session", Code: apitype.CodeInvalid, Msg: "is not a session of this case"}
 	}
 	if c.hardware == nil {
 		return apitype.Photo{}, ErrNoPhoto

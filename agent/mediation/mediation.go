@@ -25,16 +25,6 @@ import (
 // Service is the id GET /v1/slots and the booking counters use for mediation.
 const Service = "mediation"
 
-// Validation codes beyond booking's.
-const (
-	CodeUnknownVenue    = "unknown_venue"
-	CodeUnknownCategory = "unknown_category"
-	CodeUnknownPhrase   = "unknown_phrase"
-	CodeTooMany         = apitype.CodeTooMany
-	CodeDuplicate       = "duplicate"
-	CodeFollowUpInPast  = "follow_up_in_past"
-)
-
 // Limits of a request.
 const (
 	MaxSlots     = 3
@@ -109,11 +99,11 @@ func (r *Rules) Slots(now time.Time) []time.Time {
 // Venue checks a venue id.
 func (r *Rules) Venue(field, id string) (config.Venue, error) {
 	if id == "" {
-		return config.Venue{}, fail(field, booking.CodeRequired, "is required")
+		return config.Venue{}, fail(field, apitype.CodeRequired, "is required")
 	}
 	v, ok := r.content.VenueByID(id)
 	if !ok {
-		return config.Venue{}, fail(field, CodeUnknownVenue, "%q is not a venue of this kiosk", id)
+		return config.Venue{}, fail(field, apitype.CodeUnknownVenue, "%q is not a venue of this kiosk", id)
 	}
 	return v, nil
 }
@@ -121,10 +111,10 @@ func (r *Rules) Venue(field, id string) (config.Venue, error) {
 // Category checks a dispute category.
 func (r *Rules) Category(field, cat string) error {
 	if cat == "" {
-		return fail(field, booking.CodeRequired, "is required")
+		return fail(field, apitype.CodeRequired, "is required")
 	}
 	if !slices.Contains(r.content.Categories, cat) {
-		return fail(field, CodeUnknownCategory, "%q is not a dispute category of this kiosk", cat)
+		return fail(field, apitype.CodeUnknownCategory, "%q is not a dispute category of this kiosk", cat)
 	}
 	return nil
 }
@@ -138,28 +128,28 @@ func CheckParty(field string, p apitype.Party, phoneRequired bool, lookup Lookup
 	if p.Card != "" {
 		id, ok := lookup(p.Card)
 		if !ok {
-			return Party{}, fail(field+".card", booking.CodeCardExpired, "the card was read too long ago; tap it again")
+			return Party{}, fail(field+".card", apitype.CodeCardExpired, "the card was read too long ago; tap it again")
 		}
 		out = id
 	} else {
 		name := strings.TrimSpace(p.Name)
 		switch {
 		case name == "":
-			return Party{}, fail(field+".name", booking.CodeRequired, "is required (or a card)")
+			return Party{}, fail(field+".name", apitype.CodeRequired, "is required (or a card)")
 		case utf8.RuneCountInString(name) > maxNameRunes:
-			return Party{}, fail(field+".name", booking.CodeTooLong, "is longer than %d characters", maxNameRunes)
+			return Party{}, fail(field+".name", apitype.CodeTooLong, "is longer than %d characters", maxNameRunes)
 		case !utf8.ValidString(name) || strings.IndexFunc(name, unicode.IsControl) >= 0:
-			return Party{}, fail(field+".name", booking.CodeInvalid, "contains characters that are not part of a name")
+			return Party{}, fail(field+".name", apitype.CodeInvalid, "contains characters that are not part of a name")
 		}
 		out.Name = name
 	}
 	tel := phone.Normalize(p.Phone)
 	switch {
 	case tel == "" && phoneRequired && p.Card == "":
-		return Party{}, fail(field+".phone", booking.CodeRequired, "is required")
+		return Party{}, fail(field+".phone", apitype.CodeRequired, "is required")
 	case tel != "":
 		if err := phone.Check(tel); err != nil {
-			return Party{}, fail(field+".phone", booking.CodeInvalid, "%v", err)
+			return Party{}, fail(field+".phone", apitype.CodeInvalid, "%v", err)
 		}
 	}
 	out.Phone = tel
@@ -182,7 +172,7 @@ func (r *Rules) Booking(req apitype.MediationRequest, now time.Time, lookup Look
 	if req.Other != nil {
 		// Only the card read last can be claimed, and that is the applicant's.
 		if req.Other.Card != "" {
-			return Booking{}, fail("other.card", booking.CodeInvalid, "the other party is given by name and phone")
+			return Booking{}, fail("other.card", apitype.CodeInvalid, "the other party is given by name and phone")
 		}
 		other, err := CheckParty("other", *req.Other, false, lookup)
 		if err != nil {
@@ -192,9 +182,9 @@ func (r *Rules) Booking(req apitype.MediationRequest, now time.Time, lookup Look
 	}
 	switch n := len(req.Slots); {
 	case n == 0:
-		return Booking{}, fail("slots", booking.CodeRequired, "needs 1 to %d preferred slots", MaxSlots)
+		return Booking{}, fail("slots", apitype.CodeRequired, "needs 1 to %d preferred slots", MaxSlots)
 	case n > MaxSlots:
-		return Booking{}, fail("slots", CodeTooMany, "has %d slots; at most %d", n, MaxSlots)
+		return Booking{}, fail("slots", apitype.CodeTooMany, "has %d slots; at most %d", n, MaxSlots)
 	}
 	offered := r.Slots(now)
 	for i, s := range req.Slots {
@@ -202,13 +192,13 @@ func (r *Rules) Booking(req apitype.MediationRequest, now time.Time, lookup Look
 		t, err := time.Parse(time.RFC3339, s)
 		switch {
 		case err != nil:
-			return Booking{}, fail(field, booking.CodeInvalid, "%q is not an RFC 3339 time", s)
+			return Booking{}, fail(field, apitype.CodeInvalid, "%q is not an RFC 3339 time", s)
 		case !t.After(now):
-			return Booking{}, fail(field, booking.CodeSlotInPast, "%s has already passed", t.In(r.loc).Format("2006-01-02 15:04"))
+			return Booking{}, fail(field, apitype.CodeSlotInPast, "%s has already passed", t.In(r.loc).Format("2006-01-02 15:04"))
 		case !slices.ContainsFunc(offered, t.Equal):
-			return Booking{}, fail(field, booking.CodeSlotNotOffered, "%s is not one of the offered mediation slots", t.In(r.loc).Format("2006-01-02 15:04"))
+			return Booking{}, fail(field, apitype.CodeSlotNotOffered, "%s is not one of the offered mediation slots", t.In(r.loc).Format("2006-01-02 15:04"))
 		case slices.ContainsFunc(body.Slots, t.Equal):
-			return Booking{}, fail(field, CodeDuplicate, "%s is listed twice", t.In(r.loc).Format("2006-01-02 15:04"))
+			return Booking{}, fail(field, apitype.CodeDuplicate, "%s is listed twice", t.In(r.loc).Format("2006-01-02 15:04"))
 		}
 		body.Slots = append(body.Slots, t.In(r.loc))
 	}
@@ -218,7 +208,7 @@ func (r *Rules) Booking(req apitype.MediationRequest, now time.Time, lookup Look
 // Parties checks a list of parties given to a mediator's request.
 func (r *Rules) Parties(field string, ps []apitype.Party, lookup Lookup) ([]Party, error) {
 	if len(ps) > maxParties {
-		return nil, fail(field, CodeTooMany, "has %d parties; at most %d", len(ps), maxParties)
+		return nil, fail(field, apitype.CodeTooMany, "has %d parties; at most %d", len(ps), maxParties)
 	}
 	var out []Party
 	for i, p := range ps {
@@ -269,45 +259,45 @@ func (r *Rules) Session(req apitype.SessionRequest, now time.Time, lookup Lookup
 	lines := []string{apitype.LineRed, apitype.LineYellow, apitype.LineBlue}
 	switch {
 	case req.Line == "":
-		return Session{}, fail("line", booking.CodeRequired, "is required")
+		return Session{}, fail("line", apitype.CodeRequired, "is required")
 	case !slices.Contains(lines, req.Line):
-		return Session{}, fail("line", booking.CodeInvalid, "%q is not one of %s", req.Line, strings.Join(lines, ", "))
+		return Session{}, fail("line", apitype.CodeInvalid, "%q is not one of %s", req.Line, strings.Join(lines, ", "))
 	}
 	for i, p := range req.Phrases {
 		field := fmt.Sprintf("phrases[%d]", i)
 		if !slices.Contains(r.content.Phrases, p) {
-			return Session{}, fail(field, CodeUnknownPhrase, "%q is not one of the preset phrases", p)
+			return Session{}, fail(field, apitype.CodeUnknownPhrase, "%q is not one of the preset phrases", p)
 		}
 		if slices.Contains(req.Phrases[:i], p) {
-			return Session{}, fail(field, CodeDuplicate, "%q is listed twice", p)
+			return Session{}, fail(field, apitype.CodeDuplicate, "%q is listed twice", p)
 		}
 	}
 	note := strings.TrimSpace(req.Note)
 	switch {
 	case utf8.RuneCountInString(note) > MaxNoteRunes:
-		return Session{}, fail("note", booking.CodeTooLong, "is %d characters; at most %d", utf8.RuneCountInString(note), MaxNoteRunes)
+		return Session{}, fail("note", apitype.CodeTooLong, "is %d characters; at most %d", utf8.RuneCountInString(note), MaxNoteRunes)
 	case !utf8.ValidString(note) || strings.IndexFunc(note, func(r rune) bool { return unicode.IsControl(r) && r != '\n' }) >= 0:
-		return Session{}, fail("note", booking.CodeInvalid, "contains control characters")
+		return Session{}, fail("note", apitype.CodeInvalid, "contains control characters")
 	}
 	outcomes := []string{apitype.OutcomeSettled, apitype.OutcomeUnsettled, apitype.OutcomeReferred}
 	switch {
 	case req.Outcome == "":
-		return Session{}, fail("outcome", booking.CodeRequired, "is required")
+		return Session{}, fail("outcome", apitype.CodeRequired, "is required")
 	case !slices.Contains(outcomes, req.Outcome):
-		return Session{}, fail("outcome", booking.CodeInvalid, "%q is not one of %s", req.Outcome, strings.Join(outcomes, ", "))
+		return Session{}, fail("outcome", apitype.CodeInvalid, "%q is not one of %s", req.Outcome, strings.Join(outcomes, ", "))
 	}
 	if req.FollowUp == "" && req.Outcome == apitype.OutcomeSettled {
-		return Session{}, fail("follow_up", booking.CodeRequired, "a settled case needs a follow-up visit date (回访)")
+		return Session{}, fail("follow_up", apitype.CodeRequired, "a settled case needs a follow-up visit date (回访)")
 	}
 	if req.FollowUp != "" {
 		d, err := time.ParseInLocation(time.DateOnly, req.FollowUp, r.loc)
 		if err != nil {
-			return Session{}, fail("follow_up", booking.CodeInvalid, "%q is not a date (2006-01-02)", req.FollowUp)
+			return Session{}, fail("follow_up", apitype.CodeInvalid, "%q is not a date (2006-01-02)", req.FollowUp)
 		}
 		// The visit is after the session: today is too early to learn whether
 		// the agreement holds.
 		if today := now.In(r.loc).Format(time.DateOnly); d.Format(time.DateOnly) <= today {
-			return Session{}, fail("follow_up", CodeFollowUpInPast, "%s is not after today (%s)", req.FollowUp, today)
+			return Session{}, fail("follow_up", apitype.CodeFollowUpInPast, "%s is not after today (%s)", req.FollowUp, today)
 		}
 	}
 	phrases := req.Phrases
