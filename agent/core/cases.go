@@ -4,6 +4,7 @@ import (
 	"github.com/fengqiao/kiosk/agent/casebook"
 	"github.com/fengqiao/kiosk/agent/config"
 	"github.com/fengqiao/kiosk/agent/localapi/apitype"
+	"github.com/fengqiao/kiosk/agent/mediation"
 )
 
 // This file converts between the case book's stored form (sealed in
@@ -44,6 +45,20 @@ func apiCaseStatus(s string) string {
 		return apitype.CaseReferred
 	}
 	return s
+}
+
+// caseOutcome is the word the case book stores for a validated outcome:
+// the book derives a case's status and the indicators from it.
+func caseOutcome(o string) string {
+	switch o {
+	case mediation.OutcomeSettled:
+		return casebook.OutcomeSettled
+	case mediation.OutcomeUnsettled:
+		return casebook.OutcomeUnsettled
+	case mediation.OutcomeReferred:
+		return casebook.OutcomeReferred
+	}
+	return o
 }
 
 func apiIndicators(i casebook.Indicators) apitype.Indicators {

@@ -7,6 +7,7 @@ import (
 	"github.com/fengqiao/kiosk/agent/casebook"
 	"github.com/fengqiao/kiosk/agent/config"
 	"github.com/fengqiao/kiosk/agent/localapi/apitype"
+	"github.com/fengqiao/kiosk/agent/mediation"
 )
 
 // TestCaseConversions: what the screen is given of a stored case, and what
@@ -39,6 +40,19 @@ func TestCaseConversions(t *testing.T) {
 	}
 }
 
+func TestCaseOutcome(t *testing.T) {
+	tests := []struct{ rules, stored string }{
+		{mediation.OutcomeSettled, casebook.OutcomeSettled},
+		{mediation.OutcomeUnsettled, casebook.OutcomeUnsettled},
+		{mediation.OutcomeReferred, casebook.OutcomeReferred},
+	}
+	for _, tt := range tests {
+		if got := caseOutcome(tt.rules); got != tt.stored {
+			t.Errorf("caseOutcome(%q) = %q, want %q", tt.rules, got, tt.stored)
+		}
+	}
+}
+
 func TestAPICaseStatus(t *testing.T) {
 	tests := []struct{ stored, api string }{
 		{casebook.StatusBooked, apitype.CaseBooked},
@@ -51,5 +65,30 @@ func TestAPICaseStatus(t *testing.T) {
 		if got := apiCaseStatus(tt.stored); got != tt.api {
 			t.Errorf("apiCaseStatus(%q) = %q, want %q", tt.stored, got, tt.api)
 		}
+	}
+}
+
+// TestRequestConversions: the API's requests reach the mediation rules
+// whole, an absent other party staying absent.
+func TestRequestConversions(t *testing.T) {
+	tests := []struct {
+		name string
+		got  any
+		want string
+	}{
+		{"booking", mediationRequest(apitype.MediationRequest{Venue: "v", Category: "邻里", Applicant: apitype.Party{Card: "t"},
+			Other: &apitype.Party{Name: "李", Phone: "13800001111"}, Slots: []string{"2026-11-24T14:30:00+08:00"}}),
+			`{"Venue":"v","Category":"邻里","Applicant":{"Card":"t","Name":"","Phone":""},"Other":{"Card":"","Name":"李","Phone":"13800001111"},"Slots":["2026-11-24T14:30:00+08:00"]}`},
+		{"booking without other party", mediationRequest(apitype.MediationRequest{Venue: "v"}).Other, `null`},
+		{"session", sessionRequest(apitype.SessionRequest{Parties: []apitype.Party{{Name: "王"}}, Category: "邻里", Line: "red",
+			Phrases: []string{"p"}, Note: "n", Outcome: "settled", Agreement: true, FollowUp: "2026-12-24"}),
+			`{"Parties":[{"Card":"","Name":"王","Phone":""}],"Category":"邻里","Line":"red","Phrases":["p"],"Note":"n","Outcome":"settled","Agreement":true,"FollowUp":"2026-12-24"}`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := mustMarshal(t, tt.got); got != tt.want {
+				t.Errorf("\n got: %s\nwant: %s", got, tt.want)
+			}
+		})
 	}
 }

@@ -125,7 +125,7 @@ func (c *Core) BookMediation(ctx context.Context, req apitype.MediationRequest) 
 	}
 	now := c.now()
 	var used []string
-	body, err := c.live().rules.Booking(req, now, c.lookup(&used))
+	body, err := c.live().rules.Booking(mediationRequest(req), now, c.lookup(&used))
 	if err != nil {
 		return apitype.Mediation{}, err
 	}
@@ -251,7 +251,7 @@ func (c *Core) NewCase(ctx context.Context, m apitype.Mediator, req apitype.NewC
 		return apitype.Case{}, &booking.FieldError{Field: "parties", Code: apitype.CodeRequired, Msg: "needs at least one party"}
 	}
 	var used []string
-	ps, err := c.live().rules.Parties("parties", req.Parties, c.mediatorLookup(m, &used))
+	ps, err := c.live().rules.Parties("parties", partyRequests(req.Parties), c.mediatorLookup(m, &used))
 	if err != nil {
 		return apitype.Case{}, err
 	}
@@ -282,7 +282,7 @@ func (c *Core) LogSession(ctx context.Context, m apitype.Mediator, caseID string
 	}
 	now := c.now()
 	var used []string
-	v, err := c.live().rules.Session(req, now, c.mediatorLookup(m, &used))
+	v, err := c.live().rules.Session(sessionRequest(req), now, c.mediatorLookup(m, &used))
 	if err != nil {
 		return apitype.Session{}, err
 	}
@@ -293,7 +293,7 @@ func (c *Core) LogSession(ctx context.Context, m apitype.Mediator, caseID string
 	all := casebook.MergeParties(k.Parties, added)
 	why := v.Escalate()
 	s := casebook.Session{Mediator: caseMediator(m), Held: now, Category: v.Category, Line: v.Line, Phrases: v.Phrases,
-		Note: v.Note, Outcome: v.Outcome, Agreement: v.Agreement, FollowUp: v.FollowUp, Escalated: len(why) > 0}
+		Note: v.Note, Outcome: caseOutcome(v.Outcome), Agreement: v.Agreement, FollowUp: v.FollowUp, Escalated: len(why) > 0}
 	sessEnv, err := c.newRecord(sessionV1(k, s, all), now)
 	if err != nil {
 		return apitype.Session{}, err

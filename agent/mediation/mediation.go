@@ -25,6 +25,49 @@ import (
 // Service is the id GET /v1/slots and the booking counters use for mediation.
 const Service = "mediation"
 
+// Mediation lines (红/黄/蓝): red is urgent and escalated at once.
+const (
+	LineRed    = "red"
+	LineYellow = "yellow"
+	LineBlue   = "blue"
+)
+
+// Outcomes of a session.
+const (
+	OutcomeSettled   = "settled"   // 调解成功
+	OutcomeUnsettled = "unsettled" // 未成功
+	OutcomeReferred  = "referred"  // 转交, referred upward
+)
+
+// PartyRequest is a party as a request gives one: a card token (the
+// party is the card's holder) or a name and phone.
+type PartyRequest struct {
+	Card  string
+	Name  string
+	Phone string
+}
+
+// BookingRequest is a villager's mediation booking as entered.
+type BookingRequest struct {
+	Venue     string // a venue id
+	Category  string
+	Applicant PartyRequest
+	Other     *PartyRequest
+	Slots     []string // RFC 3339
+}
+
+// SessionRequest is a mediator's session log as entered.
+type SessionRequest struct {
+	Parties   []PartyRequest // parties present, added to the case
+	Category  string
+	Line      string
+	Phrases   []string
+	Note      string
+	Outcome   string
+	Agreement bool
+	FollowUp  string // 2006-01-02
+}
+
 // Limits of a request.
 const (
 	MaxSlots     = 3
@@ -123,7 +166,7 @@ func (r *Rules) Category(field, cat string) error {
 // card the phone is required when phoneRequired: someone must be able to
 // call the applicant back. A name may be a surname and an honorific (王女士):
 // villagers do not always give their full name to a screen.
-func CheckParty(field string, p apitype.Party, phoneRequired bool, lookup Lookup) (Party, error) {
+func CheckParty(field string, p PartyRequest, phoneRequired bool, lookup Lookup) (Party, error) {
 	var out Party
 	if p.Card != "" {
 		id, ok := lookup(p.Card)
@@ -157,7 +200,7 @@ func CheckParty(field string, p apitype.Party, phoneRequired bool, lookup Lookup
 }
 
 // Booking validates a villager's mediation booking at time now.
-func (r *Rules) Booking(req apitype.MediationRequest, now time.Time, lookup Lookup) (Booking, error) {
+func (r *Rules) Booking(req BookingRequest, now time.Time, lookup Lookup) (Booking, error) {
 	venue, err := r.Venue("venue", req.Venue)
 	if err != nil {
 		return Booking{}, err
@@ -206,7 +249,7 @@ func (r *Rules) Booking(req apitype.MediationRequest, now time.Time, lookup Look
 }
 
 // Parties checks a list of parties given to a mediator's request.
-func (r *Rules) Parties(field string, ps []apitype.Party, lookup Lookup) ([]Party, error) {
+func (r *Rules) Parties(field string, ps []PartyRequest, lookup Lookup) ([]Party, error) {
 	if len(ps) > maxParties {
 		return nil, fail(field, apitype.CodeTooMany, "has %d parties; at most %d", len(ps), maxParties)
 	}
@@ -238,17 +281,17 @@ type Session struct {
 // red-line dispute, or a case referred upward.
 func (s Session) Escalate() []string {
 	var why []string
-	if s.Line == apitype.LineRed {
+	if s.Line == LineRed {
 		why = append(why, ReasonRedLine)
 	}
-	if s.Outcome == apitype.OutcomeReferred {
+	if s.Outcome == OutcomeReferred {
 		why = append(why, ReasonReferred)
 	}
 	return why
 }
 
 // Session validates a mediator's session log at time now.
-func (r *Rules) Session(req apitype.SessionRequest, now time.Time, lookup Lookup) (Session, error) {
+func (r *Rules) Session(req SessionRequest, now time.Time, lookup Lookup) (Session, error) {
 	parties, err := r.Parties("parties", req.Parties, lookup)
 	if err != nil {
 		return Session{}, err
@@ -256,7 +299,7 @@ func (r *Rules) Session(req apitype.SessionRequest, now time.Time, lookup Lookup
 	if err := r.Category("category", req.Category); err != nil {
 		return Session{}, err
 	}
-	lines := []string{apitype.LineRed, apitype.LineYellow, apitype.LineBlue}
+	lines := []string{LineRed, LineYellow, LineBlue}
 	switch {
 	case req.Line == "":
 		return Session{}, fail("line", apitype.CodeRequired, "is required")
@@ -279,14 +322,14 @@ func (r *Rules) Session(req apitype.SessionRequest, now time.Time, lookup Lookup
 	case !utf8.ValidString(note) || strings.IndexFunc(note, func(r rune) bool { return unicode.IsControl(r) && r != '\n' }) >= 0:
 		return Session{}, fail("note", apitype.CodeInvalid, "contains control characters")
 	}
-	outcomes := []string{apitype.OutcomeSettled, apitype.OutcomeUnsettled, apitype.OutcomeReferred}
+	outcomes := []string{OutcomeSettled, OutcomeUnsettled, OutcomeReferred}
 	switch {
 	case req.Outcome == "":
 		return Session{}, fail("outcome", apitype.CodeRequired, "is required")
 	case !slices.Contains(outcomes, req.Outcome):
 		return Session{}, fail("outcome", apitype.CodeInvalid, "%q is not one of %s", req.Outcome, strings.Join(outcomes, ", "))
 	}
-	if req.FollowUp == "" && req.Outcome == apitype.OutcomeSettled {
+	if req.FollowUp == "" && req.Outcome == OutcomeSettled {
 		return Session{}, fail("follow_up", apitype.CodeRequired, "a settled case needs a follow-up visit date (回访)")
 	}
 	if req.FollowUp != "" {
