@@ -20,6 +20,12 @@ func apiVenue(v config.Venue) apitype.Venue {
 	return apitype.Venue{ID: v.ID, Name: v.Name, Where: v.Where}
 }
 
+// caseParty keeps a party in full, with the masked id the screens show:
+// the case book is where the mediator finds whom to call.
+func caseParty(p mediation.Party) casebook.Party {
+	return casebook.Party{Name: p.Name, Phone: p.Phone, IDNumber: p.IDNumber, IDType: p.IDType, IDMasked: p.IDMasked}
+}
+
 func caseMediator(m apitype.Mediator) casebook.Mediator {
 	return casebook.Mediator{ID: m.ID, Name: m.Name}
 }

@@ -24,6 +24,8 @@ func TestCaseConversions(t *testing.T) {
 			Held: held, Category: "邻里", Line: "red", Phrases: []string{"p"}, Note: "n", Outcome: "settled", Agreement: true,
 			FollowUp: "2026-12-24", Escalated: true}),
 			`{"id":"s1","seq":3,"mediator":{"id":"m","name":"调解员"},"held":"2026-11-24T10:13:00+08:00","category":"邻里","line":"red","phrases":["p"],"note":"n","outcome":"settled","agreement":true,"follow_up":"2026-12-24","escalated":true}`},
+		{"a party as stored, in full", caseParty(mediation.Party{Name: "测试二", Phone: "13905991234", IDNumber: "35078219600301402X", IDType: "resident", IDMasked: "3507**********402X"}),
+			`{"name":"测试二","phone":"13905991234","id_number":"35078219600301402X","id_type":"resident","id_masked":"3507**********402X"}`},
 		{"signed-in mediator as stored", caseMediator(apitype.Mediator{ID: "m", Name: "调解员"}), `{"id":"m","name":"调解员"}`},
 		{"config venue as stored", caseVenue(config.Venue{ID: "v", Name: "n", Where: "w"}), `{"id":"v","name":"n","where":"w"}`},
 		{"config venue for the screen", apiVenue(config.Venue{ID: "v", Name: "n", Where: "w"}), `{"id":"v","name":"n","where":"w"}`},

@@ -143,9 +143,9 @@ func (c *Core) BookMediation(ctx context.Context, req apitype.MediationRequest) 
 	}
 	c.forget(used)
 	number := BookingNumber(env.Seq)
-	parties := []casebook.Party{casebook.Party(body.Applicant)}
+	parties := []casebook.Party{caseParty(body.Applicant)}
 	if body.Other != nil {
-		parties = append(parties, casebook.Party(*body.Other))
+		parties = append(parties, caseParty(*body.Other))
 	}
 	_, err = c.cases.Add(casebook.Case{ID: body.Case, Number: number, Origin: casebook.OriginBooking,
 		Status: casebook.StatusBooked, Category: body.Category, Venue: caseVenue(body.Venue), Parties: parties, Slots: body.Slots, Opened: now})
@@ -156,9 +156,9 @@ func (c *Core) BookMediation(ctx context.Context, req apitype.MediationRequest) 
 	c.log.Info("mediation booking committed", "id", env.ID, "seq", env.Seq, "case", body.Case,
 		"venue", body.Venue.ID, "slots", len(body.Slots), "with_card", req.Applicant.Card != "")
 	out := apitype.Mediation{ID: env.ID, Seq: env.Seq, Number: number, Venue: apiVenue(body.Venue), Category: body.Category,
-		Applicant: partySummary(casebook.Party(body.Applicant)), Slots: body.Slots, Created: env.TS}
+		Applicant: partySummary(caseParty(body.Applicant)), Slots: body.Slots, Created: env.TS}
 	if body.Other != nil {
-		o := partySummary(casebook.Party(*body.Other))
+		o := partySummary(caseParty(*body.Other))
 		out.Other = &o
 	}
 	return out, nil
@@ -257,7 +257,7 @@ func (c *Core) NewCase(ctx context.Context, m apitype.Mediator, req apitype.NewC
 	}
 	var parties []casebook.Party
 	for _, p := range ps {
-		parties = casebook.MergeParties(parties, []casebook.Party{casebook.Party(p)})
+		parties = casebook.MergeParties(parties, []casebook.Party{caseParty(p)})
 	}
 	k, err := c.cases.Add(casebook.Case{Origin: casebook.OriginWalkIn, Status: casebook.StatusOpen,
 		Category: req.Category, Venue: venue, Parties: parties, Opened: c.now()})
@@ -288,7 +288,7 @@ func (c *Core) LogSession(ctx context.Context, m apitype.Mediator, caseID string
 	}
 	var added []casebook.Party
 	for _, p := range v.Parties {
-		added = append(added, casebook.Party(p))
+		added = append(added, caseParty(p))
 	}
 	all := casebook.MergeParties(k.Parties, added)
 	why := v.Escalate()
