@@ -1,6 +1,7 @@
 // Package booking owns consultation bookings with the village legal advisor:
-// which time slots the advisor's duty hours offer, what makes a booking request
-// valid, and the record body that carries a booking to the township.
+// which time slots the advisor's duty hours offer and what makes a booking
+// request valid. A valid booking is a Booking, the kiosk's own; the core
+// converts it into the township's schema.BookingV1.
 package booking
 
 import (
@@ -16,12 +17,6 @@ import (
 	"github.com/fengqiao/kiosk/agent/localapi/apitype"
 )
 
-// Record type and body schema of a booking (docs/mqtt.md).
-const (
-	RecordType = "booking"
-	Schema     = "booking/v1"
-)
-
 // Bookable lists the services that take a booking at the kiosk today. A
 // legal check-up is a consultation with the same advisor, in the same slots,
 // that carries the villager's questionnaire answers.
@@ -29,20 +24,6 @@ var Bookable = []string{"legal-advisor", "legal-checkup"}
 
 // Checkup is the service whose bookings carry check-up answers.
 const Checkup = "legal-checkup"
-
-// Validation codes, stable for clients: the UI chooses its wording by code.
-const (
-	CodeRequired        = "required"
-	CodeInvalid         = "invalid"
-	CodeTooLong         = "too_long"
-	CodeUnknownService  = "unknown_service"
-	CodeNotBookable     = "not_bookable"
-	CodeUnknownTopic    = "unknown_topic"
-	CodeSlotInPast      = "slot_in_past"
-	CodeSlotNotOffered  = "slot_not_offered"
-	CodeCardExpired     = apitype.CodeCardExpired
-	CodeUnknownQuestion = "unknown_question"
-)
 
 // maxNameRunes fits the longest Chinese names (including ethnic-minority names
 // written in Han characters) with room to spare.
@@ -64,38 +45,44 @@ type Request struct {
 	Name    string
 	Phone   string
 	Slot    string // RFC 3339
-	Checkup []apitype.CheckupAnswer
+	Checkup []RequestAnswer
 }
 
-// Body is the booking record sent to the township.
-type Body struct {
-	Service string    `json:"service"`
-	Topic   string    `json:"topic"`
-	Name    string    `json:"name"`
-	Phone   string    `json:"phone"`
-	Slot    time.Time `json:"slot"`
-	Advisor string    `json:"advisor"`
-	Channel string    `json:"channel"` // how it was booked: "kiosk"
+// RequestAnswer is a check-up question answered, by the question's id.
+type RequestAnswer struct {
+	Question string
+	Yes      bool
+}
+
+// Booking is a valid consultation booking.
+type Booking struct {
+	Service string
+	Topic   string
+	Name    string
+	Phone   string // normalized
+	Slot    time.Time
+	Advisor string
+	Channel string // how it was booked: "kiosk"
 	// IDNumber and IDType are set when the villager identified with an ID
 	// card: the advisor can then find earlier cases of the same person.
-	IDNumber string `json:"id_number,omitempty"`
-	IDType   string `json:"id_type,omitempty"`
+	IDNumber string
+	IDType   string
 	// Checkup is set on a legal-checkup booking: the questionnaire answered
 	// and each answer with its question, so the advisor can prepare.
-	Checkup *CheckupBody `json:"checkup,omitempty"`
+	Checkup *CheckupAnswers
 }
 
-// CheckupBody is a legal check-up's answers in a booking record.
-type CheckupBody struct {
-	Kind    string          `json:"kind"` // family | business
-	Answers []CheckupAnswer `json:"answers"`
+// CheckupAnswers is a legal check-up's answers.
+type CheckupAnswers struct {
+	Kind    string // family | business
+	Answers []Answer
 }
 
-// CheckupAnswer is one answered question, with its text as asked.
-type CheckupAnswer struct {
-	Question string `json:"question"`
-	Text     string `json:"text"`
-	Yes      bool   `json:"yes"`
+// Answer is one answered question, with its text as asked.
+type Answer struct {
+	Question string
+	Text     string
+	Yes      bool
 }
 
 // Planner knows the advisor's schedule and the site's topics and services.
@@ -167,60 +154,60 @@ func (p *Planner) Offers(slot, now time.Time) bool {
 }
 
 // Validate checks a request against the site's content and schedule at time
-// now and returns the record body. The error is a *FieldError.
-func (p *Planner) Validate(req Request, now time.Time) (Body, error) {
-	fail := func(field, code, format string, args ...any) (Body, error) {
-		return Body{}, &FieldError{Field: field, Code: code, Msg: fmt.Sprintf(format, args...)}
+// now and returns the booking. The error is a *FieldError.
+func (p *Planner) Validate(req Request, now time.Time) (Booking, error) {
+	fail := func(field, code, format string, args ...any) (Booking, error) {
+		return Booking{}, &FieldError{Field: field, Code: code, Msg: fmt.Sprintf(format, args...)}
 	}
 	switch {
 	case req.Service == "":
-		return fail("service", CodeRequired, "is required")
+		return fail("service", apitype.CodeRequired, "is required")
 	case !slices.Contains(config.ServiceIDs[:], req.Service):
-		return fail("service", CodeUnknownService, "%q is not a service of this kiosk", req.Service)
+		return fail("service", apitype.CodeUnknownService, "%q is not a service of this kiosk", req.Service)
 	case !slices.Contains(Bookable, req.Service):
-		return fail("service", CodeNotBookable, "%q cannot be booked here (bookable: %s)", req.Service, strings.Join(Bookable, ", "))
+		return fail("service", apitype.CodeNotBookable, "%q cannot be booked here (bookable: %s)", req.Service, strings.Join(Bookable, ", "))
 	}
 	// A check-up booking may leave the topic to the questionnaire.
 	if req.Topic == "" && req.Service != Checkup {
-		return fail("topic", CodeRequired, "is required")
+		return fail("topic", apitype.CodeRequired, "is required")
 	}
 	if req.Topic != "" && !slices.Contains(p.content.Topics, req.Topic) {
-		return fail("topic", CodeUnknownTopic, "%q is not a topic of this kiosk", req.Topic)
+		return fail("topic", apitype.CodeUnknownTopic, "%q is not a topic of this kiosk", req.Topic)
 	}
 	name := strings.TrimSpace(req.Name)
 	switch {
 	case name == "":
-		return fail("name", CodeRequired, "is required")
+		return fail("name", apitype.CodeRequired, "is required")
 	case utf8.RuneCountInString(name) > maxNameRunes:
-		return fail("name", CodeTooLong, "is longer than %d characters", maxNameRunes)
+		return fail("name", apitype.CodeTooLong, "is longer than %d characters", maxNameRunes)
 	case !utf8.ValidString(name) || strings.IndexFunc(name, unicode.IsControl) >= 0:
-		return fail("name", CodeInvalid, "contains characters that are not part of a name")
+		return fail("name", apitype.CodeInvalid, "contains characters that are not part of a name")
 	}
 	tel := phone.Normalize(req.Phone)
 	if tel == "" {
-		return fail("phone", CodeRequired, "is required")
+		return fail("phone", apitype.CodeRequired, "is required")
 	}
 	if err := phone.Check(tel); err != nil {
-		return fail("phone", CodeInvalid, "%v", err)
+		return fail("phone", apitype.CodeInvalid, "%v", err)
 	}
 	if req.Slot == "" {
-		return fail("slot", CodeRequired, "is required")
+		return fail("slot", apitype.CodeRequired, "is required")
 	}
 	slot, err := time.Parse(time.RFC3339, req.Slot)
 	if err != nil {
-		return fail("slot", CodeInvalid, "%q is not an RFC 3339 time", req.Slot)
+		return fail("slot", apitype.CodeInvalid, "%q is not an RFC 3339 time", req.Slot)
 	}
 	if !slot.After(now) {
-		return fail("slot", CodeSlotInPast, "%s has already passed", slot.In(p.loc).Format("2006-01-02 15:04"))
+		return fail("slot", apitype.CodeSlotInPast, "%s has already passed", slot.In(p.loc).Format("2006-01-02 15:04"))
 	}
 	if !p.Offers(slot, now) {
-		return fail("slot", CodeSlotNotOffered, "%s is not one of the advisor's duty slots", slot.In(p.loc).Format("2006-01-02 15:04"))
+		return fail("slot", apitype.CodeSlotNotOffered, "%s is not one of the advisor's duty slots", slot.In(p.loc).Format("2006-01-02 15:04"))
 	}
 	checkup, err := p.checkup(req)
 	if err != nil {
-		return Body{}, err
+		return Booking{}, err
 	}
-	return Body{
+	return Booking{
 		Checkup: checkup,
 		Service: req.Service,
 		Topic:   req.Topic,
@@ -234,32 +221,32 @@ func (p *Planner) Validate(req Request, now time.Time) (Body, error) {
 
 // checkup validates the answers of a legal-checkup booking against the
 // site's questionnaires: all from one questionnaire, each question once.
-func (p *Planner) checkup(req Request) (*CheckupBody, error) {
+func (p *Planner) checkup(req Request) (*CheckupAnswers, error) {
 	if req.Service != Checkup {
 		if len(req.Checkup) > 0 {
-			return nil, &FieldError{Field: "checkup", Code: CodeInvalid, Msg: "only a " + Checkup + " booking carries check-up answers"}
+			return nil, &FieldError{Field: "checkup", Code: apitype.CodeInvalid, Msg: "only a " + Checkup + " booking carries check-up answers"}
 		}
 		return nil, nil
 	}
 	if len(req.Checkup) == 0 {
-		return nil, &FieldError{Field: "checkup", Code: CodeRequired, Msg: "a check-up booking needs the questionnaire's answers"}
+		return nil, &FieldError{Field: "checkup", Code: apitype.CodeRequired, Msg: "a check-up booking needs the questionnaire's answers"}
 	}
-	out := &CheckupBody{}
+	out := &CheckupAnswers{}
 	for i, a := range req.Checkup {
 		field := fmt.Sprintf("checkup[%d].question", i)
 		q, kind, ok := p.content.QuestionByID(a.Question)
 		switch {
 		case a.Question == "":
-			return nil, &FieldError{Field: field, Code: CodeRequired, Msg: "is required"}
+			return nil, &FieldError{Field: field, Code: apitype.CodeRequired, Msg: "is required"}
 		case !ok:
-			return nil, &FieldError{Field: field, Code: CodeUnknownQuestion, Msg: fmt.Sprintf("%q is not a question of this kiosk's check-up", a.Question)}
+			return nil, &FieldError{Field: field, Code: apitype.CodeUnknownQuestion, Msg: fmt.Sprintf("%q is not a question of this kiosk's check-up", a.Question)}
 		case out.Kind != "" && kind != out.Kind:
-			return nil, &FieldError{Field: field, Code: CodeInvalid, Msg: fmt.Sprintf("%q belongs to the %s questionnaire, not %s", a.Question, kind, out.Kind)}
-		case slices.ContainsFunc(out.Answers, func(b CheckupAnswer) bool { return b.Question == a.Question }):
-			return nil, &FieldError{Field: field, Code: CodeInvalid, Msg: fmt.Sprintf("%q is answered twice", a.Question)}
+			return nil, &FieldError{Field: field, Code: apitype.CodeInvalid, Msg: fmt.Sprintf("%q belongs to the %s questionnaire, not %s", a.Question, kind, out.Kind)}
+		case slices.ContainsFunc(out.Answers, func(b Answer) bool { return b.Question == a.Question }):
+			return nil, &FieldError{Field: field, Code: apitype.CodeInvalid, Msg: fmt.Sprintf("%q is answered twice", a.Question)}
 		}
 		out.Kind = kind
-		out.Answers = append(out.Answers, CheckupAnswer{Question: q.ID, Text: q.Text, Yes: a.Yes})
+		out.Answers = append(out.Answers, Answer{Question: q.ID, Text: q.Text, Yes: a.Yes})
 	}
 	return out, nil
 }

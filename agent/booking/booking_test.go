@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/fengqiao/kiosk/agent/config"
+	"github.com/fengqiao/kiosk/agent/localapi/apitype"
 )
 
 func mustPlanner(t *testing.T) (*Planner, *time.Location) {
@@ -113,22 +114,22 @@ func TestValidate(t *testing.T) {
 		field string
 		code  string
 	}{
-		{"no service", func(r *Request) { r.Service = "" }, "service", CodeRequired},
-		{"unknown service", func(r *Request) { r.Service = "divorce-lawyer" }, "service", CodeUnknownService},
-		{"service not bookable", func(r *Request) { r.Service = "legal-fair" }, "service", CodeNotBookable},
-		{"unknown topic", func(r *Request) { r.Topic = "税务" }, "topic", CodeUnknownTopic},
-		{"no name", func(r *Request) { r.Name = "  " }, "name", CodeRequired},
+		{"no service", func(r *Request) { r.Service = "" }, "service", apitype.CodeRequired},
+		{"unknown service", func(r *Request) { r.Service = "divorce-lawyer" }, "service", apitype.CodeUnknownService},
+		{"service not bookable", func(r *Request) { r.Service = "legal-fair" }, "service", apitype.CodeNotBookable},
+		{"unknown topic", func(r *Request) { r.Topic = "税务" }, "topic", apitype.CodeUnknownTopic},
+		{"no name", func(r *Request) { r.Name = "  " }, "name", apitype.CodeRequired},
 		{"name too long", func(r *Request) {
 			r.Name = "张张张张张张张张张张张张张张张张张张张张张张张张张张张张张张张"
-		}, "name", CodeTooLong},
-		{"control in name", func(r *Request) { r.Name = "张\x00三" }, "name", CodeInvalid},
-		{"no phone", func(r *Request) { r.Phone = "" }, "phone", CodeRequired},
-		{"bad phone", func(r *Request) { r.Phone = "1234" }, "phone", CodeInvalid},
-		{"no slot", func(r *Request) { r.Slot = "" }, "slot", CodeRequired},
-		{"slot not a time", func(r *Request) { r.Slot = "tomorrow" }, "slot", CodeInvalid},
-		{"slot in past", func(r *Request) { r.Slot = "2026-11-24T10:00:00+08:00" }, "slot", CodeSlotInPast},
-		{"slot off duty", func(r *Request) { r.Slot = "2026-11-25T10:00:00+08:00" }, "slot", CodeSlotNotOffered},
-		{"slot beyond horizon", func(r *Request) { r.Slot = "2026-12-22T09:00:00+08:00" }, "slot", CodeSlotNotOffered},
+		}, "name", apitype.CodeTooLong},
+		{"control in name", func(r *Request) { r.Name = "张\x00三" }, "name", apitype.CodeInvalid},
+		{"no phone", func(r *Request) { r.Phone = "" }, "phone", apitype.CodeRequired},
+		{"bad phone", func(r *Request) { r.Phone = "1234" }, "phone", apitype.CodeInvalid},
+		{"no slot", func(r *Request) { r.Slot = "" }, "slot", apitype.CodeRequired},
+		{"slot not a time", func(r *Request) { r.Slot = "tomorrow" }, "slot", apitype.CodeInvalid},
+		{"slot in past", func(r *Request) { r.Slot = "2026-11-24T10:00:00+08:00" }, "slot", apitype.CodeSlotInPast},
+		{"slot off duty", func(r *Request) { r.Slot = "2026-11-25T10:00:00+08:00" }, "slot", apitype.CodeSlotNotOffered},
+		{"slot beyond horizon", func(r *Request) { r.Slot = "2026-12-22T09:00:00+08:00" }, "slot", apitype.CodeSlotNotOffered},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -8,6 +8,12 @@
 // the follow-up visit months later. It is a bbolt file (cases.db) of its own,
 // and every case is sealed at rest with the kiosk's key (AES-GCM, the same
 // key as the outbox): a case holds names, phones and ID numbers.
+//
+// The types below are the stored form, sealed in cases.db as JSON: a kiosk
+// upgraded in the field reads the book its old version wrote, so they are
+// the case book's own and change only with a migration. The local API's
+// case types (apitype) and the township's records (agent/schema) are built
+// from them by the core's conversions; testdata/case.json pins the form.
 package casebook
 
 import (
@@ -27,7 +33,6 @@ import (
 	"go.etcd.io/bbolt"
 
 	"github.com/fengqiao/kiosk/agent/internal/sealbox"
-	"github.com/fengqiao/kiosk/agent/localapi/apitype"
 )
 
 // Errors returned by the case book. Callers compare with errors.Is.
@@ -76,20 +81,65 @@ type Party struct {
 	IDMasked string `json:"id_masked,omitempty"`
 }
 
+// Statuses of a case as stored.
+const (
+	StatusBooked   = "booked"   // from a villager's booking; no session yet
+	StatusOpen     = "open"     // a session held, not settled
+	StatusSettled  = "settled"  // settled; follow-ups may be due
+	StatusReferred = "referred" // referred upward
+)
+
+// Outcomes of a session as stored.
+const (
+	OutcomeSettled   = "settled"
+	OutcomeUnsettled = "unsettled"
+	OutcomeReferred  = "referred"
+)
+
 // Case is one mediation case as stored.
 type Case struct {
-	ID        string            `json:"id"`
-	Number    string            `json:"number"`
-	Origin    string            `json:"origin"`
-	Status    string            `json:"status"`
-	Category  string            `json:"category"`
-	Line      string            `json:"line,omitempty"`
-	Venue     apitype.Venue     `json:"venue"`
-	Parties   []Party           `json:"parties"` // the applicant first
-	Slots     []time.Time       `json:"slots,omitempty"`
-	Opened    time.Time         `json:"opened"`
-	Sessions  []apitype.Session `json:"sessions"`
-	FollowUps []FollowUp        `json:"follow_ups"`
+	ID        string      `json:"id"`
+	Number    string      `json:"number"`
+	Origin    string      `json:"origin"`
+	Status    string      `json:"status"`
+	Category  string      `json:"category"`
+	Line      string      `json:"line,omitempty"`
+	Venue     Venue       `json:"venue"`   // zero for a walk-in case opened without one
+	Parties   []Party     `json:"parties"` // the applicant first
+	Slots     []time.Time `json:"slots,omitempty"`
+	Opened    time.Time   `json:"opened"`
+	Sessions  []Session   `json:"sessions"`
+	FollowUps []FollowUp  `json:"follow_ups"`
+}
+
+// Venue is where a case is mediated, as it was named when the case opened:
+// a venue later renamed or dropped from the site config stays as it was.
+type Venue struct {
+	ID    string `json:"id"`
+	Name  string `json:"name"`
+	Where string `json:"where"`
+}
+
+// Mediator is who held a session.
+type Mediator struct {
+	ID   string `json:"id"`
+	Name string `json:"name"`
+}
+
+// Session is one mediation session held on a case.
+type Session struct {
+	ID        string    `json:"id"` // the mediation_session record's id
+	Seq       uint64    `json:"seq"`
+	Mediator  Mediator  `json:"mediator"`
+	Held      time.Time `json:"held"`
+	Category  string    `json:"category"`
+	Line      string    `json:"line"`
+	Phrases   []string  `json:"phrases"`
+	Note      string    `json:"note,omitempty"`
+	Outcome   string    `json:"outcome"`
+	Agreement bool      `json:"agreement"`
+	FollowUp  string    `json:"follow_up,omitempty"` // 2006-01-02, site time
+	Escalated bool      `json:"escalated"`           // an escalation record went to the township
 }
 
 // FollowUp is a 回访 visit: due on a date, done at a time.
@@ -326,7 +376,7 @@ func (b *Book) Add(c Case) (Case, error) {
 		c.Opened = b.opts.Now()
 	}
 	if c.Sessions == nil {
-		c.Sessions = []apitype.Session{}
+		c.Sessions = []Session{}
 	}
 	if c.FollowUps == nil {
 		c.FollowUps = []FollowUp{}
@@ -388,7 +438,7 @@ func (b *Book) List() ([]Case, error) {
 // AddSession records a session held on a case: the parties present join the
 // case, the case takes the session's category, line and outcome, and a
 // settled session with a follow-up date schedules that visit.
-func (b *Book) AddSession(caseID string, s apitype.Session, parties []Party) (Case, error) {
+func (b *Book) AddSession(caseID string, s Session, parties []Party) (Case, error) {
 	var out Case
 	err := b.update(func(tx *bbolt.Tx) error {
 		c, err := b.get(tx, caseID)
@@ -399,7 +449,7 @@ func (b *Book) AddSession(caseID string, s apitype.Session, parties []Party) (Ca
 		c.Sessions = append(c.Sessions, s)
 		c.Category, c.Line = s.Category, s.Line
 		c.Status = statusOf(s.Outcome)
-		if s.Outcome == apitype.OutcomeSettled && s.FollowUp != "" {
+		if s.Outcome == OutcomeSettled && s.FollowUp != "" {
 			c.FollowUps = append(c.FollowUps, FollowUp{Due: s.FollowUp, Session: s.ID})
 		}
 		out = *c
@@ -413,12 +463,12 @@ func (b *Book) AddSession(caseID string, s apitype.Session, parties []Party) (Ca
 
 func statusOf(outcome string) string {
 	switch outcome {
-	case apitype.OutcomeSettled:
-		return apitype.CaseSettled
-	case apitype.OutcomeReferred:
-		return apitype.CaseReferred
+	case OutcomeSettled:
+		return StatusSettled
+	case OutcomeReferred:
+		return StatusReferred
 	}
-	return apitype.CaseOpen
+	return StatusOpen
 }
 
 // MergeParties adds to a case's parties those of more it does not have yet.
@@ -498,27 +548,41 @@ func increment(meta *bbolt.Bucket, key []byte) (uint64, error) {
 	return n, meta.Put(key, binary.BigEndian.AppendUint64(nil, n))
 }
 
-// Indicators computes the plan's mediation indicators from the whole book
-// (see apitype.Indicators). A case's outcome is its latest session's; an
-// unsettled case stays open, so it counts against the success rate but not
-// as closed.
-func (b *Book) Indicators() (apitype.Indicators, error) {
+// Indicators are the plan's mediation indicators, computed from the book.
+// A rate is nil when its denominator is zero.
+type Indicators struct {
+	Sessions          int
+	CasesClosed       int // settled + referred
+	Settled           int
+	SuccessRate       *float64 // settled / cases with an outcome
+	FollowUpsDue      int
+	FollowUpsDone     int
+	FollowUpsOnTime   int
+	OnTimeRate        *float64 // on time / (done + overdue)
+	BookingsByService map[string]int
+	Since             time.Time // when the book was created
+}
+
+// Indicators computes the plan's mediation indicators from the whole book.
+// A case's outcome is its latest session's; an unsettled case stays open,
+// so it counts against the success rate but not as closed.
+func (b *Book) Indicators() (Indicators, error) {
 	cases, err := b.List()
 	if err != nil {
-		return apitype.Indicators{}, err
+		return Indicators{}, err
 	}
 	today := b.opts.Now().In(b.opts.Location).Format(time.DateOnly)
-	ind := apitype.Indicators{BookingsByService: map[string]int{}}
+	ind := Indicators{BookingsByService: map[string]int{}}
 	var withOutcome, overdue int
 	for _, c := range cases {
 		ind.Sessions += len(c.Sessions)
 		if n := len(c.Sessions); n > 0 {
 			withOutcome++
 			switch c.Sessions[n-1].Outcome {
-			case apitype.OutcomeSettled:
+			case OutcomeSettled:
 				ind.Settled++
 				ind.CasesClosed++
-			case apitype.OutcomeReferred:
+			case OutcomeReferred:
 				ind.CasesClosed++
 			}
 		}

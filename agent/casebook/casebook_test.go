@@ -10,8 +10,6 @@ import (
 	"time"
 
 	"go.etcd.io/bbolt"
-
-	"github.com/fengqiao/kiosk/agent/localapi/apitype"
 )
 
 var (
@@ -40,7 +38,7 @@ func TestPersistsAcrossReopen(t *testing.T) {
 	now := start
 	clock := func() time.Time { return now }
 	b := mustOpen(t, path, mustKey(t, 7), clock)
-	c, err := b.Add(Case{Origin: OriginWalkIn, Status: apitype.CaseOpen, Category: "邻里",
+	c, err := b.Add(Case{Origin: OriginWalkIn, Status: StatusOpen, Category: "邻里",
 		Parties: []Party{{Name: "王秀英", Phone: "13812345678", IDNumber: "35078219600301402X"}}})
 	if err != nil {
 		t.Fatal(err)
@@ -48,7 +46,7 @@ func TestPersistsAcrossReopen(t *testing.T) {
 	if c.Number != "W0001" || c.ID == "" || !c.Opened.Equal(start) {
 		t.Errorf("added %+v", c)
 	}
-	s := apitype.Session{ID: "s1", Outcome: apitype.OutcomeSettled, Category: "邻里", Line: apitype.LineBlue, FollowUp: "2026-12-01"}
+	s := Session{ID: "s1", Outcome: OutcomeSettled, Category: "邻里", Line: "blue", FollowUp: "2026-12-01"}
 	if _, err := b.AddSession(c.ID, s, []Party{{Name: "李德福", Phone: "13987654321"}, {Name: "王秀英", Phone: "13812345678", IDNumber: "35078219600301402X"}}); err != nil {
 		t.Fatal(err)
 	}
@@ -84,7 +82,7 @@ func TestPersistsAcrossReopen(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got.Status != apitype.CaseSettled || len(got.Parties) != 2 || got.Parties[1].Phone != "13987654321" ||
+	if got.Status != StatusSettled || len(got.Parties) != 2 || got.Parties[1].Phone != "13987654321" ||
 		len(got.Sessions) != 1 || len(got.FollowUps) != 1 || got.FollowUps[0].Due != "2026-12-01" {
 		t.Errorf("after reopen: %+v", got)
 	}
@@ -124,7 +122,7 @@ func TestFollowUpOnTime(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if _, err := b.AddSession(c.ID, apitype.Session{ID: "s", Outcome: apitype.OutcomeSettled, FollowUp: "2026-12-01"}, nil); err != nil {
+			if _, err := b.AddSession(c.ID, Session{ID: "s", Outcome: OutcomeSettled, FollowUp: "2026-12-01"}, nil); err != nil {
 				t.Fatal(err)
 			}
 			now = tt.doneAt

@@ -9,7 +9,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/fengqiao/kiosk/agent/localapi/apitype"
 	"github.com/fengqiao/kiosk/agent/outbox"
 )
 
@@ -54,7 +53,7 @@ func TestDamagedBookIsMovedAside(t *testing.T) {
 			key := mustKey(t, 7)
 			b := mustOpen(t, path, key, fixedNow)
 			for range 50 {
-				if _, err := b.Add(Case{Origin: OriginWalkIn, Status: apitype.CaseOpen, Category: "邻里",
+				if _, err := b.Add(Case{Origin: OriginWalkIn, Status: StatusOpen, Category: "邻里",
 					Parties: []Party{{Name: "王秀英", Phone: "13812345678"}}}); err != nil {
 					t.Fatal(err)
 				}
@@ -74,7 +73,7 @@ func TestDamagedBookIsMovedAside(t *testing.T) {
 			if _, err := os.Stat(rec.MovedTo); err != nil {
 				t.Errorf("the damaged book was not kept: %v", err)
 			}
-			c, err := b.Add(Case{Origin: OriginWalkIn, Status: apitype.CaseOpen, Category: "邻里"})
+			c, err := b.Add(Case{Origin: OriginWalkIn, Status: StatusOpen, Category: "邻里"})
 			if err != nil || c.Number == "" {
 				t.Errorf("the new book takes no case: %+v %v", c, err)
 			}
@@ -89,7 +88,7 @@ func TestBookTakesItsOwnKey(t *testing.T) {
 	path := filepath.Join(t.TempDir(), File)
 	old, own := mustKey(t, 7), mustKey(t, 9)
 	b := mustOpen(t, path, old, fixedNow)
-	c, err := b.Add(Case{Origin: OriginWalkIn, Status: apitype.CaseOpen, Category: "邻里",
+	c, err := b.Add(Case{Origin: OriginWalkIn, Status: StatusOpen, Category: "邻里",
 		Parties: []Party{{Name: "王秀英", Phone: "13812345678", IDNumber: "35078219600301402X"}}})
 	if err != nil {
 		t.Fatal(err)

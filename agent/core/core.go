@@ -21,6 +21,7 @@ import (
 	"github.com/fengqiao/kiosk/agent/mediatorauth"
 	"github.com/fengqiao/kiosk/agent/outbox"
 	"github.com/fengqiao/kiosk/agent/record"
+	"github.com/fengqiao/kiosk/agent/schema"
 )
 
 // Outbox is where committed records go.
@@ -220,20 +221,25 @@ func (c *Core) Requeue(seq uint64) error {
 // is evictable: at the quota old telemetry makes room for bookings.
 func (c *Core) Telemetry(ctx context.Context) error {
 	st := c.Status()
-	body := TelemetryBody{Version: c.version, Broker: st.Broker.State, Queue: st.Queue, Hardware: st.Hardware}
+	body := schema.TelemetryV1{Version: c.version, Broker: st.Broker.State, Queue: queueV1(st.Queue)}
+	if st.Hardware != nil {
+		h := hardwareV1(*st.Hardware)
+		body.Hardware = &h
+	}
 	if c.cases != nil {
 		// The township sees the village's mediation indicators without
 		// asking: telemetry is the record that arrives regularly.
 		if ind, err := c.Indicators(); err != nil {
 			c.log.Warn("telemetry without indicators", "err", err)
 		} else {
-			body.Indicators = &ind
+			i := indicatorsV1(ind)
+			body.Indicators = &i
 		}
 	}
 	if st.Queue.OldestAt != nil {
 		body.OldestAgeSeconds = int64(c.now().Sub(*st.Queue.OldestAt).Seconds())
 	}
-	env, err := record.New(c.source(), TelemetryType, TelemetrySchema, body, c.now())
+	env, err := c.newRecord(body, c.now())
 	if err != nil {
 		return err
 	}
@@ -241,39 +247,17 @@ func (c *Core) Telemetry(ctx context.Context) error {
 	return err
 }
 
-// Record types the core produces besides bookings.
-const (
-	TelemetryType   = "telemetry"
-	TelemetrySchema = "telemetry/v1"
-	AlertType       = "alert"
-	AlertSchema     = "alert/v1"
-)
-
-// TelemetryBody is the body of a telemetry/v1 record.
-type TelemetryBody struct {
-	Version          string              `json:"version"`
-	Broker           string              `json:"broker"`
-	Queue            apitype.QueueStatus `json:"queue"`
-	OldestAgeSeconds int64               `json:"oldest_age_seconds"`
-	// Indicators are the kiosk's mediation indicators (GET
-	// /v1/mediator/indicators); absent on a kiosk without a case book.
-	Indicators *apitype.Indicators `json:"indicators,omitempty"`
-	// Hardware is the sensors' and cameras' health: the township counts the
-	// village's cameras online from it.
-	Hardware *apitype.Hardware `json:"hardware,omitempty"`
-}
-
-// AlertBody is the body of an alert/v1 record: something township IT must
-// look at on this kiosk.
+// AlertBody is something township IT must look at on this kiosk, as
+// kioskd raises it; it reaches the township as an alert/v1 record.
 type AlertBody struct {
-	Kind    string `json:"kind"` // store_corrupt, ...
-	Message string `json:"message"`
-	Detail  string `json:"detail,omitempty"`
+	Kind    string // store_corrupt, ...
+	Message string
+	Detail  string
 }
 
 // Alert queues an alert record. Alerts are governance records: never evicted.
 func (c *Core) Alert(ctx context.Context, a AlertBody) error {
-	env, err := record.New(c.source(), AlertType, AlertSchema, a, c.now())
+	env, err := c.newRecord(alertV1(a), c.now())
 	if err != nil {
 		return err
 	}
@@ -318,7 +302,7 @@ func (c *Core) Slots(service string) (apitype.Slots, error) {
 		return apitype.Slots{Service: service, Slots: c.live().rules.Slots(c.now())}, nil
 	}
 	if !isBookable(service) {
-		return apitype.Slots{}, &booking.FieldError{Field: "service", Code: booking.CodeNotBookable, Msg: fmt.Sprintf("%q takes no bookings", service)}
+		return apitype.Slots{}, &booking.FieldError{Field: "service", Code: apitype.CodeNotBookable, Msg: fmt.Sprintf("%q takes no bookings", service)}
 	}
 	return apitype.Slots{Service: service, Slots: c.live().planner.Slots(c.now())}, nil
 }
@@ -335,12 +319,16 @@ func (c *Core) Book(ctx context.Context, req apitype.BookingRequest) (apitype.Bo
 		}
 		req.Name = id.Name // the card's name, not whatever was typed
 	}
-	body, err := c.live().planner.Validate(booking.Request{Service: req.Service, Topic: req.Topic, Name: req.Name, Phone: req.Phone, Slot: req.Slot, Checkup: req.Checkup}, now)
+	breq := booking.Request{Service: req.Service, Topic: req.Topic, Name: req.Name, Phone: req.Phone, Slot: req.Slot}
+	for _, a := range req.Checkup {
+		breq.Checkup = append(breq.Checkup, booking.RequestAnswer{Question: a.Question, Yes: a.Yes})
+	}
+	body, err := c.live().planner.Validate(breq, now)
 	if err != nil {
 		return apitype.Booking{}, err
 	}
 	body.IDNumber, body.IDType = id.IDNumber, id.IDType
-	env, err := record.New(c.source(), booking.RecordType, booking.Schema, body, now)
+	env, err := c.newRecord(bookingV1(body), now)
 	if err != nil {
 		return apitype.Booking{}, err
 	}
@@ -370,7 +358,7 @@ func (c *Core) cardRead(token string) (Identity, error) {
 			return id, nil
 		}
 	}
-	return Identity{}, &booking.FieldError{Field: "card", Code: booking.CodeCardExpired, Msg: "the card was read too long ago; tap it again"}
+	return Identity{}, &booking.FieldError{Field: "card", Code: apitype.CodeCardExpired, Msg: "the card was read too long ago; tap it again"}
 }
 
 // BookingNumber is the short number a villager quotes when they phone or come

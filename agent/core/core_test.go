@@ -11,6 +11,7 @@ import (
 	"github.com/fengqiao/kiosk/agent/config"
 	"github.com/fengqiao/kiosk/agent/outbox"
 	"github.com/fengqiao/kiosk/agent/record"
+	"github.com/fengqiao/kiosk/agent/schema"
 )
 
 type stubLink struct{}
@@ -58,10 +59,10 @@ func TestTelemetryDescribesTheQueue(t *testing.T) {
 		t.Fatal(err)
 	}
 	env := mustLastRecord(t, ob)
-	if env.Type != TelemetryType || env.Schema != TelemetrySchema || outbox.ClassOf(env.Type) != outbox.Evictable {
+	if env.Type != schema.TelemetryType || env.Schema != schema.TelemetryV1Schema || outbox.ClassOf(env.Type) != outbox.Evictable {
 		t.Errorf("envelope = %+v", env)
 	}
-	var body TelemetryBody
+	var body schema.TelemetryV1
 	if err := json.Unmarshal(env.Body, &body); err != nil {
 		t.Fatal(err)
 	}
@@ -76,7 +77,7 @@ func TestAlertIsGovernance(t *testing.T) {
 		t.Fatal(err)
 	}
 	env := mustLastRecord(t, ob)
-	if env.Type != AlertType || env.Schema != AlertSchema || outbox.ClassOf(env.Type) != outbox.Governance {
+	if env.Type != schema.AlertType || env.Schema != schema.AlertV1Schema || outbox.ClassOf(env.Type) != outbox.Governance {
 		t.Errorf("alert envelope = %+v", env)
 	}
 }

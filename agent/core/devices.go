@@ -102,10 +102,10 @@ func (c *Core) Devices() apitype.Devices {
 // empty or too long; ErrNoDevice that the kiosk cannot speak.
 func (c *Core) Speak(text string) error {
 	if strings.TrimSpace(text) == "" {
-		return &booking.FieldError{Field: "text", Code: booking.CodeRequired, Msg: "nothing to read aloud"}
+		return &booking.FieldError{Field: "text", Code: apitype.CodeRequired, Msg: "nothing to read aloud"}
 	}
 	if n := utf8.RuneCountInString(text); n > MaxSpeakRunes {
-		return &booking.FieldError{Field: "text", Code: booking.CodeTooLong, Msg: fmt.Sprintf("is %d characters; at most %d are read aloud", n, MaxSpeakRunes)}
+		return &booking.FieldError{Field: "text", Code: apitype.CodeTooLong, Msg: fmt.Sprintf("is %d characters; at most %d are read aloud", n, MaxSpeakRunes)}
 	}
 	s, _ := c.deviceSet()
 	if st := deviceStatus(s); st.State == apitype.DeviceAbsent {
@@ -196,7 +196,7 @@ func (rc *receiptCache) expireLocked(now time.Time) {
 // needs to come back (number, service, time, advisor) and nothing that
 // identifies them beyond a masked phone number. Never the name, the full
 // phone or the ID number: a receipt is left on tables and in bins.
-func (c *Core) bookingReceipt(number string, b booking.Body) Receipt {
+func (c *Core) bookingReceipt(number string, b booking.Booking) Receipt {
 	service := b.Service
 	if s, ok := c.live().cfg.Site.Content.ServiceByID(b.Service); ok {
 		service = s.Title
@@ -221,7 +221,7 @@ func (c *Core) bookingReceipt(number string, b booking.Body) Receipt {
 // mediationReceipt is the receipt of a mediation booking: the number, the
 // venue and the preferred times, for the villager to show when the
 // mediator calls. As with bookingReceipt, no name, full phone or ID number.
-func (c *Core) mediationReceipt(number string, b mediation.BookingBody) Receipt {
+func (c *Core) mediationReceipt(number string, b mediation.Booking) Receipt {
 	lines := []string{
 		"预约号：" + number,
 		"服务：预约调解 · " + b.Category,

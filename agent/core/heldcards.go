@@ -41,7 +41,7 @@ type heldCards struct {
 // for the session or case m is entering.
 func (c *Core) HoldCard(m apitype.Mediator, req apitype.HoldCard) (apitype.CardSummary, error) {
 	if req.Card == "" {
-		return apitype.CardSummary{}, &booking.FieldError{Field: "card", Code: booking.CodeRequired, Msg: "is required"}
+		return apitype.CardSummary{}, &booking.FieldError{Field: "card", Code: apitype.CodeRequired, Msg: "is required"}
 	}
 	id, err := c.cardRead(req.Card)
 	if err != nil {
@@ -64,7 +64,7 @@ func (c *Core) HoldCard(m apitype.Mediator, req apitype.HoldCard) (apitype.CardS
 		}
 	}
 	if n >= MaxHeldCards {
-		return apitype.CardSummary{}, &booking.FieldError{Field: "card", Code: mediation.CodeTooMany,
+		return apitype.CardSummary{}, &booking.FieldError{Field: "card", Code: apitype.CodeTooMany,
 			Msg: "this mediator already holds the most cards a case can have parties; save or sign out first"}
 	}
 	h.cards[req.Card] = heldCard{owner: m.ID, id: id, at: now}

@@ -25,9 +25,9 @@ type CaseBook interface {
 	Add(c casebook.Case) (casebook.Case, error)
 	Get(id string) (casebook.Case, error)
 	List() ([]casebook.Case, error)
-	AddSession(caseID string, s apitype.Session, parties []casebook.Party) (casebook.Case, error)
+	AddSession(caseID string, s casebook.Session, parties []casebook.Party) (casebook.Case, error)
 	FollowUpDone(caseID, note string) (casebook.Case, casebook.FollowUp, error)
-	Indicators() (apitype.Indicators, error)
+	Indicators() (casebook.Indicators, error)
 }
 
 // ErrNoCaseBook means mediation was asked of a core without a case book: a
@@ -59,7 +59,7 @@ func (c *Core) content() apitype.Content {
 		out.Publicity = append(out.Publicity, apitype.Place(p))
 	}
 	for _, v := range ct.Venues {
-		out.Venues = append(out.Venues, apitype.Venue(v))
+		out.Venues = append(out.Venues, apiVenue(v))
 	}
 	return out
 }
@@ -125,7 +125,7 @@ func (c *Core) BookMediation(ctx context.Context, req apitype.MediationRequest) 
 	}
 	now := c.now()
 	var used []string
-	body, err := c.live().rules.Booking(req, now, c.lookup(&used))
+	body, err := c.live().rules.Booking(mediationRequest(req), now, c.lookup(&used))
 	if err != nil {
 		return apitype.Mediation{}, err
 	}
@@ -134,7 +134,7 @@ func (c *Core) BookMediation(ctx context.Context, req apitype.MediationRequest) 
 		return apitype.Mediation{}, fmt.Errorf("core: case id: %w", err)
 	}
 	body.Case = caseID.String()
-	env, err := record.New(c.source(), mediation.BookingType, mediation.BookingSchema, body, now)
+	env, err := c.newRecord(mediationBookingV1(body), now)
 	if err != nil {
 		return apitype.Mediation{}, err
 	}
@@ -143,22 +143,22 @@ func (c *Core) BookMediation(ctx context.Context, req apitype.MediationRequest) 
 	}
 	c.forget(used)
 	number := BookingNumber(env.Seq)
-	parties := []casebook.Party{casebook.Party(body.Applicant)}
+	parties := []casebook.Party{caseParty(body.Applicant)}
 	if body.Other != nil {
-		parties = append(parties, casebook.Party(*body.Other))
+		parties = append(parties, caseParty(*body.Other))
 	}
 	_, err = c.cases.Add(casebook.Case{ID: body.Case, Number: number, Origin: casebook.OriginBooking,
-		Status: apitype.CaseBooked, Category: body.Category, Venue: body.Venue, Parties: parties, Slots: body.Slots, Opened: now})
+		Status: casebook.StatusBooked, Category: body.Category, Venue: caseVenue(body.Venue), Parties: parties, Slots: body.Slots, Opened: now})
 	if err != nil {
 		c.caseBookFailed(ctx, "mediation booking", env.ID, err)
 	}
 	c.rememberReceipt(env.ID, c.mediationReceipt(number, body))
 	c.log.Info("mediation booking committed", "id", env.ID, "seq", env.Seq, "case", body.Case,
 		"venue", body.Venue.ID, "slots", len(body.Slots), "with_card", req.Applicant.Card != "")
-	out := apitype.Mediation{ID: env.ID, Seq: env.Seq, Number: number, Venue: body.Venue, Category: body.Category,
-		Applicant: partySummary(casebook.Party(body.Applicant)), Slots: body.Slots, Created: env.TS}
+	out := apitype.Mediation{ID: env.ID, Seq: env.Seq, Number: number, Venue: apiVenue(body.Venue), Category: body.Category,
+		Applicant: partySummary(caseParty(body.Applicant)), Slots: body.Slots, Created: env.TS}
 	if body.Other != nil {
-		o := partySummary(casebook.Party(*body.Other))
+		o := partySummary(caseParty(*body.Other))
 		out.Other = &o
 	}
 	return out, nil
@@ -167,10 +167,10 @@ func (c *Core) BookMediation(ctx context.Context, req apitype.MediationRequest) 
 // MediatorSignIn signs a mediator in with the card just read and a PIN.
 func (c *Core) MediatorSignIn(req apitype.MediatorSignIn) (apitype.MediatorSession, error) {
 	if req.Card == "" {
-		return apitype.MediatorSession{}, &booking.FieldError{Field: "card", Code: booking.CodeRequired, Msg: "is required"}
+		return apitype.MediatorSession{}, &booking.FieldError{Field: "card", Code: apitype.CodeRequired, Msg: "is required"}
 	}
 	if req.PIN == "" {
-		return apitype.MediatorSession{}, &booking.FieldError{Field: "pin", Code: booking.CodeRequired, Msg: "is required"}
+		return apitype.MediatorSession{}, &booking.FieldError{Field: "pin", Code: apitype.CodeRequired, Msg: "is required"}
 	}
 	id, err := c.cardRead(req.Card)
 	if err != nil {
@@ -239,27 +239,27 @@ func (c *Core) NewCase(ctx context.Context, m apitype.Mediator, req apitype.NewC
 	if err := c.live().rules.Category("category", req.Category); err != nil {
 		return apitype.Case{}, err
 	}
-	var venue apitype.Venue
+	var venue casebook.Venue
 	if req.Venue != "" {
 		v, err := c.live().rules.Venue("venue", req.Venue)
 		if err != nil {
 			return apitype.Case{}, err
 		}
-		venue = v
+		venue = caseVenue(v)
 	}
 	if len(req.Parties) == 0 {
-		return apitype.Case{}, &booking.FieldError{Field: "parties", Code: booking.CodeRequired, Msg: "needs at least one party"}
+		return apitype.Case{}, &booking.FieldError{Field: "parties", Code: apitype.CodeRequired, Msg: "needs at least one party"}
 	}
 	var used []string
-	ps, err := c.live().rules.Parties("parties", req.Parties, c.mediatorLookup(m, &used))
+	ps, err := c.live().rules.Parties("parties", partyRequests(req.Parties), c.mediatorLookup(m, &used))
 	if err != nil {
 		return apitype.Case{}, err
 	}
 	var parties []casebook.Party
 	for _, p := range ps {
-		parties = casebook.MergeParties(parties, []casebook.Party{casebook.Party(p)})
+		parties = casebook.MergeParties(parties, []casebook.Party{caseParty(p)})
 	}
-	k, err := c.cases.Add(casebook.Case{Origin: casebook.OriginWalkIn, Status: apitype.CaseOpen,
+	k, err := c.cases.Add(casebook.Case{Origin: casebook.OriginWalkIn, Status: casebook.StatusOpen,
 		Category: req.Category, Venue: venue, Parties: parties, Opened: c.now()})
 	if err != nil {
 		return apitype.Case{}, err
@@ -282,40 +282,25 @@ func (c *Core) LogSession(ctx context.Context, m apitype.Mediator, caseID string
 	}
 	now := c.now()
 	var used []string
-	v, err := c.live().rules.Session(req, now, c.mediatorLookup(m, &used))
+	v, err := c.live().rules.Session(sessionRequest(req), now, c.mediatorLookup(m, &used))
 	if err != nil {
 		return apitype.Session{}, err
 	}
 	var added []casebook.Party
 	for _, p := range v.Parties {
-		added = append(added, casebook.Party(p))
+		added = append(added, caseParty(p))
 	}
 	all := casebook.MergeParties(k.Parties, added)
-	recParties := make([]mediation.Party, len(all))
-	for i, p := range all {
-		recParties[i] = mediation.Party(p)
-	}
-	var venue *apitype.Venue
-	if k.Venue.ID != "" {
-		venue = &k.Venue
-	}
 	why := v.Escalate()
-	s := apitype.Session{Mediator: m, Held: now, Category: v.Category, Line: v.Line, Phrases: v.Phrases,
-		Note: v.Note, Outcome: v.Outcome, Agreement: v.Agreement, FollowUp: v.FollowUp, Escalated: len(why) > 0}
-	sessEnv, err := record.New(c.source(), mediation.SessionType, mediation.SessionSchema, mediation.SessionBody{
-		Case: k.ID, CaseNumber: k.Number, Origin: k.Origin, Venue: venue, Mediator: m, Held: now,
-		Category: s.Category, Line: s.Line, Phrases: s.Phrases, Note: s.Note, Outcome: s.Outcome,
-		Agreement: s.Agreement, FollowUp: s.FollowUp, Parties: recParties, Escalated: s.Escalated,
-	}, now)
+	s := casebook.Session{Mediator: caseMediator(m), Held: now, Category: v.Category, Line: v.Line, Phrases: v.Phrases,
+		Note: v.Note, Outcome: caseOutcome(v.Outcome), Agreement: v.Agreement, FollowUp: v.FollowUp, Escalated: len(why) > 0}
+	sessEnv, err := c.newRecord(sessionV1(k, s, all), now)
 	if err != nil {
 		return apitype.Session{}, err
 	}
 	var escEnv record.Envelope
 	if s.Escalated {
-		escEnv, err = record.New(c.source(), mediation.EscalationType, mediation.EscalationSchema, mediation.EscalationBody{
-			Case: k.ID, CaseNumber: k.Number, Session: sessEnv.ID, Reasons: why, Category: s.Category, Line: s.Line,
-			Outcome: s.Outcome, Venue: venue, Mediator: m, Parties: recParties, Note: s.Note, Held: now,
-		}, now)
+		escEnv, err = c.newRecord(escalationV1(k, s, sessEnv.ID, why, all), now)
 		if err != nil {
 			return apitype.Session{}, err
 		}
@@ -342,7 +327,7 @@ func (c *Core) LogSession(ctx context.Context, m apitype.Mediator, caseID string
 	if s.Escalated {
 		c.log.Warn("case escalated to the township", "case", k.ID, "id", escEnv.ID, "seq", escEnv.Seq, "reasons", why)
 	}
-	return s, nil
+	return apiSession(s), nil
 }
 
 // FollowUps lists the visits not yet done, soonest first.
@@ -380,7 +365,7 @@ func (c *Core) FollowUpDone(m apitype.Mediator, caseID string, req apitype.Follo
 		return apitype.FollowUp{}, ErrNoCaseBook
 	}
 	if n := utf8.RuneCountInString(req.Note); n > maxFollowUpNote {
-		return apitype.FollowUp{}, &booking.FieldError{Field: "note", Code: booking.CodeTooLong, Msg: fmt.Sprintf("is %d characters; at most %d", n, maxFollowUpNote)}
+		return apitype.FollowUp{}, &booking.FieldError{Field: "note", Code: apitype.CodeTooLong, Msg: fmt.Sprintf("is %d characters; at most %d", n, maxFollowUpNote)}
 	}
 	k, f, err := c.cases.FollowUpDone(caseID, req.Note)
 	if err != nil {
@@ -397,7 +382,8 @@ func (c *Core) Indicators() (apitype.Indicators, error) {
 	if c.cases == nil {
 		return apitype.Indicators{}, ErrNoCaseBook
 	}
-	ind, err := c.cases.Indicators()
+	stored, err := c.cases.Indicators()
+	ind := apiIndicators(stored)
 	if err != nil {
 		return ind, err
 	}
@@ -430,7 +416,7 @@ func partySummary(p casebook.Party) apitype.PartySummary {
 }
 
 func (c *Core) caseSummary(k casebook.Case) apitype.CaseSummary {
-	s := apitype.CaseSummary{ID: k.ID, Number: k.Number, Status: k.Status, Category: k.Category, Line: k.Line,
+	s := apitype.CaseSummary{ID: k.ID, Number: k.Number, Status: apiCaseStatus(k.Status), Category: k.Category, Line: k.Line,
 		Venue: k.Venue.Name, Applicant: applicant(k), Opened: k.Opened}
 	if due, ok := k.NextFollowUp(); ok {
 		if t, err := time.ParseInLocation(time.DateOnly, due, c.live().cfg.Location); err == nil {
@@ -442,7 +428,13 @@ func (c *Core) caseSummary(k casebook.Case) apitype.CaseSummary {
 
 func (c *Core) caseDetail(k casebook.Case) apitype.Case {
 	out := apitype.Case{CaseSummary: c.caseSummary(k), Parties: []apitype.PartySummary{}, Slots: k.Slots,
-		Sessions: k.Sessions, FollowUps: []apitype.FollowUp{}}
+		FollowUps: []apitype.FollowUp{}}
+	if k.Sessions != nil {
+		out.Sessions = make([]apitype.Session, 0, len(k.Sessions))
+	}
+	for _, s := range k.Sessions {
+		out.Sessions = append(out.Sessions, apiSession(s))
+	}
 	for _, p := range k.Parties {
 		out.Parties = append(out.Parties, partySummary(p))
 	}

@@ -12,48 +12,30 @@ import (
 
 	"github.com/fengqiao/kiosk/agent/booking"
 	"github.com/fengqiao/kiosk/agent/localapi/apitype"
-	"github.com/fengqiao/kiosk/agent/record"
+	"github.com/fengqiao/kiosk/agent/schema"
 )
 
 // Photos of mediation sessions: taken only after the parties present agreed
 // on screen, sent to the township as a governance record, never kept on the
 // kiosk but in the sealed outbox until delivered.
 const (
-	PhotoType   = "mediation_photo"
-	PhotoSchema = "mediation_photo/v1"
 	// PhotoMaxSide bounds the photo's longer side: enough to see who sat at
 	// the table, small enough (tens of KiB) for the township broker's
 	// packet limit and a village uplink.
 	PhotoMaxSide = 800
 	// photoQuality is the JPEG quality of the photo sent.
 	photoQuality = 75
-	// CodeConsentRequired: a photo asked for without the parties' consent.
-	CodeConsentRequired = "consent_required"
 )
 
 // ErrNoPhoto means the kiosk has no camera that takes consent photos, or it
 // is not working.
 var ErrNoPhoto = errors.New("core: no camera for consent photos on this kiosk")
 
-// PhotoBody is the body of a mediation_photo/v1 record.
-type PhotoBody struct {
-	Case       string           `json:"case"`
-	CaseNumber string           `json:"case_number"`
-	Session    string           `json:"session"`
-	Mediator   apitype.Mediator `json:"mediator"`
-	Width      int              `json:"width"`
-	Height     int              `json:"height"`
-	// JPEG is the photo, base64 in the JSON.
-	JPEG []byte `json:"jpeg"`
-	// Consent records how the parties agreed.
-	Consent string `json:"consent"`
-}
-
 // Photo takes the photo of a session the parties agreed to and commits it
 // for the township.
 func (c *Core) Photo(ctx context.Context, m apitype.Mediator, caseID string, req apitype.PhotoRequest) (apitype.Photo, error) {
 	if !req.Consent {
-		return apitype.Photo{}, &booking.FieldError{Field: "consent", Code: CodeConsentRequired,
+		return apitype.Photo{}, &booking.FieldError{Field: "consent", Code: apitype.CodeConsentRequired,
 			Msg: "a photo is taken only after the parties present agreed on screen"}
 	}
 	if c.cases == nil {
@@ -64,14 +46,14 @@ func (c *Core) Photo(ctx context.Context, m apitype.Mediator, caseID string, req
 		return apitype.Photo{}, err
 	}
 	if req.Session == "" {
-		return apitype.Photo{}, &booking.FieldError{Field: "session", Code: booking.CodeRequired, Msg: "is required"}
+		return apitype.Photo{}, &booking.FieldError{Field: "session", Code: apitype.CodeRequired, Msg: "is required"}
 	}
 	found := false
 	for _, s := range k.Sessions {
 		found = found || s.ID == req.Session
 	}
 	if !found {
-		return apitype.Photo{}, &booking.FieldError{Field: "session", Code: booking.CodeInvalid, Msg: "is not a session of this case"}
+		return apitype.Photo{}, &booking.FieldError{Field: "session", Code: apitype.CodeInvalid, Msg: "is not a session of this case"}
 	}
 	if c.hardware == nil {
 		return apitype.Photo{}, ErrNoPhoto
@@ -84,9 +66,9 @@ func (c *Core) Photo(ctx context.Context, m apitype.Mediator, caseID string, req
 	if err != nil {
 		return apitype.Photo{}, fmt.Errorf("%w: %v", ErrNoPhoto, err)
 	}
-	body := PhotoBody{Case: k.ID, CaseNumber: k.Number, Session: req.Session, Mediator: m,
+	body := schema.MediationPhotoV1{Case: k.ID, CaseNumber: k.Number, Session: req.Session, Mediator: mediatorV1(m),
 		Width: w, Height: h, JPEG: small, Consent: "the parties present agreed on the kiosk's screen"}
-	env, err := record.New(c.source(), PhotoType, PhotoSchema, body, c.now())
+	env, err := c.newRecord(body, c.now())
 	if err != nil {
 		return apitype.Photo{}, err
 	}

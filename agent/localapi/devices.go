@@ -5,7 +5,6 @@ import (
 	"errors"
 	"net/http"
 
-	"github.com/fengqiao/kiosk/agent/booking"
 	"github.com/fengqiao/kiosk/agent/core"
 	"github.com/fengqiao/kiosk/agent/localapi/apitype"
 )
@@ -64,7 +63,7 @@ func (s *server) servePrint(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if req.ID == "" {
-		writeError(w, http.StatusBadRequest, apitype.Error{Code: booking.CodeRequired, Field: "id", Message: "is the id of a booking or mediation just made"})
+		writeError(w, http.StatusBadRequest, apitype.Error{Code: apitype.CodeRequired, Field: "id", Message: "is the id of a booking or mediation just made"})
 		return
 	}
 	d, ok := s.deviceAgent()

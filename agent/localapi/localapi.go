@@ -163,7 +163,7 @@ func (s *server) serveDeadLetters(w http.ResponseWriter, r *http.Request) {
 func (s *server) serveRequeue(w http.ResponseWriter, r *http.Request) {
 	seq, err := strconv.ParseUint(r.PathValue("seq"), 10, 64)
 	if err != nil {
-		writeError(w, http.StatusBadRequest, apitype.Error{Code: booking.CodeInvalid, Field: "seq", Message: "must be a record's seq number"})
+		writeError(w, http.StatusBadRequest, apitype.Error{Code: apitype.CodeInvalid, Field: "seq", Message: "must be a record's seq number"})
 		return
 	}
 	if err := s.agent.Requeue(seq); err != nil {
@@ -182,7 +182,7 @@ func longPoll(w http.ResponseWriter, r *http.Request) (after uint64, wait time.D
 	if v := q.Get("after"); v != "" {
 		n, err := strconv.ParseUint(v, 10, 64)
 		if err != nil {
-			writeError(w, http.StatusBadRequest, apitype.Error{Code: booking.CodeInvalid, Field: "after", Message: "must be an event seq"})
+			writeError(w, http.StatusBadRequest, apitype.Error{Code: apitype.CodeInvalid, Field: "after", Message: "must be an event seq"})
 			return 0, 0, false
 		}
 		after = n
@@ -191,7 +191,7 @@ func longPoll(w http.ResponseWriter, r *http.Request) (after uint64, wait time.D
 	if v := q.Get("wait"); v != "" {
 		d, err := time.ParseDuration(v)
 		if err != nil || d < 0 || d > MaxEventWait {
-			writeError(w, http.StatusBadRequest, apitype.Error{Code: booking.CodeInvalid, Field: "wait", Message: "must be a duration up to " + MaxEventWait.String()})
+			writeError(w, http.StatusBadRequest, apitype.Error{Code: apitype.CodeInvalid, Field: "wait", Message: "must be a duration up to " + MaxEventWait.String()})
 			return 0, 0, false
 		}
 		wait = d
@@ -289,7 +289,7 @@ func decodeBody(w http.ResponseWriter, r *http.Request, v any) *apitype.Error {
 	case errors.As(err, &maxErr):
 		return &apitype.Error{Code: apitype.CodeTooLarge, Message: fmt.Sprintf("body is larger than %d bytes", MaxBodyBytes)}
 	case errors.As(err, &typeErr):
-		return &apitype.Error{Code: booking.CodeInvalid, Field: typeErr.Field, Message: fmt.Sprintf("must be a JSON %s", typeErr.Type)}
+		return &apitype.Error{Code: apitype.CodeInvalid, Field: typeErr.Field, Message: fmt.Sprintf("must be a JSON %s", typeErr.Type)}
 	case strings.HasPrefix(err.Error(), "json: unknown field "):
 		field := strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`)
 		return &apitype.Error{Code: apitype.CodeUnknownField, Field: field, Message: "is not a field of this request"}

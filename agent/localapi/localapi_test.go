@@ -54,12 +54,14 @@ func mustServeQuota(t *testing.T, quota int64) *fixture {
 		t.Fatal(err)
 	}
 	dir := t.TempDir()
-	ob, err := outbox.Open(outbox.Options{Path: filepath.Join(dir, "kiosk.db"), Key: make([]byte, outbox.KeySize), Quota: quota, Log: discard})
+	clock := &fakeClock{t: now}
+	// The outbox keeps the core's clock, so a record's commit time (the age
+	// telemetry reports) is the test's time, not the machine's.
+	ob, err := outbox.Open(outbox.Options{Path: filepath.Join(dir, "kiosk.db"), Key: make([]byte, outbox.KeySize), Quota: quota, Log: discard, Now: clock.Now})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { ob.Close() })
-	clock := &fakeClock{t: now}
 	agent := core.New(cfg, "test", ob, fakeLink{}, discard, clock.Now)
 	cases := mustCaseBook(t, dir, cfg, clock)
 	agent.UseCaseBook(cases)

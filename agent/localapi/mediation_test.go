@@ -22,6 +22,7 @@ import (
 	"github.com/fengqiao/kiosk/agent/localclient"
 	"github.com/fengqiao/kiosk/agent/outbox"
 	"github.com/fengqiao/kiosk/agent/record"
+	"github.com/fengqiao/kiosk/agent/schema"
 )
 
 // fakeClock is the clock of the core, the case book and the sessions.
@@ -754,7 +755,7 @@ func TestBookingsCounted(t *testing.T) {
 	}
 	recs := mustRecords(t, f.ob)
 	tel := recs[len(recs)-1]
-	var body core.TelemetryBody
+	var body schema.TelemetryV1
 	if err := json.Unmarshal(tel.Body, &body); err != nil {
 		t.Fatal(err)
 	}

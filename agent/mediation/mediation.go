@@ -1,7 +1,8 @@
 // Package mediation owns the rules of mediation at the kiosk (百姓说理之家): the
 // preferred slots a villager may ask for, what makes a mediation booking or a
-// mediator's session log valid, and the bodies of the records that carry
-// them, and escalations, to the township (docs/mqtt.md).
+// mediator's session log valid, and when a session is escalated. The core
+// converts what these rules return into the township's record bodies
+// (agent/schema).
 //
 // Errors are *booking.FieldError, so the local API maps them like a
 // consultation booking's.
@@ -24,25 +25,48 @@ import (
 // Service is the id GET /v1/slots and the booking counters use for mediation.
 const Service = "mediation"
 
-// Record types and body schemas (docs/mqtt.md).
+// Mediation lines (红/黄/蓝): red is urgent and escalated at once.
 const (
-	BookingType      = "mediation_booking"
-	BookingSchema    = "mediation_booking/v1"
-	SessionType      = "mediation_session"
-	SessionSchema    = "mediation_session/v1"
-	EscalationType   = "escalation"
-	EscalationSchema = "escalation/v1"
+	LineRed    = "red"
+	LineYellow = "yellow"
+	LineBlue   = "blue"
 )
 
-// Validation codes beyond booking's.
+// Outcomes of a session.
 const (
-	CodeUnknownVenue    = "unknown_venue"
-	CodeUnknownCategory = "unknown_category"
-	CodeUnknownPhrase   = "unknown_phrase"
-	CodeTooMany         = apitype.CodeTooMany
-	CodeDuplicate       = "duplicate"
-	CodeFollowUpInPast  = "follow_up_in_past"
+	OutcomeSettled   = "settled"   // 调解成功
+	OutcomeUnsettled = "unsettled" // 未成功
+	OutcomeReferred  = "referred"  // 转交, referred upward
 )
+
+// PartyRequest is a party as a request gives one: a card token (the
+// party is the card's holder) or a name and phone.
+type PartyRequest struct {
+	Card  string
+	Name  string
+	Phone string
+}
+
+// BookingRequest is a villager's mediation booking as entered.
+type BookingRequest struct {
+	Venue     string // a venue id
+	Category  string
+	Applicant PartyRequest
+	Other     *PartyRequest
+	Slots     []string // RFC 3339
+}
+
+// SessionRequest is a mediator's session log as entered.
+type SessionRequest struct {
+	Parties   []PartyRequest // parties present, added to the case
+	Category  string
+	Line      string
+	Phrases   []string
+	Note      string
+	Outcome   string
+	Agreement bool
+	FollowUp  string // 2006-01-02
+}
 
 // Limits of a request.
 const (
@@ -52,50 +76,29 @@ const (
 	maxParties   = 10
 )
 
-// Party is a person in a dispute as recorded. IDMasked is for screens only
+// Party is a person in a dispute, in full. IDMasked is for screens only
 // and never sent: the township masks for itself.
 type Party struct {
-	Name     string `json:"name"`
-	Phone    string `json:"phone,omitempty"`
-	IDNumber string `json:"id_number,omitempty"`
-	IDType   string `json:"id_type,omitempty"`
-	IDMasked string `json:"-"`
+	Name     string
+	Phone    string
+	IDNumber string
+	IDType   string
+	IDMasked string
 }
 
 // Lookup resolves a card token to the card holder; false when the token is
 // unknown, used or too old.
 type Lookup func(token string) (Party, bool)
 
-// BookingBody is the body of a mediation_booking/v1 record.
-type BookingBody struct {
-	Case      string        `json:"case"` // the case the kiosk opened: the record's own id
-	Venue     apitype.Venue `json:"venue"`
-	Category  string        `json:"category"`
-	Applicant Party         `json:"applicant"`
-	Other     *Party        `json:"other,omitempty"`
-	Slots     []time.Time   `json:"slots"`
-	Channel   string        `json:"channel"` // "kiosk"
-}
-
-// SessionBody is the body of a mediation_session/v1 record. Parties are all
-// the case's parties after this session, so one record is enough for the
-// township to know the case.
-type SessionBody struct {
-	Case       string           `json:"case"`
-	CaseNumber string           `json:"case_number"`
-	Origin     string           `json:"origin"` // booking | walk_in
-	Venue      *apitype.Venue   `json:"venue,omitempty"`
-	Mediator   apitype.Mediator `json:"mediator"`
-	Held       time.Time        `json:"held"`
-	Category   string           `json:"category"`
-	Line       string           `json:"line"`
-	Phrases    []string         `json:"phrases"`
-	Note       string           `json:"note,omitempty"`
-	Outcome    string           `json:"outcome"`
-	Agreement  bool             `json:"agreement"`
-	FollowUp   string           `json:"follow_up,omitempty"`
-	Parties    []Party          `json:"parties"`
-	Escalated  bool             `json:"escalated"`
+// Booking is a valid mediation booking: the case the kiosk opens for it.
+type Booking struct {
+	Case      string // the case's id, which is also the record's
+	Venue     config.Venue
+	Category  string
+	Applicant Party
+	Other     *Party
+	Slots     []time.Time // site time
+	Channel   string      // "kiosk"
 }
 
 // Escalation reasons.
@@ -103,23 +106,6 @@ const (
 	ReasonRedLine  = "red_line"
 	ReasonReferred = "referred"
 )
-
-// EscalationBody is the body of an escalation/v1 record: a case the
-// township must take up now.
-type EscalationBody struct {
-	Case       string           `json:"case"`
-	CaseNumber string           `json:"case_number"`
-	Session    string           `json:"session"` // the mediation_session record's id
-	Reasons    []string         `json:"reasons"` // red_line, referred
-	Category   string           `json:"category"`
-	Line       string           `json:"line"`
-	Outcome    string           `json:"outcome"`
-	Venue      *apitype.Venue   `json:"venue,omitempty"`
-	Mediator   apitype.Mediator `json:"mediator"`
-	Parties    []Party          `json:"parties"`
-	Note       string           `json:"note,omitempty"`
-	Held       time.Time        `json:"held"`
-}
 
 // Rules knows the site's venues, categories, phrases and session times.
 type Rules struct {
@@ -154,24 +140,24 @@ func (r *Rules) Slots(now time.Time) []time.Time {
 }
 
 // Venue checks a venue id.
-func (r *Rules) Venue(field, id string) (apitype.Venue, error) {
+func (r *Rules) Venue(field, id string) (config.Venue, error) {
 	if id == "" {
-		return apitype.Venue{}, fail(field, booking.CodeRequired, "is required")
+		return config.Venue{}, fail(field, apitype.CodeRequired, "is required")
 	}
 	v, ok := r.content.VenueByID(id)
 	if !ok {
-		return apitype.Venue{}, fail(field, CodeUnknownVenue, "%q is not a venue of this kiosk", id)
+		return config.Venue{}, fail(field, apitype.CodeUnknownVenue, "%q is not a venue of this kiosk", id)
 	}
-	return apitype.Venue(v), nil
+	return v, nil
 }
 
 // Category checks a dispute category.
 func (r *Rules) Category(field, cat string) error {
 	if cat == "" {
-		return fail(field, booking.CodeRequired, "is required")
+		return fail(field, apitype.CodeRequired, "is required")
 	}
 	if !slices.Contains(r.content.Categories, cat) {
-		return fail(field, CodeUnknownCategory, "%q is not a dispute category of this kiosk", cat)
+		return fail(field, apitype.CodeUnknownCategory, "%q is not a dispute category of this kiosk", cat)
 	}
 	return nil
 }
@@ -180,33 +166,33 @@ func (r *Rules) Category(field, cat string) error {
 // card the phone is required when phoneRequired: someone must be able to
 // call the applicant back. A name may be a surname and an honorific (王女士):
 // villagers do not always give their full name to a screen.
-func CheckParty(field string, p apitype.Party, phoneRequired bool, lookup Lookup) (Party, error) {
+func CheckParty(field string, p PartyRequest, phoneRequired bool, lookup Lookup) (Party, error) {
 	var out Party
 	if p.Card != "" {
 		id, ok := lookup(p.Card)
 		if !ok {
-			return Party{}, fail(field+".card", booking.CodeCardExpired, "the card was read too long ago; tap it again")
+			return Party{}, fail(field+".card", apitype.CodeCardExpired, "the card was read too long ago; tap it again")
 		}
 		out = id
 	} else {
 		name := strings.TrimSpace(p.Name)
 		switch {
 		case name == "":
-			return Party{}, fail(field+".name", booking.CodeRequired, "is required (or a card)")
+			return Party{}, fail(field+".name", apitype.CodeRequired, "is required (or a card)")
 		case utf8.RuneCountInString(name) > maxNameRunes:
-			return Party{}, fail(field+".name", booking.CodeTooLong, "is longer than %d characters", maxNameRunes)
+			return Party{}, fail(field+".name", apitype.CodeTooLong, "is longer than %d characters", maxNameRunes)
 		case !utf8.ValidString(name) || strings.IndexFunc(name, unicode.IsControl) >= 0:
-			return Party{}, fail(field+".name", booking.CodeInvalid, "contains characters that are not part of a name")
+			return Party{}, fail(field+".name", apitype.CodeInvalid, "contains characters that are not part of a name")
 		}
 		out.Name = name
 	}
 	tel := phone.Normalize(p.Phone)
 	switch {
 	case tel == "" && phoneRequired && p.Card == "":
-		return Party{}, fail(field+".phone", booking.CodeRequired, "is required")
+		return Party{}, fail(field+".phone", apitype.CodeRequired, "is required")
 	case tel != "":
 		if err := phone.Check(tel); err != nil {
-			return Party{}, fail(field+".phone", booking.CodeInvalid, "%v", err)
+			return Party{}, fail(field+".phone", apitype.CodeInvalid, "%v", err)
 		}
 	}
 	out.Phone = tel
@@ -214,34 +200,34 @@ func CheckParty(field string, p apitype.Party, phoneRequired bool, lookup Lookup
 }
 
 // Booking validates a villager's mediation booking at time now.
-func (r *Rules) Booking(req apitype.MediationRequest, now time.Time, lookup Lookup) (BookingBody, error) {
+func (r *Rules) Booking(req BookingRequest, now time.Time, lookup Lookup) (Booking, error) {
 	venue, err := r.Venue("venue", req.Venue)
 	if err != nil {
-		return BookingBody{}, err
+		return Booking{}, err
 	}
 	if err := r.Category("category", req.Category); err != nil {
-		return BookingBody{}, err
+		return Booking{}, err
 	}
-	body := BookingBody{Venue: venue, Category: req.Category, Channel: "kiosk"}
+	body := Booking{Venue: venue, Category: req.Category, Channel: "kiosk"}
 	if body.Applicant, err = CheckParty("applicant", req.Applicant, true, lookup); err != nil {
-		return BookingBody{}, err
+		return Booking{}, err
 	}
 	if req.Other != nil {
 		// Only the card read last can be claimed, and that is the applicant's.
 		if req.Other.Card != "" {
-			return BookingBody{}, fail("other.card", booking.CodeInvalid, "the other party is given by name and phone")
+			return Booking{}, fail("other.card", apitype.CodeInvalid, "the other party is given by name and phone")
 		}
 		other, err := CheckParty("other", *req.Other, false, lookup)
 		if err != nil {
-			return BookingBody{}, err
+			return Booking{}, err
 		}
 		body.Other = &other
 	}
 	switch n := len(req.Slots); {
 	case n == 0:
-		return BookingBody{}, fail("slots", booking.CodeRequired, "needs 1 to %d preferred slots", MaxSlots)
+		return Booking{}, fail("slots", apitype.CodeRequired, "needs 1 to %d preferred slots", MaxSlots)
 	case n > MaxSlots:
-		return BookingBody{}, fail("slots", CodeTooMany, "has %d slots; at most %d", n, MaxSlots)
+		return Booking{}, fail("slots", apitype.CodeTooMany, "has %d slots; at most %d", n, MaxSlots)
 	}
 	offered := r.Slots(now)
 	for i, s := range req.Slots {
@@ -249,13 +235,13 @@ func (r *Rules) Booking(req apitype.MediationRequest, now time.Time, lookup Look
 		t, err := time.Parse(time.RFC3339, s)
 		switch {
 		case err != nil:
-			return BookingBody{}, fail(field, booking.CodeInvalid, "%q is not an RFC 3339 time", s)
+			return Booking{}, fail(field, apitype.CodeInvalid, "%q is not an RFC 3339 time", s)
 		case !t.After(now):
-			return BookingBody{}, fail(field, booking.CodeSlotInPast, "%s has already passed", t.In(r.loc).Format("2006-01-02 15:04"))
+			return Booking{}, fail(field, apitype.CodeSlotInPast, "%s has already passed", t.In(r.loc).Format("2006-01-02 15:04"))
 		case !slices.ContainsFunc(offered, t.Equal):
-			return BookingBody{}, fail(field, booking.CodeSlotNotOffered, "%s is not one of the offered mediation slots", t.In(r.loc).Format("2006-01-02 15:04"))
+			return Booking{}, fail(field, apitype.CodeSlotNotOffered, "%s is not one of the offered mediation slots", t.In(r.loc).Format("2006-01-02 15:04"))
 		case slices.ContainsFunc(body.Slots, t.Equal):
-			return BookingBody{}, fail(field, CodeDuplicate, "%s is listed twice", t.In(r.loc).Format("2006-01-02 15:04"))
+			return Booking{}, fail(field, apitype.CodeDuplicate, "%s is listed twice", t.In(r.loc).Format("2006-01-02 15:04"))
 		}
 		body.Slots = append(body.Slots, t.In(r.loc))
 	}
@@ -263,9 +249,9 @@ func (r *Rules) Booking(req apitype.MediationRequest, now time.Time, lookup Look
 }
 
 // Parties checks a list of parties given to a mediator's request.
-func (r *Rules) Parties(field string, ps []apitype.Party, lookup Lookup) ([]Party, error) {
+func (r *Rules) Parties(field string, ps []PartyRequest, lookup Lookup) ([]Party, error) {
 	if len(ps) > maxParties {
-		return nil, fail(field, CodeTooMany, "has %d parties; at most %d", len(ps), maxParties)
+		return nil, fail(field, apitype.CodeTooMany, "has %d parties; at most %d", len(ps), maxParties)
 	}
 	var out []Party
 	for i, p := range ps {
@@ -295,17 +281,17 @@ type Session struct {
 // red-line dispute, or a case referred upward.
 func (s Session) Escalate() []string {
 	var why []string
-	if s.Line == apitype.LineRed {
+	if s.Line == LineRed {
 		why = append(why, ReasonRedLine)
 	}
-	if s.Outcome == apitype.OutcomeReferred {
+	if s.Outcome == OutcomeReferred {
 		why = append(why, ReasonReferred)
 	}
 	return why
 }
 
 // Session validates a mediator's session log at time now.
-func (r *Rules) Session(req apitype.SessionRequest, now time.Time, lookup Lookup) (Session, error) {
+func (r *Rules) Session(req SessionRequest, now time.Time, lookup Lookup) (Session, error) {
 	parties, err := r.Parties("parties", req.Parties, lookup)
 	if err != nil {
 		return Session{}, err
@@ -313,48 +299,48 @@ func (r *Rules) Session(req apitype.SessionRequest, now time.Time, lookup Lookup
 	if err := r.Category("category", req.Category); err != nil {
 		return Session{}, err
 	}
-	lines := []string{apitype.LineRed, apitype.LineYellow, apitype.LineBlue}
+	lines := []string{LineRed, LineYellow, LineBlue}
 	switch {
 	case req.Line == "":
-		return Session{}, fail("line", booking.CodeRequired, "is required")
+		return Session{}, fail("line", apitype.CodeRequired, "is required")
 	case !slices.Contains(lines, req.Line):
-		return Session{}, fail("line", booking.CodeInvalid, "%q is not one of %s", req.Line, strings.Join(lines, ", "))
+		return Session{}, fail("line", apitype.CodeInvalid, "%q is not one of %s", req.Line, strings.Join(lines, ", "))
 	}
 	for i, p := range req.Phrases {
 		field := fmt.Sprintf("phrases[%d]", i)
 		if !slices.Contains(r.content.Phrases, p) {
-			return Session{}, fail(field, CodeUnknownPhrase, "%q is not one of the preset phrases", p)
+			return Session{}, fail(field, apitype.CodeUnknownPhrase, "%q is not one of the preset phrases", p)
 		}
 		if slices.Contains(req.Phrases[:i], p) {
-			return Session{}, fail(field, CodeDuplicate, "%q is listed twice", p)
+			return Session{}, fail(field, apitype.CodeDuplicate, "%q is listed twice", p)
 		}
 	}
 	note := strings.TrimSpace(req.Note)
 	switch {
 	case utf8.RuneCountInString(note) > MaxNoteRunes:
-		return Session{}, fail("note", booking.CodeTooLong, "is %d characters; at most %d", utf8.RuneCountInString(note), MaxNoteRunes)
+		return Session{}, fail("note", apitype.CodeTooLong, "is %d characters; at most %d", utf8.RuneCountInString(note), MaxNoteRunes)
 	case !utf8.ValidString(note) || strings.IndexFunc(note, func(r rune) bool { return unicode.IsControl(r) && r != '\n' }) >= 0:
-		return Session{}, fail("note", booking.CodeInvalid, "contains control characters")
+		return Session{}, fail("note", apitype.CodeInvalid, "contains control characters")
 	}
-	outcomes := []string{apitype.OutcomeSettled, apitype.OutcomeUnsettled, apitype.OutcomeReferred}
+	outcomes := []string{OutcomeSettled, OutcomeUnsettled, OutcomeReferred}
 	switch {
 	case req.Outcome == "":
-		return Session{}, fail("outcome", booking.CodeRequired, "is required")
+		return Session{}, fail("outcome", apitype.CodeRequired, "is required")
 	case !slices.Contains(outcomes, req.Outcome):
-		return Session{}, fail("outcome", booking.CodeInvalid, "%q is not one of %s", req.Outcome, strings.Join(outcomes, ", "))
+		return Session{}, fail("outcome", apitype.CodeInvalid, "%q is not one of %s", req.Outcome, strings.Join(outcomes, ", "))
 	}
-	if req.FollowUp == "" && req.Outcome == apitype.OutcomeSettled {
-		return Session{}, fail("follow_up", booking.CodeRequired, "a settled case needs a follow-up visit date (回访)")
+	if req.FollowUp == "" && req.Outcome == OutcomeSettled {
+		return Session{}, fail("follow_up", apitype.CodeRequired, "a settled case needs a follow-up visit date (回访)")
 	}
 	if req.FollowUp != "" {
 		d, err := time.ParseInLocation(time.DateOnly, req.FollowUp, r.loc)
 		if err != nil {
-			return Session{}, fail("follow_up", booking.CodeInvalid, "%q is not a date (2006-01-02)", req.FollowUp)
+			return Session{}, fail("follow_up", apitype.CodeInvalid, "%q is not a date (2006-01-02)", req.FollowUp)
 		}
 		// The visit is after the session: today is too early to learn whether
 		// the agreement holds.
 		if today := now.In(r.loc).Format(time.DateOnly); d.Format(time.DateOnly) <= today {
-			return Session{}, fail("follow_up", CodeFollowUpInPast, "%s is not after today (%s)", req.FollowUp, today)
+			return Session{}, fail("follow_up", apitype.CodeFollowUpInPast, "%s is not after today (%s)", req.FollowUp, today)
 		}
 	}
 	phrases := req.Phrases

@@ -16,13 +16,13 @@ import (
 
 	mqtt "github.com/eclipse/paho.mqtt.golang"
 
-	"github.com/fengqiao/kiosk/agent/booking"
 	"github.com/fengqiao/kiosk/agent/internal/tstest/mosquittotest"
 	"github.com/fengqiao/kiosk/agent/internal/tstest/storedamage"
 	"github.com/fengqiao/kiosk/agent/localapi/apitype"
 	"github.com/fengqiao/kiosk/agent/localclient"
 	"github.com/fengqiao/kiosk/agent/mqtttopic"
 	"github.com/fengqiao/kiosk/agent/record"
+	"github.com/fengqiao/kiosk/agent/schema"
 	"github.com/fengqiao/kiosk/drivers/idcard/idcardsim"
 )
 
@@ -130,7 +130,7 @@ func TestBookingReachesTownship(t *testing.T) {
 	}
 
 	m := mustReceive(t, records, 10*time.Second)
-	if want := mqtttopic.Record("dev-township", "dev-kiosk-01", booking.RecordType); m.Topic() != want {
+	if want := mqtttopic.Record("dev-township", "dev-kiosk-01", schema.BookingType); m.Topic() != want {
 		t.Errorf("topic = %s, want %s", m.Topic(), want)
 	}
 	if m.Qos() != 1 {
@@ -140,11 +140,11 @@ func TestBookingReachesTownship(t *testing.T) {
 	if err := json.Unmarshal(m.Payload(), &env); err != nil {
 		t.Fatal(err)
 	}
-	if env.ID != b.ID || env.Seq != b.Seq || env.Type != booking.RecordType || env.Schema != booking.Schema ||
+	if env.ID != b.ID || env.Seq != b.Seq || env.Type != schema.BookingType || env.Schema != schema.BookingV1Schema ||
 		env.Kiosk != "dev-kiosk-01" || env.Township != "dev-township" || env.Village != "dev-village" {
 		t.Errorf("envelope = %+v, booking = %+v", env, b)
 	}
-	var body booking.Body
+	var body schema.BookingV1
 	if err := json.Unmarshal(env.Body, &body); err != nil {
 		t.Fatal(err)
 	}
@@ -382,7 +382,7 @@ func TestCardTapBooking(t *testing.T) {
 	}
 	var env record.Envelope
 	json.Unmarshal(mustReceive(t, records, 10*time.Second).Payload(), &env)
-	var body booking.Body
+	var body schema.BookingV1
 	json.Unmarshal(env.Body, &body)
 	if env.ID != b.ID || body.IDNumber != card.IDNumber || body.IDType != "resident" || body.Name != sum.Name {
 		t.Errorf("record = %+v body %+v", env, body)

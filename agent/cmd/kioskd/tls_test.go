@@ -15,11 +15,11 @@ import (
 
 	mqtt "github.com/eclipse/paho.mqtt.golang"
 
-	"github.com/fengqiao/kiosk/agent/booking"
 	"github.com/fengqiao/kiosk/agent/internal/tstest/mosquittotest"
 	"github.com/fengqiao/kiosk/agent/localclient"
 	"github.com/fengqiao/kiosk/agent/mqtttopic"
 	"github.com/fengqiao/kiosk/agent/record"
+	"github.com/fengqiao/kiosk/agent/schema"
 )
 
 const certScript = "../../../packaging/mosquitto/township-certs.sh"
@@ -151,7 +151,7 @@ func TestTownshipBrokerOverMutualTLS(t *testing.T) {
 	m := mustReceive(t, records, 10*time.Second)
 	var env record.Envelope
 	if err := json.Unmarshal(m.Payload(), &env); err != nil || env.ID != b.ID ||
-		m.Topic() != mqtttopic.Record("dev-township", "dev-kiosk-01", booking.RecordType) {
+		m.Topic() != mqtttopic.Record("dev-township", "dev-kiosk-01", schema.BookingType) {
 		t.Fatalf("received %s %s (%v), want booking %s", m.Topic(), m.Payload(), err, b.ID)
 	}
 	// The link stays up: nothing kioskd sends on connecting (status,

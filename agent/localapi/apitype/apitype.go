@@ -205,26 +205,3 @@ type Booking struct {
 	// IDMasked is set when the booking was made with an ID card.
 	IDMasked string `json:"id_masked,omitempty"`
 }
-
-// ErrorResponse is the body of every 4xx and 5xx answer.
-type ErrorResponse struct {
-	Error Error `json:"error"`
-}
-
-// Error codes beyond the field-validation ones of each resource.
-const (
-	CodeBadJSON      = "bad_json"
-	CodeUnknownField = "unknown_field"
-	CodeTooLarge     = "too_large"
-	CodeNotFound     = "not_found"
-	CodeStorage      = "storage"
-	CodeStorageFull  = "storage_full" // 507: quota reached or disk full; retrying soon will not help
-	CodeInternal     = "internal"
-)
-
-// Error describes what went wrong; Field is set when one field is to blame.
-type Error struct {
-	Code    string `json:"code"`
-	Field   string `json:"field,omitempty"`
-	Message string `json:"message"`
-}

@@ -294,13 +294,3 @@ type Devices struct {
 type PrintRequest struct {
 	ID string `json:"id"`
 }
-
-// Error codes of issue 5's endpoints.
-const (
-	CodeUnauthorized = "unauthorized" // 401: no or lapsed mediator session
-	CodeLocked       = "locked"       // 429: too many wrong PINs; wait
-	CodeNoDevice     = "no_device"    // 409: no printer / no speech on this kiosk
-	// Field codes the screen reacts to, not only shows.
-	CodeCardExpired = "card_expired" // 400: the card token is unknown, used or too old: tap again
-	CodeTooMany     = "too_many"     // 400: more slots, parties or held cards than allowed
-)

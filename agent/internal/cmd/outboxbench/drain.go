@@ -21,12 +21,12 @@ import (
 
 	mqtt "github.com/eclipse/paho.mqtt.golang"
 
-	"github.com/fengqiao/kiosk/agent/booking"
 	"github.com/fengqiao/kiosk/agent/internal/tstest/child"
 	"github.com/fengqiao/kiosk/agent/kioskd"
 	"github.com/fengqiao/kiosk/agent/localclient"
 	"github.com/fengqiao/kiosk/agent/mqtttopic"
 	"github.com/fengqiao/kiosk/agent/outbox"
+	"github.com/fengqiao/kiosk/agent/schema"
 )
 
 type drainResult struct {
@@ -354,7 +354,7 @@ func baselinePublisher(args []string) int {
 	if _, err := io.ReadFull(os.Stdin, goLine[:]); err != nil {
 		return 1
 	}
-	topic := mqtttopic.Record(devSource.Township, devSource.Kiosk, booking.RecordType)
+	topic := mqtttopic.Record(devSource.Township, devSource.Kiosk, schema.BookingType)
 	toks := make([]mqtt.Token, len(payloads))
 	var res publisherResult
 	start := time.Now()

@@ -16,9 +16,9 @@ import (
 	"go.etcd.io/bbolt"
 	"golang.org/x/sync/errgroup"
 
-	"github.com/fengqiao/kiosk/agent/booking"
 	"github.com/fengqiao/kiosk/agent/outbox"
 	"github.com/fengqiao/kiosk/agent/record"
+	"github.com/fengqiao/kiosk/agent/schema"
 )
 
 type enqueueResult struct {
@@ -92,7 +92,7 @@ func bookings(n int) ([]record.Envelope, error) {
 // newBooking makes a booking made with an ID card, the largest kind of
 // booking record. Every value is made up: no real person is in it.
 func newBooking(now time.Time) (record.Envelope, error) {
-	body := booking.Body{
+	body := schema.BookingV1{
 		Service:  "legal-advisor",
 		Topic:    "婚姻家庭",
 		Name:     "测试村民",
@@ -103,7 +103,7 @@ func newBooking(now time.Time) (record.Envelope, error) {
 		IDNumber: "000000000000000000",
 		IDType:   "resident",
 	}
-	return record.New(devSource, booking.RecordType, booking.Schema, body, now)
+	return record.New(devSource, body.RecordType(), body.Schema(), body, now)
 }
 
 // produce runs fn over indexes 0..n-1 from `producers` goroutines until all

@@ -1,0 +1,201 @@
+package localapi
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"testing"
+	"time"
+
+	"github.com/fengqiao/kiosk/agent/core"
+	"github.com/fengqiao/kiosk/agent/localapi/apitype"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden record files in ../schema/testdata/")
+
+// goldenDir holds one file per record type and version, the message exactly
+// as the township receives it. The schema package validates the same files
+// against docs/schemas/, so the producers, the Go types and the published
+// schemas are held to one form.
+const goldenDir = "../schema/testdata"
+
+// goldenHardware is a kiosk whose sensors and cameras report every field
+// telemetry can carry, and whose consent camera returns a fixed frame.
+type goldenHardware struct{ jpg []byte }
+
+func (h *goldenHardware) Status() apitype.Hardware {
+	checked := time.Date(2026, 11, 24, 2, 0, 0, 0, time.UTC)
+	frame := checked.Add(time.Second)
+	return apitype.Hardware{
+		PIR:    apitype.InputStatus{State: apitype.DeviceReady, Active: true, Changed: checked, Since: checked.Add(-time.Hour)},
+		Tamper: apitype.InputStatus{State: apitype.DeviceReady, Since: checked.Add(-time.Hour), Polling: true},
+		LED:    apitype.LEDStatus{State: apitype.DeviceReady, Pattern: "offline"},
+		Cameras: []apitype.CameraStatus{
+			{Name: "kiosk-front", State: apitype.DeviceReady, Checked: &checked, LastFrame: &frame, Width: 1280, Height: 720},
+			{Name: "village-gate", State: apitype.DeviceFailed, Checked: &checked, LastError: "camera: village-gate: HTTP 401 Unauthorized", Failures: 3},
+		},
+	}
+}
+func (h *goldenHardware) WaitPresence(context.Context, uint64, time.Duration) (uint64, time.Time) {
+	return 0, time.Time{}
+}
+func (h *goldenHardware) Photo(context.Context) ([]byte, error) { return h.jpg, nil }
+func (h *goldenHardware) PhotoCamera() apitype.DeviceStatus {
+	return apitype.DeviceStatus{State: apitype.DeviceReady}
+}
+
+// TestRecordsGolden drives every producer of a township record through the
+// local API (or, for telemetry and alerts, kioskd's own calls) at a fixed
+// time, with fixed cards, and compares each type's first record with its
+// golden file. Each request uses every optional field it can, so a renamed,
+// added or dropped field of any record shows in review. Ids are random
+// UUIDv7s; they are replaced, in order of first appearance, by fixed ones
+// so that references between records (case, session) stay visible.
+func TestRecordsGolden(t *testing.T) {
+	f := mustServe(t)
+	cards := mustCards(t, f)
+	ctx := context.Background()
+	step := func() { f.clock.Advance(time.Minute) }
+
+	cards.put("villager-card", villagerCard)
+	if _, err := f.client.Book(ctx, apitype.BookingRequest{
+		Service: "legal-checkup", Topic: "婚姻家庭", Phone: "139 0599 1234", Slot: "2026-11-24T10:30:00+08:00",
+		Card:    "villager-card",
+		Checkup: []apitype.CheckupAnswer{{Question: "family-land", Yes: true}, {Question: "family-will", Yes: false}},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	step()
+	cards.put("villager-card", villagerCard)
+	if _, err := f.client.BookMediation(ctx, apitype.MediationRequest{
+		Venue: "tea-room", Category: "邻里",
+		Applicant: apitype.Party{Card: "villager-card", Phone: "13905991234"},
+		Other:     &apitype.Party{Name: "李大伯", Phone: "13800001111"},
+		Slots:     []string{"2026-11-24T14:30:00+08:00", "2026-11-25T19:30:00+08:00"},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	step()
+	token := mustSignIn(t, f, cards)
+	caseID := mustCaseID(t, f, token)
+	step()
+	// A settled red-line session: both its record and an escalation, with
+	// a follow-up date, a note and a party added at the session.
+	s, err := f.client.LogSession(ctx, token, caseID, apitype.SessionRequest{
+		Parties:  []apitype.Party{{Name: "李小明"}},
+		Category: "邻里", Line: apitype.LineRed, Phrases: []string{"双方陈述了各自诉求", "签订书面调解协议"},
+		Note: "约定三月内拆除违建围墙", Outcome: apitype.OutcomeSettled, Agreement: true, FollowUp: "2026-12-24",
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	step()
+	f.agent.UseHardware(&goldenHardware{jpg: mustJPEG(t, 16, 9)})
+	if _, err := f.client.Photo(ctx, token, caseID, apitype.PhotoRequest{Session: s.ID, Consent: true}); err != nil {
+		t.Fatal(err)
+	}
+	step()
+	if err := f.agent.Alert(ctx, core.AlertBody{Kind: "store_corrupt",
+		Message: "the record store was found damaged by the background check and was replaced; 4180 records were salvaged and will still be delivered, 0 could not be read",
+		Detail:  "outbox: store is corrupt: page 7: unreachable; old store kept at /var/lib/fengqiao/kiosk.db.corrupt-20261124T021500.000Z"}); err != nil {
+		t.Fatal(err)
+	}
+	step()
+	if err := f.agent.Telemetry(ctx); err != nil {
+		t.Fatal(err)
+	}
+
+	items, err := f.ob.Peek(0, 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ids := map[string]string{}
+	got := map[string][]byte{}
+	for _, it := range items {
+		payload := fixedIDs(ids, it.Payload)
+		// The store's size on disk follows bbolt's growth and the machine's
+		// page size, not the wire format: pinned to the value seen on amd64.
+		payload = fileBytesRE.ReplaceAll(payload, []byte(`"file_bytes":290816`))
+		var env struct{ Schema string }
+		if err := json.Unmarshal(payload, &env); err != nil {
+			t.Fatal(err)
+		}
+		if _, ok := got[env.Schema]; !ok {
+			got[env.Schema] = payload
+		}
+	}
+	want := []string{"booking/v1", "mediation_booking/v1", "mediation_session/v1", "escalation/v1",
+		"mediation_photo/v1", "alert/v1", "telemetry/v1"}
+	if len(got) != len(want) {
+		t.Errorf("produced %d record schemas, the golden files cover %d: a new record type needs a golden file", len(got), len(want))
+	}
+	for _, schema := range want {
+		payload, ok := got[schema]
+		if !ok {
+			t.Errorf("no %s record was produced", schema)
+			continue
+		}
+		mustMatchGolden(t, goldenName(schema), payload)
+	}
+}
+
+// goldenName is a schema's file name: booking/v1 → booking.v1.json, the
+// name of its JSON Schema in docs/schemas/ too.
+func goldenName(schema string) string {
+	return regexp.MustCompile(`/v(\d+)$`).ReplaceAllString(schema, ".v$1") + ".json"
+}
+
+var fileBytesRE = regexp.MustCompile(`"file_bytes":\d+`)
+
+var uuidRE = regexp.MustCompile(`[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}`)
+
+// fixedIDs replaces every UUID in payload by a fixed one, the same for the
+// same UUID across calls sharing ids.
+func fixedIDs(ids map[string]string, payload []byte) []byte {
+	return uuidRE.ReplaceAllFunc(payload, func(u []byte) []byte {
+		fixed, ok := ids[string(u)]
+		if !ok {
+			fixed = fmt.Sprintf("01900000-0000-7000-8000-%012d", len(ids)+1)
+			ids[string(u)] = fixed
+		}
+		return []byte(fixed)
+	})
+}
+
+// mustMatchGolden compares a payload with its golden file. The file is
+// indented for review; only whitespace between tokens differs, so its
+// compact form must equal the payload byte for byte.
+func mustMatchGolden(t *testing.T, name string, payload []byte) {
+	t.Helper()
+	path := filepath.Join(goldenDir, name)
+	if *update {
+		var pretty bytes.Buffer
+		if err := json.Indent(&pretty, payload, "", "  "); err != nil {
+			t.Fatal(err)
+		}
+		pretty.WriteByte('\n')
+		if err := os.MkdirAll(goldenDir, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, pretty.Bytes(), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run go test -run TestRecordsGolden -update to create it)", err)
+	}
+	var want bytes.Buffer
+	if err := json.Compact(&want, raw); err != nil {
+		t.Fatalf("%s: %v", path, err)
+	}
+	if !bytes.Equal(payload, want.Bytes()) {
+		t.Errorf("the township's %s changed; it is pinned by %s.\n got: %s\nwant: %s", name, path, payload, want.Bytes())
+	}
+}
