@@ -271,13 +271,9 @@ func (p *patch) compare(upstream, fork fs.FS) ([]string, error) {
 		case replaced && !inUp:
 			say(f, "PATCH replaces it, but upstream has no such file")
 		case replaced:
-			u, err := fs.ReadFile(upstream, f)
+			u, o, err := readBoth(upstream, fork, f)
 			if err != nil {
-				return nil, fmt.Errorf("reading upstream: %w", err)
-			}
-			o, err := fs.ReadFile(fork, f)
-			if err != nil {
-				return nil, fmt.Errorf("reading the fork: %w", err)
+				return nil, err
 			}
 			if h := sha(string(u)); h != pinned {
 				say(f, "PATCH replaces upstream's with sha256 %s, but upstream's is now %s: port the patch onto it and pin the new hash", pinned, h)
@@ -383,16 +379,19 @@ func files(fsys fs.FS) ([]string, error) {
 	return out, err
 }
 
-func sameFile(a, b fs.FS, name string) (bool, error) {
-	x, err := fs.ReadFile(a, name)
-	if err != nil {
-		return false, fmt.Errorf("reading upstream: %w", err)
+func sameFile(upstream, fork fs.FS, name string) (bool, error) {
+	u, o, err := readBoth(upstream, fork, name)
+	return err == nil && bytes.Equal(u, o), err
+}
+
+func readBoth(upstream, fork fs.FS, name string) (u, o []byte, err error) {
+	if u, err = fs.ReadFile(upstream, name); err != nil {
+		return nil, nil, fmt.Errorf("reading upstream: %w", err)
 	}
-	y, err := fs.ReadFile(b, name)
-	if err != nil {
-		return false, fmt.Errorf("reading the fork: %w", err)
+	if o, err = fs.ReadFile(fork, name); err != nil {
+		return nil, nil, fmt.Errorf("reading the fork: %w", err)
 	}
-	return bytes.Equal(x, y), nil
+	return u, o, nil
 }
 
 func union(lists ...[]string) []string {
