@@ -11,12 +11,6 @@ MODULE  := github.com/fengqiao/kiosk
 VERSION := $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -X $(MODULE)/agent/version.stamp=$(VERSION)
 
-# Every go command here builds against Fyne with its event loop patched to
-# wait for events instead of waking 60 times a second (kiosk-ui/_fynepatch):
-# the fynepatch step writes a copy of Fyne and a go.mod that points at it.
-FYNEPATCH := $(CURDIR)/var/fynepatch
-export GOFLAGS := -modfile=$(FYNEPATCH)/go.mod
-
 # Debian packages: the broker, Fyne's cgo build needs, Xvfb for screenshots.
 APT_PKGS := ca-certificates curl unzip git mosquitto mosquitto-clients gcc pkg-config libgl1-mesa-dev libx11-dev \
             libxcursor-dev libxrandr-dev libxinerama-dev libxi-dev libxxf86vm-dev \
@@ -24,7 +18,7 @@ APT_PKGS := ca-certificates curl unzip git mosquitto mosquitto-clients gcc pkg-c
 
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: all deps fynepatch build cross test fuzz-short soak bench run screenshot screenshots clean packages package-test boot-test
+.PHONY: all deps build cross test fuzz-short soak bench run screenshot screenshots clean packages package-test boot-test
 
 all: build
 
@@ -36,26 +30,31 @@ deps:
 	fi
 	@$(SUDO) packaging/dev/install-go.sh
 
-fynepatch:
-	@packaging/dev/fyne-patch.sh $(FYNEPATCH)
-
 build: bin/kioskd bin/kioskctl bin/kiosk-ui
 
-bin/kioskd: fynepatch
+# go build, not make, knows when a binary is stale (its cache makes a rebuild
+# of an unchanged tree cheap), so the binaries are always handed to it.
+.PHONY: bin/kioskd bin/kioskctl bin/kiosk-ui
+
+bin/kioskd:
 	CGO_ENABLED=0 $(GO) build -ldflags '$(LDFLAGS)' -o $@ ./agent/cmd/kioskd
 
-bin/kioskctl: fynepatch
+bin/kioskctl:
 	CGO_ENABLED=0 $(GO) build -ldflags '$(LDFLAGS)' -o $@ ./agent/cmd/kioskctl
 
-bin/kiosk-ui: fynepatch
+bin/kiosk-ui:
 	$(GO) build -ldflags '$(LDFLAGS)' -o $@ ./kiosk-ui/cmd/kiosk-ui
 
 # The agent must stay pure Go for the ARM boards.
-cross: fynepatch
+cross:
 	CGO_ENABLED=0 GOOS=linux GOARCH=arm64 $(GO) build -o /dev/null ./agent/...
 	CGO_ENABLED=0 GOOS=linux GOARCH=arm GOARM=7 $(GO) build -o /dev/null ./agent/...
 
-test: deps fynepatch
+# go.mod and go.sum must be as go mod tidy leaves them (else this prints the
+# diff that would make them so). GOFLAGS is cleared: a -modfile or -mod from
+# the caller would have tidy check some other file.
+test: deps
+	GOFLAGS= $(GO) mod tidy -diff
 	$(GO) vet ./...
 	$(GO) test -race -count=1 ./...
 	$(MAKE) --no-print-directory fuzz-short cross
@@ -67,7 +66,7 @@ test: deps fynepatch
 # (golang/go#75804, fixed in 1.27); a count has no deadline to race.
 # 300,000 runs is at least what 10 s gave each target here but one.
 FUZZTIME ?= 300000x
-fuzz-short: fynepatch
+fuzz-short:
 	$(GO) test -run='^$$' -fuzz='^FuzzFrameDecoder$$' -fuzztime=$(FUZZTIME) ./drivers/idcard
 	$(GO) test -run='^$$' -fuzz='^FuzzDecodeText$$' -fuzztime=$(FUZZTIME) ./drivers/idcard
 	$(GO) test -run='^$$' -fuzz='^FuzzVerify$$' -fuzztime=$(FUZZTIME) ./agent/bundle
@@ -76,7 +75,7 @@ fuzz-short: fynepatch
 	$(GO) test -run='^$$' -fuzz='^FuzzNormalizeJPEG$$' -fuzztime=$(FUZZTIME) ./drivers/camera
 
 # The crash test at length: 1,000 kill -9 cycles instead of make test's 50.
-soak: deps fynepatch
+soak: deps
 	set -o pipefail; FENGQIAO_CRASH_CYCLES=1000 FENGQIAO_CRASH_SET_ASIDE=100000 $(GO) test -race -count=1 -timeout 90m -run 'TestKillNine' -v ./agent/cmd/kioskd 2>&1 | tail -40
 
 run: deps build
@@ -91,7 +90,7 @@ screenshot: deps build
 # Every screen of the kiosk UI on each of the three panels, rendered with the
 # bundled font by Fyne's software renderer, into docs/ui/ with a gallery in
 # docs/ui.md.
-screenshots: deps fynepatch
+screenshots: deps
 	rm -rf docs/ui
 	$(GO) test -count=1 -run '^TestScreenshots$$' ./kiosk-ui/ui -args -screenshots $(CURDIR)/docs/ui
 
@@ -104,21 +103,21 @@ clean:
 # qemu-user and checks install, delivery, upgrade and purge (~15 min);
 # boot-test boots that board under qemu-system-aarch64 with systemd and
 # checks the units, restarts and the watchdog (~15 min).
-packages: deps fynepatch
+packages: deps
 	packaging/deb/deps.sh
 	packaging/deb/build.sh
 
-package-test: deps fynepatch
+package-test: deps
 	packaging/deb/deps.sh
 	packaging/test/package-test.sh
 
-boot-test: deps fynepatch
+boot-test: deps
 	packaging/deb/deps.sh
 	packaging/test/boot-test.sh
 
 # One run, every figure against a baseline measured in the same run; the
 # report is docs/benchmarks.md. It fails if a goal is missed, after writing.
-bench: deps fynepatch
+bench: deps
 	@status=0; \
 	$(GO) run ./agent/internal/cmd/outboxbench -producers 128 -out docs/benchmarks.md || status=1; \
 	packaging/dev/bench-intake.sh >> docs/benchmarks.md || status=1; \

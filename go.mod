@@ -60,3 +60,5 @@ require (
 	golang.org/x/net v0.44.0 // indirect
 	gopkg.in/yaml.v3 v3.0.1 // indirect
 )
+
+replace fyne.io/fyne/v2 => ./third_party/fyne

@@ -36,7 +36,8 @@ dist=${DIST:-$root/dist}
 mkdir -p "$build" "$dist"
 
 # nfpm is pinned: v2.45.2 is the newest that fetches here. It is built
-# outside the Makefile's GOFLAGS=-modfile, which names this module's go.mod.
+# outside this module, so the caller's GOFLAGS, meant for this module, are
+# left out.
 nfpm=$root/var/tools/nfpm-v2.45.2
 if [ ! -x "$nfpm" ]; then
 	mkdir -p "$(dirname "$nfpm")"
@@ -47,12 +48,6 @@ fi
 
 ldflags="-s -w -X github.com/fengqiao/kiosk/agent/version.stamp=$version"
 gobuild() { go build -trimpath -buildvcs=false -ldflags "$ldflags" "$@"; }
-
-# The Fyne patch must be in place: kiosk-ui is built against it.
-if [ -z "${GOFLAGS:-}" ]; then
-	packaging/dev/fyne-patch.sh var/fynepatch
-	export GOFLAGS=-modfile=$root/var/fynepatch/go.mod
-fi
 
 # Files every package carries: its changelog and copyright (Debian policy),
 # made byte-identical for the same commit.

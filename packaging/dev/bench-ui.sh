@@ -6,7 +6,7 @@
 #
 # In one run, on one private Xvfb at 1280x800x24, one after the other:
 #   (a) kiosk-ui (go build -o into a temp dir, against Fyne with the event
-#       loop patch of kiosk-ui/_fynepatch, as make build does), full screen on
+#       loop patch of third_party/fyne, as every build is), full screen on
 #       its home screen, against a real kioskd (dev site config, temp data dir
 #       and socket, a broker address where nothing listens: it shows the
 #       offline notice);
@@ -32,11 +32,6 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 root=$PWD
 export PATH=$PATH:/usr/local/go/bin
-# make bench hands every go command the patched Fyne; run alone, this does.
-if [[ " ${GOFLAGS:-} " != *" -modfile="* ]]; then
-	packaging/dev/fyne-patch.sh var/fynepatch
-	export GOFLAGS="${GOFLAGS:-} -modfile=$root/var/fynepatch/go.mod"
-fi
 
 warmup=${BENCH_UI_WARMUP:-10}
 window=${BENCH_UI_WINDOW:-60}
@@ -147,7 +142,13 @@ version=$(git describe --tags --always --dirty 2>/dev/null || echo dev)
 ldflags="-X github.com/fengqiao/kiosk/agent/version.stamp=$version"
 say "building kiosk-ui and kioskd into $tmp (a cold cgo build of Fyne takes minutes)"
 go build -ldflags "$ldflags" -o "$tmp/kiosk-ui" ./kiosk-ui/cmd/kiosk-ui || die "go build kiosk-ui"
-env -u GOFLAGS go build -o "$tmp/fynefloor" ./kiosk-ui/internal/cmd/fynefloor || die "go build fynefloor (stock Fyne)"
+# fynefloor gets stock Fyne from a copy of go.mod without the replace of
+# third_party/fyne; -mod=mod lets go add stock Fyne's checksums, which
+# go.sum has no use for, to the copy's go.sum.
+cp go.mod "$tmp/stock.mod"
+cp go.sum "$tmp/stock.sum"
+go mod edit -modfile="$tmp/stock.mod" -dropreplace=fyne.io/fyne/v2 || die "go mod edit (stock Fyne)"
+go build -mod=mod -modfile="$tmp/stock.mod" -o "$tmp/fynefloor" ./kiosk-ui/internal/cmd/fynefloor || die "go build fynefloor (stock Fyne)"
 CGO_ENABLED=0 go build -ldflags "$ldflags" -o "$tmp/kioskd" ./agent/cmd/kioskd || die "go build kioskd"
 
 # --- the X server, one for both --------------------------------------------
@@ -544,7 +545,7 @@ CPU time is first the counter of a cgroup made for each program ($cg_kind, \`$( 
 | Launch to home screen on the screen | ${ui_ready} s | ${cr_ready} s | | | |
 | Window measured (wall) | ${ui_wall} s | ${cr_wall} s | | | |
 
-Stock Fyne 2.7's event loop wakes 60 times a second whether or not anything changed (a \`time.Ticker\` in \`internal/driver/glfw/loop.go\`; upstream [fyne-io/fyne#2506](https://github.com/fyne-io/fyne/issues/2506), with an unmerged fix in [#5422](https://github.com/fyne-io/fyne/pull/5422)): a bare window of it costs ${floor_ratio}× Chromium's idle CPU. kiosk-ui is built against Fyne with the patch of [kiosk-ui/_fynepatch](../kiosk-ui/_fynepatch/README.md), whose loop waits for X events, \`fyne.Do\` calls and animations once nothing has been painted for half a second. kiosk-ui itself repaints only when something on screen changes (the notice when the queue count changes). VmRSS of the bare window: $(mib "$fl_rss"), PSS $(mib "$fl_pss").
+Stock Fyne 2.7's event loop wakes 60 times a second whether or not anything changed (a \`time.Ticker\` in \`internal/driver/glfw/loop.go\`; upstream [fyne-io/fyne#2506](https://github.com/fyne-io/fyne/issues/2506), with an unmerged fix in [#5422](https://github.com/fyne-io/fyne/pull/5422)): a bare window of it costs ${floor_ratio}× Chromium's idle CPU. kiosk-ui is built against Fyne with the patch of [third_party/fyne](../third_party/fyne/README.md), whose loop waits for X events, \`fyne.Do\` calls and animations once nothing has been painted for half a second. kiosk-ui itself repaints only when something on screen changes (the notice when the queue count changes). VmRSS of the bare window: $(mib "$fl_rss"), PSS $(mib "$fl_pss").
 
 **Tap to the next screen drawn**: median ${tap_med} ms, worst ${tap_max} ms of ${#tap_ns[@]} runs (goal ≤ 100 ms: $tap_v), by \`$(printf '%s ' "${tap_cmd[@]}" | sed 's/ *$//')\`: a tap on the home screen's booking button until the booking's first step is built and Fyne's software renderer has painted the whole 1280×800 window (the GL driver redraws less).
 

@@ -3,6 +3,8 @@ package fynepatchtest
 import (
 	"bufio"
 	"bytes"
+	"debug/elf"
+	"debug/gosym"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -91,16 +93,60 @@ func runChild() {
 	w.ShowAndRun()
 }
 
+// patchedSymbols are functions that only the patched loop has
+// (third_party/fyne/PATCH). Neither can be inlined away: postEmptyEvent
+// recovers, and waitForEvents is too big.
+var patchedSymbols = []string{
+	"fyne.io/fyne/v2/internal/driver/glfw.(*gLDriver).waitForEvents",
+	"fyne.io/fyne/v2/internal/driver/glfw.postEmptyEvent",
+}
+
 // TestPatchInForce fails when this binary was built with Fyne's own loop:
 // the other test would pass against it too, since that loop never stops
-// ticking. A test binary carries no module list, so it asks where the Fyne
-// it was compiled from lies.
+// ticking. It looks for the patch's code in the binary itself, so it holds
+// however the binary was built (go test, -trimpath, another go.mod).
 func TestPatchInForce(t *testing.T) {
-	file, _ := runtime.FuncForPC(reflect.ValueOf(app.NewWithID).Pointer()).FileLine(0)
-	root := filepath.Dir(filepath.Dir(file)) // .../app/app.go
-	if _, err := os.Stat(filepath.Join(root, ".fengqiao-patch")); err != nil {
-		t.Fatalf("Fyne is not patched (compiled from %s): run the tests through make, which sets GOFLAGS=-modfile=var/fynepatch/go.mod (packaging/dev/fyne-patch.sh)", root)
+	exe, err := os.Executable()
+	if err != nil {
+		t.Fatalf("finding this test binary: %v", err)
 	}
+	have, err := funcNames(exe)
+	if err != nil {
+		t.Fatalf("listing the functions of %s: %v", exe, err)
+	}
+	file, _ := runtime.FuncForPC(reflect.ValueOf(app.NewWithID).Pointer()).FileLine(0)
+	for _, sym := range patchedSymbols {
+		if !have[sym] {
+			t.Errorf("Fyne is not patched: this binary has no %s (Fyne compiled from %s; go.mod should replace fyne.io/fyne/v2 with ./third_party/fyne)", sym, filepath.Dir(filepath.Dir(file)))
+		}
+	}
+}
+
+// funcNames lists the functions of the Go binary at path from its pclntab,
+// which go test keeps where it strips the symbol table.
+func funcNames(path string) (map[string]bool, error) {
+	f, err := elf.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	pcln, text := f.Section(".gopclntab"), f.Section(".text")
+	if pcln == nil || text == nil {
+		return nil, errors.New("no .gopclntab or .text section")
+	}
+	data, err := pcln.Data()
+	if err != nil {
+		return nil, fmt.Errorf("reading .gopclntab: %w", err)
+	}
+	tab, err := gosym.NewTable(nil, gosym.NewLineTable(data, text.Addr))
+	if err != nil {
+		return nil, fmt.Errorf("decoding .gopclntab: %w", err)
+	}
+	have := make(map[string]bool, len(tab.Funcs))
+	for _, fn := range tab.Funcs {
+		have[fn.Name] = true
+	}
+	return have, nil
 }
 
 // TestIdleLoopWakes runs the program with no bound on the loop's wait

@@ -4,7 +4,7 @@
 // it against stock Fyne and measures it beside kiosk-ui and Chromium, so the
 // report shows what stock Fyne's event loop costs any program at idle (it
 // wakes 60 times a second whether or not anything changed: fyne-io/fyne#2506)
-// and so what the patch in kiosk-ui/_fynepatch saves.
+// and so what the patch in third_party/fyne saves.
 package main
 
 import (
