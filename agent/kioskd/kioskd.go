@@ -51,7 +51,7 @@ type Options struct {
 	// check and salvage (outbox.Options.Child).
 	StoreChild func(args ...string) *exec.Cmd
 	// Pins, if set, resolves GPIO line names instead of the board's driver
-	// (tests pass gpiotest pins).
+	// (tests pass a gpiosim.Board's, to move its lines).
 	Pins PinResolver
 }
 
@@ -147,8 +147,12 @@ func Run(ctx context.Context, opts Options) error {
 		}
 	}
 
+	openIDCard, err := idcardOpener(cfg.Board.IDCard, cfg.BoardPath, log.With("component", "idcard"))
+	if err != nil {
+		return err
+	}
 	cards := cardreader.New(cardreader.Options{
-		Open:     idcardOpener(cfg.Board.IDCard, log.With("component", "idcard")),
+		Open:     openIDCard,
 		Device:   cfg.Board.IDCard.Device,
 		Interval: cfg.Board.IDCard.PollInterval.Duration,
 		Log:      log.With("component", "idcard"),
@@ -159,13 +163,20 @@ func Run(ctx context.Context, opts Options) error {
 	// reported in GET /v1/devices and never stop kioskd.
 	speaker := speech.New(ctx, speech.Options{Log: log.With("component", "speech")})
 	defer speaker.Close()
+	openPrinter, err := printerOpener(cfg.Board.Printer, cfg.BoardPath, opts.DataDir, log.With("component", "printer"))
+	if err != nil {
+		return err
+	}
 	receipts := printer.New(printer.Options{
-		Open:   printerOpener(cfg.Board.Printer, opts.DataDir, log.With("component", "printer")),
+		Open:   openPrinter,
 		Device: cfg.Board.Printer.Device,
 		Log:    log.With("component", "printer"),
 	})
 	agent.UseDevices(speaker, receipts)
-	hwOpts, err := hardwareOptions(cfg, opts.Pins, agent, func() bool {
+	alert := func(ctx context.Context, kind, message, detail string) error {
+		return agent.Alert(ctx, core.AlertBody{Kind: kind, Message: message, Detail: detail})
+	}
+	hwOpts, err := hardwareOptions(cfg, opts.Pins, alert, func() bool {
 		state, _, _ := link.State()
 		return state == mqttlink.StateConnected
 	}, log.With("component", "hardware"), opts.Now)
@@ -268,11 +279,13 @@ func sendTelemetry(ctx context.Context, agent *core.Core, every time.Duration, l
 	}
 }
 
-// idcardOpener returns how to open the board's ID-card reader, or nil for a
-// board without one.
-func idcardOpener(c config.IDCard, log *slog.Logger) cardreader.Opener {
+// idcardOpener returns how to open the board's ID-card reader, nil for a
+// board without one, or an error wrapping ErrUnknownDriver.
+func idcardOpener(c config.IDCard, boardPath string, log *slog.Logger) (cardreader.Opener, error) {
 	switch c.Driver {
-	case "serial":
+	case config.IDCardNone:
+		return nil, nil
+	case config.IDCardSerial:
 		return func(context.Context) (cardreader.Driver, io.Closer, error) {
 			port, err := serialport.Open(c.Device, c.Baud)
 			if err != nil {
@@ -280,17 +293,17 @@ func idcardOpener(c config.IDCard, log *slog.Logger) cardreader.Opener {
 			}
 			r := idcard.NewReader(port, idcard.Options{Log: log})
 			return r, r, nil // closing the reader closes the port
-		}
-	case "simulated":
+		}, nil
+	case config.IDCardSimulated:
 		sim := idcardsim.New(idcardsim.Options{Log: log})
 		return func(ctx context.Context) (cardreader.Driver, io.Closer, error) {
 			ours, theirs := net.Pipe()
 			go sim.Serve(ctx, theirs)
 			r := idcard.NewReader(ours, idcard.Options{Log: log})
 			return r, closers{r, theirs}, nil
-		}
+		}, nil
 	}
-	return nil
+	return nil, unknownDriver(boardPath, "idcard.driver", c.Driver)
 }
 
 type closers []io.Closer
