@@ -29,7 +29,7 @@ func mustCore(t *testing.T) (*Core, *outbox.Outbox) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { ob.Close() })
-	return New(cfg, "test", ob, stubLink{}, log, time.Now), ob
+	return New(Options{Config: cfg, Version: "test", Outbox: ob, Link: stubLink{}, Log: log, Now: time.Now}), ob
 }
 
 func mustLastRecord(t *testing.T, ob *outbox.Outbox) record.Envelope {

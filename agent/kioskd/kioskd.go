@@ -119,9 +119,6 @@ func Run(ctx context.Context, opts Options) error {
 		Log:            log.With("component", "mqtt"),
 		Now:            opts.Now,
 	}, ob)
-	agent := core.New(cfg, opts.Version, ob, link, log.With("component", "core"), opts.Now)
-	agent.UseControl(lastOutcome(ctl))
-	ctl.Start(agent)
 	// The case book has a key of its own. One written before it had one is
 	// sealed with the outbox's key, and is sealed again with its own.
 	casesKey, err := outbox.LoadOrCreateKey(filepath.Join(opts.DataDir, casebook.KeyFile))
@@ -135,17 +132,6 @@ func Run(ctx context.Context, opts Options) error {
 		return err
 	}
 	defer cases.Close()
-	agent.UseCaseBook(cases)
-	if rec := cases.Recovered(); rec != nil {
-		// Mediators' open cases may be missing on the kiosk until a
-		// technician salvages them; villagers are served meanwhile.
-		err := agent.Alert(ctx, core.AlertBody{Kind: "casebook_corrupt",
-			Message: "the case book was damaged at start and was replaced by an empty one",
-			Detail:  rec.Reason + "; old book kept at " + rec.MovedTo})
-		if err != nil {
-			return fmt.Errorf("kioskd: queue case book alert: %w", err)
-		}
-	}
 
 	openIDCard, err := idcardOpener(cfg.Board.IDCard, cfg.BoardPath, log.With("component", "idcard"))
 	if err != nil {
@@ -158,7 +144,6 @@ func Run(ctx context.Context, opts Options) error {
 		Log:      log.With("component", "idcard"),
 		Now:      opts.Now,
 	})
-	agent.UseCards(cards)
 	// Speech and the printer are optional: missing or failing, they are
 	// reported in GET /v1/devices and never stop kioskd.
 	speaker := speech.New(ctx, speech.Options{Log: log.With("component", "speech")})
@@ -172,7 +157,10 @@ func Run(ctx context.Context, opts Options) error {
 		Device: cfg.Board.Printer.Device,
 		Log:    log.With("component", "printer"),
 	})
-	agent.UseDevices(speaker, receipts)
+	// The hardware raises its alerts through the core, which reports the
+	// hardware's state: agent is set below, before anything runs, and the
+	// hardware alerts only from Run.
+	var agent *core.Core
 	alert := func(ctx context.Context, kind, message, detail string) error {
 		return agent.Alert(ctx, core.AlertBody{Kind: kind, Message: message, Detail: detail})
 	}
@@ -184,7 +172,24 @@ func Run(ctx context.Context, opts Options) error {
 		return err
 	}
 	hw := hardware.New(hwOpts)
-	agent.UseHardware(hw)
+
+	agent = core.New(core.Options{
+		Config: cfg, Version: opts.Version, Outbox: ob, Link: link,
+		Cards: cards, CaseBook: cases, Speaker: speaker, Printer: receipts, Hardware: hw,
+		LastBundle: lastOutcome(ctl),
+		Log:        log.With("component", "core"), Now: opts.Now,
+	})
+	ctl.Start(agent)
+	if rec := cases.Recovered(); rec != nil {
+		// Mediators' open cases may be missing on the kiosk until a
+		// technician salvages them; villagers are served meanwhile.
+		err := agent.Alert(ctx, core.AlertBody{Kind: "casebook_corrupt",
+			Message: "the case book was damaged at start and was replaced by an empty one",
+			Detail:  rec.Reason + "; old book kept at " + rec.MovedTo})
+		if err != nil {
+			return fmt.Errorf("kioskd: queue case book alert: %w", err)
+		}
+	}
 
 	ln, err := localapi.Listen(opts.Socket)
 	if err != nil {

@@ -88,13 +88,6 @@ var (
 	villagerCard = core.Identity{Name: "测试二", IDNumber: "35078219600301402X", IDMasked: "3507**********402X", IDType: "resident"}
 )
 
-func mustCards(t *testing.T, f *fixture) *fakeCards {
-	t.Helper()
-	cards := &fakeCards{tokens: map[string]core.Identity{}}
-	f.agent.UseCards(cards)
-	return cards
-}
-
 func mustSignIn(t *testing.T, f *fixture, cards *fakeCards) string {
 	t.Helper()
 	cards.put("mediator-card", mediatorCard)
@@ -189,7 +182,7 @@ var mediatorEndpoints = []struct{ method, path, body string }{
 // and nothing is read or written, without a live session.
 func TestMediatorRefusedWithoutSession(t *testing.T) {
 	f := mustServe(t)
-	cards := mustCards(t, f)
+	cards := f.cards
 	lapsed := mustSignIn(t, f, cards)
 	f.clock.Advance(5 * time.Minute) // idle for the whole idle time: lapsed
 	signedOut := mustSignIn(t, f, cards)
@@ -214,7 +207,7 @@ func TestMediatorRefusedWithoutSession(t *testing.T) {
 // TestMediatorSessionSlides: each request restarts the idle time.
 func TestMediatorSessionSlides(t *testing.T) {
 	f := mustServe(t)
-	token := mustSignIn(t, f, mustCards(t, f))
+	token := mustSignIn(t, f, f.cards)
 	ctx := context.Background()
 	for range 3 {
 		f.clock.Advance(4 * time.Minute)
@@ -231,7 +224,7 @@ func TestMediatorSessionSlides(t *testing.T) {
 
 func TestMediatorSignIn(t *testing.T) {
 	f := mustServe(t)
-	cards := mustCards(t, f)
+	cards := f.cards
 	cards.put("villager-card", villagerCard)
 	tests := []struct {
 		name   string
@@ -271,7 +264,7 @@ func TestMediatorSignIn(t *testing.T) {
 // even with the right PIN; then the right PIN works again.
 func TestMediatorLockout(t *testing.T) {
 	f := mustServe(t)
-	cards := mustCards(t, f)
+	cards := f.cards
 	signIn := func(pin string) (int, apitype.Error) {
 		cards.put("mediator-card", mediatorCard)
 		code, er, _ := f.call(t, "POST", "/v1/mediator/signin", "", `{"card":"mediator-card","pin":"`+pin+`"}`)
@@ -316,7 +309,7 @@ func TestMediationSlots(t *testing.T) {
 
 func TestBookMediation(t *testing.T) {
 	f := mustServe(t)
-	cards := mustCards(t, f)
+	cards := f.cards
 	cards.put("villager-card", villagerCard)
 	m, err := f.client.BookMediation(context.Background(), apitype.MediationRequest{
 		Venue: "red-station", Category: "房屋宅基地", Applicant: apitype.Party{Card: "villager-card", Phone: "139 0599 1234"},
@@ -394,7 +387,7 @@ func TestBookMediationRejects(t *testing.T) {
 
 func TestLogSessionRejects(t *testing.T) {
 	f := mustServe(t)
-	token := mustSignIn(t, f, mustCards(t, f))
+	token := mustSignIn(t, f, f.cards)
 	mustBookMediation(t, f)
 	id := mustCaseID(t, f, token)
 	good := `"category":"邻里","line":"blue","phrases":["已查看现场"],"outcome":"settled","follow_up":"2026-12-24"`
@@ -448,7 +441,7 @@ func TestLogSessionRejects(t *testing.T) {
 // escalation, committed before the answer; a blue settled one does not.
 func TestSessionsAndEscalation(t *testing.T) {
 	f := mustServe(t)
-	cards := mustCards(t, f)
+	cards := f.cards
 	token := mustSignIn(t, f, cards)
 	ctx := context.Background()
 	mustBookMediation(t, f)
@@ -510,7 +503,7 @@ func (c *fakeCards) readCard(token string, id core.Identity) {
 // at sign-out.
 func TestHeldCards(t *testing.T) {
 	f := mustServe(t)
-	cards := mustCards(t, f)
+	cards := f.cards
 	token := mustSignIn(t, f, cards)
 	ctx := context.Background()
 	mustBookMediation(t, f)
@@ -587,7 +580,7 @@ func TestHeldCards(t *testing.T) {
 // list, and a visit done on time and one late.
 func TestWalkInAndFollowUps(t *testing.T) {
 	f := mustServe(t)
-	cards := mustCards(t, f)
+	cards := f.cards
 	token := mustSignIn(t, f, cards)
 	ctx := context.Background()
 	code, er, _ := f.call(t, "POST", "/v1/mediator/cases", token, `{"category":"邻里","parties":[]}`)
@@ -675,7 +668,7 @@ func TestIndicators(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			f := mustServe(t)
-			cards := mustCards(t, f)
+			cards := f.cards
 			token := mustSignIn(t, f, cards)
 			var ids []string
 			for _, ss := range tt.cases {
