@@ -270,6 +270,16 @@ type Screen struct {
 	Rotation int `yaml:"rotation"`
 }
 
+// ID-card reader drivers.
+const (
+	IDCardNone      = "none"      // no reader: bookings are typed in
+	IDCardSerial    = "serial"    // the SAM on a UART or USB-serial bridge
+	IDCardSimulated = "simulated" // a reader inside kioskd with no card on it (the dev board)
+)
+
+// IDCardDrivers are the driver names a board profile may give its reader.
+func IDCardDrivers() []string { return []string{IDCardNone, IDCardSimulated, IDCardSerial} }
+
 // IDCard says how the resident-ID-card reader is attached.
 type IDCard struct {
 	Driver string `yaml:"driver"`
@@ -451,7 +461,7 @@ func (c *Config) OverrideIDCardDevice(device string) error {
 	if err != nil {
 		return fmt.Errorf("--idcard-device: %w", err)
 	}
-	c.Board.IDCard.Driver, c.Board.IDCard.Device = "serial", abs
+	c.Board.IDCard.Driver, c.Board.IDCard.Device = IDCardSerial, abs
 	if !slices.Contains(idcardBauds, c.Board.IDCard.Baud) {
 		c.Board.IDCard.Baud = 115200
 	}

@@ -15,6 +15,9 @@ const (
 	GPIOSimulated = "simulated" // simulated lines inside kioskd (the dev board)
 )
 
+// GPIODrivers are the driver names a board profile may give its GPIO.
+func GPIODrivers() []string { return []string{GPIONone, GPIOHost, GPIOSimulated} }
+
 // GPIO says which GPIO lines of the board carry the kiosk's sensors and
 // its status LED. A line left without a pin is not fitted.
 type GPIO struct {
@@ -52,6 +55,13 @@ const (
 	CameraHTTP      = "http"      // an IP camera's JPEG snapshot or MJPEG URL
 	CameraSimulated = "simulated" // a generated picture (the dev board)
 )
+
+// BoardCameraDrivers are the driver names of a board profile's own
+// cameras; SiteCameraDrivers those of a site's village cameras.
+func BoardCameraDrivers() []string { return []string{CameraV4L2, CameraSimulated} }
+
+// SiteCameraDrivers: see BoardCameraDrivers.
+func SiteCameraDrivers() []string { return []string{CameraHTTP, CameraSimulated} }
 
 // Camera is one camera the kiosk watches: its own (board profile) or the
 // village's IP cameras (site file). Each is checked every CheckInterval and
@@ -95,7 +105,7 @@ func (g *GPIO) applyDefaults() {
 }
 
 func (g *GPIO) validate(c *checker) {
-	c.oneOf("gpio.driver", g.Driver, GPIONone, GPIOHost, GPIOSimulated)
+	c.oneOf("gpio.driver", g.Driver, GPIODrivers()...)
 	if g.Driver != GPIOHost {
 		return
 	}

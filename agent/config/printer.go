@@ -12,6 +12,9 @@ const (
 	PrinterSimulated = "simulated" // receipts go to receipts.txt in the data directory
 )
 
+// PrinterDrivers are the driver names a board profile may give its printer.
+func PrinterDrivers() []string { return []string{PrinterNone, PrinterSimulated, PrinterSerial} }
+
 // Printer says how the ESC/POS receipt printer is attached.
 type Printer struct {
 	Driver string `yaml:"driver"`
@@ -32,7 +35,7 @@ func (p *Printer) applyDefaults() {
 }
 
 func (p *Printer) validate(c *checker) {
-	c.oneOf("printer.driver", p.Driver, PrinterNone, PrinterSimulated, PrinterSerial)
+	c.oneOf("printer.driver", p.Driver, PrinterDrivers()...)
 	if p.Driver != PrinterSerial {
 		return
 	}

@@ -89,7 +89,7 @@ func (s *Site) validate(doc *document) []Problem {
 		c.fail("ui.idle", "%s is out of range [20s, 10m]", d)
 	}
 	s.Control.validate(c, s.Mode)
-	validateCameras(c, s.Cameras, c.unique(), CameraHTTP, CameraSimulated)
+	validateCameras(c, s.Cameras, c.unique(), SiteCameraDrivers()...)
 	return c.problems
 }
 
@@ -204,11 +204,11 @@ func (b *Board) validate(doc *document) []Problem {
 	if !slices.Contains([]int{0, 90, 180, 270}, b.Screen.Rotation) {
 		c.fail("screen.rotation", "%d is not one of 0, 90, 180, 270", b.Screen.Rotation)
 	}
-	c.oneOf("idcard.driver", b.IDCard.Driver, "none", "simulated", "serial")
+	c.oneOf("idcard.driver", b.IDCard.Driver, IDCardDrivers()...)
 	if d := b.IDCard.PollInterval.Duration; d < 300*time.Millisecond || d > 10*time.Second {
 		c.fail("idcard.poll_interval", "%s is out of range [300ms, 10s]; a SAM polled faster stops answering", d)
 	}
-	if b.IDCard.Driver == "serial" {
+	if b.IDCard.Driver == IDCardSerial {
 		if !filepath.IsAbs(b.IDCard.Device) {
 			c.fail("idcard.device", "%q must be an absolute device path, e.g. /dev/idcard", b.IDCard.Device)
 		}
@@ -218,7 +218,7 @@ func (b *Board) validate(doc *document) []Problem {
 	}
 	b.Printer.validate(c)
 	b.GPIO.validate(c)
-	validateCameras(c, b.Cameras, c.unique(), CameraV4L2, CameraSimulated)
+	validateCameras(c, b.Cameras, c.unique(), BoardCameraDrivers()...)
 	validateConsentCamera(c, b.Cameras, nil)
 	return c.problems
 }

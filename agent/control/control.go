@@ -44,8 +44,8 @@ var (
 
 // Applier is what control needs from the core.
 type Applier interface {
-	// UseConfig puts a validated configuration in force.
-	UseConfig(cfg *config.Config)
+	// ApplyConfig puts a validated configuration in force at run time.
+	ApplyConfig(cfg *config.Config)
 	// HealthCheck says whether the configuration in force still works.
 	HealthCheck() error
 }
@@ -279,7 +279,7 @@ func (c *Controller) Start(a Applier) {
 		cfg = c.opts.Base
 	}
 	c.current = cfg
-	a.UseConfig(cfg)
+	a.ApplyConfig(cfg)
 	c.report(Reported{Version: w.Version, Scope: w.Scope, Kind: bundle.KindSite, Status: StatusRolledBack,
 		Reason: "health_check", Error: herr.Error()})
 }
@@ -399,7 +399,7 @@ func (c *Controller) apply(v *bundle.Verified) {
 	}
 	c.current = cfg
 	if c.applier != nil {
-		c.applier.UseConfig(cfg)
+		c.applier.ApplyConfig(cfg)
 		if herr := c.applier.HealthCheck(); herr != nil {
 			c.restore(v.Scope, prev, hadPrev)
 			var werr error
@@ -415,7 +415,7 @@ func (c *Controller) apply(v *bundle.Verified) {
 				c.dropPrevious()
 			}
 			c.current = prevCfg
-			c.applier.UseConfig(prevCfg)
+			c.applier.ApplyConfig(prevCfg)
 			c.recordTrust(v) // so the retained bad bundle is a replay, not a loop
 			c.log.Warn("township bundle rolled back: health check failed", "version", v.Version, "err", herr)
 			r.Status, r.Reason, r.Error = StatusRolledBack, "health_check", herr.Error()

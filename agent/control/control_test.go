@@ -26,7 +26,7 @@ type fakeCore struct {
 	unhealthy func(*config.Config) error
 }
 
-func (f *fakeCore) UseConfig(cfg *config.Config) { f.cfg = cfg }
+func (f *fakeCore) ApplyConfig(cfg *config.Config) { f.cfg = cfg }
 func (f *fakeCore) HealthCheck() error {
 	if f.unhealthy != nil {
 		return f.unhealthy(f.cfg)

@@ -50,8 +50,7 @@ func mustServeKiosk(tb testing.TB) *kiosk {
 		tb.Fatal(err)
 	}
 	tb.Cleanup(func() { cases.Close() })
-	agent := core.New(cfg, "test", ob, offlineLink{}, log, time.Now)
-	agent.UseCaseBook(cases)
+	agent := core.New(core.Options{Config: cfg, Version: "test", Outbox: ob, Link: offlineLink{}, CaseBook: cases, Log: log, Now: time.Now})
 	socket := filepath.Join(dir, "api.sock")
 	ln, err := localapi.Listen(socket)
 	if err != nil {

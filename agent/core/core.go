@@ -59,32 +59,84 @@ type Link interface {
 // Core is the agent core. Its methods are safe for concurrent use.
 type Core struct {
 	// cur is the configuration in force and what is built from it; a
-	// signed bundle from the township replaces it whole (UseConfig), so
+	// signed bundle from the township replaces it whole (ApplyConfig), so
 	// a request sees one configuration from start to end.
 	cur     atomic.Pointer[liveConfig]
 	version string
 	outbox  Outbox
 	link    Link
-	cards   Cards
+	cards   Cards // nil: no card reader
 	log     *slog.Logger
 	now     func() time.Time
 
 	auth  *mediatorauth.Auth
-	cases CaseBook // nil until UseCaseBook: mediation is then refused
+	cases CaseBook // nil: the kiosk takes no mediations
 
-	devices  devices      // speech and printer (devices.go)
+	speaker  Speaker      // nil: absent
+	printer  Printer      // nil: absent
 	receipts receiptCache // receipts of recent confirmations, memory only
 	held     heldCards    // cards mediators hold for the form they are filling in
 	// lastBundle reports the outcome of the last township bundle (nil:
 	// no township control).
 	lastBundle func() (apitype.ControlOutcome, bool)
-	hardware   Hardware // nil: no sensors or cameras (tests)
+	hardware   Hardware // nil: no sensors or cameras
 }
 
-// New returns the core for a validated configuration.
-func New(cfg *config.Config, version string, ob Outbox, link Link, log *slog.Logger, now func() time.Time) *Core {
+// Options are everything a Core uses, given to New at once: nothing is
+// added to a Core later, so no request can find one half built. Config,
+// Outbox and Link are required; any other part left nil is a kiosk without
+// it, which the core reports as absent.
+type Options struct {
+	// Config is the validated configuration in force at start; a township
+	// bundle replaces it at run time through ApplyConfig.
+	Config  *config.Config
+	Version string
+	Outbox  Outbox
+	Link    Link
+	// Cards resolves the tokens of cards read on this kiosk; nil: no
+	// reader, and bookings are made without a card.
+	Cards Cards
+	// CaseBook keeps mediation cases; nil: mediation is refused with
+	// ErrNoCaseBook.
+	CaseBook CaseBook
+	// Speaker reads aloud and Printer prints receipts; nil: absent.
+	Speaker Speaker
+	Printer Printer
+	// Hardware is the sensors and cameras; nil: none (presence is never
+	// seen, no consent photo can be taken).
+	Hardware Hardware
+	// LastBundle reports the outcome of the last township bundle for
+	// /v1/status; nil: the kiosk is not under township control.
+	LastBundle func() (apitype.ControlOutcome, bool)
+	// Log defaults to discarding; Now to time.Now.
+	Log *slog.Logger
+	Now func() time.Time
+}
+
+// New returns the core for opts. It panics when Config, Outbox or Link is
+// missing: that is a bug in the caller's wiring, and it is found at start
+// rather than on the first request that needs the part.
+func New(opts Options) *Core {
+	switch {
+	case opts.Config == nil:
+		panic("core: New without a Config")
+	case opts.Outbox == nil:
+		panic("core: New without an Outbox")
+	case opts.Link == nil:
+		panic("core: New without a Link")
+	}
+	log, now := opts.Log, opts.Now
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	if now == nil {
+		now = time.Now
+	}
+	cfg := opts.Config
 	c := &Core{
-		version: version, outbox: ob, link: link, log: log, now: now,
+		version: opts.Version, outbox: opts.Outbox, link: opts.Link, log: log, now: now,
+		cards: opts.Cards, cases: opts.CaseBook, speaker: opts.Speaker, printer: opts.Printer,
+		hardware: opts.Hardware, lastBundle: opts.LastBundle,
 		auth: mediatorauth.New(mediatorauth.Options{
 			Roster: cfg.Site.Mediators.Roster, Idle: cfg.Site.Mediators.Idle.Duration,
 			Log: log, Now: now,
@@ -112,11 +164,13 @@ func (c *Core) live() *liveConfig { return c.cur.Load() }
 // Config is the configuration in force.
 func (c *Core) Config() *config.Config { return c.live().cfg }
 
-// UseConfig puts cfg in force for every request that starts after it: the
-// menu, slots, booking and mediation rules, the mediator roster and the
-// screen settings. cfg must be validated; the kiosk's identity and
-// transport do not change at run time (a bundle cannot set them).
-func (c *Core) UseConfig(cfg *config.Config) {
+// ApplyConfig puts cfg in force, at run time, for every request that
+// starts after it: the menu, slots, booking and mediation rules, the
+// mediator roster and the screen settings. Township bundles and their
+// rollbacks come this way (agent/control). cfg must be validated; the
+// kiosk's identity and transport do not change at run time (a bundle
+// cannot set them).
+func (c *Core) ApplyConfig(cfg *config.Config) {
 	c.cur.Store(newLiveConfig(cfg))
 	c.auth.SetRoster(cfg.Site.Mediators.Roster, cfg.Site.Mediators.Idle.Duration)
 	c.log.Info("configuration in force", "content_version", cfg.ContentVersion)
@@ -142,9 +196,6 @@ func (c *Core) HealthCheck() error {
 	return nil
 }
 
-// UseCards lets bookings be made with a card token. Call it before serving.
-func (c *Core) UseCards(cards Cards) { c.cards = cards }
-
 func (c *Core) source() record.Source {
 	k := c.live().cfg.Site.Kiosk
 	return record.Source{Kiosk: k.ID, Township: k.Township, Village: k.Village}
@@ -165,9 +216,6 @@ func (c *Core) Status() apitype.Status {
 		Hardware: c.hardwareStatus(),
 	}
 }
-
-// UseControl lets the status report the last township bundle's outcome.
-func (c *Core) UseControl(last func() (apitype.ControlOutcome, bool)) { c.lastBundle = last }
 
 func (c *Core) controlStatus() apitype.ControlStatus {
 	s := apitype.ControlStatus{ContentVersion: c.live().cfg.ContentVersion}

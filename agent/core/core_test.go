@@ -3,12 +3,16 @@ package core
 import (
 	"context"
 	"encoding/json"
+	"errors"
+	"fmt"
 	"log/slog"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/fengqiao/kiosk/agent/config"
+	"github.com/fengqiao/kiosk/agent/localapi/apitype"
 	"github.com/fengqiao/kiosk/agent/outbox"
 	"github.com/fengqiao/kiosk/agent/record"
 	"github.com/fengqiao/kiosk/agent/schema"
@@ -30,7 +34,7 @@ func mustCore(t *testing.T) (*Core, *outbox.Outbox) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { ob.Close() })
-	return New(cfg, "test", ob, stubLink{}, log, time.Now), ob
+	return New(Options{Config: cfg, Version: "test", Outbox: ob, Link: stubLink{}, Log: log, Now: time.Now}), ob
 }
 
 func mustLastRecord(t *testing.T, ob *outbox.Outbox) record.Envelope {
@@ -79,5 +83,37 @@ func TestAlertIsGovernance(t *testing.T) {
 	env := mustLastRecord(t, ob)
 	if env.Type != schema.AlertType || env.Schema != schema.AlertV1Schema || outbox.ClassOf(env.Type) != outbox.Governance {
 		t.Errorf("alert envelope = %+v", env)
+	}
+}
+
+// TestNewRefusesMissingParts: a core without its configuration, outbox or
+// link is a wiring bug, found at New rather than by the first request.
+func TestNewRefusesMissingParts(t *testing.T) {
+	_, ob := mustCore(t)
+	cfg, err := config.Load("../../firmware-configs/sites/dev.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, opts := range map[string]Options{
+		"Config": {Outbox: ob, Link: stubLink{}},
+		"Outbox": {Config: cfg, Link: stubLink{}},
+		"Link":   {Config: cfg, Outbox: ob},
+	} {
+		t.Run(name, func(t *testing.T) {
+			defer func() {
+				if r := recover(); r == nil || !strings.Contains(fmt.Sprint(r), name) {
+					t.Errorf("New without %s: recovered %v", name, r)
+				}
+			}()
+			New(opts)
+		})
+	}
+	// The optional parts left out are absent, not a failure.
+	c := New(Options{Config: cfg, Outbox: ob, Link: stubLink{}})
+	if d := c.Devices(); d.Speech.State != apitype.DeviceAbsent || d.Printer.State != apitype.DeviceAbsent || d.Camera.State != apitype.DeviceAbsent {
+		t.Errorf("devices %+v", d)
+	}
+	if _, err := c.Indicators(); !errors.Is(err, ErrNoCaseBook) {
+		t.Errorf("Indicators without a case book = %v", err)
 	}
 }

@@ -59,27 +59,6 @@ const (
 	ReceiptsKept = 32
 )
 
-// devices are the optional devices the core uses; nil means absent.
-type devices struct {
-	mu      sync.Mutex
-	speaker Speaker
-	printer Printer
-}
-
-// UseDevices gives the core its speech and printer devices (nil: the kiosk
-// has none). Call it before serving.
-func (c *Core) UseDevices(s Speaker, p Printer) {
-	c.devices.mu.Lock()
-	defer c.devices.mu.Unlock()
-	c.devices.speaker, c.devices.printer = s, p
-}
-
-func (c *Core) deviceSet() (Speaker, Printer) {
-	c.devices.mu.Lock()
-	defer c.devices.mu.Unlock()
-	return c.devices.speaker, c.devices.printer
-}
-
 func deviceStatus(d interface{ Status() apitype.DeviceStatus }) apitype.DeviceStatus {
 	if d == nil {
 		return apitype.DeviceStatus{State: apitype.DeviceAbsent}
@@ -90,7 +69,7 @@ func deviceStatus(d interface{ Status() apitype.DeviceStatus }) apitype.DeviceSt
 // Devices reports the optional devices, so the screen shows a print or
 // read-aloud button only when it can work.
 func (c *Core) Devices() apitype.Devices {
-	s, p := c.deviceSet()
+	s, p := c.speaker, c.printer
 	d := apitype.Devices{Speech: deviceStatus(s), Printer: deviceStatus(p), Camera: apitype.DeviceStatus{State: apitype.DeviceAbsent}}
 	if c.hardware != nil {
 		d.Camera = c.hardware.PhotoCamera()
@@ -107,7 +86,7 @@ func (c *Core) Speak(text string) error {
 	if n := utf8.RuneCountInString(text); n > MaxSpeakRunes {
 		return &booking.FieldError{Field: "text", Code: apitype.CodeTooLong, Msg: fmt.Sprintf("is %d characters; at most %d are read aloud", n, MaxSpeakRunes)}
 	}
-	s, _ := c.deviceSet()
+	s := c.speaker
 	if st := deviceStatus(s); st.State == apitype.DeviceAbsent {
 		return fmt.Errorf("%w: no read-aloud (espeak-ng is not installed)", ErrNoDevice)
 	}
@@ -120,7 +99,7 @@ func (c *Core) Speak(text string) error {
 // Print prints the receipt of a recent confirmation, by its record id, and
 // returns once the printer has its bytes.
 func (c *Core) Print(ctx context.Context, id string) error {
-	_, p := c.deviceSet()
+	p := c.printer
 	if st := deviceStatus(p); st.State == apitype.DeviceAbsent {
 		return fmt.Errorf("%w: no printer", ErrNoDevice)
 	}

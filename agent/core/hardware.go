@@ -17,10 +17,6 @@ type Hardware interface {
 	PhotoCamera() apitype.DeviceStatus
 }
 
-// UseHardware lets status, telemetry and the screen's presence wake see the
-// sensors and cameras. Call it before serving.
-func (c *Core) UseHardware(h Hardware) { c.hardware = h }
-
 // Presence waits up to wait for someone to be seen in front of the kiosk
 // after sighting after (GET /v1/presence).
 func (c *Core) Presence(ctx context.Context, after uint64, wait time.Duration) apitype.PresenceEvents {

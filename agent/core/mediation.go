@@ -30,12 +30,10 @@ type CaseBook interface {
 	Indicators() (casebook.Indicators, error)
 }
 
-// ErrNoCaseBook means mediation was asked of a core without a case book: a
-// wiring bug, answered like a storage failure.
+// ErrNoCaseBook means mediation was asked of a core built without a case
+// book (Options.CaseBook), which takes none; it is answered like a storage
+// failure.
 var ErrNoCaseBook = errors.New("core: no case book")
-
-// UseCaseBook lets the core take mediations. Call it before serving.
-func (c *Core) UseCaseBook(b CaseBook) { c.cases = b }
 
 // content is the menu's villager content: events still to come, soonest first.
 func (c *Core) content() apitype.Content {

@@ -27,7 +27,10 @@ func TestPrinterOpener(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			dir := t.TempDir()
-			open := printerOpener(tt.cfg, dir, log)
+			open, err := printerOpener(tt.cfg, "board.yaml", dir, log)
+			if err != nil {
+				t.Fatal(err)
+			}
 			if (open == nil) != tt.absent {
 				t.Fatalf("opener = %v, want absent %v", open, tt.absent)
 			}

@@ -2,8 +2,8 @@ package kioskd
 
 import (
 	"context"
+	"errors"
 	"fmt"
-	"image/color"
 	"log/slog"
 	"net/http"
 	"os"
@@ -11,81 +11,82 @@ import (
 	"time"
 
 	"periph.io/x/conn/v3/gpio"
-	"periph.io/x/conn/v3/gpio/gpiotest"
 
 	"github.com/fengqiao/kiosk/agent/config"
-	"github.com/fengqiao/kiosk/agent/core"
 	"github.com/fengqiao/kiosk/agent/hardware"
 	"github.com/fengqiao/kiosk/drivers/camera"
-	"github.com/fengqiao/kiosk/drivers/camera/cameratest"
-	kgpio "github.com/fengqiao/kiosk/drivers/gpio"
+	"github.com/fengqiao/kiosk/drivers/camera/camerasim"
 	"github.com/fengqiao/kiosk/drivers/gpio/gpiohost"
+	"github.com/fengqiao/kiosk/drivers/gpio/gpiosim"
 )
 
-// Line names of the dev board's simulated GPIO.
-const (
-	SimPIRPin    = "SIM_PIR"
-	SimTamperPin = "SIM_TAMPER"
-	SimLEDPin    = "SIM_LED"
-)
+// ErrUnknownDriver: the configuration names a driver kioskd cannot open.
+// config.Load refuses such a file with its name and line; Run checks again
+// so that a driver name the loader learns before kioskd does is a failure
+// at start, never a silent fall back to a simulator.
+var ErrUnknownDriver = errors.New("kioskd: unknown driver")
+
+// unknownDriver says which field of which file names the driver.
+func unknownDriver(file, field, driver string) error {
+	return fmt.Errorf("%w %q: %s: %s", ErrUnknownDriver, driver, file, field)
+}
 
 // PinResolver turns a board profile's line name into a pin.
 type PinResolver func(name string) (gpio.PinIO, error)
 
-// SimulatedPins are the dev board's GPIO lines: a presence sensor and a
-// tamper switch that nothing moves (tests and tools send edges on their
-// EdgesChan) and an LED whose level anyone may read.
-func SimulatedPins() map[string]*gpiotest.Pin {
-	pins := map[string]*gpiotest.Pin{}
-	for i, n := range []string{SimPIRPin, SimTamperPin, SimLEDPin} {
-		pins[n] = &gpiotest.Pin{N: n, Num: i, EdgesChan: make(chan gpio.Level, 8)}
-	}
-	return pins
-}
-
 // hardwareOptions builds the sensors, LED and cameras of the board profile
 // and the site file. pins overrides how line names are resolved (tests);
-// nil picks by gpio.driver.
-func hardwareOptions(cfg *config.Config, pins PinResolver, agent *core.Core, online func() bool, log *slog.Logger, now func() time.Time) (hardware.Options, error) {
+// nil picks by gpio.driver. alert raises an alert for the township.
+func hardwareOptions(cfg *config.Config, pins PinResolver, alert func(ctx context.Context, kind, message, detail string) error,
+	online func() bool, log *slog.Logger, now func() time.Time) (hardware.Options, error) {
 	g := cfg.Board.GPIO
-	opts := hardware.Options{
-		Online: online, Log: log, Now: now,
-		Alert: func(ctx context.Context, kind, message, detail string) error {
-			return agent.Alert(ctx, core.AlertBody{Kind: kind, Message: message, Detail: detail})
-		},
-	}
+	opts := hardware.Options{Online: online, Log: log, Now: now, Alert: alert}
 	spec := func(in config.GPIOInput) hardware.PinSpec {
 		return hardware.PinSpec{Pin: in.Pin, ActiveLow: in.ActiveLow, Debounce: in.Debounce.Duration}
 	}
 	switch g.Driver {
+	case config.GPIONone:
 	case config.GPIOHost:
 		opts.PIR, opts.Tamper = spec(g.PIR), spec(g.Tamper)
 		opts.LED = hardware.PinSpec{Pin: g.LED.Pin, ActiveLow: g.LED.ActiveLow}
 		opts.Pin = gpiohost.Pin
 	case config.GPIOSimulated:
-		opts.PIR = hardware.PinSpec{Pin: SimPIRPin, Debounce: g.PIR.Debounce.Duration}
-		opts.Tamper = hardware.PinSpec{Pin: SimTamperPin, Debounce: g.Tamper.Debounce.Duration}
-		opts.LED = hardware.PinSpec{Pin: SimLEDPin}
-		sim := SimulatedPins()
-		opts.Pin = func(name string) (gpio.PinIO, error) {
-			if p, ok := sim[name]; ok {
-				return p, nil
-			}
-			return nil, fmt.Errorf("%w: %s", kgpio.ErrAbsent, name)
-		}
+		opts.PIR = hardware.PinSpec{Pin: gpiosim.PIR, Debounce: g.PIR.Debounce.Duration}
+		opts.Tamper = hardware.PinSpec{Pin: gpiosim.Tamper, Debounce: g.Tamper.Debounce.Duration}
+		opts.LED = hardware.PinSpec{Pin: gpiosim.LED}
+		opts.Pin = gpiosim.NewBoard().Pin
+	default:
+		return opts, unknownDriver(cfg.BoardPath, "gpio.driver", g.Driver)
 	}
 	if pins != nil {
 		opts.Pin = pins
 	}
 	client := &http.Client{Timeout: camera.DefaultHTTPTimeout}
-	for _, c := range append(append([]config.Camera{}, cfg.Board.Cameras...), cfg.Site.Cameras...) {
-		cam, err := openCamera(cfg, c, client, now)
-		if err != nil {
-			return opts, fmt.Errorf("kioskd: camera %s: %w", c.Name, err)
+	for i, c := range cfg.Board.Cameras {
+		if err := addCamera(&opts, cfg, c, client, now, cfg.BoardPath, fmt.Sprintf("cameras[%d].driver", i)); err != nil {
+			return opts, err
 		}
-		opts.Cameras = append(opts.Cameras, hardware.CameraSpec{Name: c.Name, Camera: cam, Interval: c.CheckInterval.Duration, Consent: c.Consent})
+	}
+	for i, c := range cfg.Site.Cameras {
+		if err := addCamera(&opts, cfg, c, client, now, cfg.SitePath, fmt.Sprintf("cameras[%d].driver", i)); err != nil {
+			return opts, err
+		}
 	}
 	return opts, nil
+}
+
+// addCamera opens c and adds it to opts; file and field say where c's
+// driver is named, for an unknown one.
+func addCamera(opts *hardware.Options, cfg *config.Config, c config.Camera, client *http.Client, now func() time.Time, file, field string) error {
+	cam, err := openCamera(cfg, c, client, now)
+	if errors.Is(err, ErrUnknownDriver) {
+		return unknownDriver(file, field, c.Driver)
+	}
+	if err != nil {
+		return fmt.Errorf("kioskd: camera %s: %w", c.Name, err)
+	}
+	opts.Cameras = append(opts.Cameras, hardware.CameraSpec{Name: c.Name, Camera: cam, Interval: c.CheckInterval.Duration, Consent: c.Consent})
+	return nil
 }
 
 func openCamera(cfg *config.Config, c config.Camera, client *http.Client, now func() time.Time) (camera.Camera, error) {
@@ -105,8 +106,8 @@ func openCamera(cfg *config.Config, c config.Camera, client *http.Client, now fu
 		auth := map[string]camera.Auth{"auto": camera.AuthAuto, "basic": camera.AuthBasic, "digest": camera.AuthDigest}[c.Auth]
 		return camera.NewHTTP(camera.HTTPConfig{Name: c.Name, URL: c.URL, Username: c.Username, Password: password,
 			Auth: auth, Client: client, Now: now})
+	case config.CameraSimulated:
+		return camerasim.New(camerasim.Options{Name: c.Name, Now: now})
 	}
-	sim := cameratest.New(c.Name, 640, 480, color.RGBA{R: 0x4a, G: 0x7a, B: 0x5c, A: 0xff})
-	sim.Now = now
-	return sim, nil
+	return nil, ErrUnknownDriver
 }

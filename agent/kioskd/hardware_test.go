@@ -10,14 +10,13 @@ import (
 	"time"
 
 	"periph.io/x/conn/v3/gpio"
-	"periph.io/x/conn/v3/gpio/gpiotest"
 
 	"github.com/fengqiao/kiosk/agent/config"
 	"github.com/fengqiao/kiosk/agent/internal/tstest/mosquittotest"
 	"github.com/fengqiao/kiosk/agent/localapi/apitype"
 	"github.com/fengqiao/kiosk/agent/localclient"
 	"github.com/fengqiao/kiosk/agent/mqtttopic"
-	kgpio "github.com/fengqiao/kiosk/drivers/gpio"
+	"github.com/fengqiao/kiosk/drivers/gpio/gpiosim"
 )
 
 // TestTamperAlertReachesTownship: the enclosure's switch opening on the
@@ -34,20 +33,14 @@ func TestTamperAlertReachesTownship(t *testing.T) {
 	if err := cfg.OverrideBroker(broker.URL); err != nil {
 		t.Fatal(err)
 	}
-	pins := SimulatedPins()
+	board := gpiosim.NewBoard()
 	dir := t.TempDir()
 	socket := filepath.Join(dir, "kioskd.sock")
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() {
 		done <- Run(ctx, Options{Config: cfg, DataDir: filepath.Join(dir, "data"), Socket: socket, Version: "test",
-			Log: slog.New(slog.DiscardHandler),
-			Pins: func(name string) (gpio.PinIO, error) {
-				if p, ok := pins[name]; ok {
-					return p, nil
-				}
-				return nil, kgpio.ErrAbsent
-			}})
+			Log: slog.New(slog.DiscardHandler), Pins: board.Pin})
 	}()
 	t.Cleanup(func() {
 		cancel()
@@ -89,7 +82,7 @@ func TestTamperAlertReachesTownship(t *testing.T) {
 		t.Errorf("cameras %+v", h.Cameras)
 	}
 
-	pins[SimTamperPin].EdgesChan <- gpio.High // the door opens
+	board.Line(gpiosim.Tamper).Set(gpio.High) // the door opens
 	select {
 	case m := <-alerts:
 		var rec struct {
@@ -105,11 +98,11 @@ func TestTamperAlertReachesTownship(t *testing.T) {
 		t.Fatal("no tamper alert reached the township")
 	}
 	waitFor("tamper open, LED on fault", func(h apitype.Hardware) bool { return h.Tamper.Active && h.LED.Pattern == "fault" })
-	ledLit(t, pins[SimLEDPin])
+	ledLit(t, board.Line(gpiosim.LED))
 }
 
 // ledLit waits for the fault pattern's flash to light the LED once.
-func ledLit(t *testing.T, p *gpiotest.Pin) {
+func ledLit(t *testing.T, p *gpiosim.Pin) {
 	t.Helper()
 	deadline := time.Now().Add(3 * time.Second)
 	for time.Now().Before(deadline) {

@@ -51,7 +51,7 @@ type Options struct {
 	// check and salvage (outbox.Options.Child).
 	StoreChild func(args ...string) *exec.Cmd
 	// Pins, if set, resolves GPIO line names instead of the board's driver
-	// (tests pass gpiotest pins).
+	// (tests pass a gpiosim.Board's, to move its lines).
 	Pins PinResolver
 }
 
@@ -119,9 +119,6 @@ func Run(ctx context.Context, opts Options) error {
 		Log:            log.With("component", "mqtt"),
 		Now:            opts.Now,
 	}, ob)
-	agent := core.New(cfg, opts.Version, ob, link, log.With("component", "core"), opts.Now)
-	agent.UseControl(lastOutcome(ctl))
-	ctl.Start(agent)
 	// The case book has a key of its own. One written before it had one is
 	// sealed with the outbox's key, and is sealed again with its own.
 	casesKey, err := outbox.LoadOrCreateKey(filepath.Join(opts.DataDir, casebook.KeyFile))
@@ -135,7 +132,54 @@ func Run(ctx context.Context, opts Options) error {
 		return err
 	}
 	defer cases.Close()
-	agent.UseCaseBook(cases)
+
+	openIDCard, err := idcardOpener(cfg.Board.IDCard, cfg.BoardPath, log.With("component", "idcard"))
+	if err != nil {
+		return err
+	}
+	cards := cardreader.New(cardreader.Options{
+		Open:     openIDCard,
+		Device:   cfg.Board.IDCard.Device,
+		Interval: cfg.Board.IDCard.PollInterval.Duration,
+		Log:      log.With("component", "idcard"),
+		Now:      opts.Now,
+	})
+	// Speech and the printer are optional: missing or failing, they are
+	// reported in GET /v1/devices and never stop kioskd.
+	speaker := speech.New(ctx, speech.Options{Log: log.With("component", "speech")})
+	defer speaker.Close()
+	openPrinter, err := printerOpener(cfg.Board.Printer, cfg.BoardPath, opts.DataDir, log.With("component", "printer"))
+	if err != nil {
+		return err
+	}
+	receipts := printer.New(printer.Options{
+		Open:   openPrinter,
+		Device: cfg.Board.Printer.Device,
+		Log:    log.With("component", "printer"),
+	})
+	// The hardware raises its alerts through the core, which reports the
+	// hardware's state: agent is set below, before anything runs, and the
+	// hardware alerts only from Run.
+	var agent *core.Core
+	alert := func(ctx context.Context, kind, message, detail string) error {
+		return agent.Alert(ctx, core.AlertBody{Kind: kind, Message: message, Detail: detail})
+	}
+	hwOpts, err := hardwareOptions(cfg, opts.Pins, alert, func() bool {
+		state, _, _ := link.State()
+		return state == mqttlink.StateConnected
+	}, log.With("component", "hardware"), opts.Now)
+	if err != nil {
+		return err
+	}
+	hw := hardware.New(hwOpts)
+
+	agent = core.New(core.Options{
+		Config: cfg, Version: opts.Version, Outbox: ob, Link: link,
+		Cards: cards, CaseBook: cases, Speaker: speaker, Printer: receipts, Hardware: hw,
+		LastBundle: lastOutcome(ctl),
+		Log:        log.With("component", "core"), Now: opts.Now,
+	})
+	ctl.Start(agent)
 	if rec := cases.Recovered(); rec != nil {
 		// Mediators' open cases may be missing on the kiosk until a
 		// technician salvages them; villagers are served meanwhile.
@@ -146,34 +190,6 @@ func Run(ctx context.Context, opts Options) error {
 			return fmt.Errorf("kioskd: queue case book alert: %w", err)
 		}
 	}
-
-	cards := cardreader.New(cardreader.Options{
-		Open:     idcardOpener(cfg.Board.IDCard, log.With("component", "idcard")),
-		Device:   cfg.Board.IDCard.Device,
-		Interval: cfg.Board.IDCard.PollInterval.Duration,
-		Log:      log.With("component", "idcard"),
-		Now:      opts.Now,
-	})
-	agent.UseCards(cards)
-	// Speech and the printer are optional: missing or failing, they are
-	// reported in GET /v1/devices and never stop kioskd.
-	speaker := speech.New(ctx, speech.Options{Log: log.With("component", "speech")})
-	defer speaker.Close()
-	receipts := printer.New(printer.Options{
-		Open:   printerOpener(cfg.Board.Printer, opts.DataDir, log.With("component", "printer")),
-		Device: cfg.Board.Printer.Device,
-		Log:    log.With("component", "printer"),
-	})
-	agent.UseDevices(speaker, receipts)
-	hwOpts, err := hardwareOptions(cfg, opts.Pins, agent, func() bool {
-		state, _, _ := link.State()
-		return state == mqttlink.StateConnected
-	}, log.With("component", "hardware"), opts.Now)
-	if err != nil {
-		return err
-	}
-	hw := hardware.New(hwOpts)
-	agent.UseHardware(hw)
 
 	ln, err := localapi.Listen(opts.Socket)
 	if err != nil {
@@ -268,11 +284,13 @@ func sendTelemetry(ctx context.Context, agent *core.Core, every time.Duration, l
 	}
 }
 
-// idcardOpener returns how to open the board's ID-card reader, or nil for a
-// board without one.
-func idcardOpener(c config.IDCard, log *slog.Logger) cardreader.Opener {
+// idcardOpener returns how to open the board's ID-card reader, nil for a
+// board without one, or an error wrapping ErrUnknownDriver.
+func idcardOpener(c config.IDCard, boardPath string, log *slog.Logger) (cardreader.Opener, error) {
 	switch c.Driver {
-	case "serial":
+	case config.IDCardNone:
+		return nil, nil
+	case config.IDCardSerial:
 		return func(context.Context) (cardreader.Driver, io.Closer, error) {
 			port, err := serialport.Open(c.Device, c.Baud)
 			if err != nil {
@@ -280,17 +298,17 @@ func idcardOpener(c config.IDCard, log *slog.Logger) cardreader.Opener {
 			}
 			r := idcard.NewReader(port, idcard.Options{Log: log})
 			return r, r, nil // closing the reader closes the port
-		}
-	case "simulated":
+		}, nil
+	case config.IDCardSimulated:
 		sim := idcardsim.New(idcardsim.Options{Log: log})
 		return func(ctx context.Context) (cardreader.Driver, io.Closer, error) {
 			ours, theirs := net.Pipe()
 			go sim.Serve(ctx, theirs)
 			r := idcard.NewReader(ours, idcard.Options{Log: log})
 			return r, closers{r, theirs}, nil
-		}
+		}, nil
 	}
-	return nil
+	return nil, unknownDriver(boardPath, "idcard.driver", c.Driver)
 }
 
 type closers []io.Closer

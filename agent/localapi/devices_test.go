@@ -7,17 +7,14 @@ import (
 	"io"
 	"net"
 	"net/http"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
-	"github.com/fengqiao/kiosk/agent/config"
 	"github.com/fengqiao/kiosk/agent/core"
 	"github.com/fengqiao/kiosk/agent/localapi/apitype"
 	"github.com/fengqiao/kiosk/agent/localclient"
-	"github.com/fengqiao/kiosk/agent/outbox"
 	"github.com/fengqiao/kiosk/agent/printer"
 	"github.com/fengqiao/kiosk/agent/speech/speechtest"
 	"github.com/fengqiao/kiosk/drivers/escpos/escpostest"
@@ -25,7 +22,6 @@ import (
 
 type deviceFixture struct {
 	*fixture
-	clock   *fakeClock
 	speech  *speechtest.Fake    // nil: no speech
 	paper   *escpostest.Printer // nil: no printer
 	printer *printer.Printer
@@ -35,47 +31,27 @@ type deviceFixture struct {
 // loop over a fake ESC/POS printer, each left out when its flag is false.
 func mustServeDevices(t *testing.T, withSpeech, withPrinter bool) *deviceFixture {
 	t.Helper()
-	cfg, err := config.Load("../../firmware-configs/sites/dev.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	dir := t.TempDir()
-	ob, err := outbox.Open(outbox.Options{Path: filepath.Join(dir, "kiosk.db"), Key: make([]byte, outbox.KeySize), Log: discard})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { ob.Close() })
-	df := &deviceFixture{clock: &fakeClock{t: now}}
-	agent := core.New(cfg, "test", ob, fakeLink{}, discard, df.clock.Now)
-	var sp core.Speaker
-	var pr core.Printer
+	df := &deviceFixture{}
+	var opts serveOptions
 	ctx, cancel := context.WithCancel(context.Background())
 	var wg sync.WaitGroup
 	t.Cleanup(func() { cancel(); wg.Wait() })
 	if withSpeech {
 		df.speech = &speechtest.Fake{}
-		sp = df.speech
+		opts.speaker = df.speech
 	}
 	if withPrinter {
 		df.paper = escpostest.NewPrinter()
 		df.printer = printer.New(printer.Options{Log: discard, Open: func(context.Context) (io.WriteCloser, error) {
 			return df.paper, nil
 		}})
-		pr = df.printer
+		opts.printer = df.printer
 		wg.Go(func() { df.printer.Run(ctx) })
 		for df.printer.Status().State != apitype.DeviceReady {
 			time.Sleep(time.Millisecond)
 		}
 	}
-	agent.UseDevices(sp, pr)
-	agent.UseCaseBook(mustCaseBook(t, dir, cfg, df.clock))
-	socket := filepath.Join(dir, "api.sock")
-	ln, err := Listen(socket)
-	if err != nil {
-		t.Fatal(err)
-	}
-	wg.Go(func() { Serve(ctx, ln, NewHandler(agent, fakeLink{}, nil, discard)) })
-	df.fixture = &fixture{socket: socket, ob: ob, client: localclient.New(socket), clock: df.clock}
+	df.fixture = mustServeWith(t, opts)
 	return df
 }
 

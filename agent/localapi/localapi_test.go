@@ -40,14 +40,29 @@ type fixture struct {
 	agent  *core.Core
 	clock  *fakeClock
 	cases  *casebook.Book
+	cards  *fakeCards
 	dir    string
 }
 
-// mustServe runs the real core over a real outbox behind the API on a unix socket.
-func mustServe(t *testing.T) *fixture { return mustServeQuota(t, 0) }
+// mustServe runs the real core over a real outbox and case book behind the
+// API on a unix socket, with fake cards and no other devices.
+func mustServe(t *testing.T) *fixture { return mustServeWith(t, serveOptions{}) }
 
 // mustServeQuota is mustServe with the outbox's byte quota (0: default).
 func mustServeQuota(t *testing.T, quota int64) *fixture {
+	return mustServeWith(t, serveOptions{quota: quota})
+}
+
+// serveOptions are what a test changes of mustServe's kiosk; a device left
+// nil is absent.
+type serveOptions struct {
+	quota    int64
+	speaker  core.Speaker
+	printer  core.Printer
+	hardware core.Hardware
+}
+
+func mustServeWith(t *testing.T, opts serveOptions) *fixture {
 	t.Helper()
 	cfg, err := config.Load("../../firmware-configs/sites/dev.yaml")
 	if err != nil {
@@ -57,14 +72,16 @@ func mustServeQuota(t *testing.T, quota int64) *fixture {
 	clock := &fakeClock{t: now}
 	// The outbox keeps the core's clock, so a record's commit time (the age
 	// telemetry reports) is the test's time, not the machine's.
-	ob, err := outbox.Open(outbox.Options{Path: filepath.Join(dir, "kiosk.db"), Key: make([]byte, outbox.KeySize), Quota: quota, Log: discard, Now: clock.Now})
+	ob, err := outbox.Open(outbox.Options{Path: filepath.Join(dir, "kiosk.db"), Key: make([]byte, outbox.KeySize), Quota: opts.quota, Log: discard, Now: clock.Now})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { ob.Close() })
-	agent := core.New(cfg, "test", ob, fakeLink{}, discard, clock.Now)
 	cases := mustCaseBook(t, dir, cfg, clock)
-	agent.UseCaseBook(cases)
+	cards := &fakeCards{tokens: map[string]core.Identity{}}
+	agent := core.New(core.Options{Config: cfg, Version: "test", Outbox: ob, Link: fakeLink{},
+		Cards: cards, CaseBook: cases, Speaker: opts.speaker, Printer: opts.printer, Hardware: opts.hardware,
+		Log: discard, Now: clock.Now})
 	socket := filepath.Join(dir, "api.sock")
 	ln, err := Listen(socket)
 	if err != nil {
@@ -82,7 +99,7 @@ func mustServeQuota(t *testing.T, quota int64) *fixture {
 	raw := &http.Client{Transport: &http.Transport{DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
 		return (&net.Dialer{}).DialContext(ctx, "unix", socket)
 	}}}
-	return &fixture{socket: socket, ob: ob, raw: raw, client: localclient.New(socket), agent: agent, clock: clock, cases: cases, dir: dir}
+	return &fixture{socket: socket, ob: ob, raw: raw, client: localclient.New(socket), agent: agent, clock: clock, cases: cases, cards: cards, dir: dir}
 }
 
 func (f *fixture) post(t *testing.T, body string) (int, apitype.Error) {

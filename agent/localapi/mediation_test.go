@@ -89,13 +89,6 @@ var (
 	villagerCard = core.Identity{Name: "测试二", IDNumber: "35078219600301402X", IDMasked: "3507**********402X", IDType: "resident"}
 )
 
-func mustCards(t *testing.T, f *fixture) *fakeCards {
-	t.Helper()
-	cards := &fakeCards{tokens: map[string]core.Identity{}}
-	f.agent.UseCards(cards)
-	return cards
-}
-
 func mustSignIn(t *testing.T, f *fixture, cards *fakeCards) string {
 	t.Helper()
 	cards.put("mediator-card", mediatorCard)
@@ -190,7 +183,7 @@ var mediatorEndpoints = []struct{ method, path, body string }{
 // and nothing is read or written, without a live session.
 func TestMediatorRefusedWithoutSession(t *testing.T) {
 	f := mustServe(t)
-	cards := mustCards(t, f)
+	cards := f.cards
 	lapsed := mustSignIn(t, f, cards)
 	f.clock.Advance(5 * time.Minute) // idle for the whole idle time: lapsed
 	signedOut := mustSignIn(t, f, cards)
@@ -215,7 +208,7 @@ func TestMediatorRefusedWithoutSession(t *testing.T) {
 // TestMediatorSessionSlides: each request restarts the idle time.
 func TestMediatorSessionSlides(t *testing.T) {
 	f := mustServe(t)
-	token := mustSignIn(t, f, mustCards(t, f))
+	token := mustSignIn(t, f, f.cards)
 	ctx := context.Background()
 	for range 3 {
 		f.clock.Advance(4 * time.Minute)
@@ -232,7 +225,7 @@ func TestMediatorSessionSlides(t *testing.T) {
 
 func TestMediatorSignIn(t *testing.T) {
 	f := mustServe(t)
-	cards := mustCards(t, f)
+	cards := f.cards
 	cards.put("villager-card", villagerCard)
 	tests := []struct {
 		name   string
@@ -272,7 +265,7 @@ func TestMediatorSignIn(t *testing.T) {
 // even with the right PIN; then the right PIN works again.
 func TestMediatorLockout(t *testing.T) {
 	f := mustServe(t)
-	cards := mustCards(t, f)
+	cards := f.cards
 	signIn := func(pin string) (int, apitype.Error) {
 		cards.put("mediator-card", mediatorCard)
 		code, er, _ := f.call(t, "POST", "/v1/mediator/signin", "", `{"card":"mediator-card","pin":"`+pin+`"}`)
@@ -317,7 +310,7 @@ func TestMediationSlots(t *testing.T) {
 
 func TestBookMediation(t *testing.T) {
 	f := mustServe(t)
-	cards := mustCards(t, f)
+	cards := f.cards
 	cards.put("villager-card", villagerCard)
 	m, err := f.client.BookMediation(context.Background(), apitype.MediationRequest{
 		Venue: "red-station", Category: "房屋宅基地", Applicant: apitype.Party{Card: "villager-card", Phone: "139 0599 1234"},
@@ -395,7 +388,7 @@ func TestBookMediationRejects(t *testing.T) {
 
 func TestLogSessionRejects(t *testing.T) {
 	f := mustServe(t)
-	token := mustSignIn(t, f, mustCards(t, f))
+	token := mustSignIn(t, f, f.cards)
 	mustBookMediation(t, f)
 	id := mustCaseID(t, f, token)
 	good := `"category":"邻里","line":"blue","phrases":["已查看现场"],"outcome":"settled","follow_up":"2026-12-24"`
@@ -449,7 +442,7 @@ func TestLogSessionRejects(t *testing.T) {
 // escalation, committed before the answer; a blue settled one does not.
 func TestSessionsAndEscalation(t *testing.T) {
 	f := mustServe(t)
-	cards := mustCards(t, f)
+	cards := f.cards
 	token := mustSignIn(t, f, cards)
 	ctx := context.Background()
 	mustBookMediation(t, f)
@@ -511,7 +504,7 @@ func (c *fakeCards) readCard(token string, id core.Identity) {
 // at sign-out.
 func TestHeldCards(t *testing.T) {
 	f := mustServe(t)
-	cards := mustCards(t, f)
+	cards := f.cards
 	token := mustSignIn(t, f, cards)
 	ctx := context.Background()
 	mustBookMediation(t, f)
@@ -588,7 +581,7 @@ func TestHeldCards(t *testing.T) {
 // list, and a visit done on time and one late.
 func TestWalkInAndFollowUps(t *testing.T) {
 	f := mustServe(t)
-	cards := mustCards(t, f)
+	cards := f.cards
 	token := mustSignIn(t, f, cards)
 	ctx := context.Background()
 	code, er, _ := f.call(t, "POST", "/v1/mediator/cases", token, `{"category":"邻里","parties":[]}`)
@@ -676,7 +669,7 @@ func TestIndicators(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			f := mustServe(t)
-			cards := mustCards(t, f)
+			cards := f.cards
 			token := mustSignIn(t, f, cards)
 			var ids []string
 			for _, ss := range tt.cases {

@@ -47,23 +47,32 @@ func mustJPEG(t *testing.T, w, h int) []byte {
 // for a session of that case, on a kiosk with a consent camera; it reaches
 // the outbox shrunk to at most 800 px as a mediation_photo record.
 func TestPhoto(t *testing.T) {
-	f := mustServe(t)
-	token := mustSignIn(t, f, mustCards(t, f))
 	ctx := context.Background()
-	mustBookMediation(t, f)
-	id := mustCaseID(t, f, token)
-	s, err := f.client.LogSession(ctx, token, id, apitype.SessionRequest{Category: "邻里", Line: "blue", Outcome: "unsettled"})
-	if err != nil {
-		t.Fatal(err)
+	// mustSession signs a mediator in on f and logs a session of a new
+	// case: what a photo is taken of.
+	mustSession := func(f *fixture) (token, id string, s apitype.Session) {
+		t.Helper()
+		token = mustSignIn(t, f, f.cards)
+		mustBookMediation(t, f)
+		id = mustCaseID(t, f, token)
+		s, err := f.client.LogSession(ctx, token, id, apitype.SessionRequest{Category: "邻里", Line: "blue", Outcome: "unsettled"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return token, id, s
 	}
-	path := "/v1/mediator/cases/" + id + "/photos"
-	good := `{"session":"` + s.ID + `","consent":true}`
 
-	if code, er, _ := f.call(t, "POST", path, token, good); code != 409 || er.Code != apitype.CodeNoDevice {
+	bare := mustServe(t)
+	token, id, s := mustSession(bare)
+	if code, er, _ := bare.call(t, "POST", "/v1/mediator/cases/"+id+"/photos", token, `{"session":"`+s.ID+`","consent":true}`); code != 409 || er.Code != apitype.CodeNoDevice {
 		t.Errorf("without a camera: %d %+v", code, er)
 	}
+
 	hw := &fakeHardware{jpg: mustJPEG(t, 1280, 720)}
-	f.agent.UseHardware(hw)
+	f := mustServeWith(t, serveOptions{hardware: hw})
+	token, id, s = mustSession(f)
+	path := "/v1/mediator/cases/" + id + "/photos"
+	good := `{"session":"` + s.ID + `","consent":true}`
 	if d, err := f.client.Devices(ctx); err != nil || d.Camera.State != apitype.DeviceReady {
 		t.Errorf("devices %+v, %v", d, err)
 	}

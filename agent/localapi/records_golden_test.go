@@ -57,8 +57,8 @@ func (h *goldenHardware) PhotoCamera() apitype.DeviceStatus {
 // UUIDv7s; they are replaced, in order of first appearance, by fixed ones
 // so that references between records (case, session) stay visible.
 func TestRecordsGolden(t *testing.T) {
-	f := mustServe(t)
-	cards := mustCards(t, f)
+	f := mustServeWith(t, serveOptions{hardware: &goldenHardware{jpg: mustJPEG(t, 16, 9)}})
+	cards := f.cards
 	ctx := context.Background()
 	step := func() { f.clock.Advance(time.Minute) }
 
@@ -95,7 +95,6 @@ func TestRecordsGolden(t *testing.T) {
 		t.Fatal(err)
 	}
 	step()
-	f.agent.UseHardware(&goldenHardware{jpg: mustJPEG(t, 16, 9)})
 	if _, err := f.client.Photo(ctx, token, caseID, apitype.PhotoRequest{Session: s.ID, Consent: true}); err != nil {
 		t.Fatal(err)
 	}

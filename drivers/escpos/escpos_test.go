@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/fengqiao/kiosk/drivers/escpos"
+	"github.com/fengqiao/kiosk/drivers/escpos/escpossim"
 	"github.com/fengqiao/kiosk/drivers/escpos/escpostest"
 )
 
@@ -23,9 +24,9 @@ func sampleReceipt() escpos.Receipt {
 	}
 }
 
-func mustParse(t *testing.T, b []byte) escpostest.Doc {
+func mustParse(t *testing.T, b []byte) escpossim.Doc {
 	t.Helper()
-	d, err := escpostest.Parse(b)
+	d, err := escpossim.Parse(b)
 	if err != nil {
 		t.Fatalf("parse: %v\n%s", err, hex.Dump(b))
 	}
@@ -66,7 +67,7 @@ func TestReceiptPrintsBack(t *testing.T) {
 		t.Errorf("commands start %v, want %v", d.Commands[:len(wantCmds)], wantCmds)
 	}
 	title := d.Lines[0]
-	if title != (escpostest.Line{Text: "预约回执", Align: escpos.Center, Bold: true, Double: true}) {
+	if title != (escpossim.Line{Text: "预约回执", Align: escpos.Center, Bold: true, Double: true}) {
 		t.Errorf("title = %+v", title)
 	}
 	var body []string
@@ -80,7 +81,7 @@ func TestReceiptPrintsBack(t *testing.T) {
 	if !reflect.DeepEqual(body, want) {
 		t.Errorf("lines = %q, want %q", body, want)
 	}
-	if len(d.QRs) != 1 || d.QRs[0] != (escpostest.QRCode{Data: "00042", Model: 50, Size: 6, Level: escpos.QRLevelM}) {
+	if len(d.QRs) != 1 || d.QRs[0] != (escpossim.QRCode{Data: "00042", Model: 50, Size: 6, Level: escpos.QRLevelM}) {
 		t.Errorf("QR codes = %+v", d.QRs)
 	}
 	if d.Cuts != 1 || !d.Partial || d.Feeds == 0 || d.Pending != "" || !d.Chinese {

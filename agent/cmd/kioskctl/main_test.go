@@ -63,7 +63,7 @@ func mustKioskd(t *testing.T) (socket string, ob *outbox.Outbox) {
 	if _, err := ob.Fail(1, "too large to publish", true); err != nil {
 		t.Fatal(err)
 	}
-	agent := core.New(cfg, "test", ob, stubLink{}, log, time.Now)
+	agent := core.New(core.Options{Config: cfg, Version: "test", Outbox: ob, Link: stubLink{}, Log: log, Now: time.Now})
 	socket = filepath.Join(dir, "api.sock")
 	ln, err := localapi.Listen(socket)
 	if err != nil {

@@ -1,3 +1,8 @@
+// Package escpostest owns a fake ESC/POS printer on a port for tests of
+// code that prints: it keeps every byte, answers the paper-status query and
+// can be made to fail. What it printed is read back with
+// drivers/escpos/escpossim's parser. kioskd never links it; the dev board's
+// printer is escpossim.Printer.
 package escpostest
 
 import (
@@ -6,6 +11,7 @@ import (
 	"sync"
 
 	"github.com/fengqiao/kiosk/drivers/escpos"
+	"github.com/fengqiao/kiosk/drivers/escpos/escpossim"
 )
 
 // Printer is a fake printer on a port: an io.ReadWriteCloser that keeps
@@ -96,4 +102,4 @@ func (p *Printer) Bytes() []byte {
 }
 
 // Doc parses everything written so far.
-func (p *Printer) Doc() (Doc, error) { return Parse(p.Bytes()) }
+func (p *Printer) Doc() (escpossim.Doc, error) { return escpossim.Parse(p.Bytes()) }

@@ -1,4 +1,4 @@
-package escpostest_test
+package escpossim_test
 
 import (
 	"errors"
@@ -8,7 +8,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/fengqiao/kiosk/drivers/escpos"
-	"github.com/fengqiao/kiosk/drivers/escpos/escpostest"
+	"github.com/fengqiao/kiosk/drivers/escpos/escpossim"
 )
 
 // FuzzParse feeds arbitrary byte streams to the parser, which reads what
@@ -23,9 +23,9 @@ func FuzzParse(f *testing.F) {
 	}
 	f.Add(seed)
 	f.Fuzz(func(t *testing.T, stream []byte) {
-		d, err := escpostest.Parse(stream)
-		if err != nil && !errors.Is(err, escpostest.ErrUnknownCommand) &&
-			!errors.Is(err, escpostest.ErrTruncated) && !errors.Is(err, escpostest.ErrBadArgument) {
+		d, err := escpossim.Parse(stream)
+		if err != nil && !errors.Is(err, escpossim.ErrUnknownCommand) &&
+			!errors.Is(err, escpossim.ErrTruncated) && !errors.Is(err, escpossim.ErrBadArgument) {
 			t.Fatalf("undocumented error %v", err)
 		}
 		if len(d.Commands) > len(stream) || len(d.Lines) > len(stream) || len(d.QRs) > len(stream) {
@@ -41,7 +41,7 @@ func FuzzParse(f *testing.F) {
 			}
 			var b escpos.Builder
 			b.Init().Line(l.Text)
-			again, err := escpostest.Parse(b.Bytes())
+			again, err := escpossim.Parse(b.Bytes())
 			if err != nil || len(again.Lines) != 1 || again.Lines[0].Text != l.Text {
 				t.Fatalf("line %q printed again parses as %+v, %v", l.Text, again.Lines, err)
 			}

@@ -1,13 +1,16 @@
-// Package escpostest is a fake ESC/POS printer for tests and for the
-// simulated printer of the dev board. It owns parsing a printer's byte
-// stream back into what would be printed: the commands, the decoded text
-// lines with their alignment and emphasis, and the QR payloads, so tests
-// assert on the receipt rather than on bytes.
+// Package escpossim owns the dev board's simulated ESC/POS printer: parsing
+// a printer's byte stream back into what would be printed (the commands,
+// the decoded text lines with their alignment and emphasis, and the QR
+// payloads), and a Printer that kioskd runs for a board profile with
+// printer.driver simulated, which writes each receipt as text to a file.
+// Tests of code that prints use drivers/escpos/escpostest, whose fake
+// printer answers status queries and can be made to fail; it parses with
+// this package, and kioskd must never link it.
 //
 // Parse reads bytes from outside (whatever a client sends), so it is fuzzed:
 // it never panics, does work bounded by the input, and reports anything it
 // does not understand as an error naming the offset.
-package escpostest
+package escpossim
 
 import (
 	"errors"
@@ -21,9 +24,9 @@ import (
 
 // Errors of Parse.
 var (
-	ErrUnknownCommand = errors.New("escpostest: unknown command")
-	ErrTruncated      = errors.New("escpostest: command cut short")
-	ErrBadArgument    = errors.New("escpostest: bad command argument")
+	ErrUnknownCommand = errors.New("escpossim: unknown command")
+	ErrTruncated      = errors.New("escpossim: command cut short")
+	ErrBadArgument    = errors.New("escpossim: bad command argument")
 )
 
 // Line is one printed line of text.
