@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -24,17 +25,23 @@ func (stubLink) State() (string, time.Time, string) { return "disconnected", tim
 
 func mustCore(t *testing.T) (*Core, *outbox.Outbox) {
 	t.Helper()
+	return mustCoreAt(t, time.Now)
+}
+
+// mustCoreAt is mustCore with the outbox and the core on the clock now.
+func mustCoreAt(t *testing.T, now func() time.Time) (*Core, *outbox.Outbox) {
+	t.Helper()
 	cfg, err := config.Load("../../firmware-configs/sites/dev.yaml")
 	if err != nil {
 		t.Fatal(err)
 	}
 	log := slog.New(slog.DiscardHandler)
-	ob, err := outbox.Open(outbox.Options{Path: filepath.Join(t.TempDir(), "kiosk.db"), Key: make([]byte, outbox.KeySize), Log: log})
+	ob, err := outbox.Open(outbox.Options{Path: filepath.Join(t.TempDir(), "kiosk.db"), Key: make([]byte, outbox.KeySize), Log: log, Now: now})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { ob.Close() })
-	return New(Options{Config: cfg, Version: "test", Outbox: ob, Link: stubLink{}, Log: log, Now: time.Now}), ob
+	return New(Options{Config: cfg, Version: "test", Outbox: ob, Link: stubLink{}, Log: log, Now: now}), ob
 }
 
 func mustLastRecord(t *testing.T, ob *outbox.Outbox) record.Envelope {
@@ -53,12 +60,14 @@ func mustLastRecord(t *testing.T, ob *outbox.Outbox) record.Envelope {
 // TestTelemetryDescribesTheQueue: the township learns a kiosk's backlog
 // from telemetry, which is evictable so that it never crowds out bookings.
 func TestTelemetryDescribesTheQueue(t *testing.T) {
-	c, ob := mustCore(t)
+	var clock atomic.Int64 // Unix nanoseconds; the outbox reads it on its own goroutine
+	clock.Store(time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC).UnixNano())
+	c, ob := mustCoreAt(t, func() time.Time { return time.Unix(0, clock.Load()) })
 	ctx := context.Background()
 	if err := c.Alert(ctx, AlertBody{Kind: "test", Message: "x"}); err != nil {
 		t.Fatal(err)
 	}
-	time.Sleep(1100 * time.Millisecond) // give the oldest record an age
+	clock.Add(int64(90 * time.Second)) // the oldest record is 90 s old
 	if err := c.Telemetry(ctx); err != nil {
 		t.Fatal(err)
 	}
@@ -70,7 +79,7 @@ func TestTelemetryDescribesTheQueue(t *testing.T) {
 	if err := json.Unmarshal(env.Body, &body); err != nil {
 		t.Fatal(err)
 	}
-	if body.Queue.Depth != 1 || body.OldestAgeSeconds < 1 || body.Broker != "disconnected" || body.Queue.Quota == 0 {
+	if body.Queue.Depth != 1 || body.OldestAgeSeconds != 90 || body.Broker != "disconnected" || body.Queue.Quota == 0 {
 		t.Errorf("telemetry body = %+v", body)
 	}
 }
