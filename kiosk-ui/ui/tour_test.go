@@ -260,6 +260,9 @@ var shotsDir = flag.String("screenshots", "", "write a PNG of every screen on ev
 // dir, which still proves that every screen renders.
 func TestScreenshots(t *testing.T) {
 	dir := *shotsDir
+	if dir == "" && testing.Short() {
+		t.Skip("-short leaves out rendering every screen at every panel size (about 15 s); TestEveryScreenMeetsTheElderlyRules still tours them; make test runs it")
+	}
 	if dir == "" {
 		dir = t.TempDir()
 	}
