@@ -4,10 +4,11 @@ import (
 	"bytes"
 	"encoding/json"
 	"flag"
-	"os"
 	"path/filepath"
 	"testing"
 	"time"
+
+	"github.com/fengqiao/kiosk/agent/internal/tstest/golden"
 
 	"go.etcd.io/bbolt"
 )
@@ -67,27 +68,14 @@ func TestStoredCaseGolden(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if *update {
-		var pretty bytes.Buffer
-		if err := json.Indent(&pretty, plain, "", "  "); err != nil {
-			t.Fatal(err)
-		}
-		pretty.WriteByte('\n')
-		if err := os.WriteFile(storedCase, pretty.Bytes(), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	if want := mustCompactGolden(t, storedCase); !bytes.Equal(plain, want) {
-		t.Errorf("the stored form of a case changed; old cases.db files would no longer read as written.\n got: %s\nwant: %s", plain, want)
-	}
+	golden.JSON(t, storedCase, plain, *update, "the stored form of a case (old cases.db files would no longer read as written)")
 }
 
 // TestReadsStoredCase: a case sealed in the golden form, as an earlier
 // version wrote it, reads back whole: nothing of it is dropped or renamed
 // on the way into the current types.
 func TestReadsStoredCase(t *testing.T) {
-	want := mustCompactGolden(t, storedCase)
+	want := golden.MustCompact(t, storedCase)
 	var head struct{ ID string }
 	if err := json.Unmarshal(want, &head); err != nil {
 		t.Fatal(err)
@@ -111,17 +99,4 @@ func TestReadsStoredCase(t *testing.T) {
 	if !bytes.Equal(got, want) {
 		t.Errorf("a stored case does not read back whole.\n got: %s\nwant: %s", got, want)
 	}
-}
-
-func mustCompactGolden(t *testing.T, path string) []byte {
-	t.Helper()
-	raw, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test -run TestStoredCaseGolden -update to create it)", err)
-	}
-	var out bytes.Buffer
-	if err := json.Compact(&out, raw); err != nil {
-		t.Fatalf("%s: %v", path, err)
-	}
-	return out.Bytes()
 }

@@ -1,16 +1,16 @@
 package localapi
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"flag"
 	"fmt"
-	"os"
 	"path/filepath"
 	"regexp"
 	"testing"
 	"time"
+
+	"github.com/fengqiao/kiosk/agent/internal/tstest/golden"
 
 	"github.com/fengqiao/kiosk/agent/core"
 	"github.com/fengqiao/kiosk/agent/localapi/apitype"
@@ -166,35 +166,8 @@ func fixedIDs(ids map[string]string, payload []byte) []byte {
 	})
 }
 
-// mustMatchGolden compares a payload with its golden file. The file is
-// indented for review; only whitespace between tokens differs, so its
-// compact form must equal the payload byte for byte.
+// mustMatchGolden compares a payload with its golden file.
 func mustMatchGolden(t *testing.T, name string, payload []byte) {
 	t.Helper()
-	path := filepath.Join(goldenDir, name)
-	if *update {
-		var pretty bytes.Buffer
-		if err := json.Indent(&pretty, payload, "", "  "); err != nil {
-			t.Fatal(err)
-		}
-		pretty.WriteByte('\n')
-		if err := os.MkdirAll(goldenDir, 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, pretty.Bytes(), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	raw, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test -run TestRecordsGolden -update to create it)", err)
-	}
-	var want bytes.Buffer
-	if err := json.Compact(&want, raw); err != nil {
-		t.Fatalf("%s: %v", path, err)
-	}
-	if !bytes.Equal(payload, want.Bytes()) {
-		t.Errorf("the township's %s changed; it is pinned by %s.\n got: %s\nwant: %s", name, path, payload, want.Bytes())
-	}
+	golden.JSON(t, filepath.Join(goldenDir, name), payload, *update, "the township's "+name)
 }
