@@ -3,7 +3,6 @@ package gpio_test
 import (
 	"context"
 	"errors"
-	"fmt"
 	"regexp"
 	"runtime"
 	"strings"
@@ -31,6 +30,14 @@ import (
 // the test with a message instead of a bubble deadlock. It is bubble time:
 // reaching it costs nothing, and nothing waits this long when all is well.
 const waitLimit = 10 * time.Second
+
+// advance lets d of bubble time pass. Every timer due by then, one due at
+// the very end included, has fired and been acted on when it returns, as on
+// a board where whatever the test does next comes a moment later.
+func advance(d time.Duration) {
+	time.Sleep(d)
+	synctest.Wait()
+}
 
 // mustEdge makes an edge on a gpiotest pin: its WaitForEdge takes the level
 // from EdgesChan and sets the pin to it. EdgesChan is unbuffered, so the
@@ -153,8 +160,13 @@ type outLog struct {
 	*gpiotest.Pin
 	t0 time.Time
 
-	mu   sync.Mutex
-	outs []string
+	mu     sync.Mutex
+	writes []write
+}
+
+type write struct {
+	at    time.Duration // since t0
+	level gpio.Level
 }
 
 func newOutLog() *outLog {
@@ -163,16 +175,16 @@ func newOutLog() *outLog {
 
 func (p *outLog) Out(l gpio.Level) error {
 	p.mu.Lock()
-	p.outs = append(p.outs, fmt.Sprintf("%d:%s", time.Since(p.t0).Milliseconds(), l))
+	p.writes = append(p.writes, write{time.Since(p.t0), l})
 	p.mu.Unlock()
 	return p.Pin.Out(l)
 }
 
 // written is the levels written so far, oldest first.
-func (p *outLog) written() []string {
+func (p *outLog) written() []write {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	return append([]string(nil), p.outs...)
+	return append([]write(nil), p.writes...)
 }
 
 // bubbleHeader matches a goroutine's header in a stack dump and captures

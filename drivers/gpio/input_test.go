@@ -44,7 +44,7 @@ type eventLog struct {
 
 type sentEvent struct {
 	kgpio.Event
-	sent time.Time
+	sentAt time.Time
 }
 
 // got is the events sent so far.
@@ -98,14 +98,6 @@ func (r *inputRig) edge(level gpio.Level) {
 	mustEdge(r.t, r.pin, level)
 }
 
-// advance lets d of bubble time pass. Every tick due by then, one due at
-// the very end included, has been taken when it returns, as on a board
-// where the next change of the line comes a moment after.
-func (r *inputRig) advance(d time.Duration) {
-	time.Sleep(d)
-	synctest.Wait()
-}
-
 // op is one step of a scenario: an edge to a level, a silent change of the
 // level (an edge the kernel dropped), or a wait in ms.
 type op struct {
@@ -130,7 +122,7 @@ func fmtEvents(t0 time.Time, evs []sentEvent) string {
 		if ev.Active {
 			state = "active"
 		}
-		fmt.Fprintf(&b, "%s@%d/%s sent %d", state, ev.At.Sub(t0).Milliseconds(), ev.Level, ev.sent.Sub(t0).Milliseconds())
+		fmt.Fprintf(&b, "%s@%d/%s sent %d", state, ev.At.Sub(t0).Milliseconds(), ev.Level, ev.sentAt.Sub(t0).Milliseconds())
 	}
 	return b.String()
 }
@@ -206,7 +198,7 @@ func TestInputDebounce(t *testing.T) {
 					case 's':
 						_ = r.pin.Out(o.level)
 					case 'w':
-						r.advance(time.Duration(o.ms) * time.Millisecond)
+						advance(time.Duration(o.ms) * time.Millisecond)
 					}
 				}
 				evs := r.log.got()
@@ -254,8 +246,7 @@ func TestInputFallsBackWhenWaitFails(t *testing.T) {
 		// first poll sees it, and the poll after its window ends reports
 		// it.
 		_ = pin.Out(gpio.High)
-		time.Sleep(100 * time.Millisecond)
-		synctest.Wait()
+		advance(100 * time.Millisecond)
 		if got, want := fmtEvents(t0, log.got()), "active@20/High sent 80"; got != want {
 			t.Errorf("events %q, want %q (the first poll, reported by the fourth)", got, want)
 		}
@@ -344,8 +335,7 @@ func TestInputStopsWhileSending(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		in := mustNewInput(t, edgePin(gpio.High), kgpio.InputOptions{Name: "pir"})
 		run := mustStart(t, func(ctx context.Context) error { return in.Run(ctx, make(chan kgpio.Event)) })
-		time.Sleep(kgpio.DefaultDebounce) // active at start: Run now waits to send
-		synctest.Wait()
+		advance(kgpio.DefaultDebounce) // active at start: Run now waits to send
 		select {
 		case <-run.done:
 			t.Fatalf("Run returned %v before its context ended", run.err)

@@ -18,7 +18,6 @@ import (
 // ledRig runs an LED inside a synctest bubble on a pin that logs every
 // level written, so a test reads the pattern shown and when each step came.
 type ledRig struct {
-	t         *testing.T
 	pin       *outLog
 	activeLow bool
 	led       *kgpio.LED
@@ -28,7 +27,7 @@ type ledRig struct {
 
 func mustLEDRig(t *testing.T, p kgpio.Pattern, activeLow bool) *ledRig {
 	t.Helper()
-	r := &ledRig{t: t, pin: newOutLog(), activeLow: activeLow}
+	r := &ledRig{pin: newOutLog(), activeLow: activeLow}
 	r.led = mustNewLED(t, r.pin, kgpio.LEDOptions{ActiveLow: activeLow})
 	r.fromRun = len(r.pin.written())
 	r.led.Set(p)
@@ -48,12 +47,6 @@ func mustNewLED(t *testing.T, pin gpio.PinOut, opts kgpio.LEDOptions) *kgpio.LED
 // lit reads the LED from the pin's level.
 func (r *ledRig) lit() bool { return bool(r.pin.Read()) != r.activeLow }
 
-// advance lets d of bubble time pass, every step due by then shown.
-func (r *ledRig) advance(d time.Duration) {
-	time.Sleep(d)
-	synctest.Wait()
-}
-
 // set changes the pattern and waits for Run to act on it.
 func (r *ledRig) set(p kgpio.Pattern) {
 	r.led.Set(p)
@@ -65,12 +58,11 @@ func (r *ledRig) set(p kgpio.Pattern) {
 func (r *ledRig) shown() string {
 	var got []string
 	for _, w := range r.pin.written()[r.fromRun:] {
-		ms, level, _ := strings.Cut(w, ":")
 		s := "off"
-		if (level == gpio.High.String()) != r.activeLow {
+		if bool(w.level) != r.activeLow {
 			s = "on"
 		}
-		got = append(got, ms+":"+s)
+		got = append(got, fmt.Sprintf("%d:%s", w.at.Milliseconds(), s))
 	}
 	return strings.Join(got, " ")
 }
@@ -95,7 +87,7 @@ func TestLEDPatterns(t *testing.T) {
 				t.Parallel()
 				synctest.Test(t, func(t *testing.T) {
 					r := mustLEDRig(t, tt.p, activeLow)
-					r.advance(tt.until)
+					advance(tt.until)
 					if g := r.shown(); g != tt.want {
 						t.Errorf("shows %s, want %s", g, tt.want)
 					}
@@ -112,14 +104,14 @@ func TestLEDSwitchesPromptly(t *testing.T) {
 	t.Parallel()
 	synctest.Test(t, func(t *testing.T) {
 		r := mustLEDRig(t, kgpio.Offline, false)
-		r.advance(300 * time.Millisecond) // inside Offline's first second on
+		advance(300 * time.Millisecond) // inside Offline's first second on
 		r.set(kgpio.Fault)
-		r.advance(150 * time.Millisecond)
+		advance(150 * time.Millisecond)
 		r.set(kgpio.Online)
-		r.advance(100 * time.Millisecond)
+		advance(100 * time.Millisecond)
 		r.set(kgpio.Online) // shown already: no write now, nor a step restarted to end at 1550
 		r.set(kgpio.Fault)
-		r.advance(150 * time.Millisecond)
+		advance(150 * time.Millisecond)
 		if g, want := r.shown(), "0:on 300:on 450:off 450:on 550:on 700:off"; g != want {
 			t.Errorf("shows %s, want %s", g, want)
 		}
