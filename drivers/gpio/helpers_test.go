@@ -22,9 +22,11 @@ import (
 // bubble: time there is virtual, so debounce windows and blink steps are
 // exact and cost no real time, and synctest.Wait tells when every loop has
 // finished acting on an edge or a tick. Pins must be made inside the
-// bubble, because a gpiotest pin's EdgesChan and its WaitForEdge timer
-// belong to the bubble they are made in, and only those count as durably
-// blocking.
+// bubble: a gpiotest pin's EdgesChan belongs to the bubble it is made in,
+// and WaitForEdge's select on it and on its timer counts as durably blocked
+// only if both are the bubble's. With a pin made outside, the goroutine
+// waiting for edges never counts as blocked, time stands still and
+// synctest.Wait never returns.
 
 // waitLimit bounds every wait on the code under test, so that a bug fails
 // the test with a message instead of a bubble deadlock. It is bubble time:

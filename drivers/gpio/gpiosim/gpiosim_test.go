@@ -70,8 +70,9 @@ func TestOutIsReadBack(t *testing.T) {
 
 // TestDrivesAnInput: drivers/gpio's debounced input takes a simulated line
 // with edge detection, and a Set becomes one settled event, reported one
-// debounce window after it. The board is made inside the bubble, so the
-// edges channel its In makes and its WaitForEdge timers belong to it.
+// debounce window after it. Board, input and Run all live in the bubble,
+// so the edges channel that In makes and each WaitForEdge's timer are the
+// bubble's, and the goroutine waiting for an edge counts as blocked.
 func TestDrivesAnInput(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		p := gpiosim.NewBoard().Line(gpiosim.Tamper)
