@@ -44,7 +44,7 @@ func newPin(name string) *gpiotest.Pin {
 }
 
 // eventually polls cond for up to 5 s: the inputs run on real time here
-// (drivers/gpio's own tests step a fake clock).
+// (drivers/gpio's own tests run theirs in testing/synctest bubbles).
 func eventually(t *testing.T, what string, cond func() bool) {
 	t.Helper()
 	deadline := time.Now().Add(5 * time.Second)

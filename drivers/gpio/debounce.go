@@ -7,8 +7,8 @@ import (
 )
 
 // debouncer turns raw changes of a line into settled ones. It is a plain
-// state machine fed with the clock's times by Input.Run, so its rules are
-// tested without goroutines or timers.
+// state machine that Input.Run feeds with the times it reads, so its rules
+// are tested without goroutines or timers.
 //
 // The rule: a level is reported once the line has been quiet (no edge, no
 // different sample) for the whole window, and only if it differs from the

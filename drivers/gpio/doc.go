@@ -9,9 +9,10 @@
 // drivers/gpio/gpiohost imports, so this package and its tests run on any
 // machine with periph's gpiotest pins.
 //
-// Time comes from a Clock, the system's unless one is given: debounce windows
-// and blink steps are timers on it, so tests drive them with
-// drivers/gpio/fakeclock and never sleep.
+// Time is the time package's, with no clock to inject: debounce windows
+// and blink steps are plain timers, and the tests run them in
+// testing/synctest bubbles, where time is virtual, so every window is
+// exact and no test waits in real time.
 //
 // Absent is not failed: NewInput and NewLED return an error wrapping
 // ErrAbsent when the board has no such device (no pin configured), which the

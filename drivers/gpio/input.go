@@ -62,8 +62,6 @@ type InputOptions struct {
 	// Resync is how often the level is re-read when the pin has edges;
 	// default DefaultResync.
 	Resync time.Duration
-	// Clock defaults to the system clock.
-	Clock Clock
 }
 
 // Event is a settled change of an input.
@@ -86,7 +84,6 @@ type Input struct {
 	debounce time.Duration
 	poll     time.Duration
 	resync   time.Duration
-	clock    Clock
 
 	polling atomic.Bool
 	running atomic.Bool
@@ -114,7 +111,6 @@ func NewInput(pin gpio.PinIn, opts InputOptions) (*Input, error) {
 		debounce: orDefault(opts.Debounce, DefaultDebounce),
 		poll:     orDefault(opts.PollInterval, DefaultPollInterval),
 		resync:   orDefault(opts.Resync, DefaultResync),
-		clock:    orSystem(opts.Clock),
 	}
 	edgeErr := pin.In(opts.Pull, gpio.BothEdges)
 	if edgeErr != nil {
@@ -164,35 +160,32 @@ func (in *Input) Run(ctx context.Context, events chan<- Event) error {
 	}
 
 	d := debouncer{window: in.debounce, stable: in.inactive, last: in.inactive}
-	d.edge(in.clock.Now(), in.pin.Read())
+	d.edge(time.Now(), in.pin.Read())
 	for {
-		// Each turn arms exactly one timer (with edges, the pending
-		// change's settling time or the next re-read; without, the next
-		// poll), so fakeclock.NextTimer tells a test that a turn is over.
 		wait := in.poll
 		if edges != nil {
 			wait = in.resync
 			if due, ok := d.due(); ok {
-				wait = due.Sub(in.clock.Now())
+				wait = time.Until(due)
 			}
 		}
-		t := in.clock.NewTimer(wait)
+		t := time.NewTimer(wait)
 		select {
 		case <-ctx.Done():
 			t.Stop()
 			return ctx.Err()
 		case <-edges:
 			t.Stop()
-			d.edge(in.clock.Now(), in.pin.Read())
+			d.edge(time.Now(), in.pin.Read())
 			continue
 		case <-broken:
 			t.Stop()
 			edges, broken = nil, nil
 			in.polling.Store(true)
 			continue
-		case <-t.C():
+		case <-t.C:
 		}
-		level, at, ok := d.sample(in.clock.Now(), in.pin.Read())
+		level, at, ok := d.sample(time.Now(), in.pin.Read())
 		if !ok {
 			continue
 		}
@@ -213,8 +206,6 @@ func (in *Input) waitEdges(ctx context.Context, edges, broken chan<- struct{}, d
 	defer close(done)
 	quick := 0
 	for ctx.Err() == nil {
-		// Real time, not the Clock: this measures the pin's own timeout,
-		// which runs on the system clock whatever clock the input uses.
 		start := time.Now()
 		if in.pin.WaitForEdge(edgeWait) {
 			quick = 0

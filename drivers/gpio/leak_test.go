@@ -2,54 +2,47 @@ package gpio_test
 
 import (
 	"context"
-	"runtime"
+	"strings"
 	"testing"
-	"time"
+	"testing/synctest"
 
 	"periph.io/x/conn/v3/gpio"
 
 	kgpio "github.com/fengqiao/kiosk/drivers/gpio"
-	"github.com/fengqiao/kiosk/drivers/gpio/fakeclock"
 )
 
 // TestNoGoroutineLeftAfterStop runs an input with edges (two goroutines), a
-// polled one and the LED, stops them all, and checks that the goroutine
-// count comes back. It is not parallel so that other tests do not move the
-// count.
+// polled one and the LED, stops them all, and checks that exactly the
+// goroutines they started are gone. It counts its bubble's goroutines only,
+// so other tests cannot move the count and it may run in parallel.
 func TestNoGoroutineLeftAfterStop(t *testing.T) {
-	before := runtime.NumGoroutine()
+	t.Parallel()
+	synctest.Test(t, func(t *testing.T) {
+		before := bubbleGoroutines(t)
 
-	clock := fakeclock.New(start())
-	pin := edgePin(gpio.Low)
-	edged := mustNewInput(t, pin, kgpio.InputOptions{Name: "pir", Clock: clock})
-	polled := mustNewInput(t, pollPin(gpio.Low), kgpio.InputOptions{Name: "tamper", Clock: clock})
-	led := mustNewLED(t, pollPin(gpio.Low), kgpio.LEDOptions{Clock: clock})
-	led.Set(kgpio.Fault)
-	events := make(chan kgpio.Event) // nobody reads: a Run may be stopped mid-send
-	runs := []*running{
-		mustStart(t, func(ctx context.Context) error { return edged.Run(ctx, events) }),
-		mustStart(t, func(ctx context.Context) error { return polled.Run(ctx, events) }),
-		mustStart(t, led.Run),
-	}
-	for range runs {
-		mustNextTimer(t, clock)
-	}
-	mustEdge(t, pin, gpio.High) // the edge-waiting goroutine is up
-	mustNextTimer(t, clock)
-	// Three Runs and the edge-waiting goroutine must be gone. The count
-	// before can include goroutines of earlier tests still on their way
-	// out, so the count while running, less ours, is a bound too.
-	want := min(before, runtime.NumGoroutine()-len(runs)-1)
-	for _, r := range runs {
-		r.mustStop(t)
-	}
-
-	deadline := time.Now().Add(waitLimit)
-	for runtime.NumGoroutine() > want {
-		if time.Now().After(deadline) {
-			buf := make([]byte, 1<<16)
-			t.Fatalf("%d goroutines after Stop, want at most %d:\n%s", runtime.NumGoroutine(), want, buf[:runtime.Stack(buf, true)])
+		pin := edgePin(gpio.Low)
+		edged := mustNewInput(t, pin, kgpio.InputOptions{Name: "pir"})
+		polled := mustNewInput(t, pollPin(gpio.Low), kgpio.InputOptions{Name: "tamper"})
+		led := mustNewLED(t, pollPin(gpio.Low), kgpio.LEDOptions{})
+		led.Set(kgpio.Fault)
+		events := make(chan kgpio.Event) // nobody reads: a Run may be stopped mid-send
+		runs := []*running{
+			mustStart(t, func(ctx context.Context) error { return edged.Run(ctx, events) }),
+			mustStart(t, func(ctx context.Context) error { return polled.Run(ctx, events) }),
+			mustStart(t, led.Run),
 		}
-		time.Sleep(5 * time.Millisecond)
-	}
+		mustEdge(t, pin, gpio.High) // the edge-waiting goroutine is up
+		// One goroutine per Run, and the one waiting for edges.
+		if got, want := len(bubbleGoroutines(t)), len(before)+len(runs)+1; got != want {
+			t.Fatalf("%d goroutines while running, want %d", got, want)
+		}
+		for _, r := range runs {
+			r.mustStop(t)
+		}
+
+		synctest.Wait() // the goroutines that ran them are on their way out
+		if after := bubbleGoroutines(t); len(after) != len(before) {
+			t.Fatalf("%d goroutines after Stop, want %d:\n%s", len(after), len(before), strings.Join(after, "\n\n"))
+		}
+	})
 }

@@ -71,8 +71,6 @@ type LEDOptions struct {
 	// ActiveLow: the LED lights when the pin is Low (wired from the supply
 	// to the pin, the pin sinking the current).
 	ActiveLow bool
-	// Clock defaults to the system clock.
-	Clock Clock
 }
 
 // LED is the status LED. Its methods are safe for concurrent use; Run runs
@@ -80,7 +78,6 @@ type LEDOptions struct {
 type LED struct {
 	pin     gpio.PinOut
 	on, off gpio.Level
-	clock   Clock
 
 	mu      sync.Mutex
 	pattern Pattern
@@ -97,8 +94,7 @@ func NewLED(pin gpio.PinOut, opts LEDOptions) (*LED, error) {
 	if pin == nil || pin == gpio.INVALID {
 		return nil, fmt.Errorf("%w: status LED: no pin", ErrAbsent)
 	}
-	l := &LED{pin: pin, on: gpio.Level(!opts.ActiveLow), off: gpio.Level(opts.ActiveLow),
-		clock: orSystem(opts.Clock), kick: make(chan struct{}, 1)}
+	l := &LED{pin: pin, on: gpio.Level(!opts.ActiveLow), off: gpio.Level(opts.ActiveLow), kick: make(chan struct{}, 1)}
 	if err := l.write(false); err != nil {
 		return nil, err
 	}
@@ -131,7 +127,7 @@ func (l *LED) Pattern() Pattern {
 // Run shows the pattern, and each one Set after it, until ctx ends; then it
 // turns the LED off and returns ctx.Err(). If the pin refuses a level, Run
 // returns at once with an error wrapping ErrPin, having tried to turn the
-// LED off. Like Input.Run, each step arms one timer on the clock.
+// LED off.
 func (l *LED) Run(ctx context.Context) error {
 	if !l.running.CompareAndSwap(false, true) {
 		return fmt.Errorf("%w: status LED", ErrRunning)
@@ -144,7 +140,7 @@ func (l *LED) Run(ctx context.Context) error {
 		if err := l.write(steps[i].on); err != nil {
 			return errors.Join(err, l.write(false))
 		}
-		t := l.clock.NewTimer(steps[i].d)
+		t := time.NewTimer(steps[i].d)
 		for next := false; !next; {
 			select {
 			case <-ctx.Done():
@@ -161,7 +157,7 @@ func (l *LED) Run(ctx context.Context) error {
 					t.Stop()
 					shown, steps, i, next = p, p.steps(), 0, true
 				}
-			case <-t.C():
+			case <-t.C:
 				i, next = (i+1)%len(steps), true
 			}
 		}

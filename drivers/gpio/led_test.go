@@ -6,34 +6,32 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"periph.io/x/conn/v3/gpio"
 	"periph.io/x/conn/v3/gpio/gpiotest"
 
 	kgpio "github.com/fengqiao/kiosk/drivers/gpio"
-	"github.com/fengqiao/kiosk/drivers/gpio/fakeclock"
 )
 
-// ledRig runs an LED on a gpiotest pin and a fake clock; next is the
-// deadline of the step the LED is showing.
+// ledRig runs an LED inside a synctest bubble on a pin that logs every
+// level written, so a test reads the pattern shown and when each step came.
 type ledRig struct {
-	t         *testing.T
-	clock     *fakeclock.Clock
-	pin       *gpiotest.Pin
+	pin       *outLog
 	activeLow bool
 	led       *kgpio.LED
 	run       *running
-	next      time.Time
+	fromRun   int // writes before Run's first (NewLED's off) are not the pattern
 }
 
 func mustLEDRig(t *testing.T, p kgpio.Pattern, activeLow bool) *ledRig {
 	t.Helper()
-	r := &ledRig{t: t, clock: fakeclock.New(start()), pin: &gpiotest.Pin{N: "GPIO22", Num: 22}, activeLow: activeLow}
-	r.led = mustNewLED(t, r.pin, kgpio.LEDOptions{ActiveLow: activeLow, Clock: r.clock})
+	r := &ledRig{pin: newOutLog(), activeLow: activeLow}
+	r.led = mustNewLED(t, r.pin, kgpio.LEDOptions{ActiveLow: activeLow})
+	r.fromRun = len(r.pin.written())
 	r.led.Set(p)
 	r.run = mustStart(t, r.led.Run)
-	r.next = mustNextTimer(t, r.clock)
 	return r
 }
 
@@ -49,57 +47,52 @@ func mustNewLED(t *testing.T, pin gpio.PinOut, opts kgpio.LEDOptions) *kgpio.LED
 // lit reads the LED from the pin's level.
 func (r *ledRig) lit() bool { return bool(r.pin.Read()) != r.activeLow }
 
-// step lets the current step end and waits for the next one to show.
-func (r *ledRig) step() {
-	r.t.Helper()
-	r.clock.AdvanceTo(r.next)
-	r.next = mustNextTimer(r.t, r.clock)
-}
-
-// set changes the pattern and waits for it to show.
+// set changes the pattern and waits for Run to act on it.
 func (r *ledRig) set(p kgpio.Pattern) {
-	r.t.Helper()
 	r.led.Set(p)
-	r.next = mustNextTimer(r.t, r.clock)
+	synctest.Wait()
 }
 
-// state prints "ms:on" or "ms:off", time from start.
-func (r *ledRig) state() string {
-	s := "off"
-	if r.lit() {
-		s = "on"
+// shown is what Run has written, as "ms:on" or "ms:off", time from the
+// rig's start.
+func (r *ledRig) shown() string {
+	var got []string
+	for _, w := range r.pin.written()[r.fromRun:] {
+		s := "off"
+		if bool(w.level) != r.activeLow {
+			s = "on"
+		}
+		got = append(got, fmt.Sprintf("%d:%s", w.at.Milliseconds(), s))
 	}
-	return fmt.Sprintf("%d:%s", r.clock.Now().Sub(start()).Milliseconds(), s)
+	return strings.Join(got, " ")
 }
 
-// TestLEDPatterns steps the fake clock through each pattern and reads the
-// pin at each step, for an LED on either polarity.
+// TestLEDPatterns runs each pattern on an LED of either polarity and reads
+// every level written and when: each step comes exactly on time, and
+// nothing else is written.
 func TestLEDPatterns(t *testing.T) {
 	tests := []struct {
-		p    kgpio.Pattern
-		want string
+		p     kgpio.Pattern
+		until time.Duration // how long the LED runs
+		want  string
 	}{
-		{kgpio.Off, "0:off 1000:off 2000:off"},
-		{kgpio.Online, "0:on 1000:on 2000:on"},
-		{kgpio.Offline, "0:on 1000:off 2000:on 3000:off 4000:on"},
-		{kgpio.Fault, "0:on 150:off 300:on 450:off 1500:on 1650:off 1800:on 1950:off 3000:on"},
+		{kgpio.Off, 2 * time.Second, "0:off 1000:off 2000:off"},
+		{kgpio.Online, 2 * time.Second, "0:on 1000:on 2000:on"},
+		{kgpio.Offline, 4 * time.Second, "0:on 1000:off 2000:on 3000:off 4000:on"},
+		{kgpio.Fault, 3 * time.Second, "0:on 150:off 300:on 450:off 1500:on 1650:off 1800:on 1950:off 3000:on"},
 	}
 	for _, tt := range tests {
 		for _, activeLow := range []bool{false, true} {
 			t.Run(fmt.Sprintf("%s/activeLow=%v", tt.p, activeLow), func(t *testing.T) {
 				t.Parallel()
-				r := mustLEDRig(t, tt.p, activeLow)
-				var got []string
-				for i := range len(strings.Fields(tt.want)) {
-					if i > 0 {
-						r.step()
+				synctest.Test(t, func(t *testing.T) {
+					r := mustLEDRig(t, tt.p, activeLow)
+					advance(tt.until)
+					if g := r.shown(); g != tt.want {
+						t.Errorf("shows %s, want %s", g, tt.want)
 					}
-					got = append(got, r.state())
-				}
-				if g := strings.Join(got, " "); g != tt.want {
-					t.Errorf("shows %s, want %s", g, tt.want)
-				}
-				r.run.mustStop(t)
+					r.run.mustStop(t)
+				})
 			})
 		}
 	}
@@ -109,28 +102,24 @@ func TestLEDPatterns(t *testing.T) {
 // mid-step of the old one; setting the pattern shown changes nothing.
 func TestLEDSwitchesPromptly(t *testing.T) {
 	t.Parallel()
-	r := mustLEDRig(t, kgpio.Offline, false)
-	var got []string
-	r.clock.Advance(300 * time.Millisecond) // inside Offline's first second on
-	r.set(kgpio.Fault)
-	got = append(got, r.state())
-	r.step()
-	got = append(got, r.state())
-	r.set(kgpio.Online)
-	got = append(got, r.state())
-	r.clock.Advance(100 * time.Millisecond)
-	r.led.Set(kgpio.Online) // shown already: no new timer, or the next one would be at 1550
-	r.set(kgpio.Fault)
-	got = append(got, r.state(), fmt.Sprint(r.next.Sub(start()).Milliseconds()))
-	r.step()
-	got = append(got, r.state())
-	if g, want := strings.Join(got, " "), "300:on 450:off 450:on 550:on 700 700:off"; g != want {
-		t.Errorf("shows %s, want %s", g, want)
-	}
-	if p := r.led.Pattern(); p != kgpio.Fault {
-		t.Errorf("Pattern() = %v, want fault", p)
-	}
-	r.run.mustStop(t)
+	synctest.Test(t, func(t *testing.T) {
+		r := mustLEDRig(t, kgpio.Offline, false)
+		advance(300 * time.Millisecond) // inside Offline's first second on
+		r.set(kgpio.Fault)
+		advance(150 * time.Millisecond)
+		r.set(kgpio.Online)
+		advance(100 * time.Millisecond)
+		r.set(kgpio.Online) // shown already: no write now, nor a step restarted to end at 1550
+		r.set(kgpio.Fault)
+		advance(150 * time.Millisecond)
+		if g, want := r.shown(), "0:on 300:on 450:off 450:on 550:on 700:off"; g != want {
+			t.Errorf("shows %s, want %s", g, want)
+		}
+		if p := r.led.Pattern(); p != kgpio.Fault {
+			t.Errorf("Pattern() = %v, want fault", p)
+		}
+		r.run.mustStop(t)
+	})
 }
 
 // TestLEDStopLeavesItOff: whatever it showed, an LED whose Run has ended is
@@ -139,14 +128,16 @@ func TestLEDStopLeavesItOff(t *testing.T) {
 	for _, activeLow := range []bool{false, true} {
 		t.Run(fmt.Sprintf("activeLow=%v", activeLow), func(t *testing.T) {
 			t.Parallel()
-			r := mustLEDRig(t, kgpio.Online, activeLow)
-			if !r.lit() {
-				t.Fatal("online LED is dark")
-			}
-			r.run.mustStop(t)
-			if r.lit() {
-				t.Errorf("LED lit after Run returned (pin %s)", r.pin.Read())
-			}
+			synctest.Test(t, func(t *testing.T) {
+				r := mustLEDRig(t, kgpio.Online, activeLow)
+				if !r.lit() {
+					t.Fatal("online LED is dark")
+				}
+				r.run.mustStop(t)
+				if r.lit() {
+					t.Errorf("LED lit after Run returned (pin %s)", r.pin.Read())
+				}
+			})
 		})
 	}
 }
@@ -180,34 +171,39 @@ func TestNewLEDAbsentOrFailed(t *testing.T) {
 }
 
 // TestLEDRunFailsOnPinError: a pin that stops taking levels ends Run with
-// ErrPin instead of blinking on in silence.
+// ErrPin instead of blinking on in silence, at the step it failed on.
 func TestLEDRunFailsOnPinError(t *testing.T) {
 	t.Parallel()
-	clock := fakeclock.New(start())
-	// Out 1 is NewLED's off, 2 Run's first on; 3 fails.
-	pin := &failingPin{Pin: &gpiotest.Pin{N: "GPIO22"}, failOutFrom: 3}
-	led := mustNewLED(t, pin, kgpio.LEDOptions{Clock: clock})
-	led.Set(kgpio.Offline)
-	run := mustStart(t, led.Run)
-	clock.AdvanceTo(mustNextTimer(t, clock))
-	select {
-	case <-run.done:
-		if !errors.Is(run.err, kgpio.ErrPin) || !errors.Is(run.err, errBroken) {
-			t.Errorf("Run: %v, want ErrPin wrapping the pin's error", run.err)
+	synctest.Test(t, func(t *testing.T) {
+		t0 := time.Now()
+		// Out 1 is NewLED's off, 2 Run's first on; 3, Offline's off a
+		// second later, fails.
+		pin := &failingPin{Pin: &gpiotest.Pin{N: "GPIO22"}, failOutFrom: 3}
+		led := mustNewLED(t, pin, kgpio.LEDOptions{})
+		led.Set(kgpio.Offline)
+		run := mustStart(t, led.Run)
+		select {
+		case <-run.done:
+			if !errors.Is(run.err, kgpio.ErrPin) || !errors.Is(run.err, errBroken) {
+				t.Errorf("Run: %v, want ErrPin wrapping the pin's error", run.err)
+			}
+			if took := time.Since(t0); took != time.Second {
+				t.Errorf("Run returned after %s, want 1s (the first write that failed)", took)
+			}
+		case <-time.After(waitLimit):
+			t.Fatal("Run did not return after the pin failed")
 		}
-	case <-time.After(waitLimit):
-		t.Fatal("Run did not return after the pin failed")
-	}
+	})
 }
 
 func TestLEDRunTwice(t *testing.T) {
 	t.Parallel()
-	clock := fakeclock.New(start())
-	led := mustNewLED(t, &gpiotest.Pin{N: "GPIO22"}, kgpio.LEDOptions{Clock: clock})
-	run := mustStart(t, led.Run)
-	mustNextTimer(t, clock)
-	if err := led.Run(context.Background()); !errors.Is(err, kgpio.ErrRunning) {
-		t.Errorf("second Run: %v, want ErrRunning", err)
-	}
-	run.mustStop(t)
+	synctest.Test(t, func(t *testing.T) {
+		led := mustNewLED(t, &gpiotest.Pin{N: "GPIO22"}, kgpio.LEDOptions{})
+		run := mustStart(t, led.Run)
+		if err := led.Run(context.Background()); !errors.Is(err, kgpio.ErrRunning) {
+			t.Errorf("second Run: %v, want ErrRunning", err)
+		}
+		run.mustStop(t)
+	})
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"periph.io/x/conn/v3/gpio"
@@ -24,25 +25,37 @@ func TestBoardResolvesItsLinesOnly(t *testing.T) {
 	}
 }
 
+// TestSetSignalsAnEdgeOnChangeOnly runs in a synctest bubble, made there
+// with its line, so WaitForEdge's timeout is bubble time: exact, and free.
 func TestSetSignalsAnEdgeOnChangeOnly(t *testing.T) {
-	p := gpiosim.NewBoard().Line(gpiosim.Tamper)
-	if p.WaitForEdge(0) {
-		t.Error("a line without edge detection reported an edge")
-	}
-	if err := p.In(gpio.PullNoChange, gpio.BothEdges); err != nil {
-		t.Fatal(err)
-	}
-	p.Set(gpio.High)
-	if !p.WaitForEdge(time.Second) || p.Read() != gpio.High {
-		t.Errorf("after Set(High): no edge, or level %v", p.Read())
-	}
-	p.Set(gpio.High)
-	if p.WaitForEdge(time.Millisecond) {
-		t.Error("Set to the level the line had reported an edge")
-	}
-	if err := p.In(gpio.PullDown, gpio.BothEdges); err != nil || p.Read() != gpio.Low {
-		t.Errorf("PullDown: level %v, %v", p.Read(), err)
-	}
+	synctest.Test(t, func(t *testing.T) {
+		p := gpiosim.NewBoard().Line(gpiosim.Tamper)
+		if p.WaitForEdge(0) {
+			t.Error("a line without edge detection reported an edge")
+		}
+		if err := p.In(gpio.PullNoChange, gpio.BothEdges); err != nil {
+			t.Fatal(err)
+		}
+		p.Set(gpio.High)
+		start := time.Now()
+		if !p.WaitForEdge(time.Second) || p.Read() != gpio.High {
+			t.Errorf("after Set(High): no edge, or level %v", p.Read())
+		}
+		if took := time.Since(start); took != 0 {
+			t.Errorf("WaitForEdge took %s for an edge already there", took)
+		}
+		p.Set(gpio.High)
+		start = time.Now()
+		if p.WaitForEdge(time.Millisecond) {
+			t.Error("Set to the level the line had reported an edge")
+		}
+		if took := time.Since(start); took != time.Millisecond {
+			t.Errorf("WaitForEdge(1ms) with no edge returned after %s", took)
+		}
+		if err := p.In(gpio.PullDown, gpio.BothEdges); err != nil || p.Read() != gpio.Low {
+			t.Errorf("PullDown: level %v, %v", p.Read(), err)
+		}
+	})
 }
 
 func TestOutIsReadBack(t *testing.T) {
@@ -56,32 +69,42 @@ func TestOutIsReadBack(t *testing.T) {
 }
 
 // TestDrivesAnInput: drivers/gpio's debounced input takes a simulated line
-// with edge detection, and a Set becomes one settled event.
+// with edge detection, and a Set becomes one settled event, reported one
+// debounce window after it. Board, input and Run all live in the bubble,
+// so the edges channel that In makes and each WaitForEdge's timer are the
+// bubble's, and the goroutine waiting for an edge counts as blocked.
 func TestDrivesAnInput(t *testing.T) {
-	p := gpiosim.NewBoard().Line(gpiosim.Tamper)
-	in, err := kgpio.NewInput(p, kgpio.InputOptions{Name: "tamper", Debounce: time.Millisecond})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if in.Polling() {
-		t.Error("the input polls a line that has edges")
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	events, done := make(chan kgpio.Event, 1), make(chan error, 1)
-	go func() { done <- in.Run(ctx, events) }()
-	defer func() {
-		cancel()
-		if err := <-done; !errors.Is(err, context.Canceled) {
-			t.Errorf("Run = %v", err)
+	synctest.Test(t, func(t *testing.T) {
+		p := gpiosim.NewBoard().Line(gpiosim.Tamper)
+		in, err := kgpio.NewInput(p, kgpio.InputOptions{Name: "tamper", Debounce: time.Millisecond})
+		if err != nil {
+			t.Fatal(err)
 		}
-	}()
-	p.Set(gpio.High)
-	select {
-	case ev := <-events:
-		if !ev.Active || ev.Level != gpio.High {
-			t.Errorf("event %+v", ev)
+		if in.Polling() {
+			t.Error("the input polls a line that has edges")
 		}
-	case <-time.After(10 * time.Second):
-		t.Fatal("no event for the line going high")
-	}
+		ctx, cancel := context.WithCancel(t.Context())
+		events, done := make(chan kgpio.Event, 1), make(chan error, 1)
+		go func() { done <- in.Run(ctx, events) }()
+		defer func() {
+			cancel()
+			if err := <-done; !errors.Is(err, context.Canceled) {
+				t.Errorf("Run = %v", err)
+			}
+		}()
+		synctest.Wait() // Run waits for an edge
+		set := time.Now()
+		p.Set(gpio.High)
+		select {
+		case ev := <-events:
+			if !ev.Active || ev.Level != gpio.High || !ev.At.Equal(set) {
+				t.Errorf("event %+v, want active, High, at the Set", ev)
+			}
+			if took := time.Since(set); took != time.Millisecond {
+				t.Errorf("event %s after the Set, want 1ms (the debounce)", took)
+			}
+		case <-time.After(10 * time.Second):
+			t.Fatal("no event for the line going high")
+		}
+	})
 }
