@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"sync"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"periph.io/x/conn/v3/gpio"
@@ -79,33 +80,37 @@ func mustRun(t *testing.T, opts Options) *Hardware {
 // the LED on fault; closing raises another; a PIR edge wakes a waiting
 // screen.
 func TestTamperAndPresence(t *testing.T) {
-	pins := map[string]*gpiotest.Pin{"P": newPin("P"), "T": newPin("T"), "L": newPin("L")}
-	var al alerts
-	h := mustRun(t, Options{
-		PIR: PinSpec{Pin: "P", Debounce: 5 * time.Millisecond}, Tamper: PinSpec{Pin: "T", Debounce: 5 * time.Millisecond},
-		LED:   PinSpec{Pin: "L"},
-		Pin:   func(name string) (gpio.PinIO, error) { return pins[name], nil },
-		Alert: al.add, Online: func() bool { return true },
-	})
-	eventually(t, "inputs and LED ready", func() bool {
-		s := h.Status()
-		return s.PIR.State == apitype.DeviceReady && s.Tamper.State == apitype.DeviceReady && s.LED.Pattern == "online"
-	})
+	// In a bubble, so that "the screen is already waiting" is a fact
+	// (synctest.Wait) rather than a sleep that is usually long enough.
+	synctest.Test(t, func(t *testing.T) {
+		pins := map[string]*gpiotest.Pin{"P": newPin("P"), "T": newPin("T"), "L": newPin("L")}
+		var al alerts
+		h := mustRun(t, Options{
+			PIR: PinSpec{Pin: "P", Debounce: 5 * time.Millisecond}, Tamper: PinSpec{Pin: "T", Debounce: 5 * time.Millisecond},
+			LED:   PinSpec{Pin: "L"},
+			Pin:   func(name string) (gpio.PinIO, error) { return pins[name], nil },
+			Alert: al.add, Online: func() bool { return true },
+		})
+		eventually(t, "inputs and LED ready", func() bool {
+			s := h.Status()
+			return s.PIR.State == apitype.DeviceReady && s.Tamper.State == apitype.DeviceReady && s.LED.Pattern == "online"
+		})
 
-	woke := make(chan uint64)
-	go func() { seq, _ := h.WaitPresence(context.Background(), 0, 5*time.Second); woke <- seq }()
-	time.Sleep(20 * time.Millisecond)
-	pins["P"].EdgesChan <- gpio.High
-	if seq := <-woke; seq != 1 {
-		t.Errorf("presence seq %d, want 1", seq)
-	}
+		woke := make(chan uint64)
+		go func() { seq, _ := h.WaitPresence(context.Background(), 0, 5*time.Second); woke <- seq }()
+		synctest.Wait() // the screen is waiting: the edge must wake it, not be found on arrival
+		pins["P"].EdgesChan <- gpio.High
+		if seq := <-woke; seq != 1 {
+			t.Errorf("presence seq %d, want 1", seq)
+		}
 
-	pins["T"].EdgesChan <- gpio.High
-	eventually(t, "tamper alert", func() bool { k := al.get(); return len(k) == 1 && k[0] == AlertTamperOpen })
-	eventually(t, "fault pattern", func() bool { s := h.Status(); return s.Tamper.Active && s.LED.Pattern == "fault" })
-	pins["T"].EdgesChan <- gpio.Low
-	eventually(t, "closed alert", func() bool { k := al.get(); return len(k) == 2 && k[1] == AlertTamperClosed })
-	eventually(t, "online pattern", func() bool { return h.Status().LED.Pattern == "online" })
+		pins["T"].EdgesChan <- gpio.High
+		eventually(t, "tamper alert", func() bool { k := al.get(); return len(k) == 1 && k[0] == AlertTamperOpen })
+		eventually(t, "fault pattern", func() bool { s := h.Status(); return s.Tamper.Active && s.LED.Pattern == "fault" })
+		pins["T"].EdgesChan <- gpio.Low
+		eventually(t, "closed alert", func() bool { k := al.get(); return len(k) == 2 && k[1] == AlertTamperClosed })
+		eventually(t, "online pattern", func() bool { return h.Status().LED.Pattern == "online" })
+	})
 }
 
 // TestAbsentAndFailing: a line not fitted is absent, not an error; one
