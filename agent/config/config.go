@@ -11,6 +11,7 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
+	"net/url"
 	"os"
 	"path/filepath"
 	"slices"
@@ -91,7 +92,15 @@ type UI struct {
 	// wiping whatever a villager entered. Elderly villagers read slowly; a
 	// kiosk in a busy hall may want it shorter.
 	Idle Duration `yaml:"idle"`
+	// Voice: each new screen speaks its question, and the screen greets
+	// whoever wakes it. On unless set to false: many villagers read
+	// poorly, and a button they must first find helps them least; a
+	// kiosk beside a quiet office may turn it off.
+	Voice *bool `yaml:"voice"`
 }
+
+// VoiceOn says whether screens speak on their own (ui.voice).
+func (u UI) VoiceOn() bool { return u.Voice == nil || *u.Voice }
 
 // Storage bounds and protects the kiosk's record store.
 type Storage struct {
@@ -140,7 +149,24 @@ type Content struct {
 	Categories []string  `yaml:"categories"`
 	Mediation  Mediation `yaml:"mediation"`
 	Phrases    []string  `yaml:"phrases"`
+	// BookingLookup is the township's page where a booking is looked up
+	// by its number, with {number} where the number goes: the receipt's
+	// and the done screen's QR code. Empty: no QR code, and the screen
+	// promises none.
+	BookingLookup string `yaml:"booking_lookup"`
 }
+
+// BookingLookupURL is the lookup page of the booking numbered number, or
+// "" when the site has none.
+func (c *Content) BookingLookupURL(number string) string {
+	if c.BookingLookup == "" {
+		return ""
+	}
+	return strings.ReplaceAll(c.BookingLookup, LookupNumber, url.QueryEscape(number))
+}
+
+// LookupNumber marks where content.booking_lookup takes the booking number.
+const LookupNumber = "{number}"
 
 // Lecture is the monthly legal lecture: this month's theme and the touring
 // schedule.
@@ -248,6 +274,10 @@ type Platforms struct {
 	InPerson string `yaml:"in_person"`
 	Online   string `yaml:"online"`
 	Hotline  string `yaml:"hotline"`
+	// OnlineURL is the service's page in the 闽事理 mini-program (its
+	// https link), shown as a QR code to scan with WeChat. Empty: the
+	// screen shows the online text alone.
+	OnlineURL string `yaml:"online_url"`
 }
 
 // Board is a hardware profile: what devices a kind of board has and where.

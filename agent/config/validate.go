@@ -61,6 +61,46 @@ func (c *checker) between(field string, v, lo, hi int) {
 	}
 }
 
+// maxLinkBytes bounds a link shown as a QR code: a longer one makes a
+// denser code that an old phone cannot read off the screen, and the
+// receipt printer takes at most 256 bytes.
+const maxLinkBytes = 200
+
+// link checks an optional link a villager's phone opens from a QR code.
+// Only https: WeChat warns about, or refuses, anything else, and an
+// elderly villager stops at the warning.
+func (c *checker) link(field, value string) {
+	if value == "" {
+		return
+	}
+	u, err := url.Parse(value)
+	switch {
+	case err != nil:
+		c.fail(field, "%q is not a URL: %v", value, err)
+	case u.Scheme != "https":
+		c.fail(field, "%q must be an https:// link (WeChat warns about anything else)", value)
+	case u.Host == "":
+		c.fail(field, "%q has no host, e.g. https://township.example/page", value)
+	case strings.ContainsAny(value, " \t\n"):
+		c.fail(field, "%q contains a space; write it as %%20", value)
+	case len(value) > maxLinkBytes:
+		c.fail(field, "is %d bytes long; at most %d fit in a QR code a phone reads off the screen", len(value), maxLinkBytes)
+	}
+}
+
+// lookupLink checks content.booking_lookup: a link with {number} once,
+// which is a valid link with a booking number in its place.
+func (c *checker) lookupLink(field, value string) {
+	if value == "" {
+		return
+	}
+	if n := strings.Count(value, LookupNumber); n != 1 {
+		c.fail(field, "%q must contain %s exactly once, where the booking number goes (e.g. https://township.example/lookup?n=%s)", value, LookupNumber, LookupNumber)
+		return
+	}
+	c.link(field, strings.Replace(value, LookupNumber, "00000", 1))
+}
+
 func (s *Site) validate(doc *document) []Problem {
 	c := &checker{doc: doc}
 	if s.Schema != SiteSchema {
@@ -185,6 +225,7 @@ func (ct *Content) validate(c *checker) {
 		c.text(f+".platforms.in_person", s.Platforms.InPerson, 60)
 		c.text(f+".platforms.online", s.Platforms.Online, 60)
 		c.text(f+".platforms.hotline", s.Platforms.Hotline, 60)
+		c.link(f+".platforms.online_url", s.Platforms.OnlineURL)
 	}
 	for _, id := range ServiceIDs {
 		if _, ok := found[id]; !ok {

@@ -123,6 +123,7 @@ func (ct *Content) validateMediation(c *checker) {
 		starts.check(fmt.Sprintf("content.mediation.sessions[%d]", i), t.String())
 	}
 	c.between("content.mediation.booking_days", m.BookingDays, 1, 30)
+	c.lookupLink("content.booking_lookup", ct.BookingLookup)
 	phrases := c.unique()
 	for i, p := range ct.Phrases {
 		f := fmt.Sprintf("content.phrases[%d]", i)
