@@ -11,7 +11,6 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
-	"net/url"
 	"os"
 	"path/filepath"
 	"slices"
@@ -19,6 +18,8 @@ import (
 	"time"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/fengqiao/kiosk/agent/localapi/apitype"
 )
 
 // Schema identifiers written at the top of each file. A file without the right
@@ -159,14 +160,11 @@ type Content struct {
 // BookingLookupURL is the lookup page of the booking numbered number, or
 // "" when the site has none.
 func (c *Content) BookingLookupURL(number string) string {
-	if c.BookingLookup == "" {
-		return ""
-	}
-	return strings.ReplaceAll(c.BookingLookup, LookupNumber, url.QueryEscape(number))
+	return apitype.LookupURL(c.BookingLookup, number)
 }
 
 // LookupNumber marks where content.booking_lookup takes the booking number.
-const LookupNumber = "{number}"
+const LookupNumber = apitype.LookupNumber
 
 // Lecture is the monthly legal lecture: this month's theme and the touring
 // schedule.

@@ -327,7 +327,7 @@ func (c *Core) Menu() apitype.Menu {
 			Bookable: isBookable(s.ID),
 			Platforms: []apitype.Platform{
 				{ID: apitype.PlatformInPerson, Name: "实体", How: s.Platforms.InPerson},
-				{ID: apitype.PlatformOnline, Name: "网络", How: s.Platforms.Online},
+				{ID: apitype.PlatformOnline, Name: "网络", How: s.Platforms.Online, URL: s.Platforms.OnlineURL},
 				{ID: apitype.PlatformHotline, Name: "热线", How: s.Platforms.Hotline},
 			},
 		})
@@ -339,6 +339,8 @@ func (c *Core) Menu() apitype.Menu {
 	}
 	m.Content = c.content()
 	m.IdleSeconds = int(c.live().cfg.Site.UI.Idle.Seconds())
+	m.Voice = c.live().cfg.Site.UI.VoiceOn()
+	m.BookingLookup = ct.BookingLookup
 	return m
 }
 

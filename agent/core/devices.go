@@ -194,7 +194,7 @@ func (c *Core) bookingReceipt(number string, b booking.Booking) Receipt {
 	if b.Phone != "" {
 		lines = append(lines, "电话："+phone.Mask(b.Phone))
 	}
-	return Receipt{Title: "预约回执", Lines: lines, QR: number, Footer: c.live().cfg.Site.Kiosk.Name}
+	return Receipt{Title: "预约回执", Lines: lines, QR: c.lookupURL(number), Footer: c.live().cfg.Site.Kiosk.Name}
 }
 
 // mediationReceipt is the receipt of a mediation booking: the number, the
@@ -220,7 +220,14 @@ func (c *Core) mediationReceipt(number string, b mediation.Booking) Receipt {
 		lines = append(lines, "电话："+phone.Mask(p))
 	}
 	lines = append(lines, "调解员会打电话和您约定时间。")
-	return Receipt{Title: "调解预约回执", Lines: lines, QR: number, Footer: c.live().cfg.Site.Kiosk.Name}
+	return Receipt{Title: "调解预约回执", Lines: lines, QR: c.lookupURL(number), Footer: c.live().cfg.Site.Kiosk.Name}
+}
+
+// lookupURL is what a receipt's QR code holds: the township's page for
+// this booking. A site without one gets no QR code: a code that a phone
+// shows as bare text only confuses.
+func (c *Core) lookupURL(number string) string {
+	return c.live().cfg.Site.Content.BookingLookupURL(number)
 }
 
 // receiptTime is a slot as a receipt prints it, in the site's time zone.

@@ -219,11 +219,15 @@ func TestPrint(t *testing.T) {
 	}
 }
 
+// devLookup is the dev site's booking lookup page (content.booking_lookup)
+// up to the booking number.
+const devLookup = "https://dev-township.example/kiosk/lookup?k=dev-kiosk-01&n="
+
 func idBody(id string) string { return `{"id":"` + id + `"}` }
 
 // TestPrintedReceipt: what the printer gets is the booking's receipt, with
-// the masked phone and a QR code of the number, and never the name or the
-// full phone number.
+// the masked phone and a QR code of the booking's page on the township's
+// lookup site, and never the name or the full phone number.
 func TestPrintedReceipt(t *testing.T) {
 	f := mustServeDevices(t, false, true)
 	b := mustBook(t, f)
@@ -245,8 +249,8 @@ func TestPrintedReceipt(t *testing.T) {
 	if !d.Lines[0].Double || !d.Lines[0].Bold {
 		t.Errorf("title not in large bold type: %+v", d.Lines[0])
 	}
-	if len(d.QRs) != 1 || d.QRs[0].Data != b.Number {
-		t.Errorf("QR codes = %+v, want one of %q", d.QRs, b.Number)
+	if want := devLookup + b.Number; len(d.QRs) != 1 || d.QRs[0].Data != want {
+		t.Errorf("QR codes = %+v, want one of %q", d.QRs, want)
 	}
 	if d.Cuts != 1 {
 		t.Errorf("%d cuts", d.Cuts)
@@ -289,8 +293,8 @@ func TestPrintedMediationReceipt(t *testing.T) {
 	if strings.Join(lines, "\n") != strings.Join(want, "\n") {
 		t.Errorf("printed lines:\n%s\nwant:\n%s", strings.Join(lines, "\n"), strings.Join(want, "\n"))
 	}
-	if len(d.QRs) != 1 || d.QRs[0].Data != m.Number {
-		t.Errorf("QR codes = %+v, want one of %q", d.QRs, m.Number)
+	if want := devLookup + m.Number; len(d.QRs) != 1 || d.QRs[0].Data != want {
+		t.Errorf("QR codes = %+v, want one of %q", d.QRs, want)
 	}
 	all := string(f.paper.Bytes()) + strings.Join(lines, "")
 	for _, secret := range []string{"王女士", "李大伯", "13800001111"} {

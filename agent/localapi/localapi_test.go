@@ -258,6 +258,12 @@ func TestReadEndpoints(t *testing.T) {
 		if s.Bookable != (s.ID == "legal-advisor" || s.ID == "legal-checkup") {
 			t.Errorf("%s bookable = %v", s.ID, s.Bookable)
 		}
+		if on := s.Platforms[1]; on.ID != apitype.PlatformOnline || on.URL != "https://msl.dev-township.example/service/"+s.ID {
+			t.Errorf("%s online platform = %+v, want its 闽事理 link", s.ID, on)
+		}
+	}
+	if !m.Voice || m.BookingLookup != devLookup+"{number}" {
+		t.Errorf("menu voice = %v, booking lookup = %q", m.Voice, m.BookingLookup)
 	}
 	slots, err := f.client.Slots(ctx, "legal-advisor")
 	if err != nil || len(slots.Slots) == 0 || !slots.Slots[0].Equal(time.Date(2026, 11, 24, 10, 30, 0, 0, now.Location())) {

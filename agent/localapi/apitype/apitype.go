@@ -3,7 +3,11 @@
 // so the UI can depend on it without pulling in storage or MQTT.
 package apitype
 
-import "time"
+import (
+	"net/url"
+	"strings"
+	"time"
+)
 
 // Status is the body of GET /v1/status.
 type Status struct {
@@ -142,6 +146,27 @@ type Menu struct {
 	// IdleSeconds: an untouched screen returns home after this long (site
 	// config ui.idle).
 	IdleSeconds int `json:"idle_seconds"`
+	// Voice: each new screen speaks its question on its own, and the
+	// screen greets whoever wakes it (site config ui.voice, default on).
+	Voice bool `json:"voice"`
+	// BookingLookup is the township's booking lookup page with
+	// LookupNumber where the number goes (site config
+	// content.booking_lookup); empty when the site has none, and then no
+	// receipt or done screen carries a QR code.
+	BookingLookup string `json:"booking_lookup,omitempty"`
+}
+
+// LookupNumber marks where Menu.BookingLookup takes the booking number.
+const LookupNumber = "{number}"
+
+// LookupURL is the lookup page of booking number in template (a
+// Menu.BookingLookup), "" for no template. kioskd prints the same link on
+// the receipt, so the screen and the paper agree.
+func LookupURL(template, number string) string {
+	if template == "" {
+		return ""
+	}
+	return strings.ReplaceAll(template, LookupNumber, url.QueryEscape(number))
 }
 
 // Service is one of the five "513" services.
@@ -158,6 +183,10 @@ type Platform struct {
 	ID   string `json:"id"`
 	Name string `json:"name"` // 实体 / 网络 / 热线
 	How  string `json:"how"`
+	// URL is the service's page in the 闽事理 mini-program, on the online
+	// platform only, when the site gives one (https): the screen shows it
+	// as a QR code.
+	URL string `json:"url,omitempty"`
 }
 
 // Advisor is the village legal advisor.
