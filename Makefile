@@ -11,10 +11,11 @@ MODULE  := github.com/fengqiao/kiosk
 VERSION := $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -X $(MODULE)/agent/version.stamp=$(VERSION)
 
-# Debian packages: the broker, Fyne's cgo build needs, Xvfb for screenshots.
+# Debian packages: the broker, Fyne's cgo build needs, Xvfb for screenshots,
+# zbarimg to read the QR codes off them (kiosk-ui/ui qr_test.go).
 APT_PKGS := ca-certificates curl unzip git mosquitto mosquitto-clients gcc pkg-config libgl1-mesa-dev libx11-dev \
             libxcursor-dev libxrandr-dev libxinerama-dev libxi-dev libxxf86vm-dev \
-            xvfb xauth x11-apps xdotool espeak-ng chromium openssl systemd
+            xvfb xauth x11-apps xdotool espeak-ng chromium openssl systemd zbar-tools
 
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 

@@ -6,7 +6,6 @@ import (
 	"image/color"
 
 	"fyne.io/fyne/v2"
-	"fyne.io/fyne/v2/canvas"
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
@@ -29,31 +28,30 @@ type receipt struct {
 	lines  []string
 }
 
-// qrPayload is what the confirmation's QR code holds: the booking number a
-// villager quotes, and the record id the township finds it by.
-func qrPayload(r receipt) string { return "fengqiao:" + r.number + ":" + r.id }
-
 func (u *UI) showDone(r receipt) {
 	number := bigText("预约号 "+r.number, theme.SizeNameHeadingText, kiosktheme.Primary)
 	lines := container.NewVBox(heading("预约成功"), container.NewCenter(number))
 	speech := "预约成功。您的预约号是 " + spaced(r.number) + "。"
-	if img, err := qrImage(qrPayload(r)); err == nil {
-		q := canvas.NewImageFromImage(img)
-		q.FillMode = canvas.ImageFillContain
-		q.ScaleMode = canvas.ImageScalePixels
-		q.SetMinSize(fyne.NewSize(200, 200))
-		lines.Add(container.NewCenter(q))
-		lines.Add(paragraph("请记下预约号，或用手机扫码保存。"))
-	} else {
-		u.opts.Log.Warn("no QR code for the receipt", "err", err)
-		lines.Add(paragraph("请记下预约号。"))
-	}
+	details := container.NewVBox()
 	for _, l := range r.lines {
-		lines.Add(paragraph(l))
+		details.Add(paragraph(l))
 		speech += sayMasked(l) + "。"
 	}
 	if u.status.Broker.State != "connected" {
-		lines.Add(paragraph("预约已保存在本机，网络恢复后会自动上报乡镇综治中心。"))
+		details.Add(paragraph("预约已保存在本机，网络恢复后会自动上报乡镇综治中心。"))
+	}
+	// The code is the township's page for this booking, the same link the
+	// printed receipt carries; without one the screen promises no code. It
+	// stands beside the details, not under them, to be on screen whole.
+	if q := qrTile(apitype.LookupURL(u.menu.BookingLookup, r.number)); q != nil {
+		details.Objects = append([]fyne.CanvasObject{paragraph("请记下预约号，或用微信扫一扫这个二维码，在手机上查看预约。")}, details.Objects...)
+		speech += "请记下预约号，也可以用微信扫一扫屏幕上的二维码，在手机上查看预约。"
+		scan := container.NewVBox(container.NewCenter(q), centred(labelScan))
+		lines.Add(container.New(&equalColumns{n: 2, width: func() float32 { return u.win.Canvas().Size().Width }}, details, scan))
+	} else {
+		details.Objects = append([]fyne.CanvasObject{paragraph("请记下预约号。")}, details.Objects...)
+		speech += "请记下预约号。"
+		lines.Add(details)
 	}
 	actions := u.grid(2)
 	if u.devices.Printer.State == apitype.DeviceReady {

@@ -320,7 +320,7 @@ func testMenu() apitype.Menu {
 	svc := func(id, title, summary string, bookable bool) apitype.Service {
 		return apitype.Service{ID: id, Title: title, Summary: summary, Bookable: bookable, Platforms: []apitype.Platform{
 			{ID: apitype.PlatformInPerson, Name: "实体", How: "村委会法律顾问室"},
-			{ID: apitype.PlatformOnline, Name: "网络", How: "“闽事理”小程序"},
+			{ID: apitype.PlatformOnline, Name: "网络", How: "“闽事理”小程序", URL: testServiceURL(id)},
 			{ID: apitype.PlatformHotline, Name: "热线", How: "拨打 12348"},
 		}}
 	}
@@ -333,8 +333,9 @@ func testMenu() apitype.Menu {
 			svc("publicity", "法治宣传阵地", "普法工作站、聊法亭", false),
 			svc("legal-fair", "法治集市", "法律服务下乡坐诊", false),
 		},
-		Advisor: apitype.Advisor{Name: "林晓明", Firm: "某某律师事务所", Phone: "0599-5317356", Duty: []string{"周二、周五 09:00–12:00"}},
-		Topics:  []string{"征地拆迁", "土地权属", "婚姻家庭", "上学就医", "其他"},
+		Advisor:       apitype.Advisor{Name: "林晓明", Firm: "某某律师事务所", Phone: "0599-5317356", Duty: []string{"周二、周五 09:00–12:00"}},
+		Topics:        []string{"征地拆迁", "土地权属", "婚姻家庭", "上学就医", "其他"},
+		BookingLookup: testLookup + apitype.LookupNumber,
 		Content: apitype.Content{
 			Lecture: apitype.Lecture{Theme: "民法典与农村土地承包", Schedule: []apitype.Event{
 				{Title: "巡回法治讲堂：宅基地那些事", Place: "村文化礼堂", At: time.Date(2026, 12, 12, 9, 0, 0, 0, cst)}}},
@@ -351,6 +352,12 @@ func testMenu() apitype.Menu {
 		},
 	}
 }
+
+// The fake site's links: each service's 闽事理 page, and the booking
+// lookup page up to the booking number.
+const testLookup = "https://xingcun.example/kiosk/lookup?k=k1&n="
+
+func testServiceURL(id string) string { return "https://msl.xingcun.example/s/" + id }
 
 type fakeClock struct{ t time.Time }
 

@@ -50,8 +50,7 @@ func (u *UI) showHome() {
 		container.NewHBox(widget.NewButton(labelMediator, u.startSignIn)),
 	)
 	speech := "欢迎使用" + m.KioskName + "。预约法律顾问，请点“" + labelBookAdvisor + "”；预约调解，请点“" + labelBookMediation + "”。" + advisor + "。也可以拨打 12348。"
-	u.show(container.NewVScroll(container.NewPadded(body)), speech, u.showHome)
-	u.screen.home = true
+	u.present(container.NewVScroll(container.NewPadded(body)), screen{redraw: u.showHome, speech: speech, home: true})
 }
 
 // page lays out a page that is not a step of a flow: its content, and at
@@ -83,18 +82,20 @@ func (u *UI) showService(s apitype.Service) {
 	case advisorService:
 		a := u.menu.Advisor
 		add("法律顾问：" + a.Name + "（" + a.Firm + "）")
-		add("值班时间：" + strings.Join(a.Duty, "；"))
 		actions = append(actions, primary("预约"+s.Title, u.startBooking))
 	case serviceLecture:
 		if c.Lecture.Theme != "" {
 			add("本月法治主题：" + c.Lecture.Theme)
 		}
 		for _, e := range c.Lecture.Schedule {
-			add(eventLine(e))
+			rows.Add(u.eventRow(e))
+			speech += eventLine(e) + "。"
 		}
 	case checkupService:
+		// In the bar at the bottom, beside the way home: the three ways
+		// to reach the service take the page's height on a small panel.
 		for _, k := range c.Checkup {
-			rows.Add(primary(k.Title, func() { u.startCheckup(k) }))
+			actions = append(actions, primary(k.Title, func() { u.startCheckup(k) }))
 		}
 	case servicePublicity:
 		for _, p := range c.Publicity {
@@ -109,14 +110,17 @@ func (u *UI) showService(s apitype.Service) {
 			add("近期没有安排法治集市，请留意村里的通知。")
 		}
 		for _, e := range c.Fairs {
-			add(eventLine(e))
+			rows.Add(u.eventRow(e))
+			speech += eventLine(e) + "。"
 		}
 	}
-	for _, p := range s.Platforms {
-		name := widget.NewLabelWithStyle(p.Name, fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
-		rows.Add(container.NewBorder(nil, nil, name, nil, paragraph(p.How)))
-		speech += p.Name + "：" + p.How + "。"
-	}
+	// The three ways to reach the service come first, in place of the
+	// summary the home tile just showed: the QR code must be on screen
+	// whole, on the smallest panel in larger text too. The summary is
+	// still spoken.
+	tiles, how := u.platformTiles(s)
+	rows.Objects[0] = tiles
+	speech = s.Summary + "。" + how + strings.TrimPrefix(speech, s.Summary+"。")
 	u.page(s.Title, rows, speech, func() { u.showService(s) }, actions...)
 }
 

@@ -399,6 +399,13 @@ func (u *UI) updateBanner() {
 // scroll position: a mediator ticking a box near the bottom must not be
 // thrown back to the top.
 func (u *UI) show(obj fyne.CanvasObject, speech string, redraw func()) {
+	u.present(obj, screen{redraw: redraw, speech: speech})
+}
+
+// present is show for a screen described in full (the home screen says
+// so).
+func (u *UI) present(obj fyne.CanvasObject, next screen) {
+	speech := next.speech
 	u.touch()
 	var offset fyne.Position
 	same := u.screen.speech == speech && len(u.body.Objects) == 1
@@ -407,7 +414,7 @@ func (u *UI) show(obj fyne.CanvasObject, speech string, redraw func()) {
 			offset = old.Offset
 		}
 	}
-	u.screen = screen{redraw: redraw, speech: speech}
+	u.screen = next
 	u.body.Objects = []fyne.CanvasObject{obj}
 	u.body.Refresh()
 	if s := firstScroll(obj); s != nil && same {

@@ -122,7 +122,7 @@ func TestServicePagesShowTheirContent(t *testing.T) {
 		tile string
 		want []string
 	}{
-		{"法律顾问", []string{"实体", "网络", "热线", "村委会法律顾问室", "拨打 12348", "林晓明", "周二、周五"}},
+		{"法律顾问", []string{labelInPerson, labelByPhone, labelCall, "村委会法律顾问室", labelScan, "12348", "林晓明", "周二、周五"}},
 		{"法治讲堂", []string{"民法典与农村土地承包", "宅基地那些事", "12月12日"}},
 		{"法律体检", []string{"家庭法律体检", "小微企业法律体检"}},
 		{"法治宣传阵地", []string{"聊法亭", "村口大榕树下"}},
