@@ -97,7 +97,7 @@ func (u *UI) WatchPresence(ctx context.Context) {
 		// The first answer only says where the count stands: a sighting
 		// from before this screen started wakes nothing.
 		if p.Seq != after && !first {
-			fyne.Do(u.undim)
+			fyne.Do(u.presenceWake)
 		}
 		after, first = p.Seq, false
 		return nil

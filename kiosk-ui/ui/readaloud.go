@@ -67,17 +67,26 @@ func (u *UI) readAloudText() string {
 }
 
 // screenWords collects the visible text of o in reading order. Masked
-// numbers and single characters (keypad digits, the surname grid) are left
-// out: "138 star star star star" helps nobody, and a grid of 24 surnames
-// read one by one takes longer than finding one's own.
+// numbers are left out: "138 star star star star" helps nobody. Buttons of
+// one character (the surname grid, keypad digits) are read too, since a
+// villager who cannot read must hear their own surname to find it, but
+// as one list ("王、李、张"), not as a sentence each, which would take
+// longer than finding one's own. Other single characters are decoration.
 func screenWords(o fyne.CanvasObject) []string {
-	var out []string
+	var out, keys []string
+	flush := func() {
+		if len(keys) > 0 {
+			out = append(out, strings.Join(keys, "、"))
+			keys = nil
+		}
+	}
 	var walk func(o fyne.CanvasObject)
 	add := func(s string) {
 		s = strings.TrimSpace(s)
 		if utf8.RuneCountInString(s) <= 1 || strings.ContainsAny(s, "*＊") {
 			return
 		}
+		flush()
 		out = append(out, s)
 	}
 	walk = func(o fyne.CanvasObject) {
@@ -94,6 +103,10 @@ func screenWords(o fyne.CanvasObject) []string {
 		case *widget.Label:
 			add(v.Text)
 		case *widget.Button:
+			if k := strings.TrimSpace(v.Text); utf8.RuneCountInString(k) == 1 && !strings.ContainsAny(k, "*＊") {
+				keys = append(keys, k)
+				return
+			}
 			add(v.Text)
 		case *tile:
 			add(v.Title)
@@ -103,5 +116,6 @@ func screenWords(o fyne.CanvasObject) []string {
 		}
 	}
 	walk(o)
+	flush()
 	return out
 }

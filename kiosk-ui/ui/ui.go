@@ -403,9 +403,11 @@ func (u *UI) show(obj fyne.CanvasObject, speech string, redraw func()) {
 }
 
 // present is show for a screen described in full (the home screen says
-// so).
+// so), and speaks a new one when voice guidance is on.
 func (u *UI) present(obj fyne.CanvasObject, next screen) {
 	speech := next.speech
+	prev := u.screen
+	defer u.announce(prev)
 	u.touch()
 	var offset fyne.Position
 	same := u.screen.speech == speech && len(u.body.Objects) == 1
