@@ -97,9 +97,10 @@ var handlers = map[string]handlerFunc{
 	"GET /v1/idcard/events":              (*server).serveCardEvents,
 	"GET /v1/presence":                   (*server).servePresence,
 
-	"GET /v1/devices": (*server).serveDevices,
-	"POST /v1/speak":  (*server).serveSpeak,
-	"POST /v1/print":  (*server).servePrint,
+	"GET /v1/devices":      (*server).serveDevices,
+	"POST /v1/speak":       (*server).serveSpeak,
+	"POST /v1/print":       (*server).servePrint,
+	"POST /v1/print/event": (*server).servePrintEvent,
 }
 
 // NewHandler returns the API's HTTP handler.
