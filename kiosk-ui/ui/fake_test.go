@@ -32,30 +32,31 @@ const (
 
 // fakeAgent stands in for kioskd.
 type fakeAgent struct {
-	mu          sync.Mutex
-	status      apitype.Status
-	devices     apitype.Devices
-	slots       []time.Time
-	medSlots    []time.Time
-	bookErrs    []error // returned, in order, before bookings succeed
-	booked      []apitype.BookingRequest
-	mediated    []apitype.MediationRequest
-	calls       int
-	spoken      []string
-	printed     []string
-	signIns     int
-	session     string // the valid mediator session token
-	cases       []apitype.Case
-	sessions    []apitype.SessionRequest
-	followed    []string
-	indicator   apitype.Indicators
-	held        []string // card tokens a mediator held
-	photos      []apitype.PhotoRequest
-	sessionErr  error               // LogSession fails with it when set
-	holdErr     error               // returned by HoldCard when set
-	idleSeconds int                 // the site's ui.idle in the menu; 0 leaves it out
-	editMenu    func(*apitype.Menu) // township content pushed since start
-	menuErrs    int                 // Menu fails this many more times
+	mu            sync.Mutex
+	status        apitype.Status
+	devices       apitype.Devices
+	slots         []time.Time
+	medSlots      []time.Time
+	bookErrs      []error // returned, in order, before bookings succeed
+	booked        []apitype.BookingRequest
+	mediated      []apitype.MediationRequest
+	calls         int
+	spoken        []string
+	printed       []string
+	printedEvents []string // "service RFC3339-start" of each event slip printed
+	signIns       int
+	session       string // the valid mediator session token
+	cases         []apitype.Case
+	sessions      []apitype.SessionRequest
+	followed      []string
+	indicator     apitype.Indicators
+	held          []string // card tokens a mediator held
+	photos        []apitype.PhotoRequest
+	sessionErr    error               // LogSession fails with it when set
+	holdErr       error               // returned by HoldCard when set
+	idleSeconds   int                 // the site's ui.idle in the menu; 0 leaves it out
+	editMenu      func(*apitype.Menu) // township content pushed since start
+	menuErrs      int                 // Menu fails this many more times
 }
 
 func newFakeAgent() *fakeAgent {
@@ -99,6 +100,11 @@ func (f *fakeAgent) Speak(_ context.Context, text string) error {
 
 func (f *fakeAgent) Print(_ context.Context, id string) error {
 	f.printed = append(f.printed, id)
+	return nil
+}
+
+func (f *fakeAgent) PrintEvent(_ context.Context, service string, at time.Time) error {
+	f.printedEvents = append(f.printedEvents, service+" "+at.Format(time.RFC3339))
 	return nil
 }
 

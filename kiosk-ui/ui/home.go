@@ -88,7 +88,7 @@ func (u *UI) showService(s apitype.Service) {
 			add("本月法治主题：" + c.Lecture.Theme)
 		}
 		for _, e := range c.Lecture.Schedule {
-			rows.Add(u.eventRow(e))
+			rows.Add(u.eventRow(s.ID, e))
 			speech += eventLine(e) + "。"
 		}
 	case checkupService:
@@ -110,7 +110,7 @@ func (u *UI) showService(s apitype.Service) {
 			add("近期没有安排法治集市，请留意村里的通知。")
 		}
 		for _, e := range c.Fairs {
-			rows.Add(u.eventRow(e))
+			rows.Add(u.eventRow(s.ID, e))
 			speech += eventLine(e) + "。"
 		}
 	}

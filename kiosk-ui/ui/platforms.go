@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"context"
 	"image"
 	"image/color"
 	"strings"
@@ -182,18 +183,39 @@ func (e *equalColumns) Layout(objs []fyne.CanvasObject, size fyne.Size) {
 	}
 }
 
-// labelSayDate reads one lecture's or fair's date aloud: a villager who
-// cannot read the line still takes the date home.
-const labelSayDate = "读日期"
+// Labels of a lecture's or fair's actions: a villager who cannot read or
+// write still takes the date home, in the ear or on paper.
+const (
+	labelSayDate     = "读日期"
+	labelPrintDate   = "打印日期"
+	labelDatePrinted = "已打印，请取走"
+)
 
-// eventRow is a dated lecture or fair with what a villager can do with it.
-func (u *UI) eventRow(e apitype.Event) fyne.CanvasObject {
+// eventRow is a dated lecture or fair of service with what a villager can
+// do with it.
+func (u *UI) eventRow(service string, e apitype.Event) fyne.CanvasObject {
 	actions := container.NewHBox()
 	if u.devices.Speech.State == apitype.DeviceReady {
 		actions.Add(widget.NewButtonWithIcon(labelSayDate, theme.VolumeUpIcon(), func() {
 			u.touch()
 			u.say(eventSpeech(e))
 		}))
+	}
+	if u.devices.Printer.State == apitype.DeviceReady {
+		var print *widget.Button
+		print = widget.NewButtonWithIcon(labelPrintDate, theme.DocumentPrintIcon(), func() {
+			u.touch()
+			print.Disable() // one slip a tap, not one per impatient tap
+			do(u, func(ctx context.Context) error { return u.opts.Agent.PrintEvent(ctx, service, e.At) }, func(err error) {
+				if err != nil {
+					u.opts.Log.Warn("event date not printed", "err", err)
+					print.SetText("打印失败")
+					return
+				}
+				print.SetText(labelDatePrinted)
+			})
+		})
+		actions.Add(print)
 	}
 	return container.NewBorder(nil, nil, nil, actions, paragraph(eventLine(e)))
 }

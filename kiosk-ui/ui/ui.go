@@ -41,6 +41,7 @@ type Agent interface {
 	Devices(ctx context.Context) (apitype.Devices, error)
 	Speak(ctx context.Context, text string) error
 	Print(ctx context.Context, id string) error
+	PrintEvent(ctx context.Context, service string, at time.Time) error
 	Mediator
 }
 
