@@ -103,3 +103,32 @@ func TestLinksAndVoiceLoad(t *testing.T) {
 		})
 	}
 }
+
+// TestBundleUISectionVoice: a township bundle's ui section replaces the
+// site's whole, so voice guidance follows the bundle, on unless it says
+// false.
+func TestBundleUISectionVoice(t *testing.T) {
+	site, board := mustReadDev(t)
+	cfg, err := Load(mustWriteConfig(t, replace("  voice: true ", "  voice: false ")(site), board))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name, ui string
+		want     bool
+	}{
+		{"voice left out", "ui:\n  idle: 90s\n", true},
+		{"voice off", "ui:\n  idle: 90s\n  voice: false\n", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := cfg.WithBundle("bundle 7", []byte("schema: "+BundleSchema+"\n"+tt.ui), 7)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got.Site.UI.VoiceOn() != tt.want {
+				t.Errorf("VoiceOn() = %v, want %v", got.Site.UI.VoiceOn(), tt.want)
+			}
+		})
+	}
+}
