@@ -159,13 +159,22 @@ func (e *equalColumns) cols(objs []fyne.CanvasObject) (int, fyne.Size) {
 	return e.n, cell
 }
 
+// Stacked, each child keeps its own height: a phone number stretched to
+// the height of a QR code would push the page's dates under the fold.
 func (e *equalColumns) MinSize(objs []fyne.CanvasObject) fyne.Size {
 	if len(objs) == 0 {
 		return fyne.Size{}
 	}
 	cols, cell := e.cols(objs)
-	rows := (len(objs) + cols - 1) / cols
 	pad := theme.Padding()
+	if cols == 1 {
+		h := float32(len(objs)-1) * pad
+		for _, o := range objs {
+			h += o.MinSize().Height
+		}
+		return fyne.NewSize(cell.Width, h)
+	}
+	rows := (len(objs) + cols - 1) / cols
 	return fyne.NewSize(float32(cols)*cell.Width+float32(cols-1)*pad, float32(rows)*cell.Height+float32(rows-1)*pad)
 }
 
@@ -175,6 +184,16 @@ func (e *equalColumns) Layout(objs []fyne.CanvasObject, size fyne.Size) {
 	}
 	cols, cell := e.cols(objs)
 	pad := theme.Padding()
+	if cols == 1 {
+		var y float32
+		for _, o := range objs {
+			h := o.MinSize().Height
+			o.Move(fyne.NewPos(0, y))
+			o.Resize(fyne.NewSize(size.Width, h))
+			y += h + pad
+		}
+		return
+	}
 	w := (size.Width - float32(cols-1)*pad) / float32(cols)
 	for i, o := range objs {
 		r, c := i/cols, i%cols
