@@ -189,6 +189,12 @@ type Venue struct {
 type Mediation struct {
 	Sessions    []ClockTime `yaml:"sessions"`
 	BookingDays int         `yaml:"booking_days"`
+	// Venue is the id of the venue a villager's booking at the kiosk is
+	// made for; empty means the first of Content.Venues. A villager cannot
+	// tell 茶室评理室 from 红色评理站, so the screen does not ask: the
+	// village names where kiosk bookings go, and the mediator who calls
+	// back can agree another place.
+	Venue string `yaml:"venue"`
 }
 
 // Mediators is the roster of village mediators and how long a signed-in
@@ -430,6 +436,19 @@ func (c *Content) VenueByID(id string) (Venue, bool) {
 		}
 	}
 	return Venue{}, false
+}
+
+// BookingVenue is the venue a villager's mediation booking at the kiosk
+// is made for (Mediation.Venue, else the first venue); false when the site
+// has no venues, which validation does not let through.
+func (c *Content) BookingVenue() (Venue, bool) {
+	if c.Mediation.Venue != "" {
+		return c.VenueByID(c.Mediation.Venue)
+	}
+	if len(c.Venues) == 0 {
+		return Venue{}, false
+	}
+	return c.Venues[0], true
 }
 
 // ServiceByID returns the configured service with that id.

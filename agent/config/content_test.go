@@ -62,6 +62,7 @@ func TestLoadRejectsContent(t *testing.T) {
 		{"no venues", func(s string) string {
 			return s[:strings.Index(s, "  venues:")] + s[strings.Index(s, "  # categories"):]
 		}, "content.venues", "at least one"},
+		{"kiosk venue not a venue", replace("    venue: red-station ", "    venue: pub "), "content.mediation.venue", `"pub" is not one of content.venues[].id`},
 		{"empty categories", replace("  # categories: leave out", "  categories: []\n  # leave out"), "content.categories", "at least one"},
 		{"category twice", replace("  # categories: leave out", "  categories: [邻里, 邻里]\n  # leave out"), "content.categories[1]", "already listed"},
 		{"session start malformed", replace(`sessions: ["09:00", "14:30", "19:30"]`, `sessions: ["9点"]`), "content.mediation.sessions[0]", "not a time of day"},
@@ -97,6 +98,30 @@ func TestLoadRejectsContent(t *testing.T) {
 				}
 			}
 			t.Errorf("no problem %s: %q in\n%v", tt.wantField, tt.wantMsg, err)
+		})
+	}
+}
+
+// TestBookingVenue: kiosk bookings go to the venue the site names, else to
+// its first venue; the villager is never asked.
+func TestBookingVenue(t *testing.T) {
+	venues := []Venue{{ID: "tea-room", Name: "茶室评理室"}, {ID: "red-station", Name: "红色评理站"}}
+	tests := []struct {
+		name   string
+		ct     Content
+		wantID string
+		wantOK bool
+	}{
+		{"named", Content{Venues: venues, Mediation: Mediation{Venue: "red-station"}}, "red-station", true},
+		{"not named: the first", Content{Venues: venues}, "tea-room", true},
+		{"no venues", Content{}, "", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			v, ok := tt.ct.BookingVenue()
+			if v.ID != tt.wantID || ok != tt.wantOK {
+				t.Errorf("BookingVenue() = %q, %v; want %q, %v", v.ID, ok, tt.wantID, tt.wantOK)
+			}
 		})
 	}
 }

@@ -59,6 +59,9 @@ func (c *Core) content() apitype.Content {
 	for _, v := range ct.Venues {
 		out.Venues = append(out.Venues, apiVenue(v))
 	}
+	if v, ok := ct.BookingVenue(); ok {
+		out.BookingVenue = v.ID
+	}
 	return out
 }
 

@@ -341,6 +341,30 @@ func TestBookMediation(t *testing.T) {
 	}
 }
 
+// TestBookMediationWithoutVenue: the kiosk's screens do not ask for a
+// venue; the booking, its record and its case carry the site's venue for
+// kiosk bookings, so the township still learns where the case is heard.
+func TestBookMediationWithoutVenue(t *testing.T) {
+	f := mustServe(t)
+	m, err := f.client.BookMediation(context.Background(), apitype.MediationRequest{
+		Category: "邻里", Applicant: apitype.Party{Name: "王女士", Phone: "13800001111"}, Slots: []string{"2026-11-24T19:30:00+08:00"},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.Venue.ID != "red-station" || m.Venue.Name != "红色评理站" {
+		t.Errorf("venue = %+v, want dev.yaml's content.mediation.venue red-station", m.Venue)
+	}
+	recs := mustRecords(t, f.ob)
+	if len(recs) != 1 || !strings.Contains(string(recs[0].Body), `"venue":{"id":"red-station"`) {
+		t.Errorf("record does not carry the site's venue: %+v", recs)
+	}
+	cs, err := f.cases.List()
+	if err != nil || len(cs) != 1 || cs[0].Venue.ID != "red-station" {
+		t.Errorf("case book = %+v, %v", cs, err)
+	}
+}
+
 func TestBookMediationRejects(t *testing.T) {
 	f := mustServe(t)
 	good := func(edit string) string {
@@ -355,7 +379,6 @@ func TestBookMediationRejects(t *testing.T) {
 	}{
 		{"unknown field", good(`,"idcard":"1"`), apitype.CodeUnknownField, "idcard"},
 		{"slots not a list", `{"venue":"tea-room","slots":"2026-11-24T14:30:00+08:00"}`, "invalid", "slots"},
-		{"no venue", `{"category":"邻里"}`, "required", "venue"},
 		{"unknown venue", `{"venue":"pub","category":"邻里"}`, "unknown_venue", "venue"},
 		{"no category", `{"venue":"tea-room"}`, "required", "category"},
 		{"unknown category", `{"venue":"tea-room","category":"吵架"}`, "unknown_category", "category"},
@@ -800,6 +823,9 @@ func TestMenuContent(t *testing.T) {
 	if c.Lecture.Theme == "" || len(c.Lecture.Schedule) != 3 || c.Lecture.Schedule[0].Title != "宅基地与农房继承" ||
 		len(c.Fairs) != 2 || len(c.Checkup) != 2 || len(c.Publicity) != 3 || len(c.Venues) != 4 || len(c.Categories) != 14 {
 		t.Fatalf("content = %s", mustJSON(t, c))
+	}
+	if c.BookingVenue != "red-station" {
+		t.Errorf("booking venue %q, want dev.yaml's content.mediation.venue red-station", c.BookingVenue)
 	}
 	for i := 1; i < len(c.Lecture.Schedule); i++ {
 		if !c.Lecture.Schedule[i].At.After(c.Lecture.Schedule[i-1].At) {
