@@ -110,6 +110,7 @@ func (f *fakeAgent) Menu(context.Context) (apitype.Menu, error) {
 		return apitype.Menu{}, errors.New("kioskd restarting")
 	}
 	m := testMenu()
+	m.Content.BookingVenue = "tea" // the site's venue for kiosk mediation bookings
 	m.IdleSeconds = f.idleSeconds
 	if f.editMenu != nil {
 		f.editMenu(&m)

@@ -156,7 +156,7 @@ func (u *UI) startSignIn() {
 func (u *UI) showPIN() {
 	m := &u.med
 	dots := bigText(strings.Repeat("＊", len(m.pin))+"＿", theme.SizeNameHeadingText, kiosktheme.Foreground)
-	pad := keypad(&m.pin, 8, u.touch, func() {
+	pad := u.keypad(&m.pin, 8, func() {
 		dots.Text = strings.Repeat("＊", len(m.pin)) + "＿"
 		dots.Refresh()
 	})

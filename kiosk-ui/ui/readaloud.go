@@ -23,13 +23,14 @@ func sayMasked(s string) string {
 }
 
 // fullNumber is a phone or ID number typed in full (a confirmation shows
-// the villager what they typed).
-var fullNumber = regexp.MustCompile(`[0-9]{7,}[0-9Xx]?`)
+// the villager what they typed), also as the keypad groups it: 138 0000 1111.
+var fullNumber = regexp.MustCompile(`[0-9](?: ?[0-9]){6,}[0-9Xx]?`)
 
 // sayNumbers words full numbers as their last four digits: a kiosk reads
 // aloud in a public hall.
 func sayNumbers(s string) string {
 	return fullNumber.ReplaceAllStringFunc(s, func(m string) string {
+		m = strings.ReplaceAll(m, " ", "")
 		return "尾号 " + spaced(m[len(m)-4:])
 	})
 }
@@ -98,6 +99,10 @@ func screenWords(o fyne.CanvasObject) []string {
 		case *tile:
 			add(v.Title)
 			add(v.Summary)
+		case *pictoChoice:
+			add(v.Label)
+		case *container.ThemeOverride:
+			walk(v.Content)
 		case *canvas.Text:
 			add(v.Text)
 		}
