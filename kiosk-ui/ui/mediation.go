@@ -117,31 +117,34 @@ func (u *UI) showMediationConfirm() {
 		u.showOther()
 		return
 	}
-	rows := container.NewVBox(
-		paragraph("纠纷类型："+d.category),
-		paragraph("希望时间："+preferredLabel(d.prefer)))
+	// Short facts two to a row and the actions on one row, so that on a
+	// 1280×800 panel 确认预约 stands above the fold.
+	facts := u.grid(2)
+	facts.Add(widget.NewLabel("纠纷类型：" + d.category))
+	facts.Add(widget.NewLabel("您的称呼：" + d.who.name()))
+	facts.Add(widget.NewLabel("您的电话：" + phoneGroups(d.who.phone)))
+	if d.who.card != nil {
+		facts.Add(widget.NewLabel("身份证：" + d.who.card.IDMasked))
+	}
+	rows := container.NewVBox(facts, paragraph("希望时间："+preferredLabel(d.prefer)))
 	if v, ok := u.mediationVenue(); ok {
 		rows.Add(paragraph("调解地点：" + venueLabel(v) + "（调解员打电话时也可以另约地点）"))
 	}
-	rows.Add(paragraph("您的称呼：" + d.who.name()))
-	rows.Add(paragraph("您的电话：" + phoneGroups(d.who.phone)))
-	if d.who.card != nil {
-		rows.Add(paragraph("身份证：" + d.who.card.IDMasked))
-	}
+	actions := u.grid(3)
 	if d.other == nil {
-		rows.Add(widget.NewButton(labelAddOther, func() { d.other = &person{}; u.showOther() }))
+		actions.Add(widget.NewButton(labelAddOther, func() { d.other = &person{}; u.showOther() }))
 	} else {
 		rows.Add(paragraph("对方：" + d.other.name() + "　" + phoneGroups(d.other.phone)))
-		rows.Add(container.New(u.grid(2).Layout,
-			widget.NewButton(labelEditOther, func() { d.other, d.otherDone = &person{}, false; u.showOther() }),
-			widget.NewButton(labelNoOther, func() { d.other, d.otherDone = nil, false; u.showConfirm() })))
+		actions.Add(widget.NewButton(labelEditOther, func() { d.other, d.otherDone = &person{}, false; u.showOther() }))
+		actions.Add(widget.NewButton(labelNoOther, func() { d.other, d.otherDone = nil, false; u.showConfirm() }))
 	}
 	confirm := primary(labelConfirm, u.submit)
 	if d.submitting {
 		confirm.SetText("正在保存……")
 		confirm.Disable()
 	}
-	rows.Add(confirm)
+	actions.Add(confirm)
+	rows.Add(actions)
 	u.step(stepConfirm, "请核对后确认", rows)
 }
 

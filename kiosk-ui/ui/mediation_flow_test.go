@@ -5,9 +5,11 @@ import (
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/canvas"
+	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/test"
 	"fyne.io/fyne/v2/widget"
 
+	"github.com/fengqiao/kiosk/agent/config"
 	"github.com/fengqiao/kiosk/agent/localapi/apitype"
 	"github.com/fengqiao/kiosk/agent/localclient"
 	"github.com/fengqiao/kiosk/kiosk-ui/kiosktheme"
@@ -264,4 +266,43 @@ func TestKeypadOnEachPanel(t *testing.T) {
 
 func absPos(o fyne.CanvasObject) fyne.Position {
 	return fyne.CurrentApp().Driver().AbsolutePositionForObject(o)
+}
+
+// TestEveryStandardCategoryHasItsPictogram: the 14 categories of the
+// people's-mediation statistics (the default content) each have their own
+// pictogram, and every pictogram draws something: an SVG the renderer
+// cannot read would leave an empty card.
+func TestEveryStandardCategoryHasItsPictogram(t *testing.T) {
+	test.NewTempApp(t).Settings().SetTheme(kiosktheme.New())
+	seen := map[fyne.Resource]string{}
+	for _, c := range config.DefaultCategories() {
+		r := categoryPictogram(c)
+		if r == pictTalk {
+			t.Errorf("%s has only the fallback pictogram", c)
+		}
+		if other, ok := seen[r]; ok {
+			t.Errorf("%s and %s share a pictogram", c, other)
+		}
+		seen[r] = c
+	}
+	seen[pictTalk] = "a category the township added"
+	for r, c := range seen {
+		img := canvas.NewImageFromResource(r)
+		img.SetMinSize(fyne.NewSquareSize(48))
+		w := test.NewTempWindow(t, container.NewCenter(img))
+		w.Resize(fyne.NewSize(64, 64))
+		shot := w.Canvas().Capture()
+		inked := 0
+		b := shot.Bounds()
+		for y := b.Min.Y; y < b.Max.Y; y++ {
+			for x := b.Min.X; x < b.Max.X; x++ {
+				if r, _, _, _ := shot.At(x, y).RGBA(); r < 0x8000 {
+					inked++
+				}
+			}
+		}
+		if inked < 100 { // the three dots of 其他 are about 150
+			t.Errorf("the pictogram of %s draws %d dark pixels of 48×48", c, inked)
+		}
+	}
 }

@@ -29,9 +29,9 @@ var (
 			`<rect x="4.5" y="9" width="5" height="12" rx="2" fill="#000"/><rect x="14.5" y="9" width="5" height="12" rx="2" fill="#000"/>`+
 			`<rect x="10.5" y="13.5" width="3" height="7.5" rx="1.2" fill="#000"/>`)
 	pictNeighbours = svgPictogram("neighbours", // two houses side by side
-		`<polygon points="1,11 6,6 11,11" fill="#000"/><rect x="2.5" y="11" width="7" height="8" fill="#000"/>`+
-			`<polygon points="13,11 18,6 23,11" fill="#000"/><rect x="14.5" y="11" width="7" height="8" fill="#000"/>`+
-			`<rect x="1" y="20" width="22" height="1.5" fill="#000"/>`)
+		`<path fill-rule="evenodd" fill="#000" d="M0.5 11.5 L6 5.5 L11.5 11.5 L10.5 11.5 L10.5 19 L1.5 19 L1.5 11.5 Z M5 19 L5 14.5 L7 14.5 L7 19 Z"/>`+
+			`<path fill-rule="evenodd" fill="#000" d="M12.5 11.5 L18 5.5 L23.5 11.5 L22.5 11.5 L22.5 19 L13.5 19 L13.5 11.5 Z M17 19 L17 14.5 L19 14.5 L19 19 Z"/>`+
+			`<rect x="0.5" y="20" width="23" height="1.5" fill="#000"/>`)
 	pictTree = svgPictogram("tree", // hill forest and farmland
 		`<polygon points="12,2 5,11 19,11" fill="#000"/><polygon points="12,6 3,17 21,17" fill="#000"/>`+
 			`<rect x="10.5" y="16" width="3" height="5" fill="#000"/><rect x="2" y="20.5" width="20" height="1.5" fill="#000"/>`)
