@@ -160,14 +160,12 @@ func (u *UI) showPIN() {
 		dots.Text = strings.Repeat("＊", len(m.pin)) + "＿"
 		dots.Refresh()
 	})
-	rows := container.NewVBox(paragraph("调解员：" + m.card.Name + "　请输入密码"))
+	above := []fyne.CanvasObject{widget.NewLabel("调解员：" + m.card.Name + "　请输入密码")}
 	if m.err != "" {
-		rows.Add(errorText(m.err))
+		above = append(above, errorText(m.err))
 	}
-	rows.Add(container.NewCenter(dots))
-	rows.Add(pad)
-	rows.Add(primary(labelSignIn, u.signIn))
-	u.page("调解员登录", rows, "请输入密码。", u.showPIN)
+	above = append(above, container.NewCenter(dots))
+	u.page("调解员登录", container.NewVBox(u.padScreen(pad, above, primary(labelSignIn, u.signIn))), "请输入密码。", u.showPIN)
 }
 
 func (u *UI) signIn() {

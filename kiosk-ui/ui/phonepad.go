@@ -151,18 +151,21 @@ func (u *UI) phoneEntryWith(p *person, who fyne.CanvasObject, setErr func(string
 		u.readBack(p.phone)
 		next()
 	})
-	side := container.NewVBox(container.NewCenter(display), ok)
+	var above []fyne.CanvasObject
 	if who != nil {
-		side.Objects = append([]fyne.CanvasObject{who}, side.Objects...)
+		above = append(above, who)
 	}
+	return u.padScreen(pad, append(above, container.NewCenter(display)), ok)
+}
+
+// padScreen lays out a keypad with what stands above it (whose number, the
+// number so far) and its action. In landscape those stand beside the pad
+// instead, so that pad and action fit above the fold on a 1280×800 panel.
+func (u *UI) padScreen(pad fyne.CanvasObject, above []fyne.CanvasObject, action fyne.CanvasObject) *fyne.Container {
 	if s := u.win.Canvas().Size(); s.Width > s.Height {
-		// Landscape: the number and 下一步 beside the pad, so all of it
-		// stands above the fold on a 1280×800 panel.
-		return container.New(&besidePad{}, pad, side)
+		return container.New(&besidePad{}, pad, container.NewVBox(append(above, action)...))
 	}
-	side.Add(pad)
-	side.Objects[len(side.Objects)-2], side.Objects[len(side.Objects)-1] = pad, ok // 下一步 under the pad
-	return side
+	return container.NewVBox(append(above, pad, action)...)
 }
 
 // besidePad lays out a keypad (the first object) centred, with the second
