@@ -1,7 +1,8 @@
 // Package casebook owns the kiosk's own record of its mediation cases: the
 // cases booked by villagers or opened by a mediator, the sessions held on
 // each, the follow-up visits (回访) due and done, and the booking counters the
-// indicators are computed from.
+// indicators are computed from; and the mediators' unsaved session forms
+// (drafts.go), kept for a week so a sign-out does not lose them.
 //
 // The outbox forgets a record once the township has it; the case book keeps
 // the case, because the village mediator needs it for the next session and
