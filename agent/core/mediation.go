@@ -28,6 +28,9 @@ type CaseBook interface {
 	AddSession(caseID string, s casebook.Session, parties []casebook.Party) (casebook.Case, error)
 	FollowUpDone(caseID, note string) (casebook.Case, casebook.FollowUp, error)
 	Indicators() (casebook.Indicators, error)
+	PutDraft(d casebook.Draft) error
+	Drafts(mediator string) ([]casebook.Draft, error)
+	DeleteDraft(mediator, caseID string) error
 }
 
 // ErrNoCaseBook means mediation was asked of a core built without a case
@@ -319,6 +322,10 @@ func (c *Core) LogSession(ctx context.Context, m apitype.Mediator, caseID string
 	c.forget(used)
 	if _, err := c.cases.AddSession(k.ID, s, added); err != nil {
 		c.caseBookFailed(ctx, "mediation session", sessEnv.ID, err)
+	}
+	// The draft of this form, if the mediator had one, is now the session.
+	if err := c.cases.DeleteDraft(m.ID, k.ID); err != nil {
+		c.log.Warn("mediation draft not dropped after its session was logged", "case", k.ID, "mediator", m.ID, "err", err)
 	}
 	c.log.Info("mediation session committed", "id", s.ID, "seq", s.Seq, "case", k.ID, "mediator", m.ID,
 		"line", s.Line, "outcome", s.Outcome, "escalated", s.Escalated)

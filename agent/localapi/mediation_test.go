@@ -182,6 +182,9 @@ var mediatorEndpoints = []struct{ method, path, body string }{
 	{"GET", "/v1/mediator/phrases", ""},
 	{"GET", "/v1/mediator/followups", ""},
 	{"GET", "/v1/mediator/indicators", ""},
+	{"GET", "/v1/mediator/drafts", ""},
+	{"PUT", "/v1/mediator/drafts/x", `{"session":{}}`},
+	{"DELETE", "/v1/mediator/drafts/x", ""},
 }
 
 // TestMediatorRefusedWithoutSession: nothing of mediator mode is served,
