@@ -482,6 +482,9 @@ func (u *UI) checkIdle() {
 func (u *UI) goHome() {
 	u.draft = draft{}
 	u.signOut()
+	// The screen being left is not drawn again at standard size: its state
+	// is gone (a mediator's form with the sign-out), and home follows.
+	u.screen.redraw = nil
 	if u.large {
 		u.toggleTextSize()
 	}
