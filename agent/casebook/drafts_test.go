@@ -127,3 +127,30 @@ func TestPutDraftRefuses(t *testing.T) {
 		})
 	}
 }
+
+// TestSessionDropsItsDraft: the session a mediator logs takes their draft
+// on that case with it, in the same commit; another mediator's stays.
+func TestSessionDropsItsDraft(t *testing.T) {
+	b, _, caseID, _ := mustDraftBook(t)
+	for _, m := range []string{"m01", "m02"} {
+		if err := b.PutDraft(Draft{Mediator: m, Case: caseID, Form: json.RawMessage(`{}`)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	commits := b.Commits()
+	if _, err := b.AddSession(caseID, Session{ID: "s1", Mediator: Mediator{ID: "m01"}, Outcome: OutcomeUnsettled}, nil); err != nil {
+		t.Fatal(err)
+	}
+	if n := b.Commits() - commits; n != 1 {
+		t.Errorf("logging a session took %d commits, want 1", n)
+	}
+	tests := []struct {
+		mediator string
+		want     int
+	}{{"m01", 0}, {"m02", 1}}
+	for _, tt := range tests {
+		if ds, _ := b.Drafts(tt.mediator); len(ds) != tt.want {
+			t.Errorf("%s: %d drafts after m01's session, want %d", tt.mediator, len(ds), tt.want)
+		}
+	}
+}

@@ -323,10 +323,6 @@ func (c *Core) LogSession(ctx context.Context, m apitype.Mediator, caseID string
 	if _, err := c.cases.AddSession(k.ID, s, added); err != nil {
 		c.caseBookFailed(ctx, "mediation session", sessEnv.ID, err)
 	}
-	// The draft of this form, if the mediator had one, is now the session.
-	if err := c.cases.DeleteDraft(m.ID, k.ID); err != nil {
-		c.log.Warn("mediation draft not dropped after its session was logged", "case", k.ID, "mediator", m.ID, "err", err)
-	}
 	c.log.Info("mediation session committed", "id", s.ID, "seq", s.Seq, "case", k.ID, "mediator", m.ID,
 		"line", s.Line, "outcome", s.Outcome, "escalated", s.Escalated)
 	if s.Escalated {
