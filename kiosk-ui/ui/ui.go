@@ -8,7 +8,9 @@
 // a kiosk, a fake in tests) and keeps nothing of its own: every record lives in
 // kioskd, so the UI can crash and restart without losing anything. A villager's
 // details live in the draft only until the flow ends or the screen is left
-// idle, and are then wiped; a mediator is signed out on idle too.
+// idle, and are then wiped; a mediator is signed out on idle too, after a
+// longer time, their unsaved session form kept in kioskd as a draft
+// (mediator_draft.go). The screen asks before either reset (idle.go).
 package ui
 
 import (
