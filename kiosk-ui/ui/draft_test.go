@@ -82,6 +82,18 @@ func fillHalfSession(t *testing.T, u *UI, w fyne.Window) {
 	p.tap("双方各退一步")
 }
 
+// mustNote is the session form's note field.
+func mustNote(t *testing.T, w fyne.Window) *widget.Entry {
+	t.Helper()
+	for _, o := range objects(w) {
+		if e, ok := o.(*widget.Entry); ok && e.MultiLine {
+			return e
+		}
+	}
+	t.Fatal("no note field on screen")
+	return nil
+}
+
 // mustChosen fails unless the choice labelled label is ticked.
 func mustChosen(t *testing.T, w fyne.Window, label string) {
 	t.Helper()
@@ -94,23 +106,29 @@ func mustChosen(t *testing.T, w fyne.Window, label string) {
 // session form, however it happens, finds it again at their next sign-in;
 // logging the session ends the draft.
 func TestMediatorDraftRoundTrip(t *testing.T) {
+	const note = "双方同意下周再谈"
 	tests := []struct {
 		name    string
 		signOut func(t *testing.T, u *UI, w fyne.Window, agent *fakeAgent, clock *fakeClock)
+		// keepsNote: the note, typed after the last choice, is kept by the
+		// save at sign-out, which must come before the token is revoked; a
+		// session that lapsed in kioskd keeps only what was saved as the
+		// form changed.
+		keepsNote bool
 	}{
 		{"idle", func(t *testing.T, u *UI, w fyne.Window, _ *fakeAgent, clock *fakeClock) {
 			clock.t = clock.t.Add(u.opts.MediatorIdleTimeout)
 			u.checkIdle()
-		}},
+		}, true},
 		{"sign-out button", func(t *testing.T, u *UI, w fyne.Window, _ *fakeAgent, _ *fakeClock) {
 			test.Tap(mustButton(t, w, labelSignOut))
-		}},
+		}, true},
 		{"session lapsed in kioskd", func(t *testing.T, u *UI, w fyne.Window, agent *fakeAgent, _ *fakeClock) {
 			agent.session = "" // kioskd restarted: the form can no longer be saved, only what was kept as it changed
 			test.Tap(mustButton(t, w, labelMediatorHome))
 			mustSee(t, w, "请把调解员本人的身份证放在读卡器上")
 			u.goHome()
-		}},
+		}, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -118,6 +136,7 @@ func TestMediatorDraftRoundTrip(t *testing.T) {
 			u, w, clock := mustUI(t, agent)
 			mustSignIn(t, u, w)
 			fillHalfSession(t, u, w)
+			test.Type(mustNote(t, w), note)
 			tt.signOut(t, u, w, agent, clock)
 			if u.med.signedIn() || agent.session != "" {
 				t.Fatal("still signed in")
@@ -140,6 +159,9 @@ func TestMediatorDraftRoundTrip(t *testing.T) {
 			mustSee(t, w, "刷过身份证的 1 位当事人请重新刷卡")
 			mustChosen(t, w, lineLabels[apitype.LineYellow])
 			mustChosen(t, w, "双方各退一步")
+			if got := mustNote(t, w).Text; (got == note) != tt.keepsNote {
+				t.Errorf("note restored as %q; kept at sign-out: %v", got, tt.keepsNote)
+			}
 
 			u.onCardEvent(tappedCard)
 			p.tap(outcomeLabels[apitype.OutcomeUnsettled])
