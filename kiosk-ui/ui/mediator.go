@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"fyne.io/fyne/v2"
@@ -92,6 +93,7 @@ type sessionForm struct {
 	base     apitype.SessionRequest // what the form opened with: a form still like it is not worth a draft
 	kept     string                 // the draft last kept in kioskd, encoded; "" for none
 	restored string                 // the line saying the form came back from a draft
+	drafting sync.WaitGroup         // draft saves on their way: the session waits for them
 }
 
 // onCard takes a card read for mediator mode, and says whether it did.
@@ -566,6 +568,9 @@ func (u *UI) saveSession() {
 		req.FollowUp = ""
 	}
 	mcall(u, func(ctx context.Context, token string) (apitype.Session, error) {
+		// A draft save still on its way could otherwise land after the
+		// session and bring the form back as a draft at the next sign-in.
+		f.drafting.Wait()
 		return u.opts.Agent.LogSession(ctx, token, f.caseID, req)
 	}, func(s apitype.Session, err error) {
 		f.saving = false

@@ -59,11 +59,13 @@ func encodedDraft(f *sessionForm) string {
 func (u *UI) keepDraft() {
 	f := u.med.form
 	enc := encodedDraft(f)
-	if enc == "" || enc == f.kept || !u.med.signedIn() {
+	if enc == "" || enc == f.kept || f.saving || !u.med.signedIn() {
 		return
 	}
 	token, form := u.med.session.Token, draftForm(f)
+	f.drafting.Add(1)
 	call(u, func(ctx context.Context) (apitype.SessionDraft, error) {
+		defer f.drafting.Done()
 		return u.opts.Agent.SaveDraft(ctx, token, f.caseID, form)
 	}, func(_ apitype.SessionDraft, err error) {
 		if err != nil {
@@ -75,11 +77,13 @@ func (u *UI) keepDraft() {
 }
 
 // draftToKeep is the last save of the form at sign-out, to run before the
-// session ends, or nil when there is nothing new to keep.
+// session ends, or nil when there is nothing new to keep. A form being saved
+// as a session is not kept again: that save could land after the session;
+// if the session fails, the draft kept as the form changed is still there.
 func (u *UI) draftToKeep() func(ctx context.Context, token string) {
 	f := u.med.form
 	enc := encodedDraft(f)
-	if enc == "" || enc == f.kept {
+	if enc == "" || enc == f.kept || f.saving {
 		return nil
 	}
 	caseID, form, log := f.caseID, draftForm(f), u.opts.Log
