@@ -91,6 +91,18 @@ type UI struct {
 	// wiping whatever a villager entered. Elderly villagers read slowly; a
 	// kiosk in a busy hall may want it shorter.
 	Idle Duration `yaml:"idle"`
+	// MediatorIdle replaces Idle while a mediator is signed in: a mediator
+	// listens to the parties for minutes without touching the screen, and
+	// a reset would lose the session form they were filling in.
+	MediatorIdle Duration `yaml:"mediator_idle"`
+}
+
+// MediatorSessionIdle is how long kioskd keeps an untouched mediator
+// session: mediators.idle, but never less than ui.mediator_idle. A session
+// that lapsed in kioskd before the screen's own timeout would sign the
+// mediator out without the warning, and too late to save their draft.
+func (s *Site) MediatorSessionIdle() time.Duration {
+	return max(s.Mediators.Idle.Duration, s.UI.MediatorIdle.Duration)
 }
 
 // Storage bounds and protects the kiosk's record store.
@@ -413,7 +425,13 @@ func (s *Site) applyDefaults() {
 	if s.UI.Idle.Duration == 0 {
 		s.UI.Idle.Duration = 60 * time.Second
 	}
+	if s.UI.MediatorIdle.Duration == 0 {
+		s.UI.MediatorIdle.Duration = DefaultMediatorIdle
+	}
 }
+
+// DefaultMediatorIdle is ui.mediator_idle when the site leaves it out.
+const DefaultMediatorIdle = 10 * time.Minute
 
 // QuestionByID returns the check-up question with that id and the kind of
 // its questionnaire.

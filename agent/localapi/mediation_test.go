@@ -89,6 +89,11 @@ var (
 	villagerCard = core.Identity{Name: "测试二", IDNumber: "35078219600301402X", IDMasked: "3507**********402X", IDType: "resident"}
 )
 
+// sessionLapse is how long the dev site's sessions last untouched: its
+// ui.mediator_idle (10m), which kioskd honours over its shorter
+// mediators.idle (5m) so the screen warns and saves a draft first.
+const sessionLapse = 10 * time.Minute
+
 func mustSignIn(t *testing.T, f *fixture, cards *fakeCards) string {
 	t.Helper()
 	cards.put("mediator-card", mediatorCard)
@@ -96,7 +101,7 @@ func mustSignIn(t *testing.T, f *fixture, cards *fakeCards) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if s.Mediator.ID != "dev-mediator" || s.Token == "" || !s.Expires.Equal(f.clock.Now().Add(5*time.Minute)) {
+	if s.Mediator.ID != "dev-mediator" || s.Token == "" || !s.Expires.Equal(f.clock.Now().Add(sessionLapse)) {
 		t.Fatalf("session = %+v", s)
 	}
 	return s.Token
@@ -177,6 +182,9 @@ var mediatorEndpoints = []struct{ method, path, body string }{
 	{"GET", "/v1/mediator/phrases", ""},
 	{"GET", "/v1/mediator/followups", ""},
 	{"GET", "/v1/mediator/indicators", ""},
+	{"GET", "/v1/mediator/drafts", ""},
+	{"PUT", "/v1/mediator/drafts/x", `{"session":{}}`},
+	{"DELETE", "/v1/mediator/drafts/x", ""},
 }
 
 // TestMediatorRefusedWithoutSession: nothing of mediator mode is served,
@@ -185,7 +193,7 @@ func TestMediatorRefusedWithoutSession(t *testing.T) {
 	f := mustServe(t)
 	cards := f.cards
 	lapsed := mustSignIn(t, f, cards)
-	f.clock.Advance(5 * time.Minute) // idle for the whole idle time: lapsed
+	f.clock.Advance(sessionLapse) // idle for the whole idle time: lapsed
 	signedOut := mustSignIn(t, f, cards)
 	if err := f.client.MediatorSignOut(context.Background(), signedOut); err != nil {
 		t.Fatal(err)
@@ -211,15 +219,15 @@ func TestMediatorSessionSlides(t *testing.T) {
 	token := mustSignIn(t, f, f.cards)
 	ctx := context.Background()
 	for range 3 {
-		f.clock.Advance(4 * time.Minute)
+		f.clock.Advance(sessionLapse - time.Minute)
 		if _, err := f.client.Phrases(ctx, token); err != nil {
-			t.Fatalf("after 4 idle minutes: %v", err)
+			t.Fatalf("after %v idle: %v", sessionLapse-time.Minute, err)
 		}
 	}
-	f.clock.Advance(5 * time.Minute)
+	f.clock.Advance(sessionLapse)
 	var apiErr *localclient.APIError
 	if _, err := f.client.Phrases(ctx, token); !errors.As(err, &apiErr) || apiErr.StatusCode != 401 {
-		t.Errorf("after 5 idle minutes: %v, want 401", err)
+		t.Errorf("after %v idle: %v, want 401", sessionLapse, err)
 	}
 }
 

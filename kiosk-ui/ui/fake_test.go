@@ -56,6 +56,7 @@ type fakeAgent struct {
 	idleSeconds int                 // the site's ui.idle in the menu; 0 leaves it out
 	editMenu    func(*apitype.Menu) // township content pushed since start
 	menuErrs    int                 // Menu fails this many more times
+	drafts      fakeDrafts          // mediators' drafts (draft_test.go)
 }
 
 func newFakeAgent() *fakeAgent {
@@ -250,6 +251,7 @@ func (f *fakeAgent) LogSession(_ context.Context, token, caseID string, req apit
 		return apitype.Session{}, f.sessionErr
 	}
 	f.sessions = append(f.sessions, req)
+	f.drafts.logged(caseID) // kioskd drops the form's draft with the session
 	s := apitype.Session{ID: "s1", Outcome: req.Outcome, Phrases: req.Phrases, Held: time.Date(2026, 11, 25, 10, 0, 0, 0, cst),
 		Escalated: req.Line == apitype.LineRed || req.Outcome == apitype.OutcomeReferred, Mediator: apitype.Mediator{Name: "张桂英"}}
 	for i := range f.cases {
@@ -402,6 +404,10 @@ func objects(w fyne.Window) []fyne.CanvasObject {
 		}
 	}
 	walk(w.Content())
+	for _, o := range w.Canvas().Overlays().List() { // the dimmer, the idle warning
+		test.LaidOutObjects(o)
+		walk(o)
+	}
 	return out
 }
 

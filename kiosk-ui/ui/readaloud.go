@@ -44,6 +44,9 @@ const maxSpeechRunes = 500
 // choices too, not only the question. Buttons are named by their label,
 // never by their colour.
 func (u *UI) readAloudText() string {
+	if u.warn != nil {
+		return u.warn.speech() // it covers the screen: its question is all there is to hear
+	}
 	parts := []string{u.screen.speech}
 	seen := map[string]bool{u.screen.speech: true}
 	for _, w := range screenWords(u.body) {

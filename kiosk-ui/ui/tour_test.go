@@ -159,6 +159,7 @@ func tour(t *testing.T, u *UI, w fyne.Window, visit func(name string)) {
 	p.tap(labelMediatorHome)
 	p.tap(labelIndicators)
 	visit("mediator-indicators")
+	tourIdle(t, u, w, visit)
 	p.tap(labelSignOut)
 }
 

@@ -142,6 +142,9 @@ type Menu struct {
 	// IdleSeconds: an untouched screen returns home after this long (site
 	// config ui.idle).
 	IdleSeconds int `json:"idle_seconds"`
+	// MediatorIdleSeconds replaces IdleSeconds while a mediator is signed
+	// in (site config ui.mediator_idle).
+	MediatorIdleSeconds int `json:"mediator_idle_seconds"`
 }
 
 // Service is one of the five "513" services.
