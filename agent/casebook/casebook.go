@@ -1,7 +1,8 @@
 // Package casebook owns the kiosk's own record of its mediation cases: the
 // cases booked by villagers or opened by a mediator, the sessions held on
 // each, the follow-up visits (回访) due and done, and the booking counters the
-// indicators are computed from.
+// indicators are computed from; and the mediators' unsaved session forms
+// (drafts.go), kept for a week so a sign-out does not lose them.
 //
 // The outbox forgets a record once the township has it; the case book keeps
 // the case, because the village mediator needs it for the next session and
@@ -436,8 +437,9 @@ func (b *Book) List() ([]Case, error) {
 }
 
 // AddSession records a session held on a case: the parties present join the
-// case, the case takes the session's category, line and outcome, and a
-// settled session with a follow-up date schedules that visit.
+// case, the case takes the session's category, line and outcome, a settled
+// session with a follow-up date schedules that visit, and the mediator's
+// draft of it is dropped.
 func (b *Book) AddSession(caseID string, s Session, parties []Party) (Case, error) {
 	var out Case
 	err := b.update(func(tx *bbolt.Tx) error {
@@ -453,6 +455,13 @@ func (b *Book) AddSession(caseID string, s Session, parties []Party) (Case, erro
 			c.FollowUps = append(c.FollowUps, FollowUp{Due: s.FollowUp, Session: s.ID})
 		}
 		out = *c
+		// The mediator's draft of this session, if any, is now the
+		// session: dropped in the same commit, so it cannot come back.
+		if drafts := tx.Bucket(bucketDrafts); drafts != nil {
+			if err := drafts.Delete(draftKey(s.Mediator.ID, caseID)); err != nil {
+				return err
+			}
+		}
 		return b.put(tx, c)
 	})
 	if err != nil {

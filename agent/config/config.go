@@ -98,6 +98,18 @@ type UI struct {
 	// poorly, and a button they must first find helps them least; a
 	// kiosk beside a quiet office may turn it off.
 	Voice *bool `yaml:"voice"`
+	// MediatorIdle replaces Idle while a mediator is signed in: a mediator
+	// listens to the parties for minutes without touching the screen, and
+	// a reset would lose the session form they were filling in.
+	MediatorIdle Duration `yaml:"mediator_idle"`
+}
+
+// MediatorSessionIdle is how long kioskd keeps an untouched mediator
+// session: mediators.idle, but never less than ui.mediator_idle. A session
+// that lapsed in kioskd before the screen's own timeout would sign the
+// mediator out without the warning, and too late to save their draft.
+func (s *Site) MediatorSessionIdle() time.Duration {
+	return max(s.Mediators.Idle.Duration, s.UI.MediatorIdle.Duration)
 }
 
 // VoiceOn says whether screens speak on their own (ui.voice).
@@ -213,6 +225,12 @@ type Venue struct {
 type Mediation struct {
 	Sessions    []ClockTime `yaml:"sessions"`
 	BookingDays int         `yaml:"booking_days"`
+	// Venue is the id of the venue a villager's booking at the kiosk is
+	// made for; empty means the first of Content.Venues. A villager cannot
+	// tell 茶室评理室 from 红色评理站, so the screen does not ask: the
+	// village names where kiosk bookings go, and the mediator who calls
+	// back can agree another place.
+	Venue string `yaml:"venue"`
 }
 
 // Mediators is the roster of village mediators and how long a signed-in
@@ -435,7 +453,13 @@ func (s *Site) applyDefaults() {
 	if s.UI.Idle.Duration == 0 {
 		s.UI.Idle.Duration = 60 * time.Second
 	}
+	if s.UI.MediatorIdle.Duration == 0 {
+		s.UI.MediatorIdle.Duration = DefaultMediatorIdle
+	}
 }
+
+// DefaultMediatorIdle is ui.mediator_idle when the site leaves it out.
+const DefaultMediatorIdle = 10 * time.Minute
 
 // QuestionByID returns the check-up question with that id and the kind of
 // its questionnaire.
@@ -458,6 +482,19 @@ func (c *Content) VenueByID(id string) (Venue, bool) {
 		}
 	}
 	return Venue{}, false
+}
+
+// BookingVenue is the venue a villager's mediation booking at the kiosk
+// is made for (Mediation.Venue, else the first venue); false when the site
+// has no venues, which validation does not let through.
+func (c *Content) BookingVenue() (Venue, bool) {
+	if c.Mediation.Venue != "" {
+		return c.VenueByID(c.Mediation.Venue)
+	}
+	if len(c.Venues) == 0 {
+		return Venue{}, false
+	}
+	return c.Venues[0], true
 }
 
 // ServiceByID returns the configured service with that id.

@@ -62,6 +62,7 @@ func TestLoadRejectsContent(t *testing.T) {
 		{"no venues", func(s string) string {
 			return s[:strings.Index(s, "  venues:")] + s[strings.Index(s, "  # categories"):]
 		}, "content.venues", "at least one"},
+		{"kiosk venue not a venue", replace("    venue: red-station ", "    venue: pub "), "content.mediation.venue", `"pub" is not one of content.venues[].id`},
 		{"empty categories", replace("  # categories: leave out", "  categories: []\n  # leave out"), "content.categories", "at least one"},
 		{"category twice", replace("  # categories: leave out", "  categories: [邻里, 邻里]\n  # leave out"), "content.categories[1]", "already listed"},
 		{"session start malformed", replace(`sessions: ["09:00", "14:30", "19:30"]`, `sessions: ["9点"]`), "content.mediation.sessions[0]", "not a time of day"},
@@ -77,6 +78,8 @@ func TestLoadRejectsContent(t *testing.T) {
 			return strings.Replace(s, "    - HKed1wQb110VBAibFcTLdFa7+4XE0G0dIyShwYn99VI=\n", "", 1)
 		}, "control.township_keys", "needs the township's public key"},
 		{"screen idle too short", replace("  idle: 60s", "  idle: 5s"), "ui.idle", "out of range [20s, 10m]"},
+		{"mediator screen idle too short", replace("  mediator_idle: 10m", "  mediator_idle: 30s"), "ui.mediator_idle", "out of range [1m, 1h]"},
+		{"mediator screen idle too long", replace("  mediator_idle: 10m", "  mediator_idle: 2h"), "ui.mediator_idle", "out of range [1m, 1h]"},
 		{"unknown ui key", replace("  idle: 60s", "  idle: 60s\n  theme: dark"), "ui.theme", "unknown key"},
 		{"raw ID number in the roster", replace("id_sha256: de6b917dfa52486dbc3d5d358ec1a2a241a308bdb4acfeccc6666b4978e3c40e", "id_sha256: 350782198506151236"), "mediators.roster[0].id_sha256", "64 lower-case hex"},
 		{"plain PIN in the roster", replace(`pin_bcrypt: "$2a$10$yh5qBXs8ZfjvZX.j3XDG9eC0FdNK.l2YUIPw1lTa.xrywGVVEUh3m"`, `pin_bcrypt: "1234"`), "mediators.roster[0].pin_bcrypt", "not a bcrypt hash"},
@@ -97,6 +100,61 @@ func TestLoadRejectsContent(t *testing.T) {
 				}
 			}
 			t.Errorf("no problem %s: %q in\n%v", tt.wantField, tt.wantMsg, err)
+		})
+	}
+}
+
+// TestMediatorIdle: the screen's mediator timeout defaults to ten minutes,
+// and kioskd never lapses a mediator's session before the screen has warned
+// and saved the draft, whatever mediators.idle says.
+func TestMediatorIdle(t *testing.T) {
+	tests := []struct {
+		name                  string
+		edit                  func(string) string
+		wantScreen, wantLapse time.Duration
+	}{
+		{"dev site", func(s string) string { return s }, 10 * time.Minute, 10 * time.Minute},
+		{"left out", replace("  mediator_idle: 10m", "  # mediator_idle: 10m"), DefaultMediatorIdle, DefaultMediatorIdle},
+		{"shorter screen", replace("  mediator_idle: 10m", "  mediator_idle: 3m"), 3 * time.Minute, 5 * time.Minute},
+		{"longer lapse", replace("  idle: 5m", "  idle: 20m"), 10 * time.Minute, 20 * time.Minute},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			site, board := mustReadDev(t)
+			cfg, err := Load(mustWriteConfig(t, tt.edit(site), board))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := cfg.Site.UI.MediatorIdle.Duration; got != tt.wantScreen {
+				t.Errorf("ui.mediator_idle = %v, want %v", got, tt.wantScreen)
+			}
+			if got := cfg.Site.MediatorSessionIdle(); got != tt.wantLapse {
+				t.Errorf("session lapse = %v, want %v", got, tt.wantLapse)
+			}
+		})
+	}
+}
+
+// TestBookingVenue: kiosk bookings go to the venue the site names, else to
+// its first venue; the villager is never asked.
+func TestBookingVenue(t *testing.T) {
+	venues := []Venue{{ID: "tea-room", Name: "茶室评理室"}, {ID: "red-station", Name: "红色评理站"}}
+	tests := []struct {
+		name   string
+		ct     Content
+		wantID string
+		wantOK bool
+	}{
+		{"named", Content{Venues: venues, Mediation: Mediation{Venue: "red-station"}}, "red-station", true},
+		{"not named: the first", Content{Venues: venues}, "tea-room", true},
+		{"no venues", Content{}, "", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			v, ok := tt.ct.BookingVenue()
+			if v.ID != tt.wantID || ok != tt.wantOK {
+				t.Errorf("BookingVenue() = %q, %v; want %q, %v", v.ID, ok, tt.wantID, tt.wantOK)
+			}
 		})
 	}
 }

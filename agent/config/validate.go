@@ -128,6 +128,9 @@ func (s *Site) validate(doc *document) []Problem {
 	if d := s.UI.Idle.Duration; d < 20*time.Second || d > 10*time.Minute {
 		c.fail("ui.idle", "%s is out of range [20s, 10m]", d)
 	}
+	if d := s.UI.MediatorIdle.Duration; d < time.Minute || d > time.Hour {
+		c.fail("ui.mediator_idle", "%s is out of range [1m, 1h]: a mediator needs at least a minute to listen, and an unattended signed-in screen must not stay open for hours", d)
+	}
 	s.Control.validate(c, s.Mode)
 	validateCameras(c, s.Cameras, c.unique(), SiteCameraDrivers()...)
 	return c.problems

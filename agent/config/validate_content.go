@@ -123,6 +123,11 @@ func (ct *Content) validateMediation(c *checker) {
 		starts.check(fmt.Sprintf("content.mediation.sessions[%d]", i), t.String())
 	}
 	c.between("content.mediation.booking_days", m.BookingDays, 1, 30)
+	if m.Venue != "" {
+		if _, ok := ct.VenueByID(m.Venue); !ok {
+			c.fail("content.mediation.venue", "%q is not one of content.venues[].id", m.Venue)
+		}
+	}
 	c.lookupLink("content.booking_lookup", ct.BookingLookup)
 	phrases := c.unique()
 	for i, p := range ct.Phrases {

@@ -138,7 +138,7 @@ func New(opts Options) *Core {
 		cards: opts.Cards, cases: opts.CaseBook, speaker: opts.Speaker, printer: opts.Printer,
 		hardware: opts.Hardware, lastBundle: opts.LastBundle,
 		auth: mediatorauth.New(mediatorauth.Options{
-			Roster: cfg.Site.Mediators.Roster, Idle: cfg.Site.Mediators.Idle.Duration,
+			Roster: cfg.Site.Mediators.Roster, Idle: cfg.Site.MediatorSessionIdle(),
 			Log: log, Now: now,
 		}),
 	}
@@ -172,7 +172,7 @@ func (c *Core) Config() *config.Config { return c.live().cfg }
 // cannot set them).
 func (c *Core) ApplyConfig(cfg *config.Config) {
 	c.cur.Store(newLiveConfig(cfg))
-	c.auth.SetRoster(cfg.Site.Mediators.Roster, cfg.Site.Mediators.Idle.Duration)
+	c.auth.SetRoster(cfg.Site.Mediators.Roster, cfg.Site.MediatorSessionIdle())
 	c.log.Info("configuration in force", "content_version", cfg.ContentVersion)
 }
 
@@ -339,6 +339,7 @@ func (c *Core) Menu() apitype.Menu {
 	}
 	m.Content = c.content()
 	m.IdleSeconds = int(c.live().cfg.Site.UI.Idle.Seconds())
+	m.MediatorIdleSeconds = int(c.live().cfg.Site.UI.MediatorIdle.Seconds())
 	m.Voice = c.live().cfg.Site.UI.VoiceOn()
 	m.BookingLookup = ct.BookingLookup
 	return m

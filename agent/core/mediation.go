@@ -28,6 +28,9 @@ type CaseBook interface {
 	AddSession(caseID string, s casebook.Session, parties []casebook.Party) (casebook.Case, error)
 	FollowUpDone(caseID, note string) (casebook.Case, casebook.FollowUp, error)
 	Indicators() (casebook.Indicators, error)
+	PutDraft(d casebook.Draft) error
+	Drafts(mediator string) ([]casebook.Draft, error)
+	DeleteDraft(mediator, caseID string) error
 }
 
 // ErrNoCaseBook means mediation was asked of a core built without a case
@@ -58,6 +61,9 @@ func (c *Core) content() apitype.Content {
 	}
 	for _, v := range ct.Venues {
 		out.Venues = append(out.Venues, apiVenue(v))
+	}
+	if v, ok := ct.BookingVenue(); ok {
+		out.BookingVenue = v.ID
 	}
 	return out
 }

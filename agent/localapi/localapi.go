@@ -90,6 +90,9 @@ var handlers = map[string]handlerFunc{
 	"GET /v1/mediator/phrases":               signedIn((*server).servePhrases),
 	"GET /v1/mediator/followups":             signedIn((*server).serveFollowUps),
 	"GET /v1/mediator/indicators":            signedIn((*server).serveIndicators),
+	"GET /v1/mediator/drafts":                signedIn((*server).serveDrafts),
+	"PUT /v1/mediator/drafts/{case}":         signedIn((*server).serveSaveDraft),
+	"DELETE /v1/mediator/drafts/{case}":      signedIn((*server).serveDeleteDraft),
 
 	"GET /v1/outbox/dead":                (*server).serveDeadLetters,
 	"POST /v1/outbox/dead/{seq}/requeue": (*server).serveRequeue,

@@ -28,6 +28,9 @@ type MediationAgent interface {
 	FollowUps() (apitype.FollowUps, error)
 	FollowUpDone(m apitype.Mediator, caseID string, req apitype.FollowUpDone) (apitype.FollowUp, error)
 	Indicators() (apitype.Indicators, error)
+	SaveDraft(m apitype.Mediator, caseID string, f apitype.DraftForm) (apitype.SessionDraft, error)
+	Drafts(m apitype.Mediator) (apitype.SessionDrafts, error)
+	DeleteDraft(m apitype.Mediator, caseID string) error
 }
 
 // mediatorHandler is a handler that runs only for a signed-in mediator.
@@ -126,6 +129,24 @@ func (s *server) serveFollowUpDone(w http.ResponseWriter, r *http.Request, m api
 
 func (s *server) serveIndicators(w http.ResponseWriter, r *http.Request, _ apitype.Mediator, _ string) {
 	respond(s, w, r, http.StatusOK)(s.agent.Indicators())
+}
+
+func (s *server) serveSaveDraft(w http.ResponseWriter, r *http.Request, m apitype.Mediator, _ string) {
+	serveDecoded(s, w, r, http.StatusOK, func(f apitype.DraftForm) (any, error) {
+		return s.agent.SaveDraft(m, r.PathValue("case"), f)
+	})
+}
+
+func (s *server) serveDrafts(w http.ResponseWriter, r *http.Request, m apitype.Mediator, _ string) {
+	respond(s, w, r, http.StatusOK)(s.agent.Drafts(m))
+}
+
+func (s *server) serveDeleteDraft(w http.ResponseWriter, r *http.Request, m apitype.Mediator, _ string) {
+	if err := s.agent.DeleteDraft(m, r.PathValue("case")); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
 }
 
 // respond answers a core call's (value, error) pair: the value with code,

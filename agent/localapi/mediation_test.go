@@ -89,6 +89,11 @@ var (
 	villagerCard = core.Identity{Name: "测试二", IDNumber: "35078219600301402X", IDMasked: "3507**********402X", IDType: "resident"}
 )
 
+// sessionLapse is how long the dev site's sessions last untouched: its
+// ui.mediator_idle (10m), which kioskd honours over its shorter
+// mediators.idle (5m) so the screen warns and saves a draft first.
+const sessionLapse = 10 * time.Minute
+
 func mustSignIn(t *testing.T, f *fixture, cards *fakeCards) string {
 	t.Helper()
 	cards.put("mediator-card", mediatorCard)
@@ -96,7 +101,7 @@ func mustSignIn(t *testing.T, f *fixture, cards *fakeCards) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if s.Mediator.ID != "dev-mediator" || s.Token == "" || !s.Expires.Equal(f.clock.Now().Add(5*time.Minute)) {
+	if s.Mediator.ID != "dev-mediator" || s.Token == "" || !s.Expires.Equal(f.clock.Now().Add(sessionLapse)) {
 		t.Fatalf("session = %+v", s)
 	}
 	return s.Token
@@ -177,6 +182,9 @@ var mediatorEndpoints = []struct{ method, path, body string }{
 	{"GET", "/v1/mediator/phrases", ""},
 	{"GET", "/v1/mediator/followups", ""},
 	{"GET", "/v1/mediator/indicators", ""},
+	{"GET", "/v1/mediator/drafts", ""},
+	{"PUT", "/v1/mediator/drafts/x", `{"session":{}}`},
+	{"DELETE", "/v1/mediator/drafts/x", ""},
 }
 
 // TestMediatorRefusedWithoutSession: nothing of mediator mode is served,
@@ -185,7 +193,7 @@ func TestMediatorRefusedWithoutSession(t *testing.T) {
 	f := mustServe(t)
 	cards := f.cards
 	lapsed := mustSignIn(t, f, cards)
-	f.clock.Advance(5 * time.Minute) // idle for the whole idle time: lapsed
+	f.clock.Advance(sessionLapse) // idle for the whole idle time: lapsed
 	signedOut := mustSignIn(t, f, cards)
 	if err := f.client.MediatorSignOut(context.Background(), signedOut); err != nil {
 		t.Fatal(err)
@@ -211,15 +219,15 @@ func TestMediatorSessionSlides(t *testing.T) {
 	token := mustSignIn(t, f, f.cards)
 	ctx := context.Background()
 	for range 3 {
-		f.clock.Advance(4 * time.Minute)
+		f.clock.Advance(sessionLapse - time.Minute)
 		if _, err := f.client.Phrases(ctx, token); err != nil {
-			t.Fatalf("after 4 idle minutes: %v", err)
+			t.Fatalf("after %v idle: %v", sessionLapse-time.Minute, err)
 		}
 	}
-	f.clock.Advance(5 * time.Minute)
+	f.clock.Advance(sessionLapse)
 	var apiErr *localclient.APIError
 	if _, err := f.client.Phrases(ctx, token); !errors.As(err, &apiErr) || apiErr.StatusCode != 401 {
-		t.Errorf("after 5 idle minutes: %v, want 401", err)
+		t.Errorf("after %v idle: %v, want 401", sessionLapse, err)
 	}
 }
 
@@ -341,6 +349,30 @@ func TestBookMediation(t *testing.T) {
 	}
 }
 
+// TestBookMediationWithoutVenue: the kiosk's screens do not ask for a
+// venue; the booking, its record and its case carry the site's venue for
+// kiosk bookings, so the township still learns where the case is heard.
+func TestBookMediationWithoutVenue(t *testing.T) {
+	f := mustServe(t)
+	m, err := f.client.BookMediation(context.Background(), apitype.MediationRequest{
+		Category: "邻里", Applicant: apitype.Party{Name: "王女士", Phone: "13800001111"}, Slots: []string{"2026-11-24T19:30:00+08:00"},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.Venue.ID != "red-station" || m.Venue.Name != "红色评理站" {
+		t.Errorf("venue = %+v, want dev.yaml's content.mediation.venue red-station", m.Venue)
+	}
+	recs := mustRecords(t, f.ob)
+	if len(recs) != 1 || !strings.Contains(string(recs[0].Body), `"venue":{"id":"red-station"`) {
+		t.Errorf("record does not carry the site's venue: %+v", recs)
+	}
+	cs, err := f.cases.List()
+	if err != nil || len(cs) != 1 || cs[0].Venue.ID != "red-station" {
+		t.Errorf("case book = %+v, %v", cs, err)
+	}
+}
+
 func TestBookMediationRejects(t *testing.T) {
 	f := mustServe(t)
 	good := func(edit string) string {
@@ -355,7 +387,6 @@ func TestBookMediationRejects(t *testing.T) {
 	}{
 		{"unknown field", good(`,"idcard":"1"`), apitype.CodeUnknownField, "idcard"},
 		{"slots not a list", `{"venue":"tea-room","slots":"2026-11-24T14:30:00+08:00"}`, "invalid", "slots"},
-		{"no venue", `{"category":"邻里"}`, "required", "venue"},
 		{"unknown venue", `{"venue":"pub","category":"邻里"}`, "unknown_venue", "venue"},
 		{"no category", `{"venue":"tea-room"}`, "required", "category"},
 		{"unknown category", `{"venue":"tea-room","category":"吵架"}`, "unknown_category", "category"},
@@ -800,6 +831,9 @@ func TestMenuContent(t *testing.T) {
 	if c.Lecture.Theme == "" || len(c.Lecture.Schedule) != 3 || c.Lecture.Schedule[0].Title != "宅基地与农房继承" ||
 		len(c.Fairs) != 2 || len(c.Checkup) != 2 || len(c.Publicity) != 3 || len(c.Venues) != 4 || len(c.Categories) != 14 {
 		t.Fatalf("content = %s", mustJSON(t, c))
+	}
+	if c.BookingVenue != "red-station" {
+		t.Errorf("booking venue %q, want dev.yaml's content.mediation.venue red-station", c.BookingVenue)
 	}
 	for i := 1; i < len(c.Lecture.Schedule); i++ {
 		if !c.Lecture.Schedule[i].At.After(c.Lecture.Schedule[i-1].At) {

@@ -90,3 +90,21 @@ func (c *Client) Indicators(ctx context.Context, token string) (apitype.Indicato
 	var i apitype.Indicators
 	return i, c.send(ctx, http.MethodGet, "/v1/mediator/indicators", token, nil, http.StatusOK, &i)
 }
+
+// SaveDraft keeps the signed-in mediator's unsaved session form on a case,
+// for their next sign-in.
+func (c *Client) SaveDraft(ctx context.Context, token, caseID string, f apitype.DraftForm) (apitype.SessionDraft, error) {
+	var d apitype.SessionDraft
+	return d, c.send(ctx, http.MethodPut, "/v1/mediator/drafts/"+url.PathEscape(caseID), token, f, http.StatusOK, &d)
+}
+
+// Drafts returns the signed-in mediator's kept drafts, most recent first.
+func (c *Client) Drafts(ctx context.Context, token string) (apitype.SessionDrafts, error) {
+	var ds apitype.SessionDrafts
+	return ds, c.send(ctx, http.MethodGet, "/v1/mediator/drafts", token, nil, http.StatusOK, &ds)
+}
+
+// DeleteDraft drops the signed-in mediator's draft on a case.
+func (c *Client) DeleteDraft(ctx context.Context, token, caseID string) error {
+	return c.send(ctx, http.MethodDelete, "/v1/mediator/drafts/"+url.PathEscape(caseID), token, nil, http.StatusNoContent, nil)
+}

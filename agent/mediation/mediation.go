@@ -49,7 +49,7 @@ type PartyRequest struct {
 
 // BookingRequest is a villager's mediation booking as entered.
 type BookingRequest struct {
-	Venue     string // a venue id
+	Venue     string // a venue id; empty for the site's kiosk venue
 	Category  string
 	Applicant PartyRequest
 	Other     *PartyRequest
@@ -151,6 +151,21 @@ func (r *Rules) Venue(field, id string) (config.Venue, error) {
 	return v, nil
 }
 
+// bookingVenue is the venue a villager's booking names, or, when it names
+// none, the site's venue for kiosk bookings: the kiosk no longer asks a
+// villager to choose between venues they cannot tell apart, and the
+// township's record still says where the case is heard.
+func (r *Rules) bookingVenue(id string) (config.Venue, error) {
+	if id != "" {
+		return r.Venue("venue", id)
+	}
+	v, ok := r.content.BookingVenue()
+	if !ok {
+		return config.Venue{}, fail("venue", apitype.CodeRequired, "is required: the site names no venue for kiosk bookings")
+	}
+	return v, nil
+}
+
 // Category checks a dispute category.
 func (r *Rules) Category(field, cat string) error {
 	if cat == "" {
@@ -201,7 +216,7 @@ func CheckParty(field string, p PartyRequest, phoneRequired bool, lookup Lookup)
 
 // Booking validates a villager's mediation booking at time now.
 func (r *Rules) Booking(req BookingRequest, now time.Time, lookup Lookup) (Booking, error) {
-	venue, err := r.Venue("venue", req.Venue)
+	venue, err := r.bookingVenue(req.Venue)
 	if err != nil {
 		return Booking{}, err
 	}

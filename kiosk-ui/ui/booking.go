@@ -29,7 +29,7 @@ const (
 	labelCancel  = "取消，返回首页"
 	labelNext    = "下一步"
 	labelConfirm = "确认预约"
-	labelClear   = "清空"
+	labelClear   = "清除"
 	labelDelete  = "删除"
 )
 
@@ -52,7 +52,7 @@ const (
 var (
 	consultSteps   = []string{stepTopic, stepDay, stepTime, stepName, stepPhone, stepConfirm}
 	checkupSteps   = []string{stepDay, stepTime, stepName, stepPhone, stepConfirm}
-	mediationSteps = []string{stepVenue, stepCategory, stepName, stepPhone, stepOther, stepPrefer, stepConfirm}
+	mediationSteps = []string{stepCategory, stepWho, stepPrefer, stepConfirm}
 )
 
 // maxPreferred is how many preferred slots a mediation booking offers.
@@ -74,11 +74,10 @@ type draft struct {
 	slot    time.Time
 
 	// mediation
-	venue    *apitype.Venue
-	category string
-	other    *person // the other party, if the villager names them
-	noOther  bool    // the villager chose to leave the other party out
-	prefer   []time.Time
+	category  string
+	other     *person // the other party, if the villager names them
+	otherDone bool    // the other party's name and phone are entered
+	prefer    []time.Time
 
 	who        person
 	err        string // shown on the current step
@@ -116,8 +115,8 @@ func (u *UI) drawStep(id string) {
 		u.showPhone()
 	case stepConfirm:
 		u.showConfirm()
-	case stepVenue:
-		u.showVenue()
+	case stepWho:
+		u.showWho()
 	case stepCategory:
 		u.showCategory()
 	case stepOther:
@@ -146,7 +145,7 @@ func (u *UI) step(id, title string, content fyne.CanvasObject) {
 	steps := u.draft.steps
 	n := slices.Index(steps, id)
 	top := container.NewVBox(heading(fmt.Sprintf("第 %d 步（共 %d 步）　%s", n+1, len(steps), title)))
-	if c := u.draft.who.card; c != nil && id != stepName {
+	if c := u.draft.who.card; c != nil && id != stepName && id != stepWho {
 		top.Add(paragraph("已读取身份证：" + c.Name + "　" + c.IDMasked))
 	}
 	speech := title
@@ -166,10 +165,10 @@ func (u *UI) step(id, title string, content fyne.CanvasObject) {
 		container.NewVScroll(container.NewPadded(content))), speech, func() { u.drawStep(id) })
 }
 
-// fail shows err on step id.
+// fail shows err on step id, or on the step of this flow that asks it.
 func (u *UI) fail(id, err string) {
 	u.draft.err = err
-	u.drawStep(id)
+	u.drawStep(u.flowStep(id))
 }
 
 func (u *UI) showTopic() {
@@ -262,19 +261,14 @@ func (u *UI) showPhone() {
 
 func (u *UI) showConfirm() {
 	d := &u.draft
-	rows := container.NewVBox()
 	if d.service == mediationService {
-		rows.Add(paragraph("调解地点：" + d.venue.Name + "（" + d.venue.Where + "）"))
-		rows.Add(paragraph("纠纷类型：" + d.category))
-		rows.Add(paragraph("希望时间：" + preferredLabel(d.prefer)))
-		if d.other != nil {
-			rows.Add(paragraph("对方：" + d.other.name() + "　" + d.other.phone))
-		}
-	} else {
-		rows.Add(paragraph("咨询事项：" + d.topic))
-		rows.Add(paragraph("预约时间：" + slotLabel(d.slot)))
-		rows.Add(paragraph("法律顾问：" + u.menu.Advisor.Name))
+		u.showMediationConfirm()
+		return
 	}
+	rows := container.NewVBox()
+	rows.Add(paragraph("咨询事项：" + d.topic))
+	rows.Add(paragraph("预约时间：" + slotLabel(d.slot)))
+	rows.Add(paragraph("法律顾问：" + u.menu.Advisor.Name))
 	rows.Add(paragraph("您的姓名：" + d.who.name()))
 	rows.Add(paragraph("您的电话：" + d.who.phone))
 	if d.who.card != nil {
@@ -342,7 +336,7 @@ func (u *UI) bookingFailed(err error) {
 		u.fail(stepName, "身份证信息已过期，请重新刷卡，或选择您的姓氏。")
 	case field == "topic":
 		u.fail(stepTopic, "请重新选择咨询事项。")
-	case field == "slot" || field == "slots":
+	case field == "slot" || strings.HasPrefix(field, "slots"): // slots[N] names one of a mediation's
 		u.draft.slots, u.draft.prefer = nil, nil
 		if u.draft.service == mediationService {
 			u.fail(stepPrefer, "这个时间已经不能预约了，请重新选择。")
@@ -356,7 +350,7 @@ func (u *UI) bookingFailed(err error) {
 	case strings.HasPrefix(field, "other"):
 		u.fail(stepOther, "对方的信息有误，请重新填写或跳过。")
 	case field == "venue":
-		u.fail(stepVenue, "请重新选择调解地点。")
+		u.fail(stepVenue, "本机的调解地点设置有误，预约没有提交。请拨打 12348 或到村委会预约。")
 	case field == "category":
 		u.fail(stepCategory, "请重新选择纠纷类型。")
 	default:

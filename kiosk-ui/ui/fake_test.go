@@ -32,31 +32,34 @@ const (
 
 // fakeAgent stands in for kioskd.
 type fakeAgent struct {
-	mu            sync.Mutex
-	status        apitype.Status
-	devices       apitype.Devices
-	slots         []time.Time
-	medSlots      []time.Time
-	bookErrs      []error // returned, in order, before bookings succeed
-	booked        []apitype.BookingRequest
-	mediated      []apitype.MediationRequest
-	calls         int
-	spoken        []string
-	printed       []string
-	printedEvents []string // "service RFC3339-start" of each event slip printed
-	signIns       int
-	session       string // the valid mediator session token
-	cases         []apitype.Case
-	sessions      []apitype.SessionRequest
-	followed      []string
-	indicator     apitype.Indicators
-	held          []string // card tokens a mediator held
-	photos        []apitype.PhotoRequest
-	sessionErr    error               // LogSession fails with it when set
-	holdErr       error               // returned by HoldCard when set
-	idleSeconds   int                 // the site's ui.idle in the menu; 0 leaves it out
-	editMenu      func(*apitype.Menu) // township content pushed since start
-	menuErrs      int                 // Menu fails this many more times
+	mu          sync.Mutex
+	status      apitype.Status
+	devices     apitype.Devices
+	slots       []time.Time
+	medSlots    []time.Time
+	bookErrs    []error // returned, in order, before bookings succeed
+	booked      []apitype.BookingRequest
+	mediated    []apitype.MediationRequest
+	calls       int
+	spoken      []string
+	printed     []string
+	signIns     int
+	session     string // the valid mediator session token
+	cases       []apitype.Case
+	sessions    []apitype.SessionRequest
+	followed    []string
+	indicator   apitype.Indicators
+	held        []string // card tokens a mediator held
+	photos      []apitype.PhotoRequest
+	sessionErr  error               // LogSession fails with it when set
+	holdErr     error               // returned by HoldCard when set
+	idleSeconds int                 // the site's ui.idle in the menu; 0 leaves it out
+	editMenu    func(*apitype.Menu) // township content pushed since start
+	menuErrs    int                 // Menu fails this many more times
+	drafts      fakeDrafts          // mediators' drafts (draft_test.go)
+
+	// printedEvents are the event slips printed: "service RFC3339-start".
+	printedEvents []string
 }
 
 func newFakeAgent() *fakeAgent {
@@ -116,6 +119,7 @@ func (f *fakeAgent) Menu(context.Context) (apitype.Menu, error) {
 		return apitype.Menu{}, errors.New("kioskd restarting")
 	}
 	m := testMenu()
+	m.Content.BookingVenue = "tea" // the site's venue for kiosk mediation bookings
 	m.IdleSeconds = f.idleSeconds
 	if f.editMenu != nil {
 		f.editMenu(&m)
@@ -255,6 +259,7 @@ func (f *fakeAgent) LogSession(_ context.Context, token, caseID string, req apit
 		return apitype.Session{}, f.sessionErr
 	}
 	f.sessions = append(f.sessions, req)
+	f.drafts.logged(caseID) // kioskd drops the form's draft with the session
 	s := apitype.Session{ID: "s1", Outcome: req.Outcome, Phrases: req.Phrases, Held: time.Date(2026, 11, 25, 10, 0, 0, 0, cst),
 		Escalated: req.Line == apitype.LineRed || req.Outcome == apitype.OutcomeReferred, Mediator: apitype.Mediator{Name: "张桂英"}}
 	for i := range f.cases {
@@ -339,9 +344,8 @@ func testMenu() apitype.Menu {
 			svc("publicity", "法治宣传阵地", "普法工作站、聊法亭", false),
 			svc("legal-fair", "法治集市", "法律服务下乡坐诊", false),
 		},
-		Advisor:       apitype.Advisor{Name: "林晓明", Firm: "某某律师事务所", Phone: "0599-5317356", Duty: []string{"周二、周五 09:00–12:00"}},
-		Topics:        []string{"征地拆迁", "土地权属", "婚姻家庭", "上学就医", "其他"},
-		BookingLookup: testLookup + apitype.LookupNumber,
+		Advisor: apitype.Advisor{Name: "林晓明", Firm: "某某律师事务所", Phone: "0599-5317356", Duty: []string{"周二、周五 09:00–12:00"}},
+		Topics:  []string{"征地拆迁", "土地权属", "婚姻家庭", "上学就医", "其他"},
 		Content: apitype.Content{
 			Lecture: apitype.Lecture{Theme: "民法典与农村土地承包", Schedule: []apitype.Event{
 				{Title: "巡回法治讲堂：宅基地那些事", Place: "村文化礼堂", At: time.Date(2026, 12, 12, 9, 0, 0, 0, cst)}}},
@@ -356,6 +360,7 @@ func testMenu() apitype.Menu {
 			Venues:     []apitype.Venue{{ID: "tea", Name: "茶室评理室", Where: "村文化礼堂东侧"}, {ID: "red", Name: "红色评理站", Where: "党群服务中心"}},
 			Categories: []string{"婚姻家庭", "邻里", "房屋宅基地", "合同", "损害赔偿", "山林土地", "其他"},
 		},
+		BookingLookup: testLookup + apitype.LookupNumber,
 	}
 }
 
@@ -414,6 +419,10 @@ func objects(w fyne.Window) []fyne.CanvasObject {
 		}
 	}
 	walk(w.Content())
+	for _, o := range w.Canvas().Overlays().List() { // the dimmer, the idle warning
+		test.LaidOutObjects(o)
+		walk(o)
+	}
 	return out
 }
 

@@ -3,11 +3,9 @@ package ui
 import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
-	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/fengqiao/kiosk/agent/localapi/apitype"
-	"github.com/fengqiao/kiosk/kiosk-ui/kiosktheme"
 )
 
 // Surnames offered to a villager without a card, so nobody has to type
@@ -90,32 +88,6 @@ func (u *UI) nameChooser(p *person, hint string, redraw, done func()) fyne.Canva
 		widget.NewButton(shown+labelMs, func() { p.honorific = labelMs; done() }))
 	return container.NewVBox(paragraph("请问怎么称呼您？"), g,
 		widget.NewButton("重新选姓氏", func() { p.surname = ""; redraw() }))
-}
-
-// phoneEntry is the content of a phone step: the number so far in large
-// digits and the keypad. next is called when the number is plausible.
-func (u *UI) phoneEntry(p *person, setErr func(string), next func()) fyne.CanvasObject {
-	display := bigText(phoneDisplay(p.phone), theme.SizeNameHeadingText, kiosktheme.Foreground)
-	display.TextStyle.Monospace = true
-	pad := keypad(&p.phone, 12, u.touch, func() {
-		display.Text = phoneDisplay(p.phone)
-		display.Refresh()
-	})
-	ok := primary(labelNext, func() {
-		if !plausiblePhone(p.phone) {
-			setErr("请输入11位手机号码，或带区号的固定电话。")
-			return
-		}
-		next()
-	})
-	return container.NewVBox(container.NewCenter(display), pad, ok)
-}
-
-func phoneDisplay(p string) string {
-	if p == "" {
-		return "＿＿＿"
-	}
-	return p
 }
 
 // plausiblePhone is a first check before kioskd's full one: a mobile number

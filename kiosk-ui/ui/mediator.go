@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"fyne.io/fyne/v2"
@@ -69,6 +70,8 @@ type mediatorState struct {
 	photoFor    *photoTarget // the session just saved, which may be photographed
 	err         string
 	notice      string // shown once on the next mediator page
+
+	drafts map[string]apitype.SessionDraft // by case: forms kept from an earlier sign-in (mediator_draft.go)
 }
 
 func (m *mediatorState) signedIn() bool { return m.session != nil }
@@ -86,6 +89,11 @@ type sessionForm struct {
 	agreement *bool
 	adding    *person // a party without a card being added by surname
 	saving    bool
+
+	base     apitype.SessionRequest // what the form opened with: a form still like it is not worth a draft
+	kept     string                 // the draft last kept in kioskd, encoded; "" for none
+	restored string                 // the line saying the form came back from a draft
+	drafting sync.WaitGroup         // draft saves on their way: the session waits for them
 }
 
 // onCard takes a card read for mediator mode, and says whether it did.
@@ -156,18 +164,16 @@ func (u *UI) startSignIn() {
 func (u *UI) showPIN() {
 	m := &u.med
 	dots := bigText(strings.Repeat("＊", len(m.pin))+"＿", theme.SizeNameHeadingText, kiosktheme.Foreground)
-	pad := keypad(&m.pin, 8, u.touch, func() {
+	pad := u.keypad(&m.pin, 8, func() {
 		dots.Text = strings.Repeat("＊", len(m.pin)) + "＿"
 		dots.Refresh()
 	})
-	rows := container.NewVBox(paragraph("调解员：" + m.card.Name + "　请输入密码"))
+	above := []fyne.CanvasObject{widget.NewLabel("调解员：" + m.card.Name + "　请输入密码")}
 	if m.err != "" {
-		rows.Add(errorText(m.err))
+		above = append(above, errorText(m.err))
 	}
-	rows.Add(container.NewCenter(dots))
-	rows.Add(pad)
-	rows.Add(primary(labelSignIn, u.signIn))
-	u.page("调解员登录", rows, "请输入密码。", u.showPIN)
+	above = append(above, container.NewCenter(dots))
+	u.page("调解员登录", container.NewVBox(u.padScreen(pad, above, primary(labelSignIn, u.signIn))), "请输入密码。", u.showPIN)
 }
 
 func (u *UI) signIn() {
@@ -203,15 +209,23 @@ func (u *UI) signIn() {
 		}
 		u.med = mediatorState{session: &s}
 		u.opts.Log.Info("mediator signed in", "mediator", s.Mediator.ID)
-		u.showMediatorHome()
+		u.resumeDrafts()
 	})
 }
 
-// signOut ends the mediator's session in kioskd and wipes mediator mode.
+// signOut ends the mediator's session in kioskd and wipes mediator mode. A
+// half-filled session form is kept as a draft first, while the token is
+// still good; if that fails the sign-out goes ahead all the same.
 func (u *UI) signOut() {
 	if s := u.med.session; s != nil {
 		token := s.Token
-		do(u, func(ctx context.Context) error { return u.opts.Agent.MediatorSignOut(ctx, token) }, func(error) {})
+		keep := u.draftToKeep()
+		do(u, func(ctx context.Context) error {
+			if keep != nil {
+				keep(ctx, token)
+			}
+			return u.opts.Agent.MediatorSignOut(ctx, token)
+		}, func(error) {})
 	}
 	u.med = mediatorState{}
 }
@@ -262,6 +276,7 @@ func (u *UI) mpage(title string, rows *fyne.Container, redraw func(), actions ..
 // showMediatorHome lists the cases, and first of all the follow-up visits
 // that are due: the reminder a mediator sees on signing in.
 func (u *UI) showMediatorHome() {
+	u.dropDraft()
 	u.med.form = nil
 	mcall(u, u.opts.Agent.FollowUps, func(fs apitype.FollowUps, ferr error) {
 		mcall(u, u.opts.Agent.Cases, func(cs apitype.Cases, err error) {
@@ -400,7 +415,11 @@ func (u *UI) followUpDone(caseID string) {
 
 // startSession opens the session form for case c, with its category.
 func (u *UI) startSession(c apitype.Case) {
-	u.med.form = &sessionForm{caseID: c.ID, req: apitype.SessionRequest{Category: c.Category, Line: c.Line}}
+	base := apitype.SessionRequest{Category: c.Category, Line: c.Line}
+	u.med.form = &sessionForm{caseID: c.ID, req: base, base: base}
+	if d, ok := u.med.drafts[c.ID]; ok {
+		u.med.form = formFromDraft(c.ID, base, d)
+	}
 	mcall(u, u.opts.Agent.Phrases, func(p apitype.Phrases, err error) {
 		if err != nil {
 			u.med.err = failureText(err)
@@ -422,7 +441,11 @@ func (u *UI) showSessionForm() {
 	f := u.med.form
 	r := &f.req
 	redraw := u.showSessionForm
-	rows := container.NewVBox(paragraph(labelTapParty))
+	rows := container.NewVBox()
+	if f.restored != "" {
+		rows.Add(paragraph(f.restored))
+	}
+	rows.Add(paragraph(labelTapParty))
 	for _, s := range f.shown {
 		rows.Add(paragraph("当事人：" + s))
 	}
@@ -501,6 +524,7 @@ func (u *UI) showSessionForm() {
 		save.Disable()
 	}
 	u.mpage(labelLogSession, rows, redraw, save)
+	u.keepDraft()
 }
 
 // formProblem is what the form still lacks, in words, or "".
@@ -542,6 +566,9 @@ func (u *UI) saveSession() {
 		req.FollowUp = ""
 	}
 	mcall(u, func(ctx context.Context, token string) (apitype.Session, error) {
+		// A draft save still on its way could otherwise land after the
+		// session and bring the form back as a draft at the next sign-in.
+		f.drafting.Wait()
 		return u.opts.Agent.LogSession(ctx, token, f.caseID, req)
 	}, func(s apitype.Session, err error) {
 		f.saving = false
@@ -563,6 +590,7 @@ func (u *UI) saveSession() {
 		}
 		u.med.notice = msg
 		u.med.photoFor = &photoTarget{caseID: f.caseID, session: s.ID}
+		delete(u.med.drafts, f.caseID) // kioskd dropped it with the session
 		if left {
 			return
 		}

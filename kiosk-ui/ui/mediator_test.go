@@ -179,6 +179,11 @@ func TestMediatorSignedOutOnIdleAndLapse(t *testing.T) {
 	mustSignIn(t, u, w)
 	clock.t = clock.t.Add(u.opts.IdleTimeout)
 	u.checkIdle()
+	if agent.session == "" || !u.med.signedIn() {
+		t.Fatal("a mediator signed out at the villagers' idle time")
+	}
+	clock.t = clock.t.Add(u.opts.MediatorIdleTimeout - u.opts.IdleTimeout)
+	u.checkIdle()
 	if agent.session != "" || u.med.signedIn() {
 		t.Error("idle did not sign the mediator out")
 	}

@@ -23,13 +23,14 @@ func sayMasked(s string) string {
 }
 
 // fullNumber is a phone or ID number typed in full (a confirmation shows
-// the villager what they typed).
-var fullNumber = regexp.MustCompile(`[0-9]{7,}[0-9Xx]?`)
+// the villager what they typed), also as the keypad groups it: 138 0000 1111.
+var fullNumber = regexp.MustCompile(`[0-9](?: ?[0-9]){6,}[0-9Xx]?`)
 
 // sayNumbers words full numbers as their last four digits: a kiosk reads
 // aloud in a public hall.
 func sayNumbers(s string) string {
 	return fullNumber.ReplaceAllStringFunc(s, func(m string) string {
+		m = strings.ReplaceAll(m, " ", "")
 		return "尾号 " + spaced(m[len(m)-4:])
 	})
 }
@@ -43,6 +44,9 @@ const maxSpeechRunes = 500
 // choices too, not only the question. Buttons are named by their label,
 // never by their colour.
 func (u *UI) readAloudText() string {
+	if u.warn != nil {
+		return u.warn.speech() // it covers the screen: its question is all there is to hear
+	}
 	parts := []string{u.screen.speech}
 	seen := map[string]bool{u.screen.speech: true}
 	for _, w := range screenWords(u.body) {
@@ -111,6 +115,10 @@ func screenWords(o fyne.CanvasObject) []string {
 		case *tile:
 			add(v.Title)
 			add(v.Summary)
+		case *pictoChoice:
+			add(v.Label)
+		case *container.ThemeOverride:
+			walk(v.Content)
 		case *canvas.Text:
 			add(v.Text)
 		}

@@ -81,45 +81,40 @@ func tour(t *testing.T, u *UI, w fyne.Window, visit func(name string)) {
 	p.tap(labelHome)
 
 	p.tap(labelBookMediation)
-	visit("mediation-1-venue")
-	p.tap("茶室评理室（村文化礼堂东侧）")
-	visit("mediation-2-category")
-	p.tap("邻里")
+	visit("mediation-1-category")
+	p.picto("邻里")
 	u.onCardEvent(tappedCard)
 	p.keys("13800001111")
-	visit("mediation-4-phone-with-card")
+	visit("mediation-2-phone-with-card")
 	p.tap(labelNext)
-	visit("mediation-5-other")
-	p.tap(labelSkipOther)
 	p.tap("11月26日 周四 晚上")
-	visit("mediation-6-prefer")
+	visit("mediation-3-prefer")
 	p.tap(labelNext)
-	visit("mediation-7-confirm")
+	visit("mediation-4-confirm")
 	p.tap(labelConfirm)
 	visit("mediation-done")
 	p.tap(labelHome)
 
 	// Without a card, and with the other party.
 	p.tap(labelBookMediation)
-	p.tap("红色评理站（党群服务中心）")
-	p.tap("婚姻家庭")
-	visit("mediation-3-surname")
+	p.picto("婚姻家庭")
+	visit("mediation-2-surname")
 	p.tap("王")
-	visit("mediation-3-honorific")
+	visit("mediation-2-honorific")
 	p.tap("王" + labelMs)
 	p.keys("13800001111")
-	visit("mediation-4-phone")
-	p.tap(labelNext)
-	p.tap(labelAddOther)
-	visit("mediation-5-other-surname")
-	p.tap("吴")
-	p.tap("吴" + labelMr)
-	p.keys("13900002222")
-	visit("mediation-5-other-phone")
+	visit("mediation-2-phone")
 	p.tap(labelNext)
 	p.tap("11月27日 周五 上午")
 	p.tap(labelNext)
-	visit("mediation-7-confirm-other")
+	p.tap(labelAddOther)
+	visit("mediation-4-other-surname")
+	p.tap("吴")
+	p.tap("吴" + labelMr)
+	p.keys("13900002222")
+	visit("mediation-4-other-phone")
+	p.tap(labelNext)
+	visit("mediation-4-confirm-other")
 	p.tap(labelCancel)
 
 	p.tap(labelMediator)
@@ -164,6 +159,7 @@ func tour(t *testing.T, u *UI, w fyne.Window, visit func(name string)) {
 	p.tap(labelMediatorHome)
 	p.tap(labelIndicators)
 	visit("mediator-indicators")
+	tourIdle(t, u, w, visit)
 	p.tap(labelSignOut)
 }
 
@@ -236,6 +232,8 @@ func checkScreen(t *testing.T, w fyne.Window, screen string, minText float32) {
 			size, name = v.Size(), v.Text
 		case *tile:
 			size, name = v.Size(), v.Title
+		case *pictoChoice:
+			size, name = v.Size(), v.Label
 		case *widget.Entry:
 			size, name = v.Size(), "entry "+v.PlaceHolder
 		case *canvas.Text:

@@ -8,7 +8,9 @@
 // a kiosk, a fake in tests) and keeps nothing of its own: every record lives in
 // kioskd, so the UI can crash and restart without losing anything. A villager's
 // details live in the draft only until the flow ends or the screen is left
-// idle, and are then wiped; a mediator is signed out on idle too.
+// idle, and are then wiped; a mediator is signed out on idle too, after a
+// longer time, their unsaved session form kept in kioskd as a draft
+// (mediator_draft.go). The screen asks before either reset (idle.go).
 package ui
 
 import (
@@ -60,6 +62,9 @@ type Mediator interface {
 	FollowUps(ctx context.Context, token string) (apitype.FollowUps, error)
 	FollowUpDone(ctx context.Context, token, caseID string, req apitype.FollowUpDone) (apitype.FollowUp, error)
 	Indicators(ctx context.Context, token string) (apitype.Indicators, error)
+	SaveDraft(ctx context.Context, token, caseID string, f apitype.DraftForm) (apitype.SessionDraft, error)
+	Drafts(ctx context.Context, token string) (apitype.SessionDrafts, error)
+	DeleteDraft(ctx context.Context, token, caseID string) error
 }
 
 // Options configure the UI.
@@ -75,6 +80,10 @@ type Options struct {
 	// whatever a villager entered and signs a mediator out. Zero: the site
 	// config's (GET /v1/menu idle_seconds), DefaultIdleTimeout until known.
 	IdleTimeout time.Duration
+	// MediatorIdleTimeout replaces IdleTimeout while a mediator is signed
+	// in. Zero: the site config's (mediator_idle_seconds),
+	// DefaultMediatorIdleTimeout until known.
+	MediatorIdleTimeout time.Duration
 	// DimAfter dims the home screen left untouched this long; zero means
 	// twice IdleTimeout.
 	DimAfter time.Duration
@@ -115,6 +124,9 @@ type UI struct {
 	idleFromSite bool    // IdleTimeout follows the site config
 	menuVersion  uint64  // the content version u.menu was loaded at
 	dim          *dimmer // the overlay while the screen is dimmed
+
+	medIdleSite bool         // MediatorIdleTimeout follows the site config
+	warn        *idleWarning // the overlay asking whether anyone is there
 }
 
 // screen is what is on screen: how to draw it again and what to read aloud.
@@ -147,6 +159,10 @@ func New(win fyne.Window, opts Options) *UI {
 	if idleFromSite {
 		opts.IdleTimeout = DefaultIdleTimeout
 	}
+	medIdleSite := opts.MediatorIdleTimeout == 0
+	if medIdleSite {
+		opts.MediatorIdleTimeout = DefaultMediatorIdleTimeout
+	}
 	if opts.CallTimeout == 0 {
 		opts.CallTimeout = 10 * time.Second
 	}
@@ -156,7 +172,7 @@ func New(win fyne.Window, opts Options) *UI {
 	if opts.SetTheme == nil {
 		opts.SetTheme = func(t fyne.Theme) { fyne.CurrentApp().Settings().SetTheme(t) }
 	}
-	u := &UI{opts: opts, win: win, idleFromSite: idleFromSite}
+	u := &UI{opts: opts, win: win, idleFromSite: idleFromSite, medIdleSite: medIdleSite}
 	u.title = canvas.NewText("", kiosktheme.Foreground)
 	u.title.TextStyle.Bold = true
 	u.clock = canvas.NewText("", kiosktheme.Foreground)
@@ -236,6 +252,9 @@ func (u *UI) pollEvery(every time.Duration) time.Duration {
 	if u.screen.home {
 		return max(every, homePollEvery)
 	}
+	if d := u.untilIdleEvent(); d > 0 && d < every {
+		return d
+	}
 	return every
 }
 
@@ -284,6 +303,9 @@ func (u *UI) loadMenuAt(v uint64) {
 		u.menu, u.hasMenu = m, true
 		if u.idleFromSite && m.IdleSeconds > 0 {
 			u.opts.IdleTimeout = time.Duration(m.IdleSeconds) * time.Second
+		}
+		if u.medIdleSite && m.MediatorIdleSeconds > 0 {
+			u.opts.MediatorIdleTimeout = time.Duration(m.MediatorIdleSeconds) * time.Second
 		}
 		if u.title.Text != m.KioskName {
 			u.title.Text = m.KioskName
@@ -441,15 +463,23 @@ func firstScroll(o fyne.CanvasObject) *container.Scroll {
 	return nil
 }
 
-// touch records that someone is using the kiosk.
-func (u *UI) touch() { u.lastActivity = u.opts.Now() }
+// touch records that someone is using the kiosk, which answers the idle
+// warning if it is up.
+func (u *UI) touch() {
+	u.lastActivity = u.opts.Now()
+	u.hideIdleWarning()
+}
 
 // checkIdle sends an untouched screen home: whoever walked away leaves
-// nothing of theirs behind.
+// nothing of theirs behind. IdleWarning before, it asks whether anyone is
+// still there.
 func (u *UI) checkIdle() {
-	if u.screen.home || u.opts.Now().Sub(u.lastActivity) < u.opts.IdleTimeout {
+	idle := u.opts.Now().Sub(u.lastActivity)
+	if u.screen.home || idle < u.idleTimeout() {
+		u.checkIdleWarning(idle)
 		return
 	}
+	u.hideIdleWarning()
 	if u.draft.active {
 		u.opts.Log.Info("flow abandoned on idle; draft wiped")
 	}
@@ -464,6 +494,9 @@ func (u *UI) checkIdle() {
 func (u *UI) goHome() {
 	u.draft = draft{}
 	u.signOut()
+	// The screen being left is not drawn again at standard size: its state
+	// is gone (a mediator's form with the sign-out), and home follows.
+	u.screen.redraw = nil
 	if u.large {
 		u.toggleTextSize()
 	}

@@ -173,28 +173,23 @@ func TestLegalCheckupEndsInBooking(t *testing.T) {
 	}
 }
 
-// TestMediationBooking: venue, category, applicant, the optional other
-// party, up to three preferred slots; the confirmation has a number and a
-// QR code, and the receipt prints.
+// TestMediationBooking: category, applicant and phone, up to three
+// preferred slots, the optional other party on the confirmation; no venue
+// is asked or sent (kioskd books the site's); the confirmation has a
+// number and a QR code, and the receipt prints.
 func TestMediationBooking(t *testing.T) {
 	agent := newFakeAgent()
 	u, w, _ := mustUI(t, agent)
 	p := &tapper{t: t, w: w}
 	p.tap(labelBookMediation)
-	p.tap("茶室评理室（村文化礼堂东侧）")
-	p.tap("邻里")
-	mustSee(t, w, "第 3 步")
-	u.onCardEvent(tappedCard) // answers the name step
-	mustSee(t, w, "第 4 步")
+	mustSee(t, w, "第 1 步（共 4 步）")
+	p.picto("邻里")
+	mustSee(t, w, "第 2 步")
+	u.onCardEvent(tappedCard) // answers the name half of the step
+	mustSee(t, w, "已读取身份证：陈桂英")
 	p.keys("13800001111")
 	p.tap(labelNext)
-	mustSee(t, w, "第 5 步")
-	p.tap(labelAddOther)
-	p.tap("吴")
-	p.tap("吴" + labelMr)
-	p.keys("13900002222")
-	p.tap(labelNext)
-	mustSee(t, w, "第 6 步")
+	mustSee(t, w, "第 3 步")
 	p.tap(labelNext)
 	mustSee(t, w, "请至少选一个时间")
 	for _, s := range []string{"11月26日 周四 上午", "11月26日 周四 晚上", "11月27日 周五 晚上", "11月27日 周五 上午"} {
@@ -202,7 +197,15 @@ func TestMediationBooking(t *testing.T) {
 	}
 	mustSee(t, w, "最多选 3 个时间")
 	p.tap(labelNext)
-	mustSee(t, w, "对方：吴先生")
+	mustSee(t, w, "第 4 步")
+	mustSee(t, w, "调解地点：茶室评理室（村文化礼堂东侧）")
+	mustSee(t, w, "您的电话：138 0000 1111")
+	p.tap(labelAddOther)
+	p.tap("吴")
+	p.tap("吴" + labelMr)
+	p.keys("13900002222")
+	p.tap(labelNext)
+	mustSee(t, w, "对方：吴先生　139 0000 2222")
 	p.tap(labelConfirm)
 	mustSee(t, w, "预约号 00008")
 	if !hasQR(w) {
@@ -214,7 +217,7 @@ func TestMediationBooking(t *testing.T) {
 		t.Errorf("printed %v", agent.printed)
 	}
 	r := agent.mediated[0]
-	if r.Venue != "tea" || r.Category != "邻里" || r.Applicant.Card != "tok-1" || r.Applicant.Phone != "13800001111" ||
+	if r.Venue != "" || r.Category != "邻里" || r.Applicant.Card != "tok-1" || r.Applicant.Phone != "13800001111" ||
 		r.Other == nil || r.Other.Name != "吴先生" || r.Other.Phone != "13900002222" || len(r.Slots) != 3 {
 		t.Errorf("request %+v other %+v", r, r.Other)
 	}
@@ -305,7 +308,7 @@ func TestSlotTakenSendsVillagerBackToDates(t *testing.T) {
 	test.Tap(mustButton(t, w, "09:00"))
 	// Name and number were kept: the villager does not enter them again.
 	test.Tap(mustButton(t, w, "王"+labelMs))
-	mustSee(t, w, "13800001111")
+	mustSee(t, w, "138 0000 1111")
 	test.Tap(mustButton(t, w, labelNext))
 	test.Tap(mustButton(t, w, labelConfirm))
 	mustSee(t, w, "预约成功")
@@ -522,7 +525,7 @@ func TestPhoneStepRejectsShortNumber(t *testing.T) {
 	p.tap(labelNext)
 	mustSee(t, w, "请输入11位手机号码")
 	mustSee(t, w, "第 5 步")
-	mustSee(t, w, "1380")
+	mustSee(t, w, "138 0")
 }
 
 // TestCardTapOnHomeStartsBooking, and idle wipes the card's identity.

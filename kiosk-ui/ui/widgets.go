@@ -169,30 +169,3 @@ func errorText(msg string) fyne.CanvasObject {
 	l.Wrapping = fyne.TextWrapWord
 	return l
 }
-
-// keypad is an on-screen numeric keypad: a kiosk has no keyboard. It edits
-// *value up to max digits and calls changed after every key.
-func keypad(value *string, max int, touch func(), changed func()) *fyne.Container {
-	key := func(label string, apply func(string) string) *widget.Button {
-		return widget.NewButton(label, func() {
-			touch()
-			if v := apply(*value); len(v) <= max {
-				*value = v
-			}
-			changed()
-		})
-	}
-	pad := container.NewGridWithColumns(3)
-	for _, d := range "123456789" {
-		pad.Add(key(string(d), func(v string) string { return v + string(d) }))
-	}
-	pad.Add(key(labelClear, func(string) string { return "" }))
-	pad.Add(key("0", func(v string) string { return v + "0" }))
-	pad.Add(key(labelDelete, func(v string) string {
-		if v == "" {
-			return v
-		}
-		return v[:len(v)-1]
-	}))
-	return pad
-}

@@ -154,6 +154,9 @@ type Menu struct {
 	// content.booking_lookup); empty when the site has none, and then no
 	// receipt or done screen carries a QR code.
 	BookingLookup string `json:"booking_lookup,omitempty"`
+	// MediatorIdleSeconds replaces IdleSeconds while a mediator is signed
+	// in (site config ui.mediator_idle).
+	MediatorIdleSeconds int `json:"mediator_idle_seconds"`
 }
 
 // LookupNumber marks where Menu.BookingLookup takes the booking number.

@@ -15,6 +15,9 @@ type Content struct {
 	Fairs      []Event   `json:"fairs"`      // upcoming legal fairs, soonest first
 	Venues     []Venue   `json:"venues"`     // mediation venues (百姓说理之家)
 	Categories []string  `json:"categories"` // dispute categories, in the statistics' order
+	// BookingVenue is the Venue.ID a mediation booking without a venue is
+	// made for: the kiosk's screens do not ask the villager.
+	BookingVenue string `json:"booking_venue,omitempty"`
 }
 
 // Lecture is the monthly legal lecture (一月一法治主题, 巡回法治讲堂).
@@ -98,8 +101,8 @@ type PartySummary struct {
 // MediationRequest is the body of POST /v1/mediations: a villager books a
 // mediation. Applicant is required; Other is optional (name and phone only).
 type MediationRequest struct {
-	Venue     string   `json:"venue"`    // Venue.ID
-	Category  string   `json:"category"` // one of Content.Categories
+	Venue     string   `json:"venue,omitempty"` // Venue.ID; empty for Content.BookingVenue
+	Category  string   `json:"category"`        // one of Content.Categories
 	Applicant Party    `json:"applicant"`
 	Other     *Party   `json:"other,omitempty"`
 	Slots     []string `json:"slots"` // 1–3 preferred slots, RFC 3339, from GET /v1/slots?service=mediation

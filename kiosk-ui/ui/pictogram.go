@@ -1,0 +1,145 @@
+package ui
+
+import (
+	"image/color"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/canvas"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/theme"
+	"fyne.io/fyne/v2/widget"
+
+	"github.com/fengqiao/kiosk/kiosk-ui/kiosktheme"
+)
+
+// Pictograms of the dispute categories, so a villager who reads little
+// finds 邻里 by its two houses. Fyne's bundled Material icons cover a few
+// (home, document, "more"); the rest are drawn here from plain shapes on a
+// 24-unit grid, part of this repository and under its licence, filled in
+// one colour so the theme can colour them.
+func svgPictogram(name, body string) fyne.Resource {
+	return theme.NewThemedResource(fyne.NewStaticResource(name+".svg", []byte(
+		`<svg xmlns="http://www.w3.org/2000/svg" width="24" height="24" viewBox="0 0 24 24">`+body+`</svg>`)))
+}
+
+var (
+	pictFamily = svgPictogram("family", // two grown-ups and a child
+		`<circle cx="7" cy="5.5" r="2.5" fill="#000"/><circle cx="17" cy="5.5" r="2.5" fill="#000"/>`+
+			`<circle cx="12" cy="11" r="1.8" fill="#000"/>`+
+			`<rect x="4.5" y="9" width="5" height="12" rx="2" fill="#000"/><rect x="14.5" y="9" width="5" height="12" rx="2" fill="#000"/>`+
+			`<rect x="10.5" y="13.5" width="3" height="7.5" rx="1.2" fill="#000"/>`)
+	pictNeighbours = svgPictogram("neighbours", // two houses side by side
+		`<path fill-rule="evenodd" fill="#000" d="M0.5 11.5 L6 5.5 L11.5 11.5 L10.5 11.5 L10.5 19 L1.5 19 L1.5 11.5 Z M5 19 L5 14.5 L7 14.5 L7 19 Z"/>`+
+			`<path fill-rule="evenodd" fill="#000" d="M12.5 11.5 L18 5.5 L23.5 11.5 L22.5 11.5 L22.5 19 L13.5 19 L13.5 11.5 Z M17 19 L17 14.5 L19 14.5 L19 19 Z"/>`+
+			`<rect x="0.5" y="20" width="23" height="1.5" fill="#000"/>`)
+	pictTree = svgPictogram("tree", // hill forest and farmland
+		`<polygon points="12,2 5,11 19,11" fill="#000"/><polygon points="12,6 3,17 21,17" fill="#000"/>`+
+			`<rect x="10.5" y="16" width="3" height="5" fill="#000"/><rect x="2" y="20.5" width="20" height="1.5" fill="#000"/>`)
+	pictFlag = svgPictogram("plot", // a marker staked on a plot of land
+		`<rect x="6" y="3" width="1.8" height="17" fill="#000"/><polygon points="7.8,3 18,6.5 7.8,10" fill="#000"/>`+
+			`<rect x="2" y="19.5" width="20" height="2" fill="#000"/>`)
+	pictCoin = svgPictogram("money", // a coin with ¥
+		`<path fill-rule="evenodd" fill="#000" d="M12 2a10 10 0 1 0 0.01 0Z M12 4.5a7.5 7.5 0 1 1 -0.01 0Z"/>`+
+			`<polygon points="7.5,6.5 9.5,6.5 12,10 14.5,6.5 16.5,6.5 13,11.5 11,11.5" fill="#000"/>`+
+			`<rect x="11" y="11" width="2" height="7" fill="#000"/><rect x="8.5" y="12" width="7" height="1.5" fill="#000"/>`+
+			`<rect x="8.5" y="14.5" width="7" height="1.5" fill="#000"/>`)
+	pictHelmet = svgPictogram("work", // a worker's helmet
+		`<path fill="#000" d="M4 16 A8 8 0 0 1 20 16 Z"/><rect x="2" y="16" width="20" height="2.5" rx="1" fill="#000"/>`+
+			`<rect x="11" y="6" width="2" height="5" fill="#000"/>`)
+	pictLeaf = svgPictogram("leaf", // a leaf: the environment
+		`<path fill="#000" d="M4 20 C4 10 10 4 20 4 C20 14 14 20 4 20 Z"/><rect x="2" y="20" width="5" height="1.8" fill="#000"/>`)
+	pictCar = svgPictogram("car", // a car: traffic accidents
+		`<polygon points="6,10 8.5,5.5 15.5,5.5 18,10" fill="#000"/><rect x="2" y="10" width="20" height="6" rx="2" fill="#000"/>`+
+			`<circle cx="7" cy="17" r="2.5" fill="#000"/><circle cx="17" cy="17" r="2.5" fill="#000"/>`)
+	pictCross = svgPictogram("medical", // a medical cross
+		`<rect x="9" y="3" width="6" height="18" rx="1" fill="#000"/><rect x="3" y="9" width="18" height="6" rx="1" fill="#000"/>`)
+	pictBuilding = svgPictogram("building", // flats and their management
+		`<rect x="3" y="3" width="10" height="18" fill="#000"/><rect x="14" y="9" width="7" height="12" fill="#000"/>`)
+	pictTalk = svgPictogram("talk", // two people talking: any other dispute
+		`<rect x="2" y="3" width="14" height="10" rx="3" fill="#000"/><polygon points="5,12 5,17 9.5,12" fill="#000"/>`+
+			`<rect x="9" y="9" width="13" height="9" rx="3" fill="#000"/><polygon points="18,17 19,21 14.5,17" fill="#000"/>`)
+)
+
+// categoryPictograms are the pictograms of the 14 categories of the
+// people's-mediation statistics, the default content.categories.
+var categoryPictograms = map[string]fyne.Resource{
+	"婚姻家庭":  pictFamily,
+	"邻里":    pictNeighbours,
+	"房屋宅基地": theme.HomeIcon(),
+	"合同":    theme.DocumentIcon(),
+	"损害赔偿":  pictCoin,
+	"山林土地":  pictTree,
+	"征地拆迁":  pictFlag,
+	"劳动争议":  pictHelmet,
+	"村务管理":  theme.ListIcon(),
+	"环境保护":  pictLeaf,
+	"交通事故":  pictCar,
+	"医患":    pictCross,
+	"物业":    pictBuilding,
+	"其他":    theme.MoreHorizontalIcon(),
+}
+
+// categoryPictogram is a category's pictogram; a category the township
+// added has the pictogram of talk, never a wrong picture.
+func categoryPictogram(cat string) fyne.Resource {
+	if r, ok := categoryPictograms[cat]; ok {
+		return r
+	}
+	return pictTalk
+}
+
+// pictoChoice is one of several options shown as a large pictogram over
+// its name, the whole card a target. A chosen option is outlined and
+// ticked, so colour is never the only cue.
+type pictoChoice struct {
+	widget.BaseWidget
+	Label  string
+	icon   fyne.Resource
+	chosen bool
+	onTap  func()
+}
+
+func newPictoChoice(label string, icon fyne.Resource, chosen bool, onTap func()) *pictoChoice {
+	p := &pictoChoice{Label: label, icon: icon, chosen: chosen, onTap: onTap}
+	p.ExtendBaseWidget(p)
+	return p
+}
+
+// pictoSize is a pictogram's side: three lines of body text, so it grows
+// with the larger-text mode.
+func pictoSize() float32 { return 3 * theme.Size(theme.SizeNameText) }
+
+func (p *pictoChoice) CreateRenderer() fyne.WidgetRenderer {
+	bg := canvas.NewRectangle(kiosktheme.Card)
+	bg.CornerRadius = 12
+	bg.StrokeColor = color.NRGBA{R: 0xD8, G: 0xCF, B: 0xC2, A: 0xFF}
+	bg.StrokeWidth = 2
+	icon := canvas.NewImageFromResource(p.icon)
+	icon.FillMode = canvas.ImageFillContain
+	icon.SetMinSize(fyne.NewSquareSize(pictoSize()))
+	label := widget.NewLabelWithStyle(p.Label, fyne.TextAlignCenter, fyne.TextStyle{Bold: true})
+	label.SizeName = theme.SizeNameSubHeadingText
+	content := container.NewVBox(container.NewCenter(icon), label)
+	objs := []fyne.CanvasObject{bg, container.NewPadded(content)}
+	if p.chosen {
+		bg.StrokeColor = theme.Color(theme.ColorNamePrimary)
+		bg.StrokeWidth = 6
+		tick := canvas.NewImageFromResource(theme.NewPrimaryThemedResource(theme.ConfirmIcon()))
+		tick.SetMinSize(fyne.NewSquareSize(pictoSize() / 2))
+		objs = append(objs, container.NewPadded(container.NewBorder(
+			container.NewBorder(nil, nil, nil, tick), nil, nil, nil)))
+	}
+	return widget.NewSimpleRenderer(container.NewStack(objs...))
+}
+
+// Tapped implements fyne.Tappable.
+func (p *pictoChoice) Tapped(*fyne.PointEvent) {
+	if p.onTap != nil {
+		p.onTap()
+	}
+}
+
+// MinSize keeps even a short name a comfortable target.
+func (p *pictoChoice) MinSize() fyne.Size {
+	return p.BaseWidget.MinSize().Max(fyne.NewSize(kiosktheme.MinTouch*2.5, kiosktheme.MinTouch*2))
+}
