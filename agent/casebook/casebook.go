@@ -323,7 +323,30 @@ func (b *Book) reseal(tx *bbolt.Tx) error {
 			return err
 		}
 	}
-	b.opts.Log.Info("case book sealed with its own key", "cases", len(resealed))
+	// Drafts too: under the old key they would no longer open, and the next
+	// save would drop them as unreadable.
+	drafts := 0
+	if bk := tx.Bucket(bucketDrafts); bk != nil {
+		redrafted := map[string][]byte{}
+		err := bk.ForEach(func(k, v []byte) error {
+			plain, err := former.Open(v, draftAD(k))
+			if err != nil {
+				return fmt.Errorf("%w: draft %s: %v", ErrCorrupt, k, err)
+			}
+			redrafted[string(k)] = b.box.Seal(nil, plain, draftAD(k))
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		for k, v := range redrafted {
+			if err := bk.Put([]byte(k), v); err != nil {
+				return err
+			}
+		}
+		drafts = len(redrafted)
+	}
+	b.opts.Log.Info("case book sealed with its own key", "cases", len(resealed), "drafts", drafts)
 	return meta.Put(metaKeyCheck, b.box.Seal(nil, keyCheckPlain, metaKeyCheck))
 }
 

@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 	"time"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/fengqiao/kiosk/agent/internal/phone"
@@ -79,10 +80,12 @@ func (c *checker) link(field, value string) {
 		c.fail(field, "%q is not a URL: %v", value, err)
 	case u.Scheme != "https":
 		c.fail(field, "%q must be an https:// link (WeChat warns about anything else)", value)
-	case u.Host == "":
+	case u.Hostname() == "":
 		c.fail(field, "%q has no host, e.g. https://township.example/page", value)
-	case strings.ContainsAny(value, " \t\n"):
-		c.fail(field, "%q contains a space; write it as %%20", value)
+	case u.User != nil:
+		c.fail(field, "%q carries a user name or password; a link on a public screen must not", value)
+	case strings.IndexFunc(value, unicode.IsSpace) >= 0:
+		c.fail(field, "%q contains a space (perhaps a full-width one pasted from a document); write it as %%20", value)
 	case len(value) > maxLinkBytes:
 		c.fail(field, "is %d bytes long; at most %d fit in a QR code a phone reads off the screen", len(value), maxLinkBytes)
 	}

@@ -151,7 +151,7 @@ func (u *UI) step(id, title string, content fyne.CanvasObject) {
 	speech := title
 	if u.draft.err != "" {
 		top.Add(errorText(u.draft.err))
-		speech = u.draft.err + "。" + title
+		speech = strings.TrimSuffix(u.draft.err, "。") + "。" + title
 	}
 	nav := u.grid(2)
 	if n > 0 {
@@ -183,9 +183,11 @@ func (u *UI) showTopic() {
 }
 
 // loadSlots asks kioskd for the service's slots, then draws step id again.
+// The placeholder carries the step's own title, so that the step is
+// announced once, as it appears, and not again when the slots arrive.
 func (u *UI) loadSlots(id string) {
 	service := u.draft.service
-	u.step(id, "选择日期", widget.NewLabel("正在查询可以预约的时间……"))
+	u.step(id, slotsTitle(id), widget.NewLabel("正在查询可以预约的时间……"))
 	call(u, func(ctx context.Context) (apitype.Slots, error) { return u.opts.Agent.Slots(ctx, service) },
 		func(s apitype.Slots, err error) {
 			if !u.draft.active || u.draft.service != service {
@@ -193,12 +195,20 @@ func (u *UI) loadSlots(id string) {
 			}
 			if err != nil {
 				u.draft.err = failureText(err)
-				u.step(id, "选择日期", widget.NewButton("重新查询", func() { u.draft.err = ""; u.loadSlots(id) }))
+				u.step(id, slotsTitle(id), widget.NewButton("重新查询", func() { u.draft.err = ""; u.loadSlots(id) }))
 				return
 			}
 			u.draft.slots = append([]time.Time{}, s.Slots...)
 			u.drawStep(id)
 		})
+}
+
+// slotsTitle is the title of the step that waits for slots.
+func slotsTitle(id string) string {
+	if id == stepPrefer {
+		return titlePrefer
+	}
+	return "选择日期"
 }
 
 // days lists the distinct days of the offered slots, in order.

@@ -1,7 +1,6 @@
 package ui
 
 import (
-	"context"
 	"image/color"
 	"strings"
 	"time"
@@ -12,7 +11,6 @@ import (
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
-	"github.com/fengqiao/kiosk/agent/localapi/apitype"
 	"github.com/fengqiao/kiosk/kiosk-ui/kiosktheme"
 )
 
@@ -110,15 +108,11 @@ func (u *UI) showIdleWarning() {
 	u.warn.Resize(u.win.Canvas().Size()) // an overlay covers the window only if sized to it
 	u.win.Canvas().Overlays().Add(u.warn)
 	u.opts.Log.Info("idle warning shown", "mediator", u.med.signedIn())
-	if u.devices.Speech.State != apitype.DeviceReady {
-		return
+	// Spoken as every screen is under voice guidance (ui.voice): a site
+	// that turned voice off asked for a quiet kiosk. 朗读 still reads it.
+	if u.voiceOn() {
+		u.say(u.warn.speech())
 	}
-	text := u.warn.speech()
-	do(u, func(ctx context.Context) error { return u.opts.Agent.Speak(ctx, text) }, func(err error) {
-		if err != nil {
-			u.opts.Log.Warn("idle warning not spoken", "err", err)
-		}
-	})
 }
 
 // keepUsing is a tap on the warning: someone is there.

@@ -52,6 +52,7 @@ func TestIdleWarning(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			agent := newFakeAgent()
+			agent.editMenu = func(m *apitype.Menu) { m.Voice = true }
 			u, w, clock := mustUI(t, agent)
 			tt.start(t, u, w)
 			warnAt := tt.timeout(u) - IdleWarning
@@ -119,17 +120,28 @@ func TestIdleWarningNotOnHome(t *testing.T) {
 	}
 }
 
-// TestIdleWarningSilentWithoutSpeech: a kiosk that cannot speak shows it.
+// TestIdleWarningSilentWithoutSpeech: a kiosk that cannot speak, or whose
+// site turned voice guidance off, shows the warning without a word.
 func TestIdleWarningSilentWithoutSpeech(t *testing.T) {
-	agent := newFakeAgent()
-	agent.devices.Speech.State = apitype.DeviceAbsent
-	u, w, clock := mustUI(t, agent)
-	walkToConfirm(t, w)
-	clock.t = u.lastActivity.Add(u.opts.IdleTimeout - IdleWarning)
-	u.checkIdle()
-	mustSee(t, w, labelStillThere)
-	if len(agent.spoken) != 0 {
-		t.Errorf("spoke without speech: %q", agent.spoken)
+	for _, tt := range []struct {
+		name   string
+		voice  bool
+		speech string
+	}{{"no speech", true, apitype.DeviceAbsent}, {"voice guidance off", false, apitype.DeviceReady}} {
+		t.Run(tt.name, func(t *testing.T) {
+			agent := newFakeAgent()
+			voice := tt.voice
+			agent.editMenu = func(m *apitype.Menu) { m.Voice = voice }
+			agent.devices.Speech.State = tt.speech
+			u, w, clock := mustUI(t, agent)
+			walkToConfirm(t, w)
+			clock.t = u.lastActivity.Add(u.opts.IdleTimeout - IdleWarning)
+			u.checkIdle()
+			mustSee(t, w, labelStillThere)
+			if n := countSpoken(agent); n != 0 {
+				t.Errorf("spoke the question %d times: %q", n, agent.spoken)
+			}
+		})
 	}
 }
 

@@ -25,6 +25,9 @@ const (
 // stepWho asks the mediation applicant's name and phone on one screen.
 const stepWho = "who"
 
+// titlePrefer is the title of the preferred-times step.
+const titlePrefer = "您方便的时间"
+
 func (u *UI) startMediation() { u.startFlow(mediationService, mediationSteps, nil) }
 
 // mediationVenue is where a kiosk booking goes: the site names it (GET
@@ -195,7 +198,7 @@ func (u *UI) showPrefer() {
 		}
 		u.next(stepPrefer)
 	}))
-	u.step(stepPrefer, "您方便的时间", rows)
+	u.step(stepPrefer, titlePrefer, rows)
 }
 
 func (u *UI) submitMediation(d draft) {

@@ -21,6 +21,9 @@ import (
 // it again.
 func draftForm(f *sessionForm) apitype.DraftForm {
 	out := apitype.DraftForm{Session: f.req, Agreement: f.agreement}
+	// Encoded on another goroutine while the form goes on changing: the
+	// draft must not share the form's slices.
+	out.Session.Phrases = slices.Clone(f.req.Phrases)
 	out.Session.Parties = nil
 	for _, p := range f.parties {
 		if p.Card != "" {
@@ -88,6 +91,7 @@ func (u *UI) draftToKeep() func(ctx context.Context, token string) {
 	}
 	caseID, form, log := f.caseID, draftForm(f), u.opts.Log
 	return func(ctx context.Context, token string) {
+		f.drafting.Wait() // an older save still on its way must not land after this one
 		if _, err := u.opts.Agent.SaveDraft(ctx, token, caseID, form); err != nil {
 			log.Warn("mediation draft not kept at sign-out", "case", caseID, "err", err)
 			return

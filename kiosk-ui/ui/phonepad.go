@@ -1,7 +1,6 @@
 package ui
 
 import (
-	"context"
 	"strings"
 
 	"fyne.io/fyne/v2"
@@ -9,7 +8,6 @@ import (
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
-	"github.com/fengqiao/kiosk/agent/localapi/apitype"
 	"github.com/fengqiao/kiosk/kiosk-ui/kiosktheme"
 )
 
@@ -196,15 +194,12 @@ func (b besidePad) Layout(objs []fyne.CanvasObject, size fyne.Size) {
 // villager's own number, asked for by their tap on 下一步; the read-aloud
 // button still says only its last four digits.
 func (u *UI) readBack(phone string) {
-	if u.devices.Speech.State != apitype.DeviceReady {
+	// Voice guidance only, and never in mediator mode, where it would read
+	// a party's number out to the room. The next screen says it first.
+	if !u.voiceOn() || u.med.signedIn() {
 		return
 	}
-	text := "您的电话是：" + phoneReadBack(phone)
-	do(u, func(ctx context.Context) error { return u.opts.Agent.Speak(ctx, text) }, func(err error) {
-		if err != nil {
-			u.opts.Log.Warn("phone read-back failed", "err", err)
-		}
-	})
+	u.pendingSpeech = "您输入的电话是：" + phoneReadBack(phone)
 }
 
 func phoneDisplay(p string) string {

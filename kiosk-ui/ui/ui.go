@@ -117,8 +117,12 @@ type UI struct {
 	large     bool
 
 	screen screen // what is on screen, to redraw it after a theme switch
-	draft  draft
-	med    mediatorState
+	// pendingSpeech is said before the next screen's own words (a number
+	// read back as its step is left): said apart, the next screen's
+	// announcement would cut it off, since kioskd stops what it is saying.
+	pendingSpeech string
+	draft         draft
+	med           mediatorState
 
 	lastActivity time.Time
 	idleFromSite bool    // IdleTimeout follows the site config

@@ -37,10 +37,19 @@ func (u *UI) voiceOn() bool {
 // text), and not in mediator mode, where the kiosk talking over the parties
 // would disturb the mediation.
 func (u *UI) announce(prev screen) {
-	if !u.voiceOn() || u.screen.home || u.med.signedIn() || u.screen.speech == prev.speech {
+	pending := u.pendingSpeech
+	u.pendingSpeech = ""
+	if !u.voiceOn() || u.med.signedIn() {
 		return
 	}
-	u.say(truncateSpeech(u.screen.speech))
+	var text string
+	if !u.screen.home && u.screen.speech != prev.speech {
+		text = truncateSpeechTo(u.screen.speech, maxSpeechRunes-utf8.RuneCountInString(pending)-1)
+	}
+	if pending != "" {
+		text = strings.TrimSuffix(pending+"。"+text, "。")
+	}
+	u.say(text)
 }
 
 // greeting is what a dimmed screen says when someone walks up to it.
@@ -63,12 +72,15 @@ func (u *UI) presenceWake() {
 // truncateSpeech words a screen's speech for a public hall, as the
 // read-aloud button does (masked and full numbers by their last digits),
 // and cuts it at the last full sentence kioskd takes.
-func truncateSpeech(s string) string {
+func truncateSpeech(s string) string { return truncateSpeechTo(s, maxSpeechRunes) }
+
+// truncateSpeechTo is truncateSpeech cut at n runes.
+func truncateSpeechTo(s string, n int) string {
 	s = sayNumbers(sayMasked(s))
-	if utf8.RuneCountInString(s) <= maxSpeechRunes {
+	if utf8.RuneCountInString(s) <= n {
 		return s
 	}
-	r := []rune(s)[:maxSpeechRunes]
+	r := []rune(s)[:max(n, 0)]
 	if i := strings.LastIndex(string(r), "。"); i > 0 {
 		return string(r)[:i+len("。")]
 	}
