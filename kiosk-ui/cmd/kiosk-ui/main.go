@@ -54,6 +54,12 @@ func main() {
 		fmt.Fprintf(os.Stderr, "kiosk-ui: --window: %v\n", err)
 		os.Exit(2)
 	}
+	// The site config's ui.idle range: below it the 15 s warning would
+	// cover every screen as it appears.
+	if *idle != 0 && (*idle < 20*time.Second || *idle > 10*time.Minute) {
+		fmt.Fprintf(os.Stderr, "kiosk-ui: --idle %v is out of range [20s, 10m], as ui.idle in the site config\n", *idle)
+		os.Exit(2)
+	}
 	log := slog.New(slog.NewTextHandler(os.Stderr, nil))
 	setGCPolicy(log)
 
