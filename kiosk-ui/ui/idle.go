@@ -84,7 +84,12 @@ var _ fyne.Tappable = (*idleWarning)(nil)
 // warningDetail says what the reset will take.
 func (u *UI) warningDetail() []string {
 	if u.med.signedIn() {
-		return []string{"15 秒后退出调解员登录，", "没填完的记录会留作草稿。"}
+		// Promise a draft only where one will be kept: a walk-in form has
+		// no case to keep it under, a list page nothing to keep.
+		if u.med.form != nil && worthKeeping(u.med.form) {
+			return []string{"15 秒后退出调解员登录，", "没填完的记录会留作草稿。"}
+		}
+		return []string{"15 秒后退出调解员登录。"}
 	}
 	return []string{"15 秒后回到首页，", "您填写的内容会清除。"}
 }
