@@ -184,6 +184,37 @@ func TestMediatorDraftRoundTrip(t *testing.T) {
 	}
 }
 
+// TestRestoredDraftLeftUntouchedStays: the draft that opens at sign-in is
+// not the mediator's choice to leave; going home from it without a change
+// keeps it for the next sign-in, where it comes back again.
+func TestRestoredDraftLeftUntouchedStays(t *testing.T) {
+	agent := newFakeAgent()
+	u, w, _ := mustUI(t, agent)
+	mustSignIn(t, u, w)
+	fillHalfSession(t, u, w)
+	test.Tap(mustButton(t, w, labelSignOut))
+	if len(agent.drafts.kept) != 1 {
+		t.Fatalf("no draft kept at sign-out: %+v", agent.drafts.kept)
+	}
+	p := &tapper{t: t, w: w}
+	signIn := func() {
+		t.Helper()
+		p.tap(labelMediator)
+		u.onCardEvent(mediatorCard)
+		p.keys(mediatorPIN)
+		p.tap(labelSignIn)
+	}
+	signIn()
+	mustSee(t, w, "已恢复您")
+	test.Tap(mustButton(t, w, labelMediatorHome))
+	if len(agent.drafts.kept) != 1 {
+		t.Errorf("a restored draft left untouched was dropped: %+v", agent.drafts.kept)
+	}
+	test.Tap(mustButton(t, w, labelSignOut))
+	signIn()
+	mustSee(t, w, "已恢复您")
+}
+
 // TestDraftNotKeptStillSignsOut: kioskd cannot keep the draft; the
 // mediator is signed out all the same, and nothing comes back.
 func TestDraftNotKeptStillSignsOut(t *testing.T) {

@@ -101,10 +101,15 @@ func (u *UI) draftToKeep() func(ctx context.Context, token string) {
 }
 
 // dropDraft forgets the form's draft when the mediator leaves the form
-// themselves (调解员首页): that is a choice, not an interruption.
+// themselves (调解员首页): that is a choice, not an interruption. Not a
+// draft that came back at sign-in and was left as it came: the mediator
+// only looked at it (or went past it to another), and it waits for them.
 func (u *UI) dropDraft() {
 	f := u.med.form
 	if f == nil || f.caseID == "" || !u.med.signedIn() {
+		return
+	}
+	if f.restored != "" && encodedDraft(f) == f.kept {
 		return
 	}
 	_, had := u.med.drafts[f.caseID]
