@@ -256,6 +256,10 @@ func Open(opts Options) (*Book, error) {
 		db.Close()
 		return nil, fmt.Errorf("casebook: open %s: %w", opts.Path, err)
 	}
+	if err := b.sweepDrafts(); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("casebook: open %s: sweep drafts: %w", opts.Path, err)
+	}
 	opts.Log.Info("case book open", "path", opts.Path)
 	return b, nil
 }

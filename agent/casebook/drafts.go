@@ -131,6 +131,31 @@ func (b *Book) openDraft(k, v []byte) (Draft, error) {
 	return d, nil
 }
 
+// sweepDrafts deletes drafts past DraftMaxAge at open, so that a draft's
+// names and numbers leave the file when the docs say, even if no mediator
+// saves another draft to trigger dropStale. It writes only when there is
+// something to delete: a start costs no commit for it.
+func (b *Book) sweepDrafts() error {
+	stale := false
+	cutoff := b.opts.Now().Add(-DraftMaxAge)
+	err := b.db.View(func(tx *bbolt.Tx) error {
+		drafts := tx.Bucket(bucketDrafts)
+		if drafts == nil {
+			return nil
+		}
+		return drafts.ForEach(func(k, v []byte) error {
+			if d, err := b.openDraft(k, v); err != nil || !d.Saved.After(cutoff) {
+				stale = true
+			}
+			return nil
+		})
+	})
+	if err != nil || !stale {
+		return err
+	}
+	return b.db.Update(func(tx *bbolt.Tx) error { return b.dropStale(tx.Bucket(bucketDrafts)) })
+}
+
 // dropStale deletes drafts past DraftMaxAge, and any that no longer open.
 func (b *Book) dropStale(drafts *bbolt.Bucket) error {
 	cutoff := b.opts.Now().Add(-DraftMaxAge)

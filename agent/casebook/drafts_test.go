@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"testing"
 	"time"
+
+	"go.etcd.io/bbolt"
 )
 
 // mustDraftBook is a book with one case and a clock the test moves.
@@ -104,6 +106,37 @@ func TestDraftsExpire(t *testing.T) {
 	*now = start // as if the clock stepped back: the stale draft is gone for good
 	if ds, _ := b.Drafts("m01"); len(ds) != 0 {
 		t.Errorf("a stale draft survived the next save: %+v", ds)
+	}
+}
+
+// TestStaleDraftsLeaveTheFileAtOpen: a draft past DraftMaxAge leaves the
+// file when the book next opens, with no save to trigger it.
+func TestStaleDraftsLeaveTheFileAtOpen(t *testing.T) {
+	b, path, caseID, _ := mustDraftBook(t)
+	for _, m := range []string{"m01", "m02"} {
+		if err := b.PutDraft(Draft{Mediator: m, Case: caseID, Form: json.RawMessage(`{}`)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	b.Close()
+	count := func(at time.Time) int {
+		t.Helper()
+		b := mustOpen(t, path, mustKey(t, 7), func() time.Time { return at })
+		defer b.Close()
+		n := 0
+		b.db.View(func(tx *bbolt.Tx) error {
+			if bk := tx.Bucket(bucketDrafts); bk != nil {
+				n = bk.Stats().KeyN
+			}
+			return nil
+		})
+		return n
+	}
+	if n := count(start.Add(DraftMaxAge - time.Minute)); n != 2 {
+		t.Fatalf("%d drafts in the file before they are stale, want 2", n)
+	}
+	if n := count(start.Add(DraftMaxAge + time.Minute)); n != 0 {
+		t.Errorf("%d stale drafts still in the file after an open", n)
 	}
 }
 
