@@ -157,6 +157,10 @@ type Menu struct {
 	// MediatorIdleSeconds replaces IdleSeconds while a mediator is signed
 	// in (site config ui.mediator_idle).
 	MediatorIdleSeconds int `json:"mediator_idle_seconds"`
+	// Wording are the site's corrections of the screens' texts, by
+	// catalogue key (site config content.wording; kiosk-ui/wording):
+	// only the keys the site changes, each already checked by kioskd.
+	Wording map[string]string `json:"wording,omitempty"`
 }
 
 // LookupNumber marks where Menu.BookingLookup takes the booking number.
