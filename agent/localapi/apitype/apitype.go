@@ -188,7 +188,7 @@ type Service struct {
 // Platform says how to reach a service on one of the three platforms.
 type Platform struct {
 	ID   string `json:"id"`
-	Name string `json:"name"` // 实体 / 网络 / 热线
+	Name string `json:"name"` // 实体 / 网络 / 热线, the plan's words; the screen heads its tiles with its own (platform.* of kiosk-ui/wording)
 	How  string `json:"how"`
 	// URL is the service's page in the 闽事理 mini-program, on the online
 	// platform only, when the site gives one (https): the screen shows it
