@@ -43,6 +43,9 @@ func TestWithBundle(t *testing.T) {
 		{"invalid content", replace("id: tea-table", "id: tea-room"), "content.venues[2].id", "already listed"},
 		{"idle out of range", "schema: " + BundleSchema + "\nui:\n  idle: 1s\n", "ui.idle", "out of range"},
 		{"not YAML", "schema: [", "", "not valid YAML"},
+		{"wording", replace("  phrases:\n", "  wording:\n    dim.wake: 请摸一下屏幕\n  phrases:\n"), "", ""},
+		{"wording key unknown", replace("  phrases:\n", "  wording:\n    home.slogan: 一村一法律顾问\n  phrases:\n"), "content.wording.home.slogan", "unknown key"},
+		{"wording drops a value", replace("  phrases:\n", "  wording:\n    phone.read_back: 您输的电话是\n  phrases:\n"), "content.wording.phone.read_back", "takes {number}"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -75,5 +78,13 @@ func TestWithBundle(t *testing.T) {
 	}
 	if got.Site.Content.Lecture.Theme != "防范电信诈骗" {
 		t.Errorf("theme %q", got.Site.Content.Lecture.Theme)
+	}
+	// So are a township's corrections of the screens' texts.
+	got, err = base.WithBundle("bundle 9", []byte(replace("  phrases:\n", "  wording:\n    dim.wake: 请摸一下屏幕\n  phrases:\n")), 9)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if w := got.Site.Content.Wording["dim.wake"]; w != "请摸一下屏幕" {
+		t.Errorf("wording dim.wake = %q", w)
 	}
 }

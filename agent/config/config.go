@@ -162,6 +162,11 @@ type Content struct {
 	Categories []string  `yaml:"categories"`
 	Mediation  Mediation `yaml:"mediation"`
 	Phrases    []string  `yaml:"phrases"`
+	// Wording corrects the screens' texts for this site, by catalogue key
+	// (kiosk-ui/wording/zh-CN.yaml): {key: text}, only the texts the
+	// township rewords. Each key must be the catalogue's and each text
+	// take the same {values} as the catalogue's (validateWording).
+	Wording map[string]string `yaml:"wording"`
 	// BookingLookup is the township's page where a booking is looked up
 	// by its number, with {number} where the number goes: the receipt's
 	// and the done screen's QR code. Empty: no QR code, and the screen

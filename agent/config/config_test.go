@@ -168,7 +168,7 @@ func TestLoadRejects(t *testing.T) {
 		},
 		{
 			name:      "empty platform text",
-			site:      replace("hotline: 拨打 12348 咨询", `hotline: ""`),
+			site:      replace("hotline: 打 12348 问\n", "hotline: \"\"\n"),
 			wantFile:  "site",
 			wantField: "content.services[3].platforms.hotline",
 			wantMsg:   "is required",

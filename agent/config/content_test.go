@@ -27,6 +27,25 @@ func TestLoadDevContent(t *testing.T) {
 	}
 }
 
+// wordingEdit adds a content.wording section of lines to the dev site.
+func wordingEdit(lines string) func(string) string {
+	return replace("  phrases:\n", "  wording:\n"+lines+"\n  phrases:\n")
+}
+
+// TestLoadWording: a site's corrections of the screens' texts are loaded
+// as they are written.
+func TestLoadWording(t *testing.T) {
+	site, board := mustReadDev(t)
+	site = wordingEdit("    dim.wake: 请摸一下屏幕\n    mediation.prefer_too_many: 最多只能选 {n} 个")(site)
+	cfg, err := Load(mustWriteConfig(t, site, board))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if w := cfg.Site.Content.Wording; len(w) != 2 || w["dim.wake"] != "请摸一下屏幕" || w["mediation.prefer_too_many"] != "最多只能选 {n} 个" {
+		t.Errorf("wording = %q", w)
+	}
+}
+
 func TestLoadRejectsContent(t *testing.T) {
 	tests := []struct {
 		name      string
@@ -85,6 +104,12 @@ func TestLoadRejectsContent(t *testing.T) {
 		{"plain PIN in the roster", replace(`pin_bcrypt: "$2a$10$yh5qBXs8ZfjvZX.j3XDG9eC0FdNK.l2YUIPw1lTa.xrywGVVEUh3m"`, `pin_bcrypt: "1234"`), "mediators.roster[0].pin_bcrypt", "not a bcrypt hash"},
 		{"cheap bcrypt", replace(`pin_bcrypt: "$2a$10$yh5qBXs8ZfjvZX.j3XDG9eC0FdNK.l2YUIPw1lTa.xrywGVVEUh3m"`, `pin_bcrypt: "$2a$04$yh5qBXs8ZfjvZX.j3XDG9eC0FdNK.l2YUIPw1lTa.xrywGVVEUh3m"`), "mediators.roster[0].pin_bcrypt", "cost 4 is below 10"},
 		{"mediator without name", replace("      name: 测试调解员\n", ""), "mediators.roster[0].name", "is required"},
+		{"wording key unknown", wordingEdit("    dim.wak: 请摸一下屏幕"), "content.wording.dim.wak", `unknown key: not a text of the kiosk (the keys are those of kiosk-ui/wording/zh-CN.yaml) (did you mean "dim.wake"?)`},
+		{"wording drops a value", wordingEdit("    mediation.prefer_too_many: 最多选三个"), "content.wording.mediation.prefer_too_many", "takes {n}, not no values"},
+		{"wording adds a value", wordingEdit("    dim.wake: 请摸一下{screen}"), "content.wording.dim.wake", "takes no values, not {screen}"},
+		{"wording empty", wordingEdit(`    dim.wake: ""`), "content.wording.dim.wake", "is empty"},
+		{"wording too long", wordingEdit("    dim.wake: " + strings.Repeat("长", 81)), "content.wording.dim.wake", "at most 80"},
+		{"wording not a map", wordingEdit("    - dim.wake"), "content.wording", "cannot unmarshal"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -161,6 +161,15 @@ func (d *document) walk(n *yaml.Node, t reflect.Type, path string, problems *[]P
 			d.lines[child] = key.Line
 			d.walk(val, ft, child, problems)
 		}
+	case t.Kind() == reflect.Map && n.Kind == yaml.MappingNode:
+		// Free keys (content.wording): their lines, for problems that
+		// name a key; which keys are allowed is validation's business.
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			key, val := n.Content[i], n.Content[i+1]
+			child := join(path, key.Value)
+			d.lines[child] = key.Line
+			d.walk(val, t.Elem(), child, problems)
+		}
 	case (t.Kind() == reflect.Slice || t.Kind() == reflect.Array) && n.Kind == yaml.SequenceNode:
 		for i, item := range n.Content {
 			d.walk(item, t.Elem(), fmt.Sprintf("%s[%d]", path, i), problems)

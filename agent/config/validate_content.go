@@ -3,11 +3,15 @@ package config
 import (
 	"encoding/hex"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"golang.org/x/crypto/bcrypt"
+
+	"github.com/fengqiao/kiosk/kiosk-ui/wording"
 )
 
 // Bounds of the villager content. Questionnaires are short because many
@@ -163,4 +167,46 @@ func (m *Mediators) validate(c *checker) {
 			}
 		}
 	}
+}
+
+// maxWordingRunes bounds a corrected text: the longest of the catalogue's
+// is a notice of two lines; a paragraph would push the screen's buttons
+// under the fold.
+const maxWordingRunes = 80
+
+// validateWording checks the site's corrections of the screens' texts
+// against the catalogue kiosk-ui reads them from: a key it does not have
+// would change nothing on screen, and a text that drops a {value} would
+// hide a number the villager needs (one added would show as "{n}").
+func (ct *Content) validateWording(c *checker) {
+	keys := slices.Sorted(maps.Keys(ct.Wording))
+	for _, k := range keys {
+		f := "content.wording." + k
+		text := ct.Wording[k]
+		if !wording.Known(k) {
+			c.fail(f, "unknown key: not a text of the kiosk (the keys are those of kiosk-ui/wording/zh-CN.yaml)%s", suggestWording(k))
+			continue
+		}
+		if err := wording.Check(k, text); err != nil {
+			c.fail(f, "%v", err)
+			continue
+		}
+		if n := utf8.RuneCountInString(text); n > maxWordingRunes {
+			c.fail(f, "is %d characters long; at most %d fit on the screen", n, maxWordingRunes)
+		}
+	}
+}
+
+// suggestWording names the catalogue key closest to a misspelt one.
+func suggestWording(k string) string {
+	best, bestDist := "", 4
+	for _, known := range wording.Keys() {
+		if d := editDistance(k, string(known)); d < bestDist || (d == bestDist && string(known) < best) {
+			best, bestDist = string(known), d
+		}
+	}
+	if best == "" {
+		return ""
+	}
+	return fmt.Sprintf(" (did you mean %q?)", best)
 }

@@ -213,7 +213,7 @@ func Run(ctx context.Context, opts Options) error {
 		return nil
 	})
 	g.Go(func() error {
-		return localapi.Serve(gctx, ln, localapi.NewHandler(agent, link, cards, log.With("component", "api")))
+		return localapi.Serve(gctx, ln, localapi.NewHandler(withWording{agent}, link, cards, log.With("component", "api")))
 	})
 	g.Go(func() error { return link.Run(gctx) })
 	g.Go(func() error { return reportDamagedStores(gctx, ob, agent) })

@@ -10,6 +10,8 @@ import (
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
+
+	"github.com/fengqiao/kiosk/kiosk-ui/wording"
 )
 
 // The screen dims when nobody has used it for a while on the home screen:
@@ -21,16 +23,15 @@ import (
 // panel, light enough that the kiosk is visibly on.
 var dimLevel = color.NRGBA{A: 0xd8}
 
-const labelWake = "请触摸屏幕"
-
 // dimmer covers the window; a tap anywhere wakes the screen.
 type dimmer struct {
 	widget.BaseWidget
+	hint  string // dim.wake
 	onTap func()
 }
 
-func newDimmer(onTap func()) *dimmer {
-	d := &dimmer{onTap: onTap}
+func newDimmer(hint string, onTap func()) *dimmer {
+	d := &dimmer{hint: hint, onTap: onTap}
 	d.ExtendBaseWidget(d)
 	return d
 }
@@ -38,7 +39,7 @@ func newDimmer(onTap func()) *dimmer {
 func (d *dimmer) Tapped(*fyne.PointEvent) { d.onTap() }
 
 func (d *dimmer) CreateRenderer() fyne.WidgetRenderer {
-	hint := canvas.NewText(labelWake, color.NRGBA{R: 0xcc, G: 0xcc, B: 0xcc, A: 0xff})
+	hint := canvas.NewText(d.hint, color.NRGBA{R: 0xcc, G: 0xcc, B: 0xcc, A: 0xff})
 	hint.TextSize = theme.Size(theme.SizeNameHeadingText)
 	hint.Alignment = fyne.TextAlignCenter
 	return widget.NewSimpleRenderer(container.NewStack(canvas.NewRectangle(dimLevel), container.NewCenter(hint)))
@@ -57,7 +58,7 @@ func (u *UI) checkDim() {
 	if u.dim != nil || !u.screen.home || u.opts.Now().Sub(u.lastActivity) < u.dimAfter() {
 		return
 	}
-	u.dim = newDimmer(u.wake)
+	u.dim = newDimmer(u.t(wording.DimWake), u.wake)
 	u.dim.Resize(u.win.Canvas().Size()) // an overlay covers the window only if sized to it
 	u.win.Canvas().Overlays().Add(u.dim)
 	u.opts.Log.Debug("screen dimmed")

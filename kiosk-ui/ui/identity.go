@@ -6,6 +6,7 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/fengqiao/kiosk/agent/localapi/apitype"
+	"github.com/fengqiao/kiosk/kiosk-ui/wording"
 )
 
 // Surnames offered to a villager without a card, so nobody has to type
@@ -17,32 +18,29 @@ var surnames = [...]string{
 	"谢", "吕", "罗", "魏", "范", "彭", "傅", "蔡", "曾", "游",
 }
 
-// Labels of the identity steps.
-const (
-	labelOtherSurname = "其他姓氏"
-	labelMr           = "先生"
-	labelMs           = "女士"
-	labelWithoutCard  = "不用身份证，选姓氏"
-	labelTapCard      = "请把身份证放在读卡器上；没带身份证，请在下面点您的姓。"
-)
+// otherSurname is person.surname for "none of these": the villager is
+// addressed as 先生 or 女士 alone. (It was 村民先生, which nobody is
+// called.)
+const otherSurname = "\x00other"
 
 // person is someone a flow identifies: by an ID card tapped on the reader,
 // or by a surname and an honorific chosen from grids, and a phone number on
 // the keypad. It holds personal data: drafts are wiped when a flow ends.
 type person struct {
 	card      *apitype.CardSummary
-	surname   string // "" until chosen; labelOtherSurname for none of the grid
-	honorific string // 先生 / 女士
+	surname   string // "" until chosen; otherSurname for none of the grid
+	honorific string // 先生 / 女士, as the site words them (identity.mr, identity.ms)
 	phone     string
 }
 
-// name is how the kiosk addresses the person: the card's name, or 王女士.
+// name is how the kiosk addresses the person: the card's name, 王女士, or
+// 女士 alone for a surname not on the grid.
 func (p *person) name() string {
 	switch {
 	case p.card != nil:
 		return p.card.Name
-	case p.surname == labelOtherSurname:
-		return "村民" + p.honorific
+	case p.surname == otherSurname:
+		return p.honorific
 	}
 	return p.surname + p.honorific
 }
@@ -64,9 +62,9 @@ func (p *person) party() apitype.Party {
 func (u *UI) nameChooser(p *person, hint string, redraw, done func()) fyne.CanvasObject {
 	if c := p.card; c != nil {
 		return container.NewVBox(
-			paragraph("已读取身份证："+c.Name+"　"+c.IDMasked),
+			paragraph(u.tf(wording.IdentityCardRead, wording.Args{"name": c.Name, "id": c.IDMasked})),
 			primary(labelNext, done),
-			widget.NewButton(labelWithoutCard, func() {
+			widget.NewButton(u.t(wording.IdentityWithoutCard), func() {
 				p.card, p.surname, p.honorific = nil, "", ""
 				redraw()
 			}))
@@ -77,17 +75,18 @@ func (u *UI) nameChooser(p *person, hint string, redraw, done func()) fyne.Canva
 			g.Add(widget.NewButton(s, func() { p.surname = s; redraw() }))
 		}
 		return container.NewVBox(paragraph(hint), g,
-			widget.NewButton(labelOtherSurname, func() { p.surname = labelOtherSurname; redraw() }))
+			widget.NewButton(u.t(wording.IdentityOtherSurname), func() { p.surname = otherSurname; redraw() }))
 	}
 	shown := p.surname
-	if shown == labelOtherSurname {
-		shown = "村民"
+	if shown == otherSurname {
+		shown = ""
 	}
+	mr, ms := u.t(wording.IdentityMr), u.t(wording.IdentityMs)
 	g := container.New(u.grid(2).Layout,
-		widget.NewButton(shown+labelMr, func() { p.honorific = labelMr; done() }),
-		widget.NewButton(shown+labelMs, func() { p.honorific = labelMs; done() }))
-	return container.NewVBox(paragraph("请问怎么称呼您？"), g,
-		widget.NewButton("重新选姓氏", func() { p.surname = ""; redraw() }))
+		widget.NewButton(shown+mr, func() { p.honorific = mr; done() }),
+		widget.NewButton(shown+ms, func() { p.honorific = ms; done() }))
+	return container.NewVBox(paragraph(u.t(wording.IdentityAskHonorific)), g,
+		widget.NewButton(u.t(wording.IdentitySurnameAgain), func() { p.surname = ""; redraw() }))
 }
 
 // plausiblePhone is a first check before kioskd's full one: a mobile number

@@ -12,6 +12,7 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/fengqiao/kiosk/kiosk-ui/kiosktheme"
+	"github.com/fengqiao/kiosk/kiosk-ui/wording"
 )
 
 // Before an untouched screen is reset it asks, on screen and aloud, whether
@@ -26,12 +27,6 @@ const IdleWarning = 15 * time.Second
 // in, until the site config's (GET /v1/menu mediator_idle_seconds) is known.
 const DefaultMediatorIdleTimeout = 10 * time.Minute
 
-// Words of the warning.
-const (
-	labelStillThere = "您还在使用吗？"
-	labelContinue   = "继续"
-)
-
 // idleTimeout is the reset time in force: a signed-in mediator has their own.
 func (u *UI) idleTimeout() time.Duration {
 	if u.med.signedIn() {
@@ -44,20 +39,23 @@ func (u *UI) idleTimeout() time.Duration {
 // it, as on 继续, keeps everything.
 type idleWarning struct {
 	widget.BaseWidget
-	question string
+	question string   // idle.still_there
 	detail   []string // short lines: a wrapped label in a centred box is laid out one character wide
+	button   string   // idle.continue
+	tapHint  string   // idle.tap_continue, with button in it
 	onTap    func()
 }
 
-func newIdleWarning(detail []string, onTap func()) *idleWarning {
-	w := &idleWarning{question: labelStillThere, detail: detail, onTap: onTap}
+func (u *UI) newIdleWarning(detail []string, onTap func()) *idleWarning {
+	w := &idleWarning{question: u.t(wording.IdleStillThere), detail: detail, button: u.t(wording.IdleContinue), onTap: onTap}
+	w.tapHint = u.tf(wording.IdleTapContinue, wording.Args{"button": w.button})
 	w.ExtendBaseWidget(w)
 	return w
 }
 
 // speech is what the screen says aloud as the warning comes up.
 func (w *idleWarning) speech() string {
-	return w.question + strings.Join(w.detail, "") + "请点“" + labelContinue + "”。"
+	return w.question + strings.Join(w.detail, "") + w.tapHint
 }
 
 func (w *idleWarning) Tapped(*fyne.PointEvent) { w.onTap() }
@@ -67,7 +65,7 @@ func (w *idleWarning) CreateRenderer() fyne.WidgetRenderer {
 	for _, line := range w.detail {
 		rows.Add(widget.NewLabelWithStyle(line, fyne.TextAlignCenter, fyne.TextStyle{}))
 	}
-	cont := primary(labelContinue, w.onTap)
+	cont := primary(w.button, w.onTap)
 	// As large as the panel allows: whoever is there may be a step away.
 	h := 2 * theme.Size(theme.SizeNameText)
 	big := container.NewGridWrap(fyne.NewSize(max(6*h, kiosktheme.MinTouch*4), max(h*1.5, kiosktheme.MinTouch*2)), cont)
@@ -83,15 +81,16 @@ var _ fyne.Tappable = (*idleWarning)(nil)
 
 // warningDetail says what the reset will take.
 func (u *UI) warningDetail() []string {
+	secs := int(IdleWarning.Seconds())
 	if u.med.signedIn() {
 		// Promise a draft only where one will be kept: a walk-in form has
 		// no case to keep it under, a list page nothing to keep.
 		if u.med.form != nil && worthKeeping(u.med.form) {
-			return []string{"15 秒后退出调解员登录，", "没填完的记录会留作草稿。"}
+			return []string{u.tf(wording.IdleMediatorReset, wording.Args{"s": secs}), u.t(wording.IdleMediatorDraft)}
 		}
-		return []string{"15 秒后退出调解员登录。"}
+		return []string{u.tf(wording.IdleMediatorSignout, wording.Args{"s": secs})}
 	}
-	return []string{"15 秒后回到首页，", "您填写的内容会清除。"}
+	return []string{u.tf(wording.IdleVillagerReset, wording.Args{"s": secs}), u.t(wording.IdleVillagerWiped)}
 }
 
 // checkIdleWarning shows the warning once the screen has been idle for all
@@ -109,7 +108,7 @@ func (u *UI) checkIdleWarning(idle time.Duration) {
 }
 
 func (u *UI) showIdleWarning() {
-	u.warn = newIdleWarning(u.warningDetail(), u.keepUsing)
+	u.warn = u.newIdleWarning(u.warningDetail(), u.keepUsing)
 	u.warn.Resize(u.win.Canvas().Size()) // an overlay covers the window only if sized to it
 	u.win.Canvas().Overlays().Add(u.warn)
 	u.opts.Log.Info("idle warning shown", "mediator", u.med.signedIn())

@@ -11,22 +11,11 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/fengqiao/kiosk/agent/localapi/apitype"
-)
-
-// Labels of the mediation booking.
-const (
-	labelBookMediation = "预约调解（百姓说理之家）"
-	labelAddOther      = "填写对方的称呼和电话（可以不填）"
-	labelEditOther     = "重新填写对方"
-	labelNoOther       = "不填写对方"
-	labelRename        = "改称呼"
+	"github.com/fengqiao/kiosk/kiosk-ui/wording"
 )
 
 // stepWho asks the mediation applicant's name and phone on one screen.
 const stepWho = "who"
-
-// titlePrefer is the title of the preferred-times step.
-const titlePrefer = "您方便的时间"
 
 func (u *UI) startMediation() { u.startFlow(mediationService, mediationSteps, nil) }
 
@@ -70,7 +59,7 @@ func (u *UI) showCategory() {
 			u.next(stepCategory)
 		}))
 	}
-	u.step(stepCategory, "是哪一类纠纷？", grid)
+	u.step(stepCategory, u.t(wording.MediationCategoryTitle), grid)
 }
 
 // showWho asks who the villager is and their phone on one step: a card on
@@ -78,7 +67,7 @@ func (u *UI) showCategory() {
 func (u *UI) showWho() {
 	p := &u.draft.who
 	if !p.named() {
-		u.step(stepWho, "您的称呼", u.nameChooser(p, labelTapCard, u.showWho, u.showWho))
+		u.step(stepWho, u.t(wording.MediationWhoTitle), u.nameChooser(p, u.t(wording.IdentityTapCard), u.showWho, u.showWho))
 		return
 	}
 	// Who it is stands beside the number (in landscape) rather than
@@ -86,12 +75,12 @@ func (u *UI) showWho() {
 	// high to end above the fold.
 	var who fyne.CanvasObject
 	if c := p.card; c != nil {
-		who = widget.NewLabel("已读取身份证：" + c.Name)
+		who = widget.NewLabel(u.tf(wording.MediationCardRead, wording.Args{"name": c.Name}))
 	} else {
-		who = container.NewVBox(widget.NewLabel("称呼："+p.name()),
-			widget.NewButton(labelRename, func() { p.surname, p.honorific = "", ""; u.showWho() }))
+		who = container.NewVBox(widget.NewLabel(u.tf(wording.MediationYourName, wording.Args{"name": p.name()})),
+			widget.NewButton(u.t(wording.MediationRename), func() { p.surname, p.honorific = "", ""; u.showWho() }))
 	}
-	u.step(stepWho, "您的电话（调解员会打给您）",
+	u.step(stepWho, u.t(wording.MediationPhoneTitle),
 		u.phoneEntryWith(p, who, func(e string) { u.fail(stepWho, e) }, func() { u.next(stepWho) }))
 }
 
@@ -101,13 +90,13 @@ func (u *UI) showWho() {
 // leave it to the mediator, who calls them first and then the other side.
 func (u *UI) showOther() {
 	d := &u.draft
-	remove := widget.NewButton(labelNoOther, func() { d.other, d.otherDone = nil, false; u.showConfirm() })
+	remove := widget.NewButton(u.t(wording.MediationNoOther), func() { d.other, d.otherDone = nil, false; u.showConfirm() })
 	if !d.other.named() {
-		u.step(stepConfirm, "对方的称呼", container.NewVBox(
-			u.nameChooser(d.other, "请点对方的姓。", u.showOther, u.showOther), remove))
+		u.step(stepConfirm, u.t(wording.MediationOtherTitle), container.NewVBox(
+			u.nameChooser(d.other, u.t(wording.MediationOtherHint), u.showOther, u.showOther), remove))
 		return
 	}
-	u.step(stepConfirm, "对方的电话（"+d.other.name()+"）", container.NewVBox(
+	u.step(stepConfirm, u.tf(wording.MediationOtherPhoneTitle, wording.Args{"name": d.other.name()}), container.NewVBox(
 		u.phoneEntry(d.other, func(e string) { u.fail(stepOther, e) }, func() { d.otherDone = true; u.showConfirm() }),
 		remove))
 }
@@ -123,32 +112,32 @@ func (u *UI) showMediationConfirm() {
 	// Short facts two to a row and the actions on one row, so that on a
 	// 1280×800 panel 确认预约 stands above the fold.
 	facts := u.grid(2)
-	facts.Add(widget.NewLabel("纠纷类型：" + d.category))
-	facts.Add(widget.NewLabel("您的称呼：" + d.who.name()))
-	facts.Add(widget.NewLabel("您的电话：" + phoneGroups(d.who.phone)))
+	facts.Add(widget.NewLabel(u.tf(wording.MediationFactCategory, wording.Args{"category": d.category})))
+	facts.Add(widget.NewLabel(u.tf(wording.MediationFactName, wording.Args{"name": d.who.name()})))
+	facts.Add(widget.NewLabel(u.tf(wording.MediationFactPhone, wording.Args{"phone": phoneGroups(d.who.phone)})))
 	if d.who.card != nil {
-		facts.Add(widget.NewLabel("身份证：" + d.who.card.IDMasked))
+		facts.Add(widget.NewLabel(u.tf(wording.MediationFactID, wording.Args{"id": d.who.card.IDMasked})))
 	}
-	rows := container.NewVBox(facts, paragraph("希望时间："+preferredLabel(d.prefer)))
+	rows := container.NewVBox(facts, paragraph(u.tf(wording.MediationFactTimes, wording.Args{"times": u.preferredLabel(d.prefer)})))
 	if v, ok := u.mediationVenue(); ok {
-		rows.Add(paragraph("调解地点：" + venueLabel(v) + "（调解员打电话时也可以另约地点）"))
+		rows.Add(paragraph(u.tf(wording.MediationFactVenue, wording.Args{"venue": venueLabel(v)})))
 	}
 	actions := u.grid(3)
 	if d.other == nil {
-		actions.Add(widget.NewButton(labelAddOther, func() { d.other = &person{}; u.showOther() }))
+		actions.Add(widget.NewButton(u.t(wording.MediationAddOther), func() { d.other = &person{}; u.showOther() }))
 	} else {
-		rows.Add(paragraph("对方：" + d.other.name() + "　" + phoneGroups(d.other.phone)))
-		actions.Add(widget.NewButton(labelEditOther, func() { d.other, d.otherDone = &person{}, false; u.showOther() }))
-		actions.Add(widget.NewButton(labelNoOther, func() { d.other, d.otherDone = nil, false; u.showConfirm() }))
+		rows.Add(paragraph(u.tf(wording.MediationFactOther, wording.Args{"name": d.other.name(), "phone": phoneGroups(d.other.phone)})))
+		actions.Add(widget.NewButton(u.t(wording.MediationEditOther), func() { d.other, d.otherDone = &person{}, false; u.showOther() }))
+		actions.Add(widget.NewButton(u.t(wording.MediationNoOther), func() { d.other, d.otherDone = nil, false; u.showConfirm() }))
 	}
 	confirm := primary(labelConfirm, u.submit)
 	if d.submitting {
-		confirm.SetText("正在保存……")
+		confirm.SetText(u.t(wording.MediationSaving))
 		confirm.Disable()
 	}
 	actions.Add(confirm)
 	rows.Add(actions)
-	u.step(stepConfirm, "请核对后确认", rows)
+	u.step(stepConfirm, u.t(wording.MediationConfirmTitle), rows)
 }
 
 func venueLabel(v apitype.Venue) string {
@@ -166,7 +155,7 @@ func (u *UI) showPrefer() {
 		return
 	}
 	d := &u.draft
-	rows := container.NewVBox(paragraph("可以选 1 到 3 个您方便的时间，调解员会电话确认。"))
+	rows := container.NewVBox(paragraph(u.tf(wording.MediationPreferHint, wording.Args{"n": maxPreferred})))
 	for _, first := range u.days() {
 		day := first.Format(time.DateOnly)
 		row := u.grid(4)
@@ -175,7 +164,7 @@ func (u *UI) showPrefer() {
 				continue
 			}
 			chosen := containsTime(d.prefer, s)
-			row.Add(choice(dayLabel(s)+" "+sessionName(s), chosen, func() {
+			row.Add(choice(dayLabel(s)+" "+u.sessionName(s), chosen, func() {
 				u.touch()
 				switch {
 				case chosen:
@@ -183,7 +172,7 @@ func (u *UI) showPrefer() {
 				case len(d.prefer) < maxPreferred:
 					d.prefer = append(d.prefer, s)
 				default:
-					d.err = "最多选 3 个时间。"
+					d.err = u.tf(wording.MediationPreferTooMany, wording.Args{"n": maxPreferred})
 				}
 				u.showPrefer()
 				d.err = ""
@@ -193,12 +182,12 @@ func (u *UI) showPrefer() {
 	}
 	rows.Add(primary(labelNext, func() {
 		if len(d.prefer) == 0 {
-			u.fail(stepPrefer, "请至少选一个时间。")
+			u.fail(stepPrefer, u.t(wording.MediationPreferNone))
 			return
 		}
 		u.next(stepPrefer)
 	}))
-	u.step(stepPrefer, titlePrefer, rows)
+	u.step(stepPrefer, u.t(wording.MediationPreferTitle), rows)
 }
 
 func (u *UI) submitMediation(d draft) {
@@ -223,29 +212,29 @@ func (u *UI) submitMediation(d draft) {
 			}
 			u.draft = draft{}
 			u.showDone(receipt{id: m.ID, number: m.Number, lines: []string{
-				"调解地点：" + venueLabel(m.Venue),
-				"您希望的时间：" + preferredLabel(m.Slots),
-				"调解员会打电话（" + m.Applicant.Phone + "）和您约定时间。",
+				u.tf(wording.MediationReceiptVenue, wording.Args{"venue": venueLabel(m.Venue)}),
+				u.tf(wording.MediationReceiptTimes, wording.Args{"times": u.preferredLabel(m.Slots)}),
+				u.tf(wording.MediationReceiptCall, wording.Args{"phone": m.Applicant.Phone}),
 			}})
 		})
 }
 
 // sessionName names a half-day session by its start.
-func sessionName(t time.Time) string {
+func (u *UI) sessionName(t time.Time) string {
 	switch h := t.Hour(); {
 	case h < 12:
-		return "上午"
+		return u.t(wording.MediationMorning)
 	case h < 18:
-		return "下午"
+		return u.t(wording.MediationAfternoon)
 	default:
-		return "晚上"
+		return u.t(wording.MediationEvening)
 	}
 }
 
-func preferredLabel(ts []time.Time) string {
+func (u *UI) preferredLabel(ts []time.Time) string {
 	var out []string
 	for _, t := range ts {
-		out = append(out, dayLabel(t)+" "+sessionName(t))
+		out = append(out, dayLabel(t)+" "+u.sessionName(t))
 	}
 	return strings.Join(out, "、")
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/fengqiao/kiosk/agent/localapi/apitype"
 	"github.com/fengqiao/kiosk/agent/localclient"
 	"github.com/fengqiao/kiosk/kiosk-ui/kiosktheme"
+	"github.com/fengqiao/kiosk/kiosk-ui/wording"
 )
 
 // picto taps a pictogram choice by its name, and counts the tap.
@@ -168,7 +169,7 @@ func TestKeypadGroupsAndReadsBack(t *testing.T) {
 	before := len(agent.spoken)
 	p.tap(labelDelete)
 	p.tap(labelNext)
-	mustSee(t, w, "请输入11位手机号码")
+	mustSee(t, w, txt(wording.PhoneInvalid))
 	for _, s := range spokenSince(agent, before) {
 		if strings.Contains(s, "幺三八") {
 			t.Errorf("a refused number was read back: %q", s)
@@ -182,7 +183,7 @@ func TestKeypadGroupsAndReadsBack(t *testing.T) {
 	// apart, the question would cut the number off (kioskd stops what it
 	// is saying to say the next thing).
 	got := spokenSince(agent, before)
-	if want := "您输入的电话是：幺三八，零零零零，幺幺幺幺。"; len(got) != 1 || !strings.HasPrefix(got[0], want) || len(got[0]) == len(want) {
+	if want := txtf(wording.PhoneReadBack, wording.Args{"number": "幺三八，零零零零，幺幺幺幺"}) + "。"; len(got) != 1 || !strings.HasPrefix(got[0], want) || len(got[0]) == len(want) {
 		t.Errorf("read back %q, want one utterance starting %q and going on with the next step", got, want)
 	}
 

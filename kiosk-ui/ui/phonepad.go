@@ -9,6 +9,7 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/fengqiao/kiosk/kiosk-ui/kiosktheme"
+	"github.com/fengqiao/kiosk/kiosk-ui/wording"
 )
 
 // keyShare is a key's height as a share of the panel's shorter side: 124
@@ -143,7 +144,7 @@ func (u *UI) phoneEntryWith(p *person, who fyne.CanvasObject, setErr func(string
 	})
 	ok := primary(labelNext, func() {
 		if !plausiblePhone(p.phone) {
-			setErr("请输入11位手机号码，或带区号的固定电话。")
+			setErr(u.t(wording.PhoneInvalid))
 			return
 		}
 		u.readBack(p.phone)
@@ -199,7 +200,7 @@ func (u *UI) readBack(phone string) {
 	if !u.voiceOn() || u.med.signedIn() {
 		return
 	}
-	u.pendingSpeech = "您输入的电话是：" + phoneReadBack(phone)
+	u.pendingSpeech = u.tf(wording.PhoneReadBack, wording.Args{"number": phoneReadBack(phone)})
 }
 
 func phoneDisplay(p string) string {

@@ -14,17 +14,15 @@ import (
 
 	"github.com/fengqiao/kiosk/agent/localapi/apitype"
 	"github.com/fengqiao/kiosk/kiosk-ui/kiosktheme"
+	"github.com/fengqiao/kiosk/kiosk-ui/wording"
 )
 
-// The three ways to reach a service ("513": 实体, 网络, 热线), in the words
-// a villager uses rather than the plan's.
-const (
-	labelInPerson = "到现场"
-	labelByPhone  = "用手机"
-	labelCall     = "打电话"
-	labelScan     = "微信扫一扫"
-	hotline       = "12348"
-)
+// The three ways to reach a service ("513": 实体, 网络, 热线) are shown in
+// the words a villager uses rather than the plan's (platform.* in the
+// catalogue: 当面找, 用手机, 打电话), whatever GET /v1/menu names them.
+
+// hotline is the public legal service hotline, the same in every province.
+const hotline = "12348"
 
 // qrMinSide is the least side of a QR code on screen, in Fyne units (one
 // pixel at scale 1): 5 cm on a 10″ 1280×800 panel (151 ppi), the densest
@@ -47,18 +45,19 @@ func (u *UI) platformTiles(s apitype.Service) (fyne.CanvasObject, string) {
 			call = p
 		}
 	}
+	labelInPerson, labelByPhone, labelCall := u.t(wording.PlatformInPerson), u.t(wording.PlatformByPhone), u.t(wording.PlatformCall)
 	where := []fyne.CanvasObject{paragraph(inPerson.How)}
 	speech := labelInPerson + "：" + inPerson.How + "。"
 	if s.ID == advisorService && len(u.menu.Advisor.Duty) > 0 {
-		duty := "值班：" + strings.Join(u.menu.Advisor.Duty, "；")
+		duty := u.tf(wording.PlatformDuty, wording.Args{"times": strings.Join(u.menu.Advisor.Duty, "；")})
 		where = append(where, paragraph(duty))
 		speech += duty + "。"
 	}
 
 	var phone []fyne.CanvasObject
 	if q := qrTile(online.URL); q != nil {
-		phone = append(phone, container.NewCenter(q), centred(labelScan))
-		speech += labelByPhone + "：打开微信，扫一扫屏幕上的二维码。"
+		phone = append(phone, container.NewCenter(q), centred(u.t(wording.PlatformScan)))
+		speech += labelByPhone + "：" + u.t(wording.PlatformScanSpeech)
 	} else {
 		speech += labelByPhone + "："
 	}
@@ -70,7 +69,7 @@ func (u *UI) platformTiles(s apitype.Service) (fyne.CanvasObject, string) {
 	number := bigText(hotline, theme.SizeNameHeadingText, kiosktheme.Primary)
 	number.TextSize *= 1.5 // the one thing on the tile; readable from a chair
 	dial := []fyne.CanvasObject{container.NewCenter(number)}
-	speech += labelCall + "：拨打 " + spaced(hotline) + "。"
+	speech += labelCall + "：" + u.tf(wording.PlatformCallSpeech, wording.Args{"number": spaced(hotline)})
 	if call.How != "" && call.How != "拨打 "+hotline {
 		dial = append(dial, paragraph(call.How))
 	}
@@ -202,36 +201,29 @@ func (e *equalColumns) Layout(objs []fyne.CanvasObject, size fyne.Size) {
 	}
 }
 
-// Labels of a lecture's or fair's actions: a villager who cannot read or
-// write still takes the date home, in the ear or on paper.
-const (
-	labelSayDate     = "读日期"
-	labelPrintDate   = "打印日期"
-	labelDatePrinted = "已打印，请取走"
-)
-
 // eventRow is a dated lecture or fair of service with what a villager can
-// do with it.
+// do with it: a villager who cannot read or write still takes the date
+// home, in the ear (event.say_date) or on paper (event.print_date).
 func (u *UI) eventRow(service string, e apitype.Event) fyne.CanvasObject {
 	actions := container.NewHBox()
 	if u.devices.Speech.State == apitype.DeviceReady {
-		actions.Add(widget.NewButtonWithIcon(labelSayDate, theme.VolumeUpIcon(), func() {
+		actions.Add(widget.NewButtonWithIcon(u.t(wording.EventSayDate), theme.VolumeUpIcon(), func() {
 			u.touch()
-			u.say(eventSpeech(e))
+			u.say(u.eventSpeech(e))
 		}))
 	}
 	if u.devices.Printer.State == apitype.DeviceReady {
 		var print *widget.Button
-		print = widget.NewButtonWithIcon(labelPrintDate, theme.DocumentPrintIcon(), func() {
+		print = widget.NewButtonWithIcon(u.t(wording.EventPrintDate), theme.DocumentPrintIcon(), func() {
 			u.touch()
 			print.Disable() // one slip a tap, not one per impatient tap
 			do(u, func(ctx context.Context) error { return u.opts.Agent.PrintEvent(ctx, service, e.At) }, func(err error) {
 				if err != nil {
 					u.opts.Log.Warn("event date not printed", "err", err)
-					print.SetText("打印失败")
+					print.SetText(u.t(wording.EventPrintFailed))
 					return
 				}
-				print.SetText(labelDatePrinted)
+				print.SetText(u.t(wording.EventPrinted))
 			})
 		})
 		actions.Add(print)
@@ -241,6 +233,6 @@ func (u *UI) eventRow(service string, e apitype.Event) fyne.CanvasObject {
 
 // eventSpeech is an event as it is read aloud: the date in full, then
 // what and where.
-func eventSpeech(e apitype.Event) string {
-	return slotLabel(e.At) + "，" + e.Title + "，在" + e.Place + "。"
+func (u *UI) eventSpeech(e apitype.Event) string {
+	return u.tf(wording.EventSpeech, wording.Args{"date": slotLabel(e.At), "title": e.Title, "place": e.Place})
 }

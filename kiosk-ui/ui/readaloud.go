@@ -9,6 +9,8 @@ import (
 	"fyne.io/fyne/v2/canvas"
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/widget"
+
+	"github.com/fengqiao/kiosk/kiosk-ui/wording"
 )
 
 // maskedDigits is a masked number as the screens show it: 138****1111.
@@ -16,10 +18,25 @@ var maskedDigits = regexp.MustCompile(`[0-9]*[*＊]+([0-9]+)`)
 
 // sayMasked words masked numbers for the ear: "138****1111" is read as
 // "尾号 1 1 1 1", the way people name a phone number they only half show.
-func sayMasked(s string) string {
+// It says 尾号 in the catalogue's words (read.tail); readAloudText in the
+// site's.
+func sayMasked(s string) string { return sayMaskedAs(defaultTail, s) }
+
+// sayMaskedAs is sayMasked with tail naming the last digits.
+func sayMaskedAs(tail func(digits string) string, s string) string {
 	return maskedDigits.ReplaceAllStringFunc(s, func(m string) string {
-		return "尾号 " + spaced(maskedDigits.FindStringSubmatch(m)[1])
+		return tail(spaced(maskedDigits.FindStringSubmatch(m)[1]))
 	})
+}
+
+// defaultTail is read.tail in the catalogue's words.
+func defaultTail(digits string) string {
+	return wording.Format(wording.Default(wording.ReadTail), wording.Args{"digits": digits})
+}
+
+// tail is read.tail in the site's words.
+func (u *UI) tail(digits string) string {
+	return u.tf(wording.ReadTail, wording.Args{"digits": digits})
 }
 
 // fullNumber is a phone or ID number typed in full (a confirmation shows
@@ -28,10 +45,13 @@ var fullNumber = regexp.MustCompile(`[0-9](?: ?[0-9]){6,}[0-9Xx]?`)
 
 // sayNumbers words full numbers as their last four digits: a kiosk reads
 // aloud in a public hall.
-func sayNumbers(s string) string {
+func sayNumbers(s string) string { return sayNumbersAs(defaultTail, s) }
+
+// sayNumbersAs is sayNumbers with tail naming the last digits.
+func sayNumbersAs(tail func(digits string) string, s string) string {
 	return fullNumber.ReplaceAllStringFunc(s, func(m string) string {
 		m = strings.ReplaceAll(m, " ", "")
-		return "尾号 " + spaced(m[len(m)-4:])
+		return tail(spaced(m[len(m)-4:]))
 	})
 }
 
@@ -67,7 +87,7 @@ func (u *UI) readAloudText() string {
 		b.WriteString(p)
 		b.WriteString("。")
 	}
-	return sayNumbers(b.String())
+	return sayNumbersAs(u.tail, b.String())
 }
 
 // screenWords collects the visible text of o in reading order. Masked

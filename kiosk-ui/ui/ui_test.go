@@ -14,6 +14,7 @@ import (
 	"github.com/fengqiao/kiosk/agent/localapi/apitype"
 	"github.com/fengqiao/kiosk/agent/localclient"
 	"github.com/fengqiao/kiosk/kiosk-ui/kiosktheme"
+	"github.com/fengqiao/kiosk/kiosk-ui/wording"
 )
 
 // walkToConfirm books a consultation without a card up to the
@@ -198,7 +199,7 @@ func TestMediationBooking(t *testing.T) {
 	mustSee(t, w, "最多选 3 个时间")
 	p.tap(labelNext)
 	mustSee(t, w, "第 4 步")
-	mustSee(t, w, "调解地点：茶室评理室（村文化礼堂东侧）")
+	mustSee(t, w, txtf(wording.MediationFactVenue, wording.Args{"venue": "茶室评理室（村文化礼堂东侧）"}))
 	mustSee(t, w, "您的电话：138 0000 1111")
 	p.tap(labelAddOther)
 	p.tap("吴")
@@ -520,10 +521,10 @@ func TestPhoneStepRejectsShortNumber(t *testing.T) {
 	p.tap("11月27日 周五")
 	p.tap("09:00")
 	p.tap(labelOtherSurname)
-	p.tap("村民" + labelMr)
+	p.tap(labelMr) // no 村民先生: a surname not on the grid is left out
 	p.keys("1380")
 	p.tap(labelNext)
-	mustSee(t, w, "请输入11位手机号码")
+	mustSee(t, w, txt(wording.PhoneInvalid))
 	mustSee(t, w, "第 5 步")
 	mustSee(t, w, "138 0")
 }

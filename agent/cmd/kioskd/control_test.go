@@ -108,8 +108,10 @@ func TestTownshipControl(t *testing.T) {
 		return time.Now()
 	}
 
-	// A good bundle: a new lecture theme for the whole township.
+	// A good bundle: a new lecture theme for the whole township, and a
+	// text of the screens in its own words.
 	good := devContent(t, func(s string) string {
+		s = strings.Replace(s, "  phrases:\n", "  wording:\n    dim.wake: 请摸一下屏幕\n  phrases:\n", 1)
 		return strings.Replace(s, "theme: 农村土地承包与流转", "theme: 防范电信诈骗", 1)
 	})
 	pushed := push(mqtttopic.TownshipConfig("dev-township"), mustSignBundle(t, priv, 100, good))
@@ -121,6 +123,9 @@ func TestTownshipControl(t *testing.T) {
 	menu, err := c.Menu(ctx)
 	if err != nil || menu.Content.Lecture.Theme != "防范电信诈骗" {
 		t.Fatalf("menu theme %q, %v", menu.Content.Lecture.Theme, err)
+	}
+	if w := menu.Wording; len(w) != 1 || w["dim.wake"] != "请摸一下屏幕" {
+		t.Errorf("menu wording %q", w)
 	}
 	st, _ := c.Status(ctx)
 	if st.Control.ContentVersion != 100 || st.Control.Last == nil || st.Control.Last.Status != "applied" {

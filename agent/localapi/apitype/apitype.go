@@ -157,6 +157,10 @@ type Menu struct {
 	// MediatorIdleSeconds replaces IdleSeconds while a mediator is signed
 	// in (site config ui.mediator_idle).
 	MediatorIdleSeconds int `json:"mediator_idle_seconds"`
+	// Wording are the site's corrections of the screens' texts, by
+	// catalogue key (site config content.wording; kiosk-ui/wording):
+	// only the keys the site changes, each already checked by kioskd.
+	Wording map[string]string `json:"wording,omitempty"`
 }
 
 // LookupNumber marks where Menu.BookingLookup takes the booking number.
@@ -184,7 +188,7 @@ type Service struct {
 // Platform says how to reach a service on one of the three platforms.
 type Platform struct {
 	ID   string `json:"id"`
-	Name string `json:"name"` // 实体 / 网络 / 热线
+	Name string `json:"name"` // 实体 / 网络 / 热线, the plan's words; the screen heads its tiles with its own (platform.* of kiosk-ui/wording)
 	How  string `json:"how"`
 	// URL is the service's page in the 闽事理 mini-program, on the online
 	// platform only, when the site gives one (https): the screen shows it
