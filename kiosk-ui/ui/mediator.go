@@ -35,6 +35,9 @@ const (
 	labelPhoto        = "拍照留存（须当事人同意）"
 	labelPhotoAgreed  = "当事人都同意，拍照"
 	labelPhotoRefused = "不同意，不拍照"
+
+	labelWrittenAgreement = "签订了书面调解协议"
+	labelOralAgreement    = "口头协议，没有签书面协议"
 )
 
 // Line labels carry the colour's name and meaning in words: colour is never
@@ -83,12 +86,15 @@ type photoTarget struct{ caseID, session string }
 // being opened (caseID empty).
 type sessionForm struct {
 	caseID    string
-	parties   []apitype.Party
-	shown     []string // what the screen shows of each party
+	onCase    []apitype.PartySummary // parties already on the case, as kioskd shows them
+	parties   []apitype.Party        // parties added by this session
+	shown     []string               // what the screen shows of each party added
 	req       apitype.SessionRequest
-	agreement *bool
+	agreement *bool   // a written agreement signed: asked only of a settled session
 	adding    *person // a party without a card being added by surname
 	saving    bool
+	checked   bool // 保存 was tapped: each missing field is marked beside it
+	scroll    bool // the next draw scrolls to the first field marked
 
 	base     apitype.SessionRequest // what the form opened with: a form still like it is not worth a draft
 	kept     string                 // the draft last kept in kioskd, encoded; "" for none
@@ -420,6 +426,7 @@ func (u *UI) startSession(c apitype.Case) {
 	if d, ok := u.med.drafts[c.ID]; ok {
 		u.med.form = formFromDraft(c.ID, base, d)
 	}
+	u.med.form.onCase = c.Parties
 	mcall(u, u.opts.Agent.Phrases, func(p apitype.Phrases, err error) {
 		if err != nil {
 			u.med.err = failureText(err)
@@ -434,16 +441,52 @@ func (u *UI) startWalkIn() {
 	u.showSessionForm()
 }
 
-// showSessionForm is one scrolling form: parties by card (or surname),
-// category, line, preset phrases, optional note, outcome, agreement and the
-// follow-up date. A walk-in case needs only the first two.
+// showSessionForm is one scrolling form: the parties already on the case,
+// parties present added by card (or surname), category, line, preset
+// phrases, outcome, for a settled session whether a written agreement was
+// signed and the follow-up date. A walk-in case needs only the first two.
+// Once 保存 was tapped, every field still missing is marked under its
+// heading, and the form scrolls to the first of them.
 func (u *UI) showSessionForm() {
 	f := u.med.form
 	r := &f.req
 	redraw := u.showSessionForm
+	missing := map[string]string{}
+	if f.checked {
+		for _, p := range formProblems(f) {
+			missing[p.field] = p.msg
+		}
+	}
+	var first fyne.CanvasObject // the heading of the first field marked
 	rows := container.NewVBox()
+	section := func(field, title string) {
+		h := heading(title)
+		rows.Add(h)
+		if msg, ok := missing[field]; ok {
+			rows.Add(errorText(msg))
+			if first == nil {
+				first = h
+			}
+		}
+	}
 	if f.restored != "" {
 		rows.Add(paragraph(f.restored))
+	}
+	if len(f.onCase) > 0 {
+		section("", "案件中的当事人")
+		for _, p := range f.onCase {
+			line := p.Name
+			if p.Phone != "" {
+				line += "　" + p.Phone
+			}
+			if p.IDMasked != "" {
+				line += "　" + p.IDMasked
+			}
+			rows.Add(paragraph(line))
+		}
+		if f.caseID != "" {
+			section("", "本次到场的其他当事人")
+		}
 	}
 	rows.Add(paragraph(labelTapParty))
 	for _, s := range f.shown {
@@ -456,7 +499,7 @@ func (u *UI) showSessionForm() {
 		} else {
 			rows.Add(u.phoneEntry(p, func(e string) { u.med.err = e; redraw() }, func() {
 				f.parties = append(f.parties, p.party())
-				f.shown = append(f.shown, p.name()+"　"+p.phone)
+				f.shown = append(f.shown, partyLine(p.name(), p.phone))
 				f.adding = nil
 				redraw()
 			}))
@@ -464,7 +507,7 @@ func (u *UI) showSessionForm() {
 	} else {
 		rows.Add(widget.NewButton("没带身份证，选姓氏添加当事人", func() { f.adding = &person{}; redraw() }))
 	}
-	rows.Add(heading("纠纷类型"))
+	section("category", "纠纷类型")
 	cats := u.grid(4)
 	for _, c := range u.menu.Content.Categories {
 		cats.Add(choice(c, r.Category == c, func() { r.Category = c; redraw() }))
@@ -474,13 +517,13 @@ func (u *UI) showSessionForm() {
 		u.mpage(labelNewCase, rows, redraw, primary(labelCreateCase, u.createCase))
 		return
 	}
-	rows.Add(heading("红黄蓝分级"))
+	section("line", "红黄蓝分级")
 	lines := u.grid(3)
 	for _, l := range []string{apitype.LineRed, apitype.LineYellow, apitype.LineBlue} {
-		lines.Add(choice(lineLabels[l], r.Line == l, func() { r.Line = l; redraw() }))
+		lines.Add(lineChoice(l, r.Line == l, func() { r.Line = l; redraw() }))
 	}
 	rows.Add(lines)
-	rows.Add(heading("调解摘要（可多选）"))
+	section("phrases", "调解摘要（可多选）")
 	phrases := u.grid(2)
 	for _, p := range u.med.phrases {
 		on := slices.Contains(r.Phrases, p)
@@ -494,23 +537,25 @@ func (u *UI) showSessionForm() {
 		}))
 	}
 	rows.Add(phrases)
-	note := widget.NewMultiLineEntry()
-	note.SetPlaceHolder("补充说明（可不填）")
-	note.SetText(r.Note)
-	note.OnChanged = func(s string) { r.Note = s; u.touch() }
-	rows.Add(note)
-	rows.Add(heading("调解结果"))
+	if r.Note != "" {
+		// Typed on a kiosk of an earlier version, which had a note field:
+		// kept and saved with the session, not editable here.
+		rows.Add(paragraph("补充说明（之前填写）：" + r.Note))
+	}
+	section("outcome", "调解结果")
 	outcomes := u.grid(3)
 	for _, o := range []string{apitype.OutcomeSettled, apitype.OutcomeUnsettled, apitype.OutcomeReferred} {
 		outcomes.Add(choice(outcomeLabels[o], r.Outcome == o, func() { r.Outcome = o; redraw() }))
 	}
 	rows.Add(outcomes)
-	rows.Add(heading("是否达成协议"))
-	rows.Add(container.New(u.grid(2).Layout,
-		choice("达成协议", f.agreement != nil && *f.agreement, func() { yes := true; f.agreement = &yes; redraw() }),
-		choice("未达成协议", f.agreement != nil && !*f.agreement, func() { no := false; f.agreement = &no; redraw() })))
 	if r.Outcome == apitype.OutcomeSettled {
-		rows.Add(heading("回访日期"))
+		// Only a settled session has an agreement to speak of; what is left
+		// to learn is whether it was written down and signed.
+		section("agreement", "调解协议")
+		rows.Add(container.New(u.grid(2).Layout,
+			choice(labelWrittenAgreement, f.agreement != nil && *f.agreement, func() { yes := true; f.agreement = &yes; redraw() }),
+			choice(labelOralAgreement, f.agreement != nil && !*f.agreement, func() { no := false; f.agreement = &no; redraw() })))
+		section("follow_up", "回访日期")
 		dates := u.grid(3)
 		for _, days := range []int{7, 15, 30} {
 			d := u.opts.Now().AddDate(0, 0, days).Format(time.DateOnly)
@@ -524,27 +569,35 @@ func (u *UI) showSessionForm() {
 		save.Disable()
 	}
 	u.mpage(labelLogSession, rows, redraw, save)
+	if f.scroll && first != nil && len(u.body.Objects) == 1 {
+		scrollTo(firstScroll(u.body.Objects[0]), first)
+	}
+	f.scroll = false
 	u.keepDraft()
 }
 
-// formProblem is what the form still lacks, in words, or "".
-func formProblem(f *sessionForm) string {
+// formProblem is a field the form still lacks: its name in the session
+// request, and what to do, in words.
+type formProblem struct{ field, msg string }
+
+// formProblems is everything the session form still lacks, in the order
+// of the form.
+func formProblems(f *sessionForm) []formProblem {
 	r := f.req
-	switch {
-	case r.Category == "":
-		return "请选择纠纷类型。"
-	case r.Line == "":
-		return "请选择红黄蓝分级。"
-	case len(r.Phrases) == 0:
-		return "请至少选一条调解摘要。"
-	case r.Outcome == "":
-		return "请选择调解结果。"
-	case f.agreement == nil:
-		return "请选择是否达成协议。"
-	case r.Outcome == apitype.OutcomeSettled && r.FollowUp == "":
-		return "调解成功的案件请选回访日期。"
+	var out []formProblem
+	add := func(missing bool, field, msg string) {
+		if missing {
+			out = append(out, formProblem{field, msg})
+		}
 	}
-	return ""
+	add(r.Category == "", "category", "请选择纠纷类型。")
+	add(r.Line == "", "line", "请选择红黄蓝分级。")
+	add(len(r.Phrases) == 0, "phrases", "请至少选一条调解摘要。")
+	add(r.Outcome == "", "outcome", "请选择调解结果。")
+	settled := r.Outcome == apitype.OutcomeSettled
+	add(settled && f.agreement == nil, "agreement", "请选择是否签订了书面协议。")
+	add(settled && r.FollowUp == "", "follow_up", "调解成功的案件请选回访日期。")
+	return out
 }
 
 func (u *UI) saveSession() {
@@ -552,15 +605,17 @@ func (u *UI) saveSession() {
 	if f.saving {
 		return
 	}
-	if p := formProblem(f); p != "" {
-		u.med.err = p
+	if len(formProblems(f)) > 0 {
+		f.checked, f.scroll = true, true
 		u.showSessionForm()
 		return
 	}
 	f.saving, u.med.err = true, ""
 	u.showSessionForm()
 	req := f.req
-	req.Agreement = *f.agreement
+	// Agreement means a written agreement was signed: only a settled
+	// session can have one.
+	req.Agreement = req.Outcome == apitype.OutcomeSettled && f.agreement != nil && *f.agreement
 	req.Parties = f.parties
 	if req.Outcome != apitype.OutcomeSettled {
 		req.FollowUp = ""

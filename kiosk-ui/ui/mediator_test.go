@@ -61,7 +61,7 @@ func TestMediatorLogsSession(t *testing.T) {
 	p.tap("双方各退一步")
 	p.tap("双方当面说清事实") // ticked twice: off again
 	p.tap(outcomeLabels[apitype.OutcomeSettled])
-	p.tap("达成协议")
+	p.tap(labelWrittenAgreement)
 	p.tap(labelSaveSession)
 	mustSee(t, w, "请选回访日期")
 	p.tap("15 天后（12-10）")
@@ -131,7 +131,6 @@ func TestMediatorSessionWithTwoCards(t *testing.T) {
 	p.tap(lineLabels[apitype.LineBlue])
 	p.tap("双方各退一步")
 	p.tap(outcomeLabels[apitype.OutcomeUnsettled])
-	p.tap("未达成协议")
 	p.tap(labelSaveSession)
 	mustSee(t, w, "调解记录已保存")
 	got := agent.sessions[0].Parties
@@ -257,7 +256,6 @@ func fillPlainSession(t *testing.T, w fyne.Window) *tapper {
 	p.tap(lineLabels[apitype.LineBlue])
 	p.tap("双方各退一步")
 	p.tap(outcomeLabels[apitype.OutcomeUnsettled])
-	p.tap("未达成协议")
 	return p
 }
 
