@@ -85,8 +85,16 @@ func newFakeAgent() *fakeAgent {
 			Parties: []apitype.PartySummary{{Name: "王女士", Phone: "138****1111"}},
 			Slots:   []time.Time{time.Date(2026, 11, 26, 19, 30, 0, 0, cst)},
 		}},
+		// As kioskd would count them beside FollowUps below: one visit
+		// waiting, and overdue.
+		indicator: apitype.Indicators{Sessions: 6, CasesClosed: 4, Settled: 3, CasesWithOutcome: 5, SuccessRate: ptr(0.6),
+			FollowUpsDue: 1, FollowUpsOverdue: 1, FollowUpsDone: 2, FollowUpsOnTime: 1, OnTimeRate: ptr(1.0 / 3),
+			BookingsByService: map[string]int{"legal-advisor": 12, "legal-checkup": 3, "mediation": 4},
+			Since:             time.Date(2026, 11, 1, 9, 0, 0, 0, cst), AsOf: time.Date(2026, 11, 25, 10, 0, 0, 0, cst)},
 	}
 }
+
+func ptr[T any](v T) *T { return &v }
 
 func (f *fakeAgent) Status(context.Context) (apitype.Status, error) {
 	f.mu.Lock()

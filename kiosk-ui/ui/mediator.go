@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"image/color"
+	"math"
 	"slices"
 	"strings"
 	"sync"
@@ -745,6 +747,8 @@ func (u *UI) showFollowUps() {
 		}
 		if len(fs.FollowUps) == 0 && err == nil {
 			rows.Add(paragraph("没有待回访的案件。"))
+		} else if err == nil {
+			rows.Add(paragraph(waitingLine(len(fs.FollowUps), fs.Overdue)))
 		}
 		for _, f := range fs.FollowUps {
 			rows.Add(newTile("案件 "+f.Number+"　回访 "+f.Due, "申请人："+f.Name, kiosktheme.Card, func() { u.showCase(f.Case) }))
@@ -753,44 +757,142 @@ func (u *UI) showFollowUps() {
 	})
 }
 
+// waitingLine words the visits waiting, the same on the follow-ups screen
+// and the indicators screen: kioskd counts both from one list on one day.
+func waitingLine(waiting, overdue int) string {
+	s := fmt.Sprintf("待回访 %d 个", waiting)
+	if overdue > 0 {
+		s += fmt.Sprintf("，其中 %d 个已经过期", overdue)
+	}
+	return s + "。"
+}
+
+// Colours of the indicators' bars: each bar's words say what it counts.
+var (
+	barGood    = color.NRGBA{R: 0x2E, G: 0x7D, B: 0x32, A: 0xFF}
+	barMiddle  = color.NRGBA{R: 0xF9, G: 0xA8, B: 0x25, A: 0xFF}
+	barBad     = color.NRGBA{R: 0xC6, G: 0x28, B: 0x28, A: 0xFF}
+	barNeutral = color.NRGBA{R: 0x15, G: 0x65, B: 0xC0, A: 0xFF}
+)
+
+// showIndicators shows the plan's indicators for the period kioskd counted
+// (the case book's start to now), with a bar chart for the success rate
+// and one for the bookings per service, and the visits waiting worded as
+// the follow-ups screen words them.
 func (u *UI) showIndicators() {
 	mcall(u, u.opts.Agent.Indicators, func(in apitype.Indicators, err error) {
 		rows := container.NewVBox()
 		if err != nil {
 			rows.Add(errorText(failureText(err)))
+			u.mpage(labelIndicators, rows, u.showIndicators)
+			return
 		}
-		for _, l := range indicatorLines(in) {
-			rows.Add(paragraph(l))
+		lines := indicatorLines(in, u.opts.Now())
+		rows.Add(paragraph(lines[0])) // the period
+		rows.Add(heading(lines[1]))   // the success rate
+		if withOutcome(in) > 0 {
+			rows.Add(barChart(outcomeBars(in)))
+		}
+		rows.Add(heading(lines[2])) // sessions
+		rows.Add(heading(lines[3])) // follow-ups on time
+		rows.Add(paragraph(lines[4]))
+		if in.FollowUpsDone+in.FollowUpsOverdue > 0 {
+			rows.Add(barChart([]bar{
+				{fmt.Sprintf("按期完成 %d 次", in.FollowUpsOnTime), in.FollowUpsOnTime, barGood},
+				{fmt.Sprintf("晚于约定完成 %d 次", in.FollowUpsDone-in.FollowUpsOnTime), in.FollowUpsDone - in.FollowUpsOnTime, barMiddle},
+				{fmt.Sprintf("已过期还没回访 %d 次", in.FollowUpsOverdue), in.FollowUpsOverdue, barBad},
+			}))
+		}
+		rows.Add(heading("各项服务预约次数"))
+		if services := serviceBars(in); len(services) > 0 {
+			rows.Add(barChart(services))
+		} else {
+			rows.Add(paragraph("还没有预约。"))
 		}
 		u.mpage(labelIndicators, rows, u.showIndicators)
 	})
 }
 
-// indicatorLines words the indicators; a rate without cases reads 暂无, not 0%.
-func indicatorLines(in apitype.Indicators) []string {
+// withOutcome is the success rate's denominator; a kioskd before issue 17
+// does not send it, and it is then had back from the rate.
+func withOutcome(in apitype.Indicators) int {
+	if in.CasesWithOutcome > 0 || in.SuccessRate == nil || *in.SuccessRate == 0 {
+		return max(in.CasesWithOutcome, in.CasesClosed)
+	}
+	return int(math.Round(float64(in.Settled) / *in.SuccessRate))
+}
+
+// outcomeBars are the cases with an outcome by their outcome: the success
+// rate as a chart.
+func outcomeBars(in apitype.Indicators) []bar {
+	n := withOutcome(in)
+	referred := in.CasesClosed - in.Settled
+	unsettled := max(n-in.CasesClosed, 0)
+	return []bar{
+		{fmt.Sprintf("调解成功 %d 件", in.Settled), in.Settled, barGood},
+		{fmt.Sprintf("未成功 %d 件", unsettled), unsettled, barMiddle},
+		{fmt.Sprintf("转交上级 %d 件", referred), referred, barNeutral},
+	}
+}
+
+var serviceNames = map[string]string{advisorService: "法律顾问咨询", checkupService: "法律体检", mediationService: "调解"} // each followed by 预约
+
+// serviceBars are the bookings per service, the known services first in
+// the menu's order, any other by its id.
+func serviceBars(in apitype.Indicators) []bar {
+	keys := make([]string, 0, len(in.BookingsByService))
+	for k := range in.BookingsByService {
+		keys = append(keys, k)
+	}
+	order := []string{advisorService, checkupService, mediationService}
+	slices.SortFunc(keys, func(a, b string) int {
+		ia, ib := slices.Index(order, a), slices.Index(order, b)
+		if ia < 0 {
+			ia = len(order)
+		}
+		if ib < 0 {
+			ib = len(order)
+		}
+		if ia != ib {
+			return ia - ib
+		}
+		return strings.Compare(a, b)
+	})
+	var out []bar
+	for _, k := range keys {
+		name := serviceNames[k]
+		if name == "" {
+			name = k
+		}
+		out = append(out, bar{fmt.Sprintf("%s预约：%d 次", name, in.BookingsByService[k]), in.BookingsByService[k], barNeutral})
+	}
+	return out
+}
+
+// indicatorLines words the indicators: the period, the success rate, the
+// sessions, the on-time rate and the visits waiting. A rate without cases
+// reads 暂无, not 0%.
+func indicatorLines(in apitype.Indicators, now time.Time) []string {
 	rate := func(r *float64) string {
 		if r == nil {
 			return "暂无"
 		}
 		return fmt.Sprintf("%.1f%%", *r*100)
 	}
-	lines := []string{
-		fmt.Sprintf("矛盾纠纷调解成功率：%s（成功 %d 件，办结 %d 件）", rate(in.SuccessRate), in.Settled, in.CasesClosed),
+	until := in.AsOf
+	if until.IsZero() {
+		until = now
+	}
+	period := "统计期间：本机启用以来，截至 " + until.In(now.Location()).Format("2006年1月2日 15:04")
+	if !in.Since.IsZero() {
+		period = fmt.Sprintf("统计期间：%s 至 %s（本机启用以来）",
+			in.Since.In(now.Location()).Format("2006年1月2日"), until.In(now.Location()).Format("2006年1月2日 15:04"))
+	}
+	return []string{
+		period,
+		fmt.Sprintf("矛盾纠纷调解成功率：%s（成功 %d 件，有结果 %d 件，办结 %d 件）", rate(in.SuccessRate), in.Settled, withOutcome(in), in.CasesClosed),
 		fmt.Sprintf("调解次数：%d", in.Sessions),
-		fmt.Sprintf("回访按期完成率：%s（按期 %d 次，完成 %d 次，待回访 %d 次）", rate(in.OnTimeRate), in.FollowUpsOnTime, in.FollowUpsDone, in.FollowUpsDue),
+		fmt.Sprintf("回访按期完成率：%s（按期 %d 次，完成 %d 次，过期未回访 %d 次）", rate(in.OnTimeRate), in.FollowUpsOnTime, in.FollowUpsDone, in.FollowUpsOverdue),
+		waitingLine(in.FollowUpsDue, in.FollowUpsOverdue),
 	}
-	names := map[string]string{advisorService: "法律顾问咨询", checkupService: "法律体检", mediationService: "调解预约"}
-	keys := make([]string, 0, len(in.BookingsByService))
-	for k := range in.BookingsByService {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	for _, k := range keys {
-		name := names[k]
-		if name == "" {
-			name = k
-		}
-		lines = append(lines, fmt.Sprintf("%s预约：%d 次", name, in.BookingsByService[k]))
-	}
-	return lines
 }
