@@ -57,6 +57,7 @@ type fakeAgent struct {
 	editMenu    func(*apitype.Menu) // township content pushed since start
 	menuErrs    int                 // Menu fails this many more times
 	drafts      fakeDrafts          // mediators' drafts (draft_test.go)
+	phrased     int                 // GET phrases asked, with a token good or not
 
 	// printedEvents are the event slips printed: "service RFC3339-start".
 	printedEvents []string
@@ -307,6 +308,7 @@ func (f *fakeAgent) Photo(_ context.Context, token, caseID string, req apitype.P
 }
 
 func (f *fakeAgent) Phrases(_ context.Context, token string) (apitype.Phrases, error) {
+	f.phrased++
 	if err := f.auth(token); err != nil {
 		return apitype.Phrases{}, err
 	}

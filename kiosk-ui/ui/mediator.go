@@ -77,6 +77,8 @@ type mediatorState struct {
 	notice      string // shown once on the next mediator page
 
 	drafts map[string]apitype.SessionDraft // by case: forms kept from an earlier sign-in (mediator_draft.go)
+
+	lastCall time.Time // the last request with the session's token: kioskd's idle clock starts there
 }
 
 func (m *mediatorState) signedIn() bool { return m.session != nil }
@@ -215,7 +217,7 @@ func (u *UI) signIn() {
 			u.showPIN()
 			return
 		}
-		u.med = mediatorState{session: &s}
+		u.med = mediatorState{session: &s, lastCall: u.opts.Now()}
 		u.opts.Log.Info("mediator signed in", "mediator", s.Mediator.ID)
 		u.resumeDrafts()
 	})
@@ -246,6 +248,7 @@ func mcall[T any](u *UI, fn func(ctx context.Context, token string) (T, error), 
 		return
 	}
 	token := u.med.session.Token
+	u.med.lastCall = u.opts.Now()
 	call(u, func(ctx context.Context) (T, error) { return fn(ctx, token) }, func(v T, err error) {
 		if !u.med.signedIn() || u.med.session.Token != token {
 			return
@@ -257,6 +260,38 @@ func mcall[T any](u *UI, fn func(ctx context.Context, token string) (T, error), 
 			return
 		}
 		done(v, err)
+	})
+}
+
+// mediatorPing is how long a signed-in screen may be touched without kioskd
+// hearing of it. The screen's idle reset counts from the last touch and
+// kioskd's session from the last request: a mediator ticking choices and
+// scrolling the form (no request) or answering the idle warning would
+// otherwise find kioskd had signed them out before the screen warned them.
+// kioskd keeps the session config.MediatorLapseMargin longer than the
+// screen's reset, more than this.
+const mediatorPing = 30 * time.Second
+
+// keepMediatorAlive tells kioskd a signed-in mediator is still at the
+// screen, when it last heard from them over mediatorPing ago. Any request
+// with the token slides kioskd's idle window; the phrases are the
+// cheapest, and read only.
+func (u *UI) keepMediatorAlive() {
+	m := &u.med
+	if !m.signedIn() || u.opts.Now().Sub(m.lastCall) < mediatorPing {
+		return
+	}
+	m.lastCall = u.opts.Now()
+	token := m.session.Token
+	do(u, func(ctx context.Context) error {
+		_, err := u.opts.Agent.Phrases(ctx, token)
+		return err
+	}, func(err error) {
+		if err != nil {
+			// A lapsed session shows at the next real request, which
+			// asks for the card again.
+			u.opts.Log.Warn("mediator session not kept alive", "err", err)
+		}
 	})
 }
 

@@ -66,6 +66,7 @@ func (u *UI) keepDraft() {
 		return
 	}
 	token, form := u.med.session.Token, draftForm(f)
+	u.med.lastCall = u.opts.Now()
 	f.drafting.Add(1)
 	call(u, func(ctx context.Context) (apitype.SessionDraft, error) {
 		defer f.drafting.Done()

@@ -3,6 +3,7 @@ package ui
 import (
 	"image/color"
 	"testing"
+	"time"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/canvas"
@@ -144,5 +145,40 @@ func TestRestoredDraftMasksPhones(t *testing.T) {
 	mustSee(t, w, "当事人：黄先生　138****2222")
 	if onScreen(w, "13800002222") {
 		t.Error("a restored party's phone is shown in full")
+	}
+}
+
+// TestTouchKeepsMediatorSessionAlive: a touch that sends kioskd nothing
+// (answering the idle warning, ticking through a form already drawn) tells
+// kioskd the mediator is there once its last request is mediatorPing old,
+// so kioskd, counting from the last request, does not sign them out before
+// the screen, counting from the last touch, has warned them.
+func TestTouchKeepsMediatorSessionAlive(t *testing.T) {
+	u, w, clock := mustUI(t, newFakeAgent())
+	agent := u.opts.Agent.(*fakeAgent)
+	mustSignIn(t, u, w)
+	before := agent.phrased
+
+	clock.t = clock.t.Add(mediatorPing - time.Second)
+	u.touch()
+	if agent.phrased != before {
+		t.Fatal("a touch right after a request pinged kioskd")
+	}
+
+	clock.t = clock.t.Add(u.idleTimeout() - IdleWarning) // from the touch above
+	u.checkIdle()
+	if !u.IdleWarned() {
+		t.Fatal("no idle warning")
+	}
+	u.keepUsing() // the mediator answers the warning
+	if agent.phrased != before+1 {
+		t.Fatalf("answering the warning sent kioskd %d requests, want 1", agent.phrased-before)
+	}
+	if !u.med.signedIn() || agent.session == "" {
+		t.Fatal("signed out")
+	}
+	u.touch()
+	if agent.phrased != before+1 {
+		t.Error("a second touch at once pinged kioskd again")
 	}
 }
