@@ -1,12 +1,11 @@
 package ui
 
 import (
-	"image/color"
+	"strings"
 	"testing"
 	"time"
 
 	"fyne.io/fyne/v2"
-	"fyne.io/fyne/v2/canvas"
 	"fyne.io/fyne/v2/test"
 	"fyne.io/fyne/v2/widget"
 
@@ -106,19 +105,19 @@ func TestSessionFormListsCaseParties(t *testing.T) {
 }
 
 // TestTriageChoicesCarryColour: each line's choice has a chip of its colour
-// beside its words.
+// beside its words, and the chosen one is ticked.
 func TestTriageChoicesCarryColour(t *testing.T) {
-	_, w, _, _ := openSessionForm(t)
-	seen := map[color.Color]bool{}
-	for _, o := range objects(w) {
-		if r, ok := o.(*canvas.Rectangle); ok {
-			seen[r.FillColor] = true
-		}
-	}
+	_, w, _, p := openSessionForm(t)
+	p.tap(lineLabels[apitype.LineYellow])
 	for _, l := range []string{apitype.LineRed, apitype.LineYellow, apitype.LineBlue} {
-		mustButton(t, w, lineLabels[l])
-		if !seen[lineColours[l]] {
-			t.Errorf("no %s chip on the form", l)
+		b := mustButton(t, w, lineLabels[l])
+		if b.Icon == nil || !strings.Contains(string(b.Icon.Content()), lineColours[l]) {
+			t.Errorf("%s: no chip of its colour", l)
+			continue
+		}
+		ticked := strings.Contains(string(b.Icon.Content()), "<path")
+		if chosen := l == apitype.LineYellow; ticked != chosen || (b.Importance == widget.HighImportance) != chosen {
+			t.Errorf("%s: ticked %v, importance %v; chosen %v", l, ticked, b.Importance, chosen)
 		}
 	}
 }

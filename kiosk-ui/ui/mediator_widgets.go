@@ -7,38 +7,49 @@ import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/canvas"
 	"fyne.io/fyne/v2/container"
-	"fyne.io/fyne/v2/layout"
-	"fyne.io/fyne/v2/theme"
+	"fyne.io/fyne/v2/widget"
 
 	"github.com/fengqiao/kiosk/agent/localapi/apitype"
-	"github.com/fengqiao/kiosk/kiosk-ui/kiosktheme"
 )
 
 // lineColours are the triage lines' own colours, as the township's paper
 // forms print them: a chip beside the words, never instead of them.
-var lineColours = map[string]color.NRGBA{
-	apitype.LineRed:    {R: 0xC6, G: 0x28, B: 0x28, A: 0xFF},
-	apitype.LineYellow: {R: 0xF9, G: 0xC0, B: 0x2D, A: 0xFF},
-	apitype.LineBlue:   {R: 0x15, G: 0x65, B: 0xC0, A: 0xFF},
+var lineColours = map[string]string{
+	apitype.LineRed:    "#C62828",
+	apitype.LineYellow: "#F9C02D",
+	apitype.LineBlue:   "#1565C0",
 }
 
-// lineChip is a triage line's colour as a square chip with a dark edge, so
-// a yellow one still shows on a light button.
-func lineChip(line string) *canvas.Rectangle {
-	r := canvas.NewRectangle(lineColours[line])
-	r.StrokeColor = kiosktheme.Foreground
-	r.StrokeWidth = 1
-	r.CornerRadius = 4
-	side := theme.Size(theme.SizeNameSubHeadingText) * 1.2
-	r.SetMinSize(fyne.NewSize(side, side))
-	return r
+// lineChip is a triage line's colour as a square chip with a dark edge (a
+// yellow one still shows on a light button), ticked when chosen: the tick,
+// not the chip's colour, says which line is chosen. A button's icon is laid
+// out beside its words, never over them, however narrow the column.
+func lineChip(line string, chosen bool) fyne.Resource {
+	tick := ""
+	if chosen {
+		ink := "#FFFFFF"
+		if line == apitype.LineYellow {
+			ink = "#1A1A1A"
+		}
+		tick = `<path d="M6 12.5l4 4 8-9" fill="none" stroke="` + ink + `" stroke-width="3" stroke-linecap="round" stroke-linejoin="round"/>`
+	}
+	svg := `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 24 24" width="24" height="24">` +
+		`<rect x="1" y="1" width="22" height="22" rx="4" fill="` + lineColours[line] + `" stroke="#1A1A1A" stroke-width="1.5"/>` + tick + `</svg>`
+	name := "line-" + line + ".svg"
+	if chosen {
+		name = "line-" + line + "-chosen.svg"
+	}
+	return fyne.NewStaticResource(name, []byte(svg))
 }
 
-// lineChoice is the choice of a triage line: the button with its words and,
-// at its leading edge, a chip of the line's colour.
-func lineChoice(line string, chosen bool, tap func()) fyne.CanvasObject {
-	b := choice(lineLabels[line], chosen, tap)
-	return container.NewStack(b, container.NewHBox(container.NewCenter(container.NewPadded(lineChip(line))), layout.NewSpacer()))
+// lineChoice is the choice of a triage line: its words, with a chip of the
+// line's colour before them.
+func lineChoice(line string, chosen bool, tap func()) *widget.Button {
+	b := widget.NewButtonWithIcon(lineLabels[line], lineChip(line, chosen), tap)
+	if chosen {
+		b.Importance = widget.HighImportance
+	}
+	return b
 }
 
 // maskPhone shows a party's number the way kioskd's case pages do (138****1111):
