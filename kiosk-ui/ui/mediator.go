@@ -525,6 +525,9 @@ func (u *UI) showSessionForm() {
 			section("", "本次到场的其他当事人")
 		}
 	}
+	if f.caseID == "" {
+		section("parties", "当事人")
+	}
 	rows.Add(paragraph(labelTapParty))
 	for _, s := range f.shown {
 		rows.Add(paragraph("当事人：" + s))
@@ -552,6 +555,7 @@ func (u *UI) showSessionForm() {
 	rows.Add(cats)
 	if f.caseID == "" {
 		u.mpage(labelNewCase, rows, redraw, primary(labelCreateCase, u.createCase))
+		u.scrollToMark(f, first)
 		return
 	}
 	section("line", "红黄蓝分级")
@@ -606,19 +610,26 @@ func (u *UI) showSessionForm() {
 		save.Disable()
 	}
 	u.mpage(labelLogSession, rows, redraw, save)
+	u.scrollToMark(f, first)
+	u.keepDraft()
+}
+
+// scrollToMark scrolls the form just drawn to first, the heading of the
+// first field marked, once after 保存 (or 建立案件) was tapped: later
+// redraws keep the mediator's own scrolling.
+func (u *UI) scrollToMark(f *sessionForm, first fyne.CanvasObject) {
 	if f.scroll && first != nil && len(u.body.Objects) == 1 {
 		scrollTo(firstScroll(u.body.Objects[0]), first)
 	}
 	f.scroll = false
-	u.keepDraft()
 }
 
 // formProblem is a field the form still lacks: its name in the session
 // request, and what to do, in words.
 type formProblem struct{ field, msg string }
 
-// formProblems is everything the session form still lacks, in the order
-// of the form.
+// formProblems is everything the session form (or the walk-in case form)
+// still lacks, in the order of the form.
 func formProblems(f *sessionForm) []formProblem {
 	r := f.req
 	var out []formProblem
@@ -626,6 +637,11 @@ func formProblems(f *sessionForm) []formProblem {
 		if missing {
 			out = append(out, formProblem{field, msg})
 		}
+	}
+	if f.caseID == "" { // a walk-in case: its parties and category
+		add(len(f.parties) == 0, "parties", "请添加当事人：刷身份证，或选姓氏添加。")
+		add(r.Category == "", "category", "请选择纠纷类型。")
+		return out
 	}
 	add(r.Category == "", "category", "请选择纠纷类型。")
 	add(r.Line == "", "line", "请选择红黄蓝分级。")
@@ -715,8 +731,8 @@ func sessionFailure(err error) string {
 
 func (u *UI) createCase() {
 	f := u.med.form
-	if f.req.Category == "" || len(f.parties) == 0 {
-		u.med.err = "请添加当事人并选择纠纷类型。"
+	if len(formProblems(f)) > 0 {
+		f.checked, f.scroll = true, true
 		u.showSessionForm()
 		return
 	}

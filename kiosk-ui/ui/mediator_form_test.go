@@ -181,3 +181,24 @@ func TestTouchKeepsMediatorSessionAlive(t *testing.T) {
 		t.Error("a second touch at once pinged kioskd again")
 	}
 }
+
+// TestWalkInMarksMissingFields: 建立案件 with nothing chosen marks both the
+// parties and the category, each under its heading.
+func TestWalkInMarksMissingFields(t *testing.T) {
+	u, w, agent := mustSignIn2(t)
+	p := &tapper{t: t, w: w}
+	p.tap(labelNewCase)
+	p.tap(labelCreateCase)
+	mustSee(t, w, "请添加当事人：刷身份证，或选姓氏添加。")
+	mustSee(t, w, "请选择纠纷类型。")
+	u.onCardEvent(tappedCard)
+	mustSee(t, w, "当事人：陈桂英")
+	if onScreen(w, "请添加当事人") {
+		t.Error("the parties' mark stays once a party is added")
+	}
+	p.tap("合同")
+	p.tap(labelCreateCase)
+	if len(agent.cases) != 2 {
+		t.Errorf("walk-in case not made: %d cases", len(agent.cases))
+	}
+}
