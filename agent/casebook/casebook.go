@@ -590,8 +590,10 @@ type Indicators struct {
 	Sessions          int
 	CasesClosed       int // settled + referred
 	Settled           int
+	WithOutcome       int      // cases with at least one session
 	SuccessRate       *float64 // settled / cases with an outcome
-	FollowUpsDue      int
+	FollowUpsDue      int      // visits waiting, as Waiting lists them
+	FollowUpsOverdue  int      // of those, past their date, as Waiting counts them
 	FollowUpsDone     int
 	FollowUpsOnTime   int
 	OnTimeRate        *float64 // on time / (done + overdue)
@@ -599,21 +601,46 @@ type Indicators struct {
 	Since             time.Time // when the book was created
 }
 
-// Indicators computes the plan's mediation indicators from the whole book.
-// A case's outcome is its latest session's; an unsettled case stays open,
-// so it counts against the success rate but not as closed.
-func (b *Book) Indicators() (Indicators, error) {
+// WaitingVisit is a follow-up visit not yet done, with its case.
+type WaitingVisit struct {
+	Case     Case
+	FollowUp FollowUp
+}
+
+// Waiting lists the follow-up visits not yet done, in the cases' order,
+// and counts those overdue on day today (2006-01-02, site time). The
+// follow-ups list and the indicators both count with it, on the same day:
+// the two screens a mediator compares cannot disagree.
+func Waiting(cases []Case, today string) (waiting []WaitingVisit, overdue int) {
+	for _, c := range cases {
+		for _, f := range c.FollowUps {
+			if f.Done != nil {
+				continue
+			}
+			waiting = append(waiting, WaitingVisit{Case: c, FollowUp: f})
+			if f.Due < today {
+				overdue++
+			}
+		}
+	}
+	return waiting, overdue
+}
+
+// Indicators computes the plan's mediation indicators from the whole book,
+// on day today (2006-01-02, site time; the caller's, so that the same day
+// counts the follow-ups list). A case's outcome is its latest session's; an
+// unsettled case stays open, so it counts against the success rate but not
+// as closed.
+func (b *Book) Indicators(today string) (Indicators, error) {
 	cases, err := b.List()
 	if err != nil {
 		return Indicators{}, err
 	}
-	today := b.opts.Now().In(b.opts.Location).Format(time.DateOnly)
 	ind := Indicators{BookingsByService: map[string]int{}}
-	var withOutcome, overdue int
 	for _, c := range cases {
 		ind.Sessions += len(c.Sessions)
 		if n := len(c.Sessions); n > 0 {
-			withOutcome++
+			ind.WithOutcome++
 			switch c.Sessions[n-1].Outcome {
 			case OutcomeSettled:
 				ind.Settled++
@@ -623,21 +650,17 @@ func (b *Book) Indicators() (Indicators, error) {
 			}
 		}
 		for _, f := range c.FollowUps {
-			switch {
-			case f.Done != nil:
+			if f.Done != nil {
 				ind.FollowUpsDone++
 				if f.OnTime {
 					ind.FollowUpsOnTime++
 				}
-			default:
-				ind.FollowUpsDue++
-				if f.Due < today {
-					overdue++
-				}
 			}
 		}
 	}
-	ind.SuccessRate = rate(ind.Settled, withOutcome)
+	waiting, overdue := Waiting(cases, today)
+	ind.FollowUpsDue, ind.FollowUpsOverdue = len(waiting), overdue
+	ind.SuccessRate = rate(ind.Settled, ind.WithOutcome)
 	ind.OnTimeRate = rate(ind.FollowUpsOnTime, ind.FollowUpsDone+overdue)
 	err = b.db.View(func(tx *bbolt.Tx) error {
 		meta := tx.Bucket(bucketMeta)

@@ -90,7 +90,7 @@ func TestPersistsAcrossReopen(t *testing.T) {
 	if err != nil || c2.Number != "W0002" {
 		t.Errorf("second walk-in = %+v, %v (numbers must not restart)", c2, err)
 	}
-	ind, err := b.Indicators()
+	ind, err := b.Indicators(now.Format(time.DateOnly))
 	if err != nil || ind.BookingsByService["mediation"] != 1 || ind.Settled != 1 || !ind.Since.Equal(start) {
 		t.Errorf("indicators = %+v, %v", ind, err)
 	}

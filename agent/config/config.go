@@ -105,12 +105,21 @@ type UI struct {
 }
 
 // MediatorSessionIdle is how long kioskd keeps an untouched mediator
-// session: mediators.idle, but never less than ui.mediator_idle. A session
-// that lapsed in kioskd before the screen's own timeout would sign the
-// mediator out without the warning, and too late to save their draft.
+// session: mediators.idle, but never less than ui.mediator_idle and
+// MediatorLapseMargin. A session that lapsed in kioskd before the screen's
+// own timeout would sign the mediator out without the warning, and too late
+// to save their draft.
 func (s *Site) MediatorSessionIdle() time.Duration {
-	return max(s.Mediators.Idle.Duration, s.UI.MediatorIdle.Duration)
+	return max(s.Mediators.Idle.Duration, s.UI.MediatorIdle.Duration+MediatorLapseMargin)
 }
+
+// MediatorLapseMargin is how much longer than the screen's reset kioskd
+// keeps a mediator's session at least. The two clocks start apart: the
+// screen counts from the last touch, kioskd from the last request, which
+// the screen sends at most 30 s after a touch (kiosk-ui's mediatorPing);
+// at its reset the screen still saves the draft and signs out, which takes
+// requests too.
+const MediatorLapseMargin = time.Minute
 
 // VoiceOn says whether screens speak on their own (ui.voice).
 func (u UI) VoiceOn() bool { return u.Voice == nil || *u.Voice }

@@ -138,9 +138,10 @@ func TestMediatorIdle(t *testing.T) {
 		edit                  func(string) string
 		wantScreen, wantLapse time.Duration
 	}{
-		{"dev site", func(s string) string { return s }, 10 * time.Minute, 10 * time.Minute},
-		{"left out", replace("  mediator_idle: 10m", "  # mediator_idle: 10m"), DefaultMediatorIdle, DefaultMediatorIdle},
+		{"dev site", func(s string) string { return s }, 10 * time.Minute, 10*time.Minute + MediatorLapseMargin},
+		{"left out", replace("  mediator_idle: 10m", "  # mediator_idle: 10m"), DefaultMediatorIdle, DefaultMediatorIdle + MediatorLapseMargin},
 		{"shorter screen", replace("  mediator_idle: 10m", "  mediator_idle: 3m"), 3 * time.Minute, 5 * time.Minute},
+		{"screen just shorter", replace("  idle: 5m", "  idle: 10m30s"), 10 * time.Minute, 10*time.Minute + MediatorLapseMargin},
 		{"longer lapse", replace("  idle: 5m", "  idle: 20m"), 10 * time.Minute, 20 * time.Minute},
 	}
 	for _, tt := range tests {

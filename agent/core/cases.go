@@ -1,6 +1,8 @@
 package core
 
 import (
+	"time"
+
 	"github.com/fengqiao/kiosk/agent/casebook"
 	"github.com/fengqiao/kiosk/agent/config"
 	"github.com/fengqiao/kiosk/agent/localapi/apitype"
@@ -67,8 +69,9 @@ func caseOutcome(o string) string {
 	return o
 }
 
-func apiIndicators(i casebook.Indicators) apitype.Indicators {
+func apiIndicators(i casebook.Indicators, asOf time.Time) apitype.Indicators {
 	return apitype.Indicators{Sessions: i.Sessions, CasesClosed: i.CasesClosed, Settled: i.Settled,
-		SuccessRate: i.SuccessRate, FollowUpsDue: i.FollowUpsDue, FollowUpsDone: i.FollowUpsDone,
-		FollowUpsOnTime: i.FollowUpsOnTime, OnTimeRate: i.OnTimeRate, BookingsByService: i.BookingsByService, Since: i.Since}
+		CasesWithOutcome: i.WithOutcome, SuccessRate: i.SuccessRate, FollowUpsDue: i.FollowUpsDue,
+		FollowUpsOverdue: i.FollowUpsOverdue, FollowUpsDone: i.FollowUpsDone,
+		FollowUpsOnTime: i.FollowUpsOnTime, OnTimeRate: i.OnTimeRate, BookingsByService: i.BookingsByService, Since: i.Since, AsOf: asOf}
 }

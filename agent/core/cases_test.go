@@ -29,9 +29,9 @@ func TestCaseConversions(t *testing.T) {
 		{"signed-in mediator as stored", caseMediator(apitype.Mediator{ID: "m", Name: "调解员"}), `{"id":"m","name":"调解员"}`},
 		{"config venue as stored", caseVenue(config.Venue{ID: "v", Name: "n", Where: "w"}), `{"id":"v","name":"n","where":"w"}`},
 		{"config venue for the screen", apiVenue(config.Venue{ID: "v", Name: "n", Where: "w"}), `{"id":"v","name":"n","where":"w"}`},
-		{"indicators for the screen", apiIndicators(casebook.Indicators{Sessions: 2, CasesClosed: 1, Settled: 1, SuccessRate: &rate,
-			FollowUpsDue: 1, BookingsByService: map[string]int{"mediation": 1}, Since: held}),
-			`{"sessions":2,"cases_closed":1,"settled":1,"success_rate":0.5,"follow_ups_due":1,"follow_ups_done":0,"follow_ups_on_time":0,"on_time_rate":null,"bookings_by_service":{"mediation":1},"since":"2026-11-24T10:13:00+08:00"}`},
+		{"indicators for the screen", apiIndicators(casebook.Indicators{Sessions: 2, CasesClosed: 1, Settled: 1, WithOutcome: 2, SuccessRate: &rate,
+			FollowUpsDue: 1, FollowUpsOverdue: 1, BookingsByService: map[string]int{"mediation": 1}, Since: held}, held.Add(time.Hour)),
+			`{"sessions":2,"cases_closed":1,"settled":1,"cases_with_outcome":2,"success_rate":0.5,"follow_ups_due":1,"follow_ups_overdue":1,"follow_ups_done":0,"follow_ups_on_time":0,"on_time_rate":null,"bookings_by_service":{"mediation":1},"since":"2026-11-24T10:13:00+08:00","as_of":"2026-11-24T11:13:00+08:00"}`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -27,7 +27,7 @@ type CaseBook interface {
 	List() ([]casebook.Case, error)
 	AddSession(caseID string, s casebook.Session, parties []casebook.Party) (casebook.Case, error)
 	FollowUpDone(caseID, note string) (casebook.Case, casebook.FollowUp, error)
-	Indicators() (casebook.Indicators, error)
+	Indicators(today string) (casebook.Indicators, error)
 	PutDraft(d casebook.Draft) error
 	Drafts(mediator string) ([]casebook.Draft, error)
 	DeleteDraft(mediator, caseID string) error
@@ -343,18 +343,10 @@ func (c *Core) FollowUps() (apitype.FollowUps, error) {
 	if err != nil {
 		return apitype.FollowUps{}, err
 	}
-	today := c.now().In(c.live().cfg.Location).Format(time.DateOnly)
-	out := apitype.FollowUps{FollowUps: []apitype.FollowUp{}}
-	for _, k := range cs {
-		for _, f := range k.FollowUps {
-			if f.Done != nil {
-				continue
-			}
-			out.FollowUps = append(out.FollowUps, followUp(k, f))
-			if f.Due < today {
-				out.Overdue++
-			}
-		}
+	waiting, overdue := casebook.Waiting(cs, c.today())
+	out := apitype.FollowUps{FollowUps: []apitype.FollowUp{}, Overdue: overdue}
+	for _, v := range waiting {
+		out.FollowUps = append(out.FollowUps, followUp(v.Case, v.FollowUp))
 	}
 	slices.SortStableFunc(out.FollowUps, func(a, b apitype.FollowUp) int { return cmp.Compare(a.Due, b.Due) })
 	return out, nil
@@ -386,8 +378,9 @@ func (c *Core) Indicators() (apitype.Indicators, error) {
 	if c.cases == nil {
 		return apitype.Indicators{}, ErrNoCaseBook
 	}
-	stored, err := c.cases.Indicators()
-	ind := apiIndicators(stored)
+	asOf := c.now()
+	stored, err := c.cases.Indicators(c.today())
+	ind := apiIndicators(stored, asOf)
 	if err != nil {
 		return ind, err
 	}
@@ -402,6 +395,12 @@ func (c *Core) Indicators() (apitype.Indicators, error) {
 		ind.BookingsByService[service] += int(n)
 	}
 	return ind, nil
+}
+
+// today is the site's date now, the day follow-up visits fall overdue on:
+// the follow-ups list and the indicators count with the same one.
+func (c *Core) today() string {
+	return c.now().In(c.live().cfg.Location).Format(time.DateOnly)
 }
 
 func followUp(k casebook.Case, f casebook.FollowUp) apitype.FollowUp {

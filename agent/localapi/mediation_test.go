@@ -90,9 +90,9 @@ var (
 )
 
 // sessionLapse is how long the dev site's sessions last untouched: its
-// ui.mediator_idle (10m), which kioskd honours over its shorter
-// mediators.idle (5m) so the screen warns and saves a draft first.
-const sessionLapse = 10 * time.Minute
+// ui.mediator_idle (10m) and the margin, which kioskd honours over its
+// shorter mediators.idle (5m) so the screen warns and saves a draft first.
+const sessionLapse = 10*time.Minute + config.MediatorLapseMargin
 
 func mustSignIn(t *testing.T, f *fixture, cards *fakeCards) string {
 	t.Helper()

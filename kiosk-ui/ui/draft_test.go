@@ -3,6 +3,7 @@ package ui
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"strings"
 	"testing"
 	"time"
@@ -82,18 +83,6 @@ func fillHalfSession(t *testing.T, u *UI, w fyne.Window) {
 	p.tap("双方各退一步")
 }
 
-// mustNote is the session form's note field.
-func mustNote(t *testing.T, w fyne.Window) *widget.Entry {
-	t.Helper()
-	for _, o := range objects(w) {
-		if e, ok := o.(*widget.Entry); ok && e.MultiLine {
-			return e
-		}
-	}
-	t.Fatal("no note field on screen")
-	return nil
-}
-
 // mustChosen fails unless the choice labelled label is ticked.
 func mustChosen(t *testing.T, w fyne.Window, label string) {
 	t.Helper()
@@ -106,15 +95,15 @@ func mustChosen(t *testing.T, w fyne.Window, label string) {
 // session form, however it happens, finds it again at their next sign-in;
 // logging the session ends the draft.
 func TestMediatorDraftRoundTrip(t *testing.T) {
-	const note = "双方同意下周再谈"
+	const last = "双方当面说清事实"
 	tests := []struct {
 		name    string
 		signOut func(t *testing.T, u *UI, w fyne.Window, agent *fakeAgent, clock *fakeClock)
-		// keepsNote: the note, typed after the last choice, is kept by the
-		// save at sign-out, which must come before the token is revoked; a
-		// session that lapsed in kioskd keeps only what was saved as the
-		// form changed.
-		keepsNote bool
+		// keepsLast: the last change, whose save as the form changed did
+		// not get through, is kept by the save at sign-out, which must come
+		// before the token is revoked; a session that lapsed in kioskd
+		// keeps only what was saved as the form changed.
+		keepsLast bool
 	}{
 		{"idle", func(t *testing.T, u *UI, w fyne.Window, _ *fakeAgent, clock *fakeClock) {
 			clock.t = clock.t.Add(u.opts.MediatorIdleTimeout)
@@ -136,7 +125,9 @@ func TestMediatorDraftRoundTrip(t *testing.T) {
 			u, w, clock := mustUI(t, agent)
 			mustSignIn(t, u, w)
 			fillHalfSession(t, u, w)
-			test.Type(mustNote(t, w), note)
+			agent.drafts.err = errors.New("storage busy")
+			(&tapper{t: t, w: w}).tap(last)
+			agent.drafts.err = nil
 			tt.signOut(t, u, w, agent, clock)
 			if u.med.signedIn() || agent.session != "" {
 				t.Fatal("still signed in")
@@ -159,17 +150,20 @@ func TestMediatorDraftRoundTrip(t *testing.T) {
 			mustSee(t, w, "刷过身份证的 1 位当事人请重新刷卡")
 			mustChosen(t, w, lineLabels[apitype.LineYellow])
 			mustChosen(t, w, "双方各退一步")
-			if got := mustNote(t, w).Text; (got == note) != tt.keepsNote {
-				t.Errorf("note restored as %q; kept at sign-out: %v", got, tt.keepsNote)
+			if b := mustButton(t, w, last); (b.Importance == widget.HighImportance) != tt.keepsLast {
+				t.Errorf("%q restored ticked: %v; kept at sign-out: %v", last, b.Importance == widget.HighImportance, tt.keepsLast)
 			}
 
 			u.onCardEvent(tappedCard)
 			p.tap(outcomeLabels[apitype.OutcomeUnsettled])
-			p.tap("未达成协议")
 			p.tap(labelSaveSession)
 			mustSee(t, w, "调解记录已保存")
 			got := agent.sessions[len(agent.sessions)-1]
-			if got.Line != apitype.LineYellow || strings.Join(got.Phrases, ",") != "双方各退一步" || len(got.Parties) != 1 {
+			want := "双方各退一步"
+			if tt.keepsLast {
+				want += "," + last
+			}
+			if got.Line != apitype.LineYellow || strings.Join(got.Phrases, ",") != want || len(got.Parties) != 1 {
 				t.Errorf("session from the restored form: %+v", got)
 			}
 			if len(agent.drafts.kept) != 0 {

@@ -57,6 +57,7 @@ type fakeAgent struct {
 	editMenu    func(*apitype.Menu) // township content pushed since start
 	menuErrs    int                 // Menu fails this many more times
 	drafts      fakeDrafts          // mediators' drafts (draft_test.go)
+	phrased     int                 // GET phrases asked, with a token good or not
 
 	// printedEvents are the event slips printed: "service RFC3339-start".
 	printedEvents []string
@@ -85,8 +86,16 @@ func newFakeAgent() *fakeAgent {
 			Parties: []apitype.PartySummary{{Name: "王女士", Phone: "138****1111"}},
 			Slots:   []time.Time{time.Date(2026, 11, 26, 19, 30, 0, 0, cst)},
 		}},
+		// As kioskd would count them beside FollowUps below: one visit
+		// waiting, and overdue.
+		indicator: apitype.Indicators{Sessions: 6, CasesClosed: 4, Settled: 3, CasesWithOutcome: 5, SuccessRate: ptr(0.6),
+			FollowUpsDue: 1, FollowUpsOverdue: 1, FollowUpsDone: 2, FollowUpsOnTime: 1, OnTimeRate: ptr(1.0 / 3),
+			BookingsByService: map[string]int{"legal-advisor": 12, "legal-checkup": 3, "mediation": 4},
+			Since:             time.Date(2026, 11, 1, 9, 0, 0, 0, cst), AsOf: time.Date(2026, 11, 25, 10, 0, 0, 0, cst)},
 	}
 }
+
+func ptr[T any](v T) *T { return &v }
 
 func (f *fakeAgent) Status(context.Context) (apitype.Status, error) {
 	f.mu.Lock()
@@ -299,6 +308,7 @@ func (f *fakeAgent) Photo(_ context.Context, token, caseID string, req apitype.P
 }
 
 func (f *fakeAgent) Phrases(_ context.Context, token string) (apitype.Phrases, error) {
+	f.phrased++
 	if err := f.auth(token); err != nil {
 		return apitype.Phrases{}, err
 	}

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"image/color"
+	"math"
 	"slices"
 	"strings"
 	"sync"
@@ -35,6 +37,9 @@ const (
 	labelPhoto        = "拍照留存（须当事人同意）"
 	labelPhotoAgreed  = "当事人都同意，拍照"
 	labelPhotoRefused = "不同意，不拍照"
+
+	labelWrittenAgreement = "签订了书面调解协议"
+	labelOralAgreement    = "口头协议，没有签书面协议"
 )
 
 // Line labels carry the colour's name and meaning in words: colour is never
@@ -72,6 +77,8 @@ type mediatorState struct {
 	notice      string // shown once on the next mediator page
 
 	drafts map[string]apitype.SessionDraft // by case: forms kept from an earlier sign-in (mediator_draft.go)
+
+	lastCall time.Time // the last request with the session's token: kioskd's idle clock starts there
 }
 
 func (m *mediatorState) signedIn() bool { return m.session != nil }
@@ -83,12 +90,15 @@ type photoTarget struct{ caseID, session string }
 // being opened (caseID empty).
 type sessionForm struct {
 	caseID    string
-	parties   []apitype.Party
-	shown     []string // what the screen shows of each party
+	onCase    []apitype.PartySummary // parties already on the case, as kioskd shows them
+	parties   []apitype.Party        // parties added by this session
+	shown     []string               // what the screen shows of each party added
 	req       apitype.SessionRequest
-	agreement *bool
+	agreement *bool   // a written agreement signed: asked only of a settled session
 	adding    *person // a party without a card being added by surname
 	saving    bool
+	checked   bool // 保存 was tapped: each missing field is marked beside it
+	scroll    bool // the next draw scrolls to the first field marked
 
 	base     apitype.SessionRequest // what the form opened with: a form still like it is not worth a draft
 	kept     string                 // the draft last kept in kioskd, encoded; "" for none
@@ -207,7 +217,7 @@ func (u *UI) signIn() {
 			u.showPIN()
 			return
 		}
-		u.med = mediatorState{session: &s}
+		u.med = mediatorState{session: &s, lastCall: u.opts.Now()}
 		u.opts.Log.Info("mediator signed in", "mediator", s.Mediator.ID)
 		u.resumeDrafts()
 	})
@@ -238,6 +248,7 @@ func mcall[T any](u *UI, fn func(ctx context.Context, token string) (T, error), 
 		return
 	}
 	token := u.med.session.Token
+	u.med.lastCall = u.opts.Now()
 	call(u, func(ctx context.Context) (T, error) { return fn(ctx, token) }, func(v T, err error) {
 		if !u.med.signedIn() || u.med.session.Token != token {
 			return
@@ -249,6 +260,38 @@ func mcall[T any](u *UI, fn func(ctx context.Context, token string) (T, error), 
 			return
 		}
 		done(v, err)
+	})
+}
+
+// mediatorPing is how long a signed-in screen may be touched without kioskd
+// hearing of it. The screen's idle reset counts from the last touch and
+// kioskd's session from the last request: a mediator ticking choices and
+// scrolling the form (no request) or answering the idle warning would
+// otherwise find kioskd had signed them out before the screen warned them.
+// kioskd keeps the session config.MediatorLapseMargin longer than the
+// screen's reset, more than this.
+const mediatorPing = 30 * time.Second
+
+// keepMediatorAlive tells kioskd a signed-in mediator is still at the
+// screen, when it last heard from them over mediatorPing ago. Any request
+// with the token slides kioskd's idle window; the phrases are the
+// cheapest, and read only.
+func (u *UI) keepMediatorAlive() {
+	m := &u.med
+	if !m.signedIn() || u.opts.Now().Sub(m.lastCall) < mediatorPing {
+		return
+	}
+	m.lastCall = u.opts.Now()
+	token := m.session.Token
+	do(u, func(ctx context.Context) error {
+		_, err := u.opts.Agent.Phrases(ctx, token)
+		return err
+	}, func(err error) {
+		if err != nil {
+			// A lapsed session shows at the next real request, which
+			// asks for the card again.
+			u.opts.Log.Warn("mediator session not kept alive", "err", err)
+		}
 	})
 }
 
@@ -420,6 +463,7 @@ func (u *UI) startSession(c apitype.Case) {
 	if d, ok := u.med.drafts[c.ID]; ok {
 		u.med.form = formFromDraft(c.ID, base, d)
 	}
+	u.med.form.onCase = c.Parties
 	mcall(u, u.opts.Agent.Phrases, func(p apitype.Phrases, err error) {
 		if err != nil {
 			u.med.err = failureText(err)
@@ -434,16 +478,55 @@ func (u *UI) startWalkIn() {
 	u.showSessionForm()
 }
 
-// showSessionForm is one scrolling form: parties by card (or surname),
-// category, line, preset phrases, optional note, outcome, agreement and the
-// follow-up date. A walk-in case needs only the first two.
+// showSessionForm is one scrolling form: the parties already on the case,
+// parties present added by card (or surname), category, line, preset
+// phrases, outcome, for a settled session whether a written agreement was
+// signed and the follow-up date. A walk-in case needs only the first two.
+// Once 保存 was tapped, every field still missing is marked under its
+// heading, and the form scrolls to the first of them.
 func (u *UI) showSessionForm() {
 	f := u.med.form
 	r := &f.req
 	redraw := u.showSessionForm
+	missing := map[string]string{}
+	if f.checked {
+		for _, p := range formProblems(f) {
+			missing[p.field] = p.msg
+		}
+	}
+	var first fyne.CanvasObject // the heading of the first field marked
 	rows := container.NewVBox()
+	section := func(field, title string) {
+		h := heading(title)
+		rows.Add(h)
+		if msg, ok := missing[field]; ok {
+			rows.Add(errorText(msg))
+			if first == nil {
+				first = h
+			}
+		}
+	}
 	if f.restored != "" {
 		rows.Add(paragraph(f.restored))
+	}
+	if len(f.onCase) > 0 {
+		section("", "案件中的当事人")
+		for _, p := range f.onCase {
+			line := p.Name
+			if p.Phone != "" {
+				line += "　" + p.Phone
+			}
+			if p.IDMasked != "" {
+				line += "　" + p.IDMasked
+			}
+			rows.Add(paragraph(line))
+		}
+		if f.caseID != "" {
+			section("", "本次到场的其他当事人")
+		}
+	}
+	if f.caseID == "" {
+		section("parties", "当事人")
 	}
 	rows.Add(paragraph(labelTapParty))
 	for _, s := range f.shown {
@@ -456,7 +539,7 @@ func (u *UI) showSessionForm() {
 		} else {
 			rows.Add(u.phoneEntry(p, func(e string) { u.med.err = e; redraw() }, func() {
 				f.parties = append(f.parties, p.party())
-				f.shown = append(f.shown, p.name()+"　"+p.phone)
+				f.shown = append(f.shown, partyLine(p.name(), p.phone))
 				f.adding = nil
 				redraw()
 			}))
@@ -464,7 +547,7 @@ func (u *UI) showSessionForm() {
 	} else {
 		rows.Add(widget.NewButton("没带身份证，选姓氏添加当事人", func() { f.adding = &person{}; redraw() }))
 	}
-	rows.Add(heading("纠纷类型"))
+	section("category", "纠纷类型")
 	cats := u.grid(4)
 	for _, c := range u.menu.Content.Categories {
 		cats.Add(choice(c, r.Category == c, func() { r.Category = c; redraw() }))
@@ -472,15 +555,16 @@ func (u *UI) showSessionForm() {
 	rows.Add(cats)
 	if f.caseID == "" {
 		u.mpage(labelNewCase, rows, redraw, primary(labelCreateCase, u.createCase))
+		u.scrollToMark(f, first)
 		return
 	}
-	rows.Add(heading("红黄蓝分级"))
+	section("line", "红黄蓝分级")
 	lines := u.grid(3)
 	for _, l := range []string{apitype.LineRed, apitype.LineYellow, apitype.LineBlue} {
-		lines.Add(choice(lineLabels[l], r.Line == l, func() { r.Line = l; redraw() }))
+		lines.Add(lineChoice(l, r.Line == l, func() { r.Line = l; redraw() }))
 	}
 	rows.Add(lines)
-	rows.Add(heading("调解摘要（可多选）"))
+	section("phrases", "调解摘要（可多选）")
 	phrases := u.grid(2)
 	for _, p := range u.med.phrases {
 		on := slices.Contains(r.Phrases, p)
@@ -494,23 +578,25 @@ func (u *UI) showSessionForm() {
 		}))
 	}
 	rows.Add(phrases)
-	note := widget.NewMultiLineEntry()
-	note.SetPlaceHolder("补充说明（可不填）")
-	note.SetText(r.Note)
-	note.OnChanged = func(s string) { r.Note = s; u.touch() }
-	rows.Add(note)
-	rows.Add(heading("调解结果"))
+	if r.Note != "" {
+		// Typed on a kiosk of an earlier version, which had a note field:
+		// kept and saved with the session, not editable here.
+		rows.Add(paragraph("补充说明（之前填写）：" + r.Note))
+	}
+	section("outcome", "调解结果")
 	outcomes := u.grid(3)
 	for _, o := range []string{apitype.OutcomeSettled, apitype.OutcomeUnsettled, apitype.OutcomeReferred} {
 		outcomes.Add(choice(outcomeLabels[o], r.Outcome == o, func() { r.Outcome = o; redraw() }))
 	}
 	rows.Add(outcomes)
-	rows.Add(heading("是否达成协议"))
-	rows.Add(container.New(u.grid(2).Layout,
-		choice("达成协议", f.agreement != nil && *f.agreement, func() { yes := true; f.agreement = &yes; redraw() }),
-		choice("未达成协议", f.agreement != nil && !*f.agreement, func() { no := false; f.agreement = &no; redraw() })))
 	if r.Outcome == apitype.OutcomeSettled {
-		rows.Add(heading("回访日期"))
+		// Only a settled session has an agreement to speak of; what is left
+		// to learn is whether it was written down and signed.
+		section("agreement", "调解协议")
+		rows.Add(container.New(u.grid(2).Layout,
+			choice(labelWrittenAgreement, f.agreement != nil && *f.agreement, func() { yes := true; f.agreement = &yes; redraw() }),
+			choice(labelOralAgreement, f.agreement != nil && !*f.agreement, func() { no := false; f.agreement = &no; redraw() })))
+		section("follow_up", "回访日期")
 		dates := u.grid(3)
 		for _, days := range []int{7, 15, 30} {
 			d := u.opts.Now().AddDate(0, 0, days).Format(time.DateOnly)
@@ -524,27 +610,47 @@ func (u *UI) showSessionForm() {
 		save.Disable()
 	}
 	u.mpage(labelLogSession, rows, redraw, save)
+	u.scrollToMark(f, first)
 	u.keepDraft()
 }
 
-// formProblem is what the form still lacks, in words, or "".
-func formProblem(f *sessionForm) string {
-	r := f.req
-	switch {
-	case r.Category == "":
-		return "请选择纠纷类型。"
-	case r.Line == "":
-		return "请选择红黄蓝分级。"
-	case len(r.Phrases) == 0:
-		return "请至少选一条调解摘要。"
-	case r.Outcome == "":
-		return "请选择调解结果。"
-	case f.agreement == nil:
-		return "请选择是否达成协议。"
-	case r.Outcome == apitype.OutcomeSettled && r.FollowUp == "":
-		return "调解成功的案件请选回访日期。"
+// scrollToMark scrolls the form just drawn to first, the heading of the
+// first field marked, once after 保存 (or 建立案件) was tapped: later
+// redraws keep the mediator's own scrolling.
+func (u *UI) scrollToMark(f *sessionForm, first fyne.CanvasObject) {
+	if f.scroll && first != nil && len(u.body.Objects) == 1 {
+		scrollTo(firstScroll(u.body.Objects[0]), first)
 	}
-	return ""
+	f.scroll = false
+}
+
+// formProblem is a field the form still lacks: its name in the session
+// request, and what to do, in words.
+type formProblem struct{ field, msg string }
+
+// formProblems is everything the session form (or the walk-in case form)
+// still lacks, in the order of the form.
+func formProblems(f *sessionForm) []formProblem {
+	r := f.req
+	var out []formProblem
+	add := func(missing bool, field, msg string) {
+		if missing {
+			out = append(out, formProblem{field, msg})
+		}
+	}
+	if f.caseID == "" { // a walk-in case: its parties and category
+		add(len(f.parties) == 0, "parties", "请添加当事人：刷身份证，或选姓氏添加。")
+		add(r.Category == "", "category", "请选择纠纷类型。")
+		return out
+	}
+	add(r.Category == "", "category", "请选择纠纷类型。")
+	add(r.Line == "", "line", "请选择红黄蓝分级。")
+	add(len(r.Phrases) == 0, "phrases", "请至少选一条调解摘要。")
+	add(r.Outcome == "", "outcome", "请选择调解结果。")
+	settled := r.Outcome == apitype.OutcomeSettled
+	add(settled && f.agreement == nil, "agreement", "请选择是否签订了书面协议。")
+	add(settled && r.FollowUp == "", "follow_up", "调解成功的案件请选回访日期。")
+	return out
 }
 
 func (u *UI) saveSession() {
@@ -552,15 +658,17 @@ func (u *UI) saveSession() {
 	if f.saving {
 		return
 	}
-	if p := formProblem(f); p != "" {
-		u.med.err = p
+	if len(formProblems(f)) > 0 {
+		f.checked, f.scroll = true, true
 		u.showSessionForm()
 		return
 	}
 	f.saving, u.med.err = true, ""
 	u.showSessionForm()
 	req := f.req
-	req.Agreement = *f.agreement
+	// Agreement means a written agreement was signed: only a settled
+	// session can have one.
+	req.Agreement = req.Outcome == apitype.OutcomeSettled && f.agreement != nil && *f.agreement
 	req.Parties = f.parties
 	if req.Outcome != apitype.OutcomeSettled {
 		req.FollowUp = ""
@@ -623,8 +731,8 @@ func sessionFailure(err error) string {
 
 func (u *UI) createCase() {
 	f := u.med.form
-	if f.req.Category == "" || len(f.parties) == 0 {
-		u.med.err = "请添加当事人并选择纠纷类型。"
+	if len(formProblems(f)) > 0 {
+		f.checked, f.scroll = true, true
 		u.showSessionForm()
 		return
 	}
@@ -690,6 +798,8 @@ func (u *UI) showFollowUps() {
 		}
 		if len(fs.FollowUps) == 0 && err == nil {
 			rows.Add(paragraph("没有待回访的案件。"))
+		} else if err == nil {
+			rows.Add(paragraph(waitingLine(len(fs.FollowUps), fs.Overdue)))
 		}
 		for _, f := range fs.FollowUps {
 			rows.Add(newTile("案件 "+f.Number+"　回访 "+f.Due, "申请人："+f.Name, kiosktheme.Card, func() { u.showCase(f.Case) }))
@@ -698,44 +808,142 @@ func (u *UI) showFollowUps() {
 	})
 }
 
+// waitingLine words the visits waiting, the same on the follow-ups screen
+// and the indicators screen: kioskd counts both from one list on one day.
+func waitingLine(waiting, overdue int) string {
+	s := fmt.Sprintf("待回访 %d 个", waiting)
+	if overdue > 0 {
+		s += fmt.Sprintf("，其中 %d 个已经过期", overdue)
+	}
+	return s + "。"
+}
+
+// Colours of the indicators' bars: each bar's words say what it counts.
+var (
+	barGood    = color.NRGBA{R: 0x2E, G: 0x7D, B: 0x32, A: 0xFF}
+	barMiddle  = color.NRGBA{R: 0xF9, G: 0xA8, B: 0x25, A: 0xFF}
+	barBad     = color.NRGBA{R: 0xC6, G: 0x28, B: 0x28, A: 0xFF}
+	barNeutral = color.NRGBA{R: 0x15, G: 0x65, B: 0xC0, A: 0xFF}
+)
+
+// showIndicators shows the plan's indicators for the period kioskd counted
+// (the case book's start to now), with a bar chart for the success rate
+// and one for the bookings per service, and the visits waiting worded as
+// the follow-ups screen words them.
 func (u *UI) showIndicators() {
 	mcall(u, u.opts.Agent.Indicators, func(in apitype.Indicators, err error) {
 		rows := container.NewVBox()
 		if err != nil {
 			rows.Add(errorText(failureText(err)))
+			u.mpage(labelIndicators, rows, u.showIndicators)
+			return
 		}
-		for _, l := range indicatorLines(in) {
-			rows.Add(paragraph(l))
+		lines := indicatorLines(in, u.opts.Now())
+		rows.Add(paragraph(lines[0])) // the period
+		rows.Add(heading(lines[1]))   // the success rate
+		if withOutcome(in) > 0 {
+			rows.Add(barChart(outcomeBars(in)))
+		}
+		rows.Add(heading(lines[2])) // sessions
+		rows.Add(heading(lines[3])) // follow-ups on time
+		rows.Add(paragraph(lines[4]))
+		if in.FollowUpsDone+in.FollowUpsOverdue > 0 {
+			rows.Add(barChart([]bar{
+				{fmt.Sprintf("按期完成 %d 次", in.FollowUpsOnTime), in.FollowUpsOnTime, barGood},
+				{fmt.Sprintf("晚于约定完成 %d 次", in.FollowUpsDone-in.FollowUpsOnTime), in.FollowUpsDone - in.FollowUpsOnTime, barMiddle},
+				{fmt.Sprintf("已过期还没回访 %d 次", in.FollowUpsOverdue), in.FollowUpsOverdue, barBad},
+			}))
+		}
+		rows.Add(heading("各项服务预约次数"))
+		if services := serviceBars(in); len(services) > 0 {
+			rows.Add(barChart(services))
+		} else {
+			rows.Add(paragraph("还没有预约。"))
 		}
 		u.mpage(labelIndicators, rows, u.showIndicators)
 	})
 }
 
-// indicatorLines words the indicators; a rate without cases reads 暂无, not 0%.
-func indicatorLines(in apitype.Indicators) []string {
+// withOutcome is the success rate's denominator; a kioskd before issue 17
+// does not send it, and it is then had back from the rate.
+func withOutcome(in apitype.Indicators) int {
+	if in.CasesWithOutcome > 0 || in.SuccessRate == nil || *in.SuccessRate == 0 {
+		return max(in.CasesWithOutcome, in.CasesClosed)
+	}
+	return int(math.Round(float64(in.Settled) / *in.SuccessRate))
+}
+
+// outcomeBars are the cases with an outcome by their outcome: the success
+// rate as a chart.
+func outcomeBars(in apitype.Indicators) []bar {
+	n := withOutcome(in)
+	referred := in.CasesClosed - in.Settled
+	unsettled := max(n-in.CasesClosed, 0)
+	return []bar{
+		{fmt.Sprintf("调解成功 %d 件", in.Settled), in.Settled, barGood},
+		{fmt.Sprintf("未成功 %d 件", unsettled), unsettled, barMiddle},
+		{fmt.Sprintf("转交上级 %d 件", referred), referred, barNeutral},
+	}
+}
+
+var serviceNames = map[string]string{advisorService: "法律顾问咨询", checkupService: "法律体检", mediationService: "调解"} // each followed by 预约
+
+// serviceBars are the bookings per service, the known services first in
+// the menu's order, any other by its id.
+func serviceBars(in apitype.Indicators) []bar {
+	keys := make([]string, 0, len(in.BookingsByService))
+	for k := range in.BookingsByService {
+		keys = append(keys, k)
+	}
+	order := []string{advisorService, checkupService, mediationService}
+	slices.SortFunc(keys, func(a, b string) int {
+		ia, ib := slices.Index(order, a), slices.Index(order, b)
+		if ia < 0 {
+			ia = len(order)
+		}
+		if ib < 0 {
+			ib = len(order)
+		}
+		if ia != ib {
+			return ia - ib
+		}
+		return strings.Compare(a, b)
+	})
+	var out []bar
+	for _, k := range keys {
+		name := serviceNames[k]
+		if name == "" {
+			name = k
+		}
+		out = append(out, bar{fmt.Sprintf("%s预约：%d 次", name, in.BookingsByService[k]), in.BookingsByService[k], barNeutral})
+	}
+	return out
+}
+
+// indicatorLines words the indicators: the period, the success rate, the
+// sessions, the on-time rate and the visits waiting. A rate without cases
+// reads 暂无, not 0%.
+func indicatorLines(in apitype.Indicators, now time.Time) []string {
 	rate := func(r *float64) string {
 		if r == nil {
 			return "暂无"
 		}
 		return fmt.Sprintf("%.1f%%", *r*100)
 	}
-	lines := []string{
-		fmt.Sprintf("矛盾纠纷调解成功率：%s（成功 %d 件，办结 %d 件）", rate(in.SuccessRate), in.Settled, in.CasesClosed),
+	until := in.AsOf
+	if until.IsZero() {
+		until = now
+	}
+	period := "统计期间：本机启用以来，截至 " + until.In(now.Location()).Format("2006年1月2日 15:04")
+	if !in.Since.IsZero() {
+		period = fmt.Sprintf("统计期间：%s 至 %s（本机启用以来）",
+			in.Since.In(now.Location()).Format("2006年1月2日"), until.In(now.Location()).Format("2006年1月2日 15:04"))
+	}
+	return []string{
+		period,
+		fmt.Sprintf("矛盾纠纷调解成功率：%s（成功 %d 件，有结果 %d 件，办结 %d 件）", rate(in.SuccessRate), in.Settled, withOutcome(in), in.CasesClosed),
 		fmt.Sprintf("调解次数：%d", in.Sessions),
-		fmt.Sprintf("回访按期完成率：%s（按期 %d 次，完成 %d 次，待回访 %d 次）", rate(in.OnTimeRate), in.FollowUpsOnTime, in.FollowUpsDone, in.FollowUpsDue),
+		fmt.Sprintf("回访按期完成率：%s（按期 %d 次，完成 %d 次，过期未回访 %d 次）", rate(in.OnTimeRate), in.FollowUpsOnTime, in.FollowUpsDone, in.FollowUpsOverdue),
+		waitingLine(in.FollowUpsDue, in.FollowUpsOverdue),
 	}
-	names := map[string]string{advisorService: "法律顾问咨询", checkupService: "法律体检", mediationService: "调解预约"}
-	keys := make([]string, 0, len(in.BookingsByService))
-	for k := range in.BookingsByService {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	for _, k := range keys {
-		name := names[k]
-		if name == "" {
-			name = k
-		}
-		lines = append(lines, fmt.Sprintf("%s预约：%d 次", name, in.BookingsByService[k]))
-	}
-	return lines
 }

@@ -14,7 +14,7 @@ import (
 // id) and reopens it at their next sign-in. It is kept on every change, not
 // only at sign-out, because a session kioskd ended on its own (a restart,
 // a lapse) can no longer save anything; at sign-out it is kept once more
-// with whatever was typed into the note since.
+// if the last save as it changed did not get through.
 
 // draftForm is the form as kioskd keeps it. A party who tapped a card is
 // counted, not kept: the card's token dies with the session, so they tap
@@ -66,6 +66,7 @@ func (u *UI) keepDraft() {
 		return
 	}
 	token, form := u.med.session.Token, draftForm(f)
+	u.med.lastCall = u.opts.Now()
 	f.drafting.Add(1)
 	call(u, func(ctx context.Context) (apitype.SessionDraft, error) {
 		defer f.drafting.Done()
@@ -168,7 +169,7 @@ func formFromDraft(caseID string, base apitype.SessionRequest, d apitype.Session
 	f.parties = slices.Clone(d.Form.Session.Parties)
 	f.req.Parties = nil
 	for _, p := range f.parties {
-		f.shown = append(f.shown, p.Name+"　"+p.Phone)
+		f.shown = append(f.shown, partyLine(p.Name, p.Phone))
 	}
 	f.restored = "已恢复您 " + d.Saved.Format("1月2日 15:04") + " 没有保存的调解记录，请核对后保存。"
 	if n := d.Form.CardParties; n > 0 {

@@ -1,10 +1,13 @@
 package ui
 
 import (
+	"math"
 	"strings"
 	"testing"
+	"time"
 
 	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/canvas"
 	"fyne.io/fyne/v2/test"
 
 	"github.com/fengqiao/kiosk/agent/localapi/apitype"
@@ -61,7 +64,7 @@ func TestMediatorLogsSession(t *testing.T) {
 	p.tap("双方各退一步")
 	p.tap("双方当面说清事实") // ticked twice: off again
 	p.tap(outcomeLabels[apitype.OutcomeSettled])
-	p.tap("达成协议")
+	p.tap(labelWrittenAgreement)
 	p.tap(labelSaveSession)
 	mustSee(t, w, "请选回访日期")
 	p.tap("15 天后（12-10）")
@@ -131,7 +134,6 @@ func TestMediatorSessionWithTwoCards(t *testing.T) {
 	p.tap(lineLabels[apitype.LineBlue])
 	p.tap("双方各退一步")
 	p.tap(outcomeLabels[apitype.OutcomeUnsettled])
-	p.tap("未达成协议")
 	p.tap(labelSaveSession)
 	mustSee(t, w, "调解记录已保存")
 	got := agent.sessions[0].Parties
@@ -195,41 +197,75 @@ func TestMediatorSignedOutOnIdleAndLapse(t *testing.T) {
 	mustSee(t, w, "请把调解员本人的身份证放在读卡器上")
 }
 
+// TestMediatorFollowUpsAndIndicators: the indicators screen says its
+// period, draws the success rate and the bookings as bars, and words the
+// visits waiting as the follow-ups screen does, from kioskd's counts.
 func TestMediatorFollowUpsAndIndicators(t *testing.T) {
 	_, w, agent := mustSignIn2(t)
 	test.Tap(mustButton(t, w, labelFollowUps))
 	mustSee(t, w, "有 1 个回访已经过期")
 	mustSee(t, w, "王女士")
+	mustSee(t, w, "待回访 1 个，其中 1 个已经过期。")
 	test.Tap(mustButton(t, w, labelMediatorHome))
 	rate := 0.75
-	agent.indicator = apitype.Indicators{Sessions: 5, CasesClosed: 4, Settled: 3, SuccessRate: &rate,
-		BookingsByService: map[string]int{"mediation": 2, "legal-advisor": 7}}
+	agent.indicator = apitype.Indicators{Sessions: 5, CasesClosed: 4, Settled: 3, CasesWithOutcome: 4, SuccessRate: &rate,
+		FollowUpsDue: 1, FollowUpsOverdue: 1,
+		BookingsByService: map[string]int{"mediation": 2, "legal-advisor": 7},
+		Since:             time.Date(2026, 11, 1, 9, 0, 0, 0, cst), AsOf: time.Date(2026, 11, 25, 10, 0, 0, 0, cst)}
 	test.Tap(mustButton(t, w, labelIndicators))
+	mustSee(t, w, "统计期间：2026年11月1日 至 2026年11月25日 10:00（本机启用以来）")
 	mustSee(t, w, "矛盾纠纷调解成功率：75.0%")
 	mustSee(t, w, "回访按期完成率：暂无")
+	mustSee(t, w, "待回访 1 个，其中 1 个已经过期。") // as on the follow-ups screen
 	mustSee(t, w, "法律顾问咨询预约：7 次")
+	mustSee(t, w, "调解成功 3 件")
+	mustSee(t, w, "转交上级 1 件")
+
+	// The bars: one per row, the longest the largest value, each as long as
+	// its share of it.
+	var widths []float32
+	for _, o := range objects(w) {
+		if r, ok := o.(*canvas.Rectangle); ok && r.FillColor == barNeutral {
+			widths = append(widths, r.Size().Width)
+		}
+	}
+	// barNeutral: referred (1 case), then legal-advisor (7) and mediation (2).
+	if len(widths) != 3 || widths[1] <= 0 || math.Abs(float64(widths[2]/widths[1])-2.0/7) > 0.01 {
+		t.Errorf("neutral bars %v; want the referred bar and bookings 7 : 2", widths)
+	}
 }
 
 func TestIndicatorLines(t *testing.T) {
 	half, zero := 0.5, 0.0
+	now := time.Date(2026, 12, 6, 9, 30, 0, 0, cst)
 	for _, tc := range []struct {
 		name string
 		in   apitype.Indicators
 		want []string
 	}{
-		{"nothing yet", apitype.Indicators{}, []string{"调解成功率：暂无", "按期完成率：暂无"}},
-		{"zero is not nothing", apitype.Indicators{SuccessRate: &zero, CasesClosed: 2}, []string{"调解成功率：0.0%（成功 0 件，办结 2 件）"}},
-		{"rates", apitype.Indicators{SuccessRate: &half, OnTimeRate: &half, FollowUpsOnTime: 1, FollowUpsDone: 2}, []string{"50.0%", "按期 1 次，完成 2 次"}},
-		{"unknown service", apitype.Indicators{BookingsByService: map[string]int{"x-new": 1}}, []string{"x-new预约：1 次"}},
+		{"nothing yet", apitype.Indicators{}, []string{"调解成功率：暂无", "按期完成率：暂无", "统计期间：本机启用以来，截至 2026年12月6日 09:30", "待回访 0 个。"}},
+		{"zero is not nothing", apitype.Indicators{SuccessRate: &zero, CasesClosed: 2}, []string{"调解成功率：0.0%（成功 0 件，有结果 2 件，办结 2 件）"}},
+		{"rates", apitype.Indicators{SuccessRate: &half, OnTimeRate: &half, FollowUpsOnTime: 1, FollowUpsDone: 1, FollowUpsOverdue: 1, FollowUpsDue: 3},
+			[]string{"50.0%", "按期 1 次，完成 1 次，过期未回访 1 次", "待回访 3 个，其中 1 个已经过期。"}},
+		{"older kioskd: denominator from the rate", apitype.Indicators{SuccessRate: &half, Settled: 2, CasesClosed: 3}, []string{"成功 2 件，有结果 4 件"}},
+		{"period", apitype.Indicators{Since: time.Date(2026, 10, 1, 0, 0, 0, 0, time.UTC), AsOf: now}, []string{"统计期间：2026年10月1日 至 2026年12月6日 09:30"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			all := strings.Join(indicatorLines(tc.in), "\n")
+			all := strings.Join(indicatorLines(tc.in, now), "\n")
 			for _, w := range tc.want {
 				if !strings.Contains(all, w) {
 					t.Errorf("%q not in\n%s", w, all)
 				}
 			}
 		})
+	}
+	bars := serviceBars(apitype.Indicators{BookingsByService: map[string]int{"x-new": 1, "mediation": 4, "legal-advisor": 2}})
+	var got []string
+	for _, b := range bars {
+		got = append(got, b.label)
+	}
+	if strings.Join(got, ",") != "法律顾问咨询预约：2 次,调解预约：4 次,x-new预约：1 次" {
+		t.Errorf("service bars %v", got)
 	}
 }
 
@@ -257,7 +293,6 @@ func fillPlainSession(t *testing.T, w fyne.Window) *tapper {
 	p.tap(lineLabels[apitype.LineBlue])
 	p.tap("双方各退一步")
 	p.tap(outcomeLabels[apitype.OutcomeUnsettled])
-	p.tap("未达成协议")
 	return p
 }
 

@@ -139,7 +139,6 @@ func tour(t *testing.T, u *UI, w fyne.Window, visit func(name string)) {
 	p.tap(lineLabels["blue"])
 	p.tap("双方各退一步")
 	p.tap(outcomeLabels["unsettled"])
-	p.tap("未达成协议")
 	p.tap(labelSaveSession)
 	visit("mediator-case-saved")
 	p.tap(labelPhoto)

@@ -472,6 +472,7 @@ func firstScroll(o fyne.CanvasObject) *container.Scroll {
 func (u *UI) touch() {
 	u.lastActivity = u.opts.Now()
 	u.hideIdleWarning()
+	u.keepMediatorAlive()
 }
 
 // checkIdle sends an untouched screen home: whoever walked away leaves

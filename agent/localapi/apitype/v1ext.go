@@ -254,13 +254,16 @@ type Indicators struct {
 	Sessions          int            `json:"sessions"`
 	CasesClosed       int            `json:"cases_closed"` // settled + unsettled-final + referred
 	Settled           int            `json:"settled"`
-	SuccessRate       *float64       `json:"success_rate"` // settled / cases with an outcome
-	FollowUpsDue      int            `json:"follow_ups_due"`
+	CasesWithOutcome  int            `json:"cases_with_outcome"` // cases with at least one session: the success rate's denominator
+	SuccessRate       *float64       `json:"success_rate"`       // settled / cases with an outcome
+	FollowUpsDue      int            `json:"follow_ups_due"`     // as many as GET /v1/mediator/followups lists
+	FollowUpsOverdue  int            `json:"follow_ups_overdue"` // its overdue, counted on the same day
 	FollowUpsDone     int            `json:"follow_ups_done"`
 	FollowUpsOnTime   int            `json:"follow_ups_on_time"`
 	OnTimeRate        *float64       `json:"on_time_rate"` // on time / (done + overdue)
 	BookingsByService map[string]int `json:"bookings_by_service"`
-	Since             time.Time      `json:"since"`
+	Since             time.Time      `json:"since"` // the period counted: from the case book's creation …
+	AsOf              time.Time      `json:"as_of"` // … to when these were computed
 }
 
 // SpeakRequest is the body of POST /v1/speak: read text aloud.
