@@ -18,7 +18,6 @@ package outbox
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -315,7 +314,7 @@ func (o *Outbox) Enqueue(ctx context.Context, env record.Envelope, tallies ...st
 	// Encode here, on the caller's goroutine, where producers encode in
 	// parallel; the committer only splices the seq in (see splitAtSeq).
 	env.Seq = 0
-	raw, err := json.Marshal(env)
+	raw, err := record.Encode(env)
 	if err != nil {
 		return record.Envelope{}, fmt.Errorf("outbox: encode %s record: %w", env.Type, err)
 	}
@@ -331,7 +330,7 @@ func (o *Outbox) EnqueueAll(ctx context.Context, envs []record.Envelope, tallies
 	for i := range envs {
 		envs[i].Seq = 0
 		var err error
-		if encoded[i], err = json.Marshal(envs[i]); err != nil {
+		if encoded[i], err = record.Encode(envs[i]); err != nil {
 			return nil, fmt.Errorf("outbox: encode %s record: %w", envs[i].Type, err)
 		}
 	}
