@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"log/slog"
 	"slices"
+	"strconv"
 	"sync/atomic"
 	"time"
 
@@ -374,7 +375,8 @@ func (c *Core) Book(ctx context.Context, req apitype.BookingRequest) (apitype.Bo
 	for _, a := range req.Checkup {
 		breq.Checkup = append(breq.Checkup, booking.RequestAnswer{Question: a.Question, Yes: a.Yes})
 	}
-	body, err := c.live().planner.Validate(breq, now)
+	lv := c.live()
+	body, err := lv.planner.Validate(breq, now)
 	if err != nil {
 		return apitype.Booking{}, err
 	}
@@ -393,9 +395,12 @@ func (c *Core) Book(ctx context.Context, req apitype.BookingRequest) (apitype.Bo
 	}
 	// Never log the name or the numbers: the id is enough to trace the record.
 	c.log.Info("booking committed", "id", env.ID, "seq", env.Seq, "service", body.Service, "slot", body.Slot, "with_card", req.Card != "")
-	c.rememberReceipt(env.ID, c.bookingReceipt(BookingNumber(env.Seq), body))
+	number := BookingNumber(env.Seq)
+	// Only now that the record is on disk (see rememberReceipt), made with
+	// the configuration the booking was validated under.
+	c.receipts.putLater(env.ID, func() Receipt { return lv.bookingReceipt(number, body) }, c.now())
 	return apitype.Booking{
-		ID: env.ID, Seq: env.Seq, Number: BookingNumber(env.Seq),
+		ID: env.ID, Seq: env.Seq, Number: number,
 		Service: body.Service, Topic: body.Topic, Name: body.Name, Phone: phone.Mask(body.Phone),
 		Slot: body.Slot, Created: env.TS, Advisor: body.Advisor, IDMasked: id.IDMasked,
 	}, nil
@@ -415,5 +420,10 @@ func (c *Core) cardRead(token string) (Identity, error) {
 // BookingNumber is the short number a villager quotes when they phone or come
 // back: the record's per-kiosk sequence, which the township also sees.
 func BookingNumber(seq uint64) string {
-	return fmt.Sprintf("%05d", seq)
+	var b [20]byte
+	n := strconv.AppendUint(b[:0], seq, 10)
+	if len(n) >= 5 {
+		return string(n)
+	}
+	return "00000"[len(n):] + string(n) // as fmt's %05d, without fmt
 }

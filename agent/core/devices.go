@@ -134,14 +134,26 @@ type receiptCache struct {
 type receiptEntry struct {
 	id      string
 	receipt Receipt
+	build   func() Receipt // if set, the receipt, made when it is asked for
 	at      time.Time
 }
 
 func (rc *receiptCache) put(id string, r Receipt, now time.Time) {
+	rc.add(receiptEntry{id: id, receipt: r, at: now})
+}
+
+// putLater keeps a receipt that build makes if it is printed: most are
+// not, and making one (the lines, the slot's time, the QR code's address)
+// cost a booking a dozen allocations on its way to its answer.
+func (rc *receiptCache) putLater(id string, build func() Receipt, now time.Time) {
+	rc.add(receiptEntry{id: id, build: build, at: now})
+}
+
+func (rc *receiptCache) add(e receiptEntry) {
 	rc.mu.Lock()
 	defer rc.mu.Unlock()
-	rc.expireLocked(now)
-	rc.entries = append(rc.entries, receiptEntry{id: id, receipt: r, at: now})
+	rc.expireLocked(e.at)
+	rc.entries = append(rc.entries, e)
 	if n := len(rc.entries) - ReceiptsKept; n > 0 {
 		clear(rc.entries[:n]) // let the dropped receipts' text be collected
 		rc.entries = rc.entries[n:]
@@ -154,6 +166,9 @@ func (rc *receiptCache) get(id string, now time.Time) (Receipt, bool) {
 	rc.expireLocked(now)
 	for _, e := range rc.entries {
 		if e.id == id {
+			if e.build != nil {
+				return e.build(), true
+			}
 			return e.receipt, true
 		}
 	}
@@ -176,8 +191,13 @@ func (rc *receiptCache) expireLocked(now time.Time) {
 // identifies them beyond a masked phone number. Never the name, the full
 // phone or the ID number: a receipt is left on tables and in bins.
 func (c *Core) bookingReceipt(number string, b booking.Booking) Receipt {
+	return c.live().bookingReceipt(number, b)
+}
+
+// bookingReceipt is the receipt under the configuration lv.
+func (lv *liveConfig) bookingReceipt(number string, b booking.Booking) Receipt {
 	service := b.Service
-	if s, ok := c.live().cfg.Site.Content.ServiceByID(b.Service); ok {
+	if s, ok := lv.cfg.Site.Content.ServiceByID(b.Service); ok {
 		service = s.Title
 	}
 	if b.Topic != "" {
@@ -186,7 +206,7 @@ func (c *Core) bookingReceipt(number string, b booking.Booking) Receipt {
 	lines := []string{
 		"预约号：" + number,
 		"服务：" + service,
-		"时间：" + c.receiptTime(b.Slot),
+		"时间：" + lv.receiptTime(b.Slot),
 	}
 	if b.Advisor != "" {
 		lines = append(lines, "顾问："+b.Advisor)
@@ -194,7 +214,7 @@ func (c *Core) bookingReceipt(number string, b booking.Booking) Receipt {
 	if b.Phone != "" {
 		lines = append(lines, "电话："+phone.Mask(b.Phone))
 	}
-	return Receipt{Title: "预约回执", Lines: lines, QR: c.lookupURL(number), Footer: c.live().cfg.Site.Kiosk.Name}
+	return Receipt{Title: "预约回执", Lines: lines, QR: lv.lookupURL(number), Footer: lv.cfg.Site.Kiosk.Name}
 }
 
 // mediationReceipt is the receipt of a mediation booking: the number, the
@@ -226,13 +246,17 @@ func (c *Core) mediationReceipt(number string, b mediation.Booking) Receipt {
 // lookupURL is what a receipt's QR code holds: the township's page for
 // this booking. A site without one gets no QR code: a code that a phone
 // shows as bare text only confuses.
-func (c *Core) lookupURL(number string) string {
-	return c.live().cfg.Site.Content.BookingLookupURL(number)
+func (c *Core) lookupURL(number string) string { return c.live().lookupURL(number) }
+
+func (lv *liveConfig) lookupURL(number string) string {
+	return lv.cfg.Site.Content.BookingLookupURL(number)
 }
 
 // receiptTime is a slot as a receipt prints it, in the site's time zone.
-func (c *Core) receiptTime(t time.Time) string {
-	t = t.In(c.live().cfg.Location)
+func (c *Core) receiptTime(t time.Time) string { return c.live().receiptTime(t) }
+
+func (lv *liveConfig) receiptTime(t time.Time) string {
+	t = t.In(lv.cfg.Location)
 	return fmt.Sprintf("%d年%d月%d日 %s %s", t.Year(), t.Month(), t.Day(),
 		[...]string{"周日", "周一", "周二", "周三", "周四", "周五", "周六"}[t.Weekday()], t.Format("15:04"))
 }

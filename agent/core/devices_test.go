@@ -1,9 +1,15 @@
 package core
 
 import (
+	"context"
 	"fmt"
+	"reflect"
+	"strings"
 	"testing"
 	"time"
+
+	"github.com/fengqiao/kiosk/agent/booking"
+	"github.com/fengqiao/kiosk/agent/localapi/apitype"
 )
 
 func TestReceiptCache(t *testing.T) {
@@ -53,4 +59,40 @@ func mustAtoi(t *testing.T, s string) int {
 		t.Fatal(err)
 	}
 	return n
+}
+
+type printed struct{ got []Receipt }
+
+func (p *printed) Print(_ context.Context, r Receipt) error { p.got = append(p.got, r); return nil }
+
+func (p *printed) Status() apitype.DeviceStatus {
+	return apitype.DeviceStatus{State: apitype.DeviceReady}
+}
+
+// TestBookingReceiptPrints: the receipt printed for a booking, made only
+// when it is asked for, is the booking's under the configuration it was
+// booked under.
+func TestBookingReceiptPrints(t *testing.T) {
+	c, _ := mustCore(t)
+	p := &printed{}
+	c.printer = p
+	slots, err := c.Slots("legal-advisor")
+	if err != nil || len(slots.Slots) == 0 {
+		t.Fatalf("slots: %v %v", slots, err)
+	}
+	b, err := c.Book(context.Background(), apitype.BookingRequest{Service: "legal-advisor", Topic: "婚姻家庭", Name: "王秀英",
+		Phone: "13800001111", Slot: slots.Slots[0].Format(time.RFC3339)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := c.bookingReceipt(b.Number, booking.Booking{Service: b.Service, Topic: b.Topic, Phone: "13800001111", Slot: b.Slot, Advisor: b.Advisor})
+	if err := c.Print(context.Background(), b.ID); err != nil {
+		t.Fatal(err)
+	}
+	if len(p.got) != 1 || !reflect.DeepEqual(p.got[0], want) {
+		t.Fatalf("printed %+v\nwant %+v", p.got, want)
+	}
+	if !strings.Contains(strings.Join(want.Lines, "\n"), b.Number) || strings.Contains(strings.Join(want.Lines, "\n"), "王秀英") {
+		t.Errorf("receipt lines %q", want.Lines)
+	}
 }

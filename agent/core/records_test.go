@@ -2,6 +2,7 @@ package core
 
 import (
 	"encoding/json"
+	"fmt"
 	"testing"
 	"time"
 
@@ -75,4 +76,14 @@ func mustMarshal(t *testing.T, v any) string {
 		t.Fatal(err)
 	}
 	return string(b)
+}
+
+// TestBookingNumber: the number is the seq padded to five digits, as
+// fmt's %05d writes it, and longer seqs in full.
+func TestBookingNumber(t *testing.T) {
+	for _, seq := range []uint64{0, 1, 9, 10, 99, 1234, 12345, 99999, 100000, 1 << 40, ^uint64(0)} {
+		if got, want := BookingNumber(seq), fmt.Sprintf("%05d", seq); got != want {
+			t.Errorf("BookingNumber(%d) = %q, want %q", seq, got, want)
+		}
+	}
 }

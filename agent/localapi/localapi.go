@@ -306,8 +306,13 @@ func decodeBody(w http.ResponseWriter, r *http.Request, v any) *apitype.Error {
 	}
 }
 
+// jsonContentType is every JSON answer's Content-Type, shared rather than
+// allocated per answer: net/http only reads header values (Add appends to
+// a copy, the slice being full).
+var jsonContentType = []string{"application/json; charset=utf-8"}
+
 func writeJSON(w http.ResponseWriter, code int, v any) {
-	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.Header()["Content-Type"] = jsonContentType
 	w.WriteHeader(code)
 	json.NewEncoder(w).Encode(v)
 }

@@ -116,6 +116,10 @@ func (c *Client) RetryLink(ctx context.Context) error {
 	return c.do(ctx, http.MethodPost, "/v1/link/retry", nil, http.StatusAccepted, nil)
 }
 
+// jsonContentType is every request body's Content-Type, shared rather than
+// allocated per request: net/http only reads header values.
+var jsonContentType = []string{"application/json"}
+
 func (c *Client) do(ctx context.Context, method, path string, in any, want int, out any) error {
 	return c.send(ctx, method, path, "", in, want, out)
 }
@@ -135,7 +139,7 @@ func (c *Client) send(ctx context.Context, method, path, token string, in any, w
 		return fmt.Errorf("localclient: %w", err)
 	}
 	if in != nil {
-		req.Header.Set("Content-Type", "application/json")
+		req.Header["Content-Type"] = jsonContentType
 	}
 	if token != "" {
 		req.Header.Set("Authorization", "Bearer "+token)

@@ -263,6 +263,8 @@ type txn struct {
 	now      time.Time
 	evicted  int
 	delivery bool
+	ad       []byte            // scratch for sealing
+	tallies  map[string]uint64 // counted up in this batch, written by finish
 }
 
 func (t *txn) enqueue(env record.Envelope, encoded []byte) (record.Envelope, error) {
@@ -327,16 +329,18 @@ func (t *txn) seal(env record.Envelope, encoded []byte) (sealedRecord, error) {
 		t.o.lease = lease
 	}
 	env.Seq = seq
-	payload, ok := withSeq(encoded, seq)
-	if !ok { // not the layout withSeq knows: encode it here
-		var err error
-		if payload, err = json.Marshal(env); err != nil {
-			return sealedRecord{}, softError{fmt.Errorf("outbox: encode %s record: %w", env.Type, err)}
-		}
-	}
 	class := ClassOf(env.Type)
 	key := seqKey(seq)
-	v := t.o.seal.seal(key, header{class: class, committed: t.now, typ: env.Type}, payload)
+	h := header{class: class, committed: t.now, typ: env.Type}
+	v, ad, ok := t.o.seal.sealRecord(key, h, encoded, seq, t.ad)
+	t.ad = ad
+	if !ok { // not the layout withSeq knows: encode it here
+		payload, err := json.Marshal(env)
+		if err != nil {
+			return sealedRecord{}, softError{fmt.Errorf("outbox: encode %s record: %w", env.Type, err)}
+		}
+		v = t.o.seal.seal(key, h, payload)
+	}
 	return sealedRecord{env: env, key: key, value: v, class: class}, nil
 }
 
@@ -359,20 +363,18 @@ func (t *txn) put(r sealedRecord) error {
 	return nil
 }
 
-// tally counts each of names up by one.
+// tally counts each of names up by one. The counts are written once per
+// batch, by finish: a batch of bookings for one service is one Get and one
+// Put of its tally rather than one each per booking.
 func (t *txn) tally(names []string) error {
 	if len(names) == 0 {
 		return nil
 	}
-	b := t.tx.Bucket(bucketTallies)
+	if t.tallies == nil {
+		t.tallies = make(map[string]uint64, len(names))
+	}
 	for _, name := range names {
-		var n uint64
-		if v := b.Get([]byte(name)); len(v) == 8 {
-			n = binary.BigEndian.Uint64(v)
-		}
-		if err := b.Put([]byte(name), binary.BigEndian.AppendUint64(nil, n+1)); err != nil {
-			return err
-		}
+		t.tallies[name]++
 	}
 	return nil
 }
@@ -524,6 +526,11 @@ func (t *txn) requeue(seq uint64) error {
 // dead letters are kept too, so that Open need not read a week of backlog
 // (and map it all into memory) just to count it.
 func (t *txn) finish() error {
+	if len(t.tallies) > 0 {
+		if err := t.addTallies(t.tallies); err != nil {
+			return err
+		}
+	}
 	meta := t.tx.Bucket(bucketMeta)
 	counts := binary.BigEndian.AppendUint64(nil, uint64(t.st.depth))
 	counts = binary.BigEndian.AppendUint64(counts, uint64(t.st.bytes))
@@ -641,13 +648,17 @@ var seqField = []byte(`,"seq":0,`)
 // withSeq returns encoded with its seq set to seq, or false if encoded does
 // not have the layout it expects.
 func withSeq(encoded []byte, seq uint64) ([]byte, bool) {
+	return appendWithSeq(make([]byte, 0, len(encoded)+20), encoded, seq)
+}
+
+// appendWithSeq is withSeq appending to dst; dst unchanged when false.
+func appendWithSeq(dst, encoded []byte, seq uint64) ([]byte, bool) {
 	i := bytes.Index(encoded, seqField)
 	if i < 0 || i > 64 {
-		return nil, false
+		return dst, false
 	}
 	at := i + len(`,"seq":`)
-	out := make([]byte, 0, len(encoded)+20)
-	out = append(out, encoded[:at]...)
-	out = strconv.AppendUint(out, seq, 10)
-	return append(out, encoded[at+1:]...), true
+	dst = append(dst, encoded[:at]...)
+	dst = strconv.AppendUint(dst, seq, 10)
+	return append(dst, encoded[at+1:]...), true
 }

@@ -18,7 +18,6 @@ package outbox
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -315,12 +314,29 @@ func (o *Outbox) Enqueue(ctx context.Context, env record.Envelope, tallies ...st
 	// Encode here, on the caller's goroutine, where producers encode in
 	// parallel; the committer only splices the seq in (see splitAtSeq).
 	env.Seq = 0
-	raw, err := json.Marshal(env)
+	raw, err := record.Encode(env)
 	if err != nil {
 		return record.Envelope{}, fmt.Errorf("outbox: encode %s record: %w", env.Type, err)
 	}
-	r, err := o.do(ctx, &request{op: opEnqueue, env: env, encoded: raw, tallies: tallies})
+	req := newRequest()
+	*req = request{op: opEnqueue, env: env, encoded: raw, tallies: tallies, done: req.done}
+	r, err := o.do(ctx, req)
+	putRequest(req)
 	return r.env, err
+}
+
+// requests are reused by Enqueue, with their done channels: a booking
+// allocated a request and a channel for its result on its way through.
+var requests = sync.Pool{New: func() any { return &request{done: make(chan result, 1)} }}
+
+func newRequest() *request { return requests.Get().(*request) }
+
+// putRequest returns r once its result has been received: the committer
+// no longer looks at a request it has answered. Pings may be abandoned
+// before they are answered, so they never come here.
+func putRequest(r *request) {
+	*r = request{done: r.done}
+	requests.Put(r)
 }
 
 // EnqueueAll commits envs in one transaction, with consecutive seqs: all of
@@ -331,7 +347,7 @@ func (o *Outbox) EnqueueAll(ctx context.Context, envs []record.Envelope, tallies
 	for i := range envs {
 		envs[i].Seq = 0
 		var err error
-		if encoded[i], err = json.Marshal(envs[i]); err != nil {
+		if encoded[i], err = record.Encode(envs[i]); err != nil {
 			return nil, fmt.Errorf("outbox: encode %s record: %w", envs[i].Type, err)
 		}
 	}
@@ -400,7 +416,9 @@ func (o *Outbox) handOver(ctx context.Context, r *request) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	r.done = make(chan result, 1)
+	if r.done == nil {
+		r.done = make(chan result, 1)
+	}
 	select {
 	case o.reqs <- r:
 		return nil

@@ -115,12 +115,31 @@ type header struct {
 }
 
 func (s *sealer) seal(key []byte, h header, payload []byte) []byte {
-	hdr := make([]byte, 0, 11+len(h.typ))
-	hdr = append(hdr, formatV1, byte(h.class))
-	hdr = binary.BigEndian.AppendUint64(hdr, uint64(h.committed.UnixNano()))
-	hdr = append(hdr, byte(len(h.typ)))
-	hdr = append(hdr, h.typ...)
+	hdr := appendHeader(make([]byte, 0, 11+len(h.typ)), h)
 	return s.box.Seal(hdr, payload, append(append([]byte(nil), key...), hdr...))
+}
+
+func appendHeader(b []byte, h header) []byte {
+	b = append(b, formatV1, byte(h.class))
+	b = binary.BigEndian.AppendUint64(b, uint64(h.committed.UnixNano()))
+	b = append(b, byte(len(h.typ)))
+	return append(b, h.typ...)
+}
+
+// sealRecord is seal(key, h, withSeq(encoded, seq)) in one buffer, the
+// stored value's own: the committer seals every record of a batch, so what
+// it allocates and copies per record is on every booking's way. ad is
+// scratch for the additional data, returned for the next record. False
+// when encoded does not have the layout withSeq knows.
+func (s *sealer) sealRecord(key []byte, h header, encoded []byte, seq uint64, ad []byte) (value, adOut []byte, ok bool) {
+	n := 11 + len(h.typ)
+	v := appendHeader(make([]byte, 0, n+sealbox.NonceSize+len(encoded)+20+sealbox.Overhead), h)
+	v = append(v, make([]byte, sealbox.NonceSize)...)
+	if v, ok = appendWithSeq(v, encoded, seq); !ok {
+		return nil, ad, false
+	}
+	ad = append(append(ad[:0], key...), v[:n]...)
+	return s.box.SealInPlace(v, n, ad), ad, true
 }
 
 func parseHeader(v []byte) (header, []byte, error) {

@@ -43,6 +43,9 @@ func New(key []byte) (*Box, error) {
 	if err != nil {
 		return nil, err
 	}
+	if aead.NonceSize() != NonceSize || aead.Overhead() != Overhead {
+		return nil, fmt.Errorf("sealbox: GCM with a %d-byte nonce and a %d-byte tag", aead.NonceSize(), aead.Overhead())
+	}
 	return &Box{aead: aead}, nil
 }
 
@@ -56,6 +59,25 @@ func (b *Box) Seal(dst, plaintext, ad []byte) []byte {
 	}
 	dst = append(dst, nonce...)
 	return b.aead.Seal(dst, nonce, plaintext, ad)
+}
+
+// NonceSize and Overhead are what a sealed value adds to its plaintext:
+// the nonce before the ciphertext, the tag after it.
+const (
+	NonceSize = 12
+	Overhead  = 16
+)
+
+// SealInPlace is Seal(v[:at], v[at+NonceSize:], ad) without a second
+// buffer: v holds what goes before the sealed value, NonceSize bytes of
+// room for the nonce at at, then the plaintext, which is encrypted where
+// it is; with Overhead bytes of spare capacity, v's array is the result's.
+func (b *Box) SealInPlace(v []byte, at int, ad []byte) []byte {
+	nonce := v[at : at+NonceSize]
+	if _, err := rand.Read(nonce); err != nil {
+		panic("sealbox: no randomness for a nonce: " + err.Error()) // crypto/rand does not fail on Linux
+	}
+	return b.aead.Seal(v[:at+NonceSize], nonce, v[at+NonceSize:], ad)
 }
 
 // Open returns the plaintext of a value Seal made with the same ad.

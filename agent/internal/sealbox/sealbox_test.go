@@ -67,3 +67,30 @@ func TestOpenAppend(t *testing.T) {
 		t.Errorf("OpenAppend of a short value = %q, %v", got, err)
 	}
 }
+
+// TestSealInPlace: a value sealed in place opens as one sealed by Seal, and
+// what was before it is kept.
+func TestSealInPlace(t *testing.T) {
+	box, err := New(make([]byte, KeySize))
+	if err != nil {
+		t.Fatal(err)
+	}
+	plain := []byte(`{"id":"x","seq":7,"body":{"name":"王秀英"}}`)
+	v := append([]byte("head"), make([]byte, NonceSize)...)
+	v = append(v, plain...)
+	v = append(make([]byte, 0, len(v)+Overhead), v...)
+	sealed := box.SealInPlace(v, 4, []byte("ad"))
+	if &sealed[0] != &v[0] {
+		t.Error("sealed into a new buffer with room to spare")
+	}
+	if string(sealed[:4]) != "head" || len(sealed) != 4+NonceSize+len(plain)+Overhead {
+		t.Fatalf("sealed value %q", sealed)
+	}
+	got, err := box.Open(sealed[4:], []byte("ad"))
+	if err != nil || string(got) != string(plain) {
+		t.Fatalf("Open = %q, %v", got, err)
+	}
+	if _, err := box.Open(sealed[4:], []byte("other")); err == nil {
+		t.Error("opened with other additional data")
+	}
+}
