@@ -397,8 +397,12 @@ func (c *Core) Book(ctx context.Context, req apitype.BookingRequest) (apitype.Bo
 	c.log.Info("booking committed", "id", env.ID, "seq", env.Seq, "service", body.Service, "slot", body.Slot, "with_card", req.Card != "")
 	number := BookingNumber(env.Seq)
 	// Only now that the record is on disk (see rememberReceipt), made with
-	// the configuration the booking was validated under.
-	c.receipts.putLater(env.ID, func() Receipt { return lv.bookingReceipt(number, body) }, c.now())
+	// the configuration the booking was validated under. The receipt is
+	// built later, so it keeps only what a receipt shows: the name, ID
+	// number and full phone must not outlive the commit in the cache, as
+	// the card itself does not (Forget above).
+	rb := booking.Booking{Service: body.Service, Topic: body.Topic, Slot: body.Slot, Advisor: body.Advisor, Phone: phone.Mask(body.Phone)}
+	c.receipts.putLater(env.ID, func() Receipt { return lv.bookingReceipt(number, rb) }, c.now())
 	return apitype.Booking{
 		ID: env.ID, Seq: env.Seq, Number: number,
 		Service: body.Service, Topic: body.Topic, Name: body.Name, Phone: phone.Mask(body.Phone),
