@@ -73,10 +73,7 @@ type Options struct {
 	// Stall ends an attempt when no byte has arrived for this long; zero
 	// means a minute.
 	Stall time.Duration
-	// Progress, if set, is called as bytes arrive with the bytes on disk
-	// and the total.
-	Progress func(done, total int64)
-	Log      *slog.Logger
+	Log   *slog.Logger
 }
 
 // Fetcher downloads packages into a cache directory.
@@ -134,22 +131,27 @@ func Path(dir, arch string, p update.Package) string {
 	return filepath.Join(dir, p.FileName(arch))
 }
 
-// Fetch makes sure dir holds p, verified, and returns its path. A file
+// Fetch makes sure dir holds p, verified, and returns its path, calling
+// progress (if not nil) with the bytes on disk and the total as they
+// arrive. A file
 // already there under the final name is checked again rather than trusted
 // (the SD card may have damaged it); a partial file is resumed. Fetch makes
 // one attempt: on a transient error it returns it and keeps what arrived,
 // for the caller to call again later.
-func (f *Fetcher) Fetch(ctx context.Context, dir, arch string, p update.Package) (string, error) {
+func (f *Fetcher) Fetch(ctx context.Context, dir, arch string, p update.Package, progress func(done, total int64)) (string, error) {
+	if progress == nil {
+		progress = func(int64, int64) {}
+	}
 	final := Path(dir, arch, p)
 	if err := VerifyFile(final, p); err == nil {
-		f.report(p.Size, p.Size)
+		progress(p.Size, p.Size)
 		return final, nil
 	} else if !errors.Is(err, os.ErrNotExist) {
 		f.opts.Log.Warn("cached package fails its check; fetching it again", "file", final, "err", err)
 		os.Remove(final)
 	}
 	part := final + partSuffix
-	if err := f.attempt(ctx, p, part); err != nil {
+	if err := f.attempt(ctx, p, part, progress); err != nil {
 		if errors.Is(err, ErrSizeMismatch) || errors.Is(err, ErrHashMismatch) {
 			f.discard(part)
 		}
@@ -174,14 +176,8 @@ func (f *Fetcher) discard(part string) {
 	os.Remove(strings.TrimSuffix(part, partSuffix) + etagSuffix)
 }
 
-func (f *Fetcher) report(done, total int64) {
-	if f.opts.Progress != nil {
-		f.opts.Progress(done, total)
-	}
-}
-
 // attempt makes one request for what part lacks and appends the answer.
-func (f *Fetcher) attempt(ctx context.Context, p update.Package, part string) error {
+func (f *Fetcher) attempt(ctx context.Context, p update.Package, part string, progress func(done, total int64)) error {
 	etagFile := strings.TrimSuffix(part, partSuffix) + etagSuffix
 	file, err := os.OpenFile(part, os.O_RDWR|os.O_CREATE, 0o644)
 	if err != nil {
@@ -279,7 +275,7 @@ func (f *Fetcher) attempt(ctx context.Context, p update.Package, part string) er
 				return fmt.Errorf("download: %w", err)
 			}
 			have += int64(n)
-			f.report(have, p.Size)
+			progress(have, p.Size)
 			if err := f.limiter.WaitN(ctx, n); err != nil {
 				return fmt.Errorf("download: %s: %w", p.URL, context.Cause(ctx))
 			}

@@ -153,7 +153,7 @@ func mustRandom(t testing.TB, n int, seed uint64) []byte {
 
 func mustFetch(t *testing.T, f *Fetcher, dir string, p update.Package) string {
 	t.Helper()
-	path, err := f.Fetch(context.Background(), dir, arch, p)
+	path, err := f.Fetch(context.Background(), dir, arch, p, nil)
 	if err != nil {
 		t.Fatalf("Fetch: %v", err)
 	}
@@ -192,13 +192,17 @@ func TestFetch(t *testing.T) {
 	s := mustServer(t, content)
 	dir := t.TempDir()
 	var last atomic.Int64
-	f := New(Options{Client: s.kiosk(t), Progress: func(done, total int64) {
+	f := New(Options{Client: s.kiosk(t)})
+	progress := func(done, total int64) {
 		if total != int64(len(content)) || done < last.Load() {
 			t.Errorf("progress %d/%d after %d", done, total, last.Load())
 		}
 		last.Store(done)
-	}})
-	path := mustFetch(t, f, dir, s.pkg(content))
+	}
+	path, err := f.Fetch(context.Background(), dir, arch, s.pkg(content), progress)
+	if err != nil {
+		t.Fatal(err)
+	}
 	mustSameFile(t, path, content)
 	mustOnlyFiles(t, dir, "fengqiao-kioskd_1.4.0-1_arm64.deb")
 	if last.Load() != int64(len(content)) {
@@ -239,7 +243,7 @@ func TestFetchResumesAfterCuts(t *testing.T) {
 	p := s.pkg(content)
 	var errs int
 	for {
-		path, err := f.Fetch(context.Background(), dir, arch, p)
+		path, err := f.Fetch(context.Background(), dir, arch, p, nil)
 		if err == nil {
 			mustSameFile(t, path, content)
 			break
@@ -275,7 +279,7 @@ func TestFetchResumeAcrossRestart(t *testing.T) {
 		return -1
 	}
 	dir := t.TempDir()
-	if _, err := New(Options{Client: s.kiosk(t)}).Fetch(context.Background(), dir, arch, s.pkg(content)); err == nil {
+	if _, err := New(Options{Client: s.kiosk(t)}).Fetch(context.Background(), dir, arch, s.pkg(content), nil); err == nil {
 		t.Fatal("the cut went unnoticed")
 	}
 	mustOnlyFiles(t, dir, "fengqiao-kioskd_1.4.0-1_arm64.deb.part", "fengqiao-kioskd_1.4.0-1_arm64.deb.part.etag")
@@ -296,7 +300,7 @@ func TestFetchFileChangedOnServer(t *testing.T) {
 	s.cut = func(start int64) int64 { return 50 << 10 }
 	dir := t.TempDir()
 	f := New(Options{Client: s.kiosk(t)})
-	if _, err := f.Fetch(context.Background(), dir, arch, s.pkg(right)); err == nil {
+	if _, err := f.Fetch(context.Background(), dir, arch, s.pkg(right), nil); err == nil {
 		t.Fatal("cut went unnoticed")
 	}
 	s.set(right, `"right"`)
@@ -321,7 +325,7 @@ func TestFetchServerIgnoresRange(t *testing.T) {
 	}
 	dir := t.TempDir()
 	f := New(Options{Client: s.kiosk(t)})
-	if _, err := f.Fetch(context.Background(), dir, arch, s.pkg(content)); err == nil {
+	if _, err := f.Fetch(context.Background(), dir, arch, s.pkg(content), nil); err == nil {
 		t.Fatal("cut went unnoticed")
 	}
 	mustSameFile(t, mustFetch(t, f, dir, s.pkg(content)), content)
@@ -361,7 +365,7 @@ func TestFetchRefuses(t *testing.T) {
 			s := mustServer(t, serve)
 			s.handler = tt.handler
 			dir := t.TempDir()
-			_, err := New(Options{Client: s.kiosk(t)}).Fetch(context.Background(), dir, arch, s.pkg(content))
+			_, err := New(Options{Client: s.kiosk(t)}).Fetch(context.Background(), dir, arch, s.pkg(content), nil)
 			if !errors.Is(err, tt.want) {
 				t.Fatalf("err = %v, want %v", err, tt.want)
 			}
@@ -392,7 +396,7 @@ func TestFetchMutualTLS(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			dir := t.TempDir()
-			_, err := New(Options{Client: NewClient(tt.client)}).Fetch(context.Background(), dir, arch, tt.server.pkg(content))
+			_, err := New(Options{Client: NewClient(tt.client)}).Fetch(context.Background(), dir, arch, tt.server.pkg(content), nil)
 			if err == nil {
 				t.Fatal("fetched")
 			}
@@ -411,7 +415,7 @@ func TestFetchHTTPError(t *testing.T) {
 	s := mustServer(t, content)
 	p := s.pkg(content)
 	p.URL = s.URL + "/pool/missing.deb"
-	_, err := New(Options{Client: s.kiosk(t)}).Fetch(context.Background(), t.TempDir(), arch, p)
+	_, err := New(Options{Client: s.kiosk(t)}).Fetch(context.Background(), t.TempDir(), arch, p, nil)
 	if err == nil || !strings.Contains(err.Error(), "404") || errors.Is(err, ErrHashMismatch) {
 		t.Fatalf("err = %v", err)
 	}
@@ -439,7 +443,7 @@ func TestFetchStall(t *testing.T) {
 	}
 	dir := t.TempDir()
 	f := New(Options{Client: s.kiosk(t), Stall: 200 * time.Millisecond})
-	_, err := f.Fetch(context.Background(), dir, arch, s.pkg(content))
+	_, err := f.Fetch(context.Background(), dir, arch, s.pkg(content), nil)
 	if err == nil || !strings.Contains(err.Error(), "no data for") {
 		t.Fatalf("err = %v", err)
 	}
@@ -467,12 +471,12 @@ func TestFetchCancel(t *testing.T) {
 	content := mustRandom(t, 64<<10, 12)
 	s := mustServer(t, content)
 	ctx, cancel := context.WithCancel(context.Background())
-	f := New(Options{Client: s.kiosk(t), BytesPerSecond: 8 << 10, Progress: func(done, _ int64) {
+	f := New(Options{Client: s.kiosk(t), BytesPerSecond: 8 << 10})
+	if _, err := f.Fetch(ctx, t.TempDir(), arch, s.pkg(content), func(done, _ int64) {
 		if done > 0 {
 			cancel()
 		}
-	}})
-	if _, err := f.Fetch(ctx, t.TempDir(), arch, s.pkg(content)); !errors.Is(err, context.Canceled) {
+	}); !errors.Is(err, context.Canceled) {
 		t.Fatalf("err = %v", err)
 	}
 }
