@@ -117,7 +117,8 @@ func (d *fakeDpkg) Install(_ context.Context, debs []string) error {
 		if err != nil {
 			return err
 		}
-		f := strings.Fields(string(data))
+		line, _, _ := strings.Cut(string(data), "\n")
+		f := strings.Fields(line)
 		if len(f) != 3 || f[0] != "deb" {
 			return fmt.Errorf("dpkg: %s is not a .deb", p)
 		}
