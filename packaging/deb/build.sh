@@ -120,6 +120,7 @@ for arch in "${arches[@]}"; do
 	echo "packages: $arch: building kioskd, kioskctl, kiosk-ui ($version)" >&2
 	CGO_ENABLED=0 GOOS=linux GOARCH=$goarch GOARM=$goarm gobuild -o "$out/bin/kioskd" ./agent/cmd/kioskd
 	CGO_ENABLED=0 GOOS=linux GOARCH=$goarch GOARM=$goarm gobuild -o "$out/bin/kioskctl" ./agent/cmd/kioskctl
+	CGO_ENABLED=0 GOOS=linux GOARCH=$goarch GOARM=$goarm gobuild -o "$out/bin/fengqiao-updater" ./agent/cmd/fengqiao-updater
 	# Fyne's cgo code against the target's X11/GL libraries (Debian
 	# multiarch); there is no <triplet>-pkg-config, so the host's reads the
 	# target's .pc files.
@@ -172,7 +173,7 @@ for arch in "${arches[@]}"; do
 	  delivers it to the township centre over MQTT, even after days without
 	  network. kioskctl is the technician's tool (doctor, outbox, link).
 	depends: [systemd]
-	recommends: [espeak-ng]
+	recommends: [espeak-ng, dpkg-repack]
 	suggests: [fengqiao-kiosk-ui]
 	conflicts: [fengqiao-township]
 	contents:
@@ -182,8 +183,14 @@ for arch in "${arches[@]}"; do
 	  - src: $out/bin/kioskctl
 	    dst: /usr/bin/kioskctl
 	    file_info: {mode: 0755}
+	  - src: $out/bin/fengqiao-updater
+	    dst: /usr/bin/fengqiao-updater
+	    file_info: {mode: 0755}
 	  - src: packaging/deb/kioskd/fengqiao-kioskd.service
 	    dst: /lib/systemd/system/fengqiao-kioskd.service
+	    file_info: {mode: 0644}
+	  - src: packaging/deb/kioskd/fengqiao-updater.service
+	    dst: /lib/systemd/system/fengqiao-updater.service
 	    file_info: {mode: 0644}
 	  - src: packaging/deb/kioskd/sysusers.conf
 	    dst: /usr/lib/sysusers.d/fengqiao.conf
