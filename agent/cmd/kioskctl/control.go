@@ -254,12 +254,18 @@ func pushTopics(env []byte) ([]string, error) {
 	switch {
 	case p.Kind == bundle.KindKeyRotation:
 		return []string{mqtttopic.TownshipKey(tw)}, nil
+	case p.Kind == bundle.KindUpdate && len(p.Target.Kiosks) == 0:
+		return []string{mqtttopic.TownshipUpdate(tw)}, nil
 	case len(p.Target.Kiosks) == 0:
 		return []string{mqtttopic.TownshipConfig(tw)}, nil
 	}
+	perKiosk := mqtttopic.ConfigSet
+	if p.Kind == bundle.KindUpdate {
+		perKiosk = mqtttopic.UpdateSet
+	}
 	var topics []string
 	for _, k := range p.Target.Kiosks {
-		topics = append(topics, mqtttopic.ConfigSet(tw, k))
+		topics = append(topics, perKiosk(tw, k))
 	}
 	return topics, nil
 }

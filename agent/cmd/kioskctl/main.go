@@ -50,6 +50,15 @@ Usage:
   kioskctl config status --broker URL [--ca F --cert F --tls-key F] --township ID [--json]
         each kiosk's link and its reported configuration: in force, last
         bundle, applied / rejected / rolled_back and why
+  kioskctl update sign --key FILE --township ID [--kiosks IDS] --base-url URL
+                       [--window HH:MM-HH:MM] [--deadline TIME] [--out FILE] DEB...
+        sign a software update: the .deb files' sizes and SHA-256, where
+        kiosks fetch them, when they may install (docs/updates.md)
+  kioskctl update push --broker URL [--ca F --cert F --tls-key F] FILE
+        publish a signed update, retained, to the kiosks it names
+  kioskctl update status --broker URL [--ca F --cert F --tls-key F] --township ID [--json]
+        each kiosk's update: pending, downloading 43 %, waiting for window,
+        installed, rolled_back: <reason>
   kioskctl doctor [--site FILE] [--data DIR] [--socket PATH]
         check this kiosk line by line: config, kioskd, reader, printer,
         cameras, GPIO, clock, watchdog, disk, broker, certificates
@@ -108,6 +117,12 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return boardScreen(args[2:], stdout, stderr)
 	case len(args) >= 2 && args[0] == "config" && args[1] == "status":
 		return configStatus(ctx, args[2:], stdout, stderr)
+	case len(args) >= 2 && args[0] == "update" && args[1] == "sign":
+		return updateSign(args[2:], stdout, stderr, time.Now)
+	case len(args) >= 2 && args[0] == "update" && args[1] == "push":
+		return configPush(ctx, args[2:], stdout, stderr) // the same envelope routing
+	case len(args) >= 2 && args[0] == "update" && args[1] == "status":
+		return updateStatus(ctx, args[2:], stdout, stderr)
 	}
 	fmt.Fprintf(stderr, "kioskctl: unknown command %q\n\n%s", args, usage)
 	return 2
