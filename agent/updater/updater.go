@@ -230,6 +230,10 @@ func (u *Updater) saveTrust(t *bundle.TrustState) error {
 	return nil
 }
 
+// Busy reports whether an update is under way (not installed, rolled back
+// or rejected yet).
+func (u *Updater) Busy() bool { return u.st.active() }
+
 // Reported is the state as kioskd publishes it.
 func (u *Updater) Reported() Reported {
 	s := u.st

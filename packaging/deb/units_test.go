@@ -16,7 +16,7 @@ var units = map[string]string{
 	"fengqiao-kioskd.service":   "kioskd/fengqiao-kioskd.service",
 	"fengqiao-kiosk-ui.service": "kiosk-ui/fengqiao-kiosk-ui.service",
 	// Root's, as dpkg is; not held to an exposure threshold.
-	"fengqiao-updater.service": "kioskd/fengqiao-updater.service",
+	"fengqiao-updater.service": "updater/fengqiao-updater.service",
 }
 
 // mustStageRoot lays out the files the packages install, enough for

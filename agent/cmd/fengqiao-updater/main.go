@@ -109,6 +109,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	if err := u.Step(ctx); err != nil {
 		log.Error("step", "err", err)
 	}
+	self := executable()
 	t := time.NewTicker(tick)
 	defer t.Stop()
 	lastEarly := time.Now()
@@ -130,8 +131,30 @@ func run(args []string, stdout, stderr io.Writer) int {
 		if err := u.Step(ctx); err != nil {
 			log.Error("step", "err", err)
 		}
+		if !u.Busy() && self != nil && !sameFile(self, executable()) {
+			// An update replaced this program; with nothing under way,
+			// exit so that systemd (Restart=always) starts the new one.
+			log.Info("fengqiao-updater was replaced; restarting into the new one")
+			return 0
+		}
 	}
 }
+
+// executable is this program's file as it is now on disk; dpkg replaces
+// it with a new file (a new inode) rather than writing into it.
+func executable() os.FileInfo {
+	path, err := os.Executable()
+	if err != nil {
+		return nil
+	}
+	fi, err := os.Stat(path)
+	if err != nil {
+		return nil
+	}
+	return fi
+}
+
+func sameFile(a, b os.FileInfo) bool { return b == nil || os.SameFile(a, b) }
 
 // debArch is the Debian name of the architecture this binary was built for.
 func debArch() string {
