@@ -58,7 +58,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	dir := fs.String("dir", "/var/lib/fengqiao-updater", "state `dir`: state, trust state, report and the package cache")
 	spool := fs.String("spool", "/var/lib/fengqiao/update-spool", "`dir` where kioskd spools the update bundles it receives")
 	socket := fs.String("socket", "/run/fengqiao/kioskd.sock", "kioskd's local API `socket`")
-	rate := fs.Int("rate", 64<<10, "download cap in `bytes` per second, so records keep their share of the uplink (0: none)")
+	rate := fs.Int("rate", 0, "download cap in `bytes` per second (default: the site's control.update_rate)")
 	arch := fs.String("arch", debArch(), "Debian `architecture` of this kiosk")
 	showVersion := fs.Bool("version", false, "print the version and exit")
 	fs.Usage = func() {
@@ -84,6 +84,9 @@ func run(args []string, stdout, stderr io.Writer) int {
 	if err := os.MkdirAll(*dir, 0o755); err != nil { // 0755: kioskd reads reported.json
 		fmt.Fprintf(stderr, "fengqiao-updater: %v\n", err)
 		return 1
+	}
+	if *rate <= 0 {
+		*rate = cfg.Site.Control.UpdateRateOrDefault()
 	}
 	api := localclient.New(*socket)
 	k := cfg.Site.Kiosk
