@@ -304,7 +304,9 @@ func (f *Fetcher) attempt(ctx context.Context, p update.Package, part string, pr
 	return nil
 }
 
-// contentRange reads "bytes START-END/TOTAL" (TOTAL may be "*": -1).
+// contentRange reads "bytes START-END/TOTAL" (RFC 9110 §14.4; TOTAL may be
+// "*": -1). It refuses what is not a well-formed range: a server's header
+// is outside bytes, and a wrong start would splice the file.
 func contentRange(h string) (start, total int64, ok bool) {
 	spec, found := strings.CutPrefix(h, "bytes ")
 	if !found {
@@ -314,22 +316,23 @@ func contentRange(h string) (start, total int64, ok bool) {
 	if !found {
 		return 0, 0, false
 	}
-	from, _, found := strings.Cut(rng, "-")
+	from, to, found := strings.Cut(rng, "-")
 	if !found {
 		return 0, 0, false
 	}
-	start, err := strconv.ParseInt(from, 10, 64)
-	if err != nil || start < 0 {
+	first, err1 := strconv.ParseUint(from, 10, 63)
+	last, err2 := strconv.ParseUint(to, 10, 63)
+	if err1 != nil || err2 != nil || last < first {
 		return 0, 0, false
 	}
 	if tot == "*" {
-		return start, -1, true
+		return int64(first), -1, true
 	}
-	total, err = strconv.ParseInt(tot, 10, 64)
-	if err != nil {
+	n, err := strconv.ParseUint(tot, 10, 63)
+	if err != nil || n <= last {
 		return 0, 0, false
 	}
-	return start, total, true
+	return int64(first), int64(n), true
 }
 
 // VerifyFile checks that path has p's size and SHA-256. The updater calls
