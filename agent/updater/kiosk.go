@@ -97,12 +97,13 @@ func (u *Updater) ProcessSpool(ctx context.Context, dir string) error {
 	if err != nil {
 		return err
 	}
+	// Each envelope is tried: one that fails (the state not saved) must
+	// not lose the others, already taken from the spool.
+	var errs []error
 	for _, env := range envs {
-		if err := u.Submit(ctx, env); err != nil {
-			return err
-		}
+		errs = append(errs, u.Submit(ctx, env))
 	}
-	return nil
+	return errors.Join(errs...)
 }
 
 // StatusSource is kioskd's local API as the health check and the screen

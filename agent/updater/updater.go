@@ -478,6 +478,12 @@ func (u *Updater) download(ctx context.Context) error {
 	if err != nil {
 		return u.set(StatusRejected, "schema", err.Error())
 	}
+	// Only what differs from what is installed: a package the kiosk
+	// already has at that version costs no bytes.
+	pkgs, err = u.todo(ctx, pkgs)
+	if err != nil {
+		return u.set(StatusRejected, Reason(err), err.Error())
+	}
 	var total, before int64
 	for _, p := range pkgs {
 		total += p.Size
@@ -541,6 +547,12 @@ func (u *Updater) maybeInstall(ctx context.Context) error {
 	}
 	now := u.opts.Now()
 	if !m.MayInstall(now, u.opts.Location) {
+		if u.st.Error != "" {
+			// Who was at the kiosk in last night's window is no news
+			// during the day.
+			u.st.Error = ""
+			return u.save()
+		}
 		return nil
 	}
 	busy, what, err := u.opts.Screen.InUse(ctx)
@@ -645,7 +657,7 @@ func (u *Updater) check(ctx context.Context) error {
 		}
 	}
 	u.log.Info("update installed", "version", u.st.Job.Version)
-	u.pruneCache(u.st.New)
+	u.pruneCache(ctx)
 	u.st.Previous, u.st.New, u.st.Baseline, u.st.CheckSince = nil, nil, nil, time.Time{}
 	return u.set(StatusInstalled, "", "")
 }
@@ -699,23 +711,26 @@ func (u *Updater) rollback(ctx context.Context, reason, errText string) error {
 			break
 		}
 	}
-	u.pruneCache(u.st.Previous)
+	u.pruneCache(ctx)
 	u.st.Previous, u.st.New, u.st.Baseline, u.st.CheckSince = nil, nil, nil, time.Time{}
 	return u.set(StatusRolledBack, reason, errText)
 }
 
-// pruneCache deletes the cached .deb files other than keep's: the cache
-// holds the packages in force, which are the way back from the next
-// update, and nothing else.
-func (u *Updater) pruneCache(keep []pkgRef) {
+// pruneCache leaves in the cache the .deb files of the update's packages
+// at the versions installed now, and deletes everything else: the cache
+// holds the packages in force, the way back from the next update, and
+// nothing more on a small SD card.
+func (u *Updater) pruneCache(ctx context.Context) {
 	entries, err := os.ReadDir(u.cache())
 	if err != nil {
 		return
 	}
 	want := map[string]bool{}
-	for _, p := range keep {
-		if p.Path != "" {
-			want[filepath.Base(p.Path)] = true
+	if _, pkgs, err := u.manifest(); err == nil {
+		for _, p := range pkgs {
+			if v, err := u.opts.Dpkg.Installed(ctx, p.Name); err == nil && v != "" {
+				want[update.Package{Name: p.Name, Version: v}.FileName(u.opts.Arch)] = true
+			}
 		}
 	}
 	for _, e := range entries {

@@ -441,3 +441,38 @@ func TestNotYetValidIsRetried(t *testing.T) {
 	}
 	r.mustStatus(StatusPending, "")
 }
+
+// TestOnlyChangedPackagesDownload: a package already installed at the
+// manifest's version costs no bytes and is not reinstalled.
+func TestOnlyChangedPackagesDownload(t *testing.T) {
+	r := newRig(t, map[string]string{"fengqiao-kioskd": "1.3.0-1", "fengqiao-kiosk-ui": "1.3.0-1"})
+	m := manifestOf("arm64", r.serve("fengqiao-kioskd", "1.4.0-1"), r.serve("fengqiao-kiosk-ui", "1.3.0-1"))
+	r.mustSubmit(mustEnvelope(t, 10, m, townshipKey))
+	r.now = inWindow
+	r.mustStep()
+	r.mustStatus(StatusInstalled, "")
+	if r.fetch.calls != 1 {
+		t.Errorf("%d fetches; only kioskd changed", r.fetch.calls)
+	}
+	if len(r.dpkg.installs) != 1 || !slices.Equal(r.dpkg.installs[0], []string{"fengqiao-kioskd=1.4.0-1"}) {
+		t.Errorf("installs %v", r.dpkg.installs)
+	}
+}
+
+// TestWaitReasonClears: who was at the kiosk in the window is not reported
+// all day.
+func TestWaitReasonClears(t *testing.T) {
+	r := newRig(t, map[string]string{"fengqiao-kioskd": "1.3.0-1"})
+	r.mustSubmit(mustEnvelope(t, 10, manifestOf("arm64", r.serve("fengqiao-kioskd", "1.4.0-1")), townshipKey))
+	r.now = inWindow
+	r.screen.busy = "someone at the kiosk"
+	r.mustStep()
+	if rep := r.mustStatus(StatusWaiting, ""); rep.Error == "" {
+		t.Fatal("no reason given for waiting")
+	}
+	r.now = inWindow.Add(3 * time.Hour) // 06:00: the window has closed
+	r.mustStep()
+	if rep := r.mustStatus(StatusWaiting, ""); rep.Error != "" {
+		t.Errorf("error %q outside the window", rep.Error)
+	}
+}
