@@ -271,7 +271,7 @@ for arch in "${arches[@]}"; do
 	  the packages over mutual TLS with resume and a bandwidth cap, installs
 	  them in the maintenance window while nobody is at the kiosk, checks
 	  kioskd's health and rolls back to the previous packages if it fails.
-	depends: [fengqiao-kioskd, dpkg]
+	depends: [fengqiao-kioskd]
 	recommends: [dpkg-repack]
 	contents:
 	  - src: $out/bin/fengqiao-updater
