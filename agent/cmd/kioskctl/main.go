@@ -56,9 +56,9 @@ Usage:
         kiosks fetch them, when they may install (docs/updates.md)
   kioskctl update push --broker URL [--ca F --cert F --tls-key F] FILE
         publish a signed update, retained, to the kiosks it names
-  kioskctl update status --broker URL [--ca F --cert F --tls-key F] --township ID [--json]
+  kioskctl update status --broker URL [--ca F --cert F --tls-key F] --township ID [--json] [--every 30s]
         each kiosk's update: pending, downloading 43 %, waiting for window,
-        installed, rolled_back: <reason>
+        installed, rolled_back: <reason>; --every watches, printing changes
   kioskctl doctor [--site FILE] [--data DIR] [--socket PATH]
         check this kiosk line by line: config, kioskd, reader, printer,
         cameras, GPIO, clock, watchdog, disk, broker, certificates

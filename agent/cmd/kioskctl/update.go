@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -172,6 +173,7 @@ func updateStatus(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	townshipID := fs.String("township", "", "the township `ID` (required)")
 	wait := fs.Duration("wait", 2*time.Second, "how long to collect the kiosks' retained reports")
 	asJSON := fs.Bool("json", false, "print JSON instead of a table")
+	every := fs.Duration("every", 0, "watch: read the reports again this often and print the table when it changes, until interrupted")
 	if code, ok := parseFlags(fs, args); !ok {
 		return code
 	}
@@ -179,25 +181,51 @@ func updateStatus(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	if err == nil && *townshipID == "" {
 		err = errors.New("--township is required")
 	}
+	if err == nil && *every != 0 && *every < *wait {
+		err = fmt.Errorf("--every %s is shorter than --wait %s", *every, *wait)
+	}
 	if err != nil {
 		fmt.Fprintf(stderr, "kioskctl update status: %v\n", err)
 		return 2
 	}
-	states, err := township.UpdateStatus(ctx, c, *townshipID, *wait)
-	if err != nil {
-		fmt.Fprintf(stderr, "kioskctl: %v\n", err)
-		return 1
+	var last []byte
+	for {
+		states, err := township.UpdateStatus(ctx, c, *townshipID, *wait)
+		if err != nil {
+			if *every != 0 && ctx.Err() != nil {
+				return 0 // interrupted while watching
+			}
+			fmt.Fprintf(stderr, "kioskctl: %v\n", err)
+			return 1
+		}
+		var out bytes.Buffer
+		switch {
+		case *asJSON:
+			json.NewEncoder(&out).Encode(states)
+		case len(states) == 0:
+			if *every == 0 {
+				fmt.Fprintln(stderr, township.ErrNoKiosks)
+				return 1
+			}
+		default:
+			writeUpdateTable(&out, states, time.Local)
+		}
+		if *every == 0 {
+			stdout.Write(out.Bytes())
+			return 0
+		}
+		if !bytes.Equal(out.Bytes(), last) {
+			// Only changes: a rollout is watched for hours.
+			fmt.Fprintf(stdout, "-- %s\n", time.Now().Format("2006-01-02 15:04:05"))
+			stdout.Write(out.Bytes())
+			last = out.Bytes()
+		}
+		select {
+		case <-ctx.Done():
+			return 0
+		case <-time.After(*every - *wait):
+		}
 	}
-	if *asJSON {
-		json.NewEncoder(stdout).Encode(states)
-		return 0
-	}
-	if len(states) == 0 {
-		fmt.Fprintln(stderr, township.ErrNoKiosks)
-		return 1
-	}
-	writeUpdateTable(stdout, states, time.Local)
-	return 0
 }
 
 // writeUpdateTable writes states as a table, times in loc.

@@ -2,8 +2,10 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"flag"
 	"os"
 	"path/filepath"
@@ -13,6 +15,8 @@ import (
 	"time"
 
 	"github.com/fengqiao/kiosk/agent/bundle"
+	"github.com/fengqiao/kiosk/agent/internal/tstest/mosquittotest"
+	"github.com/fengqiao/kiosk/agent/mqtttopic"
 	"github.com/fengqiao/kiosk/agent/township"
 	"github.com/fengqiao/kiosk/agent/update"
 	"github.com/fengqiao/kiosk/agent/updater"
@@ -188,5 +192,40 @@ func TestUpdateTable(t *testing.T) {
 	}
 	if !bytes.Equal(out.Bytes(), want) {
 		t.Errorf("table changed:\n%s\nwant:\n%s", out.Bytes(), want)
+	}
+}
+
+// TestUpdateStatusWatch: --every prints the table again only when a kiosk's
+// report changed, until interrupted.
+func TestUpdateStatusWatch(t *testing.T) {
+	broker := mosquittotest.Start(t)
+	conn := township.Conn{Broker: broker.URL}
+	publish := func(status string, progress int) {
+		t.Helper()
+		r, _ := json.Marshal(updater.Reported{Kiosk: "dongcun-01", Township: "dev-township", Version: 5, Release: "1.4.0-1", Status: status, Progress: progress})
+		if err := township.Push(context.Background(), conn, mqtttopic.UpdateReported("dev-township", "dongcun-01"), r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	publish(updater.StatusDownloading, 43)
+	ctx, cancel := context.WithCancel(context.Background())
+	var stdout, stderr bytes.Buffer
+	done := make(chan int)
+	go func() {
+		done <- updateStatus(ctx, []string{"--broker", broker.URL, "--township", "dev-township", "--wait", "200ms", "--every", "400ms"}, &stdout, &stderr)
+	}()
+	time.Sleep(1500 * time.Millisecond) // three rounds, one table
+	publish(updater.StatusInstalled, 0)
+	time.Sleep(1500 * time.Millisecond)
+	cancel()
+	if code := <-done; code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr.String())
+	}
+	out := stdout.String()
+	if n := strings.Count(out, "KIOSK"); n != 2 {
+		t.Errorf("%d tables, want 2 (one per change):\n%s", n, out)
+	}
+	if !strings.Contains(out, "downloading 43 %") || !strings.Contains(out, "installed") {
+		t.Errorf("output:\n%s", out)
 	}
 }
