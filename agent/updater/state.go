@@ -99,8 +99,11 @@ type state struct {
 	// CheckSince is when the health check began (its timeout runs from it,
 	// across restarts).
 	CheckSince time.Time `json:"check_since,omitzero"`
-	// Failures counts transient download failures in a row; RetryAt is the
-	// earliest next attempt.
+	// Cause is why a rollback began, kept apart from Error, which a failed
+	// rollback extends, so that each retry reports the cause once.
+	Cause string `json:"cause,omitempty"`
+	// Failures counts failed download or rollback attempts in a row;
+	// RetryAt is the earliest next attempt.
 	Failures int       `json:"failures,omitempty"`
 	RetryAt  time.Time `json:"retry_at,omitzero"`
 	Refused  *Refusal  `json:"refused,omitempty"`

@@ -452,7 +452,10 @@ func (u *Updater) Step(ctx context.Context) error {
 	case StatusChecking:
 		return u.check(ctx)
 	case StatusRollingBack:
-		return u.rollback(ctx, u.st.Reason, u.st.Error)
+		if u.opts.Now().Before(u.st.RetryAt) {
+			return nil
+		}
+		return u.rollback(ctx, u.st.Reason, u.st.Cause)
 	}
 	return nil
 }
@@ -664,6 +667,7 @@ func (u *Updater) check(ctx context.Context) error {
 
 // rollback puts the previous packages back.
 func (u *Updater) rollback(ctx context.Context, reason, errText string) error {
+	u.st.Cause = errText
 	if err := u.set(StatusRollingBack, reason, errText); err != nil {
 		return err
 	}
@@ -681,13 +685,17 @@ func (u *Updater) rollback(ctx context.Context, reason, errText string) error {
 			// Stay rolling_back: the next Step (or boot) tries again.
 			// Nothing better is left to do than what failed.
 			u.st.Error = errText + "; rollback: " + err.Error()
-			u.log.Error("rollback failed; trying again", "err", err)
+			u.st.Failures++
+			u.st.RetryAt = u.opts.Now().Add(backoff(u.st.Failures))
+			u.log.Error("rollback failed; trying again", "retry_at", u.st.RetryAt, "err", err)
 			return u.save()
 		}
 	}
 	if len(added) > 0 {
 		if err := u.opts.Dpkg.Remove(ctx, added); err != nil {
 			u.st.Error = errText + "; rollback: " + err.Error()
+			u.st.Failures++
+			u.st.RetryAt = u.opts.Now().Add(backoff(u.st.Failures))
 			return u.save()
 		}
 	}
@@ -713,6 +721,7 @@ func (u *Updater) rollback(ctx context.Context, reason, errText string) error {
 	}
 	u.pruneCache(ctx)
 	u.st.Previous, u.st.New, u.st.Baseline, u.st.CheckSince = nil, nil, nil, time.Time{}
+	u.st.Cause, u.st.Failures, u.st.RetryAt = "", 0, time.Time{}
 	return u.set(StatusRolledBack, reason, errText)
 }
 

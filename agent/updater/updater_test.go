@@ -476,3 +476,41 @@ func TestWaitReasonClears(t *testing.T) {
 		t.Errorf("error %q outside the window", rep.Error)
 	}
 }
+
+// TestRollbackRetried: a rollback whose dpkg fails stays rolling_back and is
+// tried again with backoff (not every tick), until it works.
+func TestRollbackRetried(t *testing.T) {
+	r := newRig(t, map[string]string{"fengqiao-kioskd": "1.3.0-1"})
+	failing := true
+	r.dpkg.failInstall = func(debs []string) error {
+		if slices.Contains(debs, "fengqiao-kioskd=1.4.0-1") {
+			return errors.New("dpkg: unpack failed")
+		}
+		if failing {
+			return errors.New("dpkg: database locked")
+		}
+		return nil
+	}
+	r.mustSubmit(mustEnvelope(t, 10, manifestOf("arm64", r.serve("fengqiao-kioskd", "1.4.0-1")), townshipKey))
+	r.now = inWindow
+	r.mustStep()
+	rep := r.mustStatus(StatusRollingBack, "install_failed")
+	if !strings.Contains(rep.Error, "database locked") {
+		t.Errorf("error %q", rep.Error)
+	}
+	installs := r.dpkg.installCount()
+	r.mustStep() // within the backoff: no attempt
+	if r.dpkg.installCount() != installs {
+		t.Error("retried within the backoff")
+	}
+	failing = false
+	r.now = r.now.Add(time.Minute)
+	r.mustStep()
+	rep = r.mustStatus(StatusRolledBack, "install_failed")
+	if strings.Contains(rep.Error, "database locked") || strings.Count(rep.Error, "unpack failed") != 1 {
+		t.Errorf("error %q: want the cause once", rep.Error)
+	}
+	if r.dpkg.version("fengqiao-kioskd") != "1.3.0-1" {
+		t.Errorf("installed %s", r.dpkg.version("fengqiao-kioskd"))
+	}
+}
