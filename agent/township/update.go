@@ -3,6 +3,7 @@ package township
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"slices"
 	"strings"
 	"sync"
@@ -17,8 +18,12 @@ import (
 // UpdateState is what the township knows of one kiosk's software update:
 // its presence and its retained update report (docs/updates.md).
 type UpdateState struct {
-	Kiosk    string            `json:"kiosk"`
-	Online   string            `json:"online"` // online | offline | "" (never seen)
+	Kiosk  string `json:"kiosk"`
+	Online string `json:"online"` // online | offline | "" (never seen)
+	// Village and Running (the version of kioskd it runs) are from the
+	// kiosk's status: a rollout's pilot is a village.
+	Village  string            `json:"village,omitempty"`
+	Running  string            `json:"running,omitempty"`
 	Reported *updater.Reported `json:"reported,omitempty"`
 }
 
@@ -48,7 +53,9 @@ func UpdateStatus(ctx context.Context, c Conn, township string, wait time.Durati
 	subs := map[string]mqtt.MessageHandler{
 		mqtttopic.Statuses(township): func(_ mqtt.Client, m mqtt.Message) {
 			var st struct {
-				State string `json:"state"`
+				State   string `json:"state"`
+				Village string `json:"village"`
+				Version string `json:"version"`
 			}
 			if json.Unmarshal(m.Payload(), &st) != nil {
 				return
@@ -56,7 +63,7 @@ func UpdateStatus(ctx context.Context, c Conn, township string, wait time.Durati
 			mu.Lock()
 			defer mu.Unlock()
 			if s := state(m.Topic()); s != nil {
-				s.Online = st.State
+				s.Online, s.Village, s.Running = st.State, st.Village, st.Version
 			}
 		},
 		mqtttopic.UpdateReports(township): func(_ mqtt.Client, m mqtt.Message) {
@@ -90,4 +97,23 @@ func UpdateStatus(ctx context.Context, c Conn, township string, wait time.Durati
 	}
 	slices.SortFunc(out, func(a, b UpdateState) int { return strings.Compare(a.Kiosk, b.Kiosk) })
 	return out, nil
+}
+
+// VillageKiosks is the ids of the kiosks of township whose retained status
+// names village: the target of a rollout's pilot.
+func VillageKiosks(ctx context.Context, c Conn, township, village string, wait time.Duration) ([]string, error) {
+	states, err := UpdateStatus(ctx, c, township, wait)
+	if err != nil {
+		return nil, err
+	}
+	var ids []string
+	for _, s := range states {
+		if s.Village == village {
+			ids = append(ids, s.Kiosk)
+		}
+	}
+	if len(ids) == 0 {
+		return nil, fmt.Errorf("township: no kiosk of %s has reported a status in village %q", township, village)
+	}
+	return ids, nil
 }

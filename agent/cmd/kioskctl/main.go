@@ -50,7 +50,7 @@ Usage:
   kioskctl config status --broker URL [--ca F --cert F --tls-key F] --township ID [--json]
         each kiosk's link and its reported configuration: in force, last
         bundle, applied / rejected / rolled_back and why
-  kioskctl update sign --key FILE --township ID [--kiosks IDS] --base-url URL
+  kioskctl update sign --key FILE --township ID [--kiosks IDS | --village V --broker URL …] --base-url URL
                        [--window HH:MM-HH:MM] [--deadline TIME] [--out FILE] DEB...
         sign a software update: the .deb files' sizes and SHA-256, where
         kiosks fetch them, when they may install (docs/updates.md)
@@ -118,7 +118,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	case len(args) >= 2 && args[0] == "config" && args[1] == "status":
 		return configStatus(ctx, args[2:], stdout, stderr)
 	case len(args) >= 2 && args[0] == "update" && args[1] == "sign":
-		return updateSign(args[2:], stdout, stderr, time.Now)
+		return updateSign(ctx, args[2:], stdout, stderr, time.Now)
 	case len(args) >= 2 && args[0] == "update" && args[1] == "push":
 		return configPush(ctx, args[2:], stdout, stderr) // the same envelope routing
 	case len(args) >= 2 && args[0] == "update" && args[1] == "status":

@@ -27,12 +27,14 @@ import (
 // updateSign signs an update bundle for the .deb files given: their names,
 // versions and architectures from Debian's file names, their sizes and
 // SHA-256 from the files themselves, their URL from --base-url.
-func updateSign(args []string, stdout, stderr io.Writer, now func() time.Time) int {
+func updateSign(ctx context.Context, args []string, stdout, stderr io.Writer, now func() time.Time) int {
 	fs := flag.NewFlagSet("kioskctl update sign", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	keyPath := fs.String("key", "", "the township's private key `FILE` (required)")
 	townshipID := fs.String("township", "", "the township `ID` (required)")
-	kiosks := fs.String("kiosks", "", "comma-separated kiosk `IDS` (a pilot village first); empty: every kiosk of the township")
+	kiosks := fs.String("kiosks", "", "comma-separated kiosk `IDS` (a pilot first); empty: every kiosk of the township")
+	village := fs.String("village", "", "target the kiosks of this `VILLAGE` (a pilot village), found in their retained statuses: needs --broker")
+	bf := addBrokerFlags(fs)
 	version := fs.Uint64("version", 0, "bundle `N`, above every version signed before (default: the current Unix time)")
 	release := fs.String("release", "", "the release's `NAME` in reports (default: the first file's version)")
 	window := fs.String("window", "02:00-05:00", "maintenance `HH:MM-HH:MM`, in each kiosk's time zone")
@@ -52,6 +54,8 @@ func updateSign(args []string, stdout, stderr io.Writer, now func() time.Time) i
 		return fail("--key, --township and --base-url are required")
 	case fs.NArg() == 0:
 		return fail("give the .deb files (e.g. dist/fengqiao-kioskd_1.4.0-1_*.deb)")
+	case *village != "" && *kiosks != "":
+		return fail("give --kiosks or --village, not both")
 	}
 	m := &update.Manifest{Release: *release, Packages: map[string][]update.Package{}}
 	var err error
@@ -111,6 +115,16 @@ func updateSign(args []string, stdout, stderr io.Writer, now func() time.Time) i
 	}
 	if *kiosks != "" {
 		b.Target.Kiosks = strings.Split(*kiosks, ",")
+	}
+	if *village != "" {
+		c, err := bf.conn()
+		if err != nil {
+			return fail("--village: %v", err)
+		}
+		if b.Target.Kiosks, err = township.VillageKiosks(ctx, c, *townshipID, *village, 2*time.Second); err != nil {
+			fmt.Fprintf(stderr, "kioskctl: %v\n", err)
+			return 1
+		}
 	}
 	env, err := bundle.Sign(b, priv)
 	if err != nil {
@@ -231,7 +245,7 @@ func updateStatus(ctx context.Context, args []string, stdout, stderr io.Writer) 
 // writeUpdateTable writes states as a table, times in loc.
 func writeUpdateTable(w io.Writer, states []township.UpdateState, loc *time.Location) {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "KIOSK\tLINK\tRELEASE\tBUNDLE\tSTATE\tPACKAGES\tAT")
+	fmt.Fprintln(tw, "KIOSK\tVILLAGE\tLINK\tRUNNING\tRELEASE\tBUNDLE\tSTATE\tPACKAGES\tAT")
 	for _, s := range states {
 		online := s.Online
 		if online == "" {
@@ -256,7 +270,7 @@ func writeUpdateTable(w io.Writer, states []township.UpdateState, loc *time.Loca
 				at = r.At.In(loc).Format("2006-01-02 15:04")
 			}
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", s.Kiosk, online, release, version, state, pkgs, at)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", s.Kiosk, dash(s.Village), online, dash(s.Running), release, version, state, pkgs, at)
 	}
 	tw.Flush()
 }
@@ -286,6 +300,13 @@ func describeUpdate(r updater.Reported, loc *time.Location) string {
 	}
 	if r.Refused != nil {
 		s += fmt.Sprintf("; refused v%d: %s", r.Refused.Version, r.Refused.Reason)
+	}
+	return s
+}
+
+func dash(s string) string {
+	if s == "" {
+		return "-"
 	}
 	return s
 }

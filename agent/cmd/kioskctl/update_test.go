@@ -65,7 +65,7 @@ func TestUpdateSign(t *testing.T) {
 	var stdout, stderr bytes.Buffer
 	args := append([]string{"--key", key, "--township", "dev-township", "--kiosks", "dev-kiosk-01", "--version", "77",
 		"--base-url", "https://updates.dev-township.example/pool", "--deadline", "2026-12-20T00:00:00+08:00", "--out", out}, debs...)
-	if code := updateSign(args, &stdout, &stderr, func() time.Time { return signedAt }); code != 0 {
+	if code := updateSign(context.Background(), args, &stdout, &stderr, func() time.Time { return signedAt }); code != 0 {
 		t.Fatalf("exit %d: %s", code, stderr.String())
 	}
 	t.Log(stderr.String())
@@ -126,7 +126,7 @@ func TestUpdateSignRefuses(t *testing.T) {
 		"unknown architecture": {append(slices.Clone(base), mustDebs(t, "fengqiao-kioskd_1.4.0-1_i386.deb")...), "architecture"},
 	} {
 		var stdout, stderr bytes.Buffer
-		if code := updateSign(tt.args, &stdout, &stderr, func() time.Time { return signedAt }); code == 0 || !strings.Contains(stderr.String(), tt.want) {
+		if code := updateSign(context.Background(), tt.args, &stdout, &stderr, func() time.Time { return signedAt }); code == 0 || !strings.Contains(stderr.String(), tt.want) {
 			t.Errorf("%s: exit %d, %q; want a failure naming %q", name, code, stderr.String(), tt.want)
 		}
 	}
@@ -136,7 +136,7 @@ func TestPushTopicsUpdate(t *testing.T) {
 	key, _ := mustKeyFile(t)
 	deb := mustDebs(t, "fengqiao-kioskd_1.4.0-1_arm64.deb")[0]
 	var stdout, stderr bytes.Buffer
-	if code := updateSign([]string{"--key", key, "--township", "dev-township", "--base-url", "https://u.example/", deb},
+	if code := updateSign(context.Background(), []string{"--key", key, "--township", "dev-township", "--base-url", "https://u.example/", deb},
 		&stdout, &stderr, func() time.Time { return signedAt }); code != 0 {
 		t.Fatal(stderr.String())
 	}
@@ -161,10 +161,10 @@ func TestUpdateTable(t *testing.T) {
 		return r
 	}
 	states := []township.UpdateState{
-		{Kiosk: "dongcun-01", Online: "online", Reported: rep(updater.StatusInstalled, func(r *updater.Reported) {
+		{Kiosk: "dongcun-01", Village: "dongcun", Running: "1.4.0-1", Online: "online", Reported: rep(updater.StatusInstalled, func(r *updater.Reported) {
 			r.Packages = map[string]string{"fengqiao-kioskd": "1.4.0-1", "fengqiao-kiosk-ui": "1.4.0-1"}
 		})},
-		{Kiosk: "dongcun-02", Online: "online", Reported: rep(updater.StatusDownloading, func(r *updater.Reported) { r.Progress = 43 })},
+		{Kiosk: "dongcun-02", Village: "dongcun", Running: "1.3.2-1", Online: "online", Reported: rep(updater.StatusDownloading, func(r *updater.Reported) { r.Progress = 43 })},
 		{Kiosk: "xicun-01", Online: "offline", Reported: rep(updater.StatusWaiting, func(r *updater.Reported) {
 			r.NextWindow = time.Date(2026, 12, 6, 18, 0, 0, 0, time.UTC)
 		})},
@@ -227,5 +227,34 @@ func TestUpdateStatusWatch(t *testing.T) {
 	}
 	if !strings.Contains(out, "downloading 43 %") || !strings.Contains(out, "installed") {
 		t.Errorf("output:\n%s", out)
+	}
+}
+
+// TestUpdateSignVillage: --village targets the kiosks whose retained status
+// names that village.
+func TestUpdateSignVillage(t *testing.T) {
+	broker := mosquittotest.Start(t)
+	conn := township.Conn{Broker: broker.URL}
+	for kiosk, village := range map[string]string{"dongcun-01": "dongcun", "dongcun-02": "dongcun", "xicun-01": "xicun"} {
+		st, _ := json.Marshal(map[string]string{"kiosk": kiosk, "township": "dev-township", "village": village, "state": "online"})
+		if err := township.Push(context.Background(), conn, mqtttopic.Status("dev-township", kiosk), st); err != nil {
+			t.Fatal(err)
+		}
+	}
+	key, _ := mustKeyFile(t)
+	deb := mustDebs(t, "fengqiao-kioskd_1.4.0-1_arm64.deb")[0]
+	sign := func(village string) (int, string, []string) {
+		var stdout, stderr bytes.Buffer
+		code := updateSign(context.Background(), []string{"--key", key, "--township", "dev-township", "--base-url", "https://u.example/",
+			"--village", village, "--broker", broker.URL, deb}, &stdout, &stderr, func() time.Time { return signedAt })
+		topics, _ := pushTopics(bytes.TrimSpace(stdout.Bytes()))
+		return code, stderr.String(), topics
+	}
+	code, stderr, topics := sign("dongcun")
+	if code != 0 || !slices.Equal(topics, []string{"fengqiao/v1/dev-township/dongcun-01/update/set", "fengqiao/v1/dev-township/dongcun-02/update/set"}) {
+		t.Errorf("exit %d %s; topics %v", code, stderr, topics)
+	}
+	if code, stderr, _ := sign("beicun"); code != 1 || !strings.Contains(stderr, `village "beicun"`) {
+		t.Errorf("a village without kiosks: exit %d %s", code, stderr)
 	}
 }
