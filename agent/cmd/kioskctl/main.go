@@ -110,7 +110,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	case len(args) >= 2 && args[0] == "config" && args[1] == "sign":
 		return configSign(args[2:], stdout, stderr, time.Now)
 	case len(args) >= 2 && args[0] == "config" && args[1] == "push":
-		return configPush(ctx, args[2:], stdout, stderr)
+		return configPush(ctx, "config", args[2:], stdout, stderr)
 	case args[0] == "doctor":
 		return doctorCommand(ctx, args[1:], stdout, stderr)
 	case len(args) >= 2 && args[0] == "board" && args[1] == "screen":
@@ -120,7 +120,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	case len(args) >= 2 && args[0] == "update" && args[1] == "sign":
 		return updateSign(ctx, args[2:], stdout, stderr, time.Now)
 	case len(args) >= 2 && args[0] == "update" && args[1] == "push":
-		return configPush(ctx, args[2:], stdout, stderr) // the same envelope routing
+		return configPush(ctx, "update", args[2:], stdout, stderr) // the same envelope routing
 	case len(args) >= 2 && args[0] == "update" && args[1] == "status":
 		return updateStatus(ctx, args[2:], stdout, stderr)
 	}

@@ -258,3 +258,21 @@ func TestUpdateSignVillage(t *testing.T) {
 		t.Errorf("a village without kiosks: exit %d %s", code, stderr)
 	}
 }
+
+func TestUpdateUsage(t *testing.T) {
+	for _, tt := range []struct {
+		args     []string
+		code     int
+		contains string
+	}{
+		{[]string{"-h"}, 0, "kioskctl update status"},
+		{[]string{"update", "push"}, 2, "kioskctl update push: give the envelope FILE (kioskctl update sign --out)"},
+		{[]string{"update", "status"}, 2, "--broker is required"},
+		{[]string{"update", "sign"}, 2, "--key, --township and --base-url are required"},
+	} {
+		var out bytes.Buffer
+		if code := run(context.Background(), tt.args, &out, &out); code != tt.code || !strings.Contains(out.String(), tt.contains) {
+			t.Errorf("kioskctl %v = %d %q; want %d containing %q", tt.args, code, out.String(), tt.code, tt.contains)
+		}
+	}
+}
