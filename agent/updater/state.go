@@ -73,6 +73,9 @@ type job struct {
 	// Manifest is the manifest's bytes as signed; parsed again at each
 	// start, so the state file holds nothing a kiosk did not verify.
 	Manifest []byte `json:"manifest"`
+	// Issued is the bundle's not_before: of two update bundles, the one
+	// issued later decides, whatever order they arrive in.
+	Issued time.Time `json:"issued,omitzero"`
 }
 
 // stateFormat marks the updater's state file.

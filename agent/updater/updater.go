@@ -346,16 +346,25 @@ func (u *Updater) submit(ctx context.Context, envelope []byte, retry bool) error
 	}
 	if u.st.active() && slices.Contains([]string{StatusInstalling, StatusChecking, StatusRollingBack}, u.st.Status) {
 		// Not reached from fengqiao-updater's loop, which finishes an
-		// install before it reads the spool; the bundle stays spooled.
+		// install before it reads the spool; the bundle is retained on
+		// the broker and comes again at the next reconnect.
 		return fmt.Errorf("updater: an install is under way; version %d waits", v.Version)
 	}
 	m, err := update.Parse(v.Content)
 	if err != nil {
 		return u.refuse(v.Version, "schema", err) // Verify parsed it: not reached
 	}
-	next := &job{Version: v.Version, Scope: v.Scope, Manifest: v.Content}
+	next := &job{Version: v.Version, Scope: v.Scope, Manifest: v.Content, Issued: v.NotBefore}
 	if err := u.record(v); err != nil {
 		return err
+	}
+	if last := u.st.Job; last != nil && v.NotBefore.Before(last.Issued) {
+		// Issued before the update handled last, and met after it: a
+		// township-wide bundle retained for kiosks that missed it, while
+		// this kiosk, a pilot, is already on a newer release. Counting in
+		// another scope, it is no replay; the later one decides.
+		u.log.Info("update bundle issued before the one handled last; ignored", "version", v.Version, "last", last.Version)
+		return nil
 	}
 	if prev := u.st.Job; u.st.active() && prev != nil {
 		u.log.Info("update superseded before it was installed", "version", prev.Version, "by", v.Version)

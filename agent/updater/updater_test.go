@@ -514,3 +514,40 @@ func TestRollbackRetried(t *testing.T) {
 		t.Errorf("installed %s", r.dpkg.version("fengqiao-kioskd"))
 	}
 }
+
+// TestOlderRolloutIgnored: a pilot kiosk on release 1.5 meets the older
+// township-wide bundle of 1.4 (retained for the kiosks that missed it):
+// another scope, so no replay, but issued earlier: ignored, not reported
+// as a package downgrade.
+func TestOlderRolloutIgnored(t *testing.T) {
+	r := newRig(t, map[string]string{"fengqiao-kioskd": "1.3.0-1"})
+	p14, p15 := r.serve("fengqiao-kioskd", "1.4.0-1"), r.serve("fengqiao-kioskd", "1.5.0-1")
+	sign := func(version uint64, issued time.Time, m *update.Manifest, kiosks ...string) []byte {
+		content, _ := m.Marshal()
+		b := bundle.Bundle{Kind: bundle.KindUpdate, Version: version, Target: bundle.Target{Township: "dev-township", Kiosks: kiosks},
+			NotBefore: issued, Expires: issued.Add(60 * 24 * time.Hour), Content: content}
+		if len(kiosks) == 0 {
+			b.Target.Kiosks = nil
+		}
+		env, err := bundle.Sign(b, townshipKey)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return env
+	}
+	r.mustSubmit(sign(20, t0.Add(-time.Hour), manifestOf("arm64", p15), "dev-kiosk-01"))
+	r.now = inWindow
+	r.mustStep()
+	r.mustStatus(StatusInstalled, "")
+	r.mustSubmit(sign(10, t0.Add(-48*time.Hour), manifestOf("arm64", p14)))
+	if rep := r.mustStatus(StatusInstalled, ""); rep.Version != 20 {
+		t.Errorf("reported %+v", rep)
+	}
+	if r.dpkg.version("fengqiao-kioskd") != "1.5.0-1" {
+		t.Errorf("installed %s", r.dpkg.version("fengqiao-kioskd"))
+	}
+	// A replay from then on, after a restart too.
+	r.reopen()
+	r.mustSubmit(sign(10, t0.Add(-48*time.Hour), manifestOf("arm64", p14)))
+	r.mustStatus(StatusInstalled, "")
+}
