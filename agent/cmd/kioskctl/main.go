@@ -61,7 +61,7 @@ Usage:
         installed, rolled_back: <reason>; --every watches, printing changes
   kioskctl doctor [--site FILE] [--data DIR] [--socket PATH]
         check this kiosk line by line: config, kioskd, reader, printer,
-        cameras, GPIO, clock, watchdog, disk, broker, certificates
+        cameras, GPIO, clock, watchdog, disk, broker, certificates, updater
   kioskctl board screen [--site FILE]
         the board profile's panel, "WIDTHxHEIGHT ROTATION" (for the screen session)
   kioskctl version
