@@ -30,12 +30,12 @@
 //
 //	{
 //	  "format": "bundle/v1",
-//	  "kind": "site",                  // or "key-rotation"
+//	  "kind": "site",                  // or "key-rotation", "update"
 //	  "version": 42,                   // 1 … 2^53-1, see Verify
 //	  "target": {"township": "t1"},    // or {"township": "t1", "kiosks": ["k1", "k2"]}
 //	  "not_before": "2026-11-25T00:00:00Z",
 //	  "expires": "2026-12-25T00:00:00Z",
-//	  "content": "<base64 of the site file>",            // kind "site" only
+//	  "content": "<base64 of the site file>",            // kind "site" and "update"
 //	  "rotation": {"public_key": "<base64 of 32 bytes>", // kind "key-rotation" only
 //	               "effective_version": 43}
 //	}
@@ -66,6 +66,12 @@ const (
 	// KindKeyRotation carries no content, only a Rotation: the new township
 	// key and the version from which it replaces the keys in force.
 	KindKeyRotation = "key-rotation"
+	// KindUpdate carries a software update manifest (fengqiao.update/v1,
+	// JSON, see docs/updates.md) in Content, checked by the caller's
+	// Options.ValidateUpdate: which Debian packages to install, where to
+	// fetch them and their SHA-256. The packages themselves are too large for
+	// MQTT; their hashes, signed here, are what makes them trusted.
+	KindUpdate = "update"
 )
 
 // Limits on what the kiosk accepts from the network.
@@ -88,7 +94,7 @@ const (
 // Bundle is the signed document: what township IT decided, for whom, and
 // when it holds.
 type Bundle struct {
-	// Kind is KindSite or KindKeyRotation.
+	// Kind is KindSite, KindKeyRotation or KindUpdate.
 	Kind string
 	// Version orders the bundles of one scope (see Target.Scope); a kiosk
 	// applies only a version greater than the last it applied there.
@@ -97,7 +103,8 @@ type Bundle struct {
 	// NotBefore and Expires bound when the bundle may be applied. They are
 	// encoded in UTC.
 	NotBefore, Expires time.Time
-	// Content is the site file for KindSite, opaque to this package.
+	// Content is the site file for KindSite and the update manifest for
+	// KindUpdate, opaque to this package.
 	Content []byte
 	// Rotation is set for KindKeyRotation only.
 	Rotation *Rotation
@@ -153,6 +160,12 @@ func (t Target) Scope(id Identity) string {
 // effect at v+1) must not make the site bundle v-1, still retained on the
 // broker and delivered after it to a kiosk that was offline, a downgrade.
 func RotationScope(scope string) string { return "key:" + scope }
+
+// UpdateScope is the version counter of software updates addressed to
+// scope. Updates count apart from site bundles for the same reason as
+// rotations: they travel on topics of their own, so a kiosk back online may
+// receive update v12 before site bundle v11, and v11 must still apply.
+func UpdateScope(scope string) string { return "update:" + scope }
 
 // KeyID names a public key in envelopes and trust state: the lower-case hex
 // of the first 8 bytes of its SHA-256.

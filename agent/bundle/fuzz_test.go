@@ -17,6 +17,10 @@ func fuzzValidate(content []byte) error {
 	return nil
 }
 
+// fuzzOptions take site and update bundles alike, so the fuzzer reaches
+// both kinds' checks.
+var fuzzOptions = Options{Validate: fuzzValidate, ValidateUpdate: fuzzValidate}
+
 // fuzzTrust trusts the golden key and has applied version 3 township-wide.
 func fuzzTrust(f *testing.F) *TrustState {
 	trust := mustTrust(f, testKey(seedA))
@@ -53,7 +57,7 @@ func checkOutcome(t *testing.T, trust *TrustState, v *Verified, err error) {
 	if err != nil {
 		t.Fatalf("an accepted bundle does not sign: %v", err)
 	}
-	v2, err := Verify(again, trust, thisKiosk, testNow, Options{Validate: fuzzValidate})
+	v2, err := Verify(again, trust, thisKiosk, testNow, fuzzOptions)
 	if err != nil || !reflect.DeepEqual(v2.Bundle, v.Bundle) {
 		t.Fatalf("re-signed bundle: %v\n%+v\n%+v", err, v2, v)
 	}
@@ -70,9 +74,10 @@ func FuzzVerify(f *testing.F) {
 		}
 		f.Add(data)
 	}
+	f.Add(mustSign(f, updateBundle(), testKey(seedA)))
 	trust := fuzzTrust(f)
 	f.Fuzz(func(t *testing.T, envelope []byte) {
-		v, err := Verify(envelope, trust, thisKiosk, testNow, Options{Validate: fuzzValidate})
+		v, err := Verify(envelope, trust, thisKiosk, testNow, fuzzOptions)
 		checkOutcome(t, trust, v, err)
 	})
 }
@@ -89,6 +94,10 @@ func FuzzVerifyPayload(f *testing.F) {
 		}
 		f.Add(data)
 	}
+	ub := updateBundle()
+	if p, err := ub.marshalPayload(); err == nil {
+		f.Add(p)
+	}
 	trust := fuzzTrust(f)
 	key := testKey(seedA)
 	f.Fuzz(func(t *testing.T, payload []byte) {
@@ -96,7 +105,7 @@ func FuzzVerifyPayload(f *testing.F) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		v, err := Verify(envelope, trust, thisKiosk, testNow, Options{Validate: fuzzValidate})
+		v, err := Verify(envelope, trust, thisKiosk, testNow, fuzzOptions)
 		switch Reason(err) {
 		case "unknown_key", "bad_signature":
 			t.Fatalf("a correctly signed payload was refused: %v", err)

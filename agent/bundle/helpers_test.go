@@ -44,6 +44,15 @@ func baseBundle() Bundle {
 	}
 }
 
+// updateBundle is baseBundle as an update; its content stands for a
+// manifest, which this package does not read.
+func updateBundle() Bundle {
+	b := baseBundle()
+	b.Kind = KindUpdate
+	b.Content = []byte(`{"format":"fengqiao.update/v1"}`)
+	return b
+}
+
 func acceptAll([]byte) error { return nil }
 
 func mustSign(t testing.TB, b Bundle, priv ed25519.PrivateKey) []byte {

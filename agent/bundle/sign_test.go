@@ -114,24 +114,29 @@ func TestSignRefuses(t *testing.T) {
 	huge := baseBundle()
 	huge.Content = bytes.Repeat([]byte("x"), MaxEnvelopeSize)
 	for name, edit := range map[string]func(b *Bundle){
-		"no kind":               func(b *Bundle) { b.Kind = "" },
-		"unknown kind":          func(b *Bundle) { b.Kind = "firmware" },
-		"version zero":          func(b *Bundle) { b.Version = 0 },
-		"version too large":     func(b *Bundle) { b.Version = MaxVersion + 1 },
-		"no township":           func(b *Bundle) { b.Target.Township = "" },
-		"empty kiosk list":      func(b *Bundle) { b.Target.Kiosks = []string{} },
-		"bad kiosk id":          func(b *Bundle) { b.Target.Kiosks = []string{"Kiosk 1"} },
-		"kiosk twice":           func(b *Bundle) { b.Target.Kiosks = []string{"a", "b", "a"} },
-		"no not_before":         func(b *Bundle) { b.NotBefore = time.Time{} },
-		"no expiry":             func(b *Bundle) { b.Expires = time.Time{} },
-		"empty window":          func(b *Bundle) { b.Expires = b.NotBefore },
-		"no content":            func(b *Bundle) { b.Content = nil },
-		"site with rotation":    func(b *Bundle) { b.Rotation = &Rotation{PublicKey: pubOf(keyA), EffectiveVersion: 9} },
-		"rotation without key":  func(b *Bundle) { *b = rotationBundle(8, 9, seedB); b.Rotation.PublicKey = nil },
-		"rotation with content": func(b *Bundle) { *b = rotationBundle(8, 9, seedB); b.Content = []byte("x") },
-		"rotation not ahead":    func(b *Bundle) { *b = rotationBundle(8, 8, seedB) },
-		"rotation missing":      func(b *Bundle) { b.Kind = KindKeyRotation; b.Content = nil },
-		"too large":             func(b *Bundle) { *b = huge },
+		"no kind":                func(b *Bundle) { b.Kind = "" },
+		"unknown kind":           func(b *Bundle) { b.Kind = "firmware" },
+		"version zero":           func(b *Bundle) { b.Version = 0 },
+		"version too large":      func(b *Bundle) { b.Version = MaxVersion + 1 },
+		"no township":            func(b *Bundle) { b.Target.Township = "" },
+		"empty kiosk list":       func(b *Bundle) { b.Target.Kiosks = []string{} },
+		"bad kiosk id":           func(b *Bundle) { b.Target.Kiosks = []string{"Kiosk 1"} },
+		"kiosk twice":            func(b *Bundle) { b.Target.Kiosks = []string{"a", "b", "a"} },
+		"no not_before":          func(b *Bundle) { b.NotBefore = time.Time{} },
+		"no expiry":              func(b *Bundle) { b.Expires = time.Time{} },
+		"empty window":           func(b *Bundle) { b.Expires = b.NotBefore },
+		"no content":             func(b *Bundle) { b.Content = nil },
+		"site with rotation":     func(b *Bundle) { b.Rotation = &Rotation{PublicKey: pubOf(keyA), EffectiveVersion: 9} },
+		"rotation without key":   func(b *Bundle) { *b = rotationBundle(8, 9, seedB); b.Rotation.PublicKey = nil },
+		"rotation with content":  func(b *Bundle) { *b = rotationBundle(8, 9, seedB); b.Content = []byte("x") },
+		"rotation not ahead":     func(b *Bundle) { *b = rotationBundle(8, 8, seedB) },
+		"rotation missing":       func(b *Bundle) { b.Kind = KindKeyRotation; b.Content = nil },
+		"too large":              func(b *Bundle) { *b = huge },
+		"update without content": func(b *Bundle) { *b = updateBundle(); b.Content = nil },
+		"update with rotation": func(b *Bundle) {
+			*b = updateBundle()
+			b.Rotation = &Rotation{PublicKey: pubOf(keyA), EffectiveVersion: 9}
+		},
 	} {
 		b := baseBundle()
 		edit(&b)

@@ -238,9 +238,13 @@ func (s *TrustState) check() error {
 		}
 	}
 	for scope, v := range s.Applied {
-		kind, id, _ := strings.Cut(strings.TrimPrefix(scope, "key:"), ":")
+		inner, ok := strings.CutPrefix(scope, "key:")
+		if !ok {
+			inner = strings.TrimPrefix(scope, "update:")
+		}
+		kind, id, _ := strings.Cut(inner, ":")
 		if (kind != "township" && kind != "kiosk") || !validID(id) {
-			return fmt.Errorf("bundle: trust state: %q is not a scope (township:<id> or kiosk:<id>, or either after key:)", scope)
+			return fmt.Errorf("bundle: trust state: %q is not a scope (township:<id> or kiosk:<id>, or either after key: or update:)", scope)
 		}
 		if v == 0 || v > MaxVersion {
 			return fmt.Errorf("bundle: trust state: %s: version %d out of range", scope, v)

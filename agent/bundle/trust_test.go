@@ -206,6 +206,35 @@ func TestTrustStateFile(t *testing.T) {
 	}
 }
 
+// TestTrustStateUpdateScope: the version of an update bundle is kept under
+// its own scope and survives the trust file.
+func TestTrustStateUpdateScope(t *testing.T) {
+	keyA := testKey(seedA)
+	trust := mustTrust(t, keyA)
+	v, err := Verify(mustSign(t, updateBundle(), keyA), trust, thisKiosk, testNow, Options{Validate: acceptAll, ValidateUpdate: acceptAll})
+	if err != nil {
+		t.Fatal(err)
+	}
+	trust = mustRecord(t, trust, v)
+	data, err := trust.Marshal()
+	if err != nil {
+		t.Fatal(err)
+	}
+	back, err := UnmarshalTrustState(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if back.Applied["update:township:dev-township"] != 7 || back.Applied["township:dev-township"] != 0 {
+		t.Errorf("applied = %v", back.Applied)
+	}
+	for _, bad := range []string{"update:village:x", "update:update:township:x", "key:update:township:x", "update:township:X"} {
+		text := strings.Replace(string(data), "update:township:dev-township", bad, 1)
+		if _, err := UnmarshalTrustState([]byte(text)); err == nil {
+			t.Errorf("scope %q accepted", bad)
+		}
+	}
+}
+
 // TestRotationWindow: a rotation is a bundle like any other, refused outside
 // its time window and for another township.
 func TestRotationWindow(t *testing.T) {

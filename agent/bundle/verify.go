@@ -15,6 +15,11 @@ type Options struct {
 	// signed file that the kiosk cannot load must be refused here, before
 	// anything is replaced. Key-rotation bundles have no content to check.
 	Validate func(content []byte) error
+	// ValidateUpdate checks an update bundle's manifest (agent/update's
+	// Parse). Nil means this caller takes no update bundles: they are
+	// refused as ErrUnsupported, after the signature, target, time and
+	// version checks.
+	ValidateUpdate func(content []byte) error
 	// Skew widens the bundle's time window on both sides to allow for a
 	// kiosk clock that is slightly off; zero or less means DefaultSkew.
 	Skew time.Duration
@@ -25,7 +30,8 @@ type Verified struct {
 	Bundle
 	// KeyID names the key that signed it.
 	KeyID string
-	// Scope is the version counter it advances on this kiosk (Target.Scope).
+	// Scope is the version counter it advances on this kiosk: Target.Scope,
+	// under RotationScope or UpdateScope for those kinds.
 	Scope string
 }
 
@@ -45,7 +51,9 @@ type Verified struct {
 //     ErrExpired);
 //  6. the version above the last applied in its scope (ErrReplay,
 //     ErrDowngrade);
-//  7. for a site bundle, opts.Validate on the content (ErrSchema).
+//  7. for a site bundle, opts.Validate on the content (ErrSchema); for an
+//     update bundle, opts.ValidateUpdate (ErrUnsupported without one,
+//     ErrSchema when it refuses).
 //
 // Verify changes nothing: trust is read only. Once kioskd has applied the
 // bundle it calls trust.Record and persists the result.
@@ -102,14 +110,25 @@ func Verify(envelope []byte, trust *TrustState, id Identity, now time.Time, opts
 		return nil, reject(ErrExpired, v, nil, "expired at %s; the kiosk's clock says %s", b.Expires.Format(time.RFC3339), now.UTC().Format(time.RFC3339))
 	}
 	scope := b.Target.Scope(id)
-	if b.Kind == KindKeyRotation {
+	switch b.Kind {
+	case KindKeyRotation:
 		scope = RotationScope(scope)
+	case KindUpdate:
+		scope = UpdateScope(scope)
 	}
 	if err := trust.checkVersion(scope, v); err != nil {
 		return nil, err
 	}
-	if b.Kind == KindSite {
+	switch b.Kind {
+	case KindSite:
 		if err := opts.Validate(b.Content); err != nil {
+			return nil, reject(ErrSchema, v, err, "")
+		}
+	case KindUpdate:
+		if opts.ValidateUpdate == nil {
+			return nil, reject(ErrUnsupported, v, nil, "an update bundle, and this verifier installs no software (the updater does)")
+		}
+		if err := opts.ValidateUpdate(b.Content); err != nil {
 			return nil, reject(ErrSchema, v, err, "")
 		}
 	}

@@ -39,6 +39,13 @@ func TestVerify(t *testing.T) {
 	envelope := func(keyID, sig, pl string) []byte {
 		return []byte(fmt.Sprintf(`{"key_id":%q,"signature":%q,"payload":%q}`, keyID, sig, pl))
 	}
+	updateEnv := mustSign(t, updateBundle(), keyA)
+	withUpdate := func(edit func(b *Bundle)) []byte {
+		b := updateBundle()
+		edit(&b)
+		return mustSign(t, b, keyA)
+	}
+	takeUpdates := &Options{Validate: acceptAll, ValidateUpdate: acceptAll}
 	validKeyID := KeyID(pubOf(keyA))
 	var validSig, validPayload string
 	mustEditEnvelope(t, valid, func(e map[string]string) { validSig, validPayload = e["signature"], e["payload"] })
@@ -96,6 +103,26 @@ func TestVerify(t *testing.T) {
 		{name: "kiosk scope replay", env: with(func(b *Bundle) { b.Target.Kiosks = []string{"dev-kiosk-01"} }),
 			applied: map[string]uint64{"kiosk:dev-kiosk-01": 7}, want: ErrReplay, signedOK: true},
 		{name: "schema hook refuses", env: valid, opts: &Options{Validate: func(c []byte) error { return &schemaError{"kiosk.id"} }}, want: ErrSchema, signedOK: true},
+
+		// Update bundles: the same checks, their own version counter.
+		{name: "update bundle", env: updateEnv, opts: takeUpdates, scope: "update:township:dev-township"},
+		{name: "update bundle for this kiosk", env: withUpdate(func(b *Bundle) { b.Target.Kiosks = []string{"dev-kiosk-01"} }), opts: takeUpdates, scope: "update:kiosk:dev-kiosk-01"},
+		{name: "update bundle to a verifier that installs nothing", env: updateEnv, want: ErrUnsupported, signedOK: true},
+		{name: "update manifest refused", env: updateEnv, opts: &Options{Validate: acceptAll, ValidateUpdate: func([]byte) error { return errors.New("sha256 is not hex") }}, want: ErrSchema, signedOK: true},
+		{name: "update site validator not used", env: updateEnv, opts: &Options{Validate: func([]byte) error { return errors.New("no") }, ValidateUpdate: acceptAll}, scope: "update:township:dev-township"},
+		{name: "update replayed", env: updateEnv, opts: takeUpdates, applied: map[string]uint64{"update:township:dev-township": 7}, want: ErrReplay, signedOK: true},
+		{name: "update downgraded", env: updateEnv, opts: takeUpdates, applied: map[string]uint64{"update:township:dev-township": 9}, want: ErrDowngrade, signedOK: true},
+		{name: "update and site versions count apart", env: updateEnv, opts: takeUpdates, applied: map[string]uint64{"township:dev-township": 100}, scope: "update:township:dev-township"},
+		{name: "site and update versions count apart", env: valid, applied: map[string]uint64{"update:township:dev-township": 100}, scope: "township:dev-township"},
+		{name: "update for another kiosk", env: withUpdate(func(b *Bundle) { b.Target.Kiosks = []string{"dev-kiosk-02"} }), opts: takeUpdates, want: ErrWrongTarget, signedOK: true},
+		{name: "update expired", env: updateEnv, opts: takeUpdates, now: baseBundle().Expires.Add(DefaultSkew), want: ErrExpired, signedOK: true},
+		{name: "update signed by an unknown key", env: mustSign(t, updateBundle(), keyC), opts: takeUpdates, want: ErrUnknownKey},
+		{name: "update without content", env: payload(`"kind":"site"`, `"kind":"update"`, `,"content":"c2NoZW1hOiBmZW5ncWlhby5zaXRlL3YxCg=="`, ""), opts: takeUpdates, want: ErrMalformed},
+		{name: "update with a rotation", env: payload(`"kind":"site"`, `"kind":"update"`, `"content"`, `"rotation":{"public_key":"`+FormatPublicKey(pubOf(keyC))+`","effective_version":8},"content"`), opts: takeUpdates, want: ErrMalformed},
+		{name: "site bundle relabelled as update", env: mustEditEnvelope(t, valid, func(e map[string]string) {
+			p := bytes.Replace(mustB64(t, e["payload"]), []byte(`"kind":"site"`), []byte(`"kind":"update"`), 1)
+			e["payload"] = base64.StdEncoding.EncodeToString(p)
+		}), opts: takeUpdates, want: ErrBadSignature},
 
 		// Order: the first failing check wins.
 		{name: "bad signature beats wrong target", env: mustEditEnvelope(t, with(func(b *Bundle) { b.Target.Township = "x" }), func(e map[string]string) {

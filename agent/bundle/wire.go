@@ -110,8 +110,8 @@ func parsePayload(data []byte) (*Bundle, error) {
 		return nil, reject(ErrUnsupported, 0, nil, "format %.40q (this kiosk reads %q)", head.Format, Format)
 	case head.Kind == "":
 		return nil, reject(ErrMalformed, 0, nil, "payload has no kind")
-	case head.Kind != KindSite && head.Kind != KindKeyRotation:
-		return nil, reject(ErrUnsupported, 0, nil, "kind %.40q (this kiosk reads %q and %q)", head.Kind, KindSite, KindKeyRotation)
+	case head.Kind != KindSite && head.Kind != KindKeyRotation && head.Kind != KindUpdate:
+		return nil, reject(ErrUnsupported, 0, nil, "kind %.40q (this kiosk reads %q, %q and %q)", head.Kind, KindSite, KindKeyRotation, KindUpdate)
 	}
 	var p payloadJSON
 	if err := decodeStrict(data, &p, isPayloadName); err != nil {
@@ -148,8 +148,8 @@ func parsePayload(data []byte) (*Bundle, error) {
 // that kioskctl cannot sign what a kiosk would refuse as malformed.
 func (b *Bundle) check() error {
 	switch {
-	case b.Kind != KindSite && b.Kind != KindKeyRotation:
-		return fmt.Errorf("kind %q is not %q or %q", b.Kind, KindSite, KindKeyRotation)
+	case b.Kind != KindSite && b.Kind != KindKeyRotation && b.Kind != KindUpdate:
+		return fmt.Errorf("kind %q is not %q, %q or %q", b.Kind, KindSite, KindKeyRotation, KindUpdate)
 	case b.Version == 0 || b.Version > MaxVersion:
 		return fmt.Errorf("version %d is out of range [1, 2^53-1]", b.Version)
 	case !validID(b.Target.Township):
@@ -171,12 +171,12 @@ func (b *Bundle) check() error {
 			return fmt.Errorf("target.kiosks[%d] %q is listed twice", i, k)
 		}
 	}
-	if b.Kind == KindSite {
+	if b.Kind == KindSite || b.Kind == KindUpdate {
 		switch {
 		case len(b.Content) == 0:
-			return errors.New("a site bundle needs content")
+			return fmt.Errorf("a %s bundle needs content", b.Kind)
 		case b.Rotation != nil:
-			return errors.New("a site bundle cannot carry a rotation; sign a key-rotation bundle")
+			return fmt.Errorf("a %s bundle cannot carry a rotation; sign a key-rotation bundle", b.Kind)
 		}
 		return nil
 	}

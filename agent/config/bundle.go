@@ -83,6 +83,11 @@ func (ct *Control) validate(c *checker, mode string) {
 	if len(ct.TownshipKeys) == 0 && mode == ModeProduction {
 		c.fail("control.township_keys", "a production kiosk needs the township's public key: without it no bundle can be trusted and the township cannot manage the kiosk")
 	}
+	if ct.UpdateRate != 0 && (ct.UpdateRate < 4<<10 || ct.UpdateRate > 100<<20) {
+		// Below 4 KiB/s a kioskd release takes half an hour and more; a
+		// rate above 100 MiB/s is a typo for "no cap", which is not offered.
+		c.fail("control.update_rate", "%s per second is out of range [4KiB, 100MiB]", ct.UpdateRate)
+	}
 	keys := c.unique()
 	for i, k := range ct.TownshipKeys {
 		f := fmt.Sprintf("control.township_keys[%d]", i)

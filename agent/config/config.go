@@ -84,6 +84,24 @@ type Control struct {
 	// directory is authoritative: a key rotation bundle replaces a key
 	// without anyone editing this file.
 	TownshipKeys []string `yaml:"township_keys"`
+	// UpdateRate caps how fast fengqiao-updater downloads a software
+	// update, in bytes per second (docs/updates.md): the uplink is shared
+	// with the records, which must not wait behind a package. Unset:
+	// DefaultUpdateRate.
+	UpdateRate ByteSize `yaml:"update_rate"`
+}
+
+// DefaultUpdateRate is control.update_rate when the site file leaves it
+// out: 64 KiB/s, a third of a weak village 2 Mbit/s uplink, which fetches
+// a 7 MB kioskd release in about two minutes.
+const DefaultUpdateRate = 64 << 10
+
+// UpdateRateOrDefault is control.update_rate, or DefaultUpdateRate.
+func (ct Control) UpdateRateOrDefault() int {
+	if ct.UpdateRate == 0 {
+		return DefaultUpdateRate
+	}
+	return int(ct.UpdateRate)
 }
 
 // UI holds the settings of the touch screen that township IT may want to

@@ -92,6 +92,8 @@ func TestLoadRejectsContent(t *testing.T) {
 		{"idle too short", replace("  idle: 5m", "  idle: 10s"), "mediators.idle", "out of range [1m, 1h]"},
 		{"township key not a key", replace("    - HKed1wQb110VBAibFcTLdFa7+4XE0G0dIyShwYn99VI=", "    - not-a-key"), "control.township_keys[0]", "not an Ed25519 public key"},
 		{"township key twice", replace("    - HKed1wQb110VBAibFcTLdFa7+4XE0G0dIyShwYn99VI=", "    - HKed1wQb110VBAibFcTLdFa7+4XE0G0dIyShwYn99VI=\n    - HKed1wQb110VBAibFcTLdFa7+4XE0G0dIyShwYn99VI="), "control.township_keys[1]", "already listed"},
+		{"update rate too low", replace("    - HKed1wQb110VBAibFcTLdFa7+4XE0G0dIyShwYn99VI=\n", "    - HKed1wQb110VBAibFcTLdFa7+4XE0G0dIyShwYn99VI=\n  update_rate: 1KiB\n"), "control.update_rate", "out of range [4KiB, 100MiB]"},
+		{"update rate not a size", replace("    - HKed1wQb110VBAibFcTLdFa7+4XE0G0dIyShwYn99VI=\n", "    - HKed1wQb110VBAibFcTLdFa7+4XE0G0dIyShwYn99VI=\n  update_rate: fast\n"), "control.update_rate", ""},
 		{"production without township key", func(s string) string {
 			s = strings.Replace(s, "mode: dev ", "mode: production ", 1)
 			return strings.Replace(s, "    - HKed1wQb110VBAibFcTLdFa7+4XE0G0dIyShwYn99VI=\n", "", 1)
@@ -182,5 +184,23 @@ func TestBookingVenue(t *testing.T) {
 				t.Errorf("BookingVenue() = %q, %v; want %q, %v", v.ID, ok, tt.wantID, tt.wantOK)
 			}
 		})
+	}
+}
+
+func TestUpdateRate(t *testing.T) {
+	site, board := mustReadDev(t)
+	cfg, err := Load(mustWriteConfig(t, site, board))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := cfg.Site.Control.UpdateRateOrDefault(); got != DefaultUpdateRate {
+		t.Errorf("unset: %d", got)
+	}
+	site = strings.Replace(site, "    - HKed1wQb110VBAibFcTLdFa7+4XE0G0dIyShwYn99VI=\n", "    - HKed1wQb110VBAibFcTLdFa7+4XE0G0dIyShwYn99VI=\n  update_rate: 256KiB\n", 1)
+	if cfg, err = Load(mustWriteConfig(t, site, board)); err != nil {
+		t.Fatal(err)
+	}
+	if got := cfg.Site.Control.UpdateRateOrDefault(); got != 256<<10 {
+		t.Errorf("256KiB: %d", got)
 	}
 }

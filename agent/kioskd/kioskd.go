@@ -53,6 +53,10 @@ type Options struct {
 	// Pins, if set, resolves GPIO line names instead of the board's driver
 	// (tests pass a gpiosim.Board's, to move its lines).
 	Pins PinResolver
+	// UpdaterReport, if set, is fengqiao-updater's reported.json: kioskd
+	// then takes the township's update bundles, spools them in the data
+	// dir for the updater, and publishes that report (docs/updates.md).
+	UpdaterReport string
 }
 
 // Files in the data directory.
@@ -107,8 +111,15 @@ func Run(ctx context.Context, opts Options) error {
 		return err
 	}
 	bridge := newControlBridge(ctl, k.Township, k.ID, log.With("component", "control"))
+	var updates mqttlink.Control // an untyped nil unless the updater is there
+	var updatesRun func(context.Context) error
+	if opts.UpdaterReport != "" {
+		ub := newUpdateBridge(k.Township, k.ID, updateSpool(opts.DataDir), opts.UpdaterReport, log.With("component", "updates"))
+		updates, updatesRun = ub, ub.Run
+	}
 	link := mqttlink.New(mqttlink.Options{
 		Control:        bridge,
+		Updates:        updates,
 		Broker:         cfg.Site.MQTT.Broker,
 		Source:         record.Source{Kiosk: k.ID, Township: k.Township, Village: k.Village},
 		Version:        opts.Version,
@@ -218,6 +229,9 @@ func Run(ctx context.Context, opts Options) error {
 	g.Go(func() error { return link.Run(gctx) })
 	g.Go(func() error { return reportDamagedStores(gctx, ob, agent) })
 	g.Go(func() error { return bridge.Run(gctx) })
+	if updatesRun != nil {
+		g.Go(func() error { return updatesRun(gctx) })
+	}
 	g.Go(func() error { return hw.Run(gctx) })
 	g.Go(func() error { return cards.Run(gctx) })
 	g.Go(func() error { return receipts.Run(gctx) })

@@ -99,6 +99,11 @@ type Options struct {
 	TLS *tls.Config
 	// Control, if set, is the township's channel back to the kiosk.
 	Control Control
+	// Updates, if set, is a second such channel, for software updates
+	// (agent/updater): its own topics in, its own reported state out. A
+	// topic both list (the key rotation topic) is subscribed once and
+	// delivered to both.
+	Updates Control
 	Log     *slog.Logger
 	Now     func() time.Time
 }
@@ -337,9 +342,28 @@ func (l *Link) publishStatus(ctx context.Context, client mqtt.Client, state stri
 	return wait(ctx, tok, l.opts.PublishTimeout)
 }
 
-func (l *Link) subscribeControl(ctx context.Context, client mqtt.Client, ctl Control) error {
-	for _, topic := range ctl.Topics() {
-		tok := client.Subscribe(topic, 1, func(_ mqtt.Client, m mqtt.Message) { ctl.Deliver(m.Payload()) })
+// subscribeControl subscribes to the topics of ctls, each topic once, in
+// the order listed (a key rotation's topic comes first), and delivers its
+// messages to every control that lists it: paho keeps one handler per
+// topic, so a second Subscribe would take the first control's messages.
+func (l *Link) subscribeControl(ctx context.Context, client mqtt.Client, ctls []Control) error {
+	var topics []string
+	to := map[string][]Control{}
+	for _, ctl := range ctls {
+		for _, topic := range ctl.Topics() {
+			if to[topic] == nil {
+				topics = append(topics, topic)
+			}
+			to[topic] = append(to[topic], ctl)
+		}
+	}
+	for _, topic := range topics {
+		deliver := to[topic]
+		tok := client.Subscribe(topic, 1, func(_ mqtt.Client, m mqtt.Message) {
+			for _, ctl := range deliver {
+				ctl.Deliver(m.Payload())
+			}
+		})
 		if err := wait(ctx, tok, l.opts.PublishTimeout); err != nil {
 			return fmt.Errorf("subscribe %s: %w", topic, err)
 		}
@@ -383,13 +407,21 @@ func (l *Link) session(ctx context.Context, client mqtt.Client, lost <-chan erro
 	if err := l.publishStatus(ctx, client, "online"); err != nil {
 		return fmt.Errorf("publish status: %w", err)
 	}
-	if ctl := l.opts.Control; ctl != nil {
-		if err := l.subscribeControl(ctx, client, ctl); err != nil {
+	var ctls []Control
+	for _, ctl := range []Control{l.opts.Control, l.opts.Updates} {
+		if ctl != nil {
+			ctls = append(ctls, ctl)
+		}
+	}
+	if len(ctls) > 0 {
+		if err := l.subscribeControl(ctx, client, ctls); err != nil {
 			return err
 		}
 		rctx, stop := context.WithCancel(ctx)
 		defer stop()
-		go l.reportLoop(rctx, client, ctl)
+		for _, ctl := range ctls {
+			go l.reportLoop(rctx, client, ctl)
+		}
 	}
 	src := l.opts.Source
 	pending := make(chan inflight, l.opts.Window)

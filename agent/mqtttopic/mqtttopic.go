@@ -85,3 +85,34 @@ func ConfigReports(township string) string {
 	}
 	return Root + "/" + township + "/+/config/reported"
 }
+
+// UpdateSet is a kiosk's retained update topic: the latest signed update
+// bundle (kind "update", docs/updates.md) addressed to that kiosk alone, as
+// a staged rollout's pilot gets it. Updates have topics of their own so that
+// the next site bundle does not replace a pending update, nor the other way
+// round.
+func UpdateSet(township, kiosk string) string {
+	return Kiosk(township, kiosk) + "/update/set"
+}
+
+// UpdateReported is a kiosk's retained update state, beside
+// ConfigReported: pending, downloading, waiting for its window, installed
+// or rolled back, and why.
+func UpdateReported(township, kiosk string) string {
+	return Kiosk(township, kiosk) + "/update/reported"
+}
+
+// TownshipUpdate is the retained update bundle addressed to every kiosk of
+// a township: the widened rollout.
+func TownshipUpdate(township string) string {
+	return Root + "/" + township + "/" + TownshipLevel + "/update/set"
+}
+
+// UpdateReports subscribes to the update state of every kiosk of a
+// township (or of all townships when township is empty).
+func UpdateReports(township string) string {
+	if township == "" {
+		township = "+"
+	}
+	return Root + "/" + township + "/+/update/reported"
+}

@@ -14,6 +14,11 @@ func TestTopics(t *testing.T) {
 		{TownshipConfig("wys-xingcun"), "fengqiao/v1/wys-xingcun/_township/config/set"},
 		{TownshipKey("wys-xingcun"), "fengqiao/v1/wys-xingcun/_township/config/key"},
 		{ConfigReports("wys-xingcun"), "fengqiao/v1/wys-xingcun/+/config/reported"},
+		{UpdateSet("wys-xingcun", "k01"), "fengqiao/v1/wys-xingcun/k01/update/set"},
+		{UpdateReported("wys-xingcun", "k01"), "fengqiao/v1/wys-xingcun/k01/update/reported"},
+		{TownshipUpdate("wys-xingcun"), "fengqiao/v1/wys-xingcun/_township/update/set"},
+		{UpdateReports("wys-xingcun"), "fengqiao/v1/wys-xingcun/+/update/reported"},
+		{UpdateReports(""), "fengqiao/v1/+/+/update/reported"},
 	}
 	for _, tt := range tests {
 		if tt.got != tt.want {

@@ -5,6 +5,11 @@
 #                       unit, user, directories, udev rule and /etc/fengqiao
 #   fengqiao-kiosk-ui   kiosk-ui (cgo, with Fyne's patched event loop) and
 #                       the cage session that boots into it
+#   fengqiao-updater    fengqiao-updater and its unit: installs the
+#                       township's signed updates (docs/updates.md); a
+#                       package of its own so that a kioskd release does
+#                       not carry it, and so that it is not replaced with
+#                       kioskd
 #   fengqiao-township   kioskctl alone with the township broker's reference
 #                       Mosquitto config (amd64 and arm64 only)
 #
@@ -117,9 +122,10 @@ for arch in "${arches[@]}"; do
 	out=$build/$arch
 	rm -rf "$out"
 	mkdir -p "$out/bin"
-	echo "packages: $arch: building kioskd, kioskctl, kiosk-ui ($version)" >&2
+	echo "packages: $arch: building kioskd, kioskctl, fengqiao-updater, kiosk-ui ($version)" >&2
 	CGO_ENABLED=0 GOOS=linux GOARCH=$goarch GOARM=$goarm gobuild -o "$out/bin/kioskd" ./agent/cmd/kioskd
 	CGO_ENABLED=0 GOOS=linux GOARCH=$goarch GOARM=$goarm gobuild -o "$out/bin/kioskctl" ./agent/cmd/kioskctl
+	CGO_ENABLED=0 GOOS=linux GOARCH=$goarch GOARM=$goarm gobuild -o "$out/bin/fengqiao-updater" ./agent/cmd/fengqiao-updater
 	# Fyne's cgo code against the target's X11/GL libraries (Debian
 	# multiarch); there is no <triplet>-pkg-config, so the host's reads the
 	# target's .pc files.
@@ -141,6 +147,8 @@ for arch in "${arches[@]}"; do
 	cp docs/deploy.md "$out/doc/fengqiao-kiosk-ui/deploy.md"
 	cp kiosk-ui/kiosktheme/fonts/README.md "$out/doc/fengqiao-kiosk-ui/font.md"
 	packaging/deb/kiosk-ui/blank-cursor-theme.sh "$out/icons"
+	docs fengqiao-updater "$out/doc/fengqiao-updater"
+	cp docs/updates.md "$out/doc/fengqiao-updater/updates.md"
 	docs fengqiao-township "$out/doc/fengqiao-township"
 	cp docs/township-broker.md "$out/doc/fengqiao-township/township-broker.md"
 
@@ -254,6 +262,38 @@ for arch in "${arches[@]}"; do
 	} >"$out/kiosk-ui.yaml"
 
 	{
+		nfpm_header fengqiao-updater
+		cat <<-YAML
+	description: |-
+	  Fengqiao kiosk updater
+	  fengqiao-updater installs the township's signed software updates on
+	  a kiosk: it verifies each update bundle with the township key, fetches
+	  the packages over mutual TLS with resume and a bandwidth cap, installs
+	  them in the maintenance window while nobody is at the kiosk, checks
+	  kioskd's health and rolls back to the previous packages if it fails.
+	depends: [fengqiao-kioskd]
+	recommends: [dpkg-repack]
+	contents:
+	  - src: $out/bin/fengqiao-updater
+	    dst: /usr/bin/fengqiao-updater
+	    file_info: {mode: 0755}
+	  - src: packaging/deb/updater/fengqiao-updater.service
+	    dst: /lib/systemd/system/fengqiao-updater.service
+	    file_info: {mode: 0644}
+	  - src: packaging/deb/updater/lintian-overrides
+	    dst: /usr/share/lintian/overrides/fengqiao-updater
+	    file_info: {mode: 0644}
+	  - src: $out/doc/fengqiao-updater
+	    dst: /usr/share/doc/fengqiao-updater
+	    type: tree
+	scripts:
+	  postinstall: packaging/deb/updater/postinst
+	  preremove: packaging/deb/updater/prerm
+	  postremove: packaging/deb/updater/postrm
+	YAML
+	} >"$out/updater.yaml"
+
+	{
 		nfpm_header fengqiao-township
 		cat <<-YAML
 	description: |-
@@ -286,7 +326,7 @@ for arch in "${arches[@]}"; do
 	YAML
 	} >"$out/township.yaml"
 
-	pkgs=(kioskd kiosk-ui)
+	pkgs=(kioskd kiosk-ui updater)
 	case $arch in amd64 | arm64) pkgs+=(township) ;; esac
 	for p in "${pkgs[@]}"; do
 		env -u GOFLAGS "$nfpm" package --config "$out/$p.yaml" --packager deb --target "$dist/" >&2

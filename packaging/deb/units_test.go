@@ -15,6 +15,8 @@ import (
 var units = map[string]string{
 	"fengqiao-kioskd.service":   "kioskd/fengqiao-kioskd.service",
 	"fengqiao-kiosk-ui.service": "kiosk-ui/fengqiao-kiosk-ui.service",
+	// Root's, as dpkg is; not held to an exposure threshold.
+	"fengqiao-updater.service": "updater/fengqiao-updater.service",
 }
 
 // mustStageRoot lays out the files the packages install, enough for
@@ -28,7 +30,7 @@ func mustStageRoot(t *testing.T) string {
 	for name, src := range units {
 		mustCopy(t, src, filepath.Join(root, "lib/systemd/system", name), 0o644)
 	}
-	for _, exe := range []string{"usr/bin/kioskd", "usr/bin/kioskctl", "usr/bin/kiosk-ui"} {
+	for _, exe := range []string{"usr/bin/kioskd", "usr/bin/kioskctl", "usr/bin/kiosk-ui", "usr/bin/fengqiao-updater"} {
 		mustDir(t, root, filepath.Dir(exe))
 		if err := os.WriteFile(filepath.Join(root, exe), []byte("#!/bin/sh\n"), 0o755); err != nil {
 			t.Fatal(err)

@@ -184,16 +184,18 @@ func (b brokerFlags) conn() (township.Conn, error) {
 }
 
 // configPush publishes a signed envelope retained on the topic its kind and
-// target call for.
-func configPush(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("kioskctl config push", flag.ContinueOnError)
+// target call for. cmd is "config" or "update": the same push, named as
+// township IT typed it.
+func configPush(ctx context.Context, cmd string, args []string, stdout, stderr io.Writer) int {
+	name := "kioskctl " + cmd + " push"
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	bf := addBrokerFlags(fs)
 	if code, ok := parseFlags(fs, args); !ok {
 		return code
 	}
 	if fs.NArg() != 1 {
-		fmt.Fprintln(stderr, "kioskctl config push: give the envelope FILE (kioskctl config sign --out), or - for stdin")
+		fmt.Fprintf(stderr, "%s: give the envelope FILE (kioskctl %s sign --out), or - for stdin\n", name, cmd)
 		return 2
 	}
 	var env []byte
@@ -209,12 +211,12 @@ func configPush(ctx context.Context, args []string, stdout, stderr io.Writer) in
 	}
 	topics, err := pushTopics(env)
 	if err != nil {
-		fmt.Fprintf(stderr, "kioskctl config push: %v\n", err)
+		fmt.Fprintf(stderr, "%s: %v\n", name, err)
 		return 1
 	}
 	c, err := bf.conn()
 	if err != nil {
-		fmt.Fprintf(stderr, "kioskctl config push: %v\n", err)
+		fmt.Fprintf(stderr, "%s: %v\n", name, err)
 		return 2
 	}
 	for _, topic := range topics {
@@ -254,12 +256,18 @@ func pushTopics(env []byte) ([]string, error) {
 	switch {
 	case p.Kind == bundle.KindKeyRotation:
 		return []string{mqtttopic.TownshipKey(tw)}, nil
+	case p.Kind == bundle.KindUpdate && len(p.Target.Kiosks) == 0:
+		return []string{mqtttopic.TownshipUpdate(tw)}, nil
 	case len(p.Target.Kiosks) == 0:
 		return []string{mqtttopic.TownshipConfig(tw)}, nil
 	}
+	perKiosk := mqtttopic.ConfigSet
+	if p.Kind == bundle.KindUpdate {
+		perKiosk = mqtttopic.UpdateSet
+	}
 	var topics []string
 	for _, k := range p.Target.Kiosks {
-		topics = append(topics, mqtttopic.ConfigSet(tw, k))
+		topics = append(topics, perKiosk(tw, k))
 	}
 	return topics, nil
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/tls"
 	"crypto/x509"
+	"encoding/json"
 	"encoding/pem"
 	"errors"
 	"flag"
@@ -26,6 +27,7 @@ import (
 	"github.com/fengqiao/kiosk/agent/config"
 	"github.com/fengqiao/kiosk/agent/localapi/apitype"
 	"github.com/fengqiao/kiosk/agent/localclient"
+	"github.com/fengqiao/kiosk/agent/updater"
 )
 
 // Levels of a doctor finding. Only fail makes the exit status non-zero: a
@@ -51,6 +53,8 @@ type doctorEnv struct {
 	// clockFloor is a time the clock cannot honestly be before: this
 	// program's own build (the package's file dates are the commit's).
 	clockFloor time.Time
+	// updaterReport is fengqiao-updater's reported.json; "" skips it.
+	updaterReport string
 }
 
 func doctorCommand(ctx context.Context, args []string, stdout, stderr io.Writer) int {
@@ -60,6 +64,7 @@ func doctorCommand(ctx context.Context, args []string, stdout, stderr io.Writer)
 	fs.StringVar(&env.site, "site", defaultSite, "the kiosk's site `file`")
 	fs.StringVar(&env.data, "data", "/var/lib/fengqiao", "kioskd's data `dir`")
 	fs.StringVar(&env.socket, "socket", defaultSocket, "kioskd's local API socket `path`")
+	fs.StringVar(&env.updaterReport, "updater-report", "/var/lib/fengqiao-updater/reported.json", "fengqiao-updater's report `file`")
 	if code, ok := parseFlags(fs, args); !ok {
 		return code
 	}
@@ -137,7 +142,36 @@ func (e doctorEnv) run(ctx context.Context) ([]finding, string) {
 		out = append(out, e.broker(ctx, cfg)...)
 		out = append(out, e.certificates(cfg)...)
 	}
+	out = append(out, e.updater()...)
 	return out, header
+}
+
+// updater: the last software update, as fengqiao-updater reported it. A
+// rollback or refusal is a warning: the kiosk works, on its old version.
+func (e doctorEnv) updater() []finding {
+	if e.updaterReport == "" {
+		return nil
+	}
+	data, err := os.ReadFile(e.updaterReport)
+	if errors.Is(err, os.ErrNotExist) {
+		return []finding{{levelWarn, "updater", "no report in " + e.updaterReport + ": fengqiao-updater not installed (apt install fengqiao-updater) or never given an update"}}
+	}
+	var r updater.Reported
+	if err == nil {
+		err = json.Unmarshal(data, &r)
+	}
+	if err != nil {
+		return []finding{{levelWarn, "updater", fmt.Sprintf("%s: %v", e.updaterReport, err)}}
+	}
+	detail := fmt.Sprintf("update v%d (%s): %s", r.Version, r.Release, describeUpdate(r, time.Local))
+	if r.Error != "" {
+		detail += ": " + r.Error
+	}
+	level := levelOK
+	if r.Status == updater.StatusRolledBack || r.Status == updater.StatusRejected {
+		level = levelWarn
+	}
+	return []finding{{level, "updater", detail}}
 }
 
 func (e doctorEnv) kioskd(ctx context.Context) (apitype.Status, apitype.Devices, error) {

@@ -158,3 +158,30 @@ func TestKioskdCanOpen(t *testing.T) {
 		}
 	}
 }
+
+func TestDoctorUpdater(t *testing.T) {
+	dir := t.TempDir()
+	for _, tt := range []struct {
+		name, report    string // "" : no file
+		level, contains string
+	}{
+		{"not installed", "", levelWarn, "fengqiao-updater not installed"},
+		{"installed", `{"version":7,"release":"1.4.0-1","status":"installed"}`, levelOK, "update v7 (1.4.0-1): installed"},
+		{"downloading", `{"version":7,"release":"1.4.0-1","status":"downloading","progress":43}`, levelOK, "downloading 43 %"},
+		{"rolled back", `{"version":7,"release":"1.4.0-1","status":"rolled_back","reason":"health_check","error":"kioskd's local API does not answer"}`,
+			levelWarn, "rolled_back: health_check: kioskd's local API does not answer"},
+		{"damaged", `{"status":`, levelWarn, "reported.json"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			path := filepath.Join(dir, tt.name, "reported.json")
+			if tt.report != "" {
+				os.MkdirAll(filepath.Dir(path), 0o755)
+				os.WriteFile(path, []byte(tt.report), 0o644)
+			}
+			f := findingsByItem(doctorEnv{updaterReport: path}.updater())["updater"]
+			if f.level != tt.level || !strings.Contains(f.detail, tt.contains) {
+				t.Errorf("got %+v, want %s containing %q", f, tt.level, tt.contains)
+			}
+		})
+	}
+}

@@ -50,9 +50,18 @@ Usage:
   kioskctl config status --broker URL [--ca F --cert F --tls-key F] --township ID [--json]
         each kiosk's link and its reported configuration: in force, last
         bundle, applied / rejected / rolled_back and why
+  kioskctl update sign --key FILE --township ID [--kiosks IDS | --village V --broker URL …] --base-url URL
+                       [--window HH:MM-HH:MM] [--deadline TIME] [--out FILE] DEB...
+        sign a software update: the .deb files' sizes and SHA-256, where
+        kiosks fetch them, when they may install (docs/updates.md)
+  kioskctl update push --broker URL [--ca F --cert F --tls-key F] FILE
+        publish a signed update, retained, to the kiosks it names
+  kioskctl update status --broker URL [--ca F --cert F --tls-key F] --township ID [--json] [--every 30s]
+        each kiosk's update: pending, downloading 43 %, waiting for window,
+        installed, rolled_back: <reason>; --every watches, printing changes
   kioskctl doctor [--site FILE] [--data DIR] [--socket PATH]
         check this kiosk line by line: config, kioskd, reader, printer,
-        cameras, GPIO, clock, watchdog, disk, broker, certificates
+        cameras, GPIO, clock, watchdog, disk, broker, certificates, updater
   kioskctl board screen [--site FILE]
         the board profile's panel, "WIDTHxHEIGHT ROTATION" (for the screen session)
   kioskctl version
@@ -101,13 +110,19 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	case len(args) >= 2 && args[0] == "config" && args[1] == "sign":
 		return configSign(args[2:], stdout, stderr, time.Now)
 	case len(args) >= 2 && args[0] == "config" && args[1] == "push":
-		return configPush(ctx, args[2:], stdout, stderr)
+		return configPush(ctx, "config", args[2:], stdout, stderr)
 	case args[0] == "doctor":
 		return doctorCommand(ctx, args[1:], stdout, stderr)
 	case len(args) >= 2 && args[0] == "board" && args[1] == "screen":
 		return boardScreen(args[2:], stdout, stderr)
 	case len(args) >= 2 && args[0] == "config" && args[1] == "status":
 		return configStatus(ctx, args[2:], stdout, stderr)
+	case len(args) >= 2 && args[0] == "update" && args[1] == "sign":
+		return updateSign(ctx, args[2:], stdout, stderr, time.Now)
+	case len(args) >= 2 && args[0] == "update" && args[1] == "push":
+		return configPush(ctx, "update", args[2:], stdout, stderr) // the same envelope routing
+	case len(args) >= 2 && args[0] == "update" && args[1] == "status":
+		return updateStatus(ctx, args[2:], stdout, stderr)
 	}
 	fmt.Fprintf(stderr, "kioskctl: unknown command %q\n\n%s", args, usage)
 	return 2

@@ -87,6 +87,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	socket := fs.String("socket", "var/kioskd.sock", "unix socket `path` of the local API")
 	broker := fs.String("broker", "", "MQTT broker `URL`, overriding the config (e.g. tcp://127.0.0.1:1883)")
 	idcardDevice := fs.String("idcard-device", "", "ID-card reader serial `device`, overriding the board (e.g. the pty of kioskctl idcard simulate)")
+	updaterReport := fs.String("updater-report", "", "fengqiao-updater's report `file`: take update bundles for it and publish its report (docs/updates.md)")
 	logLevel := fs.String("log-level", "info", "log `level`: debug, info, warn, error")
 	showVersion := fs.Bool("version", false, "print the version and exit")
 	fs.Usage = func() {
@@ -150,8 +151,9 @@ func run(args []string, stdout, stderr io.Writer) int {
 		Log:     log,
 		// os.Args[1:] of the child are exactly check-store and the path, so
 		// a test binary standing in for kioskd routes it the same way.
-		VerifyStore: outbox.SubprocessVerifier(exe, checkStoreCommand),
-		StoreChild:  func(args ...string) *exec.Cmd { return exec.Command(exe, args...) },
+		VerifyStore:   outbox.SubprocessVerifier(exe, checkStoreCommand),
+		StoreChild:    func(args ...string) *exec.Cmd { return exec.Command(exe, args...) },
+		UpdaterReport: *updaterReport,
 	})
 	if errors.Is(err, context.Canceled) {
 		log.Info("kioskd stopped")
