@@ -1,8 +1,10 @@
 package ui
 
 import (
+	"bytes"
 	"image"
 	"image/color"
+	"image/png"
 	"strings"
 	"testing"
 
@@ -163,5 +165,43 @@ func TestOneVisualLanguage(t *testing.T) {
 	})
 	if !seen["done"] || !seen["error"] {
 		t.Errorf("the tour missed a done screen or the wrong-PIN error: %v", seen)
+	}
+}
+
+// TestScreenshotsKeepTheThemeColours: the gallery's writer gives back every
+// colour of the theme exactly, even in a picture with far more than 256
+// colours, all of them commoner than the theme's.
+func TestScreenshotsKeepTheThemeColours(t *testing.T) {
+	const noise = 600 // distinct other colours, each on 8 pixels
+	img := image.NewNRGBA(image.Rect(0, 0, 100, 100))
+	i := 0
+	for ; i < noise*8; i++ {
+		n := i / 8
+		img.Set(i%100, i/100, color.NRGBA{R: uint8(n), G: uint8(n * 7), B: uint8(n * 13), A: 0xFF})
+	}
+	at := map[string]image.Point{}
+	for name, c := range kiosktheme.Colours {
+		p := image.Pt(i%100, i/100)
+		img.SetNRGBA(p.X, p.Y, c)
+		at[name] = p
+		i++
+	}
+	var buf bytes.Buffer
+	if err := encodeShot(&buf, img); err != nil {
+		t.Fatal(err)
+	}
+	got, err := png.Decode(&buf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, p := range at {
+		if c := color.NRGBAModel.Convert(got.At(p.X, p.Y)); c != color.Color(kiosktheme.Colours[name]) {
+			t.Errorf("%s %v comes out as %v", name, kiosktheme.Colours[name], c)
+		}
+	}
+	for _, name := range []string{"Background", "Primary", "Notice", "Good", "Card", "Foreground", "Chosen", "ChosenFill", "Error", "ErrorFill"} {
+		if _, ok := at[name]; !ok {
+			t.Errorf("kiosktheme.Colours has no %s", name)
+		}
 	}
 }
