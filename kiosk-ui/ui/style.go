@@ -88,9 +88,18 @@ func (c *chosenOption) CreateRenderer() fyne.WidgetRenderer {
 	tick := canvas.NewImageFromResource(chosenTick)
 	tick.FillMode = canvas.ImageFillContain
 	tick.SetMinSize(fyne.NewSquareSize(markSize()))
-	lead := container.New(layout.NewCustomPaddedLayout(0, 0, 2*theme.Padding(), 0), container.NewCenter(tick))
+	// The tick sits a padding in from the outline, over the button's own
+	// inner padding, and the button moves right just enough to keep its
+	// words a padding clear of the tick: a chosen option is 34 units wider
+	// than the others (58 in larger text), so choosing one seldom changes
+	// how many fit in a row.
+	pad := theme.Padding()
+	inset := max(0, 2*pad+markSize()-theme.Size(theme.SizeNameInnerPadding))
+	words := container.New(layout.NewCustomPaddedLayout(0, 0, inset, 0), c.button)
+	lead := container.New(layout.NewCustomPaddedLayout(0, 0, pad, 0),
+		container.NewBorder(nil, nil, container.NewCenter(tick), nil))
 	// The outline goes on top, where a pressed button's flash cannot hide it.
-	return widget.NewSimpleRenderer(container.NewStack(fill, container.NewBorder(nil, nil, lead, nil, c.button), outline))
+	return widget.NewSimpleRenderer(container.NewStack(fill, words, lead, outline))
 }
 
 // Tapped implements fyne.Tappable: a tap on the tick is a tap on the option.
