@@ -40,15 +40,35 @@ const (
 	MinLinePitch = 1.3
 )
 
-// Colours.
+// Colours. Each means one thing, and none is the only cue to it: the main
+// action is 中国红 and nothing else is; a chosen option is an ink-blue
+// outline with a tick; an error is an ochre box with a warning sign;
+// success is a green tick.
 var (
 	Primary    = color.NRGBA{R: 0xB7, G: 0x1C, B: 0x1C, A: 0xFF} // 中国红, for the main action
 	Background = color.NRGBA{R: 0xFA, G: 0xF7, B: 0xF2, A: 0xFF}
 	Foreground = color.NRGBA{R: 0x1A, G: 0x1A, B: 0x1A, A: 0xFF}
 	Notice     = color.NRGBA{R: 0xFF, G: 0xF3, B: 0xCD, A: 0xFF} // calm amber for "offline"
-	Good       = color.NRGBA{R: 0x2E, G: 0x7D, B: 0x32, A: 0xFF}
+	Good       = color.NRGBA{R: 0x2E, G: 0x7D, B: 0x32, A: 0xFF} // success: the done screens' tick
 	Card       = color.NRGBA{R: 0xFF, G: 0xFF, B: 0xFF, A: 0xFF}
+	// Chosen outlines and ticks a chosen option, on ChosenFill.
+	Chosen     = color.NRGBA{R: 0x1F, G: 0x4E, B: 0x96, A: 0xFF}
+	ChosenFill = color.NRGBA{R: 0xE6, G: 0xEE, B: 0xF8, A: 0xFF}
+	// Error borders an error and draws its warning sign, on ErrorFill; the
+	// words are in Foreground.
+	Error     = color.NRGBA{R: 0x8F, G: 0x52, B: 0x00, A: 0xFF}
+	ErrorFill = color.NRGBA{R: 0xFD, G: 0xEB, B: 0xD3, A: 0xFF}
+	// Button is an ordinary button's fill.
+	Button = color.NRGBA{R: 0xEC, G: 0xE6, B: 0xDD, A: 0xFF}
 )
+
+// Colours lists every colour above by name, for the tests that they stay
+// legible and that the screenshots keep them exactly.
+var Colours = map[string]color.NRGBA{
+	"Primary": Primary, "Background": Background, "Foreground": Foreground,
+	"Notice": Notice, "Good": Good, "Card": Card, "Button": Button,
+	"Chosen": Chosen, "ChosenFill": ChosenFill, "Error": Error, "ErrorFill": ErrorFill,
+}
 
 // kioskTheme scales every text size by scale: 1 for the standard theme,
 // LargeTextSize/TextSize for the larger-text mode.
@@ -76,13 +96,14 @@ func (kioskTheme) Color(name fyne.ThemeColorName, _ fyne.ThemeVariant) color.Col
 	case theme.ColorNameForeground:
 		return Foreground
 	case theme.ColorNameButton:
-		return color.NRGBA{R: 0xEC, G: 0xE6, B: 0xDD, A: 0xFF}
+		return Button
 	case theme.ColorNameInputBackground:
 		return Card
 	case theme.ColorNameSuccess:
 		return Good
 	case theme.ColorNameError:
-		return Primary // Fyne's brighter red reads 3.5:1 on this background
+		// Not red: red is the main action. Fyne's red also read 3.5:1.
+		return Error
 	case theme.ColorNameDisabled, theme.ColorNamePlaceHolder:
 		// "正在保存……" on a disabled button must still be legible: 4.5:1.
 		return color.NRGBA{R: 0x55, G: 0x55, B: 0x55, A: 0xFF}

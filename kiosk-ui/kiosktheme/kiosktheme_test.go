@@ -230,7 +230,20 @@ func TestContrast(t *testing.T) {
 			{"input text", c(theme.ColorNameForeground), c(theme.ColorNameInputBackground)},
 			{"placeholder", c(theme.ColorNamePlaceHolder), c(theme.ColorNameInputBackground)},
 			{"offline notice", Foreground, Notice},
-			{"booking number", Primary, Background},
+			{"booking number", Foreground, Card},
+			{"chosen option text", c(theme.ColorNameForeground), ChosenFill},
+			// The outline and tick of a chosen option, the border and
+			// sign of an error and the success tick are not text, but
+			// they are what a villager goes by: they get text's 4.5:1.
+			{"chosen outline and tick", Chosen, ChosenFill},
+			{"chosen outline on background", Chosen, Background},
+			{"chosen outline on a card", Chosen, Card},
+			{"tick in a chosen badge", Card, Chosen},
+			{"error text", c(theme.ColorNameForeground), ErrorFill},
+			{"error border and sign", Error, ErrorFill},
+			{"error border on background", Error, Background},
+			{"success tick", Good, Background},
+			{"tick in the success badge", Card, Good},
 		} {
 			if r := contrast(tc.fg, tc.bg); r < 4.5 {
 				t.Errorf("%s: contrast %.2f:1, want at least 4.5:1", tc.name, r)
@@ -259,4 +272,50 @@ func TestLineSpacing(t *testing.T) {
 			}
 		}
 	}
+}
+
+// TestEachColourMeansOneThing: the main action's red is used for nothing
+// else the theme names. A chosen option, an error and success each have a
+// colour of their own, far enough from 中国红 and from each other to tell
+// apart at a glance (colour is never the only cue, but it should not
+// mislead either).
+func TestEachColourMeansOneThing(t *testing.T) {
+	th := New()
+	if got := th.Color(theme.ColorNameError, theme.VariantLight); got != color.Color(Error) {
+		t.Errorf("Fyne's error colour is %v, want the kiosk's Error %v: red is the main action", got, Error)
+	}
+	meanings := map[string]color.NRGBA{"main action": Primary, "chosen": Chosen, "error": Error, "success": Good}
+	for a, ca := range meanings {
+		for b, cb := range meanings {
+			if a >= b {
+				continue
+			}
+			if d := hueDistance(ca, cb); d < 30 {
+				t.Errorf("%s %v and %s %v are %.0f° apart in hue, want at least 30°", a, ca, b, cb, d)
+			}
+		}
+	}
+}
+
+// hueDistance is the angle between two colours' hues, in degrees.
+func hueDistance(a, b color.NRGBA) float64 {
+	hue := func(c color.NRGBA) float64 {
+		r, g, b := float64(c.R)/255, float64(c.G)/255, float64(c.B)/255
+		mx, mn := math.Max(r, math.Max(g, b)), math.Min(r, math.Min(g, b))
+		if mx == mn {
+			return 0
+		}
+		var h float64
+		switch mx {
+		case r:
+			h = math.Mod((g-b)/(mx-mn), 6)
+		case g:
+			h = (b-r)/(mx-mn) + 2
+		default:
+			h = (r-g)/(mx-mn) + 4
+		}
+		return math.Mod(h*60+360, 360)
+	}
+	d := math.Abs(hue(a) - hue(b))
+	return math.Min(d, 360-d)
 }

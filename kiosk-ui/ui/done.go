@@ -6,6 +6,7 @@ import (
 	"image/color"
 
 	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/canvas"
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
@@ -19,6 +20,7 @@ import (
 const (
 	labelPrint   = "打印回执"
 	labelPrinted = "回执已打印，请取走"
+	labelBooked  = "预约成功"
 )
 
 // receipt is what a confirmation screen shows: no name, no full number.
@@ -29,8 +31,15 @@ type receipt struct {
 }
 
 func (u *UI) showDone(r receipt) {
-	number := bigText("预约号 "+r.number, theme.SizeNameHeadingText, kiosktheme.Primary)
-	lines := container.NewVBox(heading("预约成功"), container.NewCenter(number))
+	// A large green ✓ says it went through; the number is black on a
+	// white card, not in the main action's red.
+	number := bigText("预约号 "+r.number, theme.SizeNameHeadingText, kiosktheme.Foreground)
+	card := canvas.NewRectangle(kiosktheme.Card)
+	card.CornerRadius = 12
+	card.StrokeColor = kiosktheme.Foreground
+	card.StrokeWidth = 2
+	lines := container.NewVBox(container.NewCenter(successMark(labelBooked)),
+		container.NewCenter(container.NewStack(card, container.NewPadded(container.NewPadded(number)))))
 	speech := "预约成功。您的预约号是 " + spaced(r.number) + "。"
 	details := container.NewVBox()
 	for _, l := range r.lines {

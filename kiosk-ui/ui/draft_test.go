@@ -10,7 +10,6 @@ import (
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/test"
-	"fyne.io/fyne/v2/widget"
 
 	"github.com/fengqiao/kiosk/agent/localapi/apitype"
 	"github.com/fengqiao/kiosk/agent/localclient"
@@ -83,10 +82,11 @@ func fillHalfSession(t *testing.T, u *UI, w fyne.Window) {
 	p.tap("双方各退一步")
 }
 
-// mustChosen fails unless the choice labelled label is ticked.
+// mustChosen fails unless the choice labelled label is outlined and ticked.
 func mustChosen(t *testing.T, w fyne.Window, label string) {
 	t.Helper()
-	if b := mustButton(t, w, label); b.Importance != widget.HighImportance || b.Icon == nil {
+	mustButton(t, w, label)
+	if chosenOptionOf(w, label) == nil {
 		t.Errorf("%q is not ticked", label)
 	}
 }
@@ -150,8 +150,9 @@ func TestMediatorDraftRoundTrip(t *testing.T) {
 			mustSee(t, w, "刷过身份证的 1 位当事人请重新刷卡")
 			mustChosen(t, w, lineLabels[apitype.LineYellow])
 			mustChosen(t, w, "双方各退一步")
-			if b := mustButton(t, w, last); (b.Importance == widget.HighImportance) != tt.keepsLast {
-				t.Errorf("%q restored ticked: %v; kept at sign-out: %v", last, b.Importance == widget.HighImportance, tt.keepsLast)
+			mustButton(t, w, last)
+			if ticked := chosenOptionOf(w, last) != nil; ticked != tt.keepsLast {
+				t.Errorf("%q restored ticked: %v; kept at sign-out: %v", last, ticked, tt.keepsLast)
 			}
 
 			u.onCardEvent(tappedCard)

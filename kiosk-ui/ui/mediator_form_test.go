@@ -116,8 +116,9 @@ func TestTriageChoicesCarryColour(t *testing.T) {
 			continue
 		}
 		ticked := strings.Contains(string(b.Icon.Content()), "<path")
-		if chosen := l == apitype.LineYellow; ticked != chosen || (b.Importance == widget.HighImportance) != chosen {
-			t.Errorf("%s: ticked %v, importance %v; chosen %v", l, ticked, b.Importance, chosen)
+		outlined := chosenOptionOf(w, lineLabels[l]) != nil
+		if chosen := l == apitype.LineYellow; ticked != chosen || outlined != chosen {
+			t.Errorf("%s: ticked %v, outlined %v; chosen %v", l, ticked, outlined, chosen)
 		}
 	}
 }

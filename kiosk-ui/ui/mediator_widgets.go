@@ -43,11 +43,12 @@ func lineChip(line string, chosen bool) fyne.Resource {
 }
 
 // lineChoice is the choice of a triage line: its words, with a chip of the
-// line's colour before them.
-func lineChoice(line string, chosen bool, tap func()) *widget.Button {
+// line's colour before them. A chosen line has every chosen option's look
+// (chosenLook), not the main action's red.
+func lineChoice(line string, chosen bool, tap func()) fyne.CanvasObject {
 	b := widget.NewButtonWithIcon(lineLabels[line], lineChip(line, chosen), tap)
 	if chosen {
-		b.Importance = widget.HighImportance
+		return chosenLook(b)
 	}
 	return b
 }

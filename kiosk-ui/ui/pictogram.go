@@ -122,9 +122,14 @@ func (p *pictoChoice) CreateRenderer() fyne.WidgetRenderer {
 	content := container.NewVBox(container.NewCenter(icon), label)
 	objs := []fyne.CanvasObject{bg, container.NewPadded(content)}
 	if p.chosen {
-		bg.StrokeColor = theme.Color(theme.ColorNamePrimary)
+		// The chosen look of every option (chosenOption): an ink-blue
+		// outline, a pale blue fill and a large ✓, never the main
+		// action's red.
+		bg.FillColor = kiosktheme.ChosenFill
+		bg.StrokeColor = kiosktheme.Chosen
 		bg.StrokeWidth = 6
-		tick := canvas.NewImageFromResource(theme.NewPrimaryThemedResource(theme.ConfirmIcon()))
+		tick := canvas.NewImageFromResource(chosenTick)
+		tick.FillMode = canvas.ImageFillContain
 		tick.SetMinSize(fyne.NewSquareSize(pictoSize() / 2))
 		objs = append(objs, container.NewPadded(container.NewBorder(
 			container.NewBorder(nil, nil, nil, tick), nil, nil, nil)))

@@ -66,7 +66,8 @@ func (u *UI) platformTiles(s apitype.Service) (fyne.CanvasObject, string) {
 		speech += online.How + "。"
 	}
 
-	number := bigText(hotline, theme.SizeNameHeadingText, kiosktheme.Primary)
+	// Black, not red: red is the main action.
+	number := bigText(hotline, theme.SizeNameHeadingText, kiosktheme.Foreground)
 	number.TextSize *= 1.5 // the one thing on the tile; readable from a chair
 	dial := []fyne.CanvasObject{container.NewCenter(number)}
 	speech += labelCall + "：" + u.tf(wording.PlatformCallSpeech, wording.Args{"number": spaced(hotline)})

@@ -154,9 +154,11 @@ func mustBigQR(t *testing.T, w fyne.Window, screen string) {
 	t.Helper()
 	win := w.Canvas().Size()
 	for _, o := range objects(w) {
+		// The code is the one image drawn pixel for pixel (qrTile); a
+		// pictogram or the done screens' large ✓ is smoothed.
 		img, ok := o.(*canvas.Image)
-		if !ok || img.Size().Width < kiosktheme.MinTouch {
-			continue // an icon
+		if !ok || img.ScaleMode != canvas.ImageScalePixels {
+			continue
 		}
 		pos := fyne.CurrentApp().Driver().AbsolutePositionForObject(img)
 		if sz := img.Size(); min(sz.Width, sz.Height) < qrMinPixels {

@@ -141,13 +141,12 @@ func (f *fitColumns) Layout(objs []fyne.CanvasObject, size fyne.Size) {
 	}
 }
 
-// choice is a button for one of several options. A chosen option is marked
-// by a tick in its text as well as by colour: colour is never the only cue.
-func choice(label string, chosen bool, tap func()) *widget.Button {
+// choice is one of several options. A chosen one is outlined and carries a
+// large ✓ (chosenOption), plainly not the red main action; colour is never
+// the only cue. Either way the option's words are on a button.
+func choice(label string, chosen bool, tap func()) fyne.CanvasObject {
 	if chosen {
-		b := widget.NewButtonWithIcon(label, theme.ConfirmIcon(), tap)
-		b.Importance = widget.HighImportance
-		return b
+		return newChosenOption(label, tap)
 	}
 	return widget.NewButton(label, tap)
 }
@@ -161,11 +160,6 @@ func bigText(text string, size fyne.ThemeSizeName, c color.Color) *canvas.Text {
 	return t
 }
 
-// errorText is a step's error: bold, in the primary colour, and worded as
-// an instruction, so it reads as an error without its colour too.
-func errorText(msg string) fyne.CanvasObject {
-	l := widget.NewLabelWithStyle("！"+msg, fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
-	l.Importance = widget.DangerImportance
-	l.Wrapping = fyne.TextWrapWord
-	return l
-}
+// errorText is a step's error, in the error look (errorBox): a bordered
+// box with a warning sign, worded as an instruction.
+func errorText(msg string) fyne.CanvasObject { return errorBox(msg) }
