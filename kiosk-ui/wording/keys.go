@@ -159,6 +159,8 @@ const (
 	MediatorServiceCheckup   Key = "mediator.service_checkup"
 	MediatorServiceMediation Key = "mediator.service_mediation"
 
+	VoiceGreeting Key = "voice.greeting"
+
 	PlatformInPerson   Key = "platform.in_person"
 	PlatformByPhone    Key = "platform.by_phone"
 	PlatformCall       Key = "platform.call"
