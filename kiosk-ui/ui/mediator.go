@@ -19,48 +19,46 @@ import (
 	"github.com/fengqiao/kiosk/agent/localapi/apitype"
 	"github.com/fengqiao/kiosk/agent/localclient"
 	"github.com/fengqiao/kiosk/kiosk-ui/kiosktheme"
+	"github.com/fengqiao/kiosk/kiosk-ui/wording"
 )
 
-// Labels of mediator mode.
-const (
-	labelSignIn       = "登录"
-	labelSignOut      = "退出登录"
-	labelMediatorHome = "调解员首页"
-	labelNewCase      = "新建案件（来访调解）"
-	labelFollowUps    = "待回访"
-	labelIndicators   = "工作指标"
-	labelLogSession   = "记录本次调解"
-	labelSaveSession  = "保存调解记录"
-	labelFollowUpDone = "已完成回访"
-	labelCreateCase   = "建立案件"
-	labelTapParty     = "当事人请把身份证放在读卡器上，可以连续刷多张。"
-	labelPhoto        = "拍照留存（须当事人同意）"
-	labelPhotoAgreed  = "当事人都同意，拍照"
-	labelPhotoRefused = "不同意，不拍照"
-
-	labelWrittenAgreement = "签订了书面调解协议"
-	labelOralAgreement    = "口头协议，没有签书面协议"
+// The two buttons of every mediator page (mpage), in the catalogue's
+// words: mpage is laid out elsewhere and names them so. The tests tap them
+// by these names too.
+var (
+	labelMediatorHome = wording.Default(wording.MediatorHome)
+	labelSignOut      = wording.Default(wording.MediatorSignOut)
 )
 
 // Line labels carry the colour's name and meaning in words: colour is never
 // the only cue.
-var lineLabels = map[string]string{
-	apitype.LineRed:    "红色（紧急，立即上报）",
-	apitype.LineYellow: "黄色（需要关注）",
-	apitype.LineBlue:   "蓝色（一般）",
+var lineKeys = map[string]wording.Key{
+	apitype.LineRed:    wording.MediatorLineRed,
+	apitype.LineYellow: wording.MediatorLineYellow,
+	apitype.LineBlue:   wording.MediatorLineBlue,
 }
 
-var outcomeLabels = map[string]string{
-	apitype.OutcomeSettled:   "调解成功",
-	apitype.OutcomeUnsettled: "未成功",
-	apitype.OutcomeReferred:  "转交上级",
+var outcomeKeys = map[string]wording.Key{
+	apitype.OutcomeSettled:   wording.MediatorOutcomeSettled,
+	apitype.OutcomeUnsettled: wording.MediatorOutcomeUnsettled,
+	apitype.OutcomeReferred:  wording.MediatorOutcomeReferred,
 }
 
-var caseStatusLabels = map[string]string{
-	apitype.CaseBooked:   "已预约",
-	apitype.CaseOpen:     "调解中",
-	apitype.CaseSettled:  "已调解成功",
-	apitype.CaseReferred: "已转交",
+var caseStatusKeys = map[string]wording.Key{
+	apitype.CaseBooked:   wording.MediatorStatusBooked,
+	apitype.CaseOpen:     wording.MediatorStatusOpen,
+	apitype.CaseSettled:  wording.MediatorStatusSettled,
+	apitype.CaseReferred: wording.MediatorStatusReferred,
+}
+
+// label is the text of the key keys gives s, "" for a value it does not
+// know (a status or line of a newer kioskd).
+func (u *UI) label(keys map[string]wording.Key, s string) string {
+	k, ok := keys[s]
+	if !ok {
+		return ""
+	}
+	return u.t(k)
 }
 
 // mediatorState is mediator mode: signing in, and what a signed-in mediator
@@ -132,7 +130,7 @@ func (u *UI) holdCard(c *apitype.CardSummary) {
 			return // the form was left meanwhile
 		}
 		if err != nil {
-			u.med.err = holdFailure(err)
+			u.med.err = u.holdFailure(err)
 		} else {
 			u.med.err = ""
 			form.parties = append(form.parties, apitype.Party{Card: h.Token})
@@ -142,15 +140,15 @@ func (u *UI) holdCard(c *apitype.CardSummary) {
 	})
 }
 
-func holdFailure(err error) string {
+func (u *UI) holdFailure(err error) string {
 	var apiErr *localclient.APIError
 	switch {
 	case errors.As(err, &apiErr) && apiErr.Code == apitype.CodeCardExpired:
-		return "没有读到这张身份证，请重新刷卡。"
+		return u.t(wording.MediatorCardUnread)
 	case errors.As(err, &apiErr) && apiErr.Code == apitype.CodeTooMany:
-		return "当事人已经太多了，请先保存。"
+		return u.t(wording.MediatorTooManyParties)
 	}
-	return "刷卡没有成功，请再刷一次。"
+	return u.t(wording.MediatorCardFailed)
 }
 
 // startSignIn waits for a mediator's card. A sign-in that failed with the
@@ -167,8 +165,9 @@ func (u *UI) startSignIn() {
 	if reason != "" {
 		rows.Add(errorText(reason))
 	}
-	rows.Add(bigText("请把调解员本人的身份证放在读卡器上", theme.SizeNameSubHeadingText, kiosktheme.Foreground))
-	u.page("调解员登录", rows, reason+"请把调解员本人的身份证放在读卡器上。", u.startSignIn)
+	ask := u.t(wording.MediatorSignInCard)
+	rows.Add(bigText(ask, theme.SizeNameSubHeadingText, kiosktheme.Foreground))
+	u.page(u.t(wording.MediatorSignInTitle), rows, reason+ask+"。", u.startSignIn)
 }
 
 func (u *UI) showPIN() {
@@ -178,12 +177,13 @@ func (u *UI) showPIN() {
 		dots.Text = strings.Repeat("＊", len(m.pin)) + "＿"
 		dots.Refresh()
 	})
-	above := []fyne.CanvasObject{widget.NewLabel("调解员：" + m.card.Name + "　请输入密码")}
+	above := []fyne.CanvasObject{widget.NewLabel(u.tf(wording.MediatorPinPrompt, wording.Args{"name": m.card.Name}))}
 	if m.err != "" {
 		above = append(above, errorText(m.err))
 	}
 	above = append(above, container.NewCenter(dots))
-	u.page("调解员登录", container.NewVBox(u.padScreen(pad, above, primary(labelSignIn, u.signIn))), "请输入密码。", u.showPIN)
+	u.page(u.t(wording.MediatorSignInTitle), container.NewVBox(u.padScreen(pad, above, primary(u.t(wording.MediatorSignIn), u.signIn))),
+		u.t(wording.MediatorPinSpeech), u.showPIN)
 }
 
 func (u *UI) signIn() {
@@ -200,17 +200,17 @@ func (u *UI) signIn() {
 			var apiErr *localclient.APIError
 			switch {
 			case errors.As(err, &apiErr) && apiErr.Code == apitype.CodeLocked:
-				m.err = "密码错误次数太多，请过 5 分钟再试。"
+				m.err = u.t(wording.MediatorPinLocked)
 			case errors.As(err, &apiErr) && apiErr.Code == apitype.CodeCardExpired:
-				u.med = mediatorState{waitingCard: true, err: "身份证信息已过期，请重新刷卡。"}
+				u.med = mediatorState{waitingCard: true, err: u.t(wording.MediatorCardStale)}
 				u.startSignIn()
 				return
 			case errors.As(err, &apiErr) && apiErr.StatusCode == 401 && apiErr.Field == "card":
-				u.med = mediatorState{waitingCard: true, err: "这张身份证不是本村登记的调解员。"}
+				u.med = mediatorState{waitingCard: true, err: u.t(wording.MediatorNotMediator)}
 				u.startSignIn()
 				return
 			case errors.As(err, &apiErr) && apiErr.StatusCode == 401:
-				m.err = "密码不对，请重新输入。"
+				m.err = u.t(wording.MediatorPinWrong)
 			default:
 				m.err = failureText(err)
 			}
@@ -331,29 +331,29 @@ func (u *UI) showMediatorHome() {
 func (u *UI) drawMediatorHome(fs apitype.FollowUps, ferr error, cs apitype.Cases, err error) {
 	rows := container.NewVBox()
 	if ferr == nil {
-		if reminder := followUpReminder(fs, u.opts.Now()); reminder != "" {
+		if reminder := u.followUpReminder(fs); reminder != "" {
 			rows.Add(errorText(reminder))
 		}
 	}
 	rows.Add(container.New(u.grid(3).Layout,
-		primary(labelNewCase, u.startWalkIn),
-		widget.NewButton(labelFollowUps, u.showFollowUps),
-		widget.NewButton(labelIndicators, u.showIndicators)))
+		primary(u.t(wording.MediatorNewCase), u.startWalkIn),
+		widget.NewButton(u.t(wording.MediatorFollowUps), u.showFollowUps),
+		widget.NewButton(u.t(wording.MediatorIndicators), u.showIndicators)))
 	if err != nil {
 		rows.Add(errorText(failureText(err)))
 	}
 	if len(cs.Cases) == 0 && err == nil {
-		rows.Add(paragraph("还没有案件。村民在本机预约调解后会出现在这里。"))
+		rows.Add(paragraph(u.t(wording.MediatorNoCases)))
 	}
 	for _, c := range cs.Cases {
-		rows.Add(newTile(caseTitle(c), caseLine(c), kiosktheme.Card, func() { u.showCase(c.ID) }))
+		rows.Add(newTile(u.caseTitle(c), u.caseLine(c), kiosktheme.Card, func() { u.showCase(c.ID) }))
 	}
-	u.mpage("调解员："+u.med.session.Mediator.Name, rows, u.showMediatorHome)
+	u.mpage(u.tf(wording.MediatorHomeTitle, wording.Args{"name": u.med.session.Mediator.Name}), rows, u.showMediatorHome)
 }
 
 // followUpReminder words the visits overdue or due today, or "".
-func followUpReminder(fs apitype.FollowUps, now time.Time) string {
-	today := now.Format(time.DateOnly)
+func (u *UI) followUpReminder(fs apitype.FollowUps) string {
+	today := u.opts.Now().Format(time.DateOnly)
 	dueToday := 0
 	for _, f := range fs.FollowUps {
 		if f.Due == today {
@@ -362,31 +362,31 @@ func followUpReminder(fs apitype.FollowUps, now time.Time) string {
 	}
 	var parts []string
 	if fs.Overdue > 0 {
-		parts = append(parts, fmt.Sprintf("有 %d 个回访已经过期，请尽快上门回访", fs.Overdue))
+		parts = append(parts, u.tf(wording.MediatorReminderOverdue, wording.Args{"n": fs.Overdue}))
 	}
 	if dueToday > 0 {
-		parts = append(parts, fmt.Sprintf("今天有 %d 个回访到期", dueToday))
+		parts = append(parts, u.tf(wording.MediatorReminderDueToday, wording.Args{"n": dueToday}))
 	}
 	if len(parts) == 0 {
 		return ""
 	}
-	return "提醒：" + strings.Join(parts, "；") + "。"
+	return u.tf(wording.MediatorReminder, wording.Args{"items": strings.Join(parts, "；")})
 }
 
-func caseTitle(c apitype.CaseSummary) string {
-	return "案件 " + c.Number + "　" + c.Category + "　" + caseStatusLabels[c.Status]
+func (u *UI) caseTitle(c apitype.CaseSummary) string {
+	return u.tf(wording.MediatorCaseTitle, wording.Args{"number": c.Number, "category": c.Category, "status": u.label(caseStatusKeys, c.Status)})
 }
 
-func caseLine(c apitype.CaseSummary) string {
-	s := "申请人：" + c.Applicant + "　" + c.Opened.Format("1月2日")
+func (u *UI) caseLine(c apitype.CaseSummary) string {
+	s := u.tf(wording.MediatorApplicant, wording.Args{"name": c.Applicant}) + "　" + c.Opened.Format("1月2日")
 	if c.Venue != "" {
 		s += "　" + c.Venue
 	}
 	if c.Line != "" {
-		s += "　" + lineLabels[c.Line]
+		s += "　" + u.label(lineKeys, c.Line)
 	}
 	if c.NextFollowUp != nil {
-		s += "　回访：" + dayLabel(*c.NextFollowUp)
+		s += "　" + u.tf(wording.MediatorCaseFollowUp, wording.Args{"day": dayLabel(*c.NextFollowUp)})
 	}
 	return s
 }
@@ -401,9 +401,9 @@ func (u *UI) showCase(id string) {
 			return
 		}
 		u.med.err = ""
-		rows := container.NewVBox(paragraph(caseLine(c.CaseSummary)))
+		rows := container.NewVBox(paragraph(u.caseLine(c.CaseSummary)))
 		for _, p := range c.Parties {
-			line := "当事人：" + p.Name
+			line := u.tf(wording.MediatorParty, wording.Args{"name": p.Name})
 			if p.Phone != "" {
 				line += "　" + p.Phone
 			}
@@ -413,10 +413,10 @@ func (u *UI) showCase(id string) {
 			rows.Add(paragraph(line))
 		}
 		if len(c.Slots) > 0 {
-			rows.Add(paragraph("村民希望的时间：" + preferredLabel(c.Slots)))
+			rows.Add(paragraph(u.tf(wording.MediatorCaseTimes, wording.Args{"times": u.preferredLabel(c.Slots)})))
 		}
 		for _, s := range c.Sessions {
-			line := fmt.Sprintf("%s　%s　%s　%s", s.Held.Format("1月2日 15:04"), s.Mediator.Name, outcomeLabels[s.Outcome], strings.Join(s.Phrases, "，"))
+			line := fmt.Sprintf("%s　%s　%s　%s", s.Held.Format("1月2日 15:04"), s.Mediator.Name, u.label(outcomeKeys, s.Outcome), strings.Join(s.Phrases, "，"))
 			if s.Note != "" {
 				line += "　" + s.Note
 			}
@@ -425,18 +425,18 @@ func (u *UI) showCase(id string) {
 		var actions []fyne.CanvasObject
 		for _, f := range c.FollowUps {
 			if f.Done == nil {
-				rows.Add(paragraph("回访日期：" + f.Due))
-				actions = append(actions, widget.NewButton(labelFollowUpDone, func() { u.followUpDone(c.ID) }))
+				rows.Add(paragraph(u.tf(wording.MediatorFollowUpDue, wording.Args{"date": f.Due})))
+				actions = append(actions, widget.NewButton(u.t(wording.MediatorFollowUpDone), func() { u.followUpDone(c.ID) }))
 				break
 			}
 		}
 		if c.Status != apitype.CaseReferred {
-			actions = append(actions, primary(labelLogSession, func() { u.startSession(c) }))
+			actions = append(actions, primary(u.t(wording.MediatorLogSession), func() { u.startSession(c) }))
 		}
 		if pt := u.med.photoFor; pt != nil && pt.caseID == c.ID && u.devices.Camera.State == apitype.DeviceReady {
-			actions = append(actions, widget.NewButtonWithIcon(labelPhoto, theme.MediaPhotoIcon(), func() { u.askPhotoConsent(*pt) }))
+			actions = append(actions, widget.NewButtonWithIcon(u.t(wording.MediatorPhoto), theme.MediaPhotoIcon(), func() { u.askPhotoConsent(*pt) }))
 		}
-		u.mpage(caseTitle(c.CaseSummary), rows, func() { u.showCase(id) }, actions...)
+		u.mpage(u.caseTitle(c.CaseSummary), rows, func() { u.showCase(id) }, actions...)
 	})
 }
 
@@ -448,9 +448,9 @@ func (u *UI) followUpDone(caseID string) {
 		case err != nil:
 			u.med.err = failureText(err)
 		case f.OnTime:
-			u.med.notice = "回访已记录（按期完成）。"
+			u.med.notice = u.t(wording.MediatorFollowUpOnTime)
 		default:
-			u.med.notice = "回访已记录（晚于约定日期）。"
+			u.med.notice = u.t(wording.MediatorFollowUpLate)
 		}
 		u.showCase(caseID)
 	})
@@ -461,7 +461,7 @@ func (u *UI) startSession(c apitype.Case) {
 	base := apitype.SessionRequest{Category: c.Category, Line: c.Line}
 	u.med.form = &sessionForm{caseID: c.ID, req: base, base: base}
 	if d, ok := u.med.drafts[c.ID]; ok {
-		u.med.form = formFromDraft(c.ID, base, d)
+		u.med.form = u.formFromDraft(c.ID, base, d)
 	}
 	u.med.form.onCase = c.Parties
 	mcall(u, u.opts.Agent.Phrases, func(p apitype.Phrases, err error) {
@@ -490,7 +490,7 @@ func (u *UI) showSessionForm() {
 	redraw := u.showSessionForm
 	missing := map[string]string{}
 	if f.checked {
-		for _, p := range formProblems(f) {
+		for _, p := range u.formProblems(f) {
 			missing[p.field] = p.msg
 		}
 	}
@@ -510,7 +510,7 @@ func (u *UI) showSessionForm() {
 		rows.Add(paragraph(f.restored))
 	}
 	if len(f.onCase) > 0 {
-		section("", "案件中的当事人")
+		section("", u.t(wording.MediatorOnCase))
 		for _, p := range f.onCase {
 			line := p.Name
 			if p.Phone != "" {
@@ -522,20 +522,20 @@ func (u *UI) showSessionForm() {
 			rows.Add(paragraph(line))
 		}
 		if f.caseID != "" {
-			section("", "本次到场的其他当事人")
+			section("", u.t(wording.MediatorOthersPresent))
 		}
 	}
 	if f.caseID == "" {
-		section("parties", "当事人")
+		section("parties", u.t(wording.MediatorParties))
 	}
-	rows.Add(paragraph(labelTapParty))
+	rows.Add(paragraph(u.t(wording.MediatorTapParty)))
 	for _, s := range f.shown {
-		rows.Add(paragraph("当事人：" + s))
+		rows.Add(paragraph(u.tf(wording.MediatorParty, wording.Args{"name": s})))
 	}
 	if f.adding != nil {
 		p := f.adding
 		if !p.named() {
-			rows.Add(u.nameChooser(p, "请点当事人的姓。", redraw, redraw))
+			rows.Add(u.nameChooser(p, u.t(wording.MediatorPartySurname), redraw, redraw))
 		} else {
 			rows.Add(u.phoneEntry(p, func(e string) { u.med.err = e; redraw() }, func() {
 				f.parties = append(f.parties, p.party())
@@ -545,26 +545,26 @@ func (u *UI) showSessionForm() {
 			}))
 		}
 	} else {
-		rows.Add(widget.NewButton("没带身份证，选姓氏添加当事人", func() { f.adding = &person{}; redraw() }))
+		rows.Add(widget.NewButton(u.t(wording.MediatorAddBySurname), func() { f.adding = &person{}; redraw() }))
 	}
-	section("category", "纠纷类型")
+	section("category", u.t(wording.MediatorCategory))
 	cats := u.grid(4)
 	for _, c := range u.menu.Content.Categories {
 		cats.Add(choice(c, r.Category == c, func() { r.Category = c; redraw() }))
 	}
 	rows.Add(cats)
 	if f.caseID == "" {
-		u.mpage(labelNewCase, rows, redraw, primary(labelCreateCase, u.createCase))
+		u.mpage(u.t(wording.MediatorNewCase), rows, redraw, primary(u.t(wording.MediatorCreateCase), u.createCase))
 		u.scrollToMark(f, first)
 		return
 	}
-	section("line", "红黄蓝分级")
+	section("line", u.t(wording.MediatorLine))
 	lines := u.grid(3)
 	for _, l := range []string{apitype.LineRed, apitype.LineYellow, apitype.LineBlue} {
-		lines.Add(lineChoice(l, r.Line == l, func() { r.Line = l; redraw() }))
+		lines.Add(lineChoice(l, u.label(lineKeys, l), r.Line == l, func() { r.Line = l; redraw() }))
 	}
 	rows.Add(lines)
-	section("phrases", "调解摘要（可多选）")
+	section("phrases", u.t(wording.MediatorPhrases))
 	phrases := u.grid(2)
 	for _, p := range u.med.phrases {
 		on := slices.Contains(r.Phrases, p)
@@ -581,35 +581,35 @@ func (u *UI) showSessionForm() {
 	if r.Note != "" {
 		// Typed on a kiosk of an earlier version, which had a note field:
 		// kept and saved with the session, not editable here.
-		rows.Add(paragraph("补充说明（之前填写）：" + r.Note))
+		rows.Add(paragraph(u.tf(wording.MediatorOldNote, wording.Args{"note": r.Note})))
 	}
-	section("outcome", "调解结果")
+	section("outcome", u.t(wording.MediatorOutcome))
 	outcomes := u.grid(3)
 	for _, o := range []string{apitype.OutcomeSettled, apitype.OutcomeUnsettled, apitype.OutcomeReferred} {
-		outcomes.Add(choice(outcomeLabels[o], r.Outcome == o, func() { r.Outcome = o; redraw() }))
+		outcomes.Add(choice(u.label(outcomeKeys, o), r.Outcome == o, func() { r.Outcome = o; redraw() }))
 	}
 	rows.Add(outcomes)
 	if r.Outcome == apitype.OutcomeSettled {
 		// Only a settled session has an agreement to speak of; what is left
 		// to learn is whether it was written down and signed.
-		section("agreement", "调解协议")
+		section("agreement", u.t(wording.MediatorAgreement))
 		rows.Add(container.New(u.grid(2).Layout,
-			choice(labelWrittenAgreement, f.agreement != nil && *f.agreement, func() { yes := true; f.agreement = &yes; redraw() }),
-			choice(labelOralAgreement, f.agreement != nil && !*f.agreement, func() { no := false; f.agreement = &no; redraw() })))
-		section("follow_up", "回访日期")
+			choice(u.t(wording.MediatorWrittenAgreement), f.agreement != nil && *f.agreement, func() { yes := true; f.agreement = &yes; redraw() }),
+			choice(u.t(wording.MediatorOralAgreement), f.agreement != nil && !*f.agreement, func() { no := false; f.agreement = &no; redraw() })))
+		section("follow_up", u.t(wording.MediatorFollowUp))
 		dates := u.grid(3)
 		for _, days := range []int{7, 15, 30} {
 			d := u.opts.Now().AddDate(0, 0, days).Format(time.DateOnly)
-			dates.Add(choice(fmt.Sprintf("%d 天后（%s）", days, d[5:]), r.FollowUp == d, func() { r.FollowUp = d; redraw() }))
+			dates.Add(choice(u.tf(wording.MediatorFollowUpIn, wording.Args{"days": days, "date": d[5:]}), r.FollowUp == d, func() { r.FollowUp = d; redraw() }))
 		}
 		rows.Add(dates)
 	}
-	save := primary(labelSaveSession, u.saveSession)
+	save := primary(u.t(wording.MediatorSaveSession), u.saveSession)
 	if f.saving {
-		save.SetText("正在保存……")
+		save.SetText(u.t(wording.MediatorSaving))
 		save.Disable()
 	}
-	u.mpage(labelLogSession, rows, redraw, save)
+	u.mpage(u.t(wording.MediatorLogSession), rows, redraw, save)
 	u.scrollToMark(f, first)
 	u.keepDraft()
 }
@@ -630,26 +630,26 @@ type formProblem struct{ field, msg string }
 
 // formProblems is everything the session form (or the walk-in case form)
 // still lacks, in the order of the form.
-func formProblems(f *sessionForm) []formProblem {
+func (u *UI) formProblems(f *sessionForm) []formProblem {
 	r := f.req
 	var out []formProblem
-	add := func(missing bool, field, msg string) {
+	add := func(missing bool, field string, msg wording.Key) {
 		if missing {
-			out = append(out, formProblem{field, msg})
+			out = append(out, formProblem{field, u.t(msg)})
 		}
 	}
 	if f.caseID == "" { // a walk-in case: its parties and category
-		add(len(f.parties) == 0, "parties", "请添加当事人：刷身份证，或选姓氏添加。")
-		add(r.Category == "", "category", "请选择纠纷类型。")
+		add(len(f.parties) == 0, "parties", wording.MediatorMissingParties)
+		add(r.Category == "", "category", wording.MediatorMissingCategory)
 		return out
 	}
-	add(r.Category == "", "category", "请选择纠纷类型。")
-	add(r.Line == "", "line", "请选择红黄蓝分级。")
-	add(len(r.Phrases) == 0, "phrases", "请至少选一条调解摘要。")
-	add(r.Outcome == "", "outcome", "请选择调解结果。")
+	add(r.Category == "", "category", wording.MediatorMissingCategory)
+	add(r.Line == "", "line", wording.MediatorMissingLine)
+	add(len(r.Phrases) == 0, "phrases", wording.MediatorMissingPhrases)
+	add(r.Outcome == "", "outcome", wording.MediatorMissingOutcome)
 	settled := r.Outcome == apitype.OutcomeSettled
-	add(settled && f.agreement == nil, "agreement", "请选择是否签订了书面协议。")
-	add(settled && r.FollowUp == "", "follow_up", "调解成功的案件请选回访日期。")
+	add(settled && f.agreement == nil, "agreement", wording.MediatorMissingAgreement)
+	add(settled && r.FollowUp == "", "follow_up", wording.MediatorMissingFollowUp)
 	return out
 }
 
@@ -658,7 +658,7 @@ func (u *UI) saveSession() {
 	if f.saving {
 		return
 	}
-	if len(formProblems(f)) > 0 {
+	if len(u.formProblems(f)) > 0 {
 		f.checked, f.scroll = true, true
 		u.showSessionForm()
 		return
@@ -685,16 +685,16 @@ func (u *UI) saveSession() {
 		left := u.med.form != f
 		if err != nil {
 			if left {
-				u.med.notice = "刚才的调解记录没有保存：" + sessionFailure(err)
+				u.med.notice = u.tf(wording.MediatorNotSaved, wording.Args{"reason": u.sessionFailure(err)})
 				return
 			}
-			u.med.err = sessionFailure(err)
+			u.med.err = u.sessionFailure(err)
 			u.showSessionForm()
 			return
 		}
-		msg := "调解记录已保存。"
+		msg := u.t(wording.MediatorSaved)
 		if s.Escalated {
-			msg += "已同时上报乡镇综治中心。"
+			msg = u.t(wording.MediatorSavedReported)
 		}
 		u.med.notice = msg
 		u.med.photoFor = &photoTarget{caseID: f.caseID, session: s.ID}
@@ -710,28 +710,30 @@ func (u *UI) saveSession() {
 // sessionFailure words a refused session or case for the mediator. The
 // screen offers only valid choices, so a field error means something
 // changed under the form (a card expired, the site's content was updated).
-func sessionFailure(err error) string {
+func (u *UI) sessionFailure(err error) string {
 	var apiErr *localclient.APIError
 	if errors.As(err, &apiErr) {
 		switch {
 		case strings.Contains(apiErr.Field, "card"):
-			return "当事人的身份证信息已过期，请把这位当事人删掉后重新刷卡。"
+			return u.t(wording.MediatorFailCard)
 		case strings.HasPrefix(apiErr.Field, "parties"):
-			return "有一位当事人的信息不完整或电话号码不对，请检查。"
+			return u.t(wording.MediatorFailParty)
 		case apiErr.Field == "category", apiErr.Field == "venue", strings.HasPrefix(apiErr.Field, "phrases"):
-			return "本机的选项刚刚更新过，请重新选择后再保存。"
+			return u.t(wording.MediatorFailOptions)
 		case apiErr.Field != "":
-			return "记录有误，请检查后再保存。"
+			return u.t(wording.MediatorFailField)
 		case apiErr.Code == apitype.CodeStorageFull:
-			return "本机存储已满，这条记录没有保存。请联系乡镇综治中心处理，先用纸质登记。"
+			return u.t(wording.MediatorFailStorage)
 		}
 	}
+	// failureText (ui.go) words a booking's failure; not yet in the
+	// catalogue, so its one word for a booking is swapped here.
 	return strings.Replace(failureText(err), "预约", "记录", 1)
 }
 
 func (u *UI) createCase() {
 	f := u.med.form
-	if len(formProblems(f)) > 0 {
+	if len(u.formProblems(f)) > 0 {
 		f.checked, f.scroll = true, true
 		u.showSessionForm()
 		return
@@ -744,7 +746,7 @@ func (u *UI) createCase() {
 			return // left meanwhile; the case, if made, is in the list
 		}
 		if err != nil {
-			u.med.err = sessionFailure(err)
+			u.med.err = u.sessionFailure(err)
 			u.showSessionForm()
 			return
 		}
@@ -758,15 +760,15 @@ func (u *UI) createCase() {
 // kiosk takes none without a yes on this screen.
 func (u *UI) askPhotoConsent(pt photoTarget) {
 	rows := container.NewVBox(
-		paragraph("拍照前，请调解员当面征得在场每一位当事人的同意。"),
-		paragraph("照片只上报乡镇综治中心存档，本机不保存；不同意也不影响调解。"),
+		paragraph(u.t(wording.MediatorPhotoAsk)),
+		paragraph(u.t(wording.MediatorPhotoWhy)),
 		container.New(u.grid(2).Layout,
-			primary(labelPhotoAgreed, func() { u.takePhoto(pt) }),
-			widget.NewButton(labelPhotoRefused, func() {
-				u.med.photoFor, u.med.notice = nil, "没有拍照。"
+			primary(u.t(wording.MediatorPhotoAgreed), func() { u.takePhoto(pt) }),
+			widget.NewButton(u.t(wording.MediatorPhotoRefused), func() {
+				u.med.photoFor, u.med.notice = nil, u.t(wording.MediatorPhotoNone)
 				u.showCase(pt.caseID)
 			})))
-	u.mpage("拍照留存", rows, func() { u.askPhotoConsent(pt) })
+	u.mpage(u.t(wording.MediatorPhotoTitle), rows, func() { u.askPhotoConsent(pt) })
 }
 
 func (u *UI) takePhoto(pt photoTarget) {
@@ -779,9 +781,9 @@ func (u *UI) takePhoto(pt photoTarget) {
 	}, func(_ apitype.Photo, err error) {
 		if err != nil {
 			u.opts.Log.Warn("photo not taken", "err", err)
-			u.med.photoFor, u.med.notice = &pt, "拍照没有成功，调解记录不受影响。" // may be tried again
+			u.med.photoFor, u.med.notice = &pt, u.t(wording.MediatorPhotoFailed) // may be tried again
 		} else {
-			u.med.notice = "照片已保存，将上报乡镇综治中心。"
+			u.med.notice = u.t(wording.MediatorPhotoSaved)
 		}
 		u.showCase(pt.caseID)
 	})
@@ -794,28 +796,28 @@ func (u *UI) showFollowUps() {
 			rows.Add(errorText(failureText(err)))
 		}
 		if fs.Overdue > 0 {
-			rows.Add(errorText(fmt.Sprintf("有 %d 个回访已经过期，请尽快上门回访。", fs.Overdue)))
+			rows.Add(errorText(u.tf(wording.MediatorOverdue, wording.Args{"n": fs.Overdue})))
 		}
 		if len(fs.FollowUps) == 0 && err == nil {
-			rows.Add(paragraph("没有待回访的案件。"))
+			rows.Add(paragraph(u.t(wording.MediatorFollowUpsNone)))
 		} else if err == nil {
-			rows.Add(paragraph(waitingLine(len(fs.FollowUps), fs.Overdue)))
+			rows.Add(paragraph(u.waitingLine(len(fs.FollowUps), fs.Overdue)))
 		}
 		for _, f := range fs.FollowUps {
-			rows.Add(newTile("案件 "+f.Number+"　回访 "+f.Due, "申请人："+f.Name, kiosktheme.Card, func() { u.showCase(f.Case) }))
+			rows.Add(newTile(u.tf(wording.MediatorFollowUpTile, wording.Args{"number": f.Number, "due": f.Due}),
+				u.tf(wording.MediatorApplicant, wording.Args{"name": f.Name}), kiosktheme.Card, func() { u.showCase(f.Case) }))
 		}
-		u.mpage(labelFollowUps, rows, u.showFollowUps)
+		u.mpage(u.t(wording.MediatorFollowUps), rows, u.showFollowUps)
 	})
 }
 
 // waitingLine words the visits waiting, the same on the follow-ups screen
 // and the indicators screen: kioskd counts both from one list on one day.
-func waitingLine(waiting, overdue int) string {
-	s := fmt.Sprintf("待回访 %d 个", waiting)
+func (u *UI) waitingLine(waiting, overdue int) string {
 	if overdue > 0 {
-		s += fmt.Sprintf("，其中 %d 个已经过期", overdue)
+		return u.tf(wording.MediatorWaitingOverdue, wording.Args{"n": waiting, "overdue": overdue})
 	}
-	return s + "。"
+	return u.tf(wording.MediatorWaiting, wording.Args{"n": waiting})
 }
 
 // Colours of the indicators' bars: each bar's words say what it counts.
@@ -835,32 +837,32 @@ func (u *UI) showIndicators() {
 		rows := container.NewVBox()
 		if err != nil {
 			rows.Add(errorText(failureText(err)))
-			u.mpage(labelIndicators, rows, u.showIndicators)
+			u.mpage(u.t(wording.MediatorIndicators), rows, u.showIndicators)
 			return
 		}
-		lines := indicatorLines(in, u.opts.Now())
+		lines := u.indicatorLines(in, u.opts.Now())
 		rows.Add(paragraph(lines[0])) // the period
 		rows.Add(heading(lines[1]))   // the success rate
 		if withOutcome(in) > 0 {
-			rows.Add(barChart(outcomeBars(in)))
+			rows.Add(barChart(u.outcomeBars(in)))
 		}
 		rows.Add(heading(lines[2])) // sessions
 		rows.Add(heading(lines[3])) // follow-ups on time
 		rows.Add(paragraph(lines[4]))
 		if in.FollowUpsDone+in.FollowUpsOverdue > 0 {
 			rows.Add(barChart([]bar{
-				{fmt.Sprintf("按期完成 %d 次", in.FollowUpsOnTime), in.FollowUpsOnTime, barGood},
-				{fmt.Sprintf("晚于约定完成 %d 次", in.FollowUpsDone-in.FollowUpsOnTime), in.FollowUpsDone - in.FollowUpsOnTime, barMiddle},
-				{fmt.Sprintf("已过期还没回访 %d 次", in.FollowUpsOverdue), in.FollowUpsOverdue, barBad},
+				{u.tf(wording.MediatorBarOnTime, wording.Args{"n": in.FollowUpsOnTime}), in.FollowUpsOnTime, barGood},
+				{u.tf(wording.MediatorBarLate, wording.Args{"n": in.FollowUpsDone - in.FollowUpsOnTime}), in.FollowUpsDone - in.FollowUpsOnTime, barMiddle},
+				{u.tf(wording.MediatorBarOverdue, wording.Args{"n": in.FollowUpsOverdue}), in.FollowUpsOverdue, barBad},
 			}))
 		}
-		rows.Add(heading("各项服务预约次数"))
-		if services := serviceBars(in); len(services) > 0 {
+		rows.Add(heading(u.t(wording.MediatorBookingsTitle)))
+		if services := u.serviceBars(in); len(services) > 0 {
 			rows.Add(barChart(services))
 		} else {
-			rows.Add(paragraph("还没有预约。"))
+			rows.Add(paragraph(u.t(wording.MediatorNoBookings)))
 		}
-		u.mpage(labelIndicators, rows, u.showIndicators)
+		u.mpage(u.t(wording.MediatorIndicators), rows, u.showIndicators)
 	})
 }
 
@@ -875,22 +877,26 @@ func withOutcome(in apitype.Indicators) int {
 
 // outcomeBars are the cases with an outcome by their outcome: the success
 // rate as a chart.
-func outcomeBars(in apitype.Indicators) []bar {
+func (u *UI) outcomeBars(in apitype.Indicators) []bar {
 	n := withOutcome(in)
 	referred := in.CasesClosed - in.Settled
 	unsettled := max(n-in.CasesClosed, 0)
 	return []bar{
-		{fmt.Sprintf("调解成功 %d 件", in.Settled), in.Settled, barGood},
-		{fmt.Sprintf("未成功 %d 件", unsettled), unsettled, barMiddle},
-		{fmt.Sprintf("转交上级 %d 件", referred), referred, barNeutral},
+		{u.tf(wording.MediatorBarSettled, wording.Args{"n": in.Settled}), in.Settled, barGood},
+		{u.tf(wording.MediatorBarUnsettled, wording.Args{"n": unsettled}), unsettled, barMiddle},
+		{u.tf(wording.MediatorBarReferred, wording.Args{"n": referred}), referred, barNeutral},
 	}
 }
 
-var serviceNames = map[string]string{advisorService: "法律顾问咨询", checkupService: "法律体检", mediationService: "调解"} // each followed by 预约
+var serviceKeys = map[string]wording.Key{
+	advisorService:   wording.MediatorServiceAdvisor,
+	checkupService:   wording.MediatorServiceCheckup,
+	mediationService: wording.MediatorServiceMediation,
+}
 
 // serviceBars are the bookings per service, the known services first in
 // the menu's order, any other by its id.
-func serviceBars(in apitype.Indicators) []bar {
+func (u *UI) serviceBars(in apitype.Indicators) []bar {
 	keys := make([]string, 0, len(in.BookingsByService))
 	for k := range in.BookingsByService {
 		keys = append(keys, k)
@@ -911,11 +917,11 @@ func serviceBars(in apitype.Indicators) []bar {
 	})
 	var out []bar
 	for _, k := range keys {
-		name := serviceNames[k]
+		name := u.label(serviceKeys, k)
 		if name == "" {
 			name = k
 		}
-		out = append(out, bar{fmt.Sprintf("%s预约：%d 次", name, in.BookingsByService[k]), in.BookingsByService[k], barNeutral})
+		out = append(out, bar{u.tf(wording.MediatorBarBookings, wording.Args{"service": name, "n": in.BookingsByService[k]}), in.BookingsByService[k], barNeutral})
 	}
 	return out
 }
@@ -923,10 +929,10 @@ func serviceBars(in apitype.Indicators) []bar {
 // indicatorLines words the indicators: the period, the success rate, the
 // sessions, the on-time rate and the visits waiting. A rate without cases
 // reads 暂无, not 0%.
-func indicatorLines(in apitype.Indicators, now time.Time) []string {
+func (u *UI) indicatorLines(in apitype.Indicators, now time.Time) []string {
 	rate := func(r *float64) string {
 		if r == nil {
-			return "暂无"
+			return u.t(wording.MediatorRateNone)
 		}
 		return fmt.Sprintf("%.1f%%", *r*100)
 	}
@@ -934,16 +940,16 @@ func indicatorLines(in apitype.Indicators, now time.Time) []string {
 	if until.IsZero() {
 		until = now
 	}
-	period := "统计期间：本机启用以来，截至 " + until.In(now.Location()).Format("2006年1月2日 15:04")
+	untilText := until.In(now.Location()).Format("2006年1月2日 15:04")
+	period := u.tf(wording.MediatorPeriodStart, wording.Args{"until": untilText})
 	if !in.Since.IsZero() {
-		period = fmt.Sprintf("统计期间：%s 至 %s（本机启用以来）",
-			in.Since.In(now.Location()).Format("2006年1月2日"), until.In(now.Location()).Format("2006年1月2日 15:04"))
+		period = u.tf(wording.MediatorPeriod, wording.Args{"since": in.Since.In(now.Location()).Format("2006年1月2日"), "until": untilText})
 	}
 	return []string{
 		period,
-		fmt.Sprintf("矛盾纠纷调解成功率：%s（成功 %d 件，有结果 %d 件，办结 %d 件）", rate(in.SuccessRate), in.Settled, withOutcome(in), in.CasesClosed),
-		fmt.Sprintf("调解次数：%d", in.Sessions),
-		fmt.Sprintf("回访按期完成率：%s（按期 %d 次，完成 %d 次，过期未回访 %d 次）", rate(in.OnTimeRate), in.FollowUpsOnTime, in.FollowUpsDone, in.FollowUpsOverdue),
-		waitingLine(in.FollowUpsDue, in.FollowUpsOverdue),
+		u.tf(wording.MediatorSuccessRate, wording.Args{"rate": rate(in.SuccessRate), "settled": in.Settled, "with_outcome": withOutcome(in), "closed": in.CasesClosed}),
+		u.tf(wording.MediatorSessions, wording.Args{"n": in.Sessions}),
+		u.tf(wording.MediatorOnTimeRate, wording.Args{"rate": rate(in.OnTimeRate), "on_time": in.FollowUpsOnTime, "done": in.FollowUpsDone, "overdue": in.FollowUpsOverdue}),
+		u.waitingLine(in.FollowUpsDue, in.FollowUpsOverdue),
 	}
 }

@@ -3,10 +3,10 @@ package ui
 import (
 	"context"
 	"encoding/json"
-	"fmt"
 	"slices"
 
 	"github.com/fengqiao/kiosk/agent/localapi/apitype"
+	"github.com/fengqiao/kiosk/kiosk-ui/wording"
 )
 
 // A mediator's half-filled session form outlives a sign-out: the screen
@@ -163,7 +163,7 @@ func (u *UI) reopenCase(id string) {
 }
 
 // formFromDraft is the session form of case caseID as draft d left it.
-func formFromDraft(caseID string, base apitype.SessionRequest, d apitype.SessionDraft) *sessionForm {
+func (u *UI) formFromDraft(caseID string, base apitype.SessionRequest, d apitype.SessionDraft) *sessionForm {
 	f := &sessionForm{caseID: caseID, base: base, req: d.Form.Session, agreement: d.Form.Agreement}
 	f.req.Phrases = slices.Clone(f.req.Phrases)
 	f.parties = slices.Clone(d.Form.Session.Parties)
@@ -171,9 +171,9 @@ func formFromDraft(caseID string, base apitype.SessionRequest, d apitype.Session
 	for _, p := range f.parties {
 		f.shown = append(f.shown, partyLine(p.Name, p.Phone))
 	}
-	f.restored = "已恢复您 " + d.Saved.Format("1月2日 15:04") + " 没有保存的调解记录，请核对后保存。"
+	f.restored = u.tf(wording.MediatorDraftRestored, wording.Args{"saved": d.Saved.Format("1月2日 15:04")})
 	if n := d.Form.CardParties; n > 0 {
-		f.restored += fmt.Sprintf("刷过身份证的 %d 位当事人请重新刷卡。", n)
+		f.restored += u.tf(wording.MediatorDraftCards, wording.Args{"n": n})
 	}
 	f.kept = encodedDraft(f)
 	return f

@@ -69,7 +69,7 @@ func TestSessionFormMarksEveryMissingField(t *testing.T) {
 	mustSee(t, w, "请至少选一条调解摘要")
 	p.tap("双方各退一步")
 	p.tap(labelOralAgreement)
-	p.tap("15 天后（12-10）")
+	p.tap(followUpIn(15, "12-10"))
 	p.tap(labelSaveSession)
 	mustSee(t, w, "调解记录已保存")
 	if got := agent.sessions[0]; got.Agreement || got.Outcome != apitype.OutcomeSettled {
@@ -127,7 +127,7 @@ func TestTriageChoicesCarryColour(t *testing.T) {
 // draft with their number masked, as everywhere else.
 func TestRestoredDraftMasksPhones(t *testing.T) {
 	u, w, agent, p := openSessionForm(t)
-	p.tap("没带身份证，选姓氏添加当事人")
+	p.tap(labelAddBySurname)
 	p.tap("黄")
 	p.tap("黄" + labelMr)
 	p.keys("13800002222")

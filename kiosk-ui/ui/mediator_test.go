@@ -12,6 +12,7 @@ import (
 
 	"github.com/fengqiao/kiosk/agent/localapi/apitype"
 	"github.com/fengqiao/kiosk/agent/localclient"
+	"github.com/fengqiao/kiosk/kiosk-ui/wording"
 )
 
 // mustSignIn signs the fake mediator in from the home screen.
@@ -19,7 +20,7 @@ func mustSignIn(t *testing.T, u *UI, w fyne.Window) *tapper {
 	t.Helper()
 	p := &tapper{t: t, w: w}
 	p.tap(labelMediator)
-	mustSee(t, w, "请把调解员本人的身份证放在读卡器上")
+	mustSee(t, w, txt(wording.MediatorSignInCard))
 	u.onCardEvent(mediatorCard)
 	mustSee(t, w, "调解员：张桂英")
 	p.keys(mediatorPIN)
@@ -67,7 +68,7 @@ func TestMediatorLogsSession(t *testing.T) {
 	p.tap(labelWrittenAgreement)
 	p.tap(labelSaveSession)
 	mustSee(t, w, "请选回访日期")
-	p.tap("15 天后（12-10）")
+	p.tap(followUpIn(15, "12-10"))
 	p.tap(labelSaveSession)
 	mustSee(t, w, "已同时上报乡镇综治中心")
 	mustSee(t, w, "回访日期：2026-12-10")
@@ -92,8 +93,8 @@ func TestMediatorSignInRefusals(t *testing.T) {
 		card apitype.CardEvent
 		want string
 	}{
-		{"not on the roster", tappedCard, "这张身份证不是本村登记的调解员"},
-		{"expired", apitype.CardEvent{Seq: 9, Kind: apitype.CardRead, Card: &apitype.CardSummary{Token: expiredToken, Name: "测试一"}}, "身份证信息已过期"},
+		{"not on the roster", tappedCard, txt(wording.MediatorNotMediator)},
+		{"expired", apitype.CardEvent{Seq: 9, Kind: apitype.CardRead, Card: &apitype.CardSummary{Token: expiredToken, Name: "测试一"}}, txt(wording.MediatorCardStale)},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			u, w, _ := mustUI(t, newFakeAgent())
@@ -103,7 +104,7 @@ func TestMediatorSignInRefusals(t *testing.T) {
 			p.keys(mediatorPIN)
 			p.tap(labelSignIn)
 			mustSee(t, w, tt.want)
-			mustSee(t, w, "请把调解员本人的身份证放在读卡器上")
+			mustSee(t, w, txt(wording.MediatorSignInCard))
 			// The right card then signs in.
 			u.onCardEvent(mediatorCard)
 			p.keys(mediatorPIN)
@@ -155,7 +156,7 @@ func TestMediatorWalkInCase(t *testing.T) {
 	p.tap(labelNewCase)
 	p.tap(labelCreateCase)
 	mustSee(t, w, "请添加当事人")
-	p.tap("没带身份证，选姓氏添加当事人")
+	p.tap(labelAddBySurname)
 	p.tap("黄")
 	p.tap("黄" + labelMr)
 	p.keys("13700003333")
@@ -194,7 +195,7 @@ func TestMediatorSignedOutOnIdleAndLapse(t *testing.T) {
 	mustSignIn(t, u, w)
 	agent.session = "" // kioskd's session lapsed
 	test.Tap(mustButton(t, w, labelFollowUps))
-	mustSee(t, w, "请把调解员本人的身份证放在读卡器上")
+	mustSee(t, w, txt(wording.MediatorSignInCard))
 }
 
 // TestMediatorFollowUpsAndIndicators: the indicators screen says its
@@ -251,7 +252,7 @@ func TestIndicatorLines(t *testing.T) {
 		{"period", apitype.Indicators{Since: time.Date(2026, 10, 1, 0, 0, 0, 0, time.UTC), AsOf: now}, []string{"统计期间：2026年10月1日 至 2026年12月6日 09:30"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			all := strings.Join(indicatorLines(tc.in, now), "\n")
+			all := strings.Join((&UI{}).indicatorLines(tc.in, now), "\n")
 			for _, w := range tc.want {
 				if !strings.Contains(all, w) {
 					t.Errorf("%q not in\n%s", w, all)
@@ -259,7 +260,7 @@ func TestIndicatorLines(t *testing.T) {
 			}
 		})
 	}
-	bars := serviceBars(apitype.Indicators{BookingsByService: map[string]int{"x-new": 1, "mediation": 4, "legal-advisor": 2}})
+	bars := (&UI{}).serviceBars(apitype.Indicators{BookingsByService: map[string]int{"x-new": 1, "mediation": 4, "legal-advisor": 2}})
 	var got []string
 	for _, b := range bars {
 		got = append(got, b.label)
@@ -311,9 +312,9 @@ func TestMediatorPhotoWithConsent(t *testing.T) {
 	mustLogSession(t, u, w)
 	p := &tapper{t: t, w: w}
 	p.tap(labelPhoto)
-	mustSee(t, w, "征得在场每一位当事人的同意")
+	mustSee(t, w, txt(wording.MediatorPhotoAsk))
 	p.tap(labelPhotoRefused)
-	mustSee(t, w, "没有拍照")
+	mustSee(t, w, txt(wording.MediatorPhotoNone))
 	if len(agent.photos) != 0 {
 		t.Fatalf("a photo was taken without consent: %+v", agent.photos)
 	}

@@ -42,11 +42,11 @@ func lineChip(line string, chosen bool) fyne.Resource {
 	return fyne.NewStaticResource(name, []byte(svg))
 }
 
-// lineChoice is the choice of a triage line: its words, with a chip of the
-// line's colour before them. A chosen line has every chosen option's look
-// (chosenLook), not the main action's red.
-func lineChoice(line string, chosen bool, tap func()) fyne.CanvasObject {
-	b := widget.NewButtonWithIcon(lineLabels[line], lineChip(line, chosen), tap)
+// lineChoice is the choice of a triage line: its words (label), with a chip
+// of the line's colour before them. A chosen line has every chosen option's
+// look (chosenLook), not the main action's red.
+func lineChoice(line, label string, chosen bool, tap func()) fyne.CanvasObject {
+	b := widget.NewButtonWithIcon(label, lineChip(line, chosen), tap)
 	if chosen {
 		return chosenLook(b)
 	}

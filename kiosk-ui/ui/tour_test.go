@@ -149,7 +149,7 @@ func tour(t *testing.T, u *UI, w fyne.Window, visit func(name string)) {
 	p.tap(labelMediatorHome)
 	p.tap(labelNewCase)
 	visit("mediator-new-case")
-	p.tap("没带身份证，选姓氏添加当事人")
+	p.tap(labelAddBySurname)
 	visit("mediator-new-case-surname")
 	p.tap("黄")
 	p.tap("黄" + labelMr)

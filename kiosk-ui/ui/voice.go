@@ -6,6 +6,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/fengqiao/kiosk/agent/localapi/apitype"
+	"github.com/fengqiao/kiosk/kiosk-ui/wording"
 )
 
 // Voice guidance (site config ui.voice, GET /v1/menu voice): many villagers
@@ -54,7 +55,7 @@ func (u *UI) announce(prev screen) {
 
 // greeting is what a dimmed screen says when someone walks up to it.
 func (u *UI) greeting() string {
-	return "您好！这里是" + u.menu.KioskName + "，可以免费问法律问题、预约调解。请点屏幕上的大按钮。"
+	return u.tf(wording.VoiceGreeting, wording.Args{"kiosk": u.menu.KioskName})
 }
 
 // presenceWake lights the dimmed screen for someone walking up, and greets

@@ -1,10 +1,6 @@
 package ui
 
-import (
-	"time"
-
-	"github.com/fengqiao/kiosk/kiosk-ui/wording"
-)
+import "github.com/fengqiao/kiosk/kiosk-ui/wording"
 
 // t is the text of k as this site words it: the township's correction
 // (GET /v1/menu wording), else the catalogue's (kiosk-ui/wording).
@@ -27,7 +23,3 @@ var (
 	labelTapCard       = wording.Default(wording.IdentityTapCard)
 	labelScan          = wording.Default(wording.PlatformScan)
 )
-
-// preferredLabel is UI.preferredLabel in the catalogue's words, for
-// mediator.go until the second pass gives it the site's.
-func preferredLabel(ts []time.Time) string { return (&UI{}).preferredLabel(ts) }

@@ -30,7 +30,39 @@ var (
 	labelMs           = txt(wording.IdentityMs)
 	labelWithoutCard  = txt(wording.IdentityWithoutCard)
 	labelAddOther     = txt(wording.MediationAddOther)
+
+	labelSignIn           = txt(wording.MediatorSignIn)
+	labelNewCase          = txt(wording.MediatorNewCase)
+	labelFollowUps        = txt(wording.MediatorFollowUps)
+	labelIndicators       = txt(wording.MediatorIndicators)
+	labelLogSession       = txt(wording.MediatorLogSession)
+	labelSaveSession      = txt(wording.MediatorSaveSession)
+	labelFollowUpDone     = txt(wording.MediatorFollowUpDone)
+	labelCreateCase       = txt(wording.MediatorCreateCase)
+	labelAddBySurname     = txt(wording.MediatorAddBySurname)
+	labelPhoto            = txt(wording.MediatorPhoto)
+	labelPhotoAgreed      = txt(wording.MediatorPhotoAgreed)
+	labelPhotoRefused     = txt(wording.MediatorPhotoRefused)
+	labelWrittenAgreement = txt(wording.MediatorWrittenAgreement)
+	labelOralAgreement    = txt(wording.MediatorOralAgreement)
+
+	lineLabels = map[string]string{
+		apitype.LineRed:    txt(wording.MediatorLineRed),
+		apitype.LineYellow: txt(wording.MediatorLineYellow),
+		apitype.LineBlue:   txt(wording.MediatorLineBlue),
+	}
+	outcomeLabels = map[string]string{
+		apitype.OutcomeSettled:   txt(wording.MediatorOutcomeSettled),
+		apitype.OutcomeUnsettled: txt(wording.MediatorOutcomeUnsettled),
+		apitype.OutcomeReferred:  txt(wording.MediatorOutcomeReferred),
+	}
 )
+
+// followUpIn is the label of the follow-up date days ahead, on date
+// ("12-10").
+func followUpIn(days int, date string) string {
+	return txtf(wording.MediatorFollowUpIn, wording.Args{"days": days, "date": date})
+}
 
 // TestSiteWording: a township's correction (GET /v1/menu wording) is what
 // the screen shows, in place of the catalogue's text; one that lost its
@@ -70,5 +102,29 @@ func TestOtherSurnameNoHonorificNonsense(t *testing.T) {
 	mustSee(t, w, txtf(wording.MediationYourName, wording.Args{"name": labelMs}))
 	if onScreen(w, "村民") {
 		t.Errorf("村民 on screen: %q", texts(w))
+	}
+}
+
+// TestSiteWordingMediator: mediator mode words its screens as the site
+// corrects them too, a text with values as well as a button.
+func TestSiteWordingMediator(t *testing.T) {
+	agent := newFakeAgent()
+	agent.editMenu = func(m *apitype.Menu) {
+		m.Wording = map[string]string{
+			string(wording.MediatorNewCase):         "来访的新案件",
+			string(wording.MediatorReminderOverdue): "{n} 个回访过期了",
+		}
+	}
+	u, w, _ := mustUI(t, agent)
+	p := &tapper{t: t, w: w}
+	p.tap(labelMediator)
+	u.onCardEvent(mediatorCard)
+	p.keys(mediatorPIN)
+	p.tap(labelSignIn)
+	mustSee(t, w, "提醒：1 个回访过期了")
+	p.tap("来访的新案件")
+	mustSee(t, w, txt(wording.MediatorTapParty))
+	if onScreen(w, labelNewCase) {
+		t.Error("the catalogue's text is shown beside the site's")
 	}
 }
