@@ -57,7 +57,7 @@ var (
 // kioskTheme scales every text size by scale: 1 for the standard theme,
 // LargeTextSize/TextSize for the larger-text mode; and every size, text,
 // padding and target, by unit, the panel's (Panel.Unit).
-type kioskTheme struct{ scale, unit float32 }
+type kioskTheme struct{ scale, unit, touchMM float32 }
 
 // New returns the kiosk theme with standard text for a panel of unknown
 // density (24 px, 18 pt at 96 pixels per inch).
@@ -71,7 +71,7 @@ func NewLarge() fyne.Theme { return ForPanel(Panel{}, true) }
 // text at least 18 pt (30 pt large) on that panel, and every size in
 // proportion.
 func ForPanel(p Panel, large bool) fyne.Theme {
-	k := kioskTheme{scale: 1, unit: p.Unit()}
+	k := kioskTheme{scale: 1, unit: p.Unit(), touchMM: p.PixelsPerPoint() * 72 / 25.4}
 	if large {
 		k.scale = float32(LargeTextSize) / TextSize
 	}
@@ -122,7 +122,8 @@ func (p Panel) Millimetres(size float32) float32 {
 	return p.Points(size) * 25.4 / 72
 }
 
-// SizeNameTouch is the theme's smallest target: MinTouch on this panel.
+// SizeNameTouch is the theme's smallest target on this panel: MinTouch
+// pixels, and at least MinTouchMM.
 const SizeNameTouch fyne.ThemeSizeName = "kioskTouch"
 
 // IsLarge says whether t is the larger-text theme.
@@ -168,8 +169,22 @@ func (kioskTheme) Icon(name fyne.ThemeIconName) fyne.Resource {
 }
 
 func (k kioskTheme) Size(name fyne.ThemeSizeName) float32 {
+	switch name {
+	case theme.SizeNamePadding, theme.SizeNameInnerPadding, theme.SizeNameInputRadius, theme.SizeNameSelectionRadius:
+		// Spacing stays in pixels: on a small dense panel scaled padding
+		// would take the height the larger type needs, and a button is
+		// still at least 12 mm tall with its larger text (TestPhysicalSizes).
+		return k.size(name)
+	case SizeNameTouch:
+		return max(MinTouch, k.touchMM*MinTouchMM)
+	}
 	return k.unit * k.size(name)
 }
+
+// MinTouchMM is the smallest target on any panel, in millimetres: MIIT's
+// 60×60 px on a phone is about 9 mm; a kiosk's finger comes at the screen
+// from further, less steadily.
+const MinTouchMM = 12
 
 func (k kioskTheme) size(name fyne.ThemeSizeName) float32 {
 	switch name {

@@ -291,8 +291,13 @@ func TestPhysicalSizes(t *testing.T) {
 			if pt < want-0.05 {
 				t.Errorf("%s large=%v: main text %.1f pt, want at least %.0f", b.board, large, pt, want)
 			}
-			if touch < 12 {
-				t.Errorf("%s: smallest target %.1f mm, want at least 12", b.board, touch)
+			if touch < MinTouchMM {
+				t.Errorf("%s: smallest target %.1f mm, want at least %d", b.board, touch, MinTouchMM)
+			}
+			// A button is its text's line and the inner padding twice over.
+			test.NewTempApp(t).Settings().SetTheme(th)
+			if h := b.panel.Millimetres(widget.NewButton("确认", nil).MinSize().Height); h < MinTouchMM {
+				t.Errorf("%s large=%v: a button is %.1f mm tall, want at least %d", b.board, large, h, MinTouchMM)
 			}
 		}
 	}
