@@ -107,6 +107,12 @@ func (u *UI) setBand(actions []fyne.CanvasObject) {
 	u.bandLayout.tools = tools
 	u.band.Objects = objs
 	u.band.Refresh()
+	// A band of another height (more rows, or larger text) moves the
+	// body's bottom edge: the window's layout must run again, or the
+	// band's last row is drawn under the bottom of the screen.
+	if c := u.win.Content(); c != nil && u.band.Size().Height != u.band.MinSize().Height {
+		c.Refresh()
+	}
 }
 
 // frame draws a screen: top stays put above the content (a flow's step
@@ -129,14 +135,11 @@ func (u *UI) framePage(title string, top []fyne.CanvasObject, content fyne.Canva
 	}
 	var lead fyne.CanvasObject
 	if title != "" {
-		t := canvas.NewText(title, kiosktheme.Foreground)
-		t.TextStyle.Bold = true
-		t.TextSize = theme.Size(theme.SizeNameText)
-		tools := container.NewHBox(u.readAloud, u.textSwitch).MinSize().Width
-		if u.form() == formCompact && t.MinSize().Width+tools+6*theme.Padding() <= u.win.Canvas().Size().Width {
-			lead = t
-		} else if c, ok := content.(*fyne.Container); ok {
-			c.Objects = append([]fyne.CanvasObject{heading(title)}, c.Objects...)
+		if lead = u.titleLead(title); lead == nil {
+			c, ok := content.(*fyne.Container)
+			if ok {
+				c.Objects = append([]fyne.CanvasObject{heading(title)}, c.Objects...)
+			}
 		}
 	}
 	if len(top) > 0 {
@@ -150,6 +153,52 @@ func (u *UI) framePage(title string, top []fyne.CanvasObject, content fyne.Canva
 		obj = container.NewBorder(container.NewPadded(container.NewVBox(top...)), nil, nil, nil, obj)
 	}
 	u.present(obj, screen{redraw: redraw, speech: speech, band: actions, lead: lead})
+}
+
+// titleLead is a page's title for a compact header, in place of the
+// kiosk's name; nil on other panels, or when the title does not fit there
+// beside 朗读 and 大字.
+func (u *UI) titleLead(title string) fyne.CanvasObject {
+	if u.form() != formCompact {
+		return nil
+	}
+	t := canvas.NewText(title, kiosktheme.Foreground)
+	t.TextStyle.Bold = true
+	t.TextSize = theme.Size(theme.SizeNameText)
+	tools := container.NewHBox(u.readAloud, u.textSwitch).MinSize().Width
+	if t.MinSize().Width+tools+6*theme.Padding() > u.win.Canvas().Size().Width {
+		return nil
+	}
+	return t
+}
+
+// leadFromHeading moves a screen's heading, the first thing in its
+// scrolled content, into a compact header (see titleLead): a done
+// screen's QR code must stand whole above the band on a small panel.
+func (u *UI) leadFromHeading(obj fyne.CanvasObject) fyne.CanvasObject {
+	s, ok := obj.(*container.Scroll)
+	if !ok || u.form() != formCompact {
+		return nil
+	}
+	c, ok := s.Content.(*fyne.Container)
+	for ok && len(c.Objects) > 0 {
+		switch v := c.Objects[0].(type) {
+		case *fyne.Container:
+			c = v
+			continue
+		case *widget.Label:
+			if v.SizeName != theme.SizeNameSubHeadingText || !v.TextStyle.Bold {
+				return nil
+			}
+			lead := u.titleLead(v.Text)
+			if lead != nil {
+				c.Objects = c.Objects[1:]
+			}
+			return lead
+		}
+		return nil
+	}
+	return nil
 }
 
 // isPrimary says whether o is a button made by primary(): the action a
@@ -271,7 +320,7 @@ func (b *bandLayout) avail(size float32) float32 {
 	if size > 0 {
 		return size
 	}
-	return b.width() - 4*theme.Padding()
+	return b.width() - 2*theme.Padding() // the window pads its content
 }
 
 func (b *bandLayout) MinSize(objs []fyne.CanvasObject) fyne.Size {

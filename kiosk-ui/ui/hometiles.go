@@ -1,11 +1,10 @@
 package ui
 
 import (
-	"image/color"
-
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/canvas"
 	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/layout"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
@@ -112,7 +111,7 @@ func (h *hotlineBlock) CreateRenderer() fyne.WidgetRenderer {
 	number := bigText(hotline, theme.SizeNameHeadingText, kiosktheme.Primary)
 	number.TextSize *= 1.5
 	label := bigText("公共法律服务热线", theme.SizeNameSubHeadingText, kiosktheme.Foreground)
-	row := container.NewHBox(layoutSpacer(), label, number, layoutSpacer())
+	row := container.NewHBox(layout.NewSpacer(), label, number, layout.NewSpacer())
 	return widget.NewSimpleRenderer(container.NewStack(bg, container.NewPadded(row)))
 }
 
@@ -127,16 +126,6 @@ func (h *hotlineBlock) Tapped(*fyne.PointEvent) {
 func (h *hotlineBlock) MinSize() fyne.Size {
 	return h.BaseWidget.MinSize().Max(fyne.NewSize(0, 2*theme.Size(kiosktheme.SizeNameTouch)))
 }
-
-func layoutSpacer() fyne.CanvasObject {
-	r := canvas.NewRectangle(color.Transparent)
-	return container.New(&spacerLayout{}, r)
-}
-
-type spacerLayout struct{}
-
-func (spacerLayout) MinSize([]fyne.CanvasObject) fyne.Size { return fyne.Size{} }
-func (spacerLayout) Layout([]fyne.CanvasObject, fyne.Size) {}
 
 // homeLayout stacks the home screen's rows at their own heights, and
 // shares what height is left between the rows marked to grow, in

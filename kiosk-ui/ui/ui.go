@@ -212,7 +212,7 @@ func New(win fyne.Window, opts Options) *UI {
 	u.top = container.NewVBox(container.NewStack(headerBG, container.NewPadded(u.header)), u.banner)
 	u.bandLayout = &bandLayout{width: func() float32 { return u.win.Canvas().Size().Width }}
 	u.band = container.New(u.bandLayout)
-	win.SetContent(container.NewBorder(u.top, container.NewPadded(u.band), nil, nil, u.body))
+	win.SetContent(container.NewBorder(u.top, u.band, nil, nil, u.body))
 	u.arrangeChrome()
 	u.sizeHeader()
 	u.tickClock()
@@ -465,7 +465,7 @@ func (u *UI) show(obj fyne.CanvasObject, speech string, redraw func()) {
 	if p := liftPrimary(obj); p != nil {
 		band = append(band, p)
 	}
-	u.present(obj, screen{redraw: redraw, speech: speech, band: band})
+	u.present(obj, screen{redraw: redraw, speech: speech, band: band, lead: u.leadFromHeading(obj)})
 }
 
 // present is show for a screen described in full (the home screen says
