@@ -186,11 +186,15 @@ func TestEveryScreenMeetsTheElderlyRules(t *testing.T) {
 	for _, pn := range panels {
 		for _, large := range []bool{false, true} {
 			name := pn.name
-			minText := float32(kiosktheme.MinTextSize)
+			// 18 pt (30 pt in larger text) on this panel, and never
+			// below the pixel sizes of a panel of unknown density.
+			kp := kiosktheme.Panel{Width: int(pn.size.Width), Height: int(pn.size.Height), Diagonal: pn.diagonal}
+			minText := max(float32(kiosktheme.MinTextSize), kiosktheme.MainPoints*kp.PixelsPerPoint())
 			if large {
 				name += "-large"
-				minText = kiosktheme.LargeTextSize
+				minText = max(kiosktheme.LargeTextSize, kiosktheme.LargePoints*kp.PixelsPerPoint())
 			}
+			minText -= 0.05 // float rounding of the same size
 			t.Run(name, func(t *testing.T) {
 				u, w, _ := mustUI(t, newFakeAgent(), pn.size)
 				if large {

@@ -9,7 +9,10 @@ import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/test"
+	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
+	"github.com/fengqiao/kiosk/agent/localapi/apitype"
+	"github.com/fengqiao/kiosk/kiosk-ui/kiosktheme"
 )
 
 // wayBackLabels are the buttons that take a villager or a mediator back:
@@ -158,5 +161,37 @@ func checkActionsInView(t *testing.T, u *UI, w fyne.Window, where string) {
 	}
 	if wayBack == 0 {
 		t.Errorf("%s: no way back on screen (one of %q)", where, wayBackLabels)
+	}
+}
+
+// TestTypeFollowsThePanel: the screen sizes its type from the panel kioskd
+// reports, 18 pt on the 10.1" 1280×800 panel (37 px, not 24), and an older
+// kioskd that reports no panel leaves the pixel sizes as they were.
+func TestTypeFollowsThePanel(t *testing.T) {
+	for _, tt := range []struct {
+		name  string
+		panel func(*apitype.Menu)
+		want  float32
+	}{
+		{"10.1-inch", func(*apitype.Menu) {}, 37},
+		{"no panel (older kioskd)", func(m *apitype.Menu) { m.Panel = nil }, kiosktheme.TextSize},
+		{"no diagonal", func(m *apitype.Menu) { m.Panel.Diagonal = 0 }, kiosktheme.TextSize},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			agent := newFakeAgent()
+			agent.editMenu = tt.panel
+			u, w, _ := mustUI(t, agent, fyne.NewSize(1280, 800))
+			got := fyne.CurrentApp().Settings().Theme().Size(theme.SizeNameText)
+			if got < tt.want-0.5 || got > tt.want+0.5 {
+				t.Errorf("main text %.1f px, want %.0f", got, tt.want)
+			}
+			test.Tap(mustButton(t, w, labelLarger))
+			if large := fyne.CurrentApp().Settings().Theme().Size(theme.SizeNameText); large < got*float32(kiosktheme.LargeTextSize)/kiosktheme.TextSize-0.5 {
+				t.Errorf("larger text %.1f px on a panel whose main text is %.1f", large, got)
+			}
+			if !u.large {
+				t.Error("大字 did not switch to larger text")
+			}
+		})
 	}
 }
