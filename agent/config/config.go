@@ -11,6 +11,7 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
+	"math"
 	"os"
 	"path/filepath"
 	"slices"
@@ -346,6 +347,18 @@ type Screen struct {
 	Width    int `yaml:"width"`
 	Height   int `yaml:"height"`
 	Rotation int `yaml:"rotation"`
+	// Diagonal is the visible panel's diagonal in inches, from which the
+	// screen sizes its type in points and its targets in millimetres.
+	// Zero: not known, and the screen keeps its pixel sizes.
+	Diagonal float64 `yaml:"diagonal"`
+}
+
+// PixelsPerInch is the panel's density, 0 when its diagonal is not known.
+func (s Screen) PixelsPerInch() float64 {
+	if s.Diagonal <= 0 {
+		return 0
+	}
+	return math.Hypot(float64(s.Width), float64(s.Height)) / s.Diagonal
 }
 
 // ID-card reader drivers.

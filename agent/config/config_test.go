@@ -202,6 +202,20 @@ func TestLoadRejects(t *testing.T) {
 			wantMsg:   "45 is not one of",
 		},
 		{
+			name:      "board diagonal in centimetres",
+			board:     replace("diagonal: 10.1", "diagonal: 256"),
+			wantFile:  "board",
+			wantField: "screen.diagonal",
+			wantMsg:   "5 to 110",
+		},
+		{
+			name:      "board diagonal too big for its pixels",
+			board:     replace("diagonal: 10.1", "diagonal: 55"),
+			wantFile:  "board",
+			wantField: "screen.diagonal",
+			wantMsg:   "27 pixels per inch",
+		},
+		{
 			name:      "serial reader needs a device",
 			board:     replace("driver: simulated", "driver: serial"),
 			wantFile:  "board",

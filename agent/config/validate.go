@@ -252,6 +252,13 @@ func (b *Board) validate(doc *document) []Problem {
 	if !slices.Contains([]int{0, 90, 180, 270}, b.Screen.Rotation) {
 		c.fail("screen.rotation", "%d is not one of 0, 90, 180, 270", b.Screen.Rotation)
 	}
+	if d := b.Screen.Diagonal; d != 0 {
+		if d < 5 || d > 110 {
+			c.fail("screen.diagonal", "%g is not a panel's diagonal in inches (5 to 110)", d)
+		} else if ppi := b.Screen.PixelsPerInch(); ppi < 40 || ppi > 400 {
+			c.fail("screen.diagonal", "%g in for %d×%d pixels is %.0f pixels per inch; a kiosk panel has 40 to 400 (is it in inches?)", d, b.Screen.Width, b.Screen.Height, ppi)
+		}
+	}
 	c.oneOf("idcard.driver", b.IDCard.Driver, IDCardDrivers()...)
 	if d := b.IDCard.PollInterval.Duration; d < 300*time.Millisecond || d > 10*time.Second {
 		c.fail("idcard.poll_interval", "%s is out of range [300ms, 10s]; a SAM polled faster stops answering", d)

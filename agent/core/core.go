@@ -321,6 +321,9 @@ func (c *Core) Alert(ctx context.Context, a AlertBody) error {
 func (c *Core) Menu() apitype.Menu {
 	ct := c.live().cfg.Site.Content
 	m := apitype.Menu{KioskName: c.live().cfg.Site.Kiosk.Name, Topics: ct.Topics}
+	if sc := c.live().cfg.Board.Screen; sc.Width > 0 {
+		m.Panel = &apitype.Panel{Width: sc.Width, Height: sc.Height, Diagonal: sc.Diagonal}
+	}
 	for _, id := range config.ServiceIDs {
 		s, _ := ct.ServiceByID(id)
 		m.Services = append(m.Services, apitype.Service{

@@ -849,3 +849,17 @@ func TestMenuContent(t *testing.T) {
 		t.Errorf("a month later: schedule %v fairs %v", m.Content.Lecture.Schedule, m.Content.Fairs)
 	}
 }
+
+// TestMenuPanel: the menu carries the board profile's panel, diagonal and
+// all, so the screen can size its type in points (the dev board stands in
+// for the 10.1" 1280×800 kiosk).
+func TestMenuPanel(t *testing.T) {
+	f := mustServe(t)
+	m, err := f.client.Menu(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p := m.Panel; p == nil || *p != (apitype.Panel{Width: 1280, Height: 800, Diagonal: 10.1}) {
+		t.Errorf("panel = %s, want the dev board's 1280×800 10.1\"", mustJSON(t, p))
+	}
+}

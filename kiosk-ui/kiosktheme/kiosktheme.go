@@ -7,6 +7,7 @@ package kiosktheme
 import (
 	_ "embed"
 	"image/color"
+	"math"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/theme"
@@ -19,8 +20,11 @@ var cjkFont []byte
 // drawn from Fyne's bundled default font, which Fyne consults next.
 var CJKFont fyne.Resource = fyne.NewStaticResource("DroidSansFallbackFull.ttf", cjkFont)
 
-// Sizes, in Fyne's device-independent units. At the kiosk panels' density one
-// unit is about one pixel, and 24 units of text is about 18 pt.
+// Sizes, in Fyne's device-independent units, which kiosk-ui keeps at one
+// panel pixel (FYNE_SCALE=1, cmd/kiosk-ui). They are the sizes of a panel
+// of unknown density; ForPanel scales them all up on a denser panel so
+// that main text stays at least 18 pt there (24 px is 18 pt at 96 pixels
+// per inch).
 const (
 	TextSize       = 24
 	HeadingSize    = 40
@@ -71,15 +75,76 @@ var Colours = map[string]color.NRGBA{
 }
 
 // kioskTheme scales every text size by scale: 1 for the standard theme,
-// LargeTextSize/TextSize for the larger-text mode.
-type kioskTheme struct{ scale float32 }
+// LargeTextSize/TextSize for the larger-text mode; and every size, text,
+// padding and target, by unit, the panel's (Panel.Unit).
+type kioskTheme struct{ scale, unit, touchMM float32 }
 
-// New returns the kiosk theme with standard text (18 pt).
-func New() fyne.Theme { return kioskTheme{scale: 1} }
+// New returns the kiosk theme with standard text for a panel of unknown
+// density (24 px, 18 pt at 96 pixels per inch).
+func New() fyne.Theme { return ForPanel(Panel{}, false) }
 
-// NewLarge returns the larger-text theme (30 pt main text) that the
-// 大字 switch on every screen turns on.
-func NewLarge() fyne.Theme { return kioskTheme{scale: float32(LargeTextSize) / TextSize} }
+// NewLarge returns the larger-text theme (40 px, 30 pt at 96 pixels per
+// inch) that the 大字 switch on every screen turns on.
+func NewLarge() fyne.Theme { return ForPanel(Panel{}, true) }
+
+// ForPanel returns the theme for panel p, with larger text if large: main
+// text at least 18 pt (30 pt large) on that panel, and every size in
+// proportion.
+func ForPanel(p Panel, large bool) fyne.Theme {
+	k := kioskTheme{scale: 1, unit: p.Unit(), touchMM: p.PixelsPerPoint() * 72 / 25.4}
+	if large {
+		k.scale = float32(LargeTextSize) / TextSize
+	}
+	return k
+}
+
+// Panel is a kiosk's screen: pixels, and its visible diagonal in inches
+// (0: unknown).
+type Panel struct {
+	Width, Height int
+	Diagonal      float64
+}
+
+// Points of main text that MIIT's guidance asks for.
+const (
+	MainPoints  = 18
+	LargePoints = 30
+)
+
+// PixelsPerPoint is how many of the panel's pixels make a typographic
+// point (1/72 in), 0 when its density is not known.
+func (p Panel) PixelsPerPoint() float32 {
+	if p.Diagonal <= 0 || p.Width <= 0 || p.Height <= 0 {
+		return 0
+	}
+	return float32(math.Hypot(float64(p.Width), float64(p.Height)) / p.Diagonal / 72)
+}
+
+// Unit is what the panel multiplies every size by: 1 on a panel of 96
+// pixels per inch or less (where the fixed sizes are already 18 pt or
+// more), 18 pt over 24 px on a denser one. Never below 1: on a large,
+// coarse panel the sizes in pixels are still what a finger and an eye at
+// arm's length need.
+func (p Panel) Unit() float32 {
+	return max(1, MainPoints*p.PixelsPerPoint()/TextSize)
+}
+
+// Points is size pixels in points on this panel, 0 when not known.
+func (p Panel) Points(size float32) float32 {
+	if ppp := p.PixelsPerPoint(); ppp > 0 {
+		return size / ppp
+	}
+	return 0
+}
+
+// Millimetres is size pixels in millimetres on this panel, 0 when not known.
+func (p Panel) Millimetres(size float32) float32 {
+	return p.Points(size) * 25.4 / 72
+}
+
+// SizeNameTouch is the theme's smallest target on this panel: MinTouch
+// pixels, and at least MinTouchMM.
+const SizeNameTouch fyne.ThemeSizeName = "kioskTouch"
 
 // IsLarge says whether t is the larger-text theme.
 func IsLarge(t fyne.Theme) bool {
@@ -126,15 +191,43 @@ func (kioskTheme) Icon(name fyne.ThemeIconName) fyne.Resource {
 
 func (k kioskTheme) Size(name fyne.ThemeSizeName) float32 {
 	switch name {
+	case theme.SizeNamePadding, theme.SizeNameInnerPadding, theme.SizeNameInputRadius, theme.SizeNameSelectionRadius:
+		// Spacing stays in pixels: on a small dense panel scaled padding
+		// would take the height the larger type needs, and a button is
+		// still at least 12 mm tall with its larger text (TestPhysicalSizes).
+		return k.size(name)
+	case SizeNameTouch:
+		return max(MinTouch, k.touchMM*MinTouchMM)
+	}
+	return k.unit * k.size(name)
+}
+
+// MinTouchMM is the smallest target on any panel, in millimetres: MIIT's
+// 60×60 px on a phone is about 9 mm; a kiosk's finger comes at the screen
+// from further, less steadily.
+const MinTouchMM = 12
+
+func (k kioskTheme) size(name fyne.ThemeSizeName) float32 {
+	switch name {
 	case theme.SizeNameText:
 		return TextSize * k.scale
 	case theme.SizeNameHeadingText:
-		return HeadingSize * k.scale
+		if k.scale > 1 {
+			// Larger text makes main text nearly heading-sized; headings
+			// stay a step above it, not a line of their own per word.
+			return TextSize * k.scale * 1.25
+		}
+		return HeadingSize
 	case theme.SizeNameSubHeadingText:
-		return SubHeadingSize * k.scale
+		if k.scale > 1 {
+			return TextSize * k.scale // bold sets it apart
+		}
+		return SubHeadingSize
 	case theme.SizeNameCaptionText:
 		// Nothing on a kiosk is small print: captions are main text.
 		return TextSize * k.scale
+	case SizeNameTouch:
+		return MinTouch
 	case theme.SizeNamePadding:
 		return 8
 	case theme.SizeNameInnerPadding:

@@ -256,7 +256,8 @@ func TestContrast(t *testing.T) {
 // pitch of at least 1.3 times its size, in both themes. The pitch is
 // measured off a label: the height a second line adds.
 func TestLineSpacing(t *testing.T) {
-	for _, th := range []fyne.Theme{New(), NewLarge()} {
+	small := Panel{Width: 1280, Height: 800, Diagonal: 10.1}
+	for _, th := range []fyne.Theme{New(), NewLarge(), ForPanel(small, false), ForPanel(small, true)} {
 		test.NewTempApp(t).Settings().SetTheme(th)
 		for _, size := range []fyne.ThemeSizeName{theme.SizeNameText, theme.SizeNameSubHeadingText, theme.SizeNameHeadingText} {
 			style := widget.RichTextStyle{SizeName: size, TextStyle: fyne.TextStyle{}}
@@ -318,4 +319,49 @@ func hueDistance(a, b color.NRGBA) float64 {
 	}
 	d := math.Abs(hue(a) - hue(b))
 	return math.Min(d, 360-d)
+}
+
+// The kiosks' panels, as their board profiles give them.
+var boardPanels = []struct {
+	board string
+	panel Panel
+}{
+	{"rk3568, dev-sim", Panel{1280, 800, 10.1}},
+	{"rpi4", Panel{1920, 1080, 21.5}},
+	{"rpi5", Panel{1080, 1920, 32}},
+}
+
+// TestPhysicalSizes: on every kiosk panel main text is at least 18 pt (30
+// pt in larger text), and the smallest target at least 12 mm square.
+func TestPhysicalSizes(t *testing.T) {
+	for _, b := range boardPanels {
+		for _, large := range []bool{false, true} {
+			th := ForPanel(b.panel, large)
+			text := th.Size(theme.SizeNameText)
+			pt := b.panel.Points(text)
+			want := float32(MainPoints)
+			if large {
+				want = LargePoints
+			}
+			touch := b.panel.Millimetres(th.Size(SizeNameTouch))
+			t.Logf("%s %d×%d %.1f\" large=%v: text %.0f px = %.1f pt, heading %.1f pt, target %.0f px = %.1f mm",
+				b.board, b.panel.Width, b.panel.Height, b.panel.Diagonal, large, text, pt,
+				b.panel.Points(th.Size(theme.SizeNameSubHeadingText)), th.Size(SizeNameTouch), touch)
+			if pt < want-0.05 {
+				t.Errorf("%s large=%v: main text %.1f pt, want at least %.0f", b.board, large, pt, want)
+			}
+			if touch < MinTouchMM {
+				t.Errorf("%s: smallest target %.1f mm, want at least %d", b.board, touch, MinTouchMM)
+			}
+			// A button is its text's line and the inner padding twice over.
+			test.NewTempApp(t).Settings().SetTheme(th)
+			if h := b.panel.Millimetres(widget.NewButton("确认", nil).MinSize().Height); h < MinTouchMM {
+				t.Errorf("%s large=%v: a button is %.1f mm tall, want at least %d", b.board, large, h, MinTouchMM)
+			}
+		}
+	}
+	// A panel of unknown density keeps the fixed pixel sizes.
+	if got := ForPanel(Panel{Width: 1280, Height: 800}, false).Size(theme.SizeNameText); got != TextSize {
+		t.Errorf("unknown density: text %.0f px, want %d", got, TextSize)
+	}
 }

@@ -3,7 +3,6 @@ package ui
 import (
 	"context"
 	"errors"
-	"fmt"
 	"slices"
 	"strings"
 	"time"
@@ -144,25 +143,24 @@ func (u *UI) step(id, title string, content fyne.CanvasObject) {
 	u.draft.stepID = id
 	steps := u.draft.steps
 	n := slices.Index(steps, id)
-	top := container.NewVBox(heading(fmt.Sprintf("第 %d 步（共 %d 步）　%s", n+1, len(steps), title)))
+	top := []fyne.CanvasObject{newStepIndicator(steps, n), u.tight(heading(title))}
 	if c := u.draft.who.card; c != nil && id != stepName && id != stepWho {
-		top.Add(paragraph("已读取身份证：" + c.Name + "　" + c.IDMasked))
+		top = append(top, paragraph("已读取身份证："+c.Name+"　"+c.IDMasked))
 	}
 	speech := title
 	if u.draft.err != "" {
-		top.Add(errorText(u.draft.err))
+		top = append(top, errorText(u.draft.err))
 		speech = strings.TrimSuffix(u.draft.err, "。") + "。" + title
 	}
-	nav := u.grid(2)
+	var nav []fyne.CanvasObject
 	if n > 0 {
 		prev := steps[n-1]
-		nav.Add(widget.NewButton(labelBack, func() { u.draft.err = ""; u.drawStep(prev) }))
+		nav = append(nav, widget.NewButton(labelBack, func() { u.draft.err = ""; u.drawStep(prev) }))
 	} else {
-		nav.Add(widget.NewButton(labelHome, u.goHome))
+		nav = append(nav, widget.NewButton(labelHome, u.goHome))
 	}
-	nav.Add(widget.NewButton(labelCancel, u.goHome))
-	u.show(container.NewBorder(container.NewPadded(top), container.NewPadded(nav), nil, nil,
-		container.NewVScroll(container.NewPadded(content))), speech, func() { u.drawStep(id) })
+	nav = append(nav, widget.NewButton(labelCancel, u.goHome))
+	u.frame(top, content, nav, speech, func() { u.drawStep(id) })
 }
 
 // fail shows err on step id, or on the step of this flow that asks it.

@@ -56,6 +56,7 @@ type fakeAgent struct {
 	idleSeconds int                 // the site's ui.idle in the menu; 0 leaves it out
 	editMenu    func(*apitype.Menu) // township content pushed since start
 	menuErrs    int                 // Menu fails this many more times
+	panel       *apitype.Panel      // the menu's panel; mustUI sets the board's for its window
 	drafts      fakeDrafts          // mediators' drafts (draft_test.go)
 	phrased     int                 // GET phrases asked, with a token good or not
 
@@ -130,6 +131,7 @@ func (f *fakeAgent) Menu(context.Context) (apitype.Menu, error) {
 	m := testMenu()
 	m.Content.BookingVenue = "tea" // the site's venue for kiosk mediation bookings
 	m.IdleSeconds = f.idleSeconds
+	m.Panel = f.panel
 	if f.editMenu != nil {
 		f.editMenu(&m)
 	}
@@ -395,6 +397,9 @@ func mustUI(t testing.TB, agent Agent, size ...fyne.Size) (*UI, fyne.Window, *fa
 		sz = size[0]
 	}
 	w.Resize(sz)
+	if fa, ok := agent.(*fakeAgent); ok && fa.panel == nil {
+		fa.panel = boardPanel(sz)
+	}
 	clock := &fakeClock{t: time.Date(2026, 11, 25, 10, 0, 0, 0, cst)}
 	u := New(w, Options{
 		Agent:    agent,
@@ -454,7 +459,7 @@ func mustButton(t *testing.T, w fyne.Window, text string) *widget.Button {
 	return nil
 }
 
-func mustTile(t *testing.T, w fyne.Window, title string) *tile {
+func mustTile(t *testing.T, w fyne.Window, title string) fyne.Tappable {
 	t.Helper()
 	for _, o := range objects(w) {
 		if tl, ok := o.(*tile); ok && strings.HasPrefix(tl.Title, title) {
@@ -476,6 +481,8 @@ func texts(w fyne.Window) []string {
 			out = append(out, v.Text)
 		case *widget.Button:
 			out = append(out, v.Text)
+		case *stepIndicator:
+			out = append(out, v.String()) // what its numbered, highlighted cells say
 		}
 	}
 	return out

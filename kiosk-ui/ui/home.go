@@ -2,10 +2,12 @@ package ui
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/fengqiao/kiosk/agent/localapi/apitype"
@@ -35,36 +37,63 @@ func (u *UI) showHome() {
 		return
 	}
 	m := u.menu
-	tiles := u.grid(3)
+	// Two columns at most: a third squeezes a service's line of
+	// explanation under its pictogram on a portrait panel.
+	tiles := u.fillGrid(2)
+	if u.form() == formWide {
+		tiles = u.fillGrid(3)
+	}
 	for _, s := range m.Services {
-		tiles.Add(newTile(s.Title, s.Summary, kiosktheme.Card, func() { u.showService(s) }))
+		tiles.Add(withPictogram(newTile(s.Title, s.Summary, kiosktheme.Card, func() { u.showService(s) }),
+			theme.NewPrimaryThemedResource(servicePictogram(s.ID)), false))
 	}
 	a := m.Advisor
 	advisor := "本村法律顾问：" + a.Name + "（" + a.Firm + "）　值班：" + strings.Join(a.Duty, "；")
-	body := container.NewVBox(
-		heading("公共法律服务"),
-		container.New(u.grid(2).Layout, primary(labelBookAdvisor, u.startBooking), primary(labelBookMediation, u.startMediation)),
-		tiles,
-		paragraph(advisor),
-		widget.NewLabelWithStyle(labelHotline, fyne.TextAlignCenter, fyne.TextStyle{Bold: true}),
-		container.NewHBox(widget.NewButton(labelMediator, u.startSignIn)),
-	)
+	advisorKey, advisorTile := bookingKey(labelBookAdvisor, theme.AccountIcon(), u.startBooking)
+	mediationKey, mediationTile := bookingKey(labelBookMediation, pictTalk, u.startMediation)
+	bookings := u.fillGrid(2)
+	bookings.Add(advisorTile)
+	bookings.Add(mediationTile)
+	hotlineKey := newHotlineBlock(u.showHotline)
+	u.homeKeys = []fyne.CanvasObject{advisorKey, mediationKey, hotlineKey}
+	// The bookings first and largest; the services; 12348; the advisor's
+	// hours; and last, small, the mediators' way in. On a portrait totem
+	// the keys grow to fill the upper part, the bookings most.
+	rows := []fyne.CanvasObject{bookings, tiles, hotlineKey, paragraph(advisor),
+		container.NewHBox(widget.NewButton(labelMediator, u.startSignIn))}
+	var band []fyne.CanvasObject
+	if u.form() != formPortrait {
+		// On a landscape panel 12348 stands in the band, below the
+		// bookings: under the services it is under the fold.
+		rows = slices.Delete(rows, 2, 3)
+		band = append(band, hotlineKey)
+	}
+	body := container.New(&homeLayout{weight: []float32{3, 4, 1}}, rows...)
 	speech := "欢迎使用" + m.KioskName + "。预约法律顾问，请点“" + labelBookAdvisor + "”；预约调解，请点“" + labelBookMediation + "”。" + advisor + "。也可以拨打 12348。"
-	u.present(container.NewVScroll(container.NewPadded(body)), screen{redraw: u.showHome, speech: speech, home: true})
+	u.present(container.NewVScroll(container.NewPadded(body)), screen{redraw: u.showHome, speech: speech, home: true, band: band})
+}
+
+// showHotline is what the 12348 block opens: the number in very large
+// digits and what the line is for. The kiosk has no telephone: the
+// villager dials it on their own.
+func (u *UI) showHotline() {
+	number := bigText(hotline, theme.SizeNameHeadingText, kiosktheme.Primary)
+	number.TextSize *= 3
+	rows := container.NewVBox(
+		container.NewCenter(number),
+		paragraph("公共法律服务热线，免费解答法律问题，也可以帮您预约法律援助。"),
+		paragraph("请用您自己的手机或家里的电话拨打 12348；本机不能打电话。"),
+	)
+	speech := "公共法律服务热线：" + spaced(hotline) + "。免费解答法律问题。请用您自己的手机或家里的电话拨打。"
+	u.page(labelHotline, rows, speech, u.showHotline)
 }
 
 // page lays out a page that is not a step of a flow: its content, and at
 // the bottom the way home plus any actions.
 func (u *UI) page(title string, content *fyne.Container, speech string, redraw func(), actions ...fyne.CanvasObject) {
-	nav := u.grid(len(actions) + 1)
-	nav.Add(widget.NewButton(labelHome, u.goHome))
-	for _, a := range actions {
-		nav.Add(a)
-	}
-	body := container.NewVBox(heading(title))
-	body.Objects = append(body.Objects, content.Objects...)
-	u.show(container.NewBorder(nil, container.NewPadded(nav), nil, nil,
-		container.NewVScroll(container.NewPadded(body))), title+"。"+speech, redraw)
+	nav := append([]fyne.CanvasObject{widget.NewButton(labelHome, u.goHome)}, actions...)
+	body := container.NewVBox(content.Objects...)
+	u.framePage(title, nil, body, nav, title+"。"+speech, redraw)
 }
 
 // showService is one of the five services on each of the three platforms,

@@ -297,13 +297,10 @@ func (u *UI) keepMediatorAlive() {
 
 // mpage is a mediator page: the way back to the mediator's home and sign-out.
 func (u *UI) mpage(title string, rows *fyne.Container, redraw func(), actions ...fyne.CanvasObject) {
-	nav := u.grid(len(actions) + 2)
-	nav.Add(widget.NewButton(labelMediatorHome, u.showMediatorHome))
-	for _, a := range actions {
-		nav.Add(a)
-	}
-	nav.Add(widget.NewButton(labelSignOut, u.goHome))
-	body := container.NewVBox(heading(title))
+	nav := []fyne.CanvasObject{widget.NewButton(labelMediatorHome, u.showMediatorHome)}
+	nav = append(nav, actions...)
+	nav = append(nav, widget.NewButton(labelSignOut, u.goHome))
+	body := container.NewVBox()
 	if u.med.err != "" {
 		body.Add(errorText(u.med.err))
 	}
@@ -312,8 +309,7 @@ func (u *UI) mpage(title string, rows *fyne.Container, redraw func(), actions ..
 		u.med.notice = ""
 	}
 	body.Objects = append(body.Objects, rows.Objects...)
-	u.show(container.NewBorder(nil, container.NewPadded(nav), nil, nil,
-		container.NewVScroll(container.NewPadded(body))), title, redraw)
+	u.framePage(title, nil, body, nav, title, redraw)
 }
 
 // showMediatorHome lists the cases, and first of all the follow-up visits

@@ -64,9 +64,9 @@ func (u *UI) keypad(value *string, maxLen int, changed func()) fyne.CanvasObject
 func (u *UI) keySize() fyne.Size {
 	s := u.win.Canvas().Size()
 	pad := theme.Padding()
-	chrome := u.top.MinSize().Height + heading("第").MinSize().Height + widget.NewButton("第", nil).MinSize().Height + 12*pad
+	chrome := u.stepChrome() + 4*pad
 	fits := (s.Height - chrome - (padRows-1)*2*pad) / padRows
-	h := max(float32(kiosktheme.MinTouch), min(min(s.Width, s.Height)*keyShare, fits))
+	h := max(theme.Size(kiosktheme.SizeNameTouch), min(min(s.Width, s.Height)*keyShare, fits))
 	return fyne.NewSize(h*keyAspect, h)
 }
 
@@ -119,8 +119,14 @@ type keyTheme struct {
 }
 
 func (k keyTheme) Size(n fyne.ThemeSizeName) float32 {
-	if n == theme.SizeNameText {
+	switch n {
+	case theme.SizeNameText:
 		return k.text
+	case theme.SizeNameInnerPadding:
+		// A key's size comes from keySize; the padding only matters where
+		// the digit would outgrow it (30 pt on a 1280×800 panel), and
+		// there four rows must still fit above the action band.
+		return min(k.Theme.Size(n), 2)
 	}
 	return k.Theme.Size(n)
 }
@@ -136,7 +142,7 @@ func (u *UI) phoneEntry(p *person, setErr func(string), next func()) fyne.Canvas
 // phoneEntryWith is phoneEntry with who, whose number it is, shown above
 // the number.
 func (u *UI) phoneEntryWith(p *person, who fyne.CanvasObject, setErr func(string), next func()) fyne.CanvasObject {
-	display := bigText(phoneDisplay(p.phone), theme.SizeNameHeadingText, kiosktheme.Foreground)
+	display := bigText(phoneDisplay(p.phone), u.numberSize(), kiosktheme.Foreground)
 	display.TextStyle.Monospace = true
 	pad := u.keypad(&p.phone, 12, func() {
 		display.Text = phoneDisplay(p.phone)
@@ -162,7 +168,12 @@ func (u *UI) phoneEntryWith(p *person, who fyne.CanvasObject, setErr func(string
 // instead, so that pad and action fit above the fold on a 1280×800 panel.
 func (u *UI) padScreen(pad fyne.CanvasObject, above []fyne.CanvasObject, action fyne.CanvasObject) *fyne.Container {
 	if s := u.win.Canvas().Size(); s.Width > s.Height {
-		return container.New(&besidePad{}, pad, container.NewVBox(append(above, action)...))
+		beside := container.New(&besidePad{}, pad, container.NewVBox(append(above, action)...))
+		// Unless what stands beside is too wide for it (a long line in
+		// 18 pt on a 1280×800 panel): then above, as in portrait.
+		if beside.MinSize().Width <= s.Width-sideMargin {
+			return beside
+		}
 	}
 	return container.NewVBox(append(above, pad, action)...)
 }

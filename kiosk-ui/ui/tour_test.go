@@ -20,17 +20,32 @@ import (
 	"fyne.io/fyne/v2/test"
 	"fyne.io/fyne/v2/widget"
 
+	"github.com/fengqiao/kiosk/agent/localapi/apitype"
 	"github.com/fengqiao/kiosk/kiosk-ui/kiosktheme"
 )
 
-// The panels a kiosk ships with.
+// The panels a kiosk ships with, with their diagonals in inches as the
+// board profiles give them (firmware-configs/boards).
 var panels = []struct {
-	name string
-	size fyne.Size
+	name     string
+	size     fyne.Size
+	diagonal float64
 }{
-	{"1920x1080", fyne.NewSize(1920, 1080)},
-	{"1080x1920", fyne.NewSize(1080, 1920)},
-	{"1280x800", fyne.NewSize(1280, 800)},
+	{"1920x1080", fyne.NewSize(1920, 1080), 21.5},
+	{"1080x1920", fyne.NewSize(1080, 1920), 32},
+	{"1280x800", fyne.NewSize(1280, 800), 10.1},
+}
+
+// boardPanel is the panel kioskd reports for a window of size: the board
+// whose screen it is, or a panel of unknown density.
+func boardPanel(size fyne.Size) *apitype.Panel {
+	p := &apitype.Panel{Width: int(size.Width), Height: int(size.Height)}
+	for _, pn := range panels {
+		if pn.size == size {
+			p.Diagonal = pn.diagonal
+		}
+	}
+	return p
 }
 
 // tour visits every screen of the kiosk in turn, calling visit on each with
@@ -172,11 +187,15 @@ func TestEveryScreenMeetsTheElderlyRules(t *testing.T) {
 	for _, pn := range panels {
 		for _, large := range []bool{false, true} {
 			name := pn.name
-			minText := float32(kiosktheme.MinTextSize)
+			// 18 pt (30 pt in larger text) on this panel, and never
+			// below the pixel sizes of a panel of unknown density.
+			kp := kiosktheme.Panel{Width: int(pn.size.Width), Height: int(pn.size.Height), Diagonal: pn.diagonal}
+			minText := max(float32(kiosktheme.MinTextSize), kiosktheme.MainPoints*kp.PixelsPerPoint())
 			if large {
 				name += "-large"
-				minText = kiosktheme.LargeTextSize
+				minText = max(kiosktheme.LargeTextSize, kiosktheme.LargePoints*kp.PixelsPerPoint())
 			}
+			minText -= 0.05 // float rounding of the same size
 			t.Run(name, func(t *testing.T) {
 				u, w, _ := mustUI(t, newFakeAgent(), pn.size)
 				if large {

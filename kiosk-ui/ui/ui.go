@@ -108,6 +108,12 @@ type UI struct {
 	banner     *fyne.Container
 	bannerText *widget.Label
 	body       *fyne.Container
+	band       *fyne.Container // the action band under the body (frame.go)
+	bandLayout *bandLayout
+	chromeSet  bool
+	chromeForm formFactor
+	chromeLead fyne.CanvasObject
+	panel      kiosktheme.Panel // the panel kioskd reports, for the type's size
 
 	menu      apitype.Menu
 	hasMenu   bool
@@ -117,6 +123,9 @@ type UI struct {
 	large     bool
 
 	screen screen // what is on screen, to redraw it after a theme switch
+	// homeKeys are the home screen's bookings and 12348, which must be in
+	// view on every panel (TestActionsNeedNoScrolling).
+	homeKeys []fyne.CanvasObject
 	// pendingSpeech is said before the next screen's own words (a number
 	// read back as its step is left): said apart, the next screen's
 	// announcement would cut it off, since kioskd stops what it is saying.
@@ -138,6 +147,12 @@ type screen struct {
 	redraw func()
 	speech string
 	home   bool
+	// band is the screen's actions for the action band: its way back and
+	// its primary action (frame.go).
+	band []fyne.CanvasObject
+	// lead takes the kiosk's name's place in a compact header: a flow's
+	// step indicator.
+	lead fyne.CanvasObject
 }
 
 // DefaultIdleTimeout is how long an untouched screen keeps a villager's
@@ -190,12 +205,15 @@ func New(win fyne.Window, opts Options) *UI {
 	u.banner.Hide()
 	u.body = container.NewStack()
 
-	// The clock sits under the kiosk's name so that in larger text the
-	// header still fits a portrait panel's width.
-	u.header = container.NewBorder(nil, nil, container.NewVBox(u.title, u.clock), container.NewHBox(u.readAloud, u.textSwitch))
+	// The header and the action band follow the panel's form factor
+	// (arrangeChrome, frame.go).
+	u.header = container.NewStack()
 	headerBG := canvas.NewRectangle(kiosktheme.Card)
 	u.top = container.NewVBox(container.NewStack(headerBG, container.NewPadded(u.header)), u.banner)
-	win.SetContent(container.NewBorder(u.top, nil, nil, nil, u.body))
+	u.bandLayout = &bandLayout{width: func() float32 { return u.win.Canvas().Size().Width }}
+	u.band = container.New(u.bandLayout)
+	win.SetContent(container.NewBorder(u.top, u.band, nil, nil, u.body))
+	u.arrangeChrome()
 	u.sizeHeader()
 	u.tickClock()
 	u.showLoading()
@@ -208,6 +226,13 @@ func New(win fyne.Window, opts Options) *UI {
 // switch changes.
 func (u *UI) sizeHeader() {
 	u.title.TextSize = theme.Size(theme.SizeNameSubHeadingText)
+	u.clock.Show()
+	if u.chromeForm == formCompact {
+		u.title.TextSize = theme.Size(theme.SizeNameText) // bold; one line with the date
+		if u.large {
+			u.clock.Hide() // no room beside the name and 朗读 and 标准字
+		}
+	}
 	u.clock.TextSize = theme.Size(theme.SizeNameText)
 	u.title.Refresh()
 	u.clock.Refresh()
@@ -304,6 +329,7 @@ func (u *UI) loadMenuAt(v uint64) {
 		}
 		u.menuVersion = v
 		first := !u.hasMenu
+		u.setPanel(m.Panel)
 		u.menu, u.hasMenu = m, true
 		if u.idleFromSite && m.IdleSeconds > 0 {
 			u.opts.IdleTimeout = time.Duration(m.IdleSeconds) * time.Second
@@ -348,6 +374,7 @@ func (u *UI) showDevices(d apitype.Devices) {
 		u.readAloud.Hide()
 	}
 	u.header.Refresh()
+	u.band.Refresh()
 }
 
 // RefreshStatus asks kioskd for the link state and the devices (a printer
@@ -401,6 +428,12 @@ func (u *UI) updateBanner() {
 		if n := u.status.Queue.Depth; n > 0 {
 			text += fmt.Sprintf("（待上报 %d 条）", n)
 		}
+		if u.large && u.chromeForm == formCompact {
+			// One line, not three: on 800 pixels in larger text the
+			// whole notice would leave the screen no room for the
+			// bookings. What matters is that nothing is lost.
+			text = "暂时连不上乡镇，您办的事已保存。"
+		}
 	}
 	switch {
 	case text == "" && u.banner.Visible():
@@ -425,8 +458,14 @@ func (u *UI) updateBanner() {
 // Drawing the same screen again (a choice ticked on a long form) keeps its
 // scroll position: a mediator ticking a box near the bottom must not be
 // thrown back to the top.
+//
+// The screen's primary action goes in the action band (liftPrimary).
 func (u *UI) show(obj fyne.CanvasObject, speech string, redraw func()) {
-	u.present(obj, screen{redraw: redraw, speech: speech})
+	var band []fyne.CanvasObject
+	if p := liftPrimary(obj); p != nil {
+		band = append(band, p)
+	}
+	u.present(obj, screen{redraw: redraw, speech: speech, band: band, lead: u.leadFromHeading(obj)})
 }
 
 // present is show for a screen described in full (the home screen says
@@ -444,6 +483,8 @@ func (u *UI) present(obj fyne.CanvasObject, next screen) {
 		}
 	}
 	u.screen = next
+	u.arrangeChrome()
+	u.setBand(next.band)
 	u.body.Objects = []fyne.CanvasObject{obj}
 	u.body.Refresh()
 	if s := firstScroll(obj); s != nil && same {
@@ -526,14 +567,16 @@ func (u *UI) speak() {
 func (u *UI) toggleTextSize() {
 	u.touch()
 	u.large = !u.large
+	u.opts.SetTheme(u.panelTheme())
 	if u.large {
-		u.opts.SetTheme(kiosktheme.NewLarge())
 		u.textSwitch.SetText(labelStandard)
 	} else {
-		u.opts.SetTheme(kiosktheme.New())
 		u.textSwitch.SetText(labelLarger)
 	}
 	u.sizeHeader()
+	if u.banner.Visible() {
+		u.updateBanner() // its wording follows the text size on a small panel
+	}
 	if u.screen.redraw != nil {
 		u.screen.redraw()
 	}

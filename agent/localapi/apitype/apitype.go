@@ -143,6 +143,9 @@ type Menu struct {
 	Advisor   Advisor   `json:"advisor"`
 	Topics    []string  `json:"topics"`
 	Content   Content   `json:"content"`
+	// Panel is the screen the UI draws on (board profile screen); absent
+	// from a kioskd older than it, and then the UI sizes for pixels.
+	Panel *Panel `json:"panel,omitempty"`
 	// IdleSeconds: an untouched screen returns home after this long (site
 	// config ui.idle).
 	IdleSeconds int `json:"idle_seconds"`
@@ -161,6 +164,15 @@ type Menu struct {
 	// catalogue key (site config content.wording; kiosk-ui/wording):
 	// only the keys the site changes, each already checked by kioskd.
 	Wording map[string]string `json:"wording,omitempty"`
+}
+
+// Panel is the kiosk's screen as villagers see it: pixels, and the visible
+// diagonal in inches when the board profile gives it (0: unknown), from
+// which the UI sizes type in points and targets in millimetres.
+type Panel struct {
+	Width    int     `json:"width"`
+	Height   int     `json:"height"`
+	Diagonal float64 `json:"diagonal_in,omitempty"`
 }
 
 // LookupNumber marks where Menu.BookingLookup takes the booking number.

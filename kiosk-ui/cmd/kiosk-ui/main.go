@@ -63,6 +63,13 @@ func main() {
 	log := slog.New(slog.NewTextHandler(os.Stderr, nil))
 	setGCPolicy(log)
 
+	// One Fyne unit is one panel pixel: the theme sizes type in points
+	// from the panel's density (GET /v1/menu panel), and Fyne's own DPI
+	// scaling (1.2 on the 149 ppi 10.1" panel under Xwayland) would scale
+	// it a second time. FYNE_SCALE set by hand still wins, for a desktop.
+	if os.Getenv("FYNE_SCALE") == "" {
+		os.Setenv("FYNE_SCALE", "1")
+	}
 	a := app.NewWithID("cn.fengqiao.kiosk")
 	a.Settings().SetTheme(kiosktheme.New())
 	w := a.NewWindow("枫桥 · 综治服务一体机")
