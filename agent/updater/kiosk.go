@@ -6,10 +6,12 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/fengqiao/kiosk/agent/bundle"
@@ -50,11 +52,42 @@ func Spool(dir string, envelope []byte) error {
 
 // claimSpool takes every envelope waiting in dir, oldest first, removing
 // each from the spool.
+//
+// The spool belongs to the unprivileged fengqiao user, and the updater is
+// root: nothing in it is trusted to be what its name says. The directory
+// must be a real directory (not a symlink kioskd put in its place), and
+// every operation stays inside it (os.Root); an entry is read only if it is
+// a regular file, opened without following symlinks or blocking on a FIFO,
+// and at most bundle.MaxEnvelopeSize+1 bytes of it. Otherwise kioskd could
+// make root rename and delete the updater's own trust and state files, or
+// hang or exhaust it on a device file.
 func claimSpool(dir string) ([][]byte, error) {
-	entries, err := os.ReadDir(dir)
+	fi, err := os.Lstat(dir)
 	if errors.Is(err, os.ErrNotExist) {
 		return nil, nil
 	}
+	if err != nil {
+		return nil, fmt.Errorf("updater: spool: %w", err)
+	}
+	if !fi.IsDir() {
+		return nil, fmt.Errorf("updater: spool: %s is a %v, not a directory; refused", dir, fi.Mode().Type())
+	}
+	root, err := os.OpenRoot(dir)
+	if err != nil {
+		return nil, fmt.Errorf("updater: spool: %w", err)
+	}
+	defer root.Close()
+	// Swapped for a symlink between the Lstat and the open: not the
+	// directory looked at.
+	if opened, err := root.Stat("."); err != nil || !os.SameFile(fi, opened) {
+		return nil, fmt.Errorf("updater: spool: %s changed while it was opened; refused", dir)
+	}
+	d, err := root.Open(".")
+	if err != nil {
+		return nil, fmt.Errorf("updater: spool: %w", err)
+	}
+	entries, err := d.ReadDir(-1)
+	d.Close()
 	if err != nil {
 		return nil, fmt.Errorf("updater: spool: %w", err)
 	}
@@ -67,6 +100,9 @@ func claimSpool(dir string) ([][]byte, error) {
 		if !strings.HasSuffix(e.Name(), ".json") || strings.HasPrefix(e.Name(), ".") {
 			continue // a temporary file of WriteFileAtomic, or a claimed one
 		}
+		if !e.Type().IsRegular() {
+			continue // a symlink, a FIFO, a device: never an envelope
+		}
 		info, err := e.Info()
 		if err != nil {
 			continue
@@ -78,17 +114,35 @@ func claimSpool(dir string) ([][]byte, error) {
 	slices.SortStableFunc(files, func(a, b spooled) int { return a.mod.Compare(b.mod) })
 	var out [][]byte
 	for _, f := range files {
-		claimed := filepath.Join(dir, ".claimed-"+f.name)
-		if err := os.Rename(filepath.Join(dir, f.name), claimed); err != nil {
+		claimed := ".claimed-" + f.name
+		if err := root.Rename(f.name, claimed); err != nil {
 			continue
 		}
-		data, err := os.ReadFile(claimed)
-		os.Remove(claimed)
+		data, err := readSpooled(root, claimed)
+		root.Remove(claimed)
 		if err == nil && len(data) <= bundle.MaxEnvelopeSize {
 			out = append(out, data)
 		}
 	}
 	return out, nil
+}
+
+// readSpooled reads one claimed entry of the spool, if it is a regular
+// file, and no more than one byte past the largest envelope.
+func readSpooled(root *os.Root, name string) ([]byte, error) {
+	f, err := root.OpenFile(name, os.O_RDONLY|syscall.O_NOFOLLOW|syscall.O_NONBLOCK, 0)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return nil, err
+	}
+	if !fi.Mode().IsRegular() {
+		return nil, fmt.Errorf("%s is not a regular file", name)
+	}
+	return io.ReadAll(io.LimitReader(f, bundle.MaxEnvelopeSize+1))
 }
 
 // ProcessSpool submits every envelope waiting in dir.

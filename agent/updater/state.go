@@ -127,7 +127,11 @@ const (
 	stateFile    = "state.json"
 	reportedFile = "reported.json" // read by kioskd, which publishes it
 	trustFile    = "trust.json"
-	cacheDir     = "cache"
+	// seededFile is written when the trust state is first seeded from the
+	// site file: the proof, with the state file, that it was (loadTrust).
+	// Not a .json name, unlike the files a spool mishap could reach.
+	seededFile = "trust-seeded"
+	cacheDir   = "cache"
 )
 
 func loadState(dir string) (*state, error) {

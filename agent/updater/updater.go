@@ -147,6 +147,9 @@ type Updater struct {
 	log   *slog.Logger
 	trust *bundle.TrustState
 	st    *state
+	// trustLost says why there is no trust state although the updater
+	// has run before (loadTrust): every bundle is refused with it.
+	trustLost error
 	// early is the last bundle refused as not yet valid, tried again by
 	// Submit's caller (the kiosk's clock may be what is wrong).
 	early []byte
@@ -205,6 +208,19 @@ func (u *Updater) loadTrust() error {
 	if !errors.Is(err, os.ErrNotExist) {
 		return fmt.Errorf("updater: %w", err)
 	}
+	// The site file's keys are the first trust only. Once the updater has
+	// run, a missing trust file was lost (or removed by someone), and
+	// seeding it again would undo every key rotation and the replay
+	// protection since: refuse every bundle and say so instead.
+	for _, f := range []string{stateFile, seededFile} {
+		if _, err := os.Lstat(filepath.Join(u.opts.Dir, f)); err == nil {
+			u.trustLost = fmt.Errorf("updater: %s is missing but %s shows the updater has run before; "+
+				"not trusting the site file's keys again (restore it, or remove %s and %s to start over)",
+				path, f, stateFile, seededFile)
+			u.log.Error("trust state lost", "err", u.trustLost)
+			return nil
+		}
+	}
 	if len(u.opts.TownshipKeys) == 0 {
 		return nil // every bundle is refused as signed by an unknown key
 	}
@@ -214,6 +230,9 @@ func (u *Updater) loadTrust() error {
 	}
 	if err := u.saveTrust(t); err != nil {
 		return err
+	}
+	if err := bundle.WriteFileAtomic(filepath.Join(u.opts.Dir, seededFile), []byte("trust seeded from the site file's control.township_keys\n"), 0o600); err != nil {
+		return fmt.Errorf("updater: %w", err)
 	}
 	u.trust = t
 	return nil
@@ -313,6 +332,9 @@ func (u *Updater) submit(ctx context.Context, envelope []byte, retry bool) error
 	if len(envelope) == 0 {
 		return nil
 	}
+	if u.trustLost != nil {
+		return u.refuse(0, "trust_state_lost", u.trustLost)
+	}
 	if u.trust == nil {
 		return u.refuse(0, "unknown_key", errors.New("updater: no township key configured (control.township_keys)"))
 	}
@@ -335,6 +357,12 @@ func (u *Updater) submit(ctx context.Context, envelope []byte, retry bool) error
 		var version uint64
 		if errors.As(err, &be) {
 			version = be.Version
+		}
+		if version == 0 {
+			// Refused before its signature was checked: the error may
+			// quote the envelope's bytes, which anyone could have put in
+			// the spool, and reported.json is world-readable.
+			err = fmt.Errorf("%w: a %d-byte envelope refused before its signature was checked", preSignature(err), len(envelope))
 		}
 		return u.refuse(version, bundle.Reason(err), err)
 	}
@@ -792,6 +820,18 @@ func Reason(err error) string {
 		return "size_mismatch"
 	}
 	return bundle.Reason(err)
+}
+
+// preSignature is the bundle sentinel err wraps, without err's text.
+func preSignature(err error) error {
+	for _, s := range []error{bundle.ErrTooLarge, bundle.ErrMalformed,
+		bundle.ErrUnknownKey, bundle.ErrBadSignature, bundle.ErrUnsupported, bundle.ErrRetiredKey, bundle.ErrWrongTarget,
+		bundle.ErrNotYetValid, bundle.ErrExpired, bundle.ErrReplay, bundle.ErrDowngrade, bundle.ErrSchema} {
+		if errors.Is(err, s) {
+			return s
+		}
+	}
+	return errors.New("bundle: refused")
 }
 
 func sleep(ctx context.Context, d time.Duration) error {
