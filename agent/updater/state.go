@@ -11,7 +11,7 @@ import (
 	"github.com/fengqiao/kiosk/agent/bundle"
 )
 
-// Statuses, in the order an update goes through them. The last three end
+// Statuses, in the order an update goes through them. The last four end
 // a job; a new bundle starts the next.
 const (
 	StatusPending     = "pending"            // verified and accepted; nothing fetched yet
@@ -23,6 +23,10 @@ const (
 	StatusInstalled   = "installed"
 	StatusRolledBack  = "rolled_back" // Reason says why; the previous version is in force
 	StatusRejected    = "rejected"    // refused before anything was installed; Reason says why
+	// StatusRollbackFailed: MaxRollbackAttempts rollbacks failed in a row;
+	// Reason is why the rollback began, Error what failed. The kiosk
+	// needs a newer update (accepted) or a technician.
+	StatusRollbackFailed = "rollback_failed"
 )
 
 // Reported is what the kiosk says about its update, retained on its
@@ -116,7 +120,7 @@ type state struct {
 // active reports whether a job is under way (not ended).
 func (s *state) active() bool {
 	switch s.Status {
-	case "", StatusInstalled, StatusRolledBack, StatusRejected:
+	case "", StatusInstalled, StatusRolledBack, StatusRejected, StatusRollbackFailed:
 		return false
 	}
 	return true

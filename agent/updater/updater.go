@@ -56,7 +56,15 @@ var (
 	// a rollback (neither in the cache nor repacked): installing without a
 	// way back is refused.
 	ErrNoRollback = errors.New("updater: the installed version cannot be kept for a rollback")
+	// ErrDpkgLocked means another package manager (a technician's apt)
+	// holds dpkg's lock: nothing was done, and a later attempt will do.
+	ErrDpkgLocked = errors.New("updater: dpkg is locked by another process")
 )
+
+// MaxRollbackAttempts is how many failed rollbacks in a row end in
+// rollback_failed: reported, and no longer blocking a newer bundle (the
+// township's fix), rather than retried for ever.
+const MaxRollbackAttempts = 5
 
 // Dpkg is what the updater needs of the package system: dpkg and
 // dpkg-query on a kiosk (NewDpkg), a fake in tests.
@@ -70,8 +78,9 @@ type Dpkg interface {
 	// returns its path: the way back for the first update after a
 	// technician's install, whose .deb the cache never saw.
 	Repack(ctx context.Context, name, dir string) (string, error)
-	// Install installs the .deb files in one run, first finishing whatever
-	// an earlier run left half-done. It may take a version back (rollback).
+	// Install installs the .deb files in one run, then finishes whatever
+	// an earlier run left half-done. It may take a version back
+	// (rollback). An error wrapping ErrDpkgLocked means nothing was done.
 	Install(ctx context.Context, debs []string) error
 	// Remove removes packages (rolling back an update that added one).
 	Remove(ctx context.Context, names []string) error
@@ -150,8 +159,9 @@ type Updater struct {
 	// trustLost says why there is no trust state although the updater
 	// has run before (loadTrust): every bundle is refused with it.
 	trustLost error
-	// early is the last bundle refused as not yet valid, tried again by
-	// Submit's caller (the kiosk's clock may be what is wrong).
+	// early is the last bundle refused as not yet valid (the kiosk's
+	// clock may be what is wrong) or kept while a rollback waits, tried
+	// again by RetryEarly.
 	early []byte
 }
 
@@ -278,7 +288,7 @@ func (u *Updater) save() error {
 		return err
 	}
 	r := u.Reported()
-	if u.st.Job != nil && u.st.Job.Manifest != nil && (u.st.Status == StatusInstalled || u.st.Status == StatusRolledBack) {
+	if u.st.Job != nil && u.st.Job.Manifest != nil && (u.st.Status == StatusInstalled || u.st.Status == StatusRolledBack || u.st.Status == StatusRollbackFailed) {
 		r.Packages = u.installedVersions(context.Background())
 	}
 	if err := saveJSON(filepath.Join(u.opts.Dir, reportedFile), r, 0o644); err != nil {
@@ -373,10 +383,13 @@ func (u *Updater) submit(ctx context.Context, envelope []byte, retry bool) error
 		return u.refuse(v.Version, "unsupported", fmt.Errorf("updater: a %s bundle", v.Kind))
 	}
 	if u.st.active() && slices.Contains([]string{StatusInstalling, StatusChecking, StatusRollingBack}, u.st.Status) {
-		// Not reached from fengqiao-updater's loop, which finishes an
-		// install before it reads the spool; the bundle is retained on
-		// the broker and comes again at the next reconnect.
-		return fmt.Errorf("updater: an install is under way; version %d waits", v.Version)
+		// A rollback waiting for its next attempt: the bundle, already
+		// taken from the spool, is kept and tried again (RetryEarly),
+		// and the township sees why it waits.
+		u.early = envelope
+		u.st.Refused = &Refusal{Version: v.Version, Reason: "install_under_way",
+			Error: fmt.Sprintf("an install is under way (%s); version %d waits", u.st.Status, v.Version)}
+		return u.save()
 	}
 	m, err := update.Parse(v.Content)
 	if err != nil {
@@ -644,6 +657,12 @@ func (u *Updater) install(ctx context.Context, pkgs []update.Package) error {
 	}
 	u.log.Info("installing update", "version", u.st.Job.Version, "packages", names(next))
 	if err := u.opts.Dpkg.Install(ctx, paths(next)); err != nil {
+		if errors.Is(err, ErrDpkgLocked) {
+			// Nothing was installed: wait again, try at the next tick.
+			u.log.Warn("dpkg is locked; installing later", "err", err)
+			u.st.Previous, u.st.New, u.st.Baseline = nil, nil, nil
+			return u.set(StatusWaiting, "", err.Error())
+		}
 		return u.rollback(ctx, "install_failed", err.Error())
 	}
 	u.st.CheckSince = u.opts.Now().UTC()
@@ -719,21 +738,12 @@ func (u *Updater) rollback(ctx context.Context, reason, errText string) error {
 	}
 	if len(debs) > 0 {
 		if err := u.opts.Dpkg.Install(ctx, debs); err != nil {
-			// Stay rolling_back: the next Step (or boot) tries again.
-			// Nothing better is left to do than what failed.
-			u.st.Error = errText + "; rollback: " + err.Error()
-			u.st.Failures++
-			u.st.RetryAt = u.opts.Now().Add(backoff(u.st.Failures))
-			u.log.Error("rollback failed; trying again", "retry_at", u.st.RetryAt, "err", err)
-			return u.save()
+			return u.rollbackFailed(reason, errText, err)
 		}
 	}
 	if len(added) > 0 {
 		if err := u.opts.Dpkg.Remove(ctx, added); err != nil {
-			u.st.Error = errText + "; rollback: " + err.Error()
-			u.st.Failures++
-			u.st.RetryAt = u.opts.Now().Add(backoff(u.st.Failures))
-			return u.save()
+			return u.rollbackFailed(reason, errText, err)
 		}
 	}
 	// The previous version ran before; check it anyway, so the report says
@@ -760,6 +770,28 @@ func (u *Updater) rollback(ctx context.Context, reason, errText string) error {
 	u.st.Previous, u.st.New, u.st.Baseline, u.st.CheckSince = nil, nil, nil, time.Time{}
 	u.st.Cause, u.st.Failures, u.st.RetryAt = "", 0, time.Time{}
 	return u.set(StatusRolledBack, reason, errText)
+}
+
+// rollbackFailed notes a failed rollback attempt: rolling_back stays, and
+// the next Step (or boot) tries again after a backoff, until
+// MaxRollbackAttempts failed in a row; then rollback_failed, which a newer
+// bundle may replace. A locked dpkg did nothing: it counts for nothing.
+func (u *Updater) rollbackFailed(reason, errText string, err error) error {
+	u.st.Error = errText + "; rollback: " + err.Error()
+	if errors.Is(err, ErrDpkgLocked) {
+		u.st.RetryAt = u.opts.Now().Add(time.Minute)
+		u.log.Warn("rollback waits for dpkg's lock", "retry_at", u.st.RetryAt, "err", err)
+		return u.save()
+	}
+	u.st.Failures++
+	if u.st.Failures >= MaxRollbackAttempts {
+		u.log.Error("rollback failed; giving up until a newer update", "attempts", u.st.Failures, "err", err)
+		u.st.RetryAt = time.Time{}
+		return u.set(StatusRollbackFailed, reason, u.st.Error)
+	}
+	u.st.RetryAt = u.opts.Now().Add(backoff(u.st.Failures))
+	u.log.Error("rollback failed; trying again", "retry_at", u.st.RetryAt, "err", err)
+	return u.save()
 }
 
 // pruneCache leaves in the cache the .deb files of the update's packages

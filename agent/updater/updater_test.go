@@ -6,6 +6,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -549,5 +550,73 @@ func TestOlderRolloutIgnored(t *testing.T) {
 	// A replay from then on, after a restart too.
 	r.reopen()
 	r.mustSubmit(sign(10, t0.Add(-48*time.Hour), manifestOf("arm64", p14)))
+	r.mustStatus(StatusInstalled, "")
+}
+
+// TestRollbackGivesUp: a rollback that can never work (its dpkg always
+// fails) ends in rollback_failed after MaxRollbackAttempts, which a newer
+// bundle, the township's fix, may replace. Until then, a newer bundle is
+// kept and reported, not dropped.
+func TestRollbackGivesUp(t *testing.T) {
+	r := newRig(t, map[string]string{"fengqiao-kioskd": "1.3.0-1"})
+	r.dpkg.failInstall = func(debs []string) error {
+		if slices.Contains(debs, "fengqiao-kioskd=1.5.0-1") {
+			return nil
+		}
+		return errors.New("dpkg: dependency problems - leaving unconfigured")
+	}
+	r.mustSubmit(mustEnvelope(t, 10, manifestOf("arm64", r.serve("fengqiao-kioskd", "1.4.0-1")), townshipKey))
+	r.now = inWindow
+	r.mustStep()
+	r.mustStatus(StatusRollingBack, "install_failed")
+	fix := mustEnvelope(t, 11, manifestOf("arm64", r.serve("fengqiao-kioskd", "1.5.0-1")), townshipKey)
+	r.mustSubmit(fix)
+	if rep := r.mustStatus(StatusRollingBack, "install_failed"); rep.Refused == nil || rep.Refused.Version != 11 {
+		t.Errorf("newer bundle not reported while the rollback waits: %+v", rep.Refused)
+	}
+	for range MaxRollbackAttempts * 2 {
+		r.now = r.now.Add(2 * time.Hour)
+		r.mustStep()
+	}
+	rep := r.mustStatus(StatusRollbackFailed, "install_failed")
+	if !strings.Contains(rep.Error, "dependency problems") {
+		t.Errorf("error %q", rep.Error)
+	}
+	if r.u.Busy() {
+		t.Fatal("rollback_failed keeps the updater busy")
+	}
+	if err := r.u.RetryEarly(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	r.mustStatus(StatusPending, "")
+	r.now = inWindow.Add(48 * time.Hour) // the next window
+	r.mustStep()
+	r.mustStatus(StatusInstalled, "")
+	if got := r.dpkg.version("fengqiao-kioskd"); got != "1.5.0-1" {
+		t.Errorf("installed %s", got)
+	}
+}
+
+// TestDpkgLockedWaits: another package manager holding dpkg's lock is
+// temporary: the update waits and is installed later, not rolled back.
+func TestDpkgLockedWaits(t *testing.T) {
+	r := newRig(t, map[string]string{"fengqiao-kioskd": "1.3.0-1"})
+	locked := true
+	r.dpkg.failInstall = func([]string) error {
+		if locked {
+			return fmt.Errorf("%w: dpkg: error: dpkg frontend lock was locked by another process with pid 812", ErrDpkgLocked)
+		}
+		return nil
+	}
+	r.mustSubmit(mustEnvelope(t, 10, manifestOf("arm64", r.serve("fengqiao-kioskd", "1.4.0-1")), townshipKey))
+	r.now = inWindow
+	r.mustStep()
+	rep := r.mustStatus(StatusWaiting, "")
+	if !strings.Contains(rep.Error, "locked") {
+		t.Errorf("error %q", rep.Error)
+	}
+	locked = false
+	r.now = r.now.Add(time.Minute)
+	r.mustStep()
 	r.mustStatus(StatusInstalled, "")
 }
