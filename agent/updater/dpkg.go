@@ -109,6 +109,33 @@ func (d dpkgCmd) Repack(ctx context.Context, name, dir string) (string, error) {
 // dpkg is detached from ctx: the updater's context ends at SIGTERM, and a
 // dpkg killed halfway leaves the packages half-installed. systemd lets it
 // finish (KillMode=mixed, a long TimeoutStopSec in the unit).
+// Control reads path's control fields with dpkg-deb, which also checks
+// that the file is a .deb whose control archive can be read (as
+// dpkg-deb --info does).
+func (d dpkgCmd) Control(ctx context.Context, path string) (DebControl, error) {
+	out, err := run(ctx, "", "dpkg-deb", "--field", path, "Package", "Version", "Architecture")
+	if err != nil {
+		return DebControl{}, err
+	}
+	var c DebControl
+	for line := range strings.Lines(out) {
+		k, v, _ := strings.Cut(line, ":")
+		v = strings.TrimSpace(v)
+		switch k {
+		case "Package":
+			c.Package = v
+		case "Version":
+			c.Version = v
+		case "Architecture":
+			c.Architecture = v
+		}
+	}
+	if c.Package == "" || c.Version == "" {
+		return DebControl{}, fmt.Errorf("dpkg-deb --field %s: no Package or Version", path)
+	}
+	return c, nil
+}
+
 func (d dpkgCmd) Install(ctx context.Context, debs []string) error {
 	ctx = context.WithoutCancel(ctx)
 	args := append([]string{"--install", "--force-confdef", "--force-confold"}, debs...)

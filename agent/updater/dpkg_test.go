@@ -93,3 +93,31 @@ func TestDpkgLocked(t *testing.T) {
 		t.Errorf("Remove = %v, want ErrDpkgLocked", err)
 	}
 }
+
+// TestRealDpkgDebControl reads a .deb built here with the real dpkg-deb.
+func TestRealDpkgDebControl(t *testing.T) {
+	if _, err := exec.LookPath("dpkg-deb"); err != nil {
+		t.Skip("no dpkg-deb here")
+	}
+	dir := t.TempDir()
+	if err := os.MkdirAll(filepath.Join(dir, "pkg", "DEBIAN"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	control := "Package: fengqiao-test\nVersion: 1:1.4.0-1\nArchitecture: arm64\nMaintainer: t <t@example>\nDescription: test\n"
+	if err := os.WriteFile(filepath.Join(dir, "pkg", "DEBIAN", "control"), []byte(control), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(dir, "t.deb")
+	if out, err := exec.Command("dpkg-deb", "--build", filepath.Join(dir, "pkg"), path).CombinedOutput(); err != nil {
+		t.Fatalf("%v: %s", err, out)
+	}
+	d := NewDpkg("arm64").(DebChecker)
+	c, err := d.Control(context.Background(), path)
+	if err != nil || c != (DebControl{Package: "fengqiao-test", Version: "1:1.4.0-1", Architecture: "arm64"}) {
+		t.Errorf("Control = %+v, %v", c, err)
+	}
+	os.WriteFile(path, []byte("garbage"), 0o644)
+	if _, err := d.Control(context.Background(), path); err == nil {
+		t.Error("garbage read as a .deb")
+	}
+}

@@ -68,6 +68,9 @@ type pkgRef struct {
 	Name    string `json:"name"`
 	Version string `json:"version,omitempty"`
 	Path    string `json:"path,omitempty"`
+	// SHA256 is the file's, of a previous package: recorded when it was
+	// kept, checked before a rollback installs it.
+	SHA256 string `json:"sha256,omitempty"`
 }
 
 // job is the update being worked on.

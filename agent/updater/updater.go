@@ -28,8 +28,11 @@ package updater
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -84,6 +87,19 @@ type Dpkg interface {
 	Install(ctx context.Context, debs []string) error
 	// Remove removes packages (rolling back an update that added one).
 	Remove(ctx context.Context, names []string) error
+}
+
+// DebChecker is a Dpkg that can read a .deb file's control fields
+// (dpkg-deb): the updater then makes sure each file it keeps as the way
+// back is a .deb of the package and version it stands for, and checks it
+// again before a rollback installs it.
+type DebChecker interface {
+	Control(ctx context.Context, path string) (DebControl, error)
+}
+
+// DebControl is what a .deb says it is.
+type DebControl struct {
+	Package, Version, Architecture string
 }
 
 // Screen says whether someone is using the kiosk: asked of kioskd, which
@@ -684,13 +700,59 @@ func (u *Updater) keep(ctx context.Context, name string) (pkgRef, error) {
 	}
 	cached := filepath.Join(u.cache(), update.Package{Name: name, Version: have}.FileName(u.opts.Arch))
 	if _, err := os.Stat(cached); err == nil {
-		return pkgRef{Name: name, Version: have, Path: cached}, nil
+		ref := pkgRef{Name: name, Version: have, Path: cached}
+		if ref.SHA256, err = u.verifyKept(ctx, ref); err == nil {
+			return ref, nil
+		}
+		u.log.Warn("cached package is not the installed one; repacking it", "path", cached, "err", err)
+		os.Remove(cached)
 	}
 	path, err := u.opts.Dpkg.Repack(ctx, name, u.cache())
 	if err != nil {
 		return pkgRef{}, err
 	}
-	return pkgRef{Name: name, Version: have, Path: path}, nil
+	ref := pkgRef{Name: name, Version: have, Path: path}
+	if ref.SHA256, err = u.verifyKept(ctx, ref); err != nil {
+		return pkgRef{}, err
+	}
+	return ref, nil
+}
+
+// verifyKept checks that ref's file is a .deb of ref's package and
+// version (when the Dpkg can tell: DebChecker), and, when ref has a
+// SHA-256 recorded, that the file is still that one. It returns the
+// file's SHA-256.
+func (u *Updater) verifyKept(ctx context.Context, ref pkgRef) (string, error) {
+	sum, err := fileSHA256(ref.Path)
+	if err != nil {
+		return "", err
+	}
+	if ref.SHA256 != "" && sum != ref.SHA256 {
+		return "", fmt.Errorf("%s changed since it was kept (SHA-256 %s, kept %s)", ref.Path, sum, ref.SHA256)
+	}
+	if c, ok := u.opts.Dpkg.(DebChecker); ok {
+		ctl, err := c.Control(ctx, ref.Path)
+		if err != nil {
+			return "", fmt.Errorf("%s: %w", ref.Path, err)
+		}
+		if ctl.Package != ref.Name || ctl.Version != ref.Version || ctl.Architecture != u.opts.Arch && ctl.Architecture != "all" {
+			return "", fmt.Errorf("%s is %s %s (%s), want %s %s", ref.Path, ctl.Package, ctl.Version, ctl.Architecture, ref.Name, ref.Version)
+		}
+	}
+	return sum, nil
+}
+
+func fileSHA256(path string) (string, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return "", err
+	}
+	defer f.Close()
+	h := sha256.New()
+	if _, err := io.Copy(h, f); err != nil {
+		return "", err
+	}
+	return hex.EncodeToString(h.Sum(nil)), nil
 }
 
 // check runs the health check until it passes or its time is up.
@@ -716,9 +778,15 @@ func (u *Updater) check(ctx context.Context) error {
 		}
 	}
 	u.log.Info("update installed", "version", u.st.Job.Version)
-	u.pruneCache(ctx)
+	// Saved before the cache is pruned: until installed is on disk, a
+	// power cut means checking again, and perhaps rolling back with the
+	// previous packages, which must still be there.
 	u.st.Previous, u.st.New, u.st.Baseline, u.st.CheckSince = nil, nil, nil, time.Time{}
-	return u.set(StatusInstalled, "", "")
+	if err := u.set(StatusInstalled, "", ""); err != nil {
+		return err
+	}
+	u.pruneCache(ctx)
+	return nil
 }
 
 // rollback puts the previous packages back.
@@ -733,6 +801,10 @@ func (u *Updater) rollback(ctx context.Context, reason, errText string) error {
 		if p.Version == "" {
 			added = append(added, p.Name)
 		} else {
+			// Still the file kept, and the version it stands for.
+			if _, err := u.verifyKept(ctx, p); err != nil {
+				return u.rollbackFailed(reason, errText, fmt.Errorf("the previous package is not usable: %w", err))
+			}
 			debs = append(debs, p.Path)
 		}
 	}
@@ -766,10 +838,13 @@ func (u *Updater) rollback(ctx context.Context, reason, errText string) error {
 			break
 		}
 	}
-	u.pruneCache(ctx)
 	u.st.Previous, u.st.New, u.st.Baseline, u.st.CheckSince = nil, nil, nil, time.Time{}
 	u.st.Cause, u.st.Failures, u.st.RetryAt = "", 0, time.Time{}
-	return u.set(StatusRolledBack, reason, errText)
+	if err := u.set(StatusRolledBack, reason, errText); err != nil {
+		return err
+	}
+	u.pruneCache(ctx)
+	return nil
 }
 
 // rollbackFailed notes a failed rollback attempt: rolling_back stays, and

@@ -7,6 +7,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -619,4 +621,64 @@ func TestDpkgLockedWaits(t *testing.T) {
 	r.now = r.now.Add(time.Minute)
 	r.mustStep()
 	r.mustStatus(StatusInstalled, "")
+}
+
+// TestInstalledSavedBeforePrune: the cache loses the previous packages only
+// once installed is on disk; a state still saying checking must find them.
+func TestInstalledSavedBeforePrune(t *testing.T) {
+	r := newRig(t, map[string]string{"fengqiao-kioskd": "1.3.0-1"})
+	r.mustSubmit(mustEnvelope(t, 10, manifestOf("arm64", r.serve("fengqiao-kioskd", "1.4.0-1")), townshipKey))
+	r.health.err = func(map[string]string) error {
+		// The state can no longer be saved (a full disk, a power cut
+		// about to happen): renaming a file over a directory fails.
+		os.Remove(filepath.Join(r.dir, stateFile))
+		os.MkdirAll(filepath.Join(r.dir, stateFile, "x"), 0o700)
+		return nil
+	}
+	r.now = inWindow
+	if err := r.u.Step(context.Background()); err == nil {
+		t.Fatal("Step saved a state it could not save")
+	}
+	if !slices.Contains(r.cacheFiles(), "fengqiao-kioskd_1.3.0-1_arm64.deb") {
+		t.Errorf("the way back was pruned before installed was saved: cache %v", r.cacheFiles())
+	}
+}
+
+// TestRollbackVerifiesPrevious: the previous package is checked (SHA-256
+// recorded when it was kept, and what the file says it is) before a
+// rollback installs it; a cached file that is not the installed version is
+// not kept as the way back.
+func TestRollbackVerifiesPrevious(t *testing.T) {
+	t.Run("changed after it was kept", func(t *testing.T) {
+		r := newRig(t, map[string]string{"fengqiao-kioskd": "1.3.0-1"})
+		prev := filepath.Join(r.dir, cacheDir, "fengqiao-kioskd_1.3.0-1_arm64.deb")
+		r.health.err = func(installed map[string]string) error {
+			if installed["fengqiao-kioskd"] == "1.4.0-1" {
+				os.WriteFile(prev, deb("fengqiao-kioskd", "6.6.6-1"), 0o644)
+				return errors.New("kioskd does not answer")
+			}
+			return nil
+		}
+		r.mustSubmit(mustEnvelope(t, 10, manifestOf("arm64", r.serve("fengqiao-kioskd", "1.4.0-1")), townshipKey))
+		r.now = inWindow
+		r.mustStep()
+		rep := r.mustStatus(StatusRollingBack, "health_check")
+		if !strings.Contains(rep.Error, "changed since it was kept") {
+			t.Errorf("error %q", rep.Error)
+		}
+		if got := r.dpkg.version("fengqiao-kioskd"); got == "6.6.6-1" {
+			t.Error("rollback installed a file that was not the one kept")
+		}
+	})
+	t.Run("cached file is not the installed version", func(t *testing.T) {
+		r := newRig(t, map[string]string{"fengqiao-kioskd": "1.3.0-1"})
+		os.WriteFile(filepath.Join(r.dir, cacheDir, "fengqiao-kioskd_1.3.0-1_arm64.deb"), []byte("garbage"), 0o644)
+		r.mustSubmit(mustEnvelope(t, 10, manifestOf("arm64", r.serve("fengqiao-kioskd", "1.4.0-1")), townshipKey))
+		r.now = inWindow
+		r.mustStep()
+		r.mustStatus(StatusInstalled, "")
+		if len(r.dpkg.repacks) != 1 {
+			t.Errorf("repacks %v: a garbage file was kept as the way back", r.dpkg.repacks)
+		}
+	})
 }

@@ -11,6 +11,7 @@ import (
 	"log"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"path/filepath"
 	"sync"
 	"testing"
@@ -50,7 +51,9 @@ func (d *e2eDpkg) Compare(_ context.Context, a, b string) (int, error) {
 func (d *e2eDpkg) Repack(_ context.Context, name, dir string) (string, error) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	return filepath.Join(dir, "repacked.deb"), nil
+	// Like dpkg-repack, leaves a file (the updater records its SHA-256).
+	path := filepath.Join(dir, "repacked.deb")
+	return path, os.WriteFile(path, []byte("repacked "+name+"\n"), 0o644)
 }
 
 func (d *e2eDpkg) Install(_ context.Context, debs []string) error {
