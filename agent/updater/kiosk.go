@@ -16,6 +16,7 @@ import (
 
 	"github.com/fengqiao/kiosk/agent/bundle"
 	"github.com/fengqiao/kiosk/agent/localapi/apitype"
+	"github.com/fengqiao/kiosk/agent/localclient"
 )
 
 // The spool is how kioskd hands bundles to the updater: kioskd writes each
@@ -167,6 +168,12 @@ type StatusSource interface {
 	Presence(ctx context.Context, after uint64, wait time.Duration) (apitype.PresenceEvents, error)
 }
 
+// Units the health check watches.
+const (
+	KioskdUnit = "fengqiao-kioskd.service"
+	UIUnit     = "fengqiao-kiosk-ui.service"
+)
+
 // KioskHealth is the health check of a real kiosk, asked of kioskd's local
 // API and of systemd.
 type KioskHealth struct {
@@ -175,42 +182,89 @@ type KioskHealth struct {
 	// is-active fengqiao-kiosk-ui); nil skips the check (a kiosk without
 	// a screen session, or tests).
 	UIActive func(ctx context.Context) error
+	// Restarts is systemd's NRestarts of a unit (systemctl show -p
+	// NRestarts); nil skips the comparison.
+	Restarts func(ctx context.Context, unit string) (int, error)
 }
 
 // Baseline notes whether the township link is down before the install,
-// and why.
+// and why; whether the UI's unit is active; and how often systemd has
+// restarted kioskd and the UI so far.
 func (h KioskHealth) Baseline(ctx context.Context) Baseline {
+	var b Baseline
 	st, err := h.API.Status(ctx)
 	switch {
 	case err != nil:
-		return Baseline{LinkDown: "kioskd did not answer: " + err.Error()}
+		b.LinkDown = "kioskd did not answer: " + err.Error()
 	case st.Broker.State != "connected":
 		why := st.Broker.LastError
 		if why == "" {
 			why = st.Broker.State
 		}
-		return Baseline{LinkDown: why}
+		b.LinkDown = why
 	}
-	return Baseline{}
+	if h.UIActive != nil {
+		if err := h.UIActive(ctx); err != nil {
+			b.UIDown = err.Error()
+		}
+	}
+	if h.Restarts != nil {
+		for _, unit := range []string{KioskdUnit, UIUnit} {
+			if n, err := h.Restarts(ctx, unit); err == nil {
+				if b.Restarts == nil {
+					b.Restarts = map[string]int{}
+				}
+				b.Restarts[unit] = n
+			}
+		}
+	}
+	return b
 }
 
 // Check passes when kioskd answers (it listens only once its store is
-// open), its link is up unless it was already down before the install,
-// and the UI's unit is active.
+// open) with the version installed, its link is up unless it was already
+// down before the install, the UI's unit is active unless it was not
+// before, and systemd restarted neither since the baseline.
 func (h KioskHealth) Check(ctx context.Context, b Baseline) error {
 	st, err := h.API.Status(ctx)
 	if err != nil {
 		return fmt.Errorf("kioskd's local API does not answer: %w", err)
 	}
+	if b.KioskdVersion != "" && !sameVersion(st.Version, b.KioskdVersion) {
+		return fmt.Errorf("kioskd reports version %q, the package installed is %s", st.Version, b.KioskdVersion)
+	}
 	if st.Broker.State != "connected" && b.LinkDown == "" {
 		return fmt.Errorf("the township link is %s (%s); it was up before the update", st.Broker.State, st.Broker.LastError)
 	}
-	if h.UIActive != nil {
+	if h.UIActive != nil && b.UIDown == "" {
 		if err := h.UIActive(ctx); err != nil {
 			return fmt.Errorf("the UI is not running: %w", err)
 		}
 	}
+	if h.Restarts != nil {
+		for unit, before := range b.Restarts {
+			if n, err := h.Restarts(ctx, unit); err == nil && n > before {
+				return fmt.Errorf("systemd restarted %s %d times since the update", unit, n-before)
+			}
+		}
+	}
 	return nil
+}
+
+// sameVersion says whether the version a program reports (the upstream
+// version it was built with) is the Debian version of its package: equal,
+// or equal without the epoch and the Debian revision.
+func sameVersion(reported, deb string) bool {
+	if reported == deb {
+		return true
+	}
+	if _, v, ok := strings.Cut(deb, ":"); ok {
+		deb = v
+	}
+	if i := strings.LastIndex(deb, "-"); i > 0 {
+		deb = deb[:i]
+	}
+	return reported == deb
 }
 
 // PresenceScreen says the screen is in use when the presence sensor saw
@@ -226,6 +280,11 @@ type PresenceScreen struct {
 // InUse asks kioskd when someone was last seen.
 func (s PresenceScreen) InUse(ctx context.Context) (bool, string, error) {
 	p, err := s.API.Presence(ctx, 0, 0)
+	if errors.Is(err, localclient.ErrUnavailable) {
+		// kioskd not answering serves nobody: not in use, so that the
+		// fix for a broken kioskd can be installed.
+		return false, "", nil
+	}
 	if err != nil {
 		return false, "", err
 	}

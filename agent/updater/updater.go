@@ -126,6 +126,18 @@ type Baseline struct {
 	// LinkDown is why the township link was down before the install; ""
 	// if it was up (then it must be up again after).
 	LinkDown string `json:"link_down,omitempty"`
+	// UIDown is why the UI's unit was not active before the install (not
+	// installed, already failed); "" if it was active (then it must be
+	// active after). A kiosk without the UI unit, or with it already
+	// failed, does not roll back every update for it.
+	UIDown string `json:"ui_down,omitempty"`
+	// Restarts is systemd's NRestarts of each unit before the install:
+	// more after it means the unit crashed and was restarted.
+	Restarts map[string]int `json:"restarts,omitempty"`
+	// KioskdVersion is the fengqiao-kioskd version the install (or the
+	// rollback) puts in place, which kioskd must report; set by the
+	// updater, "" when the update leaves kioskd as it is.
+	KioskdVersion string `json:"kioskd_version,omitempty"`
 }
 
 // Fetcher fetches one package into the cache (download.Fetcher), calling
@@ -159,6 +171,10 @@ type Options struct {
 	HealthTimeout time.Duration
 	// HealthPoll is the pause between checks; zero means 5 s.
 	HealthPoll time.Duration
+	// HealthStable is how long the check must pass without a break
+	// before the update counts as installed: one good poll may be kioskd
+	// between two crashes. Zero means 2 minutes.
+	HealthStable time.Duration
 
 	Log   *slog.Logger
 	Now   func() time.Time
@@ -201,6 +217,9 @@ func Open(opts Options) (*Updater, error) {
 	}
 	if opts.HealthPoll <= 0 {
 		opts.HealthPoll = 5 * time.Second
+	}
+	if opts.HealthStable <= 0 {
+		opts.HealthStable = 2 * time.Minute
 	}
 	if !slices.Contains(update.Architectures, opts.Arch) {
 		return nil, fmt.Errorf("updater: architecture %q is not one of %s", opts.Arch, strings.Join(update.Architectures, ", "))
@@ -666,6 +685,7 @@ func (u *Updater) install(ctx context.Context, pkgs []update.Package) error {
 		prev = append(prev, ref)
 	}
 	b := u.opts.Health.Baseline(ctx)
+	b.KioskdVersion = kioskdVersion(next)
 	u.st.Previous, u.st.New, u.st.Baseline = prev, next, &b
 	// On disk before dpkg starts: a power cut from here on is rolled back.
 	if err := u.set(StatusInstalling, "", ""); err != nil {
@@ -762,16 +782,27 @@ func (u *Updater) check(ctx context.Context) error {
 		b = *u.st.Baseline
 	}
 	deadline := u.st.CheckSince.Add(u.opts.HealthTimeout)
+	// The check must pass for HealthStable without a break; a failure
+	// starts the period again (and, once the timeout is over, rolls back).
+	var passSince time.Time
 	for {
 		err := u.opts.Health.Check(ctx, b)
-		if err == nil {
-			break
-		}
 		if ctx.Err() != nil {
 			return nil // stopping: the next start checks again
 		}
-		if !u.opts.Now().Before(deadline) {
-			return u.rollback(ctx, "health_check", err.Error())
+		now := u.opts.Now()
+		if err == nil {
+			if passSince.IsZero() {
+				passSince = now
+			}
+			if now.Sub(passSince) >= u.opts.HealthStable {
+				break
+			}
+		} else {
+			passSince = time.Time{}
+			if !now.Before(deadline) {
+				return u.rollback(ctx, "health_check", err.Error())
+			}
 		}
 		if err := u.opts.Sleep(ctx, u.opts.HealthPoll); err != nil {
 			return nil
@@ -824,6 +855,10 @@ func (u *Updater) rollback(ctx context.Context, reason, errText string) error {
 	if u.st.Baseline != nil {
 		b = *u.st.Baseline
 	}
+	// The version going back is the one kioskd must report now, and the
+	// restarts the failed release caused are not the rollback's.
+	b.KioskdVersion = kioskdVersion(u.st.Previous)
+	b.Restarts = u.opts.Health.Baseline(ctx).Restarts
 	deadline := u.opts.Now().Add(u.opts.HealthTimeout)
 	for {
 		herr := u.opts.Health.Check(ctx, b)
@@ -891,6 +926,21 @@ func (u *Updater) pruneCache(ctx context.Context) {
 			os.Remove(filepath.Join(u.cache(), e.Name()))
 		}
 	}
+}
+
+// KioskdPackage is the package of kioskd, whose version the health check
+// compares with what kioskd reports.
+const KioskdPackage = "fengqiao-kioskd"
+
+// kioskdVersion is the version of kioskd among refs; "" if it is not one
+// of them (or is not installed).
+func kioskdVersion(refs []pkgRef) string {
+	for _, r := range refs {
+		if r.Name == KioskdPackage {
+			return r.Version
+		}
+	}
+	return ""
 }
 
 func paths(refs []pkgRef) []string {

@@ -682,3 +682,54 @@ func TestRollbackVerifiesPrevious(t *testing.T) {
 		}
 	})
 }
+
+// TestHealthMustStayGood: one good poll between two crashes is no pass;
+// the check must pass for HealthStable without a break.
+func TestHealthMustStayGood(t *testing.T) {
+	r := newRig(t, map[string]string{"fengqiao-kioskd": "1.3.0-1"})
+	polls := 0
+	r.health.err = func(installed map[string]string) error {
+		if installed["fengqiao-kioskd"] != "1.4.0-1" {
+			return nil
+		}
+		polls++
+		if polls%3 == 1 {
+			return nil // up for a moment, then down again
+		}
+		return errors.New("kioskd's local API does not answer")
+	}
+	r.mustSubmit(mustEnvelope(t, 10, manifestOf("arm64", r.serve("fengqiao-kioskd", "1.4.0-1")), townshipKey))
+	r.now = inWindow
+	r.mustStep()
+	r.mustStatus(StatusRolledBack, "health_check")
+
+	// Passing without a break: installed once the stable period is over,
+	// not before.
+	r = newRig(t, map[string]string{"fengqiao-kioskd": "1.3.0-1"})
+	r.mustSubmit(mustEnvelope(t, 10, manifestOf("arm64", r.serve("fengqiao-kioskd", "1.4.0-1")), townshipKey))
+	r.now = inWindow
+	r.mustStep()
+	r.mustStatus(StatusInstalled, "")
+	if took := r.now.Sub(inWindow); took < 2*time.Minute {
+		t.Errorf("installed after %v of checks, want the 2-minute stable period", took)
+	}
+}
+
+// TestKioskdVersionChecked: the baseline the check gets names the kioskd
+// version installed, and the previous one for the rollback's check.
+func TestKioskdVersionChecked(t *testing.T) {
+	r := newRig(t, map[string]string{"fengqiao-kioskd": "1.3.0-1"})
+	r.health.err = func(installed map[string]string) error {
+		if installed["fengqiao-kioskd"] == "1.4.0-1" {
+			return errors.New("down")
+		}
+		return nil
+	}
+	r.mustSubmit(mustEnvelope(t, 10, manifestOf("arm64", r.serve("fengqiao-kioskd", "1.4.0-1")), townshipKey))
+	r.now = inWindow
+	r.mustStep()
+	r.mustStatus(StatusRolledBack, "health_check")
+	if first, last := r.health.seen[0], r.health.seen[len(r.health.seen)-1]; first.KioskdVersion != "1.4.0-1" || last.KioskdVersion != "1.3.0-1" {
+		t.Errorf("checks expected kioskd %q then %q", first.KioskdVersion, last.KioskdVersion)
+	}
+}
