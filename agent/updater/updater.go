@@ -59,6 +59,10 @@ var (
 	// a rollback (neither in the cache nor repacked): installing without a
 	// way back is refused.
 	ErrNoRollback = errors.New("updater: the installed version cannot be kept for a rollback")
+	// ErrPackageMismatch means a downloaded .deb is not the package,
+	// version or architecture the manifest names (its control fields
+	// say otherwise), though its hash is the one signed.
+	ErrPackageMismatch = errors.New("updater: the .deb is not the package the manifest names")
 	// ErrDpkgLocked means another package manager (a technician's apt)
 	// holds dpkg's lock: nothing was done, and a later attempt will do.
 	ErrDpkgLocked = errors.New("updater: dpkg is locked by another process")
@@ -677,6 +681,14 @@ func (u *Updater) install(ctx context.Context, pkgs []update.Package) error {
 			os.Remove(path)
 			return u.set(StatusRejected, Reason(err), err.Error())
 		}
+		// What dpkg will install is what the .deb says, not what the
+		// manifest says: a mistake in the release (or its signing)
+		// would otherwise install another version than the one checked
+		// for downgrades and reported.
+		if err := u.matchControl(ctx, path, p); err != nil {
+			os.Remove(path)
+			return u.set(StatusRejected, Reason(err), err.Error())
+		}
 		next = append(next, pkgRef{Name: p.Name, Version: p.Version, Path: path})
 		ref, err := u.keep(ctx, p.Name)
 		if err != nil {
@@ -760,6 +772,24 @@ func (u *Updater) verifyKept(ctx context.Context, ref pkgRef) (string, error) {
 		}
 	}
 	return sum, nil
+}
+
+// matchControl checks that the .deb at path is p by its control fields,
+// when the Dpkg can read them (DebChecker).
+func (u *Updater) matchControl(ctx context.Context, path string, p update.Package) error {
+	c, ok := u.opts.Dpkg.(DebChecker)
+	if !ok {
+		return nil
+	}
+	ctl, err := c.Control(ctx, path)
+	if err != nil {
+		return fmt.Errorf("%w: %s: %w", ErrPackageMismatch, p.Name, err)
+	}
+	if ctl.Package != p.Name || ctl.Version != p.Version || ctl.Architecture != u.opts.Arch && ctl.Architecture != "all" {
+		return fmt.Errorf("%w: the manifest names %s %s (%s), the .deb is %s %s (%s)",
+			ErrPackageMismatch, p.Name, p.Version, u.opts.Arch, ctl.Package, ctl.Version, ctl.Architecture)
+	}
+	return nil
 }
 
 func fileSHA256(path string) (string, error) {
@@ -971,6 +1001,8 @@ func Reason(err error) string {
 		return "package_downgrade"
 	case errors.Is(err, ErrNoRollback):
 		return "no_rollback_package"
+	case errors.Is(err, ErrPackageMismatch):
+		return "package_mismatch"
 	case errors.Is(err, download.ErrHashMismatch):
 		return "hash_mismatch"
 	case errors.Is(err, download.ErrSizeMismatch):

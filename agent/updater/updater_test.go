@@ -733,3 +733,20 @@ func TestKioskdVersionChecked(t *testing.T) {
 		t.Errorf("checks expected kioskd %q then %q", first.KioskdVersion, last.KioskdVersion)
 	}
 }
+
+// TestPackageMismatch: a .deb whose control fields are not the package,
+// version and architecture its manifest entry names is not installed,
+// though its hash is the one signed.
+func TestPackageMismatch(t *testing.T) {
+	r := newRig(t, map[string]string{"fengqiao-kioskd": "1.3.0-1"})
+	content := deb("fengqiao-kioskd", "1.2.0-1") // an older build, mislabelled
+	p := pkgOf("fengqiao-kioskd", "1.4.0-1", content)
+	r.fetch.files[p.URL] = content
+	r.mustSubmit(mustEnvelope(t, 10, manifestOf("arm64", p), townshipKey))
+	r.now = inWindow
+	r.mustStep()
+	r.mustStatus(StatusRejected, "package_mismatch")
+	if got := r.dpkg.version("fengqiao-kioskd"); got != "1.3.0-1" {
+		t.Errorf("installed %s", got)
+	}
+}
