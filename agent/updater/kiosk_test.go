@@ -261,3 +261,21 @@ func TestKioskHealthBaseline(t *testing.T) {
 		})
 	}
 }
+
+// TestTrustMarkerAdded: a trust state seeded before the marker existed is
+// marked at the next start, so that its loss is noticed even on a kiosk
+// that never had an update (no state file).
+func TestTrustMarkerAdded(t *testing.T) {
+	r := newRig(t, nil)
+	if err := os.Remove(filepath.Join(r.dir, seededFile)); err != nil {
+		t.Fatal(err)
+	}
+	r.reopen()
+	if err := os.Remove(filepath.Join(r.dir, trustFile)); err != nil {
+		t.Fatal(err)
+	}
+	r.reopen()
+	if _, err := os.Stat(filepath.Join(r.dir, trustFile)); err == nil {
+		t.Error("trust reseeded")
+	}
+}

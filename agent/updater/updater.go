@@ -249,9 +249,17 @@ func (u *Updater) loadTrust() error {
 	if err == nil {
 		t, err := bundle.UnmarshalTrustState(data)
 		if err != nil {
-			return fmt.Errorf("updater: %s: %w (move it aside to trust the site file's keys again)", path, err)
+			return fmt.Errorf("updater: %s: %w (move it aside, with %s and %s, to trust the site file's keys again)", path, err, stateFile, seededFile)
 		}
 		u.trust = t
+		// Trust seeded by an updater from before the marker: mark it
+		// now, so that its loss is noticed even without a state file.
+		marker := filepath.Join(u.opts.Dir, seededFile)
+		if _, err := os.Lstat(marker); errors.Is(err, os.ErrNotExist) {
+			if err := bundle.WriteFileAtomic(marker, []byte(seededText), 0o600); err != nil {
+				u.log.Warn("trust marker not written", "err", err)
+			}
+		}
 		return nil
 	}
 	if !errors.Is(err, os.ErrNotExist) {
@@ -280,12 +288,14 @@ func (u *Updater) loadTrust() error {
 	if err := u.saveTrust(t); err != nil {
 		return err
 	}
-	if err := bundle.WriteFileAtomic(filepath.Join(u.opts.Dir, seededFile), []byte("trust seeded from the site file's control.township_keys\n"), 0o600); err != nil {
+	if err := bundle.WriteFileAtomic(filepath.Join(u.opts.Dir, seededFile), []byte(seededText), 0o600); err != nil {
 		return fmt.Errorf("updater: %w", err)
 	}
 	u.trust = t
 	return nil
 }
+
+const seededText = "trust seeded from the site file's control.township_keys\n"
 
 func (u *Updater) saveTrust(t *bundle.TrustState) error {
 	data, err := t.Marshal()
