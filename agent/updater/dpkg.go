@@ -100,18 +100,72 @@ func (d dpkgCmd) Repack(ctx context.Context, name, dir string) (string, error) {
 	return final, nil
 }
 
-func (d dpkgCmd) Install(ctx context.Context, debs []string) error {
-	// Finish whatever a cut-off run left half-configured first, or dpkg
-	// refuses to start.
-	if _, err := run(ctx, "", "dpkg", "--configure", "-a", "--force-confdef", "--force-confold"); err != nil {
-		return err
+// Install runs dpkg --install on debs directly, then dpkg --configure -a
+// for whatever an earlier run left half-done, as a best effort. Not the
+// other way round: a release whose Depends are unmet or whose postinst
+// fails stays unpacked, --configure -a fails on it at every run, and a
+// rollback that began with it could never put the previous version back.
+//
+// dpkg is detached from ctx: the updater's context ends at SIGTERM, and a
+// dpkg killed halfway leaves the packages half-installed. systemd lets it
+// finish (KillMode=mixed, a long TimeoutStopSec in the unit).
+// Control reads path's control fields with dpkg-deb, which also checks
+// that the file is a .deb whose control archive can be read (as
+// dpkg-deb --info does).
+func (d dpkgCmd) Control(ctx context.Context, path string) (DebControl, error) {
+	out, err := run(ctx, "", "dpkg-deb", "--field", path, "Package", "Version", "Architecture")
+	if err != nil {
+		return DebControl{}, err
 	}
+	var c DebControl
+	for line := range strings.Lines(out) {
+		k, v, _ := strings.Cut(line, ":")
+		v = strings.TrimSpace(v)
+		switch k {
+		case "Package":
+			c.Package = v
+		case "Version":
+			c.Version = v
+		case "Architecture":
+			c.Architecture = v
+		}
+	}
+	if c.Package == "" || c.Version == "" {
+		return DebControl{}, fmt.Errorf("dpkg-deb --field %s: no Package or Version", path)
+	}
+	return c, nil
+}
+
+func (d dpkgCmd) Install(ctx context.Context, debs []string) error {
+	ctx = context.WithoutCancel(ctx)
 	args := append([]string{"--install", "--force-confdef", "--force-confold"}, debs...)
-	_, err := run(ctx, "", "dpkg", args...)
-	return err
+	if out, err := run(ctx, "", "dpkg", args...); err != nil {
+		return lockErr(out, err)
+	}
+	run(ctx, "", "dpkg", "--configure", "-a", "--force-confdef", "--force-confold")
+	return nil
 }
 
 func (d dpkgCmd) Remove(ctx context.Context, names []string) error {
-	_, err := run(ctx, "", "dpkg", append([]string{"--remove"}, names...)...)
+	out, err := run(context.WithoutCancel(ctx), "", "dpkg", append([]string{"--remove"}, names...)...)
+	return lockErr(out, err)
+}
+
+// lockErr marks err as ErrDpkgLocked when dpkg's output says another
+// package manager holds its lock: nothing was done, and trying again later
+// will do.
+func lockErr(out string, err error) error {
+	if err != nil && dpkgLocked(out) {
+		return fmt.Errorf("%w: %w", ErrDpkgLocked, err)
+	}
 	return err
+}
+
+// dpkgLocked recognises dpkg's lock errors ("dpkg frontend lock was locked
+// by another process with pid 812", "dpkg status database is locked by
+// another process").
+func dpkgLocked(out string) bool {
+	return strings.Contains(out, "locked by another process") ||
+		strings.Contains(out, "status database is locked") ||
+		strings.Contains(out, "frontend lock is locked")
 }

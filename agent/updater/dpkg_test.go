@@ -2,8 +2,13 @@ package updater
 
 import (
 	"context"
+	"errors"
+	"os"
 	"os/exec"
+	"path/filepath"
+	"strings"
 	"testing"
+	"time"
 )
 
 // TestRealDpkg asks this machine's dpkg, where there is one: the updater
@@ -35,5 +40,84 @@ func TestRealDpkg(t *testing.T) {
 	}
 	if v, err := d.Installed(ctx, "fengqiao-no-such-package"); err != nil || v != "" {
 		t.Errorf("Installed of a package nobody has = %q, %v", v, err)
+	}
+}
+
+// fakeDpkgBin puts a dpkg on PATH that logs its arguments to log and runs
+// script (sh) with them.
+func fakeDpkgBin(t *testing.T, script string) (log string) {
+	t.Helper()
+	bin := t.TempDir()
+	log = filepath.Join(bin, "log")
+	body := "#!/bin/sh\necho \"$*\" >>" + log + "\n" + script + "\n"
+	if err := os.WriteFile(filepath.Join(bin, "dpkg"), []byte(body), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("PATH", bin+string(os.PathListSeparator)+os.Getenv("PATH"))
+	return log
+}
+
+// TestDpkgInstallFirst: a package left unconfigured (unmet Depends, a
+// failing postinst) makes dpkg --configure -a fail at every run; the
+// install, and above all the rollback, must not depend on it.
+func TestDpkgInstallFirst(t *testing.T) {
+	log := fakeDpkgBin(t, `case "$1" in --configure) echo "dpkg: dependency problems prevent configuration of fengqiao-kioskd"; exit 1;; esac; exit 0`)
+	if err := NewDpkg("arm64").Install(context.Background(), []string{"/cache/fengqiao-kioskd_1.3.0-1_arm64.deb"}); err != nil {
+		t.Fatalf("Install = %v", err)
+	}
+	data, _ := os.ReadFile(log)
+	if !strings.HasPrefix(string(data), "--install") {
+		t.Errorf("dpkg runs:\n%s", data)
+	}
+}
+
+// TestDpkgDetached: the updater's SIGTERM ends its context; the dpkg it
+// runs must finish anyway, not be killed halfway.
+func TestDpkgDetached(t *testing.T) {
+	fakeDpkgBin(t, `case "$1" in --install) sleep 1;; esac; exit 0`)
+	ctx, cancel := context.WithCancel(context.Background())
+	time.AfterFunc(100*time.Millisecond, cancel)
+	if err := NewDpkg("arm64").Install(ctx, []string{"/cache/x.deb"}); err != nil {
+		t.Errorf("Install = %v: dpkg was killed with the context", err)
+	}
+}
+
+// TestDpkgLocked: dpkg's lock errors are ErrDpkgLocked.
+func TestDpkgLocked(t *testing.T) {
+	fakeDpkgBin(t, `echo "dpkg: error: dpkg frontend lock was locked by another process with pid 812"; exit 2`)
+	err := NewDpkg("arm64").Install(context.Background(), []string{"/cache/x.deb"})
+	if !errors.Is(err, ErrDpkgLocked) {
+		t.Errorf("Install = %v, want ErrDpkgLocked", err)
+	}
+	if err := NewDpkg("arm64").Remove(context.Background(), []string{"x"}); !errors.Is(err, ErrDpkgLocked) {
+		t.Errorf("Remove = %v, want ErrDpkgLocked", err)
+	}
+}
+
+// TestRealDpkgDebControl reads a .deb built here with the real dpkg-deb.
+func TestRealDpkgDebControl(t *testing.T) {
+	if _, err := exec.LookPath("dpkg-deb"); err != nil {
+		t.Skip("no dpkg-deb here")
+	}
+	dir := t.TempDir()
+	if err := os.MkdirAll(filepath.Join(dir, "pkg", "DEBIAN"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	control := "Package: fengqiao-test\nVersion: 1:1.4.0-1\nArchitecture: arm64\nMaintainer: t <t@example>\nDescription: test\n"
+	if err := os.WriteFile(filepath.Join(dir, "pkg", "DEBIAN", "control"), []byte(control), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(dir, "t.deb")
+	if out, err := exec.Command("dpkg-deb", "--build", filepath.Join(dir, "pkg"), path).CombinedOutput(); err != nil {
+		t.Fatalf("%v: %s", err, out)
+	}
+	d := NewDpkg("arm64").(DebChecker)
+	c, err := d.Control(context.Background(), path)
+	if err != nil || c != (DebControl{Package: "fengqiao-test", Version: "1:1.4.0-1", Architecture: "arm64"}) {
+		t.Errorf("Control = %+v, %v", c, err)
+	}
+	os.WriteFile(path, []byte("garbage"), 0o644)
+	if _, err := d.Control(context.Background(), path); err == nil {
+		t.Error("garbage read as a .deb")
 	}
 }

@@ -142,6 +142,20 @@ func (d *fakeDpkg) Install(_ context.Context, debs []string) error {
 	return nil
 }
 
+// Control reads a fake .deb as dpkg-deb would a real one.
+func (d *fakeDpkg) Control(_ context.Context, path string) (DebControl, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return DebControl{}, err
+	}
+	line, _, _ := strings.Cut(string(data), "\n")
+	f := strings.Fields(line)
+	if len(f) != 3 || f[0] != "deb" {
+		return DebControl{}, fmt.Errorf("dpkg-deb: %s is not a Debian format archive", path)
+	}
+	return DebControl{Package: f[1], Version: f[2], Architecture: "arm64"}, nil
+}
+
 func (d *fakeDpkg) Remove(_ context.Context, names []string) error {
 	d.mu.Lock()
 	defer d.mu.Unlock()

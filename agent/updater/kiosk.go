@@ -6,14 +6,17 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/fengqiao/kiosk/agent/bundle"
 	"github.com/fengqiao/kiosk/agent/localapi/apitype"
+	"github.com/fengqiao/kiosk/agent/localclient"
 )
 
 // The spool is how kioskd hands bundles to the updater: kioskd writes each
@@ -50,11 +53,42 @@ func Spool(dir string, envelope []byte) error {
 
 // claimSpool takes every envelope waiting in dir, oldest first, removing
 // each from the spool.
+//
+// The spool belongs to the unprivileged fengqiao user, and the updater is
+// root: nothing in it is trusted to be what its name says. The directory
+// must be a real directory (not a symlink kioskd put in its place), and
+// every operation stays inside it (os.Root); an entry is read only if it is
+// a regular file, opened without following symlinks or blocking on a FIFO,
+// and at most bundle.MaxEnvelopeSize+1 bytes of it. Otherwise kioskd could
+// make root rename and delete the updater's own trust and state files, or
+// hang or exhaust it on a device file.
 func claimSpool(dir string) ([][]byte, error) {
-	entries, err := os.ReadDir(dir)
+	fi, err := os.Lstat(dir)
 	if errors.Is(err, os.ErrNotExist) {
 		return nil, nil
 	}
+	if err != nil {
+		return nil, fmt.Errorf("updater: spool: %w", err)
+	}
+	if !fi.IsDir() {
+		return nil, fmt.Errorf("updater: spool: %s is a %v, not a directory; refused", dir, fi.Mode().Type())
+	}
+	root, err := os.OpenRoot(dir)
+	if err != nil {
+		return nil, fmt.Errorf("updater: spool: %w", err)
+	}
+	defer root.Close()
+	// Swapped for a symlink between the Lstat and the open: not the
+	// directory looked at.
+	if opened, err := root.Stat("."); err != nil || !os.SameFile(fi, opened) {
+		return nil, fmt.Errorf("updater: spool: %s changed while it was opened; refused", dir)
+	}
+	d, err := root.Open(".")
+	if err != nil {
+		return nil, fmt.Errorf("updater: spool: %w", err)
+	}
+	entries, err := d.ReadDir(-1)
+	d.Close()
 	if err != nil {
 		return nil, fmt.Errorf("updater: spool: %w", err)
 	}
@@ -67,6 +101,9 @@ func claimSpool(dir string) ([][]byte, error) {
 		if !strings.HasSuffix(e.Name(), ".json") || strings.HasPrefix(e.Name(), ".") {
 			continue // a temporary file of WriteFileAtomic, or a claimed one
 		}
+		if !e.Type().IsRegular() {
+			continue // a symlink, a FIFO, a device: never an envelope
+		}
 		info, err := e.Info()
 		if err != nil {
 			continue
@@ -78,17 +115,35 @@ func claimSpool(dir string) ([][]byte, error) {
 	slices.SortStableFunc(files, func(a, b spooled) int { return a.mod.Compare(b.mod) })
 	var out [][]byte
 	for _, f := range files {
-		claimed := filepath.Join(dir, ".claimed-"+f.name)
-		if err := os.Rename(filepath.Join(dir, f.name), claimed); err != nil {
+		claimed := ".claimed-" + f.name
+		if err := root.Rename(f.name, claimed); err != nil {
 			continue
 		}
-		data, err := os.ReadFile(claimed)
-		os.Remove(claimed)
+		data, err := readSpooled(root, claimed)
+		root.Remove(claimed)
 		if err == nil && len(data) <= bundle.MaxEnvelopeSize {
 			out = append(out, data)
 		}
 	}
 	return out, nil
+}
+
+// readSpooled reads one claimed entry of the spool, if it is a regular
+// file, and no more than one byte past the largest envelope.
+func readSpooled(root *os.Root, name string) ([]byte, error) {
+	f, err := root.OpenFile(name, os.O_RDONLY|syscall.O_NOFOLLOW|syscall.O_NONBLOCK, 0)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return nil, err
+	}
+	if !fi.Mode().IsRegular() {
+		return nil, fmt.Errorf("%s is not a regular file", name)
+	}
+	return io.ReadAll(io.LimitReader(f, bundle.MaxEnvelopeSize+1))
 }
 
 // ProcessSpool submits every envelope waiting in dir.
@@ -113,6 +168,12 @@ type StatusSource interface {
 	Presence(ctx context.Context, after uint64, wait time.Duration) (apitype.PresenceEvents, error)
 }
 
+// Units the health check watches.
+const (
+	KioskdUnit = "fengqiao-kioskd.service"
+	UIUnit     = "fengqiao-kiosk-ui.service"
+)
+
 // KioskHealth is the health check of a real kiosk, asked of kioskd's local
 // API and of systemd.
 type KioskHealth struct {
@@ -121,42 +182,89 @@ type KioskHealth struct {
 	// is-active fengqiao-kiosk-ui); nil skips the check (a kiosk without
 	// a screen session, or tests).
 	UIActive func(ctx context.Context) error
+	// Restarts is systemd's NRestarts of a unit (systemctl show -p
+	// NRestarts); nil skips the comparison.
+	Restarts func(ctx context.Context, unit string) (int, error)
 }
 
 // Baseline notes whether the township link is down before the install,
-// and why.
+// and why; whether the UI's unit is active; and how often systemd has
+// restarted kioskd and the UI so far.
 func (h KioskHealth) Baseline(ctx context.Context) Baseline {
+	var b Baseline
 	st, err := h.API.Status(ctx)
 	switch {
 	case err != nil:
-		return Baseline{LinkDown: "kioskd did not answer: " + err.Error()}
+		b.LinkDown = "kioskd did not answer: " + err.Error()
 	case st.Broker.State != "connected":
 		why := st.Broker.LastError
 		if why == "" {
 			why = st.Broker.State
 		}
-		return Baseline{LinkDown: why}
+		b.LinkDown = why
 	}
-	return Baseline{}
+	if h.UIActive != nil {
+		if err := h.UIActive(ctx); err != nil {
+			b.UIDown = err.Error()
+		}
+	}
+	if h.Restarts != nil {
+		for _, unit := range []string{KioskdUnit, UIUnit} {
+			if n, err := h.Restarts(ctx, unit); err == nil {
+				if b.Restarts == nil {
+					b.Restarts = map[string]int{}
+				}
+				b.Restarts[unit] = n
+			}
+		}
+	}
+	return b
 }
 
 // Check passes when kioskd answers (it listens only once its store is
-// open), its link is up unless it was already down before the install,
-// and the UI's unit is active.
+// open) with the version installed, its link is up unless it was already
+// down before the install, the UI's unit is active unless it was not
+// before, and systemd restarted neither since the baseline.
 func (h KioskHealth) Check(ctx context.Context, b Baseline) error {
 	st, err := h.API.Status(ctx)
 	if err != nil {
 		return fmt.Errorf("kioskd's local API does not answer: %w", err)
 	}
+	if b.KioskdVersion != "" && !sameVersion(st.Version, b.KioskdVersion) {
+		return fmt.Errorf("kioskd reports version %q, the package installed is %s", st.Version, b.KioskdVersion)
+	}
 	if st.Broker.State != "connected" && b.LinkDown == "" {
 		return fmt.Errorf("the township link is %s (%s); it was up before the update", st.Broker.State, st.Broker.LastError)
 	}
-	if h.UIActive != nil {
+	if h.UIActive != nil && b.UIDown == "" {
 		if err := h.UIActive(ctx); err != nil {
 			return fmt.Errorf("the UI is not running: %w", err)
 		}
 	}
+	if h.Restarts != nil {
+		for unit, before := range b.Restarts {
+			if n, err := h.Restarts(ctx, unit); err == nil && n > before {
+				return fmt.Errorf("systemd restarted %s %d times since the update", unit, n-before)
+			}
+		}
+	}
 	return nil
+}
+
+// sameVersion says whether the version a program reports (the upstream
+// version it was built with) is the Debian version of its package: equal,
+// or equal without the epoch and the Debian revision.
+func sameVersion(reported, deb string) bool {
+	if reported == deb {
+		return true
+	}
+	if _, v, ok := strings.Cut(deb, ":"); ok {
+		deb = v
+	}
+	if i := strings.LastIndex(deb, "-"); i > 0 {
+		deb = deb[:i]
+	}
+	return reported == deb
 }
 
 // PresenceScreen says the screen is in use when the presence sensor saw
@@ -172,6 +280,11 @@ type PresenceScreen struct {
 // InUse asks kioskd when someone was last seen.
 func (s PresenceScreen) InUse(ctx context.Context) (bool, string, error) {
 	p, err := s.API.Presence(ctx, 0, 0)
+	if errors.Is(err, localclient.ErrUnavailable) {
+		// kioskd not answering serves nobody: not in use, so that the
+		// fix for a broken kioskd can be installed.
+		return false, "", nil
+	}
 	if err != nil {
 		return false, "", err
 	}

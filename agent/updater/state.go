@@ -11,7 +11,7 @@ import (
 	"github.com/fengqiao/kiosk/agent/bundle"
 )
 
-// Statuses, in the order an update goes through them. The last three end
+// Statuses, in the order an update goes through them. The last four end
 // a job; a new bundle starts the next.
 const (
 	StatusPending     = "pending"            // verified and accepted; nothing fetched yet
@@ -23,6 +23,10 @@ const (
 	StatusInstalled   = "installed"
 	StatusRolledBack  = "rolled_back" // Reason says why; the previous version is in force
 	StatusRejected    = "rejected"    // refused before anything was installed; Reason says why
+	// StatusRollbackFailed: MaxRollbackAttempts rollbacks failed in a row;
+	// Reason is why the rollback began, Error what failed. The kiosk
+	// needs a newer update (accepted) or a technician.
+	StatusRollbackFailed = "rollback_failed"
 )
 
 // Reported is what the kiosk says about its update, retained on its
@@ -64,6 +68,9 @@ type pkgRef struct {
 	Name    string `json:"name"`
 	Version string `json:"version,omitempty"`
 	Path    string `json:"path,omitempty"`
+	// SHA256 is the file's, of a previous package: recorded when it was
+	// kept, checked before a rollback installs it.
+	SHA256 string `json:"sha256,omitempty"`
 }
 
 // job is the update being worked on.
@@ -116,7 +123,7 @@ type state struct {
 // active reports whether a job is under way (not ended).
 func (s *state) active() bool {
 	switch s.Status {
-	case "", StatusInstalled, StatusRolledBack, StatusRejected:
+	case "", StatusInstalled, StatusRolledBack, StatusRejected, StatusRollbackFailed:
 		return false
 	}
 	return true
@@ -127,7 +134,11 @@ const (
 	stateFile    = "state.json"
 	reportedFile = "reported.json" // read by kioskd, which publishes it
 	trustFile    = "trust.json"
-	cacheDir     = "cache"
+	// seededFile is written when the trust state is first seeded from the
+	// site file: the proof, with the state file, that it was (loadTrust).
+	// Not a .json name, unlike the files a spool mishap could reach.
+	seededFile = "trust-seeded"
+	cacheDir   = "cache"
 )
 
 func loadState(dir string) (*state, error) {

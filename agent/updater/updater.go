@@ -28,8 +28,11 @@ package updater
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -56,7 +59,19 @@ var (
 	// a rollback (neither in the cache nor repacked): installing without a
 	// way back is refused.
 	ErrNoRollback = errors.New("updater: the installed version cannot be kept for a rollback")
+	// ErrPackageMismatch means a downloaded .deb is not the package,
+	// version or architecture the manifest names (its control fields
+	// say otherwise), though its hash is the one signed.
+	ErrPackageMismatch = errors.New("updater: the .deb is not the package the manifest names")
+	// ErrDpkgLocked means another package manager (a technician's apt)
+	// holds dpkg's lock: nothing was done, and a later attempt will do.
+	ErrDpkgLocked = errors.New("updater: dpkg is locked by another process")
 )
+
+// MaxRollbackAttempts is how many failed rollbacks in a row end in
+// rollback_failed: reported, and no longer blocking a newer bundle (the
+// township's fix), rather than retried for ever.
+const MaxRollbackAttempts = 5
 
 // Dpkg is what the updater needs of the package system: dpkg and
 // dpkg-query on a kiosk (NewDpkg), a fake in tests.
@@ -70,11 +85,25 @@ type Dpkg interface {
 	// returns its path: the way back for the first update after a
 	// technician's install, whose .deb the cache never saw.
 	Repack(ctx context.Context, name, dir string) (string, error)
-	// Install installs the .deb files in one run, first finishing whatever
-	// an earlier run left half-done. It may take a version back (rollback).
+	// Install installs the .deb files in one run, then finishes whatever
+	// an earlier run left half-done. It may take a version back
+	// (rollback). An error wrapping ErrDpkgLocked means nothing was done.
 	Install(ctx context.Context, debs []string) error
 	// Remove removes packages (rolling back an update that added one).
 	Remove(ctx context.Context, names []string) error
+}
+
+// DebChecker is a Dpkg that can read a .deb file's control fields
+// (dpkg-deb): the updater then makes sure each file it keeps as the way
+// back is a .deb of the package and version it stands for, and checks it
+// again before a rollback installs it.
+type DebChecker interface {
+	Control(ctx context.Context, path string) (DebControl, error)
+}
+
+// DebControl is what a .deb says it is.
+type DebControl struct {
+	Package, Version, Architecture string
 }
 
 // Screen says whether someone is using the kiosk: asked of kioskd, which
@@ -101,6 +130,18 @@ type Baseline struct {
 	// LinkDown is why the township link was down before the install; ""
 	// if it was up (then it must be up again after).
 	LinkDown string `json:"link_down,omitempty"`
+	// UIDown is why the UI's unit was not active before the install (not
+	// installed, already failed); "" if it was active (then it must be
+	// active after). A kiosk without the UI unit, or with it already
+	// failed, does not roll back every update for it.
+	UIDown string `json:"ui_down,omitempty"`
+	// Restarts is systemd's NRestarts of each unit before the install:
+	// more after it means the unit crashed and was restarted.
+	Restarts map[string]int `json:"restarts,omitempty"`
+	// KioskdVersion is the fengqiao-kioskd version the install (or the
+	// rollback) puts in place, which kioskd must report; set by the
+	// updater, "" when the update leaves kioskd as it is.
+	KioskdVersion string `json:"kioskd_version,omitempty"`
 }
 
 // Fetcher fetches one package into the cache (download.Fetcher), calling
@@ -134,6 +175,10 @@ type Options struct {
 	HealthTimeout time.Duration
 	// HealthPoll is the pause between checks; zero means 5 s.
 	HealthPoll time.Duration
+	// HealthStable is how long the check must pass without a break
+	// before the update counts as installed: one good poll may be kioskd
+	// between two crashes. Zero means 2 minutes.
+	HealthStable time.Duration
 
 	Log   *slog.Logger
 	Now   func() time.Time
@@ -147,8 +192,12 @@ type Updater struct {
 	log   *slog.Logger
 	trust *bundle.TrustState
 	st    *state
-	// early is the last bundle refused as not yet valid, tried again by
-	// Submit's caller (the kiosk's clock may be what is wrong).
+	// trustLost says why there is no trust state although the updater
+	// has run before (loadTrust): every bundle is refused with it.
+	trustLost error
+	// early is the last bundle refused as not yet valid (the kiosk's
+	// clock may be what is wrong) or kept while a rollback waits, tried
+	// again by RetryEarly.
 	early []byte
 }
 
@@ -172,6 +221,9 @@ func Open(opts Options) (*Updater, error) {
 	}
 	if opts.HealthPoll <= 0 {
 		opts.HealthPoll = 5 * time.Second
+	}
+	if opts.HealthStable <= 0 {
+		opts.HealthStable = 2 * time.Minute
 	}
 	if !slices.Contains(update.Architectures, opts.Arch) {
 		return nil, fmt.Errorf("updater: architecture %q is not one of %s", opts.Arch, strings.Join(update.Architectures, ", "))
@@ -197,13 +249,34 @@ func (u *Updater) loadTrust() error {
 	if err == nil {
 		t, err := bundle.UnmarshalTrustState(data)
 		if err != nil {
-			return fmt.Errorf("updater: %s: %w (move it aside to trust the site file's keys again)", path, err)
+			return fmt.Errorf("updater: %s: %w (move it aside, with %s and %s, to trust the site file's keys again)", path, err, stateFile, seededFile)
 		}
 		u.trust = t
+		// Trust seeded by an updater from before the marker: mark it
+		// now, so that its loss is noticed even without a state file.
+		marker := filepath.Join(u.opts.Dir, seededFile)
+		if _, err := os.Lstat(marker); errors.Is(err, os.ErrNotExist) {
+			if err := bundle.WriteFileAtomic(marker, []byte(seededText), 0o600); err != nil {
+				u.log.Warn("trust marker not written", "err", err)
+			}
+		}
 		return nil
 	}
 	if !errors.Is(err, os.ErrNotExist) {
 		return fmt.Errorf("updater: %w", err)
+	}
+	// The site file's keys are the first trust only. Once the updater has
+	// run, a missing trust file was lost (or removed by someone), and
+	// seeding it again would undo every key rotation and the replay
+	// protection since: refuse every bundle and say so instead.
+	for _, f := range []string{stateFile, seededFile} {
+		if _, err := os.Lstat(filepath.Join(u.opts.Dir, f)); err == nil {
+			u.trustLost = fmt.Errorf("updater: %s is missing but %s shows the updater has run before; "+
+				"not trusting the site file's keys again (restore it, or remove %s and %s to start over)",
+				path, f, stateFile, seededFile)
+			u.log.Error("trust state lost", "err", u.trustLost)
+			return nil
+		}
 	}
 	if len(u.opts.TownshipKeys) == 0 {
 		return nil // every bundle is refused as signed by an unknown key
@@ -215,9 +288,14 @@ func (u *Updater) loadTrust() error {
 	if err := u.saveTrust(t); err != nil {
 		return err
 	}
+	if err := bundle.WriteFileAtomic(filepath.Join(u.opts.Dir, seededFile), []byte(seededText), 0o600); err != nil {
+		return fmt.Errorf("updater: %w", err)
+	}
 	u.trust = t
 	return nil
 }
+
+const seededText = "trust seeded from the site file's control.township_keys\n"
 
 func (u *Updater) saveTrust(t *bundle.TrustState) error {
 	data, err := t.Marshal()
@@ -259,7 +337,7 @@ func (u *Updater) save() error {
 		return err
 	}
 	r := u.Reported()
-	if u.st.Job != nil && u.st.Job.Manifest != nil && (u.st.Status == StatusInstalled || u.st.Status == StatusRolledBack) {
+	if u.st.Job != nil && u.st.Job.Manifest != nil && (u.st.Status == StatusInstalled || u.st.Status == StatusRolledBack || u.st.Status == StatusRollbackFailed) {
 		r.Packages = u.installedVersions(context.Background())
 	}
 	if err := saveJSON(filepath.Join(u.opts.Dir, reportedFile), r, 0o644); err != nil {
@@ -313,6 +391,9 @@ func (u *Updater) submit(ctx context.Context, envelope []byte, retry bool) error
 	if len(envelope) == 0 {
 		return nil
 	}
+	if u.trustLost != nil {
+		return u.refuse(0, "trust_state_lost", u.trustLost)
+	}
 	if u.trust == nil {
 		return u.refuse(0, "unknown_key", errors.New("updater: no township key configured (control.township_keys)"))
 	}
@@ -336,6 +417,12 @@ func (u *Updater) submit(ctx context.Context, envelope []byte, retry bool) error
 		if errors.As(err, &be) {
 			version = be.Version
 		}
+		if version == 0 {
+			// Refused before its signature was checked: the error may
+			// quote the envelope's bytes, which anyone could have put in
+			// the spool, and reported.json is world-readable.
+			err = fmt.Errorf("%w: a %d-byte envelope refused before its signature was checked", preSignature(err), len(envelope))
+		}
 		return u.refuse(version, bundle.Reason(err), err)
 	}
 	if v.Kind == bundle.KindKeyRotation {
@@ -345,10 +432,13 @@ func (u *Updater) submit(ctx context.Context, envelope []byte, retry bool) error
 		return u.refuse(v.Version, "unsupported", fmt.Errorf("updater: a %s bundle", v.Kind))
 	}
 	if u.st.active() && slices.Contains([]string{StatusInstalling, StatusChecking, StatusRollingBack}, u.st.Status) {
-		// Not reached from fengqiao-updater's loop, which finishes an
-		// install before it reads the spool; the bundle is retained on
-		// the broker and comes again at the next reconnect.
-		return fmt.Errorf("updater: an install is under way; version %d waits", v.Version)
+		// A rollback waiting for its next attempt: the bundle, already
+		// taken from the spool, is kept and tried again (RetryEarly),
+		// and the township sees why it waits.
+		u.early = envelope
+		u.st.Refused = &Refusal{Version: v.Version, Reason: "install_under_way",
+			Error: fmt.Sprintf("an install is under way (%s); version %d waits", u.st.Status, v.Version)}
+		return u.save()
 	}
 	m, err := update.Parse(v.Content)
 	if err != nil {
@@ -601,6 +691,14 @@ func (u *Updater) install(ctx context.Context, pkgs []update.Package) error {
 			os.Remove(path)
 			return u.set(StatusRejected, Reason(err), err.Error())
 		}
+		// What dpkg will install is what the .deb says, not what the
+		// manifest says: a mistake in the release (or its signing)
+		// would otherwise install another version than the one checked
+		// for downgrades and reported.
+		if err := u.matchControl(ctx, path, p); err != nil {
+			os.Remove(path)
+			return u.set(StatusRejected, Reason(err), err.Error())
+		}
 		next = append(next, pkgRef{Name: p.Name, Version: p.Version, Path: path})
 		ref, err := u.keep(ctx, p.Name)
 		if err != nil {
@@ -609,6 +707,7 @@ func (u *Updater) install(ctx context.Context, pkgs []update.Package) error {
 		prev = append(prev, ref)
 	}
 	b := u.opts.Health.Baseline(ctx)
+	b.KioskdVersion = kioskdVersion(next)
 	u.st.Previous, u.st.New, u.st.Baseline = prev, next, &b
 	// On disk before dpkg starts: a power cut from here on is rolled back.
 	if err := u.set(StatusInstalling, "", ""); err != nil {
@@ -616,6 +715,12 @@ func (u *Updater) install(ctx context.Context, pkgs []update.Package) error {
 	}
 	u.log.Info("installing update", "version", u.st.Job.Version, "packages", names(next))
 	if err := u.opts.Dpkg.Install(ctx, paths(next)); err != nil {
+		if errors.Is(err, ErrDpkgLocked) {
+			// Nothing was installed: wait again, try at the next tick.
+			u.log.Warn("dpkg is locked; installing later", "err", err)
+			u.st.Previous, u.st.New, u.st.Baseline = nil, nil, nil
+			return u.set(StatusWaiting, "", err.Error())
+		}
 		return u.rollback(ctx, "install_failed", err.Error())
 	}
 	u.st.CheckSince = u.opts.Now().UTC()
@@ -637,13 +742,77 @@ func (u *Updater) keep(ctx context.Context, name string) (pkgRef, error) {
 	}
 	cached := filepath.Join(u.cache(), update.Package{Name: name, Version: have}.FileName(u.opts.Arch))
 	if _, err := os.Stat(cached); err == nil {
-		return pkgRef{Name: name, Version: have, Path: cached}, nil
+		ref := pkgRef{Name: name, Version: have, Path: cached}
+		if ref.SHA256, err = u.verifyKept(ctx, ref); err == nil {
+			return ref, nil
+		}
+		u.log.Warn("cached package is not the installed one; repacking it", "path", cached, "err", err)
+		os.Remove(cached)
 	}
 	path, err := u.opts.Dpkg.Repack(ctx, name, u.cache())
 	if err != nil {
 		return pkgRef{}, err
 	}
-	return pkgRef{Name: name, Version: have, Path: path}, nil
+	ref := pkgRef{Name: name, Version: have, Path: path}
+	if ref.SHA256, err = u.verifyKept(ctx, ref); err != nil {
+		return pkgRef{}, err
+	}
+	return ref, nil
+}
+
+// verifyKept checks that ref's file is a .deb of ref's package and
+// version (when the Dpkg can tell: DebChecker), and, when ref has a
+// SHA-256 recorded, that the file is still that one. It returns the
+// file's SHA-256.
+func (u *Updater) verifyKept(ctx context.Context, ref pkgRef) (string, error) {
+	sum, err := fileSHA256(ref.Path)
+	if err != nil {
+		return "", err
+	}
+	if ref.SHA256 != "" && sum != ref.SHA256 {
+		return "", fmt.Errorf("%s changed since it was kept (SHA-256 %s, kept %s)", ref.Path, sum, ref.SHA256)
+	}
+	if c, ok := u.opts.Dpkg.(DebChecker); ok {
+		ctl, err := c.Control(ctx, ref.Path)
+		if err != nil {
+			return "", fmt.Errorf("%s: %w", ref.Path, err)
+		}
+		if ctl.Package != ref.Name || ctl.Version != ref.Version || ctl.Architecture != u.opts.Arch && ctl.Architecture != "all" {
+			return "", fmt.Errorf("%s is %s %s (%s), want %s %s", ref.Path, ctl.Package, ctl.Version, ctl.Architecture, ref.Name, ref.Version)
+		}
+	}
+	return sum, nil
+}
+
+// matchControl checks that the .deb at path is p by its control fields,
+// when the Dpkg can read them (DebChecker).
+func (u *Updater) matchControl(ctx context.Context, path string, p update.Package) error {
+	c, ok := u.opts.Dpkg.(DebChecker)
+	if !ok {
+		return nil
+	}
+	ctl, err := c.Control(ctx, path)
+	if err != nil {
+		return fmt.Errorf("%w: %s: %w", ErrPackageMismatch, p.Name, err)
+	}
+	if ctl.Package != p.Name || ctl.Version != p.Version || ctl.Architecture != u.opts.Arch && ctl.Architecture != "all" {
+		return fmt.Errorf("%w: the manifest names %s %s (%s), the .deb is %s %s (%s)",
+			ErrPackageMismatch, p.Name, p.Version, u.opts.Arch, ctl.Package, ctl.Version, ctl.Architecture)
+	}
+	return nil
+}
+
+func fileSHA256(path string) (string, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return "", err
+	}
+	defer f.Close()
+	h := sha256.New()
+	if _, err := io.Copy(h, f); err != nil {
+		return "", err
+	}
+	return hex.EncodeToString(h.Sum(nil)), nil
 }
 
 // check runs the health check until it passes or its time is up.
@@ -653,25 +822,42 @@ func (u *Updater) check(ctx context.Context) error {
 		b = *u.st.Baseline
 	}
 	deadline := u.st.CheckSince.Add(u.opts.HealthTimeout)
+	// The check must pass for HealthStable without a break; a failure
+	// starts the period again (and, once the timeout is over, rolls back).
+	var passSince time.Time
 	for {
 		err := u.opts.Health.Check(ctx, b)
-		if err == nil {
-			break
-		}
 		if ctx.Err() != nil {
 			return nil // stopping: the next start checks again
 		}
-		if !u.opts.Now().Before(deadline) {
-			return u.rollback(ctx, "health_check", err.Error())
+		now := u.opts.Now()
+		if err == nil {
+			if passSince.IsZero() {
+				passSince = now
+			}
+			if now.Sub(passSince) >= u.opts.HealthStable {
+				break
+			}
+		} else {
+			passSince = time.Time{}
+			if !now.Before(deadline) {
+				return u.rollback(ctx, "health_check", err.Error())
+			}
 		}
 		if err := u.opts.Sleep(ctx, u.opts.HealthPoll); err != nil {
 			return nil
 		}
 	}
 	u.log.Info("update installed", "version", u.st.Job.Version)
-	u.pruneCache(ctx)
+	// Saved before the cache is pruned: until installed is on disk, a
+	// power cut means checking again, and perhaps rolling back with the
+	// previous packages, which must still be there.
 	u.st.Previous, u.st.New, u.st.Baseline, u.st.CheckSince = nil, nil, nil, time.Time{}
-	return u.set(StatusInstalled, "", "")
+	if err := u.set(StatusInstalled, "", ""); err != nil {
+		return err
+	}
+	u.pruneCache(ctx)
+	return nil
 }
 
 // rollback puts the previous packages back.
@@ -686,26 +872,21 @@ func (u *Updater) rollback(ctx context.Context, reason, errText string) error {
 		if p.Version == "" {
 			added = append(added, p.Name)
 		} else {
+			// Still the file kept, and the version it stands for.
+			if _, err := u.verifyKept(ctx, p); err != nil {
+				return u.rollbackFailed(reason, errText, fmt.Errorf("the previous package is not usable: %w", err))
+			}
 			debs = append(debs, p.Path)
 		}
 	}
 	if len(debs) > 0 {
 		if err := u.opts.Dpkg.Install(ctx, debs); err != nil {
-			// Stay rolling_back: the next Step (or boot) tries again.
-			// Nothing better is left to do than what failed.
-			u.st.Error = errText + "; rollback: " + err.Error()
-			u.st.Failures++
-			u.st.RetryAt = u.opts.Now().Add(backoff(u.st.Failures))
-			u.log.Error("rollback failed; trying again", "retry_at", u.st.RetryAt, "err", err)
-			return u.save()
+			return u.rollbackFailed(reason, errText, err)
 		}
 	}
 	if len(added) > 0 {
 		if err := u.opts.Dpkg.Remove(ctx, added); err != nil {
-			u.st.Error = errText + "; rollback: " + err.Error()
-			u.st.Failures++
-			u.st.RetryAt = u.opts.Now().Add(backoff(u.st.Failures))
-			return u.save()
+			return u.rollbackFailed(reason, errText, err)
 		}
 	}
 	// The previous version ran before; check it anyway, so the report says
@@ -714,6 +895,10 @@ func (u *Updater) rollback(ctx context.Context, reason, errText string) error {
 	if u.st.Baseline != nil {
 		b = *u.st.Baseline
 	}
+	// The version going back is the one kioskd must report now, and the
+	// restarts the failed release caused are not the rollback's.
+	b.KioskdVersion = kioskdVersion(u.st.Previous)
+	b.Restarts = u.opts.Health.Baseline(ctx).Restarts
 	deadline := u.opts.Now().Add(u.opts.HealthTimeout)
 	for {
 		herr := u.opts.Health.Check(ctx, b)
@@ -728,10 +913,35 @@ func (u *Updater) rollback(ctx context.Context, reason, errText string) error {
 			break
 		}
 	}
-	u.pruneCache(ctx)
 	u.st.Previous, u.st.New, u.st.Baseline, u.st.CheckSince = nil, nil, nil, time.Time{}
 	u.st.Cause, u.st.Failures, u.st.RetryAt = "", 0, time.Time{}
-	return u.set(StatusRolledBack, reason, errText)
+	if err := u.set(StatusRolledBack, reason, errText); err != nil {
+		return err
+	}
+	u.pruneCache(ctx)
+	return nil
+}
+
+// rollbackFailed notes a failed rollback attempt: rolling_back stays, and
+// the next Step (or boot) tries again after a backoff, until
+// MaxRollbackAttempts failed in a row; then rollback_failed, which a newer
+// bundle may replace. A locked dpkg did nothing: it counts for nothing.
+func (u *Updater) rollbackFailed(reason, errText string, err error) error {
+	u.st.Error = errText + "; rollback: " + err.Error()
+	if errors.Is(err, ErrDpkgLocked) {
+		u.st.RetryAt = u.opts.Now().Add(time.Minute)
+		u.log.Warn("rollback waits for dpkg's lock", "retry_at", u.st.RetryAt, "err", err)
+		return u.save()
+	}
+	u.st.Failures++
+	if u.st.Failures >= MaxRollbackAttempts {
+		u.log.Error("rollback failed; giving up until a newer update", "attempts", u.st.Failures, "err", err)
+		u.st.RetryAt = time.Time{}
+		return u.set(StatusRollbackFailed, reason, u.st.Error)
+	}
+	u.st.RetryAt = u.opts.Now().Add(backoff(u.st.Failures))
+	u.log.Error("rollback failed; trying again", "retry_at", u.st.RetryAt, "err", err)
+	return u.save()
 }
 
 // pruneCache leaves in the cache the .deb files of the update's packages
@@ -756,6 +966,21 @@ func (u *Updater) pruneCache(ctx context.Context) {
 			os.Remove(filepath.Join(u.cache(), e.Name()))
 		}
 	}
+}
+
+// KioskdPackage is the package of kioskd, whose version the health check
+// compares with what kioskd reports.
+const KioskdPackage = "fengqiao-kioskd"
+
+// kioskdVersion is the version of kioskd among refs; "" if it is not one
+// of them (or is not installed).
+func kioskdVersion(refs []pkgRef) string {
+	for _, r := range refs {
+		if r.Name == KioskdPackage {
+			return r.Version
+		}
+	}
+	return ""
 }
 
 func paths(refs []pkgRef) []string {
@@ -786,12 +1011,26 @@ func Reason(err error) string {
 		return "package_downgrade"
 	case errors.Is(err, ErrNoRollback):
 		return "no_rollback_package"
+	case errors.Is(err, ErrPackageMismatch):
+		return "package_mismatch"
 	case errors.Is(err, download.ErrHashMismatch):
 		return "hash_mismatch"
 	case errors.Is(err, download.ErrSizeMismatch):
 		return "size_mismatch"
 	}
 	return bundle.Reason(err)
+}
+
+// preSignature is the bundle sentinel err wraps, without err's text.
+func preSignature(err error) error {
+	for _, s := range []error{bundle.ErrTooLarge, bundle.ErrMalformed,
+		bundle.ErrUnknownKey, bundle.ErrBadSignature, bundle.ErrUnsupported, bundle.ErrRetiredKey, bundle.ErrWrongTarget,
+		bundle.ErrNotYetValid, bundle.ErrExpired, bundle.ErrReplay, bundle.ErrDowngrade, bundle.ErrSchema} {
+		if errors.Is(err, s) {
+			return s
+		}
+	}
+	return errors.New("bundle: refused")
 }
 
 func sleep(ctx context.Context, d time.Duration) error {

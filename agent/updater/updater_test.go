@@ -6,6 +6,9 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -550,4 +553,200 @@ func TestOlderRolloutIgnored(t *testing.T) {
 	r.reopen()
 	r.mustSubmit(sign(10, t0.Add(-48*time.Hour), manifestOf("arm64", p14)))
 	r.mustStatus(StatusInstalled, "")
+}
+
+// TestRollbackGivesUp: a rollback that can never work (its dpkg always
+// fails) ends in rollback_failed after MaxRollbackAttempts, which a newer
+// bundle, the township's fix, may replace. Until then, a newer bundle is
+// kept and reported, not dropped.
+func TestRollbackGivesUp(t *testing.T) {
+	r := newRig(t, map[string]string{"fengqiao-kioskd": "1.3.0-1"})
+	r.dpkg.failInstall = func(debs []string) error {
+		if slices.Contains(debs, "fengqiao-kioskd=1.5.0-1") {
+			return nil
+		}
+		return errors.New("dpkg: dependency problems - leaving unconfigured")
+	}
+	r.mustSubmit(mustEnvelope(t, 10, manifestOf("arm64", r.serve("fengqiao-kioskd", "1.4.0-1")), townshipKey))
+	r.now = inWindow
+	r.mustStep()
+	r.mustStatus(StatusRollingBack, "install_failed")
+	fix := mustEnvelope(t, 11, manifestOf("arm64", r.serve("fengqiao-kioskd", "1.5.0-1")), townshipKey)
+	r.mustSubmit(fix)
+	if rep := r.mustStatus(StatusRollingBack, "install_failed"); rep.Refused == nil || rep.Refused.Version != 11 {
+		t.Errorf("newer bundle not reported while the rollback waits: %+v", rep.Refused)
+	}
+	for range MaxRollbackAttempts * 2 {
+		r.now = r.now.Add(2 * time.Hour)
+		r.mustStep()
+	}
+	rep := r.mustStatus(StatusRollbackFailed, "install_failed")
+	if !strings.Contains(rep.Error, "dependency problems") {
+		t.Errorf("error %q", rep.Error)
+	}
+	if r.u.Busy() {
+		t.Fatal("rollback_failed keeps the updater busy")
+	}
+	if err := r.u.RetryEarly(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	r.mustStatus(StatusPending, "")
+	r.now = inWindow.Add(48 * time.Hour) // the next window
+	r.mustStep()
+	r.mustStatus(StatusInstalled, "")
+	if got := r.dpkg.version("fengqiao-kioskd"); got != "1.5.0-1" {
+		t.Errorf("installed %s", got)
+	}
+}
+
+// TestDpkgLockedWaits: another package manager holding dpkg's lock is
+// temporary: the update waits and is installed later, not rolled back.
+func TestDpkgLockedWaits(t *testing.T) {
+	r := newRig(t, map[string]string{"fengqiao-kioskd": "1.3.0-1"})
+	locked := true
+	r.dpkg.failInstall = func([]string) error {
+		if locked {
+			return fmt.Errorf("%w: dpkg: error: dpkg frontend lock was locked by another process with pid 812", ErrDpkgLocked)
+		}
+		return nil
+	}
+	r.mustSubmit(mustEnvelope(t, 10, manifestOf("arm64", r.serve("fengqiao-kioskd", "1.4.0-1")), townshipKey))
+	r.now = inWindow
+	r.mustStep()
+	rep := r.mustStatus(StatusWaiting, "")
+	if !strings.Contains(rep.Error, "locked") {
+		t.Errorf("error %q", rep.Error)
+	}
+	locked = false
+	r.now = r.now.Add(time.Minute)
+	r.mustStep()
+	r.mustStatus(StatusInstalled, "")
+}
+
+// TestInstalledSavedBeforePrune: the cache loses the previous packages only
+// once installed is on disk; a state still saying checking must find them.
+func TestInstalledSavedBeforePrune(t *testing.T) {
+	r := newRig(t, map[string]string{"fengqiao-kioskd": "1.3.0-1"})
+	r.mustSubmit(mustEnvelope(t, 10, manifestOf("arm64", r.serve("fengqiao-kioskd", "1.4.0-1")), townshipKey))
+	r.health.err = func(map[string]string) error {
+		// The state can no longer be saved (a full disk, a power cut
+		// about to happen): renaming a file over a directory fails.
+		os.Remove(filepath.Join(r.dir, stateFile))
+		os.MkdirAll(filepath.Join(r.dir, stateFile, "x"), 0o700)
+		return nil
+	}
+	r.now = inWindow
+	if err := r.u.Step(context.Background()); err == nil {
+		t.Fatal("Step saved a state it could not save")
+	}
+	if !slices.Contains(r.cacheFiles(), "fengqiao-kioskd_1.3.0-1_arm64.deb") {
+		t.Errorf("the way back was pruned before installed was saved: cache %v", r.cacheFiles())
+	}
+}
+
+// TestRollbackVerifiesPrevious: the previous package is checked (SHA-256
+// recorded when it was kept, and what the file says it is) before a
+// rollback installs it; a cached file that is not the installed version is
+// not kept as the way back.
+func TestRollbackVerifiesPrevious(t *testing.T) {
+	t.Run("changed after it was kept", func(t *testing.T) {
+		r := newRig(t, map[string]string{"fengqiao-kioskd": "1.3.0-1"})
+		prev := filepath.Join(r.dir, cacheDir, "fengqiao-kioskd_1.3.0-1_arm64.deb")
+		r.health.err = func(installed map[string]string) error {
+			if installed["fengqiao-kioskd"] == "1.4.0-1" {
+				os.WriteFile(prev, deb("fengqiao-kioskd", "6.6.6-1"), 0o644)
+				return errors.New("kioskd does not answer")
+			}
+			return nil
+		}
+		r.mustSubmit(mustEnvelope(t, 10, manifestOf("arm64", r.serve("fengqiao-kioskd", "1.4.0-1")), townshipKey))
+		r.now = inWindow
+		r.mustStep()
+		rep := r.mustStatus(StatusRollingBack, "health_check")
+		if !strings.Contains(rep.Error, "changed since it was kept") {
+			t.Errorf("error %q", rep.Error)
+		}
+		if got := r.dpkg.version("fengqiao-kioskd"); got == "6.6.6-1" {
+			t.Error("rollback installed a file that was not the one kept")
+		}
+	})
+	t.Run("cached file is not the installed version", func(t *testing.T) {
+		r := newRig(t, map[string]string{"fengqiao-kioskd": "1.3.0-1"})
+		os.WriteFile(filepath.Join(r.dir, cacheDir, "fengqiao-kioskd_1.3.0-1_arm64.deb"), []byte("garbage"), 0o644)
+		r.mustSubmit(mustEnvelope(t, 10, manifestOf("arm64", r.serve("fengqiao-kioskd", "1.4.0-1")), townshipKey))
+		r.now = inWindow
+		r.mustStep()
+		r.mustStatus(StatusInstalled, "")
+		if len(r.dpkg.repacks) != 1 {
+			t.Errorf("repacks %v: a garbage file was kept as the way back", r.dpkg.repacks)
+		}
+	})
+}
+
+// TestHealthMustStayGood: one good poll between two crashes is no pass;
+// the check must pass for HealthStable without a break.
+func TestHealthMustStayGood(t *testing.T) {
+	r := newRig(t, map[string]string{"fengqiao-kioskd": "1.3.0-1"})
+	polls := 0
+	r.health.err = func(installed map[string]string) error {
+		if installed["fengqiao-kioskd"] != "1.4.0-1" {
+			return nil
+		}
+		polls++
+		if polls%3 == 1 {
+			return nil // up for a moment, then down again
+		}
+		return errors.New("kioskd's local API does not answer")
+	}
+	r.mustSubmit(mustEnvelope(t, 10, manifestOf("arm64", r.serve("fengqiao-kioskd", "1.4.0-1")), townshipKey))
+	r.now = inWindow
+	r.mustStep()
+	r.mustStatus(StatusRolledBack, "health_check")
+
+	// Passing without a break: installed once the stable period is over,
+	// not before.
+	r = newRig(t, map[string]string{"fengqiao-kioskd": "1.3.0-1"})
+	r.mustSubmit(mustEnvelope(t, 10, manifestOf("arm64", r.serve("fengqiao-kioskd", "1.4.0-1")), townshipKey))
+	r.now = inWindow
+	r.mustStep()
+	r.mustStatus(StatusInstalled, "")
+	if took := r.now.Sub(inWindow); took < 2*time.Minute {
+		t.Errorf("installed after %v of checks, want the 2-minute stable period", took)
+	}
+}
+
+// TestKioskdVersionChecked: the baseline the check gets names the kioskd
+// version installed, and the previous one for the rollback's check.
+func TestKioskdVersionChecked(t *testing.T) {
+	r := newRig(t, map[string]string{"fengqiao-kioskd": "1.3.0-1"})
+	r.health.err = func(installed map[string]string) error {
+		if installed["fengqiao-kioskd"] == "1.4.0-1" {
+			return errors.New("down")
+		}
+		return nil
+	}
+	r.mustSubmit(mustEnvelope(t, 10, manifestOf("arm64", r.serve("fengqiao-kioskd", "1.4.0-1")), townshipKey))
+	r.now = inWindow
+	r.mustStep()
+	r.mustStatus(StatusRolledBack, "health_check")
+	if first, last := r.health.seen[0], r.health.seen[len(r.health.seen)-1]; first.KioskdVersion != "1.4.0-1" || last.KioskdVersion != "1.3.0-1" {
+		t.Errorf("checks expected kioskd %q then %q", first.KioskdVersion, last.KioskdVersion)
+	}
+}
+
+// TestPackageMismatch: a .deb whose control fields are not the package,
+// version and architecture its manifest entry names is not installed,
+// though its hash is the one signed.
+func TestPackageMismatch(t *testing.T) {
+	r := newRig(t, map[string]string{"fengqiao-kioskd": "1.3.0-1"})
+	content := deb("fengqiao-kioskd", "1.2.0-1") // an older build, mislabelled
+	p := pkgOf("fengqiao-kioskd", "1.4.0-1", content)
+	r.fetch.files[p.URL] = content
+	r.mustSubmit(mustEnvelope(t, 10, manifestOf("arm64", p), townshipKey))
+	r.now = inWindow
+	r.mustStep()
+	r.mustStatus(StatusRejected, "package_mismatch")
+	if got := r.dpkg.version("fengqiao-kioskd"); got != "1.3.0-1" {
+		t.Errorf("installed %s", got)
+	}
 }

@@ -23,6 +23,8 @@ import (
 	"os/exec"
 	"os/signal"
 	"runtime"
+	"strconv"
+	"strings"
 	"syscall"
 	"time"
 
@@ -98,7 +100,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		TownshipKeys: cfg.Site.Control.TownshipKeys,
 		Dpkg:         updater.NewDpkg(*arch),
 		Screen:       updater.PresenceScreen{API: api},
-		Health:       updater.KioskHealth{API: api, UIActive: unitActive("fengqiao-kiosk-ui.service")},
+		Health:       updater.KioskHealth{API: api, UIActive: unitActive(updater.UIUnit), Restarts: unitRestarts},
 		Fetcher:      download.New(download.Options{Client: download.NewClient(cfg.TLSConfig()), BytesPerSecond: *rate, Log: log}),
 		Log:          log,
 	})
@@ -176,4 +178,13 @@ func unitActive(unit string) func(ctx context.Context) error {
 		}
 		return nil
 	}
+}
+
+// unitRestarts is systemd's count of the automatic restarts of a unit.
+func unitRestarts(ctx context.Context, unit string) (int, error) {
+	out, err := exec.CommandContext(ctx, "systemctl", "show", "--property=NRestarts", "--value", unit).Output()
+	if err != nil {
+		return 0, fmt.Errorf("systemctl show %s: %w", unit, err)
+	}
+	return strconv.Atoi(strings.TrimSpace(string(out)))
 }

@@ -168,8 +168,11 @@ func (e doctorEnv) updater() []finding {
 		detail += ": " + r.Error
 	}
 	level := levelOK
-	if r.Status == updater.StatusRolledBack || r.Status == updater.StatusRejected {
+	switch r.Status {
+	case updater.StatusRolledBack, updater.StatusRejected:
 		level = levelWarn
+	case updater.StatusRollbackFailed:
+		level = levelFail // the kiosk may run a half-installed release
 	}
 	return []finding{{level, "updater", detail}}
 }

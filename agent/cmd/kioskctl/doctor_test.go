@@ -170,6 +170,8 @@ func TestDoctorUpdater(t *testing.T) {
 		{"downloading", `{"version":7,"release":"1.4.0-1","status":"downloading","progress":43}`, levelOK, "downloading 43 %"},
 		{"rolled back", `{"version":7,"release":"1.4.0-1","status":"rolled_back","reason":"health_check","error":"kioskd's local API does not answer"}`,
 			levelWarn, "rolled_back: health_check: kioskd's local API does not answer"},
+		{"rollback failed", `{"version":7,"release":"1.4.0-1","status":"rollback_failed","reason":"install_failed","error":"dpkg: dependency problems"}`,
+			levelFail, "rollback_failed: install_failed: dpkg: dependency problems"},
 		{"damaged", `{"status":`, levelWarn, "reported.json"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {

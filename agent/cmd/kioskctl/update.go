@@ -17,6 +17,8 @@ import (
 	"strings"
 	"text/tabwriter"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/fengqiao/kiosk/agent/bundle"
 	"github.com/fengqiao/kiosk/agent/township"
@@ -270,7 +272,11 @@ func writeUpdateTable(w io.Writer, states []township.UpdateState, loc *time.Loca
 				at = r.At.In(loc).Format("2006-01-02 15:04")
 			}
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", s.Kiosk, dash(s.Village), online, dash(s.Running), release, version, state, pkgs, at)
+		// Every string but the times comes from the kiosks (or
+		// through them): none may move the cursor, clear the screen or
+		// break the columns of the operator's terminal.
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", printable(s.Kiosk), printable(dash(s.Village)),
+			printable(online), printable(dash(s.Running)), printable(release), version, printable(state), printable(pkgs), at)
 	}
 	tw.Flush()
 }
@@ -293,7 +299,7 @@ func describeUpdate(r updater.Reported, loc *time.Location) string {
 		if r.Error != "" {
 			s += " (kiosk in use)"
 		}
-	case updater.StatusRolledBack, updater.StatusRejected:
+	case updater.StatusRolledBack, updater.StatusRejected, updater.StatusRollbackFailed:
 		s = r.Status + ": " + r.Reason
 	default:
 		s = r.Status
@@ -302,6 +308,21 @@ func describeUpdate(r updater.Reported, loc *time.Location) string {
 		s += fmt.Sprintf("; refused v%d: %s", r.Refused.Version, r.Refused.Reason)
 	}
 	return s
+}
+
+// printable is s without control characters (escape sequences start with
+// one) or invisible format characters (bidirectional overrides), and with
+// tabs and line breaks as spaces.
+func printable(s string) string {
+	return strings.Map(func(r rune) rune {
+		switch {
+		case r == '\t' || r == '\n' || r == '\r':
+			return ' '
+		case unicode.IsControl(r) || unicode.Is(unicode.Cf, r) || r == utf8.RuneError:
+			return -1
+		}
+		return r
+	}, s)
 }
 
 func dash(s string) string {

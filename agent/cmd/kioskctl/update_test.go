@@ -13,6 +13,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode"
 
 	"github.com/fengqiao/kiosk/agent/bundle"
 	"github.com/fengqiao/kiosk/agent/internal/tstest/mosquittotest"
@@ -274,5 +275,23 @@ func TestUpdateUsage(t *testing.T) {
 		if code := run(context.Background(), tt.args, &out, &out); code != tt.code || !strings.Contains(out.String(), tt.contains) {
 			t.Errorf("kioskctl %v = %d %q; want %d containing %q", tt.args, code, out.String(), tt.code, tt.contains)
 		}
+	}
+}
+
+// TestUpdateTableSanitised: what kiosks report cannot reach the operator's
+// terminal as escape sequences, bidirectional overrides or line breaks.
+func TestUpdateTableSanitised(t *testing.T) {
+	evil := "\x1b]0;owned\x07\x1b[2J\u202emoc.live\r\nfake-row\t"
+	r := &updater.Reported{Version: 7, Release: evil, Status: updater.StatusRolledBack, Reason: evil,
+		Packages: map[string]string{evil: evil}, Refused: &updater.Refusal{Version: 9, Reason: evil}}
+	var out bytes.Buffer
+	writeUpdateTable(&out, []township.UpdateState{{Kiosk: "k1" + evil, Village: evil, Running: evil, Online: evil, Reported: r}}, time.UTC)
+	for _, c := range out.String() {
+		if c != '\n' && (unicode.IsControl(c) || unicode.Is(unicode.Cf, c)) {
+			t.Fatalf("table holds %U:\n%q", c, out.String())
+		}
+	}
+	if n := strings.Count(out.String(), "\n"); n != 2 {
+		t.Errorf("%d lines, want the header and one row:\n%s", n, out.String())
 	}
 }

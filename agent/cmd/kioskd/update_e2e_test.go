@@ -11,6 +11,7 @@ import (
 	"log"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"path/filepath"
 	"sync"
 	"testing"
@@ -50,7 +51,18 @@ func (d *e2eDpkg) Compare(_ context.Context, a, b string) (int, error) {
 func (d *e2eDpkg) Repack(_ context.Context, name, dir string) (string, error) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	return filepath.Join(dir, "repacked.deb"), nil
+	// Like dpkg-repack, leaves a file (the updater records its SHA-256).
+	path := filepath.Join(dir, "repacked.deb")
+	return path, os.WriteFile(path, []byte("repacked "+name+"\n"), 0o644)
+}
+
+// e2eHealth is the real health check, but for the version kioskd reports:
+// e2eDpkg installs nothing, so kioskd still runs the test's build.
+type e2eHealth struct{ updater.KioskHealth }
+
+func (h e2eHealth) Check(ctx context.Context, b updater.Baseline) error {
+	b.KioskdVersion = ""
+	return h.KioskHealth.Check(ctx, b)
 }
 
 func (d *e2eDpkg) Install(_ context.Context, debs []string) error {
@@ -125,9 +137,9 @@ func TestUpdateEndToEnd(t *testing.T) {
 	u, err := updater.Open(updater.Options{
 		Dir: updDir, Identity: bundle.Identity{Kiosk: "dev-kiosk-01", Township: "dev-township"}, Arch: "amd64",
 		Location: cfg.Location, TownshipKeys: cfg.Site.Control.TownshipKeys,
-		Dpkg: dpkg, Screen: updater.PresenceScreen{API: api}, Health: updater.KioskHealth{API: api},
+		Dpkg: dpkg, Screen: updater.PresenceScreen{API: api}, Health: e2eHealth{updater.KioskHealth{API: api}},
 		Fetcher:    download.New(download.Options{Client: download.NewClient(testpki.ClientTLS(ca, ca.Client(t, "dev-kiosk-01")))}),
-		HealthPoll: 100 * time.Millisecond,
+		HealthPoll: 100 * time.Millisecond, HealthStable: 500 * time.Millisecond,
 	})
 	if err != nil {
 		t.Fatal(err)

@@ -123,7 +123,24 @@ func NewClient(tlsConfig *tls.Config) *http.Client {
 		MaxIdleConns:          2,
 		IdleConnTimeout:       time.Minute,
 	}
-	return &http.Client{Transport: tr}
+	return &http.Client{Transport: tr, CheckRedirect: sameHostHTTPS}
+}
+
+// sameHostHTTPS refuses a redirect off HTTPS or to another host than the
+// manifest's URL names: the package is verified by its hash anyway, but the
+// kiosk's client certificate and its bytes go to the township's server
+// only, never where a redirect on a compromised path points them.
+func sameHostHTTPS(req *http.Request, via []*http.Request) error {
+	if len(via) >= 5 {
+		return errors.New("download: more than 5 redirects")
+	}
+	if req.URL.Scheme != "https" {
+		return fmt.Errorf("download: redirect to %s refused: not https", req.URL.Redacted())
+	}
+	if !strings.EqualFold(req.URL.Host, via[0].URL.Host) {
+		return fmt.Errorf("download: redirect to %s refused: not %s", req.URL.Redacted(), via[0].URL.Host)
+	}
+	return nil
 }
 
 // Path is where Fetch puts a verified package in dir.

@@ -520,3 +520,32 @@ func FuzzContentRange(f *testing.F) {
 		}
 	})
 }
+
+// TestRedirectStaysOnServer: a redirect off HTTPS or to another host is
+// refused; one on the same server is followed.
+func TestRedirectStaysOnServer(t *testing.T) {
+	c := NewClient(nil)
+	if c.CheckRedirect == nil {
+		t.Fatal("NewClient follows any redirect")
+	}
+	req := func(u string) *http.Request {
+		r, err := http.NewRequest("GET", u, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return r
+	}
+	via := []*http.Request{req("https://updates.dev-township.example/pool/a.deb")}
+	for u, ok := range map[string]bool{
+		"https://updates.dev-township.example/pool2/a.deb": true,
+		"https://UPDATES.dev-township.example/pool2/a.deb": true,
+		"http://updates.dev-township.example/pool/a.deb":   false,
+		"https://evil.example/a.deb":                       false,
+		"https://updates.dev-township.example:8443/a.deb":  false,
+		"ftp://updates.dev-township.example/pool/a.deb":    false,
+	} {
+		if err := c.CheckRedirect(req(u), via); (err == nil) != ok {
+			t.Errorf("redirect to %s: %v", u, err)
+		}
+	}
+}
