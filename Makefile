@@ -54,10 +54,13 @@ cross:
 # go.mod and go.sum must be as go mod tidy leaves them (else this prints the
 # diff that would make them so). GOFLAGS is cleared: a -modfile or -mod from
 # the caller would have tidy check some other file.
+# -timeout 30m: kiosk-ui/ui tours every screen at three panels in two text
+# sizes for several tests, which under -race on a 2-CPU machine shared with
+# the other packages takes longer than go test's default 10 minutes.
 test: deps
 	GOFLAGS= $(GO) mod tidy -diff
 	$(GO) vet ./...
-	$(GO) test -race -count=1 ./...
+	$(GO) test -race -count=1 -timeout 30m ./...
 	$(MAKE) --no-print-directory fuzz-short cross
 
 # Parsers of outside bytes, fuzzed briefly on every make test (longer runs:
