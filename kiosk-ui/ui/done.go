@@ -38,31 +38,33 @@ func (u *UI) showDone(r receipt) {
 	card.CornerRadius = 12
 	card.StrokeColor = kiosktheme.Foreground
 	card.StrokeWidth = 2
-	lines := container.NewVBox(container.NewCenter(successMark(labelBooked)),
-		container.NewCenter(container.NewStack(card, container.NewPadded(container.NewPadded(number)))))
+	text := container.NewVBox(container.NewHBox(successMark(labelBooked)),
+		container.NewHBox(container.NewStack(card, container.NewPadded(container.NewPadded(number)))))
 	speech := "预约成功。您的预约号是 " + spaced(r.number) + "。"
-	details := container.NewVBox()
 	for _, l := range r.lines {
-		details.Add(paragraph(l))
+		text.Add(paragraph(l))
 		speech += sayMasked(l) + "。"
 	}
 	if u.status.Broker.State != "connected" {
-		details.Add(paragraph("预约已保存在本机，网络恢复后会自动上报乡镇综治中心。"))
+		text.Add(paragraph("预约已保存在本机，网络恢复后会自动上报乡镇综治中心。"))
 	}
 	// The code is the township's page for this booking, the same link the
 	// printed receipt carries; without one the screen promises no code. It
-	// stands beside the details, not under them, to be on screen whole.
+	// stands at the top, beside the words, not under them: on a small
+	// panel in larger text the ✓ and the number alone fill the screen, and
+	// a code under them would be under the fold.
+	var body fyne.CanvasObject = text
 	if q := qrTile(apitype.LookupURL(u.menu.BookingLookup, r.number)); q != nil {
-		details.Objects = append([]fyne.CanvasObject{paragraph("请记下预约号，或用微信扫一扫这个二维码，在手机上查看预约。")}, details.Objects...)
+		text.Add(paragraph("请记下预约号，或用微信扫一扫这个二维码，在手机上查看预约。"))
 		speech += "请记下预约号，也可以用微信扫一扫屏幕上的二维码，在手机上查看预约。"
 		scan := container.NewVBox(container.NewCenter(q), centred(labelScan))
-		lines.Add(container.New(&equalColumns{n: 2, width: func() float32 { return u.win.Canvas().Size().Width }}, details, scan))
+		body = container.NewBorder(nil, nil, nil, scan, text)
 	} else {
-		details.Objects = append([]fyne.CanvasObject{paragraph("请记下预约号。")}, details.Objects...)
+		text.Add(paragraph("请记下预约号。"))
 		speech += "请记下预约号。"
-		lines.Add(details)
 	}
-	actions := u.grid(2)
+	// 打印 and the way home go in the action band, in view on every panel.
+	var band []fyne.CanvasObject
 	if u.devices.Printer.State == apitype.DeviceReady {
 		var print *widget.Button
 		print = widget.NewButtonWithIcon(labelPrint, theme.DocumentPrintIcon(), func() {
@@ -77,11 +79,11 @@ func (u *UI) showDone(r receipt) {
 				print.SetText(labelPrinted)
 			})
 		})
-		actions.Add(print)
+		band = append(band, print)
 	}
-	actions.Add(primary(labelHome, u.goHome))
-	lines.Add(actions)
-	u.show(container.NewVScroll(container.NewPadded(lines)), speech, func() { u.showDone(r) })
+	band = append(band, primary(labelHome, u.goHome))
+	redraw := func() { u.showDone(r) }
+	u.present(container.NewVScroll(container.NewPadded(body)), screen{redraw: redraw, speech: speech, band: band})
 }
 
 // spaced reads a number digit by digit: "00007" as "0 0 0 0 7".
