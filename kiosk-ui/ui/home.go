@@ -54,7 +54,7 @@ func (u *UI) showHome() {
 	bookings := u.fillGrid(2)
 	bookings.Add(advisorTile)
 	bookings.Add(mediationTile)
-	hotlineKey := newHotlineBlock(u.showHotline)
+	hotlineKey := newHotlineBlock("公共法律服务热线", u.showHotline)
 	u.homeKeys = []fyne.CanvasObject{advisorKey, mediationKey, hotlineKey}
 	// The bookings first and largest; the services; 12348; the advisor's
 	// hours; and last, small, the mediators' way in. On a portrait totem
@@ -77,7 +77,7 @@ func (u *UI) showHome() {
 // digits and what the line is for. The kiosk has no telephone: the
 // villager dials it on their own.
 func (u *UI) showHotline() {
-	number := bigText(hotline, theme.SizeNameHeadingText, kiosktheme.Primary)
+	number := bigText(hotline, theme.SizeNameHeadingText, kiosktheme.Foreground)
 	number.TextSize *= 3
 	rows := container.NewVBox(
 		container.NewCenter(number),
