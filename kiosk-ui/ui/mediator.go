@@ -104,6 +104,17 @@ type sessionForm struct {
 	drafting sync.WaitGroup         // draft saves on their way: the session waits for them
 }
 
+// primaryOr is the form's primary action for the band: save, except while
+// a party's phone is being typed, when the keypad's 下一步 is the step to
+// take and goes in the band instead (frame.go liftPrimary). Below the
+// keypad, on a small panel in larger text, it is out of view.
+func (f *sessionForm) primaryOr(save fyne.CanvasObject) []fyne.CanvasObject {
+	if f.adding != nil && f.adding.named() {
+		return nil
+	}
+	return []fyne.CanvasObject{save}
+}
+
 // onCard takes a card read for mediator mode, and says whether it did.
 func (m *mediatorState) onCard(u *UI, c *apitype.CardSummary) bool {
 	switch {
@@ -550,7 +561,7 @@ func (u *UI) showSessionForm() {
 	}
 	rows.Add(cats)
 	if f.caseID == "" {
-		u.mpage(u.t(wording.MediatorNewCase), rows, redraw, primary(u.t(wording.MediatorCreateCase), u.createCase))
+		u.mpage(u.t(wording.MediatorNewCase), rows, redraw, f.primaryOr(primary(u.t(wording.MediatorCreateCase), u.createCase))...)
 		u.scrollToMark(f, first)
 		return
 	}
@@ -605,7 +616,7 @@ func (u *UI) showSessionForm() {
 		save.SetText(u.t(wording.MediatorSaving))
 		save.Disable()
 	}
-	u.mpage(u.t(wording.MediatorLogSession), rows, redraw, save)
+	u.mpage(u.t(wording.MediatorLogSession), rows, redraw, f.primaryOr(save)...)
 	u.scrollToMark(f, first)
 	u.keepDraft()
 }
