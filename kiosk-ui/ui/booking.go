@@ -13,6 +13,7 @@ import (
 
 	"github.com/fengqiao/kiosk/agent/localapi/apitype"
 	"github.com/fengqiao/kiosk/agent/localclient"
+	"github.com/fengqiao/kiosk/kiosk-ui/wording"
 )
 
 // Services the flows book.
@@ -20,16 +21,6 @@ const (
 	advisorService   = "legal-advisor"
 	checkupService   = "legal-checkup"
 	mediationService = "mediation"
-)
-
-// Labels of the booking flows.
-const (
-	labelBack    = "上一步"
-	labelCancel  = "取消，返回首页"
-	labelNext    = "下一步"
-	labelConfirm = "确认预约"
-	labelClear   = "清除"
-	labelDelete  = "删除"
 )
 
 // Step ids. A flow is a list of them; a step's number and its way back
@@ -143,23 +134,23 @@ func (u *UI) step(id, title string, content fyne.CanvasObject) {
 	u.draft.stepID = id
 	steps := u.draft.steps
 	n := slices.Index(steps, id)
-	top := []fyne.CanvasObject{newStepIndicator(steps, n), u.tight(heading(title))}
+	top := []fyne.CanvasObject{u.newStepIndicator(steps, n), u.tight(heading(title))}
 	if c := u.draft.who.card; c != nil && id != stepName && id != stepWho {
-		top = append(top, paragraph("已读取身份证："+c.Name+"　"+c.IDMasked))
+		top = append(top, paragraph(u.tf(wording.IdentityCardRead, wording.Args{"name": c.Name, "id": c.IDMasked})))
 	}
 	speech := title
 	if u.draft.err != "" {
 		top = append(top, errorText(u.draft.err))
 		speech = strings.TrimSuffix(u.draft.err, "。") + "。" + title
 	}
+	// One way home on every step: the first has only that; the others
+	// also go back a step.
 	var nav []fyne.CanvasObject
 	if n > 0 {
 		prev := steps[n-1]
-		nav = append(nav, widget.NewButton(labelBack, func() { u.draft.err = ""; u.drawStep(prev) }))
-	} else {
-		nav = append(nav, widget.NewButton(labelHome, u.goHome))
+		nav = append(nav, widget.NewButton(u.t(wording.BookingBack), func() { u.draft.err = ""; u.drawStep(prev) }))
 	}
-	nav = append(nav, widget.NewButton(labelCancel, u.goHome))
+	nav = append(nav, widget.NewButton(u.t(wording.BookingCancel), u.goHome))
 	u.frame(top, content, nav, speech, func() { u.drawStep(id) })
 }
 
@@ -177,7 +168,7 @@ func (u *UI) showTopic() {
 			u.next(stepTopic)
 		}))
 	}
-	u.step(stepTopic, "您想咨询哪方面的问题？", grid)
+	u.step(stepTopic, u.t(wording.BookingTopicTitle), grid)
 }
 
 // loadSlots asks kioskd for the service's slots, then draws step id again.
@@ -185,15 +176,15 @@ func (u *UI) showTopic() {
 // announced once, as it appears, and not again when the slots arrive.
 func (u *UI) loadSlots(id string) {
 	service := u.draft.service
-	u.step(id, slotsTitle(id), widget.NewLabel("正在查询可以预约的时间……"))
+	u.step(id, u.slotsTitle(id), widget.NewLabel(u.t(wording.BookingLoadingSlots)))
 	call(u, func(ctx context.Context) (apitype.Slots, error) { return u.opts.Agent.Slots(ctx, service) },
 		func(s apitype.Slots, err error) {
 			if !u.draft.active || u.draft.service != service {
 				return // the villager left while we were asking
 			}
 			if err != nil {
-				u.draft.err = failureText(err)
-				u.step(id, slotsTitle(id), widget.NewButton("重新查询", func() { u.draft.err = ""; u.loadSlots(id) }))
+				u.draft.err = u.failureText(err)
+				u.step(id, u.slotsTitle(id), widget.NewButton(u.t(wording.BookingRetrySlots), func() { u.draft.err = ""; u.loadSlots(id) }))
 				return
 			}
 			u.draft.slots = append([]time.Time{}, s.Slots...)
@@ -202,11 +193,11 @@ func (u *UI) loadSlots(id string) {
 }
 
 // slotsTitle is the title of the step that waits for slots.
-func slotsTitle(id string) string {
+func (u *UI) slotsTitle(id string) string {
 	if id == stepPrefer {
-		return titlePrefer
+		return u.t(wording.MediationPreferTitle)
 	}
-	return "选择日期"
+	return u.t(wording.BookingDayTitle)
 }
 
 // days lists the distinct days of the offered slots, in order.
@@ -237,9 +228,9 @@ func (u *UI) showDay() {
 	}
 	var content fyne.CanvasObject = grid
 	if len(grid.Objects) == 0 {
-		content = paragraph("近期没有可以预约的时间。请拨打 12348 公共法律服务热线咨询。")
+		content = paragraph(u.t(wording.BookingNoSlots))
 	}
-	u.step(stepDay, "选择日期", content)
+	u.step(stepDay, u.t(wording.BookingDayTitle), content)
 }
 
 func (u *UI) showTime() {
@@ -254,16 +245,16 @@ func (u *UI) showTime() {
 		}))
 	}
 	day, _ := time.Parse(time.DateOnly, u.draft.day)
-	u.step(stepTime, "选择时间（"+dayLabel(day)+"）", grid)
+	u.step(stepTime, u.tf(wording.BookingTimeTitle, wording.Args{"day": dayLabel(day)}), grid)
 }
 
 func (u *UI) showName() {
-	u.step(stepName, "您的姓名", u.nameChooser(&u.draft.who, labelTapCard, u.showName, func() { u.next(stepName) }))
+	u.step(stepName, u.t(wording.BookingNameTitle), u.nameChooser(&u.draft.who, u.t(wording.IdentityTapCard), u.showName, func() { u.next(stepName) }))
 }
 
 // showPhone takes the number on an on-screen keypad: a kiosk has no keyboard.
 func (u *UI) showPhone() {
-	u.step(stepPhone, "您的电话（工作人员会打给您）", u.phoneEntry(&u.draft.who,
+	u.step(stepPhone, u.t(wording.BookingPhoneTitle), u.phoneEntry(&u.draft.who,
 		func(e string) { u.fail(stepPhone, e) }, func() { u.next(stepPhone) }))
 }
 
@@ -274,21 +265,21 @@ func (u *UI) showConfirm() {
 		return
 	}
 	rows := container.NewVBox()
-	rows.Add(paragraph("咨询事项：" + d.topic))
-	rows.Add(paragraph("预约时间：" + slotLabel(d.slot)))
-	rows.Add(paragraph("法律顾问：" + u.menu.Advisor.Name))
-	rows.Add(paragraph("您的姓名：" + d.who.name()))
-	rows.Add(paragraph("您的电话：" + d.who.phone))
+	rows.Add(paragraph(u.tf(wording.BookingFactTopic, wording.Args{"topic": d.topic})))
+	rows.Add(paragraph(u.tf(wording.BookingFactTime, wording.Args{"time": slotLabel(d.slot)})))
+	rows.Add(paragraph(u.tf(wording.BookingFactLawyer, wording.Args{"name": u.menu.Advisor.Name})))
+	rows.Add(paragraph(u.tf(wording.BookingFactName, wording.Args{"name": d.who.name()})))
+	rows.Add(paragraph(u.tf(wording.BookingFactPhone, wording.Args{"phone": d.who.phone})))
 	if d.who.card != nil {
-		rows.Add(paragraph("身份证：" + d.who.card.IDMasked))
+		rows.Add(paragraph(u.tf(wording.BookingFactID, wording.Args{"id": d.who.card.IDMasked})))
 	}
-	confirm := primary(labelConfirm, u.submit)
+	confirm := primary(u.t(wording.BookingConfirm), u.submit)
 	if d.submitting {
-		confirm.SetText("正在保存……")
+		confirm.SetText(u.t(wording.BookingSaving))
 		confirm.Disable()
 	}
 	rows.Add(confirm)
-	u.step(stepConfirm, "请核对后确认", rows)
+	u.step(stepConfirm, u.t(wording.BookingConfirmTitle), rows)
 }
 
 // submit books the draft. The confirmation screen appears only after kioskd
@@ -323,9 +314,11 @@ func (u *UI) submit() {
 				return
 			}
 			u.draft = draft{} // the record is in kioskd; the screen keeps no personal data
+			// Offline, the lawyer does not know yet: the screen says so
+			// in place of where and when they will wait.
 			u.showDone(receipt{id: b.ID, number: b.Number, lines: []string{
-				b.Advisor + "律师会在 " + slotLabel(b.Slot) + " 在村委会法律顾问室等您，也可能先打电话（" + b.Phone + "）和您联系。",
-			}})
+				u.tf(wording.BookingWaits, wording.Args{"lawyer": b.Advisor, "time": slotLabel(b.Slot), "phone": b.Phone}),
+			}, offline: []string{u.t(wording.BookingWaitsOffline)}})
 		})
 }
 
@@ -334,35 +327,35 @@ func (u *UI) bookingFailed(err error) {
 	var apiErr *localclient.APIError
 	if !errors.As(err, &apiErr) || apiErr.Field == "" {
 		u.opts.Log.Warn("booking not saved", "err", err)
-		u.fail(stepConfirm, failureText(err))
+		u.fail(stepConfirm, u.failureText(err))
 		return
 	}
 	field := apiErr.Field
 	switch {
 	case field == "card" || strings.HasSuffix(field, ".card"):
 		u.draft.who.card = nil
-		u.fail(stepName, "身份证信息已过期，请重新刷卡，或选择您的姓氏。")
+		u.fail(stepName, u.t(wording.BookingFailCard))
 	case field == "topic":
-		u.fail(stepTopic, "请重新选择咨询事项。")
+		u.fail(stepTopic, u.t(wording.BookingFailTopic))
 	case field == "slot" || strings.HasPrefix(field, "slots"): // slots[N] names one of a mediation's
 		u.draft.slots, u.draft.prefer = nil, nil
 		if u.draft.service == mediationService {
-			u.fail(stepPrefer, "这个时间已经不能预约了，请重新选择。")
+			u.fail(stepPrefer, u.t(wording.BookingFailSlot))
 		} else {
-			u.fail(stepDay, "这个时间已经不能预约了，请重新选择。")
+			u.fail(stepDay, u.t(wording.BookingFailSlot))
 		}
 	case field == "name" || strings.HasSuffix(field, ".name"):
-		u.fail(stepName, "姓名有误，请重新选择。")
+		u.fail(stepName, u.t(wording.BookingFailName))
 	case field == "phone" || field == "applicant.phone":
-		u.fail(stepPhone, "电话号码不正确，请重新输入。")
+		u.fail(stepPhone, u.t(wording.BookingFailPhone))
 	case strings.HasPrefix(field, "other"):
-		u.fail(stepOther, "对方的信息有误，请重新填写或跳过。")
+		u.fail(stepOther, u.t(wording.BookingFailOther))
 	case field == "venue":
-		u.fail(stepVenue, "本机的调解地点设置有误，预约没有提交。请拨打 12348 或到村委会预约。")
+		u.fail(stepVenue, u.t(wording.BookingFailVenue))
 	case field == "category":
-		u.fail(stepCategory, "请重新选择纠纷类型。")
+		u.fail(stepCategory, u.t(wording.BookingFailCategory))
 	default:
 		u.opts.Log.Warn("booking refused", "field", apiErr.Field, "code", apiErr.Code)
-		u.fail(stepConfirm, "信息有误，请返回首页重新预约。")
+		u.fail(stepConfirm, u.t(wording.BookingFailField))
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"image"
 	"image/color"
+	"strings"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/canvas"
@@ -14,13 +15,7 @@ import (
 
 	"github.com/fengqiao/kiosk/agent/localapi/apitype"
 	"github.com/fengqiao/kiosk/kiosk-ui/kiosktheme"
-)
-
-// Labels of the confirmation screen.
-const (
-	labelPrint   = "打印回执"
-	labelPrinted = "回执已打印，请取走"
-	labelBooked  = "预约成功"
+	"github.com/fengqiao/kiosk/kiosk-ui/wording"
 )
 
 // receipt is what a confirmation screen shows: no name, no full number.
@@ -28,60 +23,68 @@ type receipt struct {
 	id     string // the record id, for printing
 	number string
 	lines  []string
+	// offline, if any, replaces lines while the township is out of reach:
+	// what lines promise (a lawyer waiting at a time) is not yet true.
+	offline []string
 }
 
 func (u *UI) showDone(r receipt) {
 	// A large green ✓ says it went through; the number is black on a
 	// white card, not in the main action's red.
-	number := bigText("预约号 "+r.number, theme.SizeNameHeadingText, kiosktheme.Foreground)
+	number := bigText(u.tf(wording.DoneNumber, wording.Args{"number": r.number}), theme.SizeNameHeadingText, kiosktheme.Foreground)
 	card := canvas.NewRectangle(kiosktheme.Card)
 	card.CornerRadius = 12
 	card.StrokeColor = kiosktheme.Foreground
 	card.StrokeWidth = 2
-	lines := container.NewVBox(container.NewCenter(successMark(labelBooked)),
-		container.NewCenter(container.NewStack(card, container.NewPadded(container.NewPadded(number)))))
-	speech := "预约成功。您的预约号是 " + spaced(r.number) + "。"
-	details := container.NewVBox()
-	for _, l := range r.lines {
-		details.Add(paragraph(l))
-		speech += sayMasked(l) + "。"
-	}
+	text := container.NewVBox(container.NewHBox(successMark(u.t(wording.DoneBooked))),
+		container.NewHBox(container.NewStack(card, container.NewPadded(container.NewPadded(number)))))
+	speech := u.tf(wording.DoneSpeech, wording.Args{"number": spaced(r.number)})
+	lines := r.lines
 	if u.status.Broker.State != "connected" {
-		details.Add(paragraph("预约已保存在本机，网络恢复后会自动上报乡镇综治中心。"))
+		if lines = r.offline; lines == nil {
+			lines = append(append([]string{}, r.lines...), u.t(wording.DoneOffline))
+		}
+	}
+	for _, l := range lines {
+		text.Add(paragraph(l))
+		speech += strings.TrimSuffix(sayMasked(l), "。") + "。"
 	}
 	// The code is the township's page for this booking, the same link the
 	// printed receipt carries; without one the screen promises no code. It
-	// stands beside the details, not under them, to be on screen whole.
+	// stands at the top, beside the words, not under them: on a small
+	// panel in larger text the ✓ and the number alone fill the screen, and
+	// a code under them would be under the fold.
+	var body fyne.CanvasObject = text
 	if q := qrTile(apitype.LookupURL(u.menu.BookingLookup, r.number)); q != nil {
-		details.Objects = append([]fyne.CanvasObject{paragraph("请记下预约号，或用微信扫一扫这个二维码，在手机上查看预约。")}, details.Objects...)
-		speech += "请记下预约号，也可以用微信扫一扫屏幕上的二维码，在手机上查看预约。"
-		scan := container.NewVBox(container.NewCenter(q), centred(labelScan))
-		lines.Add(container.New(&equalColumns{n: 2, width: func() float32 { return u.win.Canvas().Size().Width }}, details, scan))
+		text.Add(paragraph(u.t(wording.DoneNoteScan)))
+		speech += u.t(wording.DoneNoteScanSpeech)
+		scan := container.NewVBox(container.NewCenter(q), centred(u.t(wording.PlatformScan)))
+		body = container.NewBorder(nil, nil, nil, scan, text)
 	} else {
-		details.Objects = append([]fyne.CanvasObject{paragraph("请记下预约号。")}, details.Objects...)
-		speech += "请记下预约号。"
-		lines.Add(details)
+		text.Add(paragraph(u.t(wording.DoneNote)))
+		speech += u.t(wording.DoneNote)
 	}
-	actions := u.grid(2)
+	// 打印 and the way home go in the action band, in view on every panel.
+	var band []fyne.CanvasObject
 	if u.devices.Printer.State == apitype.DeviceReady {
 		var print *widget.Button
-		print = widget.NewButtonWithIcon(labelPrint, theme.DocumentPrintIcon(), func() {
+		print = widget.NewButtonWithIcon(u.t(wording.DonePrint), theme.DocumentPrintIcon(), func() {
 			u.touch()
 			print.Disable()
 			do(u, func(ctx context.Context) error { return u.opts.Agent.Print(ctx, r.id) }, func(err error) {
 				if err != nil {
 					u.opts.Log.Warn("receipt not printed", "err", err)
-					print.SetText("打印失败，请记下预约号")
+					print.SetText(u.t(wording.DonePrintFailed))
 					return
 				}
-				print.SetText(labelPrinted)
+				print.SetText(u.t(wording.DonePrinted))
 			})
 		})
-		actions.Add(print)
+		band = append(band, print)
 	}
-	actions.Add(primary(labelHome, u.goHome))
-	lines.Add(actions)
-	u.show(container.NewVScroll(container.NewPadded(lines)), speech, func() { u.showDone(r) })
+	band = append(band, primary(u.t(wording.CommonHome), u.goHome))
+	redraw := func() { u.showDone(r) }
+	u.present(container.NewVScroll(container.NewPadded(body)), screen{redraw: redraw, speech: speech, band: band, byLink: true})
 }
 
 // spaced reads a number digit by digit: "00007" as "0 0 0 0 7".

@@ -12,6 +12,7 @@ import (
 
 	"github.com/fengqiao/kiosk/agent/localapi/apitype"
 	"github.com/fengqiao/kiosk/kiosk-ui/kiosktheme"
+	"github.com/fengqiao/kiosk/kiosk-ui/wording"
 )
 
 // The frame is what every screen is drawn in, laid out for the panel's
@@ -398,13 +399,13 @@ func (u *UI) stepChrome() float32 {
 	pad := theme.Padding()
 	top := u.tight(heading("第")).MinSize().Height
 	if u.form() != formCompact {
-		top += newStepIndicator([]string{stepName}, 0).MinSize().Height + theme.Padding()
+		top += u.newStepIndicator([]string{stepName}, 0).MinSize().Height + theme.Padding()
 	}
 	band := container.New(&bandLayout{width: u.bandLayout.width},
-		widget.NewButton(labelBack, nil), widget.NewButton(labelCancel, nil), primary(labelNext, nil))
+		widget.NewButton(u.t(wording.BookingBack), nil), widget.NewButton(u.t(wording.BookingCancel), nil), primary(u.t(wording.BookingNext), nil))
 	if u.toolsInBand() {
-		band.Add(widget.NewButtonWithIcon(labelReadAloud, theme.VolumeUpIcon(), nil))
-		band.Add(widget.NewButton(labelStandard, nil))
+		band.Add(widget.NewButtonWithIcon(u.t(wording.CommonReadAloud), theme.VolumeUpIcon(), nil))
+		band.Add(widget.NewButton(u.t(wording.CommonStandard), nil))
 		band.Layout.(*bandLayout).tools = 2
 	}
 	return u.top.MinSize().Height + top + band.MinSize().Height + 6*pad
@@ -432,20 +433,20 @@ func (u *UI) setPanel(p *apitype.Panel) {
 		"text_px", theme.Size(theme.SizeNameText), "text_pt", next.Points(theme.Size(theme.SizeNameText)))
 }
 
-// Short names of the steps, for the step indicator: two characters each,
-// so that six fit across a 1280-pixel panel in larger text.
-var stepNames = map[string]string{
-	stepTopic:    "问题",
-	stepDay:      "日期",
-	stepTime:     "时间",
-	stepName:     "姓名",
-	stepPhone:    "电话",
-	stepConfirm:  "确认",
-	stepCategory: "纠纷",
-	stepWho:      "联系",
-	stepPrefer:   "时间",
-	stepVenue:    "地点",
-	stepOther:    "对方",
+// Short names of the steps, for the step indicator: two or three
+// characters each, so that six fit across a 1280-pixel panel in larger text.
+var stepNames = map[string]wording.Key{
+	stepTopic:    wording.BookingStepTopic,
+	stepDay:      wording.BookingStepDay,
+	stepTime:     wording.BookingStepTime,
+	stepName:     wording.BookingStepName,
+	stepPhone:    wording.BookingStepPhone,
+	stepConfirm:  wording.BookingStepConfirm,
+	stepCategory: wording.BookingStepCategory,
+	stepWho:      wording.BookingStepWho,
+	stepPrefer:   wording.BookingStepPrefer,
+	stepVenue:    wording.BookingStepVenue,
+	stepOther:    wording.BookingStepOther,
 }
 
 // stepIndicator shows where a villager is in a flow: every step, numbered
@@ -457,23 +458,23 @@ var stepNames = map[string]string{
 type stepIndicator struct {
 	widget.BaseWidget
 	names   []string
-	current int // index into names
+	current int    // index into names
+	says    string // "第 2 步（共 4 步）"
 	compact bool
 }
 
-func newStepIndicator(steps []string, current int) *stepIndicator {
+func (u *UI) newStepIndicator(steps []string, current int) *stepIndicator {
 	s := &stepIndicator{current: current}
 	for _, id := range steps {
-		s.names = append(s.names, stepNames[id])
+		s.names = append(s.names, u.t(stepNames[id]))
 	}
+	s.says = u.tf(wording.BookingStepOf, wording.Args{"n": current + 1, "total": len(steps)})
 	s.ExtendBaseWidget(s)
 	return s
 }
 
 // String says in words what the indicator shows: "第 2 步（共 4 步）".
-func (s *stepIndicator) String() string {
-	return fmt.Sprintf("第 %d 步（共 %d 步）", s.current+1, len(s.names))
-}
+func (s *stepIndicator) String() string { return s.says }
 
 func (s *stepIndicator) CreateRenderer() fyne.WidgetRenderer {
 	cells := container.NewGridWithColumns(len(s.names))

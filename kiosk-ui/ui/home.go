@@ -1,7 +1,6 @@
 package ui
 
 import (
-	"fmt"
 	"slices"
 	"strings"
 
@@ -12,16 +11,7 @@ import (
 
 	"github.com/fengqiao/kiosk/agent/localapi/apitype"
 	"github.com/fengqiao/kiosk/kiosk-ui/kiosktheme"
-)
-
-// Labels of the home screen, named so tests and the glyph check use the same text.
-const (
-	labelBookAdvisor = "预约法律顾问（免费）"
-	labelHome        = "返回首页"
-	labelHotline     = "公共法律服务热线 12348"
-	labelMediator    = "调解员登录"
-	labelYes         = "是"
-	labelNo          = "否"
+	"github.com/fengqiao/kiosk/kiosk-ui/wording"
 )
 
 // Service ids of the five 513 services.
@@ -48,19 +38,20 @@ func (u *UI) showHome() {
 			theme.NewPrimaryThemedResource(servicePictogram(s.ID)), false))
 	}
 	a := m.Advisor
-	advisor := "本村法律顾问：" + a.Name + "（" + a.Firm + "）　值班：" + strings.Join(a.Duty, "；")
-	advisorKey, advisorTile := bookingKey(labelBookAdvisor, theme.AccountIcon(), u.startBooking)
-	mediationKey, mediationTile := bookingKey(labelBookMediation, pictTalk, u.startMediation)
+	advisor := u.tf(wording.HomeAdvisor, wording.Args{"name": a.Name, "firm": a.Firm, "duty": strings.Join(a.Duty, "；")})
+	bookAdvisor, bookMediation := u.t(wording.HomeBookAdvisor), u.t(wording.MediationBook)
+	advisorKey, advisorTile := bookingKey(bookAdvisor, theme.AccountIcon(), u.startBooking)
+	mediationKey, mediationTile := bookingKey(bookMediation, pictTalk, u.startMediation)
 	bookings := u.fillGrid(2)
 	bookings.Add(advisorTile)
 	bookings.Add(mediationTile)
-	hotlineKey := newHotlineBlock(u.showHotline)
+	hotlineKey := newHotlineBlock(u.t(wording.HomeHotline), u.showHotline)
 	u.homeKeys = []fyne.CanvasObject{advisorKey, mediationKey, hotlineKey}
 	// The bookings first and largest; the services; 12348; the advisor's
 	// hours; and last, small, the mediators' way in. On a portrait totem
 	// the keys grow to fill the upper part, the bookings most.
 	rows := []fyne.CanvasObject{bookings, tiles, hotlineKey, paragraph(advisor),
-		container.NewHBox(widget.NewButton(labelMediator, u.startSignIn))}
+		container.NewHBox(widget.NewButton(u.t(wording.HomeMediator), u.startSignIn))}
 	var band []fyne.CanvasObject
 	if u.form() != formPortrait {
 		// On a landscape panel 12348 stands in the band, below the
@@ -69,7 +60,7 @@ func (u *UI) showHome() {
 		band = append(band, hotlineKey)
 	}
 	body := container.New(&homeLayout{weight: []float32{3, 4, 1}}, rows...)
-	speech := "欢迎使用" + m.KioskName + "。预约法律顾问，请点“" + labelBookAdvisor + "”；预约调解，请点“" + labelBookMediation + "”。" + advisor + "。也可以拨打 12348。"
+	speech := u.tf(wording.HomeSpeech, wording.Args{"kiosk": m.KioskName, "advisor": bookAdvisor, "mediation": bookMediation})
 	u.present(container.NewVScroll(container.NewPadded(body)), screen{redraw: u.showHome, speech: speech, home: true, band: band})
 }
 
@@ -77,21 +68,21 @@ func (u *UI) showHome() {
 // digits and what the line is for. The kiosk has no telephone: the
 // villager dials it on their own.
 func (u *UI) showHotline() {
-	number := bigText(hotline, theme.SizeNameHeadingText, kiosktheme.Primary)
+	number := bigText(hotline, theme.SizeNameHeadingText, kiosktheme.Foreground)
 	number.TextSize *= 3
 	rows := container.NewVBox(
 		container.NewCenter(number),
-		paragraph("公共法律服务热线，免费解答法律问题，也可以帮您预约法律援助。"),
-		paragraph("请用您自己的手机或家里的电话拨打 12348；本机不能打电话。"),
+		paragraph(u.t(wording.HomeHotlineWhat)),
+		paragraph(u.t(wording.HomeHotlineHow)),
 	)
-	speech := "公共法律服务热线：" + spaced(hotline) + "。免费解答法律问题。请用您自己的手机或家里的电话拨打。"
-	u.page(labelHotline, rows, speech, u.showHotline)
+	speech := u.tf(wording.HomeHotlineSpeech, wording.Args{"number": spaced(hotline)})
+	u.page(u.t(wording.HomeHotlineTitle), rows, speech, u.showHotline)
 }
 
 // page lays out a page that is not a step of a flow: its content, and at
 // the bottom the way home plus any actions.
 func (u *UI) page(title string, content *fyne.Container, speech string, redraw func(), actions ...fyne.CanvasObject) {
-	nav := append([]fyne.CanvasObject{widget.NewButton(labelHome, u.goHome)}, actions...)
+	nav := append([]fyne.CanvasObject{widget.NewButton(u.t(wording.CommonHome), u.goHome)}, actions...)
 	body := container.NewVBox(content.Objects...)
 	u.framePage(title, nil, body, nav, title+"。"+speech, redraw)
 }
@@ -110,11 +101,11 @@ func (u *UI) showService(s apitype.Service) {
 	switch s.ID {
 	case advisorService:
 		a := u.menu.Advisor
-		add("法律顾问：" + a.Name + "（" + a.Firm + "）")
-		actions = append(actions, primary("预约"+s.Title, u.startBooking))
+		add(u.tf(wording.HomeServiceLawyer, wording.Args{"name": a.Name, "firm": a.Firm}))
+		actions = append(actions, primary(u.t(wording.HomeServiceBook), u.startBooking))
 	case serviceLecture:
 		if c.Lecture.Theme != "" {
-			add("本月法治主题：" + c.Lecture.Theme)
+			add(u.tf(wording.HomeLectureTheme, wording.Args{"theme": c.Lecture.Theme}))
 		}
 		for _, e := range c.Lecture.Schedule {
 			rows.Add(u.eventRow(s.ID, e))
@@ -136,7 +127,7 @@ func (u *UI) showService(s apitype.Service) {
 		}
 	case serviceFair:
 		if len(c.Fairs) == 0 {
-			add("近期没有安排法治集市，请留意村里的通知。")
+			add(u.t(wording.HomeNoFair))
 		}
 		for _, e := range c.Fairs {
 			rows.Add(u.eventRow(s.ID, e))
@@ -184,14 +175,14 @@ func (u *UI) showQuestion(c *checkup) {
 			u.showQuestion(c)
 		}
 	}
-	title := fmt.Sprintf("%s（第 %d 题，共 %d 题）", c.kind.Title, i+1, len(c.kind.Questions))
+	title := u.tf(wording.CheckupQuestionTitle, wording.Args{"title": c.kind.Title, "n": i + 1, "total": len(c.kind.Questions)})
 	rows := container.NewVBox(heading(q.Text), container.New(u.grid(2).Layout,
-		widget.NewButton(labelYes, answer(true)), widget.NewButton(labelNo, answer(false))))
+		widget.NewButton(u.t(wording.CheckupYes), answer(true)), widget.NewButton(u.t(wording.CheckupNo), answer(false))))
 	var actions []fyne.CanvasObject
 	if i > 0 {
-		actions = append(actions, widget.NewButton("上一题", func() { c.answers = c.answers[:i-1]; u.showQuestion(c) }))
+		actions = append(actions, widget.NewButton(u.t(wording.CheckupPrevious), func() { c.answers = c.answers[:i-1]; u.showQuestion(c) }))
 	}
-	u.page(title, rows, q.Text+"。请回答是，或者否。", func() { u.showQuestion(c) }, actions...)
+	u.page(title, rows, strings.TrimSuffix(q.Text, "。")+"。"+u.t(wording.CheckupHow), func() { u.showQuestion(c) }, actions...)
 }
 
 func (u *UI) showCheckupResult(c *checkup) {
@@ -204,11 +195,11 @@ func (u *UI) showCheckupResult(c *checkup) {
 		}
 	}
 	if len(rows.Objects) == 0 {
-		rows.Add(paragraph("暂时没有发现需要特别注意的法律风险。有疑问仍可以免费预约法律顾问。"))
-		speech = "暂时没有发现需要特别注意的法律风险。"
+		rows.Add(paragraph(u.t(wording.CheckupNoRisk)))
+		speech = u.t(wording.CheckupNoRisk)
 	} else {
-		rows.Objects = append([]fyne.CanvasObject{paragraph("建议您请法律顾问看一看：")}, rows.Objects...)
+		rows.Objects = append([]fyne.CanvasObject{paragraph(u.t(wording.CheckupAdvice))}, rows.Objects...)
 	}
-	book := primary("预约法律顾问做体检", func() { u.startFlow(checkupService, checkupSteps, c.answers) })
-	u.page(c.kind.Title+"结果", rows, speech, func() { u.showCheckupResult(c) }, book)
+	book := primary(u.t(wording.CheckupBook), func() { u.startFlow(checkupService, checkupSteps, c.answers) })
+	u.page(u.tf(wording.CheckupResultTitle, wording.Args{"title": c.kind.Title}), rows, speech, func() { u.showCheckupResult(c) }, book)
 }

@@ -94,24 +94,31 @@ func (t bigIconTheme) Size(n fyne.ThemeSizeName) float32 {
 // digits, tapped for a page that says what the line is for.
 type hotlineBlock struct {
 	widget.BaseWidget
+	label string
 	onTap func()
 }
 
-func newHotlineBlock(tap func()) *hotlineBlock {
-	h := &hotlineBlock{onTap: tap}
+func newHotlineBlock(label string, tap func()) *hotlineBlock {
+	h := &hotlineBlock{label: label, onTap: tap}
 	h.ExtendBaseWidget(h)
 	return h
 }
 
 func (h *hotlineBlock) CreateRenderer() fyne.WidgetRenderer {
+	// Dark ink on a white block in a thick ink outline, with a handset: a
+	// number to call, not the main action, so not in its red (nor in the
+	// offline notice's amber).
 	bg := canvas.NewRectangle(kiosktheme.Card)
 	bg.CornerRadius = 12
-	bg.StrokeColor = kiosktheme.Primary
+	bg.StrokeColor = kiosktheme.Foreground
 	bg.StrokeWidth = 4
-	number := bigText(hotline, theme.SizeNameHeadingText, kiosktheme.Primary)
+	number := bigText(hotline, theme.SizeNameHeadingText, kiosktheme.Foreground)
 	number.TextSize *= 1.5
-	label := bigText("公共法律服务热线", theme.SizeNameSubHeadingText, kiosktheme.Foreground)
-	row := container.NewHBox(layout.NewSpacer(), label, number, layout.NewSpacer())
+	label := bigText(h.label, theme.SizeNameSubHeadingText, kiosktheme.Foreground)
+	phone := canvas.NewImageFromResource(theme.NewThemedResource(pictPhone))
+	phone.FillMode = canvas.ImageFillContain
+	phone.SetMinSize(fyne.NewSquareSize(number.MinSize().Height))
+	row := container.NewHBox(layout.NewSpacer(), phone, label, number, layout.NewSpacer())
 	return widget.NewSimpleRenderer(container.NewStack(bg, container.NewPadded(row)))
 }
 

@@ -63,7 +63,7 @@ func (u *UI) nameChooser(p *person, hint string, redraw, done func()) fyne.Canva
 	if c := p.card; c != nil {
 		return container.NewVBox(
 			paragraph(u.tf(wording.IdentityCardRead, wording.Args{"name": c.Name, "id": c.IDMasked})),
-			primary(labelNext, done),
+			primary(u.t(wording.BookingNext), done),
 			widget.NewButton(u.t(wording.IdentityWithoutCard), func() {
 				p.card, p.surname, p.honorific = nil, "", ""
 				redraw()

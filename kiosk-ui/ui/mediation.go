@@ -130,7 +130,7 @@ func (u *UI) showMediationConfirm() {
 		actions.Add(widget.NewButton(u.t(wording.MediationEditOther), func() { d.other, d.otherDone = &person{}, false; u.showOther() }))
 		actions.Add(widget.NewButton(u.t(wording.MediationNoOther), func() { d.other, d.otherDone = nil, false; u.showConfirm() }))
 	}
-	confirm := primary(labelConfirm, u.submit)
+	confirm := primary(u.t(wording.BookingConfirm), u.submit)
 	if d.submitting {
 		confirm.SetText(u.t(wording.MediationSaving))
 		confirm.Disable()
@@ -180,7 +180,7 @@ func (u *UI) showPrefer() {
 		}
 		rows.Add(row)
 	}
-	rows.Add(primary(labelNext, func() {
+	rows.Add(primary(u.t(wording.BookingNext), func() {
 		if len(d.prefer) == 0 {
 			u.fail(stepPrefer, u.t(wording.MediationPreferNone))
 			return

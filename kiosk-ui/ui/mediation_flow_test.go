@@ -98,11 +98,11 @@ func TestMediationErrorsLandOnItsSteps(t *testing.T) {
 		wantStep string
 		wantText string
 	}{
-		{"applicant.card", "第 2 步", "请重新刷卡"},
-		{"applicant.phone", "第 2 步", "电话号码不正确"},
-		{"other.phone", "第 4 步", "对方的信息有误"},
-		{"venue", "第 4 步", "调解地点设置有误"},
-		{"slots[0]", "第 3 步", "这个时间已经不能预约了"},
+		{"applicant.card", "第 2 步", txt(wording.BookingFailCard)},
+		{"applicant.phone", "第 2 步", txt(wording.BookingFailPhone)},
+		{"other.phone", "第 4 步", txt(wording.BookingFailOther)},
+		{"venue", "第 4 步", txt(wording.BookingFailVenue)},
+		{"slots[0]", "第 3 步", txt(wording.BookingFailSlot)},
 	}
 	for _, tt := range tests {
 		t.Run(tt.field, func(t *testing.T) {

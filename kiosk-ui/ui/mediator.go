@@ -25,10 +25,7 @@ import (
 // The two buttons of every mediator page (mpage), in the catalogue's
 // words: mpage is laid out elsewhere and names them so. The tests tap them
 // by these names too.
-var (
-	labelMediatorHome = wording.Default(wording.MediatorHome)
-	labelSignOut      = wording.Default(wording.MediatorSignOut)
-)
+var ()
 
 // Line labels carry the colour's name and meaning in words: colour is never
 // the only cue.
@@ -102,6 +99,17 @@ type sessionForm struct {
 	kept     string                 // the draft last kept in kioskd, encoded; "" for none
 	restored string                 // the line saying the form came back from a draft
 	drafting sync.WaitGroup         // draft saves on their way: the session waits for them
+}
+
+// primaryOr is the form's primary action for the band: save, except while
+// a party's phone is being typed, when the keypad's 下一步 is the step to
+// take and goes in the band instead (frame.go liftPrimary). Below the
+// keypad, on a small panel in larger text, it is out of view.
+func (f *sessionForm) primaryOr(save fyne.CanvasObject) []fyne.CanvasObject {
+	if f.adding != nil && f.adding.named() {
+		return nil
+	}
+	return []fyne.CanvasObject{save}
 }
 
 // onCard takes a card read for mediator mode, and says whether it did.
@@ -212,7 +220,7 @@ func (u *UI) signIn() {
 			case errors.As(err, &apiErr) && apiErr.StatusCode == 401:
 				m.err = u.t(wording.MediatorPinWrong)
 			default:
-				m.err = failureText(err)
+				m.err = u.failureText(err)
 			}
 			u.showPIN()
 			return
@@ -297,9 +305,9 @@ func (u *UI) keepMediatorAlive() {
 
 // mpage is a mediator page: the way back to the mediator's home and sign-out.
 func (u *UI) mpage(title string, rows *fyne.Container, redraw func(), actions ...fyne.CanvasObject) {
-	nav := []fyne.CanvasObject{widget.NewButton(labelMediatorHome, u.showMediatorHome)}
+	nav := []fyne.CanvasObject{widget.NewButton(u.t(wording.MediatorHome), u.showMediatorHome)}
 	nav = append(nav, actions...)
-	nav = append(nav, widget.NewButton(labelSignOut, u.goHome))
+	nav = append(nav, widget.NewButton(u.t(wording.MediatorSignOut), u.goHome))
 	body := container.NewVBox()
 	if u.med.err != "" {
 		body.Add(errorText(u.med.err))
@@ -336,7 +344,7 @@ func (u *UI) drawMediatorHome(fs apitype.FollowUps, ferr error, cs apitype.Cases
 		widget.NewButton(u.t(wording.MediatorFollowUps), u.showFollowUps),
 		widget.NewButton(u.t(wording.MediatorIndicators), u.showIndicators)))
 	if err != nil {
-		rows.Add(errorText(failureText(err)))
+		rows.Add(errorText(u.failureText(err)))
 	}
 	if len(cs.Cases) == 0 && err == nil {
 		rows.Add(paragraph(u.t(wording.MediatorNoCases)))
@@ -392,7 +400,7 @@ func (u *UI) showCase(id string) {
 		return u.opts.Agent.Case(ctx, token, id)
 	}, func(c apitype.Case, err error) {
 		if err != nil {
-			u.med.err = failureText(err)
+			u.med.err = u.failureText(err)
 			u.showMediatorHome()
 			return
 		}
@@ -442,7 +450,7 @@ func (u *UI) followUpDone(caseID string) {
 	}, func(f apitype.FollowUp, err error) {
 		switch {
 		case err != nil:
-			u.med.err = failureText(err)
+			u.med.err = u.failureText(err)
 		case f.OnTime:
 			u.med.notice = u.t(wording.MediatorFollowUpOnTime)
 		default:
@@ -462,7 +470,7 @@ func (u *UI) startSession(c apitype.Case) {
 	u.med.form.onCase = c.Parties
 	mcall(u, u.opts.Agent.Phrases, func(p apitype.Phrases, err error) {
 		if err != nil {
-			u.med.err = failureText(err)
+			u.med.err = u.failureText(err)
 		}
 		u.med.phrases = p.Phrases
 		u.showSessionForm()
@@ -550,7 +558,7 @@ func (u *UI) showSessionForm() {
 	}
 	rows.Add(cats)
 	if f.caseID == "" {
-		u.mpage(u.t(wording.MediatorNewCase), rows, redraw, primary(u.t(wording.MediatorCreateCase), u.createCase))
+		u.mpage(u.t(wording.MediatorNewCase), rows, redraw, f.primaryOr(primary(u.t(wording.MediatorCreateCase), u.createCase))...)
 		u.scrollToMark(f, first)
 		return
 	}
@@ -605,7 +613,7 @@ func (u *UI) showSessionForm() {
 		save.SetText(u.t(wording.MediatorSaving))
 		save.Disable()
 	}
-	u.mpage(u.t(wording.MediatorLogSession), rows, redraw, save)
+	u.mpage(u.t(wording.MediatorLogSession), rows, redraw, f.primaryOr(save)...)
 	u.scrollToMark(f, first)
 	u.keepDraft()
 }
@@ -722,9 +730,10 @@ func (u *UI) sessionFailure(err error) string {
 			return u.t(wording.MediatorFailStorage)
 		}
 	}
-	// failureText (ui.go) words a booking's failure; not yet in the
-	// catalogue, so its one word for a booking is swapped here.
-	return strings.Replace(failureText(err), "预约", "记录", 1)
+	if errors.Is(err, context.DeadlineExceeded) {
+		return u.t(wording.MediatorFailTimeout)
+	}
+	return u.t(wording.MediatorFailOther)
 }
 
 func (u *UI) createCase() {
@@ -789,7 +798,7 @@ func (u *UI) showFollowUps() {
 	mcall(u, u.opts.Agent.FollowUps, func(fs apitype.FollowUps, err error) {
 		rows := container.NewVBox()
 		if err != nil {
-			rows.Add(errorText(failureText(err)))
+			rows.Add(errorText(u.failureText(err)))
 		}
 		if fs.Overdue > 0 {
 			rows.Add(errorText(u.tf(wording.MediatorOverdue, wording.Args{"n": fs.Overdue})))
@@ -832,7 +841,7 @@ func (u *UI) showIndicators() {
 	mcall(u, u.opts.Agent.Indicators, func(in apitype.Indicators, err error) {
 		rows := container.NewVBox()
 		if err != nil {
-			rows.Add(errorText(failureText(err)))
+			rows.Add(errorText(u.failureText(err)))
 			u.mpage(u.t(wording.MediatorIndicators), rows, u.showIndicators)
 			return
 		}

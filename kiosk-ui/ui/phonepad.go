@@ -40,9 +40,9 @@ func (u *UI) keypad(value *string, maxLen int, changed func()) fyne.CanvasObject
 	for _, d := range "123456789" {
 		pad.Add(key(string(d), func(v string) string { return v + string(d) }))
 	}
-	pad.Add(key(labelClear, func(string) string { return "" }))
+	pad.Add(key(u.t(wording.BookingClear), func(string) string { return "" }))
 	pad.Add(key("0", func(v string) string { return v + "0" }))
-	pad.Add(key(labelDelete, func(v string) string {
+	pad.Add(key(u.t(wording.BookingDelete), func(v string) string {
 		if v == "" {
 			return v
 		}
@@ -148,7 +148,7 @@ func (u *UI) phoneEntryWith(p *person, who fyne.CanvasObject, setErr func(string
 		display.Text = phoneDisplay(p.phone)
 		display.Refresh()
 	})
-	ok := primary(labelNext, func() {
+	ok := primary(u.t(wording.BookingNext), func() {
 		if !plausiblePhone(p.phone) {
 			setErr(u.t(wording.PhoneInvalid))
 			return

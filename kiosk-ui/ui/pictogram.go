@@ -55,6 +55,10 @@ var (
 		`<rect x="9" y="3" width="6" height="18" rx="1" fill="#000"/><rect x="3" y="9" width="18" height="6" rx="1" fill="#000"/>`)
 	pictBuilding = svgPictogram("building", // flats and their management
 		`<rect x="3" y="3" width="10" height="18" fill="#000"/><rect x="14" y="9" width="7" height="12" fill="#000"/>`)
+	// pictPhone is a telephone handset, for 12348: the Material "call"
+	// icon's outline (Apache 2.0, as Fyne's bundled icons).
+	pictPhone = svgPictogram("phone",
+		`<path d="M6.62 10.79c1.44 2.83 3.76 5.14 6.59 6.59l2.2-2.2c.27-.27.67-.36 1.02-.24 1.12.37 2.33.57 3.57.57.55 0 1 .45 1 1V20c0 .55-.45 1-1 1-9.39 0-17-7.61-17-17 0-.55.45-1 1-1h3.5c.55 0 1 .45 1 1 0 1.25.2 2.45.57 3.57.11.35.03.74-.25 1.02l-2.2 2.2z" fill="#000"/>`)
 	pictTalk = svgPictogram("talk", // two people talking: any other dispute
 		`<rect x="2" y="3" width="14" height="10" rx="3" fill="#000"/><polygon points="5,12 5,17 9.5,12" fill="#000"/>`+
 			`<rect x="9" y="9" width="13" height="9" rx="3" fill="#000"/><polygon points="18,17 19,21 14.5,17" fill="#000"/>`)

@@ -16,7 +16,6 @@ package ui
 import (
 	"context"
 	"errors"
-	"fmt"
 	"log/slog"
 	"time"
 
@@ -29,6 +28,7 @@ import (
 	"github.com/fengqiao/kiosk/agent/localapi/apitype"
 	"github.com/fengqiao/kiosk/agent/localclient"
 	"github.com/fengqiao/kiosk/kiosk-ui/kiosktheme"
+	"github.com/fengqiao/kiosk/kiosk-ui/wording"
 )
 
 // Agent is what the screens need from kioskd.
@@ -153,18 +153,14 @@ type screen struct {
 	// lead takes the kiosk's name's place in a compact header: a flow's
 	// step indicator.
 	lead fyne.CanvasObject
+	// byLink says the screen words what is true from the township's
+	// link (a done screen): it is drawn again when the link changes.
+	byLink bool
 }
 
 // DefaultIdleTimeout is how long an untouched screen keeps a villager's
 // details before returning home.
 const DefaultIdleTimeout = 60 * time.Second
-
-// Labels of the header, present on every screen.
-const (
-	labelReadAloud = "朗读"
-	labelLarger    = "大字"
-	labelStandard  = "标准字"
-)
 
 // New builds the UI into win and starts loading the menu.
 func New(win fyne.Window, opts Options) *UI {
@@ -195,9 +191,9 @@ func New(win fyne.Window, opts Options) *UI {
 	u.title = canvas.NewText("", kiosktheme.Foreground)
 	u.title.TextStyle.Bold = true
 	u.clock = canvas.NewText("", kiosktheme.Foreground)
-	u.readAloud = widget.NewButtonWithIcon(labelReadAloud, theme.VolumeUpIcon(), u.speak)
+	u.readAloud = widget.NewButtonWithIcon(u.t(wording.CommonReadAloud), theme.VolumeUpIcon(), u.speak)
 	u.readAloud.Hide() // until kioskd says it can speak
-	u.textSwitch = widget.NewButton(labelLarger, u.toggleTextSize)
+	u.textSwitch = widget.NewButton(u.t(wording.CommonLarger), u.toggleTextSize)
 	u.bannerText = widget.NewLabel("")
 	u.bannerText.Wrapping = fyne.TextWrapWord
 	bannerBG := canvas.NewRectangle(kiosktheme.Notice)
@@ -422,17 +418,16 @@ func (u *UI) updateBanner() {
 	var text string
 	switch {
 	case !u.reachable:
-		text = "本机服务正在启动或重新连接，请稍候……"
+		text = u.t(wording.CommonStarting)
 	case u.status.Broker.State != "connected":
-		text = "暂时连不上乡镇综治中心。您在本机办理的事项都已安全保存，网络恢复后会自动上报。"
-		if n := u.status.Queue.Depth; n > 0 {
-			text += fmt.Sprintf("（待上报 %d 条）", n)
-		}
+		// What is true, and nothing a villager has to act on: how many
+		// records wait to go is for the staff (kioskctl doctor).
+		text = u.t(wording.CommonOffline)
 		if u.large && u.chromeForm == formCompact {
 			// One line, not three: on 800 pixels in larger text the
 			// whole notice would leave the screen no room for the
 			// bookings. What matters is that nothing is lost.
-			text = "暂时连不上乡镇，您办的事已保存。"
+			text = u.t(wording.CommonOfflineShort)
 		}
 	}
 	switch {
@@ -449,6 +444,9 @@ func (u *UI) updateBanner() {
 	u.top.Refresh()
 	if c := u.win.Content(); c != nil {
 		c.Refresh()
+	}
+	if u.screen.byLink && u.screen.redraw != nil {
+		u.screen.redraw()
 	}
 }
 
@@ -569,9 +567,9 @@ func (u *UI) toggleTextSize() {
 	u.large = !u.large
 	u.opts.SetTheme(u.panelTheme())
 	if u.large {
-		u.textSwitch.SetText(labelStandard)
+		u.textSwitch.SetText(u.t(wording.CommonStandard))
 	} else {
-		u.textSwitch.SetText(labelLarger)
+		u.textSwitch.SetText(u.t(wording.CommonLarger))
 	}
 	u.sizeHeader()
 	if u.banner.Visible() {
@@ -583,19 +581,20 @@ func (u *UI) toggleTextSize() {
 }
 
 func (u *UI) showLoading() {
-	msg := widget.NewLabelWithStyle("正在启动，请稍候……", fyne.TextAlignCenter, fyne.TextStyle{Bold: true})
-	u.show(container.NewCenter(msg), "正在启动，请稍候", nil)
+	text := u.t(wording.CommonStarting)
+	msg := widget.NewLabelWithStyle(text, fyne.TextAlignCenter, fyne.TextStyle{Bold: true})
+	u.show(container.NewCenter(msg), text, nil)
 }
 
 // failureText turns a failure to reach or use kioskd into words for a
 // villager. Whatever the cause, it says plainly that nothing was submitted.
-func failureText(err error) string {
+func (u *UI) failureText(err error) string {
 	if errors.Is(err, context.DeadlineExceeded) {
-		return "本机响应超时，您的预约没有提交，请再按一次确认。"
+		return u.t(wording.CommonFailTimeout)
 	}
 	var apiErr *localclient.APIError
 	if errors.As(err, &apiErr) && apiErr.Code == apitype.CodeStorageFull {
-		return "本机存储已满，暂时无法保存预约。请拨打 12348 或到村委会预约。"
+		return u.t(wording.CommonFailStorage)
 	}
-	return "本机暂时无法保存，您的预约没有提交，请稍后再试。"
+	return u.t(wording.CommonFailOther)
 }

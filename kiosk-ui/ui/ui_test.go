@@ -51,7 +51,7 @@ func TestConsultationWithoutCard(t *testing.T) {
 		mustSee(t, w, s)
 	}
 	p.tap(labelConfirm)
-	mustSee(t, w, "预约成功")
+	mustSee(t, w, labelBooked)
 	mustSee(t, w, "预约号 00007")
 	if p.taps > 9 {
 		t.Errorf("booking without a card took %d taps, want at most 9", p.taps)
@@ -84,9 +84,9 @@ func TestConsultationWithCard(t *testing.T) {
 	p.keys("13800001111")
 	p.tap(labelNext)
 	mustSee(t, w, "身份证：350782**********23")
-	mustSee(t, w, "您的姓名：陈桂英")
+	mustSee(t, w, txtf(wording.BookingFactName, wording.Args{"name": "陈桂英"}))
 	p.tap(labelConfirm)
-	mustSee(t, w, "预约成功")
+	mustSee(t, w, labelBooked)
 	if p.taps > 6 {
 		t.Errorf("booking with a card took %d taps, want at most 6", p.taps)
 	}
@@ -158,7 +158,7 @@ func TestLegalCheckupEndsInBooking(t *testing.T) {
 	if onScreen(w, "尽快补写借条") {
 		t.Error("advice shown for a question answered no")
 	}
-	p.tap("预约法律顾问做体检")
+	p.tap(txt(wording.CheckupBook))
 	mustSee(t, w, "第 1 步（共 5 步）")
 	p.tap("11月27日 周五")
 	p.tap("09:00")
@@ -167,7 +167,7 @@ func TestLegalCheckupEndsInBooking(t *testing.T) {
 	p.keys("05995317356")
 	p.tap(labelNext)
 	p.tap(labelConfirm)
-	mustSee(t, w, "预约成功")
+	mustSee(t, w, labelBooked)
 	b := agent.booked[0]
 	if b.Service != "legal-checkup" || b.Name != "林先生" || len(b.Checkup) != 2 || !b.Checkup[0].Yes || b.Checkup[1].Yes {
 		t.Errorf("booked %+v", b)
@@ -239,7 +239,7 @@ func TestNoPrinterNoPrintButton(t *testing.T) {
 	agent.devices.Printer.State = apitype.DeviceAbsent
 	_, w, _ := mustUI(t, agent)
 	walkToConfirm(t, w).tap(labelConfirm)
-	mustSee(t, w, "预约成功")
+	mustSee(t, w, labelBooked)
 	if findButton(w, labelPrint) != nil {
 		t.Error("a print button without a printer")
 	}
@@ -251,7 +251,7 @@ func TestReadAloud(t *testing.T) {
 	test.Tap(mustButton(t, w, labelReadAloud))
 	test.Tap(mustButton(t, w, labelBookAdvisor))
 	test.Tap(mustButton(t, w, labelReadAloud))
-	if len(agent.spoken) != 2 || !strings.Contains(agent.spoken[0], "星村镇综治服务一体机") || !strings.Contains(agent.spoken[1], "您想咨询哪方面的问题") {
+	if len(agent.spoken) != 2 || !strings.Contains(agent.spoken[0], "星村镇综治服务一体机") || !strings.Contains(agent.spoken[1], txt(wording.BookingTopicTitle)) {
 		t.Errorf("spoken %q", agent.spoken)
 	}
 	// The choices are read too, and buttons are named by their words, not
@@ -304,7 +304,7 @@ func TestSlotTakenSendsVillagerBackToDates(t *testing.T) {
 	walkToConfirm(t, w)
 	test.Tap(mustButton(t, w, labelConfirm))
 	mustSee(t, w, "第 2 步")
-	mustSee(t, w, "这个时间已经不能预约了")
+	mustSee(t, w, txt(wording.BookingFailSlot))
 	test.Tap(mustButton(t, w, "11月27日 周五"))
 	test.Tap(mustButton(t, w, "09:00"))
 	// Name and number were kept: the villager does not enter them again.
@@ -312,7 +312,7 @@ func TestSlotTakenSendsVillagerBackToDates(t *testing.T) {
 	mustSee(t, w, "138 0000 1111")
 	test.Tap(mustButton(t, w, labelNext))
 	test.Tap(mustButton(t, w, labelConfirm))
-	mustSee(t, w, "预约成功")
+	mustSee(t, w, labelBooked)
 	if agent.booked[0].Slot != "2026-11-27T09:00:00+08:00" {
 		t.Errorf("booked slot %s", agent.booked[0].Slot)
 	}
@@ -324,9 +324,9 @@ func TestFailuresSayNothingWasBooked(t *testing.T) {
 		err  error
 		want string
 	}{
-		{"storage", &localclient.APIError{StatusCode: 503, Code: "storage", Message: "could not save"}, "您的预约没有提交"},
-		{"storage full", &localclient.APIError{StatusCode: 507, Code: apitype.CodeStorageFull, Message: "full"}, "本机存储已满"},
-		{"unreachable", localclient.ErrUnavailable, "您的预约没有提交"},
+		{"storage", &localclient.APIError{StatusCode: 503, Code: "storage", Message: "could not save"}, txt(wording.CommonFailOther)},
+		{"storage full", &localclient.APIError{StatusCode: 507, Code: apitype.CodeStorageFull, Message: "full"}, txt(wording.CommonFailStorage)},
+		{"unreachable", localclient.ErrUnavailable, txt(wording.CommonFailOther)},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			agent := newFakeAgent()
@@ -336,11 +336,11 @@ func TestFailuresSayNothingWasBooked(t *testing.T) {
 			test.Tap(mustButton(t, w, labelConfirm))
 			mustSee(t, w, tc.want)
 			mustSee(t, w, "第 6 步")
-			if onScreen(w, "预约成功") {
+			if onScreen(w, labelBooked) {
 				t.Fatal("showed success without a committed record")
 			}
 			test.Tap(mustButton(t, w, labelConfirm))
-			mustSee(t, w, "预约成功")
+			mustSee(t, w, labelBooked)
 		})
 	}
 }
@@ -355,11 +355,11 @@ func TestDoubleTapBooksOnce(t *testing.T) {
 	confirm := mustButton(t, w, labelConfirm)
 	test.Tap(confirm)
 	test.Tap(confirm)
-	test.Tap(mustButton(t, w, "正在保存……"))
+	test.Tap(mustButton(t, w, txt(wording.BookingSaving)))
 	for _, f := range pending {
 		f()
 	}
-	mustSee(t, w, "预约成功")
+	mustSee(t, w, labelBooked)
 	if agent.calls != 1 || len(pending) != 1 {
 		t.Errorf("Book called %d times (%d pending), want 1", agent.calls, len(pending))
 	}
@@ -371,8 +371,11 @@ func TestOfflineBanner(t *testing.T) {
 	agent.status.Queue.Depth = 3
 	u, w, _ := mustUI(t, agent)
 	u.RefreshStatus()
-	mustSee(t, w, "暂时连不上乡镇综治中心")
-	mustSee(t, w, "待上报 3 条")
+	mustSee(t, w, txt(wording.CommonOffline))
+	// How many records wait is for the staff, not the villager.
+	if onScreen(w, "3 条") || onScreen(w, "待上报") {
+		t.Errorf("the villager's banner counts the queue: %q", texts(w))
+	}
 	// Laid out below the header, not drawn over it.
 	if header := u.top.Objects[0]; u.banner.Position().Y < header.Position().Y+header.Size().Height || u.banner.Size().Height < 40 {
 		t.Errorf("banner at y %.0f (height %.0f) overlaps the header ending at %.0f",
@@ -381,13 +384,23 @@ func TestOfflineBanner(t *testing.T) {
 	// Offline is not an obstacle: the booking still succeeds.
 	walkToConfirm(t, w)
 	test.Tap(mustButton(t, w, labelConfirm))
-	mustSee(t, w, "预约成功")
-	mustSee(t, w, "网络恢复后会自动上报")
+	mustSee(t, w, labelBooked)
+	// Offline the lawyer does not know yet: the screen says what is
+	// true, not where the lawyer will wait.
+	mustSee(t, w, txt(wording.BookingWaitsOffline))
+	if onScreen(w, "律师会在") {
+		t.Errorf("offline, the done screen promises a lawyer waiting: %q", texts(w))
+	}
 
 	agent.status.Broker.State = "connected"
 	u.RefreshStatus()
-	if onScreen(w, "暂时连不上") {
+	if onScreen(w, txt(wording.CommonOffline)) {
 		t.Error("banner still shown after reconnect")
+	}
+	// Back online, the same screen says when and where.
+	mustSee(t, w, "律师会在")
+	if onScreen(w, txt(wording.BookingWaitsOffline)) {
+		t.Errorf("online, the done screen still says the lawyer is not told: %q", texts(w))
 	}
 }
 
@@ -555,7 +568,7 @@ func TestExpiredCardTokenAsksForAnotherTap(t *testing.T) {
 	p.keys("13800001111")
 	p.tap(labelNext)
 	p.tap(labelConfirm)
-	mustSee(t, w, "请重新刷卡")
+	mustSee(t, w, txt(wording.BookingFailCard))
 	mustSee(t, w, labelTapCard)
 }
 

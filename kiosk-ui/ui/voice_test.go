@@ -7,6 +7,7 @@ import (
 	"fyne.io/fyne/v2/test"
 
 	"github.com/fengqiao/kiosk/agent/localapi/apitype"
+	"github.com/fengqiao/kiosk/kiosk-ui/wording"
 )
 
 // mustVoiceUI is mustUI with the site's voice guidance set to on.
@@ -35,10 +36,10 @@ func TestEachNewScreenSpeaksItsQuestion(t *testing.T) {
 		do   func()
 		want string // "" for silence
 	}{
-		{"a flow starts", func() { p.tap(labelBookAdvisor) }, "您想咨询哪方面的问题"},
+		{"a flow starts", func() { p.tap(labelBookAdvisor) }, txt(wording.BookingTopicTitle)},
 		{"larger text redraws it", func() { p.tap(labelLarger) }, ""},
 		{"standard text again", func() { p.tap(labelStandard) }, ""},
-		{"the next step", func() { p.tap("婚姻家庭") }, "选择日期"},
+		{"the next step", func() { p.tap("婚姻家庭") }, txt(wording.BookingDayTitle)},
 		{"home", func() { p.tap(labelCancel) }, ""},
 		{"a service page", func() { p.tile("法治集市") }, "法治集市"},
 		{"the date read on request", func() { p.tap(labelSayDate) }, "12月5日 周六 08:30，法治集市，在星村镇集市"},

@@ -12,14 +12,3 @@ func (u *UI) t(k wording.Key) string { return wording.Lookup(u.menu.Wording, k) 
 func (u *UI) tf(k wording.Key, args wording.Args) string {
 	return wording.Format(u.t(k), args)
 }
-
-// Names that screens not yet moved to the catalogue (home.go, booking.go,
-// done.go) and the tests still use for a label. They are the catalogue's
-// own text, without a site's corrections; the second pass of issue 17
-// replaces each use with u.t(key) and then these names.
-var (
-	labelBookMediation = wording.Default(wording.MediationBook)
-	titlePrefer        = wording.Default(wording.MediationPreferTitle)
-	labelTapCard       = wording.Default(wording.IdentityTapCard)
-	labelScan          = wording.Default(wording.PlatformScan)
-)
