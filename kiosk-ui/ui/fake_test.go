@@ -350,11 +350,11 @@ func testMenu() apitype.Menu {
 	return apitype.Menu{
 		KioskName: "星村镇综治服务一体机",
 		Services: []apitype.Service{
-			svc("legal-advisor", "法律顾问", "一村一法律顾问", true),
-			svc("legal-lecture", "法治讲堂", "一月一法治主题", false),
-			svc("legal-checkup", "法律体检", "家庭和小微企业法律体检", true),
-			svc("publicity", "法治宣传阵地", "普法工作站、聊法亭", false),
-			svc("legal-fair", "法治集市", "法律服务下乡坐诊", false),
+			svc("legal-advisor", "法律顾问", "本村律师，免费问法律问题", true),
+			svc("legal-lecture", "法治讲堂", "每月有人来村里讲法律，免费听", false),
+			svc("legal-checkup", "法律体检", "回答几个问题，看看家里或生意上有没有法律上的麻烦", true),
+			svc("publicity", "学法律的地方", "村里能看法律知识、问法律问题的地方", false),
+			svc("legal-fair", "法治集市", "律师到集市上摆摊，免费问", false),
 		},
 		Advisor: apitype.Advisor{Name: "林晓明", Firm: "某某律师事务所", Phone: "0599-5317356", Duty: []string{"周二、周五 09:00–12:00"}},
 		Topics:  []string{"征地拆迁", "土地权属", "婚姻家庭", "上学就医", "其他"},

@@ -65,7 +65,7 @@ func tour(t *testing.T, u *UI, w fyne.Window, visit func(name string)) {
 	u.checkDim()
 	visit("home-dimmed")
 	u.wake()
-	for i, title := range []string{"法律顾问", "法治讲堂", "法律体检", "法治宣传阵地", "法治集市"} {
+	for i, title := range []string{"法律顾问", "法治讲堂", "法律体检", "学法律的地方", "法治集市"} {
 		p.tile(title)
 		visit(fmt.Sprintf("service-%d", i+1))
 		p.tap(labelHome)

@@ -126,7 +126,7 @@ func TestServicePagesShowTheirContent(t *testing.T) {
 		{"法律顾问", []string{labelInPerson, labelByPhone, labelCall, "村委会法律顾问室", labelScan, "12348", "林晓明", "周二、周五"}},
 		{"法治讲堂", []string{"民法典与农村土地承包", "宅基地那些事", "12月12日"}},
 		{"法律体检", []string{"家庭法律体检", "小微企业法律体检"}},
-		{"法治宣传阵地", []string{"聊法亭", "村口大榕树下"}},
+		{"学法律的地方", []string{"聊法亭", "村口大榕树下"}},
 		{"法治集市", []string{"星村镇集市", "12月5日"}},
 	} {
 		test.Tap(mustTile(t, w, tc.tile))
@@ -450,7 +450,7 @@ func TestIdleFromSiteConfig(t *testing.T) {
 func TestPushedContentReachesTheScreen(t *testing.T) {
 	agent := newFakeAgent()
 	u, w, _ := mustUI(t, agent)
-	mustSee(t, w, "一村一法律顾问")
+	mustSee(t, w, "本村律师，免费问法律问题")
 	agent.mu.Lock()
 	agent.status.Control.ContentVersion = 7
 	agent.editMenu = func(m *apitype.Menu) { m.Services[0].Summary = "乡镇新推送的内容" }
