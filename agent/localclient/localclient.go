@@ -100,6 +100,14 @@ func (c *Client) Presence(ctx context.Context, after uint64, wait time.Duration)
 	return p, c.do(ctx, http.MethodGet, path, nil, http.StatusOK, &p)
 }
 
+// MarkInUse tells kioskd someone is using the screen for the next d
+// (POST /v1/screen/in-use, rounded up to whole seconds); zero says nobody
+// is any longer.
+func (c *Client) MarkInUse(ctx context.Context, d time.Duration) error {
+	secs := int((d + time.Second - 1) / time.Second)
+	return c.do(ctx, http.MethodPost, "/v1/screen/in-use", apitype.InUseRequest{Seconds: max(secs, 0)}, http.StatusNoContent, nil)
+}
+
 // DeadLetters returns GET /v1/outbox/dead.
 func (c *Client) DeadLetters(ctx context.Context) (apitype.DeadLetters, error) {
 	var d apitype.DeadLetters
