@@ -44,6 +44,8 @@ type Agent interface {
 	Speak(ctx context.Context, text string) error
 	Print(ctx context.Context, id string) error
 	PrintEvent(ctx context.Context, service string, at time.Time) error
+	// MarkInUse tells kioskd someone is using the screen for d (inuse.go).
+	MarkInUse(ctx context.Context, d time.Duration) error
 	Mediator
 }
 
@@ -131,6 +133,8 @@ type UI struct {
 
 	medIdleSite bool         // MediatorIdleTimeout follows the site config
 	warn        *idleWarning // the overlay asking whether anyone is there
+
+	markedAt time.Time // when kioskd's in-use mark was last renewed (inuse.go)
 }
 
 // screen is what is on screen: how to draw it again and what to read aloud.
@@ -473,6 +477,7 @@ func (u *UI) touch() {
 	u.lastActivity = u.opts.Now()
 	u.hideIdleWarning()
 	u.keepMediatorAlive()
+	u.markInUse()
 }
 
 // checkIdle sends an untouched screen home: whoever walked away leaves

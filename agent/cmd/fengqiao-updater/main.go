@@ -97,7 +97,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		Location:     cfg.Location,
 		TownshipKeys: cfg.Site.Control.TownshipKeys,
 		Dpkg:         updater.NewDpkg(*arch),
-		Screen:       updater.PresenceScreen{API: api},
+		Screen:       updater.KioskScreen{API: api},
 		Health:       updater.KioskHealth{API: api, UIActive: unitActive("fengqiao-kiosk-ui.service")},
 		Fetcher:      download.New(download.Options{Client: download.NewClient(cfg.TLSConfig()), BytesPerSecond: *rate, Log: log}),
 		Log:          log,

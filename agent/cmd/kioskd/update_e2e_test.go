@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -125,7 +126,7 @@ func TestUpdateEndToEnd(t *testing.T) {
 	u, err := updater.Open(updater.Options{
 		Dir: updDir, Identity: bundle.Identity{Kiosk: "dev-kiosk-01", Township: "dev-township"}, Arch: "amd64",
 		Location: cfg.Location, TownshipKeys: cfg.Site.Control.TownshipKeys,
-		Dpkg: dpkg, Screen: updater.PresenceScreen{API: api}, Health: updater.KioskHealth{API: api},
+		Dpkg: dpkg, Screen: updater.KioskScreen{API: api}, Health: updater.KioskHealth{API: api},
 		Fetcher:    download.New(download.Options{Client: download.NewClient(testpki.ClientTLS(ca, ca.Client(t, "dev-kiosk-01")))}),
 		HealthPoll: 100 * time.Millisecond,
 	})
@@ -133,7 +134,30 @@ func TestUpdateEndToEnd(t *testing.T) {
 		t.Fatal(err)
 	}
 	spool := filepath.Join(dataDir, kioskd.UpdateSpoolDir)
+	// A villager's flow on screen (the UI's mark) holds the install back,
+	// though the deadline has passed, until the UI frees the kiosk.
+	if err := api.MarkInUse(ctx, time.Hour); err != nil {
+		t.Fatal(err)
+	}
 	deadline := time.Now().Add(20 * time.Second)
+	for r := u.Reported(); r.Status != updater.StatusWaiting || !strings.Contains(r.Error, "villager"); r = u.Reported() {
+		if time.Now().After(deadline) {
+			t.Fatalf("updater at %+v, want waiting for the villager", r)
+		}
+		if err := u.ProcessSpool(ctx, spool); err != nil {
+			t.Fatal(err)
+		}
+		if err := u.Step(ctx); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if v, _ := dpkg.Installed(ctx, "fengqiao-kioskd"); v != "1.0.0-1" {
+		t.Fatalf("installed %s under a villager's finger", v)
+	}
+	if err := api.MarkInUse(ctx, 0); err != nil {
+		t.Fatal(err)
+	}
 	for u.Reported().Status != updater.StatusInstalled {
 		if time.Now().After(deadline) {
 			t.Fatalf("updater at %+v", u.Reported())
