@@ -106,6 +106,9 @@ func (d dpkgCmd) Install(ctx context.Context, debs []string) error {
 	if _, err := run(ctx, "", "dpkg", "--configure", "-a", "--force-confdef", "--force-confold"); err != nil {
 		return err
 	}
+	if len(debs) == 0 {
+		return nil // only finishing (recover.go)
+	}
 	args := append([]string{"--install", "--force-confdef", "--force-confold"}, debs...)
 	_, err := run(ctx, "", "dpkg", args...)
 	return err
@@ -114,4 +117,39 @@ func (d dpkgCmd) Install(ctx context.Context, debs []string) error {
 func (d dpkgCmd) Remove(ctx context.Context, names []string) error {
 	_, err := run(ctx, "", "dpkg", append([]string{"--remove"}, names...)...)
 	return err
+}
+
+// Audit asks dpkg-query for every fengqiao- package it knows, and keeps
+// those installed or left half-done (not those removed, or never there).
+func (d dpkgCmd) Audit(ctx context.Context) ([]PackageState, error) {
+	out, err := run(ctx, "", "dpkg-query", "-W", "-f=${Package} ${db:Status-Status} ${Version}\n", "fengqiao-*")
+	if err != nil {
+		var ee *exec.ExitError
+		if errors.As(err, &ee) && ee.ExitCode() == 1 && strings.Contains(out, "no packages found") {
+			return nil, nil // none at all: a kiosk put together by hand
+		}
+		return nil, err
+	}
+	return parseAudit(out), nil
+}
+
+// parseAudit reads Audit's dpkg-query lines: name, status, version.
+func parseAudit(out string) []PackageState {
+	var pkgs []PackageState
+	for _, line := range strings.Split(out, "\n") {
+		f := strings.Fields(line)
+		if len(f) < 2 || !strings.HasPrefix(f[0], "fengqiao-") {
+			continue
+		}
+		switch f[1] {
+		case "not-installed", "config-files":
+			continue
+		}
+		p := PackageState{Name: f[0], Status: f[1]}
+		if len(f) > 2 {
+			p.Version = f[2]
+		}
+		pkgs = append(pkgs, p)
+	}
+	return pkgs
 }

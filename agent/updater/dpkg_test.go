@@ -3,6 +3,7 @@ package updater
 import (
 	"context"
 	"os/exec"
+	"slices"
 	"testing"
 )
 
@@ -35,5 +36,28 @@ func TestRealDpkg(t *testing.T) {
 	}
 	if v, err := d.Installed(ctx, "fengqiao-no-such-package"); err != nil || v != "" {
 		t.Errorf("Installed of a package nobody has = %q, %v", v, err)
+	}
+}
+
+func TestParseAudit(t *testing.T) {
+	out := "fengqiao-kioskd installed 1.4.0-1\n" +
+		"fengqiao-kiosk-ui half-configured 1:1.4.0-1\n" +
+		"fengqiao-updater config-files 1.3.0-1\n" + // purged but its conffiles: not there
+		"fengqiao-old not-installed \n" +
+		"libc6 installed 2.36-9\n\n"
+	got := parseAudit(out)
+	want := []PackageState{{"fengqiao-kioskd", "1.4.0-1", "installed"}, {"fengqiao-kiosk-ui", "1:1.4.0-1", "half-configured"}}
+	if !slices.Equal(got, want) {
+		t.Errorf("parseAudit = %+v, want %+v", got, want)
+	}
+	if got[0].Settled() != true || got[1].Settled() != false {
+		t.Error("Settled")
+	}
+	if _, err := exec.LookPath("dpkg-query"); err != nil {
+		return
+	}
+	// This machine's dpkg: no fengqiao package, or some; never an error.
+	if _, err := NewDpkg("amd64").Audit(context.Background()); err != nil {
+		t.Errorf("Audit: %v", err)
 	}
 }

@@ -75,7 +75,24 @@ type Dpkg interface {
 	Install(ctx context.Context, debs []string) error
 	// Remove removes packages (rolling back an update that added one).
 	Remove(ctx context.Context, names []string) error
+	// Audit lists the fengqiao- packages dpkg knows as installed or left
+	// half-done, with the state dpkg has them in: what the updater goes by
+	// when its own state file is lost (recover.go).
+	Audit(ctx context.Context) ([]PackageState, error)
 }
+
+// PackageState is one package as dpkg has it.
+type PackageState struct {
+	Name    string
+	Version string
+	// Status is dpkg's: installed, or half-installed, unpacked,
+	// half-configured, triggers-awaited, triggers-pending (left by a run
+	// that was cut off).
+	Status string
+}
+
+// Settled reports whether dpkg has the package fully installed.
+func (p PackageState) Settled() bool { return p.Status == "installed" }
 
 // Screen says whether someone is using the kiosk: asked of kioskd, which
 // knows whether a villager's or a mediator's session is on screen.
@@ -181,6 +198,12 @@ func Open(opts Options) (*Updater, error) {
 	}
 	u := &Updater{opts: opts, log: opts.Log}
 	st, err := loadState(opts.Dir)
+	var damaged *damagedError
+	if errors.As(err, &damaged) {
+		// Not a reason to stop: a restart loop would leave the township
+		// seeing nothing and the kiosk never updated again.
+		st, err = u.recoverState(context.Background(), damaged)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -259,8 +282,12 @@ func (u *Updater) save() error {
 		return err
 	}
 	r := u.Reported()
-	if u.st.Job != nil && u.st.Job.Manifest != nil && (u.st.Status == StatusInstalled || u.st.Status == StatusRolledBack) {
+	switch {
+	case u.st.Job != nil && u.st.Job.Manifest != nil && (u.st.Status == StatusInstalled || u.st.Status == StatusRolledBack):
 		r.Packages = u.installedVersions(context.Background())
+	case u.st.Job == nil && u.st.Reason == ReasonStateDamaged:
+		// No manifest names the packages: report every one of ours.
+		r.Packages = u.auditedVersions(context.Background())
 	}
 	if err := saveJSON(filepath.Join(u.opts.Dir, reportedFile), r, 0o644); err != nil {
 		u.log.Warn("report not saved", "err", err)
@@ -344,7 +371,7 @@ func (u *Updater) submit(ctx context.Context, envelope []byte, retry bool) error
 	if v.Kind != bundle.KindUpdate {
 		return u.refuse(v.Version, "unsupported", fmt.Errorf("updater: a %s bundle", v.Kind))
 	}
-	if u.st.active() && slices.Contains([]string{StatusInstalling, StatusChecking, StatusRollingBack}, u.st.Status) {
+	if u.st.active() && slices.Contains([]string{StatusInstalling, StatusChecking, StatusRollingBack, StatusRecovering}, u.st.Status) {
 		// Not reached from fengqiao-updater's loop, which finishes an
 		// install before it reads the spool; the bundle is retained on
 		// the broker and comes again at the next reconnect.
@@ -465,6 +492,11 @@ func (u *Updater) Step(ctx context.Context) error {
 			return nil
 		}
 		return u.rollback(ctx, u.st.Reason, u.st.Cause)
+	case StatusRecovering:
+		if u.opts.Now().Before(u.st.RetryAt) {
+			return nil
+		}
+		return u.recoverDpkg(ctx)
 	}
 	return nil
 }

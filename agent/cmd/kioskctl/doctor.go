@@ -168,7 +168,7 @@ func (e doctorEnv) updater() []finding {
 		detail += ": " + r.Error
 	}
 	level := levelOK
-	if r.Status == updater.StatusRolledBack || r.Status == updater.StatusRejected {
+	if r.Status == updater.StatusRolledBack || r.Status == updater.StatusRejected || r.Reason == updater.ReasonStateDamaged {
 		level = levelWarn
 	}
 	return []finding{{level, "updater", detail}}

@@ -293,7 +293,7 @@ func describeUpdate(r updater.Reported, loc *time.Location) string {
 		if r.Error != "" {
 			s += " (kiosk in use)"
 		}
-	case updater.StatusRolledBack, updater.StatusRejected:
+	case updater.StatusRolledBack, updater.StatusRejected, updater.StatusRecovering, updater.StatusRecovered:
 		s = r.Status + ": " + r.Reason
 	default:
 		s = r.Status

@@ -54,6 +54,16 @@ func (d *e2eDpkg) Repack(_ context.Context, name, dir string) (string, error) {
 	return filepath.Join(dir, "repacked.deb"), nil
 }
 
+func (d *e2eDpkg) Audit(context.Context) ([]updater.PackageState, error) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	var out []updater.PackageState
+	for name, v := range d.installed {
+		out = append(out, updater.PackageState{Name: name, Version: v, Status: "installed"})
+	}
+	return out, nil
+}
+
 func (d *e2eDpkg) Install(_ context.Context, debs []string) error {
 	d.mu.Lock()
 	defer d.mu.Unlock()

@@ -1,0 +1,205 @@
+package updater
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+)
+
+// damage overwrites the state file, as a failing SD card or a hand edit
+// leaves it.
+func (r *rig) damage(content string) {
+	r.t.Helper()
+	if err := os.WriteFile(filepath.Join(r.dir, stateFile), []byte(content), 0o600); err != nil {
+		r.t.Fatal(err)
+	}
+}
+
+// setAside is the damaged files set aside, by content.
+func (r *rig) setAside() []string {
+	r.t.Helper()
+	paths, _ := filepath.Glob(filepath.Join(r.dir, stateFile+".damaged-*"))
+	var out []string
+	for _, p := range paths {
+		data, err := os.ReadFile(p)
+		if err != nil {
+			r.t.Fatal(err)
+		}
+		out = append(out, string(data))
+	}
+	return out
+}
+
+// A damaged state file with dpkg showing nothing half-done: set aside,
+// started afresh, reported, and the next bundle installs as ever.
+func TestDamagedStateNothingInFlight(t *testing.T) {
+	for name, content := range map[string]string{
+		"empty":        "",
+		"cut short":    `{"format":"fengqiao-updater-state/v1","status":"insta`,
+		"zeroed":       "\x00\x00\x00\x00",
+		"other format": `{"format":"fengqiao-updater-state/v9","status":"installed"}`,
+		"wrong types":  `{"format":"fengqiao-updater-state/v1","status":7}`,
+	} {
+		t.Run(name, func(t *testing.T) {
+			r := newRig(t, map[string]string{"fengqiao-kioskd": "1.3.0-1", "fengqiao-kiosk-ui": "1.3.0-1"})
+			r.damage(content)
+			r.reopen() // no longer fails: no restart loop
+			rep := r.mustStatus(StatusRecovered, ReasonStateDamaged)
+			if !strings.Contains(rep.Error, "no install was in flight") || !strings.Contains(rep.Error, "set aside as state.json.damaged-") {
+				t.Errorf("error %q", rep.Error)
+			}
+			if rep.Packages["fengqiao-kioskd"] != "1.3.0-1" || rep.Packages["fengqiao-kiosk-ui"] != "1.3.0-1" {
+				t.Errorf("packages %v", rep.Packages)
+			}
+			if got := r.setAside(); !slices.Equal(got, []string{content}) {
+				t.Errorf("set aside %q, want the damaged file as it was", got)
+			}
+			if r.u.Busy() {
+				t.Error("busy after recovering with nothing in flight")
+			}
+			r.mustStep() // nothing to do
+			if n := r.dpkg.installCount(); n != 0 {
+				t.Errorf("%d installs with nothing in flight", n)
+			}
+
+			r.mustSubmit(mustEnvelope(t, 20, manifestOf("arm64", r.serve("fengqiao-kioskd", "1.4.0-1")), townshipKey))
+			r.mustStep()
+			r.now = inWindow
+			r.mustStep()
+			r.mustStatus(StatusInstalled, "")
+			if v := r.dpkg.version("fengqiao-kioskd"); v != "1.4.0-1" {
+				t.Errorf("installed %s", v)
+			}
+			// A good state file stays good: the next start reads it.
+			r.reopen()
+			r.mustStatus(StatusInstalled, "")
+			if n := len(r.setAside()); n != 1 {
+				t.Errorf("%d files set aside", n)
+			}
+		})
+	}
+}
+
+// The power goes while dpkg installs, and the state file is lost with
+// it: dpkg shows the package half-done, and the version from before,
+// still in the cache, goes back.
+func TestDamagedStateDuringInstall(t *testing.T) {
+	for _, tt := range []struct {
+		half    string // dpkg's state after the cut
+		healthy bool
+	}{
+		{"half-installed", true},
+		{"unpacked", true},
+		{"half-configured", false},
+	} {
+		t.Run(tt.half, func(t *testing.T) {
+			r := newRig(t, map[string]string{"fengqiao-kioskd": "1.3.0-1"})
+			r.dpkg.failInstall = func(debs []string) error {
+				if slices.Contains(debs, "fengqiao-kioskd=1.4.0-1") {
+					r.dpkg.mu.Lock()
+					r.dpkg.installed["fengqiao-kioskd"] = "1.4.0-1"
+					r.dpkg.half = map[string]string{"fengqiao-kioskd": tt.half}
+					r.dpkg.mu.Unlock()
+					panic("power cut")
+				}
+				return nil
+			}
+			r.mustSubmit(mustEnvelope(t, 10, manifestOf("arm64", r.serve("fengqiao-kioskd", "1.4.0-1")), townshipKey))
+			r.now = inWindow
+			func() {
+				defer func() {
+					if recover() == nil {
+						t.Fatal("no power cut")
+					}
+				}()
+				r.u.Step(context.Background())
+			}()
+			r.mustStatus(StatusInstalling, "")
+			r.dpkg.failInstall = nil
+			if !tt.healthy {
+				r.health.err = func(map[string]string) error { return errString("kioskd not answering") }
+			}
+			r.damage(`{"format":"fengqiao-updater-state/v1","job":{"vers`)
+			r.now = r.now.Add(5 * time.Minute) // the board boots again
+			r.reopen()
+			rep := r.mustStatus(StatusRecovering, ReasonStateDamaged)
+			if !strings.Contains(rep.Error, "fengqiao-kioskd 1.4.0-1 ("+tt.half+")") {
+				t.Errorf("error %q", rep.Error)
+			}
+			if !r.u.Busy() {
+				t.Error("not busy while recovering")
+			}
+			r.mustStep()
+			rep = r.mustStatus(StatusRolledBack, ReasonStateDamaged)
+			if v := r.dpkg.version("fengqiao-kioskd"); v != "1.3.0-1" {
+				t.Fatalf("after recovering %s is installed", v)
+			}
+			if !strings.Contains(rep.Error, "reinstalled fengqiao-kioskd 1.3.0-1 from the cache") || rep.Packages["fengqiao-kioskd"] != "1.3.0-1" {
+				t.Errorf("reported %+v", rep)
+			}
+			if got := strings.Contains(rep.Error, "health check still fails"); got == tt.healthy {
+				t.Errorf("health in the report: %q", rep.Error)
+			}
+			// The check does not hold a link that is down against it: what
+			// it was before is lost with the state.
+			if b := r.health.seen[len(r.health.seen)-1]; b.LinkDown == "" {
+				t.Error("the check after recovery required the link")
+			}
+			if r.u.Busy() {
+				t.Error("busy after recovering")
+			}
+		})
+	}
+}
+
+// dpkg only had to finish its own work (no older version in the cache):
+// finished with dpkg --configure -a, reported recovered.
+func TestDamagedStateDpkgFinishes(t *testing.T) {
+	r := newRig(t, map[string]string{"fengqiao-kioskd": "1.4.0-1"})
+	r.dpkg.half = map[string]string{"fengqiao-kioskd": "half-configured"}
+	r.damage("garbage")
+	r.reopen()
+	r.mustStatus(StatusRecovering, ReasonStateDamaged)
+	r.mustStep()
+	rep := r.mustStatus(StatusRecovered, ReasonStateDamaged)
+	if !strings.Contains(rep.Error, "dpkg finished it") || r.dpkg.version("fengqiao-kioskd") != "1.4.0-1" {
+		t.Errorf("reported %+v", rep)
+	}
+}
+
+// A package dpkg cannot settle keeps the updater recovering, trying again
+// with backoff, and saying why.
+func TestDamagedStateUnsettled(t *testing.T) {
+	r := newRig(t, map[string]string{"fengqiao-kioskd": "1.4.0-1"})
+	r.dpkg.half = map[string]string{"fengqiao-kioskd": "half-installed"} // and nothing in the cache
+	r.damage("garbage")
+	r.reopen()
+	r.mustStep()
+	rep := r.mustStatus(StatusRecovering, ReasonStateDamaged)
+	if !strings.Contains(rep.Error, "still has fengqiao-kioskd 1.4.0-1 (half-installed) half-done") {
+		t.Errorf("error %q", rep.Error)
+	}
+	n := r.dpkg.installCount()
+	r.mustStep() // before the retry time: nothing
+	if r.dpkg.installCount() != n {
+		t.Error("tried again at once")
+	}
+	// A bundle meanwhile waits: nothing is installed over a half-done dpkg.
+	if err := r.u.Submit(context.Background(), mustEnvelope(t, 20, manifestOf("arm64", r.serve("fengqiao-kioskd", "1.5.0-1")), townshipKey)); err == nil {
+		t.Error("a bundle was taken while recovering")
+	}
+	r.now = r.now.Add(time.Hour)
+	r.dpkg.mu.Lock()
+	r.dpkg.half = nil // a technician repaired it
+	r.dpkg.mu.Unlock()
+	r.mustStep()
+	r.mustStatus(StatusRecovered, ReasonStateDamaged)
+}
+
+type errString string
+
+func (e errString) Error() string { return string(e) }
