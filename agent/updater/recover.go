@@ -14,25 +14,29 @@ import (
 // restarted it in a loop, the township saw nothing, and the kiosk was never
 // updated again. Now the file is set aside under a name with the time, and
 // the updater starts from what dpkg says, the one record of what is
-// installed that the updater does not keep itself:
+// installed that the updater does not keep itself, and from the cache,
+// which holds the version from before an install (kept before it starts)
+// until the install ends (pruned after it):
 //
-//   - every fengqiao package fully installed: no install was in flight (or
-//     it finished). Start afresh, reported recovered/state_damaged.
 //   - a fengqiao package left half-done (half-installed, unpacked,
 //     half-configured, triggers pending): dpkg was cut off, with the state
-//     that said what to go back to. The cache still holds the version
-//     from before (kept before every install, pruned only after one
-//     ends): install it again, or, with none older in the cache, the
-//     recorded one, and run the health check. Reported
-//     rolled_back/state_damaged, or recovered/state_damaged when dpkg
-//     only had to finish its own work.
+//     that said what to go back to. The newest cached version older than
+//     the one dpkg records goes back; with none, the recorded one, or only
+//     dpkg --configure -a. Then the health check.
+//   - every package installed: the health check decides. It passes: no
+//     install was in flight, or it finished well. It fails with an older
+//     version in the cache: the state was lost while a new version was
+//     being checked; the older one goes back. It fails with none: the
+//     kiosk is unwell for some other reason, and the report says so.
 //
-// The bundle that was being worked on is lost with the state: its version
-// is recorded in the trust state, so its retained copy is a replay. The
-// township sees state_damaged and signs it again with a new version.
+// Reported with the reason state_damaged: recovering until it is done,
+// then recovered (nothing put back) or rolled_back. The bundle that was
+// being worked on is lost with the state: its version is recorded in the
+// trust state, so its retained copy is a replay. The township sees
+// state_damaged and signs it again with a new version.
 
-// recoverState sets the damaged state file aside and decides from dpkg
-// where to start.
+// recoverState sets the damaged state file aside; Step then recovers
+// (recoverDpkg).
 func (u *Updater) recoverState(ctx context.Context, damaged error) (*state, error) {
 	path := filepath.Join(u.opts.Dir, stateFile)
 	aside := path + ".damaged-" + u.opts.Now().UTC().Format("20060102T150405.000Z")
@@ -41,66 +45,83 @@ func (u *Updater) recoverState(ctx context.Context, damaged error) (*state, erro
 	}
 	what := fmt.Sprintf("%v; set aside as %s", damaged, filepath.Base(aside))
 	u.log.Error("state file damaged; set aside, starting from what dpkg says", "err", damaged, "aside", aside)
-	u.st = &state{Format: stateFormat, Reason: ReasonStateDamaged}
-	pkgs, err := u.opts.Dpkg.Audit(ctx)
-	switch half := unsettled(pkgs); {
-	case err != nil:
-		// Unknown counts as in flight: Step asks dpkg again.
-		u.st.Status, u.st.Cause = StatusRecovering, what
-		u.st.Error = what + "; dpkg could not be asked: " + err.Error()
-	case len(half) > 0:
-		u.st.Status, u.st.Cause = StatusRecovering, what+"; dpkg left "+describe(half)+" half-done: an install was in flight"
-		u.st.Error = u.st.Cause
-	default:
-		u.st.Status = StatusRecovered
-		u.st.Error = what + "; dpkg has every fengqiao package installed (" + describe(pkgs) + "): no install was in flight"
-	}
+	u.st = &state{Format: stateFormat, Status: StatusRecovering, Reason: ReasonStateDamaged, Cause: what, Error: what}
 	if err := u.save(); err != nil {
 		return nil, err
 	}
 	return u.st, nil
 }
 
-// recoverDpkg puts back the versions from before the install dpkg was cut
-// off in, when the state that named them was lost.
+// recoverDpkg settles what dpkg has half-done and checks the kiosk's
+// health, putting back an older cached version if either calls for it.
 func (u *Updater) recoverDpkg(ctx context.Context) error {
 	pkgs, err := u.opts.Dpkg.Audit(ctx)
 	if err != nil {
 		return u.retryRecovery(err)
 	}
-	half := unsettled(pkgs)
-	var debs, back []string
-	for _, p := range half {
-		if path, version := u.cachedFor(ctx, p); path != "" {
-			debs = append(debs, path)
-			back = append(back, p.Name+" "+version)
+	// What the link was before is lost with the state: the check does
+	// not hold a link that is down against the kiosk.
+	b := Baseline{LinkDown: "unknown: the state file was damaged"}
+	errText := u.st.Cause
+	var back []string
+	if half := unsettled(pkgs); len(half) > 0 {
+		errText += "; dpkg left " + describe(half) + " half-done: an install was in flight"
+		var debs []string
+		for _, p := range half {
+			if path, version := u.cachedFor(ctx, p, true); path != "" {
+				debs = append(debs, path)
+				back = append(back, p.Name+" "+version)
+			}
 		}
-	}
-	if len(half) > 0 {
 		u.log.Warn("recovering from a cut-off install", "half_done", describe(half), "reinstalling", back)
 		// With nothing to reinstall this only finishes what dpkg left.
 		if err := u.opts.Dpkg.Install(ctx, debs); err != nil {
 			return u.retryRecovery(err)
 		}
-		pkgs, err = u.opts.Dpkg.Audit(ctx)
-		if err != nil {
+		if pkgs, err = u.opts.Dpkg.Audit(ctx); err != nil {
 			return u.retryRecovery(err)
 		}
 		if half := unsettled(pkgs); len(half) > 0 {
 			return u.retryRecovery(fmt.Errorf("dpkg still has %s half-done", describe(half)))
 		}
+		if len(back) > 0 {
+			errText += "; reinstalled " + strings.Join(back, ", ") + " from the cache"
+		} else {
+			errText += "; dpkg finished it (dpkg --configure -a)"
+		}
+	} else {
+		errText += "; dpkg has every fengqiao package installed (" + describe(pkgs) + ")"
+		herr := u.healthAfter(ctx, b)
+		if herr == nil {
+			errText += "; the health check passes"
+			u.st.Cause, u.st.Failures, u.st.RetryAt = "", 0, time.Time{}
+			return u.set(StatusRecovered, ReasonStateDamaged, errText)
+		}
+		errText += "; the health check fails: " + herr.Error()
+		// An older version in the cache: the state was lost while a new
+		// one was being checked. Back to it.
+		var debs []string
+		for _, p := range pkgs {
+			if path, version := u.cachedFor(ctx, p, false); path != "" {
+				debs = append(debs, path)
+				back = append(back, p.Name+" "+version)
+			}
+		}
+		if len(debs) == 0 {
+			u.st.Cause, u.st.Failures, u.st.RetryAt = "", 0, time.Time{}
+			return u.set(StatusRecovered, ReasonStateDamaged, errText+"; no older version in the cache to go back to")
+		}
+		u.log.Warn("health check fails after a damaged state; reinstalling the cached versions", "reinstalling", back)
+		if err := u.opts.Dpkg.Install(ctx, debs); err != nil {
+			return u.retryRecovery(err)
+		}
+		errText += "; reinstalled " + strings.Join(back, ", ") + " from the cache"
 	}
-	errText := u.st.Cause
 	status := StatusRecovered
 	if len(back) > 0 {
 		status = StatusRolledBack
-		errText += "; reinstalled " + strings.Join(back, ", ") + " from the cache"
-	} else {
-		errText += "; dpkg finished it (dpkg --configure -a)"
 	}
-	// What the link was before is lost with the state: the check does
-	// not hold a link that is down against the recovery.
-	if herr := u.healthAfter(ctx, Baseline{LinkDown: "unknown: the state file was damaged"}); herr != nil {
+	if herr := u.healthAfter(ctx, b); herr != nil {
 		errText += "; the health check still fails: " + herr.Error()
 	}
 	u.st.Cause, u.st.Failures, u.st.RetryAt = "", 0, time.Time{}
@@ -115,10 +136,11 @@ func (u *Updater) retryRecovery(err error) error {
 	return u.save()
 }
 
-// cachedFor is the .deb in the cache that settles p: the newest version
-// older than the one dpkg records (the one kept before the install), else
-// the recorded version itself.
-func (u *Updater) cachedFor(ctx context.Context, p PackageState) (path, version string) {
+// cachedFor is the .deb in the cache that puts back the version from
+// before p's: the newest version older than the one dpkg records (the one
+// kept before the install), else, with orSame, the recorded one itself
+// (which settles a half-done package all the same).
+func (u *Updater) cachedFor(ctx context.Context, p PackageState, orSame bool) (path, version string) {
 	entries, err := os.ReadDir(u.cache())
 	if err != nil {
 		return "", ""
@@ -144,7 +166,7 @@ func (u *Updater) cachedFor(ctx context.Context, p PackageState) (path, version 
 			}
 		}
 	}
-	if path == "" && same != "" {
+	if path == "" && same != "" && orSame {
 		return filepath.Join(u.cache(), same), p.Version
 	}
 	return path, version

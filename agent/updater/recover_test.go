@@ -48,8 +48,13 @@ func TestDamagedStateNothingInFlight(t *testing.T) {
 			r := newRig(t, map[string]string{"fengqiao-kioskd": "1.3.0-1", "fengqiao-kiosk-ui": "1.3.0-1"})
 			r.damage(content)
 			r.reopen() // no longer fails: no restart loop
+			r.mustStatus(StatusRecovering, ReasonStateDamaged)
+			if !r.u.Busy() {
+				t.Error("not busy before recovering")
+			}
+			r.mustStep()
 			rep := r.mustStatus(StatusRecovered, ReasonStateDamaged)
-			if !strings.Contains(rep.Error, "no install was in flight") || !strings.Contains(rep.Error, "set aside as state.json.damaged-") {
+			if !strings.Contains(rep.Error, "the health check passes") || !strings.Contains(rep.Error, "set aside as state.json.damaged-") {
 				t.Errorf("error %q", rep.Error)
 			}
 			if rep.Packages["fengqiao-kioskd"] != "1.3.0-1" || rep.Packages["fengqiao-kiosk-ui"] != "1.3.0-1" {
@@ -126,15 +131,15 @@ func TestDamagedStateDuringInstall(t *testing.T) {
 			r.damage(`{"format":"fengqiao-updater-state/v1","job":{"vers`)
 			r.now = r.now.Add(5 * time.Minute) // the board boots again
 			r.reopen()
-			rep := r.mustStatus(StatusRecovering, ReasonStateDamaged)
-			if !strings.Contains(rep.Error, "fengqiao-kioskd 1.4.0-1 ("+tt.half+")") {
-				t.Errorf("error %q", rep.Error)
-			}
+			r.mustStatus(StatusRecovering, ReasonStateDamaged)
 			if !r.u.Busy() {
 				t.Error("not busy while recovering")
 			}
 			r.mustStep()
-			rep = r.mustStatus(StatusRolledBack, ReasonStateDamaged)
+			rep := r.mustStatus(StatusRolledBack, ReasonStateDamaged)
+			if !strings.Contains(rep.Error, "fengqiao-kioskd 1.4.0-1 ("+tt.half+")") {
+				t.Errorf("error %q", rep.Error)
+			}
 			if v := r.dpkg.version("fengqiao-kioskd"); v != "1.3.0-1" {
 				t.Fatalf("after recovering %s is installed", v)
 			}
@@ -153,6 +158,67 @@ func TestDamagedStateDuringInstall(t *testing.T) {
 				t.Error("busy after recovering")
 			}
 		})
+	}
+}
+
+// The state is lost while a new version is being checked: dpkg has it
+// installed, so the health check decides whether the older version, still
+// in the cache, goes back.
+func TestDamagedStateDuringCheck(t *testing.T) {
+	for _, healthy := range []bool{true, false} {
+		t.Run(map[bool]string{true: "healthy", false: "unwell"}[healthy], func(t *testing.T) {
+			r := newRig(t, map[string]string{"fengqiao-kioskd": "1.3.0-1"})
+			ctx, cancel := context.WithCancel(context.Background())
+			r.health.err = func(map[string]string) error {
+				cancel() // the power goes while the check waits for kioskd
+				return errString("kioskd not up yet")
+			}
+			r.mustSubmit(mustEnvelope(t, 10, manifestOf("arm64", r.serve("fengqiao-kioskd", "1.4.0-1")), townshipKey))
+			r.now = inWindow
+			if err := r.u.Step(ctx); err != nil {
+				t.Fatal(err)
+			}
+			r.mustStatus(StatusChecking, "")
+			r.health.err = nil
+			if !healthy {
+				r.health.err = func(installed map[string]string) error {
+					if installed["fengqiao-kioskd"] == "1.4.0-1" {
+						return errString("kioskd's local API does not answer")
+					}
+					return nil
+				}
+			}
+			r.damage("\x00\x00")
+			r.now = r.now.Add(5 * time.Minute)
+			r.reopen()
+			r.mustStep()
+			want, version := StatusRecovered, "1.4.0-1"
+			if !healthy {
+				want, version = StatusRolledBack, "1.3.0-1"
+			}
+			rep := r.mustStatus(want, ReasonStateDamaged)
+			if v := r.dpkg.version("fengqiao-kioskd"); v != version {
+				t.Errorf("installed %s, want %s (%s)", v, version, rep.Error)
+			}
+			if !healthy && (!strings.Contains(rep.Error, "the health check fails: kioskd's local API") ||
+				!strings.Contains(rep.Error, "reinstalled fengqiao-kioskd 1.3.0-1") || strings.Contains(rep.Error, "still fails")) {
+				t.Errorf("error %q", rep.Error)
+			}
+		})
+	}
+}
+
+// Unwell with nothing older in the cache: nothing to go back to; the
+// report says so.
+func TestDamagedStateUnwellNothingCached(t *testing.T) {
+	r := newRig(t, map[string]string{"fengqiao-kioskd": "1.4.0-1"})
+	r.health.err = func(map[string]string) error { return errString("the UI is not running") }
+	r.damage("{")
+	r.reopen()
+	r.mustStep()
+	rep := r.mustStatus(StatusRecovered, ReasonStateDamaged)
+	if !strings.Contains(rep.Error, "the UI is not running; no older version in the cache") || r.dpkg.installCount() != 0 {
+		t.Errorf("reported %+v after %d installs", rep, r.dpkg.installCount())
 	}
 }
 
