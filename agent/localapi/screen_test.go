@@ -46,6 +46,14 @@ func TestScreenInUseMark(t *testing.T) {
 		t.Fatalf("the mark ran out: %+v, want not in use", s)
 	}
 
+	// The client caps a mark longer than kioskd takes (a site's long
+	// mediator reset time) instead of failing it.
+	if err := f.client.MarkInUse(ctx, 2*time.Hour); err != nil {
+		t.Fatal(err)
+	}
+	if s := screenOf(t, f); s.Until == nil || !s.Until.Equal(f.clock.Now().Add(apitype.MaxInUseSeconds*time.Second)) {
+		t.Fatalf("after a 2 h mark: %+v, want in use for %d s", s, apitype.MaxInUseSeconds)
+	}
 	if err := f.client.MarkInUse(ctx, time.Minute); err != nil {
 		t.Fatal(err)
 	}

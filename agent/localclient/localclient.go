@@ -101,11 +101,12 @@ func (c *Client) Presence(ctx context.Context, after uint64, wait time.Duration)
 }
 
 // MarkInUse tells kioskd someone is using the screen for the next d
-// (POST /v1/screen/in-use, rounded up to whole seconds); zero says nobody
-// is any longer.
+// (POST /v1/screen/in-use, rounded up to whole seconds, at most
+// apitype.MaxInUseSeconds: a site's long mediator reset time is covered by
+// the mediator's session anyway); zero says nobody is any longer.
 func (c *Client) MarkInUse(ctx context.Context, d time.Duration) error {
-	secs := int((d + time.Second - 1) / time.Second)
-	return c.do(ctx, http.MethodPost, "/v1/screen/in-use", apitype.InUseRequest{Seconds: max(secs, 0)}, http.StatusNoContent, nil)
+	secs := min(max(int((d+time.Second-1)/time.Second), 0), apitype.MaxInUseSeconds)
+	return c.do(ctx, http.MethodPost, "/v1/screen/in-use", apitype.InUseRequest{Seconds: secs}, http.StatusNoContent, nil)
 }
 
 // DeadLetters returns GET /v1/outbox/dead.
