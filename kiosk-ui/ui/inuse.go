@@ -7,11 +7,17 @@ import (
 
 // kioskd's "in use" mark (POST /v1/screen/in-use) keeps fengqiao-updater
 // from installing, which restarts kioskd and this UI, while someone is
-// using the screen. Each touch renews it, at most every markEvery, for the
-// reset time in force and markEvery more: a flow ends by the UI's idle
-// reset at the latest, and the mark runs out just after it, with no call
-// needed when the flow ends. A villager who finished and walked away holds
-// the kiosk for at most one reset time more, which at night costs nothing.
+// using the screen. Each touch on a screen other than home, and each such
+// screen shown, renews it, at most every markEvery, for the reset time in
+// force and markEvery more: a flow ends by the UI's idle reset at the
+// latest, and the mark runs out just after it, with no call needed when
+// the flow ends. A villager who finished and walked away holds the kiosk
+// for at most one reset time more, which at night costs nothing.
+//
+// The home screen marks nothing: it is no session, nothing on it is lost,
+// and it is redrawn without anyone there (new township content, a printer
+// coming back), which must not hold an update back night after night. The
+// presence sensor covers someone reading the menu.
 
 // markEvery is how often, at most, a touch renews the mark.
 const markEvery = 30 * time.Second
@@ -19,7 +25,7 @@ const markEvery = 30 * time.Second
 // markInUse renews kioskd's mark, if the last one is markEvery old.
 func (u *UI) markInUse() {
 	now := u.opts.Now()
-	if !u.markedAt.IsZero() && now.Sub(u.markedAt) < markEvery {
+	if u.screen.home || !u.markedAt.IsZero() && now.Sub(u.markedAt) < markEvery {
 		return
 	}
 	u.markedAt = now

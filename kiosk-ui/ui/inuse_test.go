@@ -21,26 +21,34 @@ func (f *fakeAgent) marks() []time.Duration {
 	return append([]time.Duration(nil), f.inUse...)
 }
 
-// A touch tells kioskd the screen is in use until just after the UI would
-// reset it, renewed at most every markEvery however often the villager
-// taps.
+// A flow's screens and touches tell kioskd the screen is in use until just
+// after the UI would reset it, renewed at most every markEvery however
+// often the villager taps; the home screen marks nothing.
 func TestTouchMarksScreenInUse(t *testing.T) {
 	agent := newFakeAgent()
 	u, w, clock := mustUI(t, agent)
 	clock.t = clock.t.Add(markEvery) // past any mark the start made
 	before := len(agent.marks())
-	test.Tap(mustButton(t, w, labelLarger))
+	test.Tap(mustButton(t, w, labelLarger)) // a touch and a redraw of home
+	if n := len(agent.marks()) - before; n != 0 {
+		t.Fatalf("the home screen sent %d marks, want none", n)
+	}
+	p := &tapper{t: t, w: w}
+	p.tap(labelBookAdvisor)
+	mustSee(t, w, "第 1 步")
 	m := agent.marks()
 	if len(m) != before+1 || m[len(m)-1] != u.idleTimeout()+markEvery {
-		t.Fatalf("marks after a touch: %v, want one of %s", m[before:], u.idleTimeout()+markEvery)
+		t.Fatalf("marks as a flow starts: %v, want one of %s", m[before:], u.idleTimeout()+markEvery)
 	}
-	test.Tap(mustButton(t, w, labelStandard))
-	if n := len(agent.marks()); n != before+1 {
-		t.Errorf("a second touch at once sent %d marks, want none", n-before-1)
+	p.tap("婚姻家庭")
+	mustSee(t, w, "第 2 步")
+	if n := len(agent.marks()) - before; n != 1 {
+		t.Errorf("a second screen at once sent %d more marks, want none", n-1)
 	}
 	clock.t = clock.t.Add(markEvery)
-	test.Tap(mustButton(t, w, labelLarger))
-	if n := len(agent.marks()); n != before+2 {
-		t.Errorf("a touch %s later sent %d marks, want one", markEvery, n-before-1)
+	p.tap("11月26日 周四")
+	mustSee(t, w, "第 3 步")
+	if n := len(agent.marks()) - before; n != 2 {
+		t.Errorf("a screen %s later sent %d more marks, want one", markEvery, n-1)
 	}
 }

@@ -439,7 +439,6 @@ func (u *UI) present(obj fyne.CanvasObject, next screen) {
 	speech := next.speech
 	prev := u.screen
 	defer u.announce(prev)
-	u.touch()
 	var offset fyne.Position
 	same := u.screen.speech == speech && len(u.body.Objects) == 1
 	if same {
@@ -448,6 +447,7 @@ func (u *UI) present(obj fyne.CanvasObject, next screen) {
 		}
 	}
 	u.screen = next
+	u.touch() // after the screen is set: the in-use mark is for screens other than home
 	u.body.Objects = []fyne.CanvasObject{obj}
 	u.body.Refresh()
 	if s := firstScroll(obj); s != nil && same {
