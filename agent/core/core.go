@@ -80,7 +80,8 @@ type Core struct {
 	// lastBundle reports the outcome of the last township bundle (nil:
 	// no township control).
 	lastBundle func() (apitype.ControlOutcome, bool)
-	hardware   Hardware // nil: no sensors or cameras
+	hardware   Hardware   // nil: no sensors or cameras
+	screen     screenMark // the UI's "in use until" (screen.go)
 }
 
 // Options are everything a Core uses, given to New at once: nothing is
@@ -215,6 +216,7 @@ func (c *Core) Status() apitype.Status {
 		IDCard:   c.readerStatus(),
 		Control:  c.controlStatus(),
 		Hardware: c.hardwareStatus(),
+		Screen:   c.screenStatus(),
 	}
 }
 

@@ -37,6 +37,7 @@ type Agent interface {
 	DeadLetters() (apitype.DeadLetters, error)
 	Requeue(seq uint64) error
 	Presence(ctx context.Context, after uint64, wait time.Duration) apitype.PresenceEvents
+	MarkInUse(d time.Duration)
 	MediationAgent
 }
 
@@ -99,6 +100,7 @@ var handlers = map[string]handlerFunc{
 	"POST /v1/link/retry":                (*server).serveRetry,
 	"GET /v1/idcard/events":              (*server).serveCardEvents,
 	"GET /v1/presence":                   (*server).servePresence,
+	"POST /v1/screen/in-use":             (*server).serveInUse,
 
 	"GET /v1/devices":      (*server).serveDevices,
 	"POST /v1/speak":       (*server).serveSpeak,
@@ -153,6 +155,23 @@ func (s *server) serveBook(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, http.StatusCreated, b)
+}
+
+// serveInUse takes the UI's mark that someone is using the screen
+// (core.MarkInUse).
+func (s *server) serveInUse(w http.ResponseWriter, r *http.Request) {
+	var req apitype.InUseRequest
+	if apiErr := decodeBody(w, r, &req); apiErr != nil {
+		writeError(w, http.StatusBadRequest, *apiErr)
+		return
+	}
+	if req.Seconds < 0 || req.Seconds > apitype.MaxInUseSeconds {
+		writeError(w, http.StatusBadRequest, apitype.Error{Code: apitype.CodeInvalid, Field: "seconds",
+			Message: fmt.Sprintf("must be 0 to %d", apitype.MaxInUseSeconds)})
+		return
+	}
+	s.agent.MarkInUse(time.Duration(req.Seconds) * time.Second)
+	w.WriteHeader(http.StatusNoContent)
 }
 
 func (s *server) serveDeadLetters(w http.ResponseWriter, r *http.Request) {

@@ -100,6 +100,15 @@ func (c *Client) Presence(ctx context.Context, after uint64, wait time.Duration)
 	return p, c.do(ctx, http.MethodGet, path, nil, http.StatusOK, &p)
 }
 
+// MarkInUse tells kioskd someone is using the screen for the next d
+// (POST /v1/screen/in-use, rounded up to whole seconds, at most
+// apitype.MaxInUseSeconds: a site's long mediator reset time is covered by
+// the mediator's session anyway); zero says nobody is any longer.
+func (c *Client) MarkInUse(ctx context.Context, d time.Duration) error {
+	secs := min(max(int((d+time.Second-1)/time.Second), 0), apitype.MaxInUseSeconds)
+	return c.do(ctx, http.MethodPost, "/v1/screen/in-use", apitype.InUseRequest{Seconds: secs}, http.StatusNoContent, nil)
+}
+
 // DeadLetters returns GET /v1/outbox/dead.
 func (c *Client) DeadLetters(ctx context.Context) (apitype.DeadLetters, error) {
 	var d apitype.DeadLetters

@@ -194,6 +194,15 @@ func (a *Auth) SignOut(token string) {
 	}
 }
 
+// Active is the number of live sessions: signed in, not signed out, not
+// lapsed.
+func (a *Auth) Active() int {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.expire(a.opts.Now())
+	return len(a.sessions)
+}
+
 // expire drops lapsed sessions; the map stays as small as the roster.
 func (a *Auth) expire(now time.Time) {
 	for t, s := range a.sessions {

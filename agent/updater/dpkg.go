@@ -100,15 +100,6 @@ func (d dpkgCmd) Repack(ctx context.Context, name, dir string) (string, error) {
 	return final, nil
 }
 
-// Install runs dpkg --install on debs directly, then dpkg --configure -a
-// for whatever an earlier run left half-done, as a best effort. Not the
-// other way round: a release whose Depends are unmet or whose postinst
-// fails stays unpacked, --configure -a fails on it at every run, and a
-// rollback that began with it could never put the previous version back.
-//
-// dpkg is detached from ctx: the updater's context ends at SIGTERM, and a
-// dpkg killed halfway leaves the packages half-installed. systemd lets it
-// finish (KillMode=mixed, a long TimeoutStopSec in the unit).
 // Control reads path's control fields with dpkg-deb, which also checks
 // that the file is a .deb whose control archive can be read (as
 // dpkg-deb --info does).
@@ -136,8 +127,25 @@ func (d dpkgCmd) Control(ctx context.Context, path string) (DebControl, error) {
 	return c, nil
 }
 
+// Install runs dpkg --install on debs directly, then dpkg --configure -a
+// for whatever an earlier run left half-done, as a best effort. Not the
+// other way round: a release whose Depends are unmet or whose postinst
+// fails stays unpacked, --configure -a fails on it at every run, and a
+// rollback that began with it could never put the previous version back.
+//
+// dpkg is detached from ctx: the updater's context ends at SIGTERM, and a
+// dpkg killed halfway leaves the packages half-installed. systemd lets it
+// finish (KillMode=mixed, a long TimeoutStopSec in the unit).
+//
+// With no debs (recovery finishing what a cut-off run left, recover.go)
+// there is nothing to --install: dpkg --configure -a is then the whole
+// job, and its failure is Install's, not a best effort.
 func (d dpkgCmd) Install(ctx context.Context, debs []string) error {
 	ctx = context.WithoutCancel(ctx)
+	if len(debs) == 0 {
+		out, err := run(ctx, "", "dpkg", "--configure", "-a", "--force-confdef", "--force-confold")
+		return lockErr(out, err)
+	}
 	args := append([]string{"--install", "--force-confdef", "--force-confold"}, debs...)
 	if out, err := run(ctx, "", "dpkg", args...); err != nil {
 		return lockErr(out, err)
@@ -168,4 +176,39 @@ func dpkgLocked(out string) bool {
 	return strings.Contains(out, "locked by another process") ||
 		strings.Contains(out, "status database is locked") ||
 		strings.Contains(out, "frontend lock is locked")
+}
+
+// Audit asks dpkg-query for every fengqiao- package it knows, and keeps
+// those installed or left half-done (not those removed, or never there).
+func (d dpkgCmd) Audit(ctx context.Context) ([]PackageState, error) {
+	out, err := run(ctx, "", "dpkg-query", "-W", "-f=${Package} ${db:Status-Status} ${Version}\n", "fengqiao-*")
+	if err != nil {
+		var ee *exec.ExitError
+		if errors.As(err, &ee) && ee.ExitCode() == 1 && strings.Contains(out, "no packages found") {
+			return nil, nil // none at all: a kiosk put together by hand
+		}
+		return nil, err
+	}
+	return parseAudit(out), nil
+}
+
+// parseAudit reads Audit's dpkg-query lines: name, status, version.
+func parseAudit(out string) []PackageState {
+	var pkgs []PackageState
+	for _, line := range strings.Split(out, "\n") {
+		f := strings.Fields(line)
+		if len(f) < 2 || !strings.HasPrefix(f[0], "fengqiao-") {
+			continue
+		}
+		switch f[1] {
+		case "not-installed", "config-files":
+			continue
+		}
+		p := PackageState{Name: f[0], Status: f[1]}
+		if len(f) > 2 {
+			p.Version = f[2]
+		}
+		pkgs = append(pkgs, p)
+	}
+	return pkgs
 }

@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -71,6 +72,31 @@ func TestDpkgInstallFirst(t *testing.T) {
 	}
 }
 
+// TestDpkgConfigureOnly: recovery's Install of no files only finishes
+// what a cut-off run left, with dpkg --configure -a; that is then the
+// whole job, so its failure is Install's (not the best effort it is after
+// an --install), and a lock is ErrDpkgLocked.
+func TestDpkgConfigureOnly(t *testing.T) {
+	log := fakeDpkgBin(t, "exit 0")
+	if err := NewDpkg("arm64").Install(context.Background(), nil); err != nil {
+		t.Fatalf("Install(nil) = %v", err)
+	}
+	data, _ := os.ReadFile(log)
+	if got := strings.TrimSpace(string(data)); got != "--configure -a --force-confdef --force-confold" {
+		t.Errorf("dpkg runs:\n%s", data)
+	}
+
+	fakeDpkgBin(t, `case "$1" in --configure) echo "dpkg: dependency problems prevent configuration of fengqiao-kioskd"; exit 1;; esac; exit 0`)
+	if err := NewDpkg("arm64").Install(context.Background(), nil); err == nil || errors.Is(err, ErrDpkgLocked) {
+		t.Errorf("Install(nil) with --configure -a failing = %v, want its error", err)
+	}
+
+	fakeDpkgBin(t, `echo "dpkg: error: dpkg frontend lock was locked by another process with pid 812"; exit 2`)
+	if err := NewDpkg("arm64").Install(context.Background(), nil); !errors.Is(err, ErrDpkgLocked) {
+		t.Errorf("Install(nil) locked = %v, want ErrDpkgLocked", err)
+	}
+}
+
 // TestDpkgDetached: the updater's SIGTERM ends its context; the dpkg it
 // runs must finish anyway, not be killed halfway.
 func TestDpkgDetached(t *testing.T) {
@@ -119,5 +145,28 @@ func TestRealDpkgDebControl(t *testing.T) {
 	os.WriteFile(path, []byte("garbage"), 0o644)
 	if _, err := d.Control(context.Background(), path); err == nil {
 		t.Error("garbage read as a .deb")
+	}
+}
+
+func TestParseAudit(t *testing.T) {
+	out := "fengqiao-kioskd installed 1.4.0-1\n" +
+		"fengqiao-kiosk-ui half-configured 1:1.4.0-1\n" +
+		"fengqiao-updater config-files 1.3.0-1\n" + // purged but its conffiles: not there
+		"fengqiao-old not-installed \n" +
+		"libc6 installed 2.36-9\n\n"
+	got := parseAudit(out)
+	want := []PackageState{{"fengqiao-kioskd", "1.4.0-1", "installed"}, {"fengqiao-kiosk-ui", "1:1.4.0-1", "half-configured"}}
+	if !slices.Equal(got, want) {
+		t.Errorf("parseAudit = %+v, want %+v", got, want)
+	}
+	if got[0].Settled() != true || got[1].Settled() != false {
+		t.Error("Settled")
+	}
+	if _, err := exec.LookPath("dpkg-query"); err != nil {
+		return
+	}
+	// This machine's dpkg: no fengqiao package, or some; never an error.
+	if _, err := NewDpkg("amd64").Audit(context.Background()); err != nil {
+		t.Errorf("Audit: %v", err)
 	}
 }

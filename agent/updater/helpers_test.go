@@ -8,8 +8,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -85,6 +87,24 @@ type fakeDpkg struct {
 	repacks   []string
 	// failInstall, if set, may fail an Install of these packages.
 	failInstall func(debs []string) error
+	// half is dpkg's state of packages a cut-off run left half-done, by
+	// name (Audit); installing the package settles it, and so does an
+	// Install of nothing (dpkg --configure -a) but for half-installed.
+	half map[string]string
+}
+
+func (d *fakeDpkg) Audit(context.Context) ([]PackageState, error) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	var out []PackageState
+	for _, name := range slices.Sorted(maps.Keys(d.installed)) {
+		st := "installed"
+		if h := d.half[name]; h != "" {
+			st = h
+		}
+		out = append(out, PackageState{Name: name, Version: d.installed[name], Status: st})
+	}
+	return out, nil
 }
 
 func newFakeDpkg(installed map[string]string) *fakeDpkg {
@@ -135,8 +155,16 @@ func (d *fakeDpkg) Install(_ context.Context, debs []string) error {
 	}
 	d.mu.Lock()
 	defer d.mu.Unlock()
+	if len(got) == 0 {
+		for name, st := range d.half {
+			if st != "half-installed" {
+				delete(d.half, name)
+			}
+		}
+	}
 	for _, g := range got {
 		name, version, _ := strings.Cut(g, "=")
+		delete(d.half, name)
 		d.installed[name] = version
 	}
 	return nil

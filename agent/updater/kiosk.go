@@ -267,18 +267,40 @@ func sameVersion(reported, deb string) bool {
 	return reported == deb
 }
 
-// PresenceScreen says the screen is in use when the presence sensor saw
-// someone in front of the kiosk within Recent: a villager at the menu or a
-// mediator at a session. kioskd knows of no session a screen could have
-// without someone standing there.
-type PresenceScreen struct {
+// KioskScreen says the screen is in use when kioskd says so (GET
+// /v1/status screen: the UI's mark that a villager's flow is on screen, or
+// a mediator signed in), or when the presence sensor saw someone in front
+// of the kiosk within Recent (a villager reading the menu before touching
+// it). A kioskd too old to report the screen leaves the sensor alone to go
+// by: counting that as in use would hold back for ever the very update
+// that brings the newer kioskd.
+type KioskScreen struct {
 	API    StatusSource
 	Recent time.Duration // zero: 5 minutes
 	Now    func() time.Time
 }
 
-// InUse asks kioskd when someone was last seen.
-func (s PresenceScreen) InUse(ctx context.Context) (bool, string, error) {
+// InUse asks kioskd whether a session is on screen and when someone was
+// last seen.
+func (s KioskScreen) InUse(ctx context.Context) (bool, string, error) {
+	st, err := s.API.Status(ctx)
+	if errors.Is(err, localclient.ErrUnavailable) {
+		// kioskd not answering serves nobody: not in use, so that the
+		// fix for a broken kioskd can be installed.
+		return false, "", nil
+	}
+	if err != nil {
+		return false, "", err
+	}
+	if sc := st.Screen; sc != nil && sc.InUse {
+		switch {
+		case sc.MediatorSessions > 0:
+			return true, fmt.Sprintf("%d mediator session(s) signed in", sc.MediatorSessions), nil
+		case sc.Until != nil:
+			return true, "a villager's flow on screen until " + sc.Until.Format(time.RFC3339), nil
+		}
+		return true, "kioskd says the screen is in use", nil
+	}
 	p, err := s.API.Presence(ctx, 0, 0)
 	if errors.Is(err, localclient.ErrUnavailable) {
 		// kioskd not answering serves nobody: not in use, so that the

@@ -90,24 +90,34 @@ func TestKioskHealth(t *testing.T) {
 	}
 }
 
-func TestPresenceScreen(t *testing.T) {
+func TestKioskScreen(t *testing.T) {
 	now := t0
 	seen := func(ago time.Duration) *time.Time { at := now.Add(-ago); return &at }
+	until := now.Add(2 * time.Minute)
+	idle := &apitype.ScreenStatus{}
 	for _, tt := range []struct {
+		name string
 		api  fakeAPI
-		busy bool
+		busy string // what the reason says; "" for not in use
 		err  bool
 	}{
-		{api: fakeAPI{}, busy: false},
-		{api: fakeAPI{presence: seen(time.Minute)}, busy: true},
-		{api: fakeAPI{presence: seen(10 * time.Minute)}, busy: false},
-		{api: fakeAPI{err: errors.New("kioskd: 500 internal")}, err: true},
+		{name: "nobody", api: fakeAPI{status: apitype.Status{Screen: idle}}},
+		{name: "villager's flow", api: fakeAPI{status: apitype.Status{Screen: &apitype.ScreenStatus{InUse: true, Until: &until}}}, busy: "villager"},
+		{name: "mediator signed in", api: fakeAPI{status: apitype.Status{Screen: &apitype.ScreenStatus{InUse: true, MediatorSessions: 1}}}, busy: "mediator"},
+		{name: "seen a minute ago", api: fakeAPI{status: apitype.Status{Screen: idle}, presence: seen(time.Minute)}, busy: "someone at the kiosk"},
+		{name: "seen 10 minutes ago", api: fakeAPI{status: apitype.Status{Screen: idle}, presence: seen(10 * time.Minute)}},
+		// An older kioskd without screen: the sensor alone decides, so
+		// the update that brings the newer kioskd can install.
+		{name: "old kioskd, nobody seen", api: fakeAPI{}},
+		{name: "old kioskd, someone seen", api: fakeAPI{presence: seen(time.Minute)}, busy: "someone at the kiosk"},
+		{name: "no kioskd", api: fakeAPI{err: errors.New("no kioskd")}, err: true},
 		// kioskd not answering serves nobody: a fix for it may go in.
-		{api: fakeAPI{err: fmt.Errorf("%w: connection refused", localclient.ErrUnavailable)}, busy: false},
+		{name: "kioskd unavailable", api: fakeAPI{err: fmt.Errorf("%w: connection refused", localclient.ErrUnavailable)}},
+		{name: "kioskd errs", api: fakeAPI{err: errors.New("kioskd: 500 internal")}, err: true},
 	} {
-		busy, _, err := PresenceScreen{API: tt.api, Now: func() time.Time { return now }}.InUse(context.Background())
-		if busy != tt.busy || (err != nil) != tt.err {
-			t.Errorf("%+v: busy %v err %v", tt.api, busy, err)
+		busy, what, err := KioskScreen{API: tt.api, Now: func() time.Time { return now }}.InUse(context.Background())
+		if busy != (tt.busy != "") || !strings.Contains(what, tt.busy) || (err != nil) != tt.err {
+			t.Errorf("%s: busy %v (%q) err %v", tt.name, busy, what, err)
 		}
 	}
 }

@@ -11,8 +11,9 @@ import (
 	"github.com/fengqiao/kiosk/agent/bundle"
 )
 
-// Statuses, in the order an update goes through them. The last four end
-// a job; a new bundle starts the next.
+// Statuses, in the order an update goes through them. installed,
+// rolled_back, rejected, rollback_failed and recovered end a job; a new
+// bundle starts the next.
 const (
 	StatusPending     = "pending"            // verified and accepted; nothing fetched yet
 	StatusDownloading = "downloading"        // Progress says how far; Error, if set, why the last attempt stopped
@@ -27,7 +28,18 @@ const (
 	// Reason is why the rollback began, Error what failed. The kiosk
 	// needs a newer update (accepted) or a technician.
 	StatusRollbackFailed = "rollback_failed"
+	// StatusRecovering: the state file was damaged and dpkg shows a
+	// fengqiao package left half-done (an install was in flight); the
+	// previous version is going back from the cache (recover.go).
+	StatusRecovering = "recovering"
+	// StatusRecovered: the state file was damaged, set aside and started
+	// afresh; dpkg showed nothing in flight. Reason is state_damaged.
+	StatusRecovered = "recovered"
 )
+
+// ReasonStateDamaged is reported when the state file could not be read
+// and was set aside (recover.go).
+const ReasonStateDamaged = "state_damaged"
 
 // Reported is what the kiosk says about its update, retained on its
 // update/reported topic (docs/updates.md) beside config/reported.
@@ -123,7 +135,7 @@ type state struct {
 // active reports whether a job is under way (not ended).
 func (s *state) active() bool {
 	switch s.Status {
-	case "", StatusInstalled, StatusRolledBack, StatusRejected, StatusRollbackFailed:
+	case "", StatusInstalled, StatusRolledBack, StatusRejected, StatusRollbackFailed, StatusRecovered:
 		return false
 	}
 	return true
@@ -151,13 +163,21 @@ func loadState(dir string) (*state, error) {
 	}
 	var s state
 	if err := json.Unmarshal(data, &s); err != nil {
-		return nil, fmt.Errorf("updater: %s: %w", stateFile, err)
+		return nil, &damagedError{fmt.Errorf("updater: %s: %w", stateFile, err)}
 	}
 	if s.Format != stateFormat {
-		return nil, fmt.Errorf("updater: %s: format %q, want %q", stateFile, s.Format, stateFormat)
+		return nil, &damagedError{fmt.Errorf("updater: %s: format %q, want %q", stateFile, s.Format, stateFormat)}
 	}
 	return &s, nil
 }
+
+// damagedError is a state file that was read but cannot be understood
+// (cut short, zeroed by the SD card, edited by hand), as opposed to one
+// that could not be read at all.
+type damagedError struct{ err error }
+
+func (e *damagedError) Error() string { return e.err.Error() }
+func (e *damagedError) Unwrap() error { return e.err }
 
 func saveJSON(path string, v any, perm os.FileMode) error {
 	data, err := json.MarshalIndent(v, "", "  ")

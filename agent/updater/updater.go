@@ -87,10 +87,16 @@ type Dpkg interface {
 	Repack(ctx context.Context, name, dir string) (string, error)
 	// Install installs the .deb files in one run, then finishes whatever
 	// an earlier run left half-done. It may take a version back
-	// (rollback). An error wrapping ErrDpkgLocked means nothing was done.
+	// (rollback). With no files it only finishes (recover.go), and then
+	// fails if that fails. An error wrapping ErrDpkgLocked means nothing
+	// was done.
 	Install(ctx context.Context, debs []string) error
 	// Remove removes packages (rolling back an update that added one).
 	Remove(ctx context.Context, names []string) error
+	// Audit lists the fengqiao- packages dpkg knows as installed or left
+	// half-done, with the state dpkg has them in: what the updater goes by
+	// when its own state file is lost (recover.go).
+	Audit(ctx context.Context) ([]PackageState, error)
 }
 
 // DebChecker is a Dpkg that can read a .deb file's control fields
@@ -105,6 +111,19 @@ type DebChecker interface {
 type DebControl struct {
 	Package, Version, Architecture string
 }
+
+// PackageState is one package as dpkg has it.
+type PackageState struct {
+	Name    string
+	Version string
+	// Status is dpkg's: installed, or half-installed, unpacked,
+	// half-configured, triggers-awaited, triggers-pending (left by a run
+	// that was cut off).
+	Status string
+}
+
+// Settled reports whether dpkg has the package fully installed.
+func (p PackageState) Settled() bool { return p.Status == "installed" }
 
 // Screen says whether someone is using the kiosk: asked of kioskd, which
 // knows whether a villager's or a mediator's session is on screen.
@@ -233,6 +252,12 @@ func Open(opts Options) (*Updater, error) {
 	}
 	u := &Updater{opts: opts, log: opts.Log}
 	st, err := loadState(opts.Dir)
+	var damaged *damagedError
+	if errors.As(err, &damaged) {
+		// Not a reason to stop: a restart loop would leave the township
+		// seeing nothing and the kiosk never updated again.
+		st, err = u.recoverState(context.Background(), damaged)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -337,8 +362,12 @@ func (u *Updater) save() error {
 		return err
 	}
 	r := u.Reported()
-	if u.st.Job != nil && u.st.Job.Manifest != nil && (u.st.Status == StatusInstalled || u.st.Status == StatusRolledBack || u.st.Status == StatusRollbackFailed) {
+	switch {
+	case u.st.Job != nil && u.st.Job.Manifest != nil && (u.st.Status == StatusInstalled || u.st.Status == StatusRolledBack || u.st.Status == StatusRollbackFailed):
 		r.Packages = u.installedVersions(context.Background())
+	case u.st.Job == nil && u.st.Reason == ReasonStateDamaged:
+		// No manifest names the packages: report every one of ours.
+		r.Packages = u.auditedVersions(context.Background())
 	}
 	if err := saveJSON(filepath.Join(u.opts.Dir, reportedFile), r, 0o644); err != nil {
 		u.log.Warn("report not saved", "err", err)
@@ -431,10 +460,10 @@ func (u *Updater) submit(ctx context.Context, envelope []byte, retry bool) error
 	if v.Kind != bundle.KindUpdate {
 		return u.refuse(v.Version, "unsupported", fmt.Errorf("updater: a %s bundle", v.Kind))
 	}
-	if u.st.active() && slices.Contains([]string{StatusInstalling, StatusChecking, StatusRollingBack}, u.st.Status) {
-		// A rollback waiting for its next attempt: the bundle, already
-		// taken from the spool, is kept and tried again (RetryEarly),
-		// and the township sees why it waits.
+	if u.st.active() && slices.Contains([]string{StatusInstalling, StatusChecking, StatusRollingBack, StatusRecovering}, u.st.Status) {
+		// A rollback (or a recovery) waiting for its next attempt: the
+		// bundle, already taken from the spool, is kept and tried again
+		// (RetryEarly), and the township sees why it waits.
 		u.early = envelope
 		u.st.Refused = &Refusal{Version: v.Version, Reason: "install_under_way",
 			Error: fmt.Sprintf("an install is under way (%s); version %d waits", u.st.Status, v.Version)}
@@ -555,6 +584,11 @@ func (u *Updater) Step(ctx context.Context) error {
 			return nil
 		}
 		return u.rollback(ctx, u.st.Reason, u.st.Cause)
+	case StatusRecovering:
+		if u.opts.Now().Before(u.st.RetryAt) {
+			return nil
+		}
+		return u.recoverDpkg(ctx)
 	}
 	return nil
 }

@@ -59,6 +59,7 @@ type fakeAgent struct {
 	panel       *apitype.Panel      // the menu's panel; mustUI sets the board's for its window
 	drafts      fakeDrafts          // mediators' drafts (draft_test.go)
 	phrased     int                 // GET phrases asked, with a token good or not
+	inUse       []time.Duration     // POST /v1/screen/in-use marks (inuse_test.go)
 
 	// printedEvents are the event slips printed: "service RFC3339-start".
 	printedEvents []string

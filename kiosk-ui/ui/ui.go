@@ -44,6 +44,8 @@ type Agent interface {
 	Speak(ctx context.Context, text string) error
 	Print(ctx context.Context, id string) error
 	PrintEvent(ctx context.Context, service string, at time.Time) error
+	// MarkInUse tells kioskd someone is using the screen for d (inuse.go).
+	MarkInUse(ctx context.Context, d time.Duration) error
 	Mediator
 }
 
@@ -140,6 +142,8 @@ type UI struct {
 
 	medIdleSite bool         // MediatorIdleTimeout follows the site config
 	warn        *idleWarning // the overlay asking whether anyone is there
+
+	markedAt time.Time // when kioskd's in-use mark was last renewed (inuse.go)
 }
 
 // screen is what is on screen: how to draw it again and what to read aloud.
@@ -472,7 +476,6 @@ func (u *UI) present(obj fyne.CanvasObject, next screen) {
 	speech := next.speech
 	prev := u.screen
 	defer u.announce(prev)
-	u.touch()
 	var offset fyne.Position
 	same := u.screen.speech == speech && len(u.body.Objects) == 1
 	if same {
@@ -483,6 +486,7 @@ func (u *UI) present(obj fyne.CanvasObject, next screen) {
 	u.screen = next
 	u.arrangeChrome()
 	u.setBand(next.band)
+	u.touch() // after the screen is set: the in-use mark is for screens other than home
 	u.body.Objects = []fyne.CanvasObject{obj}
 	u.body.Refresh()
 	if s := firstScroll(obj); s != nil && same {
@@ -512,6 +516,7 @@ func (u *UI) touch() {
 	u.lastActivity = u.opts.Now()
 	u.hideIdleWarning()
 	u.keepMediatorAlive()
+	u.markInUse()
 }
 
 // checkIdle sends an untouched screen home: whoever walked away leaves

@@ -62,6 +62,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	socket := fs.String("socket", "/run/fengqiao/kioskd.sock", "kioskd's local API `socket`")
 	rate := fs.Int("rate", 0, "download cap in `bytes` per second (default: the site's control.update_rate)")
 	arch := fs.String("arch", debArch(), "Debian `architecture` of this kiosk")
+	healthTimeout := fs.Duration("health-timeout", 10*time.Minute, "how long the health check after an install may take to pass before it rolls back (`duration`)")
 	showVersion := fs.Bool("version", false, "print the version and exit")
 	fs.Usage = func() {
 		fmt.Fprint(stderr, usage)
@@ -71,6 +72,10 @@ func run(args []string, stdout, stderr io.Writer) int {
 		if errors.Is(err, flag.ErrHelp) {
 			return 0
 		}
+		return 2
+	}
+	if *healthTimeout <= 0 {
+		fmt.Fprintln(stderr, "fengqiao-updater: --health-timeout must be positive")
 		return 2
 	}
 	if *showVersion {
@@ -99,10 +104,12 @@ func run(args []string, stdout, stderr io.Writer) int {
 		Location:     cfg.Location,
 		TownshipKeys: cfg.Site.Control.TownshipKeys,
 		Dpkg:         updater.NewDpkg(*arch),
-		Screen:       updater.PresenceScreen{API: api},
+		Screen:       updater.KioskScreen{API: api},
 		Health:       updater.KioskHealth{API: api, UIActive: unitActive(updater.UIUnit), Restarts: unitRestarts},
 		Fetcher:      download.New(download.Options{Client: download.NewClient(cfg.TLSConfig()), BytesPerSecond: *rate, Log: log}),
 		Log:          log,
+		// A test rig under emulation shortens it; a kiosk keeps 10 min.
+		HealthTimeout: *healthTimeout,
 	})
 	if err != nil {
 		fmt.Fprintf(stderr, "fengqiao-updater: %v\n", err)

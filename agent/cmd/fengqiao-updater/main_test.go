@@ -17,6 +17,8 @@ func TestRun(t *testing.T) {
 		{[]string{"-h"}, 0, "installs the township's signed updates"},
 		{[]string{"--version"}, 0, "fengqiao-updater "},
 		{[]string{"--bogus"}, 2, "flag provided but not defined"},
+		{[]string{"--health-timeout", "0s"}, 2, "must be positive"},
+		{[]string{"--health-timeout", "soon"}, 2, "invalid value"},
 		// A site file it cannot load: EX_CONFIG, as kioskd, for systemd to
 		// retry without a crash loop in the journal's eyes.
 		{[]string{"--config", filepath.Join(t.TempDir(), "none.yaml")}, 78, "none.yaml"},

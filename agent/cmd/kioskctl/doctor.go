@@ -168,11 +168,11 @@ func (e doctorEnv) updater() []finding {
 		detail += ": " + r.Error
 	}
 	level := levelOK
-	switch r.Status {
-	case updater.StatusRolledBack, updater.StatusRejected:
-		level = levelWarn
-	case updater.StatusRollbackFailed:
+	switch {
+	case r.Status == updater.StatusRollbackFailed:
 		level = levelFail // the kiosk may run a half-installed release
+	case r.Status == updater.StatusRolledBack || r.Status == updater.StatusRejected || r.Reason == updater.ReasonStateDamaged:
+		level = levelWarn
 	}
 	return []finding{{level, "updater", detail}}
 }

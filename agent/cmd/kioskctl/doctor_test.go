@@ -172,6 +172,13 @@ func TestDoctorUpdater(t *testing.T) {
 			levelWarn, "rolled_back: health_check: kioskd's local API does not answer"},
 		{"rollback failed", `{"version":7,"release":"1.4.0-1","status":"rollback_failed","reason":"install_failed","error":"dpkg: dependency problems"}`,
 			levelFail, "rollback_failed: install_failed: dpkg: dependency problems"},
+		{"recovering", `{"status":"recovering","reason":"state_damaged","error":"updater: state.json: unexpected end of JSON input"}`,
+			levelWarn, "recovering: state_damaged"},
+		{"recovered", `{"status":"recovered","reason":"state_damaged","error":"the health check passes"}`,
+			levelWarn, "recovered: state_damaged"},
+		// A failure outranks the warning a reason alone gives.
+		{"rollback failed, state damaged", `{"version":7,"status":"rollback_failed","reason":"state_damaged","error":"dpkg"}`,
+			levelFail, "rollback_failed: state_damaged"},
 		{"damaged", `{"status":`, levelWarn, "reported.json"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {

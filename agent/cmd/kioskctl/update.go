@@ -299,7 +299,8 @@ func describeUpdate(r updater.Reported, loc *time.Location) string {
 		if r.Error != "" {
 			s += " (kiosk in use)"
 		}
-	case updater.StatusRolledBack, updater.StatusRejected, updater.StatusRollbackFailed:
+	case updater.StatusRolledBack, updater.StatusRejected, updater.StatusRollbackFailed,
+		updater.StatusRecovering, updater.StatusRecovered:
 		s = r.Status + ": " + r.Reason
 	default:
 		s = r.Status

@@ -13,6 +13,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -63,6 +64,16 @@ type e2eHealth struct{ updater.KioskHealth }
 func (h e2eHealth) Check(ctx context.Context, b updater.Baseline) error {
 	b.KioskdVersion = ""
 	return h.KioskHealth.Check(ctx, b)
+}
+
+func (d *e2eDpkg) Audit(context.Context) ([]updater.PackageState, error) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	var out []updater.PackageState
+	for name, v := range d.installed {
+		out = append(out, updater.PackageState{Name: name, Version: v, Status: "installed"})
+	}
+	return out, nil
 }
 
 func (d *e2eDpkg) Install(_ context.Context, debs []string) error {
@@ -137,7 +148,7 @@ func TestUpdateEndToEnd(t *testing.T) {
 	u, err := updater.Open(updater.Options{
 		Dir: updDir, Identity: bundle.Identity{Kiosk: "dev-kiosk-01", Township: "dev-township"}, Arch: "amd64",
 		Location: cfg.Location, TownshipKeys: cfg.Site.Control.TownshipKeys,
-		Dpkg: dpkg, Screen: updater.PresenceScreen{API: api}, Health: e2eHealth{updater.KioskHealth{API: api}},
+		Dpkg: dpkg, Screen: updater.KioskScreen{API: api}, Health: e2eHealth{updater.KioskHealth{API: api}},
 		Fetcher:    download.New(download.Options{Client: download.NewClient(testpki.ClientTLS(ca, ca.Client(t, "dev-kiosk-01")))}),
 		HealthPoll: 100 * time.Millisecond, HealthStable: 500 * time.Millisecond,
 	})
@@ -145,7 +156,30 @@ func TestUpdateEndToEnd(t *testing.T) {
 		t.Fatal(err)
 	}
 	spool := filepath.Join(dataDir, kioskd.UpdateSpoolDir)
+	// A villager's flow on screen (the UI's mark) holds the install back,
+	// though the deadline has passed, until the UI frees the kiosk.
+	if err := api.MarkInUse(ctx, time.Hour); err != nil {
+		t.Fatal(err)
+	}
 	deadline := time.Now().Add(20 * time.Second)
+	for r := u.Reported(); r.Status != updater.StatusWaiting || !strings.Contains(r.Error, "villager"); r = u.Reported() {
+		if time.Now().After(deadline) {
+			t.Fatalf("updater at %+v, want waiting for the villager", r)
+		}
+		if err := u.ProcessSpool(ctx, spool); err != nil {
+			t.Fatal(err)
+		}
+		if err := u.Step(ctx); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if v, _ := dpkg.Installed(ctx, "fengqiao-kioskd"); v != "1.0.0-1" {
+		t.Fatalf("installed %s under a villager's finger", v)
+	}
+	if err := api.MarkInUse(ctx, 0); err != nil {
+		t.Fatal(err)
+	}
 	for u.Reported().Status != updater.StatusInstalled {
 		if time.Now().After(deadline) {
 			t.Fatalf("updater at %+v", u.Reported())

@@ -24,6 +24,36 @@ type Status struct {
 	// Hardware is the sensors', LED's and cameras' health (absent in
 	// kioskd's tests that run without them).
 	Hardware *Hardware `json:"hardware,omitempty"`
+	// Screen says whether a villager's flow or a mediator's session is on
+	// screen (absent from a kioskd older than it: the updater then goes by
+	// the presence sensor alone).
+	Screen *ScreenStatus `json:"screen,omitempty"`
+}
+
+// ScreenStatus says whether someone is using the kiosk, for whoever must
+// not take the screen away from them (fengqiao-updater, which restarts
+// kioskd and the UI when it installs).
+type ScreenStatus struct {
+	// InUse is true while the UI's last mark runs (Until) or a mediator is
+	// signed in.
+	InUse bool `json:"in_use"`
+	// Until is when the mark the UI set last runs out (POST
+	// /v1/screen/in-use); absent when no mark runs.
+	Until *time.Time `json:"until,omitempty"`
+	// MediatorSessions is how many mediator sessions are live (not signed
+	// out, not lapsed).
+	MediatorSessions int `json:"mediator_sessions"`
+}
+
+// MaxInUseSeconds bounds one mark of POST /v1/screen/in-use: a UI that
+// set a mark and died frees the kiosk after at most this long.
+const MaxInUseSeconds = 3600
+
+// InUseRequest is the body of POST /v1/screen/in-use: someone is using the
+// screen for the next Seconds (the UI's own reset time, and a margin); 0
+// says nobody is any longer.
+type InUseRequest struct {
+	Seconds int `json:"seconds"`
 }
 
 // ControlStatus is the township's remote configuration of the kiosk.
