@@ -427,7 +427,7 @@ func (u *UI) setPanel(p *apitype.Panel) {
 		return
 	}
 	u.panel = next
-	u.opts.SetTheme(u.panelTheme())
+	u.setTheme(u.panelTheme())
 	u.sizeHeader()
 	u.opts.Log.Info("panel", "width", next.Width, "height", next.Height, "diagonal_in", next.Diagonal,
 		"text_px", theme.Size(theme.SizeNameText), "text_pt", next.Points(theme.Size(theme.SizeNameText)))

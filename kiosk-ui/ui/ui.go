@@ -17,6 +17,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"runtime/debug"
 	"time"
 
 	"fyne.io/fyne/v2"
@@ -565,12 +566,28 @@ func (u *UI) speak() {
 	})
 }
 
+// setTheme switches the theme. Fyne drops the fonts it has parsed for the
+// old theme and parses them again for the new one, and garbage is collected
+// only at a memory limit (cmd/kiosk-ui): the old ones, some 50 MB with the
+// CJK font, would stay in memory until then, as they did after every start
+// (the panel's theme replaces the first). So collect them, and give the
+// memory back, off the UI's goroutine and once the screen has been laid
+// out and painted again in the new theme, which leaves garbage of its own.
+func (u *UI) setTheme(th fyne.Theme) {
+	u.opts.SetTheme(th)
+	time.AfterFunc(themeSettle, debug.FreeOSMemory)
+}
+
+// themeSettle is how long after a theme switch its garbage is collected:
+// long enough for the screen to be redrawn in the new theme.
+const themeSettle = 2 * time.Second
+
 // toggleTextSize switches between standard and larger text and draws the
 // current screen again at the new size.
 func (u *UI) toggleTextSize() {
 	u.touch()
 	u.large = !u.large
-	u.opts.SetTheme(u.panelTheme())
+	u.setTheme(u.panelTheme())
 	if u.large {
 		u.textSwitch.SetText(u.t(wording.CommonStandard))
 	} else {

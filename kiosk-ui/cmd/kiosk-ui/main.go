@@ -94,9 +94,14 @@ func main() {
 }
 
 // memoryLimit is the Go memory kiosk-ui may hold before it collects garbage:
-// about five times its live heap on the home screen (53 MiB by
-// GODEBUG=gctrace=1, most of it the parsed CJK font and Fyne's caches), so
-// that only garbage reaches it and each time it costs one collection.
+// about five times its live heap on the home screen (52 MiB by
+// GODEBUG=gctrace=1 on the 1280x800 panel with its 37 px type, 2026-12-06;
+// most of it the CJK font, parsed once per text style in use, and
+// Fyne's caches), so that only garbage reaches it and each time it costs
+// one collection. That figure holds because Fyne parses the fonts once for
+// all the ThemeOverrides that use the app theme's fonts (third_party/fyne
+// PATCH), not once per override, and because a theme switch (the panel's
+// theme at start, 大字) collects the fonts it discards (ui.setTheme).
 const memoryLimit = 256 << 20
 
 // setGCPolicy collects garbage by a memory limit rather than by GOGC. With

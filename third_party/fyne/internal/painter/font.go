@@ -106,6 +106,16 @@ func lookupFaces(theme, fallback, emoji fyne.Resource, family string, style fyne
 	return faces
 }
 
+// sameFont says whether a and b are one font: the same name and the same
+// bytes in memory (Fengqiao patch, see CachedFontFace).
+func sameFont(a, b fyne.Resource) bool {
+	if a == nil || b == nil || a.Name() != b.Name() {
+		return false
+	}
+	ca, cb := a.Content(), b.Content()
+	return len(ca) == len(cb) && (len(ca) == 0 || &ca[0] == &cb[0])
+}
+
 // CachedFontFace returns a Font face held in memory. These are loaded from the current theme.
 func CachedFontFace(style fyne.TextStyle, source fyne.Resource, o fyne.CanvasObject) *FontCacheItem {
 	if source != nil {
@@ -126,6 +136,14 @@ func CachedFontFace(style fyne.TextStyle, source fyne.Resource, o fyne.CanvasObj
 	scope := ""
 	if o != nil { // for overridden themes get the cache key right
 		scope = cache.WidgetScopeID(o)
+		// Fengqiao patch (PATCH): an overridden theme that draws this
+		// style in the app theme's own font shares the app's faces. Every
+		// ThemeOverride is a new scope, and each scope would otherwise
+		// parse its fonts again (a CJK font is tens of MB once parsed),
+		// kept until the theme changes.
+		if scope != "" && sameFont(theme.CurrentForWidget(o).Font(style), theme.Current().Font(style)) {
+			scope = ""
+		}
 	}
 
 	val, ok := fontCache.Load(cacheID{style: style, scope: scope})
