@@ -53,8 +53,8 @@ func TestConsultationWithoutCard(t *testing.T) {
 	p.tap(labelConfirm)
 	mustSee(t, w, labelBooked)
 	mustSee(t, w, "预约号 00007")
-	if p.taps > 9 {
-		t.Errorf("booking without a card took %d taps, want at most 9", p.taps)
+	if p.taps > 8 { // issue 17: at most 8 without a card
+		t.Errorf("booking without a card took %d taps, want at most 8", p.taps)
 	}
 	t.Logf("consultation without a card: %d taps", p.taps)
 	want := apitype.BookingRequest{Service: "legal-advisor", Topic: "婚姻家庭", Name: "王女士", Phone: "13800001111", Slot: "2026-11-26T15:00:00+08:00"}
