@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"fyne.io/fyne/v2/test"
+	"github.com/fengqiao/kiosk/kiosk-ui/wording"
 )
 
 func (f *fakeAgent) MarkInUse(_ context.Context, d time.Duration) error {
@@ -50,5 +51,24 @@ func TestTouchMarksScreenInUse(t *testing.T) {
 	mustSee(t, w, "第 3 步")
 	if n := len(agent.marks()) - before; n != 2 {
 		t.Errorf("a screen %s later sent %d more marks, want one", markEvery, n-1)
+	}
+}
+
+// A menu that keeps failing leaves the loading screen up, and each idle
+// reset shows it again: that must not hold the updater back, which may
+// bring the fix, nor may a start.
+func TestLoadingScreenMarksNothing(t *testing.T) {
+	agent := newFakeAgent()
+	agent.menuErrs = 1000
+	u, w, clock := mustUI(t, agent)
+	mustSee(t, w, txt(wording.CommonStarting))
+	for i := 0; i < 5; i++ {
+		clock.t = clock.t.Add(u.idleTimeout() + time.Second)
+		u.loadMenu()
+		u.checkIdle()
+	}
+	mustSee(t, w, txt(wording.CommonStarting))
+	if m := agent.marks(); len(m) != 0 {
+		t.Errorf("the loading screen sent in-use marks %v, want none", m)
 	}
 }

@@ -161,6 +161,10 @@ type screen struct {
 	// byLink says the screen words what is true from the township's
 	// link (a done screen): it is drawn again when the link changes.
 	byLink bool
+	// loading is the screen shown until the menu loads: like home, it is
+	// nobody's session and marks nothing, or a menu that keeps failing
+	// would hold the updater back with every idle reset (inuse.go).
+	loading bool
 }
 
 // DefaultIdleTimeout is how long an untouched screen keeps a villager's
@@ -605,7 +609,7 @@ func (u *UI) toggleTextSize() {
 func (u *UI) showLoading() {
 	text := u.t(wording.CommonStarting)
 	msg := widget.NewLabelWithStyle(text, fyne.TextAlignCenter, fyne.TextStyle{Bold: true})
-	u.show(container.NewCenter(msg), text, nil)
+	u.present(container.NewCenter(msg), screen{speech: text, loading: true})
 }
 
 // failureText turns a failure to reach or use kioskd into words for a
