@@ -145,6 +145,8 @@ type UI struct {
 	warn        *idleWarning // the overlay asking whether anyone is there
 
 	markedAt time.Time // when kioskd's in-use mark was last renewed (inuse.go)
+
+	untouched bool // the screen is being drawn again for no one's input (redrawUntouched)
 }
 
 // screen is what is on screen: how to draw it again and what to read aloud.
@@ -455,8 +457,17 @@ func (u *UI) updateBanner() {
 		c.Refresh()
 	}
 	if u.screen.byLink && u.screen.redraw != nil {
-		u.screen.redraw()
+		u.redrawUntouched()
 	}
+}
+
+// redrawUntouched draws the current screen again for a change nobody made
+// (the link): it is no activity, so the idle reset still takes a booking
+// number off the screen in time, and the in-use mark is not renewed.
+func (u *UI) redrawUntouched() {
+	u.untouched = true
+	defer func() { u.untouched = false }()
+	u.screen.redraw()
 }
 
 // show replaces the body and counts as activity. speech is what the
@@ -491,7 +502,9 @@ func (u *UI) present(obj fyne.CanvasObject, next screen) {
 	u.screen = next
 	u.arrangeChrome()
 	u.setBand(next.band)
-	u.touch() // after the screen is set: the in-use mark is for screens other than home
+	if !u.untouched {
+		u.touch() // after the screen is set: the in-use mark is for screens other than home
+	}
 	u.body.Objects = []fyne.CanvasObject{obj}
 	u.body.Refresh()
 	if s := firstScroll(obj); s != nil && same {
