@@ -72,3 +72,24 @@ func TestLoadingScreenMarksNothing(t *testing.T) {
 		t.Errorf("the loading screen sent in-use marks %v, want none", m)
 	}
 }
+
+// An idle reset in larger text returns to standard text: that is nobody's
+// touch, and must not renew the mark for the screen being left.
+func TestIdleResetInLargerTextMarksNothing(t *testing.T) {
+	agent := newFakeAgent()
+	u, w, clock := mustUI(t, agent)
+	p := &tapper{t: t, w: w}
+	p.tap(labelBookAdvisor)
+	mustSee(t, w, "第 1 步")
+	test.Tap(mustButton(t, w, labelLarger))
+	before := len(agent.marks())
+	clock.t = u.lastActivity.Add(u.idleTimeout())
+	u.checkIdle()
+	mustTile(t, w, "法律顾问")
+	if u.large {
+		t.Error("the idle reset left larger text on")
+	}
+	if m := agent.marks(); len(m) != before {
+		t.Errorf("the idle reset sent in-use marks %v, want none", m[before:])
+	}
+}

@@ -565,7 +565,7 @@ func (u *UI) goHome() {
 	// is gone (a mediator's form with the sign-out), and home follows.
 	u.screen.redraw = nil
 	if u.large {
-		u.toggleTextSize()
+		u.switchTextSize() // no touch: nobody is there, and the mark would be for the screen left
 	}
 	u.showHome()
 }
@@ -603,6 +603,12 @@ const themeSettle = 2 * time.Second
 // current screen again at the new size.
 func (u *UI) toggleTextSize() {
 	u.touch()
+	u.switchTextSize()
+}
+
+// switchTextSize is toggleTextSize without counting as activity: goHome
+// returns to standard text after an idle reset, when nobody is there.
+func (u *UI) switchTextSize() {
 	u.large = !u.large
 	u.setTheme(u.panelTheme())
 	if u.large {
