@@ -344,6 +344,10 @@ func (u *UI) loadMenuAt(v uint64) {
 		if u.medIdleSite && m.MediatorIdleSeconds > 0 {
 			u.opts.MediatorIdleTimeout = time.Duration(m.MediatorIdleSeconds) * time.Second
 		}
+		// The header's buttons were worded before the site's corrections
+		// arrived, and a correction may have changed since.
+		u.readAloud.SetText(u.t(wording.CommonReadAloud))
+		u.labelTextSwitch()
 		if u.title.Text != m.KioskName {
 			u.title.Text = m.KioskName
 			u.title.Refresh()
@@ -611,17 +615,22 @@ func (u *UI) toggleTextSize() {
 func (u *UI) switchTextSize() {
 	u.large = !u.large
 	u.setTheme(u.panelTheme())
-	if u.large {
-		u.textSwitch.SetText(u.t(wording.CommonStandard))
-	} else {
-		u.textSwitch.SetText(u.t(wording.CommonLarger))
-	}
+	u.labelTextSwitch()
 	u.sizeHeader()
 	if u.banner.Visible() {
 		u.updateBanner() // its wording follows the text size on a small panel
 	}
 	if u.screen.redraw != nil {
 		u.screen.redraw()
+	}
+}
+
+// labelTextSwitch words the text switch for what it switches to.
+func (u *UI) labelTextSwitch() {
+	if u.large {
+		u.textSwitch.SetText(u.t(wording.CommonStandard))
+	} else {
+		u.textSwitch.SetText(u.t(wording.CommonLarger))
 	}
 }
 
