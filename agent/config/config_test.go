@@ -216,6 +216,13 @@ func TestLoadRejects(t *testing.T) {
 			wantMsg:   "27 pixels per inch",
 		},
 		{
+			name:      "board diagonal not a number",
+			board:     replace("diagonal: 10.1", "diagonal: .nan"),
+			wantFile:  "board",
+			wantField: "screen.diagonal",
+			wantMsg:   "NaN is not a panel's diagonal",
+		},
+		{
 			name:      "serial reader needs a device",
 			board:     replace("driver: simulated", "driver: serial"),
 			wantFile:  "board",

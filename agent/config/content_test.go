@@ -110,7 +110,11 @@ func TestLoadRejectsContent(t *testing.T) {
 		{"wording drops a value", wordingEdit("    mediation.prefer_too_many: 最多选三个"), "content.wording.mediation.prefer_too_many", "takes {n}, not no values"},
 		{"wording adds a value", wordingEdit("    dim.wake: 请摸一下{screen}"), "content.wording.dim.wake", "takes no values, not {screen}"},
 		{"wording empty", wordingEdit(`    dim.wake: ""`), "content.wording.dim.wake", "is empty"},
-		{"wording too long", wordingEdit("    dim.wake: " + strings.Repeat("长", 81)), "content.wording.dim.wake", "at most 80"},
+		// The longest catalogue texts may grow to twice their length, but not past 80.
+		{"wording too long", wordingEdit("    voice.greeting: \"{kiosk}" + strings.Repeat("长", 81) + "\""), "content.wording.voice.greeting", "at most 80"},
+		// A short text is drawn where it fits, often on one line.
+		{"wording too long for its place", wordingEdit("    dim.wake: " + strings.Repeat("长", 13)), "content.wording.dim.wake", "at most 12 fit where"},
+		{"wording with a line break", wordingEdit(`    dim.wake: "请点一下\n屏幕"`), "content.wording.dim.wake", "line break"},
 		{"wording not a map", wordingEdit("    - dim.wake"), "content.wording", "cannot unmarshal"},
 	}
 	for _, tt := range tests {

@@ -253,9 +253,12 @@ func (b *Board) validate(doc *document) []Problem {
 		c.fail("screen.rotation", "%d is not one of 0, 90, 180, 270", b.Screen.Rotation)
 	}
 	if d := b.Screen.Diagonal; d != 0 {
-		if d < 5 || d > 110 {
+		// Written so that NaN (.nan in YAML), which fails every
+		// comparison, fails the check too: it cannot be encoded in
+		// GET /v1/menu.
+		if !(d >= 5 && d <= 110) {
 			c.fail("screen.diagonal", "%g is not a panel's diagonal in inches (5 to 110)", d)
-		} else if ppi := b.Screen.PixelsPerInch(); ppi < 40 || ppi > 400 {
+		} else if ppi := b.Screen.PixelsPerInch(); !(ppi >= 40 && ppi <= 400) {
 			c.fail("screen.diagonal", "%g in for %d×%d pixels is %.0f pixels per inch; a kiosk panel has 40 to 400 (is it in inches?)", d, b.Screen.Width, b.Screen.Height, ppi)
 		}
 	}

@@ -169,9 +169,10 @@ func (m *Mediators) validate(c *checker) {
 	}
 }
 
-// maxWordingRunes bounds a corrected text: the longest of the catalogue's
-// is a notice of two lines; a paragraph would push the screen's buttons
-// under the fold.
+// maxWordingRunes bounds any corrected text, beyond the bound for its key
+// that wording.Check applies (wording.MaxRunes): the longest of the
+// catalogue's is a notice of two lines; a paragraph would push the
+// screen's buttons under the fold.
 const maxWordingRunes = 80
 
 // validateWording checks the site's corrections of the screens' texts

@@ -276,3 +276,33 @@ func TestSignOutFromTheFormInLargerText(t *testing.T) {
 		})
 	}
 }
+
+// A done screen is drawn again whenever the link changes; that is nobody
+// there, so a flapping link must not keep the booking number on screen nor
+// the in-use mark renewed.
+func TestLinkFlipsOnDoneScreenStillGoHome(t *testing.T) {
+	agent := newFakeAgent()
+	u, w, clock := mustUI(t, agent)
+	walkToConfirm(t, w)
+	test.Tap(mustButton(t, w, labelConfirm))
+	mustSee(t, w, labelBooked)
+	marks := len(agent.marks())
+	start := clock.t
+	for clock.t.Sub(start) <= u.idleTimeout() {
+		clock.t = clock.t.Add(30 * time.Second)
+		if agent.status.Broker.State == "connected" {
+			agent.status.Broker.State = "disconnected"
+		} else {
+			agent.status.Broker.State = "connected"
+		}
+		u.RefreshStatus()
+		u.checkIdle()
+	}
+	if onScreen(w, labelBooked) {
+		t.Fatalf("the done screen stayed %s with the link flipping every 30s", clock.t.Sub(start))
+	}
+	mustTile(t, w, "法律顾问")
+	if n := len(agent.marks()) - marks; n != 0 {
+		t.Errorf("link changes renewed the in-use mark %d times, want none", n)
+	}
+}

@@ -17,7 +17,9 @@ import (
 // The home screen marks nothing: it is no session, nothing on it is lost,
 // and it is redrawn without anyone there (new township content, a printer
 // coming back), which must not hold an update back night after night. The
-// presence sensor covers someone reading the menu.
+// presence sensor covers someone reading the menu. Nor does the loading
+// screen shown until the menu loads: it too is shown again by every idle
+// reset while the menu fails, and the updater may be the fix.
 
 // markEvery is how often, at most, a touch renews the mark.
 const markEvery = 30 * time.Second
@@ -25,7 +27,7 @@ const markEvery = 30 * time.Second
 // markInUse renews kioskd's mark, if the last one is markEvery old.
 func (u *UI) markInUse() {
 	now := u.opts.Now()
-	if u.screen.home || !u.markedAt.IsZero() && now.Sub(u.markedAt) < markEvery {
+	if u.screen.home || u.screen.loading || !u.markedAt.IsZero() && now.Sub(u.markedAt) < markEvery {
 		return
 	}
 	u.markedAt = now

@@ -69,7 +69,17 @@ func (u *UI) readAloudText() string {
 	}
 	parts := []string{u.screen.speech}
 	seen := map[string]bool{u.screen.speech: true}
-	for _, w := range screenWords(u.body) {
+	chosen := func(label string) string { return u.tf(wording.CommonChosen, wording.Args{"option": label}) }
+	// A compact header's step indicator and the action band (frame.go)
+	// are outside the body: the step is read before the screen's words,
+	// the primary action and way back after them, where they are.
+	var words []string
+	if u.screen.lead != nil {
+		words = screenWords(u.screen.lead, chosen)
+	}
+	words = append(words, screenWords(u.body, chosen)...)
+	words = append(words, screenWords(u.band, chosen)...)
+	for _, w := range words {
 		if !seen[w] {
 			seen[w] = true
 			parts = append(parts, w)
@@ -96,7 +106,9 @@ func (u *UI) readAloudText() string {
 // villager who cannot read must hear their own surname to find it, but
 // as one list ("王、李、张"), not as a sentence each, which would take
 // longer than finding one's own. Other single characters are decoration.
-func screenWords(o fyne.CanvasObject) []string {
+// A chosen option is read as chosen says (已选：…), since its tick and
+// outline are not heard.
+func screenWords(o fyne.CanvasObject, chosen func(label string) string) []string {
 	var out, keys []string
 	flush := func() {
 		if len(keys) > 0 {
@@ -137,6 +149,17 @@ func screenWords(o fyne.CanvasObject) []string {
 			add(v.Summary)
 		case *pictoChoice:
 			add(v.Label)
+		case *chosenOption:
+			if k := strings.TrimSpace(v.button.Text); k != "" {
+				add(chosen(k))
+			}
+		case *hotlineBlock:
+			add(v.label + " " + hotline)
+		case *stepIndicator:
+			add(v.says)
+			if v.current >= 0 && v.current < len(v.names) {
+				add(v.names[v.current])
+			}
 		case *container.ThemeOverride:
 			walk(v.Content)
 		case *canvas.Text:

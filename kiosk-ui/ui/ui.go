@@ -145,6 +145,8 @@ type UI struct {
 	warn        *idleWarning // the overlay asking whether anyone is there
 
 	markedAt time.Time // when kioskd's in-use mark was last renewed (inuse.go)
+
+	untouched bool // the screen is being drawn again for no one's input (redrawUntouched)
 }
 
 // screen is what is on screen: how to draw it again and what to read aloud.
@@ -161,6 +163,10 @@ type screen struct {
 	// byLink says the screen words what is true from the township's
 	// link (a done screen): it is drawn again when the link changes.
 	byLink bool
+	// loading is the screen shown until the menu loads: like home, it is
+	// nobody's session and marks nothing, or a menu that keeps failing
+	// would hold the updater back with every idle reset (inuse.go).
+	loading bool
 }
 
 // DefaultIdleTimeout is how long an untouched screen keeps a villager's
@@ -338,6 +344,10 @@ func (u *UI) loadMenuAt(v uint64) {
 		if u.medIdleSite && m.MediatorIdleSeconds > 0 {
 			u.opts.MediatorIdleTimeout = time.Duration(m.MediatorIdleSeconds) * time.Second
 		}
+		// The header's buttons were worded before the site's corrections
+		// arrived, and a correction may have changed since.
+		u.readAloud.SetText(u.t(wording.CommonReadAloud))
+		u.labelTextSwitch()
 		if u.title.Text != m.KioskName {
 			u.title.Text = m.KioskName
 			u.title.Refresh()
@@ -451,8 +461,17 @@ func (u *UI) updateBanner() {
 		c.Refresh()
 	}
 	if u.screen.byLink && u.screen.redraw != nil {
-		u.screen.redraw()
+		u.redrawUntouched()
 	}
+}
+
+// redrawUntouched draws the current screen again for a change nobody made
+// (the link): it is no activity, so the idle reset still takes a booking
+// number off the screen in time, and the in-use mark is not renewed.
+func (u *UI) redrawUntouched() {
+	u.untouched = true
+	defer func() { u.untouched = false }()
+	u.screen.redraw()
 }
 
 // show replaces the body and counts as activity. speech is what the
@@ -487,7 +506,9 @@ func (u *UI) present(obj fyne.CanvasObject, next screen) {
 	u.screen = next
 	u.arrangeChrome()
 	u.setBand(next.band)
-	u.touch() // after the screen is set: the in-use mark is for screens other than home
+	if !u.untouched {
+		u.touch() // after the screen is set: the in-use mark is for screens other than home
+	}
 	u.body.Objects = []fyne.CanvasObject{obj}
 	u.body.Refresh()
 	if s := firstScroll(obj); s != nil && same {
@@ -548,7 +569,7 @@ func (u *UI) goHome() {
 	// is gone (a mediator's form with the sign-out), and home follows.
 	u.screen.redraw = nil
 	if u.large {
-		u.toggleTextSize()
+		u.switchTextSize() // no touch: nobody is there, and the mark would be for the screen left
 	}
 	u.showHome()
 }
@@ -586,13 +607,15 @@ const themeSettle = 2 * time.Second
 // current screen again at the new size.
 func (u *UI) toggleTextSize() {
 	u.touch()
+	u.switchTextSize()
+}
+
+// switchTextSize is toggleTextSize without counting as activity: goHome
+// returns to standard text after an idle reset, when nobody is there.
+func (u *UI) switchTextSize() {
 	u.large = !u.large
 	u.setTheme(u.panelTheme())
-	if u.large {
-		u.textSwitch.SetText(u.t(wording.CommonStandard))
-	} else {
-		u.textSwitch.SetText(u.t(wording.CommonLarger))
-	}
+	u.labelTextSwitch()
 	u.sizeHeader()
 	if u.banner.Visible() {
 		u.updateBanner() // its wording follows the text size on a small panel
@@ -602,10 +625,19 @@ func (u *UI) toggleTextSize() {
 	}
 }
 
+// labelTextSwitch words the text switch for what it switches to.
+func (u *UI) labelTextSwitch() {
+	if u.large {
+		u.textSwitch.SetText(u.t(wording.CommonStandard))
+	} else {
+		u.textSwitch.SetText(u.t(wording.CommonLarger))
+	}
+}
+
 func (u *UI) showLoading() {
 	text := u.t(wording.CommonStarting)
 	msg := widget.NewLabelWithStyle(text, fyne.TextAlignCenter, fyne.TextStyle{Bold: true})
-	u.show(container.NewCenter(msg), text, nil)
+	u.present(container.NewCenter(msg), screen{speech: text, loading: true})
 }
 
 // failureText turns a failure to reach or use kioskd into words for a

@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"slices"
 	"strings"
 	"testing"
 
@@ -176,5 +177,31 @@ func TestMediatorModeIsQuiet(t *testing.T) {
 	p.tile("案件 00012")
 	if got := spokenSince(agent, before); len(got) != 0 {
 		t.Errorf("mediator mode spoke %q", got)
+	}
+}
+
+// TestReadAloudHearsActionsAndChoices: the action band is outside the
+// screen's body, and a chosen option's tick is not heard: 朗读 must still
+// name the primary action and say which option is chosen.
+func TestReadAloudHearsActionsAndChoices(t *testing.T) {
+	u, w, _ := mustUI(t, newFakeAgent())
+	if text := u.readAloudText(); !strings.Contains(text, txt(wording.HomeHotline)) {
+		t.Errorf("home reads %q, without the hotline %q", text, txt(wording.HomeHotline))
+	}
+	p := walkToConfirm(t, w)
+	heard := func(text, part string) bool { return slices.Contains(strings.Split(text, "。"), part) }
+	if text := u.readAloudText(); !heard(text, labelConfirm) || !heard(text, labelBack) {
+		t.Errorf("step 6 reads %q, without its actions %q and %q", text, labelConfirm, labelBack)
+	}
+	for range 5 {
+		p.tap(labelBack)
+	}
+	mustSee(t, w, "第 1 步")
+	want := u.tf(wording.CommonChosen, wording.Args{"option": "婚姻家庭"})
+	if text := u.readAloudText(); !heard(text, want) {
+		t.Errorf("step 1 with a topic chosen reads %q, without %q", text, want)
+	}
+	if text, step := u.readAloudText(), u.tf(wording.BookingStepOf, wording.Args{"n": 1, "total": 6}); !heard(text, step) {
+		t.Errorf("step 1 reads %q, without %q", text, step)
 	}
 }

@@ -153,3 +153,19 @@ func TestSiteWordingMediator(t *testing.T) {
 		t.Error("the catalogue's text is shown beside the site's")
 	}
 }
+
+// TestSiteWordingHeader: the header's 朗读 and 大字 are built before the
+// menu arrives; the site's corrections must reach them too.
+func TestSiteWordingHeader(t *testing.T) {
+	agent := newFakeAgent()
+	agent.editMenu = func(m *apitype.Menu) {
+		m.Wording = map[string]string{
+			string(wording.CommonReadAloud): "念给我听",
+			string(wording.CommonLarger):    "字大一点",
+		}
+	}
+	u, _, _ := mustUI(t, agent)
+	if u.readAloud.Text != "念给我听" || u.textSwitch.Text != "字大一点" {
+		t.Errorf("header reads %q and %q, want the site's corrections", u.readAloud.Text, u.textSwitch.Text)
+	}
+}

@@ -13,6 +13,7 @@ const (
 	CommonFailTimeout  Key = "common.fail_timeout"
 	CommonFailStorage  Key = "common.fail_storage"
 	CommonFailOther    Key = "common.fail_other"
+	CommonChosen       Key = "common.chosen"
 
 	HomeBookAdvisor   Key = "home.book_advisor"
 	HomeAdvisor       Key = "home.advisor"

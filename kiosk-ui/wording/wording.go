@@ -21,6 +21,8 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 
 	"go.yaml.in/yaml/v3"
 )
@@ -90,9 +92,10 @@ func Placeholders(text string) []string {
 }
 
 // Check says what is wrong with text as a correction of key k, or nil: a
-// key the catalogue does not have, an empty text, or values other than
-// the catalogue's text takes (a {n} left out would hide the number the
-// villager needs; one added would show as "{n}").
+// key the catalogue does not have, an empty text, values other than the
+// catalogue's text takes (a {n} left out would hide the number the
+// villager needs; one added would show as "{n}"), a line break or other
+// control character, or a text longer than MaxRunes(k).
 func Check(k, text string) error {
 	def, ok := catalogue[Key(k)]
 	switch {
@@ -108,7 +111,23 @@ func Check(k, text string) error {
 	if rest := placeholder.ReplaceAllString(text, ""); strings.ContainsAny(rest, "{}") {
 		return fmt.Errorf("has a brace that is not a value in {lower_case}: %q", text)
 	}
+	if i := strings.IndexFunc(text, unicode.IsControl); i >= 0 {
+		return fmt.Errorf("has a line break or control character (%U): each text is drawn where the standard one fits, often on one line", []rune(text[i:])[0])
+	}
+	if n, most := utf8.RuneCountInString(text), MaxRunes(Key(k)); n > most {
+		return fmt.Errorf("is %d characters long; at most %d fit where the standard text %q goes", n, most, def)
+	}
 	return nil
+}
+
+// MaxRunes is how long, in characters, a correction of k may be: twice the
+// catalogue's text, and at least six more than it. Many texts are on one
+// line (a button, a title, the header's 朗读), laid out for the
+// catalogue's length; a correction much longer pushes the screen's
+// buttons off it, or under the fold.
+func MaxRunes(k Key) int {
+	n := utf8.RuneCountInString(catalogue[k])
+	return max(2*n, n+6)
 }
 
 func braces(names []string) string {

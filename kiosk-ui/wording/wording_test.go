@@ -193,6 +193,12 @@ func TestCheck(t *testing.T) {
 		{"mediation.prefer_too_many", "最多选 {m} 个。", "takes {n}, not {m}"},
 		{"mediation.prefer_too_many", "最多选 {n} 个{。", "brace"},
 		{"mediation.fact_other", "对方：{phone} {name}", ""},
+		// 朗读 (2 characters) is a header button: at most 8.
+		{"common.read_aloud", "念给我听听吧", ""},
+		{"common.read_aloud", "请点这里让机器念给您听", "at most 8"},
+		{"common.read_aloud", "念给\n我听", "line break"},
+		{"common.read_aloud", "念给\t我听", "control character"},
+		{"dim.wake", "摸一下\r屏幕", "line break"},
 	} {
 		err := Check(c.key, c.text)
 		switch {
