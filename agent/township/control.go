@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 	"sync"
@@ -86,53 +87,60 @@ type KioskState struct {
 // Retained messages arrive right after the subscription; wait only has to
 // cover the broker's round trip.
 func ConfigStatus(ctx context.Context, c Conn, township string, wait time.Duration) ([]KioskState, error) {
+	return retainedByKiosk(ctx, c, wait, func(kiosk string) *KioskState { return &KioskState{Kiosk: kiosk} },
+		map[string]func([]byte) func(*KioskState){
+			mqtttopic.Statuses(township): func(p []byte) func(*KioskState) {
+				var st struct {
+					State string `json:"state"`
+				}
+				if json.Unmarshal(p, &st) != nil {
+					return nil
+				}
+				return func(s *KioskState) { s.Online = st.State }
+			},
+			mqtttopic.ConfigReports(township): func(p []byte) func(*KioskState) {
+				return func(s *KioskState) {
+					if err := json.Unmarshal(p, &s.Reported); err != nil {
+						s.Reported = nil
+					}
+				}
+			},
+		})
+}
+
+// retainedByKiosk subscribes to handlers' topic filters for the time wait
+// and folds the messages of each kiosk (the {kiosk} level of
+// fengqiao/v1/{township}/{kiosk}/...) into one T, returned in kiosk order.
+// A handler decodes a payload off the lock and returns what to apply to
+// that kiosk's T, or nil to ignore the message (the kiosk is then not
+// listed for it).
+func retainedByKiosk[T any](ctx context.Context, c Conn, wait time.Duration, newState func(kiosk string) *T, handlers map[string]func(payload []byte) func(*T)) ([]T, error) {
 	var mu sync.Mutex
-	states := map[string]*KioskState{}
-	state := func(topic string) *KioskState {
-		// fengqiao/v1/{township}/{kiosk}/...
-		parts := strings.Split(topic, "/")
-		if len(parts) < 4 || parts[3] == mqtttopic.TownshipLevel {
-			return nil
-		}
-		s := states[parts[3]]
-		if s == nil {
-			s = &KioskState{Kiosk: parts[3]}
-			states[parts[3]] = s
-		}
-		return s
-	}
+	states := map[string]*T{}
 	cl := c.client()
 	if err := await(ctx, cl.Connect(), "connect "+c.Broker); err != nil {
 		return nil, err
 	}
 	defer cl.Disconnect(250)
-	subs := map[string]mqtt.MessageHandler{
-		mqtttopic.Statuses(township): func(_ mqtt.Client, m mqtt.Message) {
-			var st struct {
-				State string `json:"state"`
+	for filter, decode := range handlers {
+		h := func(_ mqtt.Client, m mqtt.Message) {
+			parts := strings.Split(m.Topic(), "/")
+			if len(parts) < 4 || parts[3] == mqtttopic.TownshipLevel {
+				return
 			}
-			if json.Unmarshal(m.Payload(), &st) != nil {
+			apply := decode(m.Payload())
+			if apply == nil {
 				return
 			}
 			mu.Lock()
 			defer mu.Unlock()
-			if s := state(m.Topic()); s != nil {
-				s.Online = st.State
-			}
-		},
-		mqtttopic.ConfigReports(township): func(_ mqtt.Client, m mqtt.Message) {
-			mu.Lock()
-			defer mu.Unlock()
-			s := state(m.Topic())
+			s := states[parts[3]]
 			if s == nil {
-				return
+				s = newState(parts[3])
+				states[parts[3]] = s
 			}
-			if err := json.Unmarshal(m.Payload(), &s.Reported); err != nil {
-				s.Reported = nil
-			}
-		},
-	}
-	for filter, h := range subs {
+			apply(s)
+		}
 		if err := await(ctx, cl.Subscribe(filter, 1, h), "subscribe "+filter); err != nil {
 			return nil, err
 		}
@@ -144,11 +152,10 @@ func ConfigStatus(ctx context.Context, c Conn, township string, wait time.Durati
 	}
 	mu.Lock()
 	defer mu.Unlock()
-	out := make([]KioskState, 0, len(states))
-	for _, s := range states {
-		out = append(out, *s)
+	out := make([]T, 0, len(states))
+	for _, id := range slices.Sorted(maps.Keys(states)) {
+		out = append(out, *states[id])
 	}
-	slices.SortFunc(out, func(a, b KioskState) int { return strings.Compare(a.Kiosk, b.Kiosk) })
 	return out, nil
 }
 
