@@ -17,7 +17,6 @@ import (
 	"context"
 	"errors"
 	"log/slog"
-	"runtime/debug"
 	"time"
 
 	"fyne.io/fyne/v2"
@@ -95,6 +94,11 @@ type Options struct {
 	// SetTheme switches between standard and larger text; by default the
 	// current app's settings.
 	SetTheme func(fyne.Theme)
+	// ReleaseMemory gives the fonts a theme switch discards back to the
+	// system, some 50 MB with the CJK font (see setTheme); kiosk-ui passes
+	// debug.FreeOSMemory. Nil does nothing: tests switch themes hundreds of
+	// times, and a forced collection of the test's heap each time is slow.
+	ReleaseMemory func()
 }
 
 // UI is the kiosk's window content.
@@ -596,7 +600,9 @@ func (u *UI) speak() {
 // out and painted again in the new theme, which leaves garbage of its own.
 func (u *UI) setTheme(th fyne.Theme) {
 	u.opts.SetTheme(th)
-	time.AfterFunc(themeSettle, debug.FreeOSMemory)
+	if u.opts.ReleaseMemory != nil {
+		time.AfterFunc(themeSettle, u.opts.ReleaseMemory)
+	}
 }
 
 // themeSettle is how long after a theme switch its garbage is collected:

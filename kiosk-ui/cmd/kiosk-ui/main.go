@@ -79,7 +79,7 @@ func main() {
 		w.Resize(size)
 		w.SetFixedSize(true)
 	}
-	u := ui.New(w, ui.Options{Agent: localclient.New(*socket), Log: log, IdleTimeout: *idle})
+	u := ui.New(w, ui.Options{Agent: localclient.New(*socket), Log: log, IdleTimeout: *idle, ReleaseMemory: debug.FreeOSMemory})
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
