@@ -143,7 +143,9 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	// SIGHUP too: a terminal closed on kioskd (make run, a technician's
+	// SSH session) stops it as cleanly as Ctrl-C, store closed and logged.
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
 	defer stop()
 	err = kioskd.Run(ctx, kioskd.Options{
 		Config:  cfg,
