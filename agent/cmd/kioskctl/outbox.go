@@ -60,7 +60,15 @@ func kioskCommand(name string, args []string, stderr io.Writer) (kioskClient, *f
 
 // parseFlags parses a command's flags; when it returns false the command
 // ends with code: 0 after -h, 2 after a bad flag (fs has explained it).
+// -h prints the command's entry of kioskctl's usage (its arguments after
+// the flags too), then the flags.
 func parseFlags(fs *flag.FlagSet, args []string) (code int, ok bool) {
+	if entry := commandUsage(fs.Name()); entry != "" {
+		fs.Usage = func() {
+			fmt.Fprintf(fs.Output(), "Usage:\n%s\n\nFlags:\n", entry)
+			fs.PrintDefaults()
+		}
+	}
 	err := fs.Parse(args)
 	switch {
 	case err == nil:
