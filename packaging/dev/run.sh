@@ -44,15 +44,29 @@ cleanup() {
 	# Caught, not ignored: a second Ctrl-C does not cut the cleanup short,
 	# and the programs still see it.
 	trap : INT TERM HUP
-	if [ ${#pids[@]} -gt 0 ]; then
-		kill -TERM "${pids[@]}" 2>/dev/null || true
+	# The programs first, the X server they draw on after them (else
+	# kiosk-ui's last words are X's "fatal IO error").
+	local progs=() pid
+	for pid in "${pids[@]}"; do [ "$pid" = "${xvfb:-}" ] || progs+=("$pid"); done
+	if [ ${#progs[@]} -gt 0 ]; then
+		kill -TERM "${progs[@]}" 2>/dev/null || true
 		# kioskd closes its store and says so within a second or two; what
-		# has not ended after 4 s is killed, so make run ends within 5.
-		for _ in $(seq 40); do running "${pids[@]}" || break; sleep 0.1; done
-		kill -KILL "${pids[@]}" 2>/dev/null || true
+		# has not ended after 3.5 s is killed, so make run ends within 5.
+		for _ in $(seq 35); do running "${progs[@]}" || break; sleep 0.1; done
+		kill -KILL "${progs[@]}" 2>/dev/null || true
 	fi
-	# Every child, the filters last: they end once their program's last
-	# line is out. A signal interrupts wait; wait again.
+	if [ -n "${xvfb:-}" ]; then
+		kill -TERM "$xvfb" 2>/dev/null || true
+		for _ in $(seq 5); do running "$xvfb" || break; sleep 0.1; done
+		kill -KILL "$xvfb" 2>/dev/null || true
+	fi
+	# The filters end once their program's last line is out; one still
+	# held open (by a child the program left behind) is not waited for.
+	if [ ${#filters[@]} -gt 0 ]; then
+		for _ in $(seq 5); do running "${filters[@]}" || break; sleep 0.1; done
+		kill -KILL "${filters[@]}" 2>/dev/null || true
+	fi
+	# Collect every child. A signal interrupts wait; wait again.
 	until wait 2>/dev/null; do :; done
 }
 trap cleanup EXIT
@@ -96,7 +110,11 @@ pids+=($!)
 if [ -z "${DISPLAY:-}" ]; then
 	# Xvfb picks a free display itself and writes its number once it serves.
 	rm -f "$state/xvfb.display"
-	Xvfb -displayfd 4 -screen 0 1280x800x24 -nolisten tcp 4>"$state/xvfb.display" >"$state/xvfb.log" 2>&1 &
+	# In a session of its own, so that Ctrl-C or a hang-up sent to the
+	# terminal's process group does not take the screen away from kiosk-ui
+	# as it closes: the cleanup stops it after the programs.
+	setsid Xvfb -displayfd 4 -screen 0 1280x800x24 -nolisten tcp 4>"$state/xvfb.display" >"$state/xvfb.log" 2>&1 &
+	xvfb=$!
 	pids+=($!)
 	for _ in $(seq 100); do [ -s "$state/xvfb.display" ] && break; sleep 0.1; done
 	export DISPLAY=:$(cat "$state/xvfb.display")
