@@ -24,6 +24,7 @@ exec 3<&0
 # whole process group), and end when the program has closed its end, after
 # its last line (kioskd's "kioskd stopped").
 pids=()
+infra=() # of pids, the broker and Xvfb: stopped after the rest
 filters=()
 log_filter() { # log_filter NAME: lines written to $state/NAME.fifo print as "[NAME] ..."
 	rm -f "$state/$1.fifo"
@@ -44,10 +45,10 @@ cleanup() {
 	# Caught, not ignored: a second Ctrl-C does not cut the cleanup short,
 	# and the programs still see it.
 	trap : INT TERM HUP
-	# The programs first, the X server they draw on after them (else
-	# kiosk-ui's last words are X's "fatal IO error").
+	# The programs first, then the broker and the X server they use (else
+	# their last words are "broker unreachable" and X's "fatal IO error").
 	local progs=() pid
-	for pid in "${pids[@]}"; do [ "$pid" = "${xvfb:-}" ] || progs+=("$pid"); done
+	for pid in "${pids[@]}"; do [[ " ${infra[*]} " == *" $pid "* ]] || progs+=("$pid"); done
 	if [ ${#progs[@]} -gt 0 ]; then
 		kill -TERM "${progs[@]}" 2>/dev/null || true
 		# kioskd closes its store and says so within a second or two; what
@@ -55,10 +56,10 @@ cleanup() {
 		for _ in $(seq 35); do running "${progs[@]}" || break; sleep 0.1; done
 		kill -KILL "${progs[@]}" 2>/dev/null || true
 	fi
-	if [ -n "${xvfb:-}" ]; then
-		kill -TERM "$xvfb" 2>/dev/null || true
-		for _ in $(seq 5); do running "$xvfb" || break; sleep 0.1; done
-		kill -KILL "$xvfb" 2>/dev/null || true
+	if [ ${#infra[@]} -gt 0 ]; then
+		kill -TERM "${infra[@]}" 2>/dev/null || true
+		for _ in $(seq 5); do running "${infra[@]}" || break; sleep 0.1; done
+		kill -KILL "${infra[@]}" 2>/dev/null || true
 	fi
 	# The filters end once their program's last line is out; one still
 	# held open (by a child the program left behind) is not waited for.
@@ -87,8 +88,12 @@ mosquitto_bin=$(command -v mosquitto || echo /usr/sbin/mosquitto)
 	# As root, mosquitto would drop to user mosquitto and lose access to var/.
 	[ "$(id -u)" = 0 ] && echo "user root"
 } >"$state/mosquitto.conf"
-"$mosquitto_bin" -c "$state/mosquitto.conf" >"$state/mosquitto.log" 2>&1 &
+# In a session of its own, so that Ctrl-C or a hang-up sent to the
+# terminal's process group does not take the broker away from kioskd as it
+# closes: the cleanup stops it after the programs (see infra).
+setsid "$mosquitto_bin" -c "$state/mosquitto.conf" >"$state/mosquitto.log" 2>&1 &
 pids+=($!)
+infra+=($!)
 for _ in $(seq 50); do port_free "$port" || break; sleep 0.1; done
 echo "township broker (mosquitto): $broker"
 
@@ -110,12 +115,11 @@ pids+=($!)
 if [ -z "${DISPLAY:-}" ]; then
 	# Xvfb picks a free display itself and writes its number once it serves.
 	rm -f "$state/xvfb.display"
-	# In a session of its own, so that Ctrl-C or a hang-up sent to the
-	# terminal's process group does not take the screen away from kiosk-ui
-	# as it closes: the cleanup stops it after the programs.
+	# In a session of its own, as the broker: the cleanup stops it after
+	# the programs (see infra).
 	setsid Xvfb -displayfd 4 -screen 0 1280x800x24 -nolisten tcp 4>"$state/xvfb.display" >"$state/xvfb.log" 2>&1 &
-	xvfb=$!
 	pids+=($!)
+	infra+=($!)
 	for _ in $(seq 100); do [ -s "$state/xvfb.display" ] && break; sleep 0.1; done
 	export DISPLAY=:$(cat "$state/xvfb.display")
 	echo "no display: the kiosk UI runs on Xvfb $DISPLAY (FENGQIAO_SCREENSHOT=file.png saves a picture)"
