@@ -10,7 +10,8 @@
 // systemctl). A block marked text (or json, yaml…) is output or an example,
 // not run; an unmarked block that starts a line with one of the programs
 // is an error, so commands cannot hide from the check. Every flag default
-// the docs quote is compared with the program's.
+// the docs quote is compared with the program's, and every default of a
+// site-file or board-profile setting with what kioskd applies.
 package docs
 
 import (
@@ -19,12 +20,17 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"reflect"
 	"regexp"
 	"slices"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"go.yaml.in/yaml/v3"
+
+	"github.com/fengqiao/kiosk/agent/config"
 )
 
 // ours are this repository's programs, built for the test.
@@ -675,4 +681,190 @@ func sameDefault(quoted, actual string) bool {
 	q, err1 := time.ParseDuration(quoted)
 	a, err2 := time.ParseDuration(actual)
 	return err1 == nil && err2 == nil && q == a
+}
+
+// configDefault finds "`KEY` … (default VALUE" in a paragraph or table
+// row: a setting's default as the docs quote it.
+var configDefault = regexp.MustCompile("^\\| `([a-z_]+(?:\\.[a-z_]+)+)`(?:, `([a-z_.]+)`)? \\|.*?(?:\\(|; )default ([0-9][^;),]*)|`([a-z_]+(?:\\.[a-z_]+)+)` \\(default ([0-9][^;),]*)\\)")
+
+// TestDocConfigDefaults: every default of a site-file or board-profile
+// setting the docs quote, "(default 30s)", is what kioskd applies when the
+// setting is left out: the dev site and board are loaded with the setting
+// taken out, and the value found there compared.
+func TestDocConfigDefaults(t *testing.T) {
+	checked := 0
+	for _, file := range docFiles(t) {
+		for _, p := range paragraphs(t, file) {
+			for _, m := range configDefault.FindAllStringSubmatch(p.text, -1) {
+				keys, quoted := []string{m[1], m[2]}, m[3]
+				if m[4] != "" {
+					keys, quoted = []string{m[4]}, m[5]
+				}
+				for _, key := range keys {
+					if key == "" {
+						continue
+					}
+					actual, err := defaultOf(t, key)
+					if err != nil {
+						t.Errorf("%s:%d: %s: %v", file, p.line, key, err)
+						continue
+					}
+					if !sameQuantity(quoted, actual) {
+						t.Errorf("%s:%d: %s quoted with default %q; kioskd applies %v", file, p.line, key, quoted, actual)
+					}
+					t.Logf("%s:%d: %s: default %s", file, p.line, key, quoted)
+					checked++
+				}
+			}
+		}
+	}
+	if checked < 15 {
+		t.Errorf("only %d quoted defaults of settings checked: is the parsing lost?", checked)
+	}
+}
+
+// defaultOf loads the dev site and board with key (site or board) left
+// out, and returns the value kioskd then holds for it.
+func defaultOf(t *testing.T, key string) (any, error) {
+	dir := t.TempDir()
+	siteRaw, err := os.ReadFile("../firmware-configs/sites/dev.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	boardRaw, err := os.ReadFile("../firmware-configs/boards/dev-sim.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	boardPath := filepath.Join(dir, "board.yaml")
+	site, board := yamlDoc(t, siteRaw), yamlDoc(t, boardRaw)
+	setKey(site, "board", boardPath)
+	path := strings.Split(key, ".")
+	inSite := hasField(reflect.TypeOf(config.Site{}), path)
+	inBoard := hasField(reflect.TypeOf(config.Board{}), path)
+	switch {
+	case inSite:
+		deleteKey(site, path)
+	case inBoard:
+		deleteKey(board, path)
+	default:
+		return nil, fmt.Errorf("neither a site-file nor a board-profile setting")
+	}
+	for f, doc := range map[string]*yaml.Node{filepath.Join(dir, "site.yaml"): site, boardPath: board} {
+		out, err := yaml.Marshal(doc)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(f, out, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cfg, err := config.Load(filepath.Join(dir, "site.yaml"))
+	if err != nil {
+		return nil, fmt.Errorf("the dev site without it: %v", err)
+	}
+	v := reflect.ValueOf(cfg.Site)
+	if !inSite {
+		v = reflect.ValueOf(cfg.Board)
+	}
+	for _, name := range path[:len(path)-1] {
+		v = fieldByTag(v, name)
+	}
+	field := fieldByTag(v, path[len(path)-1])
+	// A default applied where the setting is used, not at load
+	// (control.update_rate): the parent's FieldOrDefault method says it.
+	for i := 0; i < v.NumField(); i++ {
+		if strings.Split(v.Type().Field(i).Tag.Get("yaml"), ",")[0] == path[len(path)-1] {
+			if m := v.MethodByName(v.Type().Field(i).Name + "OrDefault"); m.IsValid() && m.Type().NumIn() == 0 && m.Type().NumOut() == 1 {
+				return m.Call(nil)[0].Convert(field.Type()).Interface(), nil
+			}
+		}
+	}
+	return field.Interface(), nil
+}
+
+func yamlDoc(t *testing.T, raw []byte) *yaml.Node {
+	var n yaml.Node
+	if err := yaml.Unmarshal(raw, &n); err != nil {
+		t.Fatal(err)
+	}
+	return n.Content[0]
+}
+
+func setKey(m *yaml.Node, key, value string) {
+	for i := 0; i+1 < len(m.Content); i += 2 {
+		if m.Content[i].Value == key {
+			m.Content[i+1] = &yaml.Node{Kind: yaml.ScalarNode, Value: value}
+		}
+	}
+}
+
+// deleteKey takes the setting at path out of a mapping, if it is there.
+func deleteKey(m *yaml.Node, path []string) {
+	if m == nil || m.Kind != yaml.MappingNode {
+		return
+	}
+	for i := 0; i+1 < len(m.Content); i += 2 {
+		if m.Content[i].Value != path[0] {
+			continue
+		}
+		if len(path) == 1 {
+			m.Content = append(m.Content[:i], m.Content[i+2:]...)
+			return
+		}
+		deleteKey(m.Content[i+1], path[1:])
+	}
+}
+
+func fieldByTag(v reflect.Value, name string) reflect.Value {
+	for v.Kind() == reflect.Pointer {
+		v = v.Elem()
+	}
+	for i := 0; i < v.NumField(); i++ {
+		if tag := strings.Split(v.Type().Field(i).Tag.Get("yaml"), ",")[0]; tag == name {
+			return v.Field(i)
+		}
+	}
+	return reflect.Value{}
+}
+
+func hasField(typ reflect.Type, path []string) bool {
+	for _, name := range path {
+		for typ.Kind() == reflect.Pointer {
+			typ = typ.Elem()
+		}
+		if typ.Kind() != reflect.Struct {
+			return false
+		}
+		found := false
+		for i := 0; i < typ.NumField(); i++ {
+			if tag := strings.Split(typ.Field(i).Tag.Get("yaml"), ",")[0]; tag == name {
+				typ, found = typ.Field(i).Type, true
+				break
+			}
+		}
+		if !found {
+			return false
+		}
+	}
+	return true
+}
+
+// sameQuantity compares a default as the docs write it ("30s", "256KiB",
+// "5 minutes", "7") with the value kioskd holds.
+func sameQuantity(quoted string, actual any) bool {
+	q := strings.TrimSpace(quoted)
+	for long, short := range map[string]string{" minutes": "m", " minute": "m", " min": "m", " seconds": "s", " s": "s", " hours": "h", " ms": "ms"} {
+		if strings.HasSuffix(q, long) {
+			q = strings.TrimSuffix(q, long) + short
+		}
+	}
+	switch a := actual.(type) {
+	case config.Duration:
+		d, err := time.ParseDuration(q)
+		return err == nil && d == a.Duration
+	case config.ByteSize: // 256KiB, 64 KiB/s
+		var b config.ByteSize
+		return yaml.Unmarshal([]byte(strings.TrimSuffix(strings.ReplaceAll(q, " ", ""), "/s")), &b) == nil && b == a
+	}
+	return q == fmt.Sprint(actual)
 }
