@@ -868,3 +868,22 @@ func sameQuantity(quoted string, actual any) bool {
 	}
 	return q == fmt.Sprint(actual)
 }
+
+// TestDocTablesWhole: a blank line inside a table ends it there, and
+// Markdown shows the rest as a paragraph of pipes (as config.md's site
+// table was once).
+func TestDocTablesWhole(t *testing.T) {
+	for _, file := range docFiles(t) {
+		raw, err := os.ReadFile(file)
+		if err != nil {
+			t.Fatal(err)
+		}
+		lines := strings.Split(string(raw), "\n")
+		for i := 2; i < len(lines); i++ {
+			if strings.HasPrefix(lines[i], "| ") && strings.TrimSpace(lines[i-1]) == "" && strings.HasPrefix(lines[i-2], "| ") &&
+				(i+1 == len(lines) || !strings.HasPrefix(lines[i+1], "|-") && !strings.HasPrefix(lines[i+1], "|:")) {
+				t.Errorf("%s:%d: a table row after a blank line that ends its table", file, i+1)
+			}
+		}
+	}
+}
