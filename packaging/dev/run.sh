@@ -147,5 +147,9 @@ echo "Push content as township IT would (docs/bundles.md), e.g.:"
 echo "  bin/kioskctl config sign --key $state/township.key --township dev-township --content BUNDLE.yaml --site firmware-configs/sites/dev.yaml --out $state/b.json"
 echo "  bin/kioskctl config push --broker $broker $state/b.json; bin/kioskctl config status --broker $broker --township dev-township"
 echo "Type 1-4 and Enter here to tap a simulated ID card (0 takes it away). Ctrl-C stops."
-# Until one of them ends (or a signal comes): then the cleanup stops the rest.
-wait -n "${pids[@]}" || true
+# Until one of them ends (or a signal comes): then the cleanup stops the
+# rest, and make run fails with that program's status.
+status=0
+wait -n "${pids[@]}" || status=$?
+echo "a program of the kiosk ended (status $status); stopping the others" >&2
+exit "$status"
