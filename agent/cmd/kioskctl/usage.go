@@ -21,4 +21,3 @@ func commandUsage(name string) string {
 	}
 	return ""
 }
-
