@@ -33,6 +33,8 @@ const (
 	AlertV1Schema            = "alert/v1"
 	TelemetryType            = "telemetry"
 	TelemetryV1Schema        = "telemetry/v1"
+	RequestType              = "request"
+	RequestV1Schema          = "request/v1"
 )
 
 // Body is a record body of one type and version.
@@ -47,5 +49,5 @@ type Body interface {
 // type and version: what the golden files and docs/schemas/ must cover.
 func Bodies() []Body {
 	return []Body{&BookingV1{}, &MediationBookingV1{}, &MediationSessionV1{}, &EscalationV1{},
-		&MediationPhotoV1{}, &AlertV1{}, &TelemetryV1{}}
+		&MediationPhotoV1{}, &AlertV1{}, &TelemetryV1{}, &RequestV1{}}
 }
