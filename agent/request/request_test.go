@@ -57,7 +57,9 @@ func TestValidate(t *testing.T) {
 		{"no category", good(func(in *request.Input) { in.Category = "" }), "category", apitype.CodeRequired},
 		{"unknown category", good(func(in *request.Input) { in.Category = "traffic" }), "category", apitype.CodeUnknownCategory},
 		{"no phrase", good(func(in *request.Input) { in.Phrases = nil }), "phrases", apitype.CodeRequired},
-		{"four phrases", good(func(in *request.Input) { in.Phrases = []string{"路灯不亮", "桥梁护栏损坏", "自来水管漏水", "村道路面破损塌陷"} }), "phrases", apitype.CodeTooMany},
+		{"four phrases", good(func(in *request.Input) {
+			in.Phrases = []string{"路灯不亮", "桥梁护栏损坏", "自来水管漏水", "村道路面破损塌陷"}
+		}), "phrases", apitype.CodeTooMany},
 		{"phrase of another category", good(func(in *request.Input) { in.Phrases = []string{"路灯不亮", "房屋墙体开裂"} }), "phrases[1]", apitype.CodeUnknownPhrase},
 		{"phrase twice", good(func(in *request.Input) { in.Phrases = []string{"路灯不亮", "路灯不亮"} }), "phrases[1]", apitype.CodeDuplicate},
 		{"unknown place", good(func(in *request.Input) { in.Place = "group-9" }), "place", apitype.CodeUnknownPlace},
