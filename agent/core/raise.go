@@ -107,7 +107,7 @@ func (c *Core) SubmitRequest(ctx context.Context, req apitype.RequestSubmit) (ap
 	if err != nil {
 		return apitype.RequestReceipt{}, err
 	}
-	st := storedRequest(v, env.ID, now)
+	st := storedRequest(v, env.ID, env.TS)
 	var code string
 	switch {
 	case v.Anonymous:
@@ -145,7 +145,7 @@ func (c *Core) SubmitRequest(ctx context.Context, req apitype.RequestSubmit) (ap
 	} else {
 		c.rememberReceipt(env.ID, receipt)
 	}
-	return apitype.RequestReceipt{ID: env.ID, Seq: env.Seq, Number: number, Created: env.TS, Request: shown, Code: code}, nil
+	return apitype.RequestReceipt{ID: env.ID, Seq: env.Seq, Request: shown, Code: code}, nil
 }
 
 // takePhoto takes a photo of the problem with the consent camera, scaled

@@ -226,6 +226,11 @@ func TestSchemaRejectsWrongMessages(t *testing.T) {
 		{"escalation without a reason", "escalation.v1.json", `{"case":"01900000-0000-7000-8000-000000000003","case_number":"1","session":"01900000-0000-7000-8000-000000000004","reasons":[],"category":"c","line":"red","outcome":"settled","mediator":{"id":"m","name":"n"},"parties":[],"held":"2026-11-24T10:13:00+08:00"}`},
 		{"telemetry rate above one", "telemetry.v1.json", `{"version":"v","broker":"connected","queue":{"depth":0,"dead_letters":0,"bytes":0,"quota":1,"file_bytes":0,"evicted":0},"oldest_age_seconds":0,"indicators":{"sessions":0,"cases_closed":0,"settled":0,"success_rate":1.5,"follow_ups_due":0,"follow_ups_done":0,"follow_ups_on_time":0,"on_time_rate":null,"bookings_by_service":{},"since":"2026-11-24T02:10:00Z"}}`},
 		{"alert without a message", "alert.v1.json", `{"kind":"store_corrupt"}`},
+		{"anonymous request with a contact", "request.v1.json", `{"kind":"report","kind_name":"举报","category":{"id":"c","name":"n"},"phrases":["p"],"anonymous":true,"contact":{"via":"phone","phone":"13905991234"},"channel":"kiosk"}`},
+		{"anonymous request with a photo", "request.v1.json", `{"kind":"report","kind_name":"举报","category":{"id":"c","name":"n"},"phrases":["p"],"anonymous":true,"photo":{"width":1,"height":1,"jpeg":"","consent":"c"},"channel":"kiosk"}`},
+		{"anonymous request not a report", "request.v1.json", `{"kind":"help","kind_name":"求助","category":{"id":"c","name":"n"},"phrases":["p"],"anonymous":true,"channel":"kiosk"}`},
+		{"signed request without a contact", "request.v1.json", `{"kind":"help","kind_name":"求助","category":{"id":"c","name":"n"},"phrases":["p"],"anonymous":false,"channel":"kiosk"}`},
+		{"request without a phrase", "request.v1.json", `{"kind":"help","kind_name":"求助","category":{"id":"c","name":"n"},"phrases":[],"anonymous":false,"contact":{"via":"phone","phone":"1"},"channel":"kiosk"}`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -73,10 +73,10 @@ type RequestPhoto struct {
 // RequestReceipt is the answer of POST /v1/requests (201), once the
 // request's record is on disk.
 type RequestReceipt struct {
-	ID      string    `json:"id"` // the record's id: POST /v1/print prints the receipt by it
-	Seq     uint64    `json:"seq"`
-	Number  string    `json:"number"` // the short number the villager checks with
-	Created time.Time `json:"created"`
+	ID  string `json:"id"` // the record's id: POST /v1/print prints the receipt by it
+	Seq uint64 `json:"seq"`
+	// Request has the short number the villager checks with, and when
+	// the request was made.
 	Request
 	// Code is an anonymous report's check code, in this answer and on
 	// the printed receipt only: the kiosk keeps only a keyed hash of it.
@@ -87,7 +87,7 @@ type RequestReceipt struct {
 // Request is a request as the villager's check shows it: what was asked
 // and where it stands. Nothing in it identifies the villager.
 type Request struct {
-	Number    string   `json:"number"`
+	Number    string   `json:"number"` // the seq, as a booking's number: 00042
 	Kind      string   `json:"kind"`
 	KindName  string   `json:"kind_name"`
 	Category  string   `json:"category"`
