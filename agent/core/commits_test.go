@@ -5,6 +5,7 @@ import (
 	"context"
 	"log/slog"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -154,5 +155,23 @@ func TestRequestCostsOneCommit(t *testing.T) {
 	}
 	if tallies["roads"] != requests/2 || tallies["sanitation"] != requests/2 {
 		t.Errorf("requests counted %v", tallies)
+	}
+	ind, err := k.agent.Indicators()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ind.EventsCollected != requests || ind.EventsByCategory["roads"] != requests/2 {
+		t.Errorf("事件采集数 = %d, by category %v", ind.EventsCollected, ind.EventsByCategory)
+	}
+	// The township reads it from telemetry without asking.
+	if err := k.agent.Telemetry(ctx); err != nil {
+		t.Fatal(err)
+	}
+	items, err := ob.Peek(0, 100)
+	if err != nil || len(items) == 0 {
+		t.Fatal(items, err)
+	}
+	if last := items[len(items)-1].Payload; !strings.Contains(string(last), `"events_collected":12,"events_by_category":{"roads":6,"sanitation":6}`) {
+		t.Errorf("telemetry without the events collected: %s", last)
 	}
 }
