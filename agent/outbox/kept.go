@@ -21,8 +21,9 @@ import (
 // entry cannot be moved from one table or seq to another.
 //
 // Kept entries are not records: they are not queued, counted in Stats or
-// the quota, delivered or evicted. A store found damaged is salvaged for its
-// records and tallies only (salvage.go); its kept tables are lost with it.
+// the quota, delivered or evicted. A store found damaged gives them back
+// with its records (salvage.go), each checked against its table and seq;
+// one the new store has already (written since the swap) is kept.
 
 // bucketKept holds one nested bucket per kept table: seq → sealed value.
 var bucketKept = []byte("kept")

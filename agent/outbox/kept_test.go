@@ -3,7 +3,10 @@ package outbox
 import (
 	"context"
 	"errors"
+	"fmt"
+	"os"
 	"testing"
+	"time"
 )
 
 // TestKeptEntries: an entry enqueued with its record is stored in the
@@ -56,5 +59,42 @@ func TestKeptEntries(t *testing.T) {
 	}
 	if st := o.Stats(); st.Depth != 0 {
 		t.Errorf("a kept entry counts as queued: depth %d", st.Depth)
+	}
+}
+
+// TestSalvageKeepsKeptEntries: a store found damaged gives back its kept
+// entries with its records, those of delivered records too, each at its
+// own seq and authenticated.
+func TestSalvageKeepsKeptEntries(t *testing.T) {
+	opts := testOptions(mustPath(t))
+	o := mustOpen(t, opts)
+	ctx := context.Background()
+	var seqs []uint64
+	for i := range 60 {
+		env, err := o.EnqueueKept(ctx, mustRecord(t, "request", 300), Kept{Table: "requests", Value: []byte(fmt.Sprint("status ", i))})
+		if err != nil {
+			t.Fatal(err)
+		}
+		seqs = append(seqs, env.Seq)
+	}
+	if err := o.Ack(seqs[:30]...); err != nil { // delivered: their entries stay
+		t.Fatal(err)
+	}
+	o.Close()
+	mustLeakFreePages(t, opts.Path)
+	// A check is owed (the last one is a week old), and finds the leak.
+	if err := os.WriteFile(opts.Path+checkedSuffix, stamp(time.Now().Add(-8*24*time.Hour)), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	o = mustOpen(t, opts)
+	rec := mustRecovery(t, o)
+	if rec.Salvaged != 30 || rec.Unreadable != 0 {
+		t.Errorf("recovery = %+v, want the 30 queued records salvaged", rec)
+	}
+	for i, seq := range seqs {
+		got, err := o.GetKept("requests", seq)
+		if err != nil || string(got) != fmt.Sprint("status ", i) {
+			t.Errorf("kept entry %d after salvage: %q %v", seq, got, err)
+		}
 	}
 }
