@@ -227,3 +227,70 @@ func mappingValue(m *yaml.Node, key string) *yaml.Node {
 func isNull(n *yaml.Node) bool {
 	return n.Kind == yaml.ScalarNode && n.ShortTag() == "!!null"
 }
+
+// PatchChange is one value a patch sets, as the site file has it and as
+// the patch makes it, for township IT to read before signing.
+type PatchChange struct {
+	Field string // dotted path, e.g. "content.advisor.duty"
+	// Was and Now are the values in YAML's flow style, "" for none (a
+	// key the site file leaves out, or the patch removes).
+	Was, Now string
+}
+
+// PatchChanges lists what a patch sets over c's site file, in the order it
+// says them: each value that is not a mapping (a mapping only says where).
+// The patch must be one WithPatch accepts.
+func (c *Config) PatchChanges(patch []byte) ([]PatchChange, error) {
+	var root yaml.Node
+	if err := yaml.Unmarshal(patch, &root); err != nil || len(root.Content) == 0 || root.Content[0].Kind != yaml.MappingNode {
+		return nil, fmt.Errorf("config: not a site patch")
+	}
+	var out []PatchChange
+	var walk func(path string, mine, theirs *yaml.Node)
+	walk = func(path string, mine, theirs *yaml.Node) {
+		if mine.Kind == yaml.MappingNode {
+			for i := 0; i+1 < len(mine.Content); i += 2 {
+				k := mine.Content[i].Value
+				walk(join(path, k), mine.Content[i+1], mappingValue(theirs, k))
+			}
+			return
+		}
+		ch := PatchChange{Field: path, Was: flowYAML(theirs)}
+		if !isNull(mine) {
+			ch.Now = flowYAML(mine)
+		}
+		out = append(out, ch)
+	}
+	doc := root.Content[0]
+	for i := 0; i+1 < len(doc.Content); i += 2 {
+		if k := doc.Content[i].Value; slices.Contains(BundleSections, k) {
+			walk(k, doc.Content[i+1], mappingValue(c.siteRoot, k))
+		}
+	}
+	return out, nil
+}
+
+// flowYAML writes n on one line, without its comments; "" for nil.
+func flowYAML(n *yaml.Node) string {
+	if n == nil {
+		return ""
+	}
+	var flat func(n *yaml.Node) *yaml.Node
+	flat = func(n *yaml.Node) *yaml.Node {
+		cp := *n
+		cp.HeadComment, cp.LineComment, cp.FootComment = "", "", ""
+		if cp.Kind == yaml.MappingNode || cp.Kind == yaml.SequenceNode {
+			cp.Style = yaml.FlowStyle
+		}
+		cp.Content = nil
+		for _, c := range n.Content {
+			cp.Content = append(cp.Content, flat(c))
+		}
+		return &cp
+	}
+	b, err := yaml.Marshal(flat(n))
+	if err != nil {
+		return n.Value
+	}
+	return strings.TrimSpace(string(b))
+}

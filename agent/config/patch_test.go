@@ -175,3 +175,36 @@ func TestWithPatchNeedsSiteFile(t *testing.T) {
 		t.Fatalf("err %v", err)
 	}
 }
+
+func TestPatchChanges(t *testing.T) {
+	base, err := Load("../../firmware-configs/sites/dev.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := base.PatchChanges([]byte("schema: " + PatchSchema + `
+content:
+  advisor:
+    duty:
+      - days: [tue, fri]
+        from: "08:30"
+        to: "11:30"
+    booking_days: 21
+  lecture: {theme: 防范电信诈骗}
+ui:
+  voice: null
+  idle: 90s
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []PatchChange{
+		{"content.advisor.duty", `[{days: [tue, fri], from: "09:00", to: "12:00"}, {days: [thu], from: "14:30", to: "17:30"}]`, `[{days: [tue, fri], from: "08:30", to: "11:30"}]`},
+		{"content.advisor.booking_days", "14", "21"},
+		{"content.lecture.theme", "农村土地承包与流转", "防范电信诈骗"},
+		{"ui.voice", "true", ""},
+		{"ui.idle", "60s", "90s"},
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("got  %q\nwant %q", got, want)
+	}
+}
