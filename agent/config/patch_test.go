@@ -1,6 +1,7 @@
 package config
 
 import (
+	"errors"
 	"reflect"
 	"strings"
 	"testing"
@@ -19,7 +20,7 @@ func mustNode(t *testing.T, src string) *yaml.Node {
 }
 
 // mustValue decodes a node as plain data, for comparing documents.
-func mustValue(t *testing.T, n *yaml.Node) any {
+func mustValue(t testing.TB, n *yaml.Node) any {
 	t.Helper()
 	var v any
 	if err := n.Decode(&v); err != nil {
@@ -207,4 +208,38 @@ ui:
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("got  %q\nwant %q", got, want)
 	}
+}
+
+// FuzzWithPatch: whatever a patch says, WithPatch answers with a valid
+// configuration or an *Error, never a panic, and leaves the base as it was.
+func FuzzWithPatch(f *testing.F) {
+	base, err := Load("../../firmware-configs/sites/dev.yaml")
+	if err != nil {
+		f.Fatal(err)
+	}
+	before := mustValue(f, base.siteRoot)
+	head := "schema: " + PatchSchema + "\n"
+	for _, p := range []string{
+		head + "content:\n  advisor:\n    duty:\n      - {days: [tue], from: \"08:30\", to: \"11:30\"}\n",
+		head + "ui: {voice: null, idle: 90s}\n",
+		head + "content: {services: [{id: legal-advisor}], venues: null}\n",
+		head + "mediators: [1, 2]\n",
+		head + "content:\n  wording: {dim.wake: 摸}\n  mediation: {sessions: [\"09:00\"]}\n",
+	} {
+		f.Add([]byte(p))
+	}
+	f.Fuzz(func(t *testing.T, patch []byte) {
+		got, err := base.WithPatch("patch", patch, 9)
+		if err != nil {
+			var cerr *Error
+			if !errors.As(err, &cerr) {
+				t.Fatalf("not an *Error: %T %v", err, err)
+			}
+		} else if got.ContentVersion != 9 || got.Site.Kiosk != base.Site.Kiosk {
+			t.Fatalf("accepted with kiosk %+v", got.Site.Kiosk)
+		}
+		if !reflect.DeepEqual(mustValue(t, base.siteRoot), before) {
+			t.Fatal("the base's site document changed")
+		}
+	})
 }
