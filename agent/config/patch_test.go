@@ -97,6 +97,12 @@ func TestWithPatch(t *testing.T) {
 					t.Errorf("ui %+v", s.UI)
 				}
 			}},
+		{name: "a duration removed: its default, which the dev site also gives", patch: head + "ui:\n  idle: ~\n",
+			check: func(t *testing.T, s *Site) {
+				if s.UI.Idle.Seconds() != 60 || s.UI.Voice == nil {
+					t.Errorf("ui %+v", s.UI)
+				}
+			}},
 		{name: "new wording", patch: head + "content:\n  wording:\n    dim.wake: 请摸一下屏幕\n",
 			check: func(t *testing.T, s *Site) {
 				if s.Content.Wording["dim.wake"] != "请摸一下屏幕" {
