@@ -5,6 +5,8 @@ import (
 	"slices"
 	"strings"
 
+	"go.yaml.in/yaml/v3"
+
 	"github.com/fengqiao/kiosk/agent/bundle"
 )
 
@@ -44,16 +46,14 @@ func (c *Config) WithBundle(name string, content []byte, version uint64) (*Confi
 	if doc == nil {
 		return nil, &Error{Problems: problems}
 	}
-	for i, p := range problems {
-		// walk words it "unknown key"; say why the key is refused.
-		if top, _, _ := strings.Cut(p.Field, "."); p.Field == top && !slices.Contains(BundleSections, top) && top != "schema" &&
-			strings.Contains(p.Msg, "unknown key") {
-			problems[i].Msg = "a township bundle may not set " + top + " (only " + strings.Join(BundleSections, ", ") + "); change it in the kiosk's site file"
-		}
-	}
+	problems = bundleKeyProblems(problems)
 	ch := &checker{doc: doc}
 	if b.Schema != BundleSchema {
-		ch.fail("schema", "%q is not a site bundle (want %q)", b.Schema, BundleSchema)
+		msg := ""
+		if b.Schema == PatchSchema {
+			msg = "; a patch is signed as one (kioskctl config sign picks the kind from the schema)"
+		}
+		ch.fail("schema", "%q is not a site bundle (want %q)%s", b.Schema, BundleSchema, msg)
 	}
 	if b.Content == nil && b.Mediators == nil && b.UI == nil {
 		ch.fail("", "sets none of %s", strings.Join(BundleSections, ", "))
@@ -68,11 +68,31 @@ func (c *Config) WithBundle(name string, content []byte, version uint64) (*Confi
 	if b.UI != nil {
 		site.UI = *b.UI
 	}
+	return c.withSite(doc, append(problems, ch.problems...), site, version, c.leftOutHints)
+}
+
+// bundleKeyProblems rewords walk's "unknown key" for a top-level key a
+// bundle may not set, saying why it is refused.
+func bundleKeyProblems(problems []Problem) []Problem {
+	for i, p := range problems {
+		if top, _, _ := strings.Cut(p.Field, "."); p.Field == top && !slices.Contains(BundleSections, top) && top != "schema" &&
+			strings.Contains(p.Msg, "unknown key") {
+			problems[i].Msg = "a township bundle may not set " + top + " (only " + strings.Join(BundleSections, ", ") + "); change it in the kiosk's site file"
+		}
+	}
+	return problems
+}
+
+// withSite validates site, c's site with a bundle's sections in place, and
+// returns the configuration it makes, or every problem (those found while
+// decoding the bundle first). doc is the bundle's.
+// hints explains, ahead of them, problems that come from how a bundle
+// is put over the site file rather than from what it says.
+func (c *Config) withSite(doc *document, problems []Problem, site Site, version uint64, hints func(*document, []Problem) []Problem) (*Config, error) {
 	site.applyDefaults()
-	problems = append(problems, ch.problems...)
 	problems = mergeProblems(problems, site.validate(doc))
 	if len(problems) > 0 {
-		return nil, &Error{Problems: problems}
+		return nil, &Error{Problems: hints(doc, problems)}
 	}
 	out := *c
 	out.Site, out.ContentVersion = site, version
@@ -97,4 +117,40 @@ func (ct *Control) validate(c *checker, mode string) {
 		}
 		keys.check(f, k)
 	}
+}
+
+// leftOutHints explains the problems of a whole-section bundle that leaves
+// out what the site file's section sets. Each section present replaces the
+// site file's whole, and "content.topics: needs at least one consultation
+// topic" alone does not say that township IT, who wrote only the advisor,
+// wiped the topics: that is said first, with what to do instead.
+func (c *Config) leftOutHints(doc *document, problems []Problem) []Problem {
+	var hints []Problem
+	for _, sec := range BundleSections {
+		mine, theirs := mappingValue(doc.root, sec), mappingValue(c.siteRoot, sec)
+		if mine == nil || theirs == nil || theirs.Kind != yaml.MappingNode || !blames(problems, sec) {
+			continue
+		}
+		var left []string
+		for i := 0; i+1 < len(theirs.Content); i += 2 {
+			if k := theirs.Content[i].Value; mappingValue(mine, k) == nil {
+				left = append(left, k)
+			}
+		}
+		if len(left) > 0 {
+			hints = append(hints, doc.problem(sec, "a bundle's %s section replaces the site file's whole, and this one leaves out %s, which the site file sets; to change only some values, sign a patch instead (schema: %s, docs/bundles.md, \"Patches\")",
+				sec, strings.Join(left, ", "), PatchSchema))
+		}
+	}
+	return append(hints, problems...)
+}
+
+// blames says whether a problem is about field or a field inside it.
+func blames(problems []Problem, field string) bool {
+	for _, p := range problems {
+		if p.Field == field || strings.HasPrefix(p.Field, field+".") || strings.HasPrefix(p.Field, field+"[") {
+			return true
+		}
+	}
+	return false
 }

@@ -53,6 +53,10 @@ type Config struct {
 	ContentVersion uint64
 
 	tls *tls.Config // TLSConfig; built from mqtt.tls by Load and OverrideBroker
+	// siteRoot is the site file as written (YAML nodes), which a township
+	// patch (WithPatch) is merged over. Never modified: a patch copies the
+	// nodes it changes.
+	siteRoot *yaml.Node
 }
 
 // Site holds the settings of one kiosk in one village.
@@ -395,7 +399,7 @@ func Load(sitePath string) (*Config, error) {
 		return nil, &Error{Problems: problems}
 	}
 	site.applyDefaults()
-	cfg := &Config{Site: site, SitePath: sitePath}
+	cfg := &Config{Site: site, SitePath: sitePath, siteRoot: siteDoc.root}
 	problems = mergeProblems(problems, site.validate(siteDoc))
 	// The TLS files are checked here, not in validate: their paths are
 	// relative to the site file, and a township bundle (WithBundle), which

@@ -9,8 +9,10 @@
 // in: of the latest township-wide bundle and the latest bundle for this
 // kiosk alone, the one issued later (not_before) wins, the kiosk's own on a
 // tie; sections a bundle does not carry come from the site file
-// (config.WithBundle). A kiosk reconnecting after days offline therefore
-// ends in the state township IT last chose for it.
+// (config.WithBundle), and a patch is merged over the site file
+// (config.WithPatch), never over an earlier bundle. A kiosk reconnecting
+// after days offline therefore ends in the state township IT last chose
+// for it, from the latest bundle alone.
 package control
 
 import (
@@ -80,8 +82,11 @@ type Reported struct {
 	At             time.Time `json:"at"`
 }
 
-// applied is a site bundle in force in one scope, as kept on disk.
+// applied is a site bundle or patch in force in one scope, as kept on disk.
 type applied struct {
+	// Kind is bundle.KindSite or KindSitePatch; empty in files written
+	// before patches, which were all site bundles.
+	Kind      string    `json:"kind,omitempty"`
 	Version   uint64    `json:"version"`
 	Scope     string    `json:"scope"`
 	NotBefore time.Time `json:"not_before"`
@@ -241,7 +246,24 @@ func (c *Controller) effective() (*config.Config, error) {
 	if w == nil {
 		return c.opts.Base, nil
 	}
-	return c.opts.Base.WithBundle(fmt.Sprintf("bundle %s v%d", w.Scope, w.Version), w.Content, w.Version)
+	return withContent(c.opts.Base, w.Kind, fmt.Sprintf("bundle %s v%d", w.Scope, w.Version), w.Content, w.Version)
+}
+
+// withContent is base with a site bundle's or a site patch's content in
+// force.
+func withContent(base *config.Config, kind, name string, content []byte, version uint64) (*config.Config, error) {
+	if kind == bundle.KindSitePatch {
+		return base.WithPatch(name, content, version)
+	}
+	return base.WithBundle(name, content, version)
+}
+
+// kindOf is the kind of a bundle in force, for reports.
+func (a *applied) kindOf() string {
+	if a.Kind == "" {
+		return bundle.KindSite
+	}
+	return a.Kind
 }
 
 // Start puts the configuration in force into the core and checks it: a
@@ -280,7 +302,7 @@ func (c *Controller) Start(a Applier) {
 	}
 	c.current = cfg
 	a.ApplyConfig(cfg)
-	c.report(Reported{Version: w.Version, Scope: w.Scope, Kind: bundle.KindSite, Status: StatusRolledBack,
+	c.report(Reported{Version: w.Version, Scope: w.Scope, Kind: w.kindOf(), Status: StatusRolledBack,
 		Reason: "health_check", Error: herr.Error()})
 }
 
@@ -334,10 +356,16 @@ func (c *Controller) handle(payload []byte, retry bool) {
 		return
 	}
 	now := c.opts.Now()
-	v, err := bundle.Verify(payload, c.trust, c.id, now, bundle.Options{Validate: func(content []byte) error {
-		_, err := c.opts.Base.WithBundle("bundle", content, 1)
-		return err
-	}})
+	v, err := bundle.Verify(payload, c.trust, c.id, now, bundle.Options{
+		Validate: func(content []byte) error {
+			_, err := c.opts.Base.WithBundle("bundle", content, 1)
+			return err
+		},
+		ValidatePatch: func(content []byte) error {
+			_, err := c.opts.Base.WithPatch("patch", content, 1)
+			return err
+		},
+	})
 	if errors.Is(err, bundle.ErrReplay) || retry && errors.Is(err, bundle.ErrNotYetValid) {
 		return
 	}
@@ -376,10 +404,10 @@ func (c *Controller) RetryEarly() {
 	}
 }
 
-// apply puts a verified site bundle in force, or rolls it back.
+// apply puts a verified site bundle or patch in force, or rolls it back.
 func (c *Controller) apply(v *bundle.Verified) {
 	r := Reported{Version: v.Version, Scope: v.Scope, Kind: v.Kind}
-	next := &applied{Version: v.Version, Scope: v.Scope, NotBefore: v.NotBefore, KeyID: v.KeyID, Content: v.Content}
+	next := &applied{Kind: v.Kind, Version: v.Version, Scope: v.Scope, NotBefore: v.NotBefore, KeyID: v.KeyID, Content: v.Content}
 	prev, hadPrev := c.inForce[v.Scope]
 	prevCfg := c.current
 	c.inForce[v.Scope] = next

@@ -47,9 +47,9 @@ func keysGen(args []string, stdout, stderr io.Writer) int {
 	return 0
 }
 
-// configSign signs a site bundle (the content file, checked against a
-// kiosk's site file first, exactly as the kiosk will check it) or, with
-// --rotate-to, a key rotation.
+// configSign signs a site bundle or a site patch (the content file, checked
+// against a kiosk's site file first, exactly as the kiosk will check it;
+// siteContent) or, with --rotate-to, a key rotation.
 func configSign(args []string, stdout, stderr io.Writer, now func() time.Time) int {
 	fs := flag.NewFlagSet("kioskctl config sign", flag.ContinueOnError)
 	fs.SetOutput(stderr)
@@ -57,7 +57,7 @@ func configSign(args []string, stdout, stderr io.Writer, now func() time.Time) i
 	townshipID := fs.String("township", "", "the township `ID` the bundle is for (required)")
 	kiosks := fs.String("kiosks", "", "comma-separated kiosk `IDS`; empty: every kiosk of the township")
 	version := fs.Uint64("version", 0, "bundle `N`, above every version signed before for the same kiosks (default: the current Unix time, which only grows)")
-	content := fs.String("content", "", "the bundle content `FILE` (schema: "+config.BundleSchema+")")
+	content := fs.String("content", "", "the bundle content `FILE`: schema "+config.PatchSchema+" changes only the values it names, "+config.BundleSchema+" replaces whole sections")
 	site := fs.String("site", "", "a kiosk's site `FILE` to check the content against, as the kiosk will (required with --content)")
 	rotateTo := fs.String("rotate-to", "", "sign a key rotation to this new public `KEY` instead of a site bundle")
 	effective := fs.Uint64("effective", 0, "with --rotate-to: the first `VERSION` only the new key signs (default: version+1)")
@@ -107,15 +107,16 @@ func configSign(args []string, stdout, stderr io.Writer, now func() time.Time) i
 			fmt.Fprintf(stderr, "kioskctl: %v\n", err)
 			return 1
 		}
+		kind := ""
 		base, err := config.Load(*site)
 		if err == nil {
-			_, err = base.WithBundle(*content, data, b.Version)
+			kind, err = siteContent(base, *content, data, b.Version, stderr)
 		}
 		if err != nil {
 			fmt.Fprintf(stderr, "kioskctl: the kiosk would refuse this bundle:\n%v\n", err)
 			return 1
 		}
-		b.Kind, b.Content = bundle.KindSite, data
+		b.Kind, b.Content = kind, data
 	}
 	env, err := bundle.Sign(b, priv)
 	if err != nil {
