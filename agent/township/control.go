@@ -14,6 +14,7 @@ import (
 
 	mqtt "github.com/eclipse/paho.mqtt.golang"
 
+	"github.com/fengqiao/kiosk/agent/control"
 	"github.com/fengqiao/kiosk/agent/mqtttopic"
 )
 
@@ -65,21 +66,12 @@ func Push(ctx context.Context, c Conn, topic string, envelope []byte) error {
 }
 
 // KioskState is what the township knows of one kiosk: its presence and its
-// reported configuration state (docs/mqtt.md).
+// reported configuration state (docs/bundles.md). A report from a kiosk
+// before config-reported/v2 has no Schema, InForceAt or PublishedAt.
 type KioskState struct {
-	Kiosk    string `json:"kiosk"`
-	Online   string `json:"online"` // online | offline | "" (never seen)
-	Reported *struct {
-		Version        uint64    `json:"version"`
-		Scope          string    `json:"scope"`
-		Kind           string    `json:"kind"`
-		Status         string    `json:"status"`
-		Reason         string    `json:"reason"`
-		Error          string    `json:"error"`
-		InForce        string    `json:"in_force"`
-		InForceVersion uint64    `json:"in_force_version"`
-		At             time.Time `json:"at"`
-	} `json:"reported,omitempty"`
+	Kiosk    string            `json:"kiosk"`
+	Online   string            `json:"online"` // online | offline | "" (never seen)
+	Reported *control.Reported `json:"reported,omitempty"`
 }
 
 // ConfigStatus collects the retained status and reported-state messages of

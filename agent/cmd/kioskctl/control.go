@@ -17,6 +17,7 @@ import (
 
 	"github.com/fengqiao/kiosk/agent/bundle"
 	"github.com/fengqiao/kiosk/agent/config"
+	"github.com/fengqiao/kiosk/agent/control"
 	"github.com/fengqiao/kiosk/agent/mqtttopic"
 	"github.com/fengqiao/kiosk/agent/township"
 )
@@ -304,23 +305,81 @@ func configStatus(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		fmt.Fprintln(stderr, township.ErrNoKiosks)
 		return 1
 	}
-	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "KIOSK\tLINK\tIN FORCE\tLAST BUNDLE\tSTATUS\tREASON\tAT")
+	writeConfigTable(stdout, states, time.Now())
+	return 0
+}
+
+// writeConfigTable writes each kiosk's configuration as township IT reads
+// it: what is in force and since when, apart from the last bundle tried
+// and its result, and how old the kiosk's report is. The result of the
+// last bundle tried is never the kiosk's state: a bundle refused leaves
+// what was in force in force, so the two get columns of their own, each
+// with its age (issue 19: a refusal read as the current state).
+func writeConfigTable(w io.Writer, states []township.KioskState, now time.Time) {
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "KIOSK\tLINK\tIN FORCE\tSINCE\tLAST TRIED\tRESULT\tTRIED\tREPORTED")
 	for _, s := range states {
-		inForce, last, status, reason, at := "site file", "-", "-", "", ""
+		inForce, since, last, result, tried, reported := "site file", "-", "-", "no bundle yet", "-", "-"
 		if r := s.Reported; r != nil {
 			if r.InForceVersion != 0 {
-				inForce = fmt.Sprintf("v%d (%s)", r.InForceVersion, r.InForce)
+				inForce = fmt.Sprintf("v%d (%s)", r.InForceVersion, scopeWord(r.InForce))
+				since = age(now, r.InForceAt)
 			}
-			last, status, reason = fmt.Sprintf("v%d", r.Version), r.Status, r.Reason
-			at = r.At.Local().Format("2006-01-02 15:04")
+			last = "v?" // refused before its signature was checked: its version is not believed
+			if r.Version != 0 {
+				last = fmt.Sprintf("v%d", r.Version)
+			}
+			result = r.Status
+			if r.Reason != "" {
+				result += ": " + r.Reason
+			}
+			if r.Status == control.StatusApplied && (r.Version != r.InForceVersion || r.Scope != r.InForce) {
+				result += " (a later-issued bundle is in force)"
+			}
+			tried = age(now, r.At)
+			reported = age(now, r.PublishedAt)
+			if r.Schema == "" {
+				reported = "? (old kioskd)"
+			}
 		}
-		online := s.Online
-		if online == "" {
-			online = "?"
-		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", s.Kiosk, online, inForce, last, status, reason, at)
+		// Every string but the times comes from the kiosks: none may move
+		// the cursor or break the columns of the operator's terminal.
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", printable(s.Kiosk), printable(dash(s.Online)),
+			printable(inForce), since, last, printable(result), tried, reported)
 	}
 	tw.Flush()
-	return 0
+}
+
+// scopeWord is a bundle scope as the table shows it: "township" for the
+// township-wide bundle, "kiosk" for one of the kiosk's own.
+func scopeWord(scope string) string {
+	kind, _, _ := strings.Cut(scope, ":")
+	if kind == "" {
+		return scope
+	}
+	return kind
+}
+
+// age is how long before now t was, in one short unit for a table column:
+// "40s ago", "12m ago", "3h ago", "2d ago"; "-" for no time. The times are
+// the kiosk's clock's and now is this machine's, so a time ahead of now (a
+// kiosk's clock ahead) says so rather than showing a negative age.
+func age(now, t time.Time) string {
+	if t.IsZero() {
+		return "-"
+	}
+	d := now.Sub(t)
+	suffix := " ago"
+	if d < 0 {
+		d, suffix = -d, " ahead"
+	}
+	switch {
+	case d < time.Minute:
+		return fmt.Sprintf("%ds%s", int(d.Seconds()), suffix)
+	case d < time.Hour:
+		return fmt.Sprintf("%dm%s", int(d.Minutes()), suffix)
+	case d < 48*time.Hour:
+		return fmt.Sprintf("%dh%s", int(d.Hours()), suffix)
+	}
+	return fmt.Sprintf("%dd%s", int(d.Hours()/24), suffix)
 }
