@@ -79,7 +79,7 @@ type KioskState struct {
 // Retained messages arrive right after the subscription; wait only has to
 // cover the broker's round trip.
 func ConfigStatus(ctx context.Context, c Conn, township string, wait time.Duration) ([]KioskState, error) {
-	return retainedByKiosk(ctx, c, wait, func(kiosk string) *KioskState { return &KioskState{Kiosk: kiosk} },
+	return retainedByKiosk(ctx, c, wait, func(_, kiosk string) *KioskState { return &KioskState{Kiosk: kiosk} },
 		map[string]func([]byte) func(*KioskState){
 			mqtttopic.Statuses(township): func(p []byte) func(*KioskState) {
 				var st struct {
@@ -101,12 +101,13 @@ func ConfigStatus(ctx context.Context, c Conn, township string, wait time.Durati
 }
 
 // retainedByKiosk subscribes to handlers' topic filters for the time wait
-// and folds the messages of each kiosk (the {kiosk} level of
-// fengqiao/v1/{township}/{kiosk}/...) into one T, returned in kiosk order.
+// and folds the messages of each kiosk (the {township} and {kiosk} levels of
+// fengqiao/v1/{township}/{kiosk}/...) into one T, returned in township and
+// kiosk order.
 // A handler decodes a payload off the lock and returns what to apply to
 // that kiosk's T, or nil to ignore the message (the kiosk is then not
 // listed for it).
-func retainedByKiosk[T any](ctx context.Context, c Conn, wait time.Duration, newState func(kiosk string) *T, handlers map[string]func(payload []byte) func(*T)) ([]T, error) {
+func retainedByKiosk[T any](ctx context.Context, c Conn, wait time.Duration, newState func(township, kiosk string) *T, handlers map[string]func(payload []byte) func(*T)) ([]T, error) {
 	var mu sync.Mutex
 	states := map[string]*T{}
 	cl := c.client()
@@ -126,10 +127,11 @@ func retainedByKiosk[T any](ctx context.Context, c Conn, wait time.Duration, new
 			}
 			mu.Lock()
 			defer mu.Unlock()
-			s := states[parts[3]]
+			id := parts[2] + "/" + parts[3] // kiosk ids are unique within a township only
+			s := states[id]
 			if s == nil {
-				s = newState(parts[3])
-				states[parts[3]] = s
+				s = newState(parts[2], parts[3])
+				states[id] = s
 			}
 			apply(s)
 		}
@@ -149,6 +151,16 @@ func retainedByKiosk[T any](ctx context.Context, c Conn, wait time.Duration, new
 		out = append(out, *states[id])
 	}
 	return out, nil
+}
+
+// SeenKiosks is every kiosk of every township that has a retained status or
+// reported configuration state on the broker, collected for the time wait:
+// what the broker knows of the kiosks, for an Inventory.
+func SeenKiosks(ctx context.Context, c Conn, wait time.Duration) ([]KnownKiosk, error) {
+	seen := func([]byte) func(*KnownKiosk) { return func(*KnownKiosk) {} }
+	return retainedByKiosk(ctx, c, wait, func(township, kiosk string) *KnownKiosk {
+		return &KnownKiosk{Township: township, Kiosk: kiosk, Source: "the broker"}
+	}, map[string]func([]byte) func(*KnownKiosk){mqtttopic.Statuses(""): seen, mqtttopic.ConfigReports(""): seen})
 }
 
 // ErrNoKiosks means no kiosk of the township has ever connected to the broker.

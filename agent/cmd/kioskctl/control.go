@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/ed25519"
 	"crypto/tls"
 	"crypto/x509"
 	"encoding/base64"
@@ -11,6 +12,8 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
+	"slices"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -48,10 +51,13 @@ func keysGen(args []string, stdout, stderr io.Writer) int {
 	return 0
 }
 
-// configSign signs a site bundle (the content file, checked against a
-// kiosk's site file first, exactly as the kiosk will check it) or, with
-// --rotate-to, a key rotation.
-func configSign(args []string, stdout, stderr io.Writer, now func() time.Time) int {
+// configSign signs a site bundle (the content file, checked against the
+// kiosks' site files first, exactly as the kiosks will check it) or, with
+// --rotate-to, a key rotation. Before it signs, it checks the target and
+// the key against what is known of the kiosks (signInventory): a typo in
+// an id or the wrong key file would otherwise sign and push
+// "successfully" and change nothing.
+func configSign(ctx context.Context, args []string, stdout, stderr io.Writer, now func() time.Time) int {
 	fs := flag.NewFlagSet("kioskctl config sign", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	keyPath := fs.String("key", "", "the township's private key `FILE` (kioskctl keys gen) (required)")
@@ -59,11 +65,19 @@ func configSign(args []string, stdout, stderr io.Writer, now func() time.Time) i
 	kiosks := fs.String("kiosks", "", "comma-separated kiosk `IDS`; empty: every kiosk of the township")
 	version := fs.Uint64("version", 0, "bundle `N`, above every version signed before for the same kiosks (default: the current Unix time, which only grows)")
 	content := fs.String("content", "", "the bundle content `FILE` (schema: "+config.BundleSchema+")")
-	site := fs.String("site", "", "a kiosk's site `FILE` to check the content against, as the kiosk will (required with --content)")
+	var sites []string
+	fs.Func("site", "a kiosk's site `FILE`, or a directory of them (*.yaml): the kiosks known, the keys they trust, and the content checked as they will check it; repeatable (required)", func(s string) error {
+		sites = append(sites, s)
+		return nil
+	})
+	bf := addBrokerFlags(fs)
+	fs.Lookup("broker").Usage = "optional: kiosks with a retained report on this broker `URL` are known too (their keys are not)"
 	rotateTo := fs.String("rotate-to", "", "sign a key rotation to this new public `KEY` instead of a site bundle")
 	effective := fs.Uint64("effective", 0, "with --rotate-to: the first `VERSION` only the new key signs (default: version+1)")
 	valid := fs.Duration("valid", 30*24*time.Hour, "how long kiosks may apply it after now")
 	out := fs.String("out", "", "write the envelope to `FILE` (default: stdout)")
+	allowUnknown := fs.Bool("allow-unknown-target", false, "sign for a township or kiosk that no --site (or the broker) knows")
+	allowUntrusted := fs.Bool("allow-untrusted-key", false, "sign with a key that the --site files do not trust")
 	if code, ok := parseFlags(fs, args); !ok {
 		return code
 	}
@@ -75,9 +89,11 @@ func configSign(args []string, stdout, stderr io.Writer, now func() time.Time) i
 	case *keyPath == "" || *townshipID == "":
 		return fail("--key and --township are required")
 	case (*content == "") == (*rotateTo == ""):
-		return fail("give either --content (with --site) or --rotate-to")
-	case *content != "" && *site == "":
-		return fail("--site is required with --content: the bundle is checked as the kiosk will check it")
+		return fail("give either --content or --rotate-to")
+	case *content != "" && len(sites) == 0:
+		return fail("--site is required with --content: the bundle is checked as the kiosks will check it")
+	case len(sites) == 0 && !(*allowUnknown && *allowUntrusted):
+		return fail("--site is required: the kiosks' site files say which ids exist and which keys they trust, and the content is checked as they will check it")
 	}
 	priv, err := bundle.ReadPrivateKeyFile(*keyPath)
 	if err != nil {
@@ -92,6 +108,25 @@ func configSign(args []string, stdout, stderr io.Writer, now func() time.Time) i
 	}
 	if *kiosks != "" {
 		b.Target.Kiosks = strings.Split(*kiosks, ",")
+	}
+	inv, bases, err := signInventory(ctx, sites, bf)
+	if err != nil {
+		fmt.Fprintf(stderr, "kioskctl config sign: %v\n", err)
+		return 1
+	}
+	if err := inv.CheckTarget(b.Target); err != nil {
+		if !*allowUnknown {
+			fmt.Fprintf(stderr, "kioskctl config sign: %v\n%s", err, unknownTargetHint)
+			return 1
+		}
+		fmt.Fprintf(stderr, "kioskctl config sign: warning (--allow-unknown-target): %v\n", err)
+	}
+	if err := inv.CheckKey(b.Target, priv.Public().(ed25519.PublicKey)); err != nil {
+		if !*allowUntrusted {
+			fmt.Fprintf(stderr, "kioskctl config sign: %v (the key of %s)\n%s", err, *keyPath, untrustedKeyHint)
+			return 1
+		}
+		fmt.Fprintf(stderr, "kioskctl config sign: warning (--allow-untrusted-key): %v\n", err)
 	}
 	if *rotateTo != "" {
 		pub, err := bundle.ParsePublicKey(*rotateTo)
@@ -108,13 +143,11 @@ func configSign(args []string, stdout, stderr io.Writer, now func() time.Time) i
 			fmt.Fprintf(stderr, "kioskctl: %v\n", err)
 			return 1
 		}
-		base, err := config.Load(*site)
-		if err == nil {
-			_, err = base.WithBundle(*content, data, b.Version)
-		}
-		if err != nil {
-			fmt.Fprintf(stderr, "kioskctl: the kiosk would refuse this bundle:\n%v\n", err)
-			return 1
+		for _, base := range reachedBases(bases, b.Target) {
+			if _, err := base.WithBundle(*content, data, b.Version); err != nil {
+				fmt.Fprintf(stderr, "kioskctl: the kiosk of %s would refuse this bundle:\n%v\n", base.SitePath, err)
+				return 1
+			}
 		}
 		b.Kind, b.Content = bundle.KindSite, data
 	}
@@ -131,6 +164,89 @@ func configSign(args []string, stdout, stderr io.Writer, now func() time.Time) i
 	}
 	fmt.Fprintf(stderr, "signed %s bundle version %d for %s, valid until %s\n", b.Kind, b.Version, target(b.Target), b.Expires.Format(time.RFC3339))
 	return 0
+}
+
+// The hints after a refusal of config sign: what the check is for, how to
+// make the id or key known, and the flag that overrides it.
+const (
+	unknownTargetHint = "  A bundle for an id no kiosk has lands on a topic no kiosk reads. Check the id; for a kiosk\n" +
+		"  not yet known, give its site file with --site (a directory reads every site file in it),\n" +
+		"  or sign anyway with --allow-unknown-target.\n"
+	untrustedKeyHint = "  Sign with the key whose public half is in the site files' control.township_keys. After a\n" +
+		"  rotation to this key, add it there too (a new kiosk trusts only what its site file says),\n" +
+		"  or sign anyway with --allow-untrusted-key.\n"
+)
+
+// signInventory is what config sign knows of the kiosks: each site file
+// given (a directory: every *.yaml and *.yml in it), loaded and validated
+// as the kiosk loads it, and, with --broker, every kiosk with a retained
+// report there. It returns the site files' configurations too, to check
+// the content against.
+func signInventory(ctx context.Context, sites []string, bf brokerFlags) (*township.Inventory, []*config.Config, error) {
+	var paths []string
+	for _, s := range sites {
+		fi, err := os.Stat(s)
+		if err != nil {
+			return nil, nil, fmt.Errorf("--site: %w", err)
+		}
+		if !fi.IsDir() {
+			paths = append(paths, s)
+			continue
+		}
+		var found []string
+		for _, pattern := range []string{"*.yaml", "*.yml"} {
+			m, _ := filepath.Glob(filepath.Join(s, pattern))
+			found = append(found, m...)
+		}
+		if len(found) == 0 {
+			return nil, nil, fmt.Errorf("--site %s: no site file (*.yaml) in it", s)
+		}
+		slices.Sort(found)
+		paths = append(paths, found...)
+	}
+	inv := &township.Inventory{}
+	var bases []*config.Config
+	for _, p := range paths {
+		cfg, err := config.Load(p)
+		if err != nil {
+			return nil, nil, fmt.Errorf("--site %s: %w", p, err)
+		}
+		k := cfg.Site.Kiosk
+		if err := inv.AddSite(p, k.Township, k.ID, cfg.Site.Control.TownshipKeys); err != nil {
+			return nil, nil, err
+		}
+		bases = append(bases, cfg)
+	}
+	if *bf.broker != "" {
+		c, err := bf.conn()
+		if err != nil {
+			return nil, nil, err
+		}
+		seen, err := township.SeenKiosks(ctx, c, 2*time.Second)
+		if err != nil {
+			return nil, nil, fmt.Errorf("--broker: %w", err)
+		}
+		for _, k := range seen {
+			inv.Add(k)
+		}
+	}
+	return inv, bases, nil
+}
+
+// reachedBases is the site files' configurations of the kiosks t reaches,
+// or all of them if it reaches none known (signed with
+// --allow-unknown-target): the content is checked against each.
+func reachedBases(bases []*config.Config, t bundle.Target) []*config.Config {
+	var out []*config.Config
+	for _, b := range bases {
+		if t.Includes(bundle.Identity{Township: b.Site.Kiosk.Township, Kiosk: b.Site.Kiosk.ID}) {
+			out = append(out, b)
+		}
+	}
+	if len(out) == 0 {
+		return bases
+	}
+	return out
 }
 
 func target(t bundle.Target) string {

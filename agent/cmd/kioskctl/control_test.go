@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"crypto/ed25519"
 	"encoding/json"
 	"os"
 	"path/filepath"
@@ -10,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/fengqiao/kiosk/agent/bundle"
 	"github.com/fengqiao/kiosk/agent/control"
 	"github.com/fengqiao/kiosk/agent/internal/tstest/mosquittotest"
 	"github.com/fengqiao/kiosk/agent/mqtttopic"
@@ -112,5 +114,170 @@ func TestConfigStatusFresh(t *testing.T) {
 	}
 	if row := strings.Split(strings.TrimSpace(out), "\n")[1]; !strings.Contains(row, "0s ago") && !strings.Contains(row, "1s ago") {
 		t.Errorf("the fresh report is not shown as fresh: %s", row)
+	}
+}
+
+const devSite = "../../../firmware-configs/sites/dev.yaml"
+
+// mustDevKey is a copy of the dev township's key, whose public half the dev
+// site trusts, with the mode a key file must have (git keeps it 0644).
+func mustDevKey(t *testing.T) string {
+	t.Helper()
+	data, err := os.ReadFile("../../../packaging/dev/dev-township.key")
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "dev-township.key")
+	if err := os.WriteFile(path, data, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+// mustSites writes a directory of site files, copies of the dev site with
+// the kiosk ids given, in the dev township, trusting the dev township's key.
+func mustSites(t *testing.T, kiosks ...string) string {
+	t.Helper()
+	data, err := os.ReadFile(devSite)
+	if err != nil {
+		t.Fatal(err)
+	}
+	board, err := filepath.Abs("../../../firmware-configs/boards/dev-sim.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	for _, k := range kiosks {
+		s := strings.Replace(string(data), "board: ../boards/dev-sim.yaml", "board: "+board, 1)
+		s = strings.Replace(s, "id: dev-kiosk-01", "id: "+k, 1)
+		if err := os.WriteFile(filepath.Join(dir, k+".yaml"), []byte(s), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return dir
+}
+
+// mustContent is a bundle content file: the dev site's content section.
+func mustContent(t *testing.T) string {
+	t.Helper()
+	data, err := os.ReadFile(devSite)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := string(data)
+	s = s[strings.Index(s, "\ncontent:")+1:]
+	path := filepath.Join(t.TempDir(), "bundle.yaml")
+	if err := os.WriteFile(path, []byte("schema: fengqiao.site-bundle/v1\n"+s), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+// TestConfigSignRefuses: config sign refuses a township, kiosk or key the
+// site files do not know or trust, names the bad value, the nearest known
+// id and the flag that overrides it; and signs with that flag.
+func TestConfigSignRefuses(t *testing.T) {
+	sites := mustSites(t, "dev-kiosk-01", "dev-kiosk-02")
+	content, devKey := mustContent(t), mustDevKey(t)
+	otherKey, _ := mustKeyFile(t)
+	withSites := func(args ...string) []string {
+		return append([]string{"--key", devKey, "--content", content, "--site", sites}, args...)
+	}
+	for _, tt := range []struct {
+		name string
+		args []string
+		code int
+		want []string // in stderr
+	}{
+		{"good township", withSites("--township", "dev-township"), 0, []string{"signed site bundle", "every kiosk of dev-township"}},
+		{"good kiosks", withSites("--township", "dev-township", "--kiosks", "dev-kiosk-01,dev-kiosk-02"), 0, []string{"signed site bundle"}},
+		{"one site file", []string{"--key", devKey, "--content", content, "--site", devSite, "--township", "dev-township", "--kiosks", "dev-kiosk-01"}, 0, []string{"signed"}},
+		{"township typo", withSites("--township", "dev-townshp"), 1,
+			[]string{`township "dev-townshp"`, `did you mean "dev-township"?`, "townships known: dev-township", "--allow-unknown-target"}},
+		{"kiosk typo", withSites("--township", "dev-township", "--kiosks", "dev-kiosk-1"), 1,
+			[]string{`kiosk "dev-kiosk-1"`, `did you mean "dev-kiosk-01"?`, "dev-kiosk-02 (", "--allow-unknown-target"}},
+		{"two unknown kiosks", withSites("--township", "dev-township", "--kiosks", "dev-kiosk-01,dev-kiosk-03,xicun-07"), 1,
+			[]string{`kiosk "dev-kiosk-03"`, `kiosk "xicun-07"`}},
+		{"kiosk the site file does not know", []string{"--key", devKey, "--content", content, "--site", devSite, "--township", "dev-township", "--kiosks", "dev-kiosk-02"}, 1,
+			[]string{`kiosk "dev-kiosk-02"`, `did you mean "dev-kiosk-01"?`, "give its site file with --site"}},
+		{"untrusted key", []string{"--key", otherKey, "--content", content, "--site", sites, "--township", "dev-township"}, 1,
+			[]string{"not trusted by dev-kiosk-01", "dev-kiosk-02", "trusts " + devKeyID(t, devKey), "unknown_key", "--allow-untrusted-key", otherKey}},
+		{"untrusted key of a rotation", []string{"--key", otherKey, "--rotate-to", "HKed1wQb110VBAibFcTLdFa7+4XE0G0dIyShwYn99VI=", "--site", sites, "--township", "dev-township"}, 1,
+			[]string{"not trusted", "--allow-untrusted-key"}},
+		{"no site", []string{"--key", devKey, "--content", content, "--township", "dev-township"}, 2, []string{"--site is required"}},
+		{"no site for a rotation", []string{"--key", devKey, "--rotate-to", "HKed1wQb110VBAibFcTLdFa7+4XE0G0dIyShwYn99VI=", "--township", "dev-township"}, 2, []string{"--site is required"}},
+		{"typo allowed", withSites("--township", "dev-township", "--kiosks", "dev-kiosk-1", "--allow-unknown-target"), 0,
+			[]string{"warning (--allow-unknown-target)", `kiosk "dev-kiosk-1"`, "signed site bundle"}},
+		{"untrusted key allowed", []string{"--key", otherKey, "--content", content, "--site", sites, "--township", "dev-township", "--allow-untrusted-key"}, 0,
+			[]string{"warning (--allow-untrusted-key)", "signed site bundle"}},
+		{"the other override does not do", []string{"--key", otherKey, "--content", content, "--site", sites, "--township", "dev-township", "--allow-unknown-target"}, 1,
+			[]string{"--allow-untrusted-key"}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			var stdout, stderr bytes.Buffer
+			code := configSign(context.Background(), tt.args, &stdout, &stderr, func() time.Time { return signedAt })
+			if code != tt.code {
+				t.Errorf("exit %d, want %d: %s", code, tt.code, stderr.String())
+			}
+			for _, w := range tt.want {
+				if !strings.Contains(stderr.String(), w) {
+					t.Errorf("stderr does not name %q:\n%s", w, stderr.String())
+				}
+			}
+			if (stdout.Len() > 0) != (tt.code == 0) {
+				t.Errorf("exit %d with %d bytes of envelope", code, stdout.Len())
+			}
+		})
+	}
+}
+
+func devKeyID(t *testing.T, devKey string) string {
+	t.Helper()
+	data, err := os.ReadFile(devKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	priv, err := bundle.DecodePrivateKey(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return bundle.KeyID(priv.Public().(ed25519.PublicKey))
+}
+
+// TestConfigSignKnowsTheBroker: with --broker, a kiosk that has a retained
+// report there is known, though no site file names it; the key is checked
+// against the site files of its township, and a township no site file
+// describes cannot vouch for any key.
+func TestConfigSignKnowsTheBroker(t *testing.T) {
+	broker := mosquittotest.Start(t)
+	for _, k := range [][2]string{{"dev-township", "dev-kiosk-05"}, {"xingcun", "xingcun-01"}} {
+		st, _ := json.Marshal(map[string]string{"kiosk": k[1], "township": k[0], "state": "online"})
+		if err := township.Push(context.Background(), township.Conn{Broker: broker.URL}, mqtttopic.Status(k[0], k[1]), st); err != nil {
+			t.Fatal(err)
+		}
+	}
+	content, devKey := mustContent(t), mustDevKey(t)
+	otherKey, _ := mustKeyFile(t)
+	for _, tt := range []struct {
+		key, township, kiosks string
+		code                  int
+		want                  string
+	}{
+		{devKey, "dev-township", "dev-kiosk-01,dev-kiosk-05", 0, "signed"},
+		{devKey, "dev-township", "dev-kiosk-05", 0, "signed"},
+		{devKey, "dev-township", "dev-kiosk-5", 1, `did you mean "dev-kiosk-05"?); known: dev-kiosk-01 (` + devSite + `), dev-kiosk-05 (the broker)`},
+		{otherKey, "dev-township", "dev-kiosk-05", 1, "is not trusted by dev-kiosk-01"},
+		{devKey, "xingcun", "xingcun-01", 1, "no site file of xingcun says which keys its kiosks trust"},
+		{devKey, "xingcnu", "", 1, `did you mean "xingcun"?); townships known: dev-township, xingcun`},
+	} {
+		var stdout, stderr bytes.Buffer
+		args := []string{"--key", tt.key, "--content", content, "--site", devSite, "--broker", broker.URL, "--township", tt.township}
+		if tt.kiosks != "" {
+			args = append(args, "--kiosks", tt.kiosks)
+		}
+		code := configSign(context.Background(), args, &stdout, &stderr, func() time.Time { return signedAt })
+		if code != tt.code || !strings.Contains(stderr.String(), tt.want) {
+			t.Errorf("%s %s: exit %d, %s\nwant %d naming %q", tt.township, tt.kiosks, code, stderr.String(), tt.code, tt.want)
+		}
 	}
 }
