@@ -65,6 +65,49 @@ func Push(ctx context.Context, c Conn, topic string, envelope []byte) error {
 	return await(ctx, cl.Publish(topic, 1, true, envelope), "publish "+topic)
 }
 
+// Retained reads what is retained on each of topics: the broker sends a
+// retained message right after the subscription, so wait only has to
+// cover its round trip; a topic with nothing retained is absent from the
+// result. It returns as soon as every topic has answered.
+func Retained(ctx context.Context, c Conn, topics []string, wait time.Duration) (map[string][]byte, error) {
+	cl := c.client()
+	if err := await(ctx, cl.Connect(), "connect "+c.Broker); err != nil {
+		return nil, err
+	}
+	defer cl.Disconnect(250)
+	var mu sync.Mutex
+	got := map[string][]byte{}
+	all := make(chan struct{})
+	for _, topic := range topics {
+		h := func(_ mqtt.Client, m mqtt.Message) {
+			if !m.Retained() {
+				return // published since: not what the push replaces
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			if _, seen := got[m.Topic()]; seen {
+				return
+			}
+			got[m.Topic()] = m.Payload()
+			if len(got) == len(topics) {
+				close(all)
+			}
+		}
+		if err := await(ctx, cl.Subscribe(topic, 1, h), "subscribe "+topic); err != nil {
+			return nil, err
+		}
+	}
+	select {
+	case <-all:
+	case <-time.After(wait):
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	return maps.Clone(got), nil
+}
+
 // KioskState is what the township knows of one kiosk: its presence and its
 // reported configuration state (docs/bundles.md). A report from a kiosk
 // before config-reported/v2 has no Schema, InForceAt or PublishedAt.

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"crypto/ed25519"
 	"crypto/tls"
@@ -302,12 +303,17 @@ func (b brokerFlags) conn() (township.Conn, error) {
 
 // configPush publishes a signed envelope retained on the topic its kind and
 // target call for. cmd is "config" or "update": the same push, named as
-// township IT typed it.
+// township IT typed it. It first reads what is retained on those topics and
+// refuses to replace a newer bundle (checkNewer): kiosks that applied it
+// would refuse the older one as a downgrade anyway, and kiosks that come
+// online later would never see the newer one.
 func configPush(ctx context.Context, cmd string, args []string, stdout, stderr io.Writer) int {
 	name := "kioskctl " + cmd + " push"
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	bf := addBrokerFlags(fs)
+	wait := fs.Duration("wait", time.Second, "how long to wait for the bundles retained on the broker, to compare versions")
+	replaceNewer := fs.Bool("replace-newer", false, "replace a retained bundle of an equal or higher version: only for one the township did not sign (a forged version claim), which kiosks refuse anyway")
 	if code, ok := parseFlags(fs, args); !ok {
 		return code
 	}
@@ -336,7 +342,42 @@ func configPush(ctx context.Context, cmd string, args []string, stdout, stderr i
 		fmt.Fprintf(stderr, "%s: %v\n", name, err)
 		return 2
 	}
+	retained, err := township.Retained(ctx, c, topics, *wait)
+	if err != nil {
+		fmt.Fprintf(stderr, "kioskctl: %v\n", err)
+		return 1
+	}
+	// Every topic is checked before any is published: a push to several
+	// kiosks is not left half done.
+	var refusals []error
+	skip := map[string]bool{}
 	for _, topic := range topics {
+		old, ok := retained[topic]
+		if !ok {
+			continue
+		}
+		switch err := checkNewer(env, old); {
+		case errors.Is(err, errSameBundle):
+			skip[topic] = true
+		case errors.Is(err, errNotNewer) && *replaceNewer:
+			fmt.Fprintf(stderr, "%s: warning (--replace-newer): %s: %v\n", name, topic, err)
+		case err != nil:
+			refusals = append(refusals, fmt.Errorf("%s: %w", topic, err))
+		}
+	}
+	if len(refusals) > 0 {
+		fmt.Fprintf(stderr, "%s: nothing pushed:\n", name)
+		for _, r := range refusals {
+			fmt.Fprintf(stderr, "  %v\n", r)
+		}
+		fmt.Fprintf(stderr, "  Sign the bundle again with a higher --version (the default, the current Unix time, is).\n")
+		return 1
+	}
+	for _, topic := range topics {
+		if skip[topic] {
+			fmt.Fprintf(stdout, "already retained on %s\n", topic)
+			continue
+		}
 		if err := township.Push(ctx, c, topic, env); err != nil {
 			fmt.Fprintf(stderr, "kioskctl: %v\n", err)
 			return 1
@@ -346,28 +387,78 @@ func configPush(ctx context.Context, cmd string, args []string, stdout, stderr i
 	return 0
 }
 
-// pushTopics reads the target and kind of an envelope, unverified, to
-// route it: a kiosk verifies everything itself.
-func pushTopics(env []byte) ([]string, error) {
+// Outcomes of checkNewer.
+var (
+	// errNotNewer: the retained bundle's version is equal or higher.
+	errNotNewer = errors.New("not newer than the bundle retained")
+	// errSameBundle: the very envelope is retained already.
+	errSameBundle = errors.New("the same bundle is retained")
+)
+
+// checkNewer says whether env may replace old, the envelope retained on
+// its topic: only with a higher version (read unverified, like the route:
+// a kiosk verifies everything itself). What is retained but not a bundle
+// (a test message, an empty one) may be replaced.
+func checkNewer(env, old []byte) error {
+	if bytes.Equal(env, old) {
+		return errSameBundle
+	}
+	prev, err := peek(old)
+	if err != nil {
+		return nil
+	}
+	next, err := peek(env)
+	if err != nil {
+		return err
+	}
+	switch {
+	case next.Version < prev.Version:
+		return fmt.Errorf("%w: version %d is lower than the %s bundle version %d retained there (signed %s); kiosks that applied it would refuse this one as a downgrade, and kiosks not yet online would never get it",
+			errNotNewer, next.Version, prev.Kind, prev.Version, prev.NotBefore)
+	case next.Version == prev.Version:
+		return fmt.Errorf("%w: version %d is the version of the other %s bundle retained there (signed %s); kiosks that applied it would refuse this one as a replay",
+			errNotNewer, next.Version, prev.Kind, prev.NotBefore)
+	}
+	return nil
+}
+
+// head is what a tool may read of an envelope's payload without verifying
+// it: enough to route it and order it.
+type head struct {
+	Kind      string `json:"kind"`
+	Version   uint64 `json:"version"`
+	NotBefore string `json:"not_before"`
+	Target    struct {
+		Township string   `json:"township"`
+		Kiosks   []string `json:"kiosks"`
+	} `json:"target"`
+}
+
+// peek reads an envelope's payload head, unverified.
+func peek(env []byte) (head, error) {
 	var e struct {
 		Payload string `json:"payload"`
 	}
+	var p head
 	if err := json.Unmarshal(env, &e); err != nil {
-		return nil, fmt.Errorf("not a bundle envelope: %w", err)
+		return p, fmt.Errorf("not a bundle envelope: %w", err)
 	}
 	raw, err := base64.StdEncoding.DecodeString(e.Payload)
 	if err != nil {
-		return nil, fmt.Errorf("not a bundle envelope: payload: %w", err)
-	}
-	var p struct {
-		Kind   string `json:"kind"`
-		Target struct {
-			Township string   `json:"township"`
-			Kiosks   []string `json:"kiosks"`
-		} `json:"target"`
+		return p, fmt.Errorf("not a bundle envelope: payload: %w", err)
 	}
 	if err := json.Unmarshal(raw, &p); err != nil || p.Target.Township == "" {
-		return nil, fmt.Errorf("not a bundle payload (%v)", err)
+		return p, fmt.Errorf("not a bundle payload (%v)", err)
+	}
+	return p, nil
+}
+
+// pushTopics reads the target and kind of an envelope, unverified, to
+// route it: a kiosk verifies everything itself.
+func pushTopics(env []byte) ([]string, error) {
+	p, err := peek(env)
+	if err != nil {
+		return nil, err
 	}
 	tw := p.Target.Township
 	switch {

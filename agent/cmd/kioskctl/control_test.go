@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/ed25519"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -279,5 +280,86 @@ func TestConfigSignKnowsTheBroker(t *testing.T) {
 		if code != tt.code || !strings.Contains(stderr.String(), tt.want) {
 			t.Errorf("%s %s: exit %d, %s\nwant %d naming %q", tt.township, tt.kiosks, code, stderr.String(), tt.code, tt.want)
 		}
+	}
+}
+
+// mustEnvelope signs a site bundle of version for kiosks (none: the
+// township) with the dev key, as config sign writes it.
+func mustEnvelope(t *testing.T, version uint64, kiosks string, issued time.Time) string {
+	t.Helper()
+	sites := mustSites(t, "dev-kiosk-01", "dev-kiosk-02")
+	out := filepath.Join(t.TempDir(), "bundle.json")
+	args := []string{"--key", mustDevKey(t), "--content", mustContent(t), "--site", sites, "--township", "dev-township",
+		"--version", fmt.Sprint(version), "--out", out}
+	if kiosks != "" {
+		args = append(args, "--kiosks", kiosks)
+	}
+	var stdout, stderr bytes.Buffer
+	if code := configSign(context.Background(), args, &stdout, &stderr, func() time.Time { return issued }); code != 0 {
+		t.Fatalf("sign: %s", stderr.String())
+	}
+	return out
+}
+
+// TestConfigPushRefuses: push reads what is retained first and refuses to
+// replace a bundle of a higher or equal version (unless it is the very
+// same), on any of the topics it would publish to, publishing none then.
+func TestConfigPushRefuses(t *testing.T) {
+	broker := mosquittotest.Start(t)
+	conn := township.Conn{Broker: broker.URL}
+	v10 := mustEnvelope(t, 10, "", signedAt)
+	v10again := mustEnvelope(t, 10, "", signedAt.Add(time.Hour)) // same version, other bytes
+	v9 := mustEnvelope(t, 9, "", signedAt)
+	v11 := mustEnvelope(t, 11, "", signedAt)
+	k20 := mustEnvelope(t, 20, "dev-kiosk-01,dev-kiosk-02", signedAt)
+	k21 := mustEnvelope(t, 21, "dev-kiosk-01,dev-kiosk-02", signedAt)
+	k5 := mustEnvelope(t, 5, "dev-kiosk-02", signedAt)
+	retained := func(topic string) []byte {
+		t.Helper()
+		got, err := township.Retained(context.Background(), conn, []string{topic}, 500*time.Millisecond)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return got[topic]
+	}
+	townshipTopic := mqtttopic.TownshipConfig("dev-township")
+	if err := township.Push(context.Background(), conn, townshipTopic, []byte("not a bundle")); err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct {
+		name     string
+		args     []string
+		code     int
+		want     string // in stdout + stderr
+		retained string // the file retained on topic afterwards
+		topic    string
+	}{
+		{"replaces what is not a bundle", []string{v10}, 0, "pushed to " + townshipTopic, v10, townshipTopic},
+		{"lower", []string{v9}, 1, "version 9 is lower than the site bundle version 10 retained there", v10, townshipTopic},
+		{"equal, other bytes", []string{v10again}, 1, "version 10 is the version of the other site bundle retained there", v10, townshipTopic},
+		{"the same again", []string{v10}, 0, "already retained on " + townshipTopic, v10, townshipTopic},
+		{"higher", []string{v11}, 0, "pushed to " + townshipTopic, v11, townshipTopic},
+		{"lower, overridden", []string{"--replace-newer", v10}, 0, "warning (--replace-newer)", v10, townshipTopic},
+		{"per kiosk", []string{k20}, 0, "pushed to fengqiao/v1/dev-township/dev-kiosk-02/config/set", k20, mqtttopic.ConfigSet("dev-township", "dev-kiosk-01")},
+		{"one kiosk newer: nothing pushed", []string{k5}, 1, "nothing pushed", k20, mqtttopic.ConfigSet("dev-township", "dev-kiosk-02")},
+		{"update push shares the rule", []string{"update", "push", k5}, 1, "kioskctl update push: nothing pushed", k20, mqtttopic.ConfigSet("dev-township", "dev-kiosk-02")},
+		{"per kiosk, higher", []string{k21}, 0, "pushed to", k21, mqtttopic.ConfigSet("dev-township", "dev-kiosk-01")},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			var out bytes.Buffer
+			var code int
+			if tt.args[0] == "update" {
+				code = run(context.Background(), append([]string{"update", "push", "--broker", broker.URL, "--wait", "500ms"}, tt.args[2:]...), &out, &out)
+			} else {
+				code = configPush(context.Background(), "config", append([]string{"--broker", broker.URL, "--wait", "500ms"}, tt.args...), &out, &out)
+			}
+			if code != tt.code || !strings.Contains(out.String(), tt.want) {
+				t.Errorf("exit %d, %s\nwant %d naming %q", code, out.String(), tt.code, tt.want)
+			}
+			want, _ := os.ReadFile(tt.retained)
+			if got := retained(tt.topic); !bytes.Equal(got, want) {
+				t.Errorf("retained on %s:\n%s\nwant %s", tt.topic, got, want)
+			}
+		})
 	}
 }

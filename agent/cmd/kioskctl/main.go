@@ -48,7 +48,8 @@ Usage:
         not know or trust (--allow-unknown-target, --allow-untrusted-key);
         content checked against the site files as the kiosks will
   kioskctl config push --broker URL [--ca F --cert F --tls-key F] FILE
-        publish a signed bundle, retained, to the kiosks it names
+        publish a signed bundle, retained, to the kiosks it names; refused
+        if a bundle of an equal or higher version is retained there
   kioskctl config status --broker URL [--ca F --cert F --tls-key F] --township ID [--json]
         each kiosk's link and its reported configuration: in force, last
         bundle, applied / rejected / rolled_back and why
@@ -57,7 +58,8 @@ Usage:
         sign a software update: the .deb files' sizes and SHA-256, where
         kiosks fetch them, when they may install (docs/updates.md)
   kioskctl update push --broker URL [--ca F --cert F --tls-key F] FILE
-        publish a signed update, retained, to the kiosks it names
+        publish a signed update, retained, to the kiosks it names (the
+        same version check as config push)
   kioskctl update status --broker URL [--ca F --cert F --tls-key F] --township ID [--json] [--every 30s]
         each kiosk's update: pending, downloading 43 %, waiting for window,
         installed, rolled_back: <reason>; --every watches, printing changes
