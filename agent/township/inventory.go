@@ -115,7 +115,7 @@ func (inv *Inventory) CheckTarget(t bundle.Target) error {
 	known := inv.of(t.Township)
 	if len(known) == 0 {
 		tws := inv.townships()
-		return fmt.Errorf("%w: no kiosk known is of township %q%s; townships known: %s",
+		return fmt.Errorf("%w: township %q is not known%s: no kiosk known is of it; townships known: %s",
 			ErrUnknownTarget, t.Township, didYouMean(t.Township, tws), strings.Join(tws, ", "))
 	}
 	ids := make([]string, len(known))

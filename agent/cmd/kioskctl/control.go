@@ -124,7 +124,7 @@ func configSign(ctx context.Context, args []string, stdout, stderr io.Writer, no
 	}
 	if err := inv.CheckKey(b.Target, priv.Public().(ed25519.PublicKey)); err != nil {
 		if !*allowUntrusted {
-			fmt.Fprintf(stderr, "kioskctl config sign: %v (the key of %s)\n%s", err, *keyPath, untrustedKeyHint)
+			fmt.Fprintf(stderr, "kioskctl config sign: --key %s: %v\n%s", *keyPath, err, untrustedKeyHint)
 			return 1
 		}
 		fmt.Fprintf(stderr, "kioskctl config sign: warning (--allow-untrusted-key): %v\n", err)

@@ -269,7 +269,7 @@ func TestConfigSignKnowsTheBroker(t *testing.T) {
 		{devKey, "dev-township", "dev-kiosk-5", 1, `did you mean "dev-kiosk-05"?); known: dev-kiosk-01 (` + devSite + `), dev-kiosk-05 (the broker)`},
 		{otherKey, "dev-township", "dev-kiosk-05", 1, "is not trusted by dev-kiosk-01"},
 		{devKey, "xingcun", "xingcun-01", 1, "no site file of xingcun says which keys its kiosks trust"},
-		{devKey, "xingcnu", "", 1, `did you mean "xingcun"?); townships known: dev-township, xingcun`},
+		{devKey, "xingcnu", "", 1, `did you mean "xingcun"?): no kiosk known is of it; townships known: dev-township, xingcun`},
 	} {
 		var stdout, stderr bytes.Buffer
 		args := []string{"--key", tt.key, "--content", content, "--site", devSite, "--broker", broker.URL, "--township", tt.township}
