@@ -428,3 +428,50 @@ func TestPatch(t *testing.T) {
 		t.Errorf("theme %q report %+v", f.theme(), r)
 	}
 }
+
+// TestRefusedAgainIsNotNews: a refused bundle still retained on the broker
+// comes again at every reconnect, also after a good bundle was applied; the
+// report must go on saying the good bundle was the last one tried (issue
+// 19: config status kept showing rejected unknown_key), across a restart
+// too, and say when what is in force was applied.
+func TestRefusedAgainIsNotNews(t *testing.T) {
+	f := mustFixture(t)
+	f.ctl.Handle(f.mustSign(5, t0, nil, theme(t, "第一"), f.priv))
+	f.mustReport(StatusApplied, "")
+
+	_, otherPriv, _ := bundle.GenerateKey()
+	bad := f.mustSign(6, t0, []string{f.base.Site.Kiosk.ID}, theme(t, "x"), otherPriv)
+	f.now = f.now.Add(time.Minute)
+	f.ctl.Handle(bad)
+	f.mustReport(StatusRejected, "unknown_key")
+
+	f.now = f.now.Add(time.Minute)
+	appliedAt := f.now
+	f.ctl.Handle(f.mustSign(7, t0.Add(time.Hour), nil, theme(t, "第二"), f.priv))
+	want := f.mustReport(StatusApplied, "")
+	if want.Schema != ReportedSchema || want.Version != 7 || want.InForceVersion != 7 || !want.InForceAt.Equal(appliedAt) || !want.At.Equal(appliedAt) {
+		t.Fatalf("report %+v", want)
+	}
+
+	for _, step := range []string{"reconnect", "restart"} {
+		if step == "restart" {
+			f.mustOpen()
+		}
+		f.now = f.now.Add(time.Minute)
+		f.ctl.Handle(bad) // the retained refused bundle, delivered again
+		if got, _ := f.ctl.Reported(); got != want {
+			t.Errorf("%s: the refused bundle delivered again changed the report to %+v", step, got)
+		}
+	}
+
+	// A downgrade retained on the broker, likewise.
+	f2 := mustFixture(t)
+	f2.ctl.Handle(f2.mustSign(5, t0, nil, theme(t, "第一"), f2.priv))
+	old := f2.mustSign(4, t0, nil, theme(t, "旧"), f2.priv)
+	f2.ctl.Handle(old)
+	f2.mustReport(StatusRejected, "downgrade")
+	f2.ctl.Handle(f2.mustSign(6, t0, nil, theme(t, "第二"), f2.priv))
+	f2.mustReport(StatusApplied, "")
+	f2.ctl.Handle(old)
+	f2.mustReport(StatusApplied, "") // downgrade again: not news
+}

@@ -42,11 +42,14 @@ Usage:
   kioskctl keys gen --out FILE
         a township signing key: the private key to FILE (0600), the public
         key line for every kiosk's site file (control.township_keys)
-  kioskctl config sign --key FILE --township ID [--kiosks IDS] [--version N]
-                       (--content FILE --site SITE | --rotate-to KEY) [--out FILE]
-        sign a bundle: content checked against a site file as the kiosk will
+  kioskctl config sign --key FILE --township ID [--kiosks IDS] [--version N] --site SITE|DIR...
+                       [--broker URL] (--content FILE | --rotate-to KEY) [--out FILE]
+        sign a bundle: refused for a township, kiosk or key the site files do
+        not know or trust (--allow-unknown-target, --allow-untrusted-key);
+        content checked against the site files as the kiosks will
   kioskctl config push --broker URL [--ca F --cert F --tls-key F] FILE
-        publish a signed bundle, retained, to the kiosks it names
+        publish a signed bundle, retained, to the kiosks it names; refused
+        if a bundle of an equal or higher version is retained there
   kioskctl config status --broker URL [--ca F --cert F --tls-key F] --township ID [--json]
         each kiosk's link and its reported configuration: in force, last
         bundle, applied / rejected / rolled_back and why
@@ -55,7 +58,8 @@ Usage:
         sign a software update: the .deb files' sizes and SHA-256, where
         kiosks fetch them, when they may install (docs/updates.md)
   kioskctl update push --broker URL [--ca F --cert F --tls-key F] FILE
-        publish a signed update, retained, to the kiosks it names
+        publish a signed update, retained, to the kiosks it names (the
+        same version check as config push)
   kioskctl update status --broker URL [--ca F --cert F --tls-key F] --township ID [--json] [--every 30s]
         each kiosk's update: pending, downloading 43 %, waiting for window,
         installed, rolled_back: <reason>; --every watches, printing changes
@@ -108,7 +112,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	case len(args) >= 2 && args[0] == "keys" && args[1] == "gen":
 		return keysGen(args[2:], stdout, stderr)
 	case len(args) >= 2 && args[0] == "config" && args[1] == "sign":
-		return configSign(args[2:], stdout, stderr, time.Now)
+		return configSign(ctx, args[2:], stdout, stderr, time.Now)
 	case len(args) >= 2 && args[0] == "config" && args[1] == "push":
 		return configPush(ctx, "config", args[2:], stdout, stderr)
 	case args[0] == "doctor":
