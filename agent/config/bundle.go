@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/fengqiao/kiosk/agent/bundle"
+	"github.com/fengqiao/kiosk/agent/sealed"
 )
 
 // BundleSchema identifies the content of a township bundle (docs/bundles.md):
@@ -19,7 +20,7 @@ const BundleSchema = "fengqiao.site-bundle/v1"
 // board, mode, broker, TLS files, storage and trust keys are not among
 // them: changing those from afar could cut the kiosk off or move its
 // records, so they stay with the technician who installs it.
-var BundleSections = []string{"content", "mediators", "ui"}
+var BundleSections = []string{"content", "mediators", "ui", "records"}
 
 // bundleDoc is the shape of a bundle's content.
 type bundleDoc struct {
@@ -27,6 +28,7 @@ type bundleDoc struct {
 	Content   *Content   `yaml:"content"`
 	Mediators *Mediators `yaml:"mediators"`
 	UI        *UI        `yaml:"ui"`
+	Records   *Records   `yaml:"records"`
 }
 
 // WithBundle returns the configuration of c with the sections of a
@@ -55,7 +57,7 @@ func (c *Config) WithBundle(name string, content []byte, version uint64) (*Confi
 	if b.Schema != BundleSchema {
 		ch.fail("schema", "%q is not a site bundle (want %q)", b.Schema, BundleSchema)
 	}
-	if b.Content == nil && b.Mediators == nil && b.UI == nil {
+	if b.Content == nil && b.Mediators == nil && b.UI == nil && b.Records == nil {
 		ch.fail("", "sets none of %s", strings.Join(BundleSections, ", "))
 	}
 	site := c.Site
@@ -68,6 +70,9 @@ func (c *Config) WithBundle(name string, content []byte, version uint64) (*Confi
 	if b.UI != nil {
 		site.UI = *b.UI
 	}
+	if b.Records != nil {
+		site.Records = *b.Records
+	}
 	site.applyDefaults()
 	problems = append(problems, ch.problems...)
 	problems = mergeProblems(problems, site.validate(doc))
@@ -77,6 +82,30 @@ func (c *Config) WithBundle(name string, content []byte, version uint64) (*Confi
 	out := *c
 	out.Site, out.ContentVersion = site, version
 	return &out, nil
+}
+
+// validate checks the records key. A production kiosk needs one: without
+// it the advisor and the mediators have no number to call back.
+func (r *Records) validate(c *checker, mode string) {
+	if r.TownshipKey == "" {
+		if mode == ModeProduction {
+			c.fail("records.township_key", "a production kiosk needs the township's records key: without it phone and ID numbers are withheld from the records, and nobody can call a villager back")
+		}
+		return
+	}
+	if _, err := sealed.ParsePublicKey(r.TownshipKey); err != nil {
+		c.fail("records.township_key", "not an X25519 public key (kioskctl keys gen --encryption prints one): %v", err)
+	}
+}
+
+// SealKey is the township's records key in force, nil when none is set.
+// The site is validated, so the key parses.
+func (s *Site) SealKey() *sealed.PublicKey {
+	k, err := sealed.ParsePublicKey(s.Records.TownshipKey)
+	if err != nil {
+		return nil
+	}
+	return k
 }
 
 func (ct *Control) validate(c *checker, mode string) {
