@@ -420,3 +420,38 @@ func asSealed(keys []string, vals []json.RawMessage) (schema.Sealed, bool) {
 	}
 	return s, true
 }
+
+// OpenRecord is OpenBody for a whole record as published (the envelope of
+// docs/mqtt.md): its body opened, the envelope kept, compacted.
+func (o *Opener) OpenRecord(payload []byte) ([]byte, []error) {
+	keys, vals, err := members(bytes.TrimSpace(payload))
+	if err != nil {
+		return payload, []error{fmt.Errorf("%w: record: %v", ErrMalformed, err)}
+	}
+	var id string
+	for i, k := range keys {
+		if k == "id" {
+			json.Unmarshal(vals[i], &id)
+		}
+	}
+	var errs []error
+	var b bytes.Buffer
+	b.WriteByte('{')
+	for i, k := range keys {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		kb, _ := json.Marshal(k)
+		b.Write(kb)
+		b.WriteByte(':')
+		v := vals[i]
+		if k == "body" {
+			v, errs = o.OpenBody(id, v)
+		}
+		if err := json.Compact(&b, v); err != nil {
+			return payload, []error{fmt.Errorf("%w: record: %v", ErrMalformed, err)}
+		}
+	}
+	b.WriteByte('}')
+	return b.Bytes(), errs
+}

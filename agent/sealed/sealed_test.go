@@ -102,6 +102,22 @@ func TestOpenBody(t *testing.T) {
 	}
 }
 
+func TestOpenRecord(t *testing.T) {
+	k := mustKey(t)
+	phone := mustSeal(t, k.Public(), "rec-9", "phone", "13905991234")
+	box, _ := json.Marshal(phone)
+	rec := `{"id": "rec-9", "seq": 3, "body": {"name": "陈", "phone": ` + string(box) + `}, "ts": "x"}`
+	got, errs := NewOpener(k).OpenRecord([]byte(rec))
+	if want := `{"id":"rec-9","seq":3,"body":{"name":"陈","phone":"13905991234"},"ts":"x"}`; len(errs) > 0 || string(got) != want {
+		t.Errorf("OpenRecord = %s, %v; want %s", got, errs, want)
+	}
+	// The same body under another record's id does not open.
+	moved := strings.Replace(rec, `"rec-9"`, `"rec-10"`, 1)
+	if got, errs := NewOpener(k).OpenRecord([]byte(moved)); len(errs) != 1 || !errors.Is(errs[0], ErrOpen) || strings.Contains(string(got), "13905991234") {
+		t.Errorf("moved record: %s, %v", got, errs)
+	}
+}
+
 func TestKeyFiles(t *testing.T) {
 	k := mustKey(t)
 	path := filepath.Join(t.TempDir(), "records.key")
