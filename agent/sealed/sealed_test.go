@@ -151,3 +151,29 @@ func TestKeyFiles(t *testing.T) {
 		t.Errorf("a signing key read as a records key: %v", err)
 	}
 }
+
+// FuzzOpenRecord: whatever a broker delivers, the township's opener does
+// not panic, and from a JSON object it makes a JSON object.
+func FuzzOpenRecord(f *testing.F) {
+	k, err := DecodePrivateKey([]byte("-----BEGIN PRIVATE KEY-----\nMC4CAQAwBQYDK2VuBCIEIJggaYmUh7+QYpmv9DB09TGH+PsoYu427wgIENfh2j9e\n-----END PRIVATE KEY-----\n"))
+	if err != nil {
+		f.Fatal(err)
+	}
+	s, err := k.Public().Seal("r", "parties[0].id_number", idNumber)
+	if err != nil {
+		f.Fatal(err)
+	}
+	box, _ := json.Marshal(s)
+	f.Add([]byte(`{"id":"r","body":{"parties":[{"id_number":` + string(box) + `}]}}`))
+	f.Add([]byte(`{"id":"r","body":{"phone":{"key_id":"89525716719966ca","sealed":"AAAA"}}}`))
+	f.Add([]byte(`{"id":1,"body":[{"key_id":"x","sealed":""}]}`))
+	f.Add([]byte(`[{"body":{}}]`))
+	o := NewOpener(k)
+	f.Fuzz(func(t *testing.T, payload []byte) {
+		out, _ := o.OpenRecord(payload)
+		var in map[string]any
+		if json.Unmarshal(payload, &in) == nil && !json.Valid(out) {
+			t.Fatalf("OpenRecord(%q) = %q, not JSON", payload, out)
+		}
+	})
+}
