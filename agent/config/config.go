@@ -99,9 +99,10 @@ type Control struct {
 type Records struct {
 	// TownshipKey is the township's X25519 public key (base64; kioskctl
 	// keys gen --encryption prints it). Full phone and ID numbers travel
-	// sealed to it; without it they are withheld. It is not a trust root
-	// like control.township_keys: a signed bundle's records section
-	// replaces it, which is how the township rotates it.
+	// sealed to it; without it they are withheld, and a production kiosk
+	// alerts the township at start. It is not a trust root like
+	// control.township_keys: a signed bundle's records section replaces
+	// it, which is how the township rotates it.
 	TownshipKey string `yaml:"township_key"`
 }
 
