@@ -103,6 +103,11 @@ func ParsePublicKey(s string) (*PublicKey, error) {
 		return nil, fmt.Errorf("%w: want 44 characters of base64 (32 bytes), as kioskctl keys gen --encryption prints", ErrKey)
 	}
 	pub, err := kem.NewPublicKey(b)
+	if err == nil {
+		// A low-order point (all zeros, say) parses but cannot be sealed
+		// to: refuse it here, in validation, not at a villager's booking.
+		_, err = hpke.Seal(pub, kdf, aead, []byte(infoLabel), nil)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrKey, err)
 	}

@@ -141,7 +141,7 @@ func TestKeyFiles(t *testing.T) {
 	if _, err := ReadPrivateKeyFile(path); err == nil || !strings.Contains(err.Error(), "chmod 600") {
 		t.Errorf("a key others can read: %v", err)
 	}
-	for _, bad := range []string{"", "HKed1wQb110VBAibFcTLdFa7", strings.Repeat("A", 43) + "!"} {
+	for _, bad := range []string{"", "HKed1wQb110VBAibFcTLdFa7", strings.Repeat("A", 43) + "!", strings.Repeat("A", 43) + "="} {
 		if _, err := ParsePublicKey(bad); !errors.Is(err, ErrKey) {
 			t.Errorf("ParsePublicKey(%q) = %v", bad, err)
 		}
