@@ -186,7 +186,8 @@ func (c *Core) ApplyConfig(cfg *config.Config) {
 
 // warnWithheld says, when the configuration in force has no township
 // records key, that records go out without the numbers they should carry
-// (a dev kiosk; validation requires the key in production).
+// (a dev kiosk, or one upgraded from before the key; kioskd also alerts
+// the township from a production kiosk).
 func (c *Core) warnWithheld() {
 	if k := c.live().sealKey; k != nil {
 		c.log.Info("records seal full numbers for the township", "records_key", k.ID())
