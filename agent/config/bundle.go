@@ -8,6 +8,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/fengqiao/kiosk/agent/bundle"
+	"github.com/fengqiao/kiosk/agent/sealed"
 )
 
 // BundleSchema identifies the content of a township bundle (docs/bundles.md):
@@ -21,7 +22,7 @@ const BundleSchema = "fengqiao.site-bundle/v1"
 // board, mode, broker, TLS files, storage and trust keys are not among
 // them: changing those from afar could cut the kiosk off or move its
 // records, so they stay with the technician who installs it.
-var BundleSections = []string{"content", "mediators", "ui"}
+var BundleSections = []string{"content", "mediators", "ui", "records"}
 
 // bundleDoc is the shape of a bundle's content.
 type bundleDoc struct {
@@ -29,6 +30,7 @@ type bundleDoc struct {
 	Content   *Content   `yaml:"content"`
 	Mediators *Mediators `yaml:"mediators"`
 	UI        *UI        `yaml:"ui"`
+	Records   *Records   `yaml:"records"`
 }
 
 // WithBundle returns the configuration of c with the sections of a
@@ -55,7 +57,7 @@ func (c *Config) WithBundle(name string, content []byte, version uint64) (*Confi
 		}
 		ch.fail("schema", "%q is not a site bundle (want %q)%s", b.Schema, BundleSchema, msg)
 	}
-	if b.Content == nil && b.Mediators == nil && b.UI == nil {
+	if b.Content == nil && b.Mediators == nil && b.UI == nil && b.Records == nil {
 		ch.fail("", "sets none of %s", strings.Join(BundleSections, ", "))
 	}
 	site := c.Site
@@ -67,6 +69,9 @@ func (c *Config) WithBundle(name string, content []byte, version uint64) (*Confi
 	}
 	if b.UI != nil {
 		site.UI = *b.UI
+	}
+	if b.Records != nil {
+		site.Records = *b.Records
 	}
 	return c.withSite(doc, append(problems, ch.problems...), site, version, c.leftOutHints)
 }
@@ -97,6 +102,32 @@ func (c *Config) withSite(doc *document, problems []Problem, site Site, version 
 	out := *c
 	out.Site, out.ContentVersion = site, version
 	return &out, nil
+}
+
+// validate checks the records key. It is not required, even in
+// production: a kiosk upgraded from before the key existed has a site file
+// without it, and one that refused to start would be rolled back to the
+// old version, which refuses the bundle carrying the key (an unknown
+// section) — only a technician's visit could end that. A kiosk without the
+// key withholds the numbers and alerts the township instead (kioskd); the
+// template asks for it on a new install.
+func (r *Records) validate(c *checker) {
+	if r.TownshipKey == "" {
+		return
+	}
+	if _, err := sealed.ParsePublicKey(r.TownshipKey); err != nil {
+		c.fail("records.township_key", "not an X25519 public key (kioskctl keys gen --encryption prints one): %v", err)
+	}
+}
+
+// SealKey is the township's records key in force, nil when none is set.
+// The site is validated, so the key parses.
+func (s *Site) SealKey() *sealed.PublicKey {
+	k, err := sealed.ParsePublicKey(s.Records.TownshipKey)
+	if err != nil {
+		return nil
+	}
+	return k
 }
 
 func (ct *Control) validate(c *checker, mode string) {

@@ -44,6 +44,8 @@ func TestWithBundle(t *testing.T) {
 		{"invalid content", replace("id: tea-table", "id: tea-room"), "content.venues[2].id", "already listed"},
 		{"idle out of range", "schema: " + BundleSchema + "\nui:\n  idle: 1s\n", "ui.idle", "out of range"},
 		{"not YAML", "schema: [", "", "not valid YAML"},
+		{"records key rotated", "schema: " + BundleSchema + "\nrecords:\n  township_key: " + rotatedRecordsKey + "\n", "", ""},
+		{"records key not a key", "schema: " + BundleSchema + "\nrecords:\n  township_key: HKed1wQb110VBAibFcTLdFa7\n", "records.township_key", "not an X25519 public key"},
 		{"wording", replace("  phrases:\n", "  wording:\n    dim.wake: 请摸一下屏幕\n  phrases:\n"), "", ""},
 		{"wording key unknown", replace("  phrases:\n", "  wording:\n    home.slogan: 一村一法律顾问\n  phrases:\n"), "content.wording.home.slogan", "unknown key"},
 		{"partial content", "schema: " + BundleSchema + "\ncontent:\n  advisor:\n    name: 林晓明\n", "content", "leaves out topics, services, lecture"},
@@ -81,6 +83,15 @@ func TestWithBundle(t *testing.T) {
 	}
 	if got.Site.Content.Lecture.Theme != "防范电信诈骗" {
 		t.Errorf("theme %q", got.Site.Content.Lecture.Theme)
+	}
+	// The township rotates its records key by a bundle: the kiosk seals
+	// to the new one from then on.
+	got, err = base.WithBundle("bundle 10", []byte("schema: "+BundleSchema+"\nrecords:\n  township_key: "+rotatedRecordsKey+"\n"), 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if k := got.Site.SealKey(); k == nil || k.String() != rotatedRecordsKey || base.Site.SealKey().String() == rotatedRecordsKey {
+		t.Errorf("records key in force %v", k)
 	}
 	// So are a township's corrections of the screens' texts.
 	got, err = base.WithBundle("bundle 9", []byte(replace("  phrases:\n", "  wording:\n    dim.wake: 请摸一下屏幕\n  phrases:\n")), 9)
@@ -142,3 +153,6 @@ content:
 		t.Error(err)
 	}
 }
+
+// rotatedRecordsKey is a records key other than the dev township's.
+const rotatedRecordsKey = "9wGT1nbHmJ1ZKbqkUv2gSnbuAoUPtS1yrHdo0oV5j1c="

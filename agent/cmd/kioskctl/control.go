@@ -32,12 +32,16 @@ func keysGen(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("kioskctl keys gen", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	out := fs.String("out", "", "write the private key to `FILE` (mode 0600; never overwritten) (required)")
+	encryption := fs.Bool("encryption", false, "make the township's records key (X25519) that kiosks seal phone and ID numbers to, not a signing key")
 	if code, ok := parseFlags(fs, args); !ok {
 		return code
 	}
 	if *out == "" {
 		fmt.Fprintln(stderr, "kioskctl keys gen: --out is required")
 		return 2
+	}
+	if *encryption {
+		return recordsKeyGen(*out, stdout, stderr)
 	}
 	pub, priv, err := bundle.GenerateKey()
 	if err == nil {

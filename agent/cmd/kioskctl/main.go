@@ -15,6 +15,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/fengqiao/kiosk/agent/sealed"
 	"github.com/fengqiao/kiosk/agent/township"
 	"github.com/fengqiao/kiosk/agent/version"
 )
@@ -22,8 +23,9 @@ import (
 const usage = `kioskctl — tools for township IT and kiosk technicians.
 
 Usage:
-  kioskctl township watch --broker URL [--ca F --cert F --tls-key F] [--township ID]
-        print every record the kiosks publish, one JSON line each, once per id
+  kioskctl township watch --broker URL [--ca F --cert F --tls-key F] [--township ID] [--key FILE]...
+        print every record the kiosks publish, one JSON line each, once per id;
+        with the township's records keys, sealed phone and ID numbers in clear
   kioskctl outbox status [--socket PATH] [--json]
         the kiosk's queue: waiting records, oldest, last delivery, dead letters, disk
   kioskctl outbox dead [--socket PATH] [--json]
@@ -39,9 +41,11 @@ Usage:
   kioskctl mediator hash < FILE
         the id_sha256 and pin_bcrypt lines of a mediator roster entry; reads
         the ID number and the PIN from stdin, one a line (never from argv)
-  kioskctl keys gen --out FILE
+  kioskctl keys gen --out FILE [--encryption]
         a township signing key: the private key to FILE (0600), the public
-        key line for every kiosk's site file (control.township_keys)
+        key line for every kiosk's site file (control.township_keys); with
+        --encryption the township's records key that phone and ID numbers
+        are sealed to (records.township_key; township watch --key FILE)
   kioskctl config sign --key FILE --township ID [--kiosks IDS] [--version N] --site SITE|DIR...
                        [--broker URL] (--content FILE | --rotate-to KEY) [--out FILE]
         sign a bundle: refused for a township, kiosk or key the site files do
@@ -138,8 +142,26 @@ func townshipWatch(ctx context.Context, args []string, stdout, stderr io.Writer)
 	bf := addBrokerFlags(fs)
 	townshipID := fs.String("township", "", "only this township's kiosks (default: all)")
 	clientID := fs.String("client-id", "", "MQTT client id (default: a fresh one)")
+	var keyFiles []string
+	fs.Func("key", "the township's records key `FILE` (kioskctl keys gen --encryption), to show sealed fields in clear; repeat it for the old and new key during a rotation", func(s string) error {
+		keyFiles = append(keyFiles, s)
+		return nil
+	})
 	if code, ok := parseFlags(fs, args); !ok {
 		return code
+	}
+	var opener *sealed.Opener
+	if len(keyFiles) > 0 {
+		var keys []*sealed.PrivateKey
+		for _, f := range keyFiles {
+			k, err := sealed.ReadPrivateKeyFile(f)
+			if err != nil {
+				fmt.Fprintf(stderr, "kioskctl township watch: --key: %v\n", err)
+				return 2
+			}
+			keys = append(keys, k)
+		}
+		opener = sealed.NewOpener(keys...)
 	}
 	conn, err := bf.conn()
 	if err != nil {
@@ -147,7 +169,7 @@ func townshipWatch(ctx context.Context, args []string, stdout, stderr io.Writer)
 		return 2
 	}
 	log := slog.New(slog.NewTextHandler(stderr, nil))
-	err = township.Watch(ctx, township.WatchOptions{Broker: conn.Broker, TLS: conn.TLS, Township: *townshipID, ClientID: *clientID, Log: log}, stdout)
+	err = township.Watch(ctx, township.WatchOptions{Broker: conn.Broker, TLS: conn.TLS, Township: *townshipID, ClientID: *clientID, Opener: opener, Log: log}, stdout)
 	if errors.Is(err, context.Canceled) {
 		return 0
 	}
