@@ -24,6 +24,7 @@ import (
 	"github.com/fengqiao/kiosk/agent/record"
 	"github.com/fengqiao/kiosk/agent/request"
 	"github.com/fengqiao/kiosk/agent/schema"
+	"github.com/fengqiao/kiosk/agent/sealed"
 )
 
 // Outbox is where committed records go.
@@ -168,6 +169,7 @@ func New(opts Options) *Core {
 		c.reqKeys = keys
 	}
 	c.cur.Store(newLiveConfig(cfg))
+	c.warnWithheld()
 	return c
 }
 
@@ -177,13 +179,16 @@ type liveConfig struct {
 	planner  *booking.Planner
 	rules    *mediation.Rules
 	requests *request.Rules
+	// sealKey is the township's records key; nil withholds numbers.
+	sealKey *sealed.PublicKey
 }
 
 func newLiveConfig(cfg *config.Config) *liveConfig {
 	return &liveConfig{cfg: cfg,
 		planner:  booking.NewPlanner(cfg.Site.Content, cfg.Location),
 		rules:    mediation.NewRules(cfg.Site.Content, cfg.Location),
-		requests: request.NewRules(cfg.Site.Content.Requests)}
+		requests: request.NewRules(cfg.Site.Content.Requests),
+		sealKey:  cfg.Site.SealKey()}
 }
 
 func (c *Core) live() *liveConfig { return c.cur.Load() }
@@ -201,6 +206,19 @@ func (c *Core) ApplyConfig(cfg *config.Config) {
 	c.cur.Store(newLiveConfig(cfg))
 	c.auth.SetRoster(cfg.Site.Mediators.Roster, cfg.Site.MediatorSessionIdle())
 	c.log.Info("configuration in force", "content_version", cfg.ContentVersion)
+	c.warnWithheld()
+}
+
+// warnWithheld says, when the configuration in force has no township
+// records key, that records go out without the numbers they should carry
+// (a dev kiosk, or one upgraded from before the key; kioskd also alerts
+// the township from a production kiosk).
+func (c *Core) warnWithheld() {
+	if k := c.live().sealKey; k != nil {
+		c.log.Info("records seal full numbers for the township", "records_key", k.ID())
+		return
+	}
+	c.log.Warn("no township records key (records.township_key): phone and ID numbers are withheld from the records, which say so in their withheld field")
 }
 
 // HealthCheck says whether the configuration in force still lets villagers
@@ -410,8 +428,8 @@ func (c *Core) Book(ctx context.Context, req apitype.BookingRequest) (apitype.Bo
 	if err != nil {
 		return apitype.Booking{}, err
 	}
-	body.IDNumber, body.IDType = id.IDNumber, id.IDType
-	env, err := c.newRecord(bookingV1(body), now)
+	// The card proved the name; its ID number stays on the kiosk.
+	env, err := c.newSealedRecord(lv, now, func(s *sealer) schema.Body { return bookingV2(body, s) })
 	if err != nil {
 		return apitype.Booking{}, err
 	}

@@ -95,15 +95,19 @@ func (c *Core) SubmitRequest(ctx context.Context, req apitype.RequestSubmit) (ap
 	if err != nil {
 		return apitype.RequestReceipt{}, err
 	}
-	body := requestV1(v)
+	var photo *schema.RequestPhotoV1
 	if v.Photo {
 		p, err := c.takePhoto(ctx)
 		if err != nil {
 			return apitype.RequestReceipt{}, err
 		}
-		body.Photo = &p
+		photo = &p
 	}
-	env, err := c.newRecord(body, now)
+	env, err := c.newSealedRecord(c.live(), now, func(s *sealer) schema.Body {
+		body := requestV1(v, s)
+		body.Photo = photo
+		return body
+	})
 	if err != nil {
 		return apitype.RequestReceipt{}, err
 	}
@@ -274,8 +278,9 @@ func (c *Core) storedRequest(seq uint64) (request.Stored, error) {
 }
 
 // requestV1 is the township's record of a valid request. Contact is the
-// only part that names anyone; an anonymous report has none.
-func requestV1(r request.Request) schema.RequestV1 {
+// only part that names anyone, its phone sealed as every record's (issue
+// 19); an anonymous report has none, and so nothing to seal or withhold.
+func requestV1(r request.Request, s *sealer) schema.RequestV1 {
 	out := schema.RequestV1{Kind: r.Kind.ID, KindName: r.Kind.Name,
 		Category: schema.CategoryV1{ID: r.Category.ID, Name: r.Category.Name},
 		Phrases:  slices.Clone(r.Phrases), Anonymous: r.Anonymous, Channel: request.Channel}
@@ -283,8 +288,10 @@ func requestV1(r request.Request) schema.RequestV1 {
 		out.Place = &schema.PlaceV1{ID: r.Place.ID, Name: r.Place.Name, Kind: r.Place.Kind}
 	}
 	if r.Contact != nil && !r.Anonymous {
-		out.Contact = &schema.ContactV1{Via: r.Contact.Via, Name: r.Contact.Name, Phone: r.Contact.Phone}
+		out.Contact = &schema.RequestContactV1{Via: r.Contact.Via, Name: r.Contact.Name,
+			PhoneMasked: masked(r.Contact.Phone), Phone: s.seal("contact.phone", r.Contact.Phone)}
 	}
+	out.Withheld = s.withheld
 	return out
 }
 

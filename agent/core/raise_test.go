@@ -32,8 +32,8 @@ var anonymousStoredKeys = []string{"anonymous", "category", "category_name", "co
 // TestAnonymousReportLeavesNoTrace: an anonymous report reaches the outbox,
 // the kiosk's local status table and the township's broker (a real
 // Mosquitto) with nothing that identifies the villager, while a signed
-// report made just before, with a phone, carries it (so the inspection
-// would see one that leaked); the check code is in the answer only, and
+// report made just before, with a phone, carries it (masked and sealed,
+// so the inspection would see one that leaked); the check code is in the answer only, and
 // checks the report.
 func TestAnonymousReportLeavesNoTrace(t *testing.T) {
 	k := mustServeKiosk(t)
@@ -73,7 +73,7 @@ func TestAnonymousReportLeavesNoTrace(t *testing.T) {
 	if len(items) != 2 {
 		t.Fatalf("%d records queued, want 2", len(items))
 	}
-	mustCarry(t, "the signed report's queued record", items[0].Payload, tel)
+	mustCarry(t, "the signed report's queued record", items[0].Payload, `"phone_masked":"139****1234"`)
 	mustBeAnonymous(t, "the queued record", items[1].Payload, anon.Code, tel)
 
 	// In the local status table.
@@ -129,7 +129,7 @@ func TestAnonymousReportLeavesNoTrace(t *testing.T) {
 			t.Fatalf("%d of 2 requests reached the broker", len(got))
 		}
 	}
-	mustCarry(t, "the signed report as published", got[signed.Seq], tel)
+	mustCarry(t, "the signed report as published", got[signed.Seq], `"phone_masked":"139****1234"`)
 	mustBeAnonymous(t, "the published record", got[anon.Seq], anon.Code, tel)
 
 	// The receipt's number and code check it; a wrong code does not.

@@ -199,6 +199,16 @@ func Run(ctx context.Context, opts Options) error {
 		Log: log.With("component", "core"), Now: opts.Now,
 	})
 	ctl.Start(agent)
+	if cfg.Site.Mode == config.ModeProduction && agent.Config().Site.SealKey() == nil {
+		// Bookings still work, but nobody at the township can call the
+		// villager back: township IT must push the records key.
+		err := agent.Alert(ctx, core.AlertBody{Kind: "records_key_missing",
+			Message: "no township records key: phone and ID numbers are withheld from the records until a bundle's records section gives one",
+			Detail:  "records.township_key is not set in the site file or the bundle in force (kioskctl keys gen --encryption; docs/bundles.md)"})
+		if err != nil {
+			return fmt.Errorf("kioskd: queue records key alert: %w", err)
+		}
+	}
 	if rec := cases.Recovered(); rec != nil {
 		// Mediators' open cases may be missing on the kiosk until a
 		// technician salvages them; villagers are served meanwhile.

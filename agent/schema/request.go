@@ -14,10 +14,13 @@ type RequestV1 struct {
 	// Anonymous is true on an anonymous report: Contact and Photo are
 	// then absent, and the villager checks it with the receipt's number
 	// and a code only the receipt carries.
-	Anonymous bool            `json:"anonymous"`
-	Contact   *ContactV1      `json:"contact,omitempty"`
-	Photo     *RequestPhotoV1 `json:"photo,omitempty"`
-	Channel   string          `json:"channel"` // how it was made: "kiosk"
+	Anonymous bool              `json:"anonymous"`
+	Contact   *RequestContactV1 `json:"contact,omitempty"`
+	Photo     *RequestPhotoV1   `json:"photo,omitempty"`
+	Channel   string            `json:"channel"` // how it was made: "kiosk"
+	// Withheld lists the fields left out because the kiosk has no
+	// township records key to seal them to (docs/mqtt.md).
+	Withheld []string `json:"withheld,omitempty"`
 }
 
 func (RequestV1) RecordType() string { return RequestType }
@@ -36,13 +39,15 @@ type PlaceV1 struct {
 	Kind string `json:"kind"` // group | landmark
 }
 
-// ContactV1 is how the township answers the villager: a name from the ID
-// card, a phone typed, or both. The ID number is not sent: the township
-// needs a name to address and a number to call, not an identity.
-type ContactV1 struct {
-	Via   string `json:"via"` // card | phone
-	Name  string `json:"name,omitempty"`
-	Phone string `json:"phone,omitempty"`
+// RequestContactV1 is how the township answers the villager, as the
+// issue 19 records carry people: the name on the ID card, the phone masked
+// for lists and sealed in full. The ID number is not sent: answering needs
+// a name to address and a number to call, not an identity.
+type RequestContactV1 struct {
+	Via         string  `json:"via"` // card | phone
+	Name        string  `json:"name,omitempty"`
+	PhoneMasked string  `json:"phone_masked,omitempty"`
+	Phone       *Sealed `json:"phone,omitempty"`
 }
 
 // RequestPhotoV1 is a photo of the problem, taken by the kiosk after the
