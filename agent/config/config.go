@@ -208,6 +208,9 @@ type Content struct {
 	Categories []string  `yaml:"categories"`
 	Mediation  Mediation `yaml:"mediation"`
 	Phrases    []string  `yaml:"phrases"`
+	// Requests is 我要反映: the kinds, grid categories and places a
+	// villager's request or report is made of (requests.go).
+	Requests Requests `yaml:"requests"`
 	// Wording corrects the screens' texts for this site, by catalogue key
 	// (kiosk-ui/wording/zh-CN.yaml): {key: text}, only the texts the
 	// township rewords. Each key must be the catalogue's and each text
@@ -507,6 +510,7 @@ func (s *Site) applyDefaults() {
 	if s.Content.Categories == nil {
 		s.Content.Categories = DefaultCategories()
 	}
+	s.Content.Requests.applyDefaults()
 	if s.Content.Mediation.BookingDays == 0 {
 		s.Content.Mediation.BookingDays = 7
 	}

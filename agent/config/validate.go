@@ -127,6 +127,7 @@ func (s *Site) validate(doc *document) []Problem {
 	s.Content.validate(c)
 	s.Content.validateVillagerContent(c)
 	s.Content.validateMediation(c)
+	s.Content.Requests.validate(c)
 	s.Content.validateWording(c)
 	s.Mediators.validate(c)
 	if d := s.UI.Idle.Duration; d < 20*time.Second || d > 10*time.Minute {

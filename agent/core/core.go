@@ -22,6 +22,7 @@ import (
 	"github.com/fengqiao/kiosk/agent/mediatorauth"
 	"github.com/fengqiao/kiosk/agent/outbox"
 	"github.com/fengqiao/kiosk/agent/record"
+	"github.com/fengqiao/kiosk/agent/request"
 	"github.com/fengqiao/kiosk/agent/schema"
 	"github.com/fengqiao/kiosk/agent/sealed"
 )
@@ -30,6 +31,12 @@ import (
 type Outbox interface {
 	Enqueue(ctx context.Context, env record.Envelope, tallies ...string) (record.Envelope, error)
 	EnqueueAll(ctx context.Context, envs []record.Envelope, tallies ...string) ([]record.Envelope, error)
+	// EnqueueKept commits a record with an entry of a kept table (a
+	// request's local status) in the one commit; GetKept and ScanKept
+	// read the table back.
+	EnqueueKept(ctx context.Context, env record.Envelope, kept outbox.Kept, tallies ...string) (record.Envelope, error)
+	GetKept(table string, seq uint64) ([]byte, error)
+	ScanKept(table string, fn func(seq uint64, value []byte) error) error
 	Tallies(prefix string) (map[string]uint64, error)
 	Stats() outbox.Stats
 	DeadLetters() ([]outbox.DeadLetter, error)
@@ -83,6 +90,11 @@ type Core struct {
 	lastBundle func() (apitype.ControlOutcome, bool)
 	hardware   Hardware   // nil: no sensors or cameras
 	screen     screenMark // the UI's "in use until" (screen.go)
+	// reqKeys derive the keyed hashes villagers' requests are found and
+	// checked by (nil: no secret, no requests); checks counts wrong
+	// proofs (raise.go).
+	reqKeys *request.Keys
+	checks  checkFailures
 }
 
 // Options are everything a Core uses, given to New at once: nothing is
@@ -111,6 +123,10 @@ type Options struct {
 	// LastBundle reports the outcome of the last township bundle for
 	// /v1/status; nil: the kiosk is not under township control.
 	LastBundle func() (apitype.ControlOutcome, bool)
+	// RequestSecret is the kiosk's request secret (request.SecretFile,
+	// request.SecretSize bytes); nil: villagers' requests are refused with
+	// ErrNoRequestSecret.
+	RequestSecret []byte
 	// Log defaults to discarding; Now to time.Now.
 	Log *slog.Logger
 	Now func() time.Time
@@ -145,6 +161,13 @@ func New(opts Options) *Core {
 			Log: log, Now: now,
 		}),
 	}
+	if opts.RequestSecret != nil {
+		keys, err := request.NewKeys(opts.RequestSecret)
+		if err != nil {
+			panic("core: New: " + err.Error())
+		}
+		c.reqKeys = keys
+	}
 	c.cur.Store(newLiveConfig(cfg))
 	c.warnWithheld()
 	return c
@@ -152,18 +175,20 @@ func New(opts Options) *Core {
 
 // liveConfig is a validated configuration with the rules built from it.
 type liveConfig struct {
-	cfg     *config.Config
-	planner *booking.Planner
-	rules   *mediation.Rules
+	cfg      *config.Config
+	planner  *booking.Planner
+	rules    *mediation.Rules
+	requests *request.Rules
 	// sealKey is the township's records key; nil withholds numbers.
 	sealKey *sealed.PublicKey
 }
 
 func newLiveConfig(cfg *config.Config) *liveConfig {
 	return &liveConfig{cfg: cfg,
-		planner: booking.NewPlanner(cfg.Site.Content, cfg.Location),
-		rules:   mediation.NewRules(cfg.Site.Content, cfg.Location),
-		sealKey: cfg.Site.SealKey()}
+		planner:  booking.NewPlanner(cfg.Site.Content, cfg.Location),
+		rules:    mediation.NewRules(cfg.Site.Content, cfg.Location),
+		requests: request.NewRules(cfg.Site.Content.Requests),
+		sealKey:  cfg.Site.SealKey()}
 }
 
 func (c *Core) live() *liveConfig { return c.cur.Load() }

@@ -397,6 +397,18 @@ func (c *Core) Indicators() (apitype.Indicators, error) {
 	for service, n := range tallies {
 		ind.BookingsByService[service] += int(n)
 	}
+	// 事件采集数: the requests, counted per category in their own commits.
+	events, err := c.outbox.Tallies(tallyRequests)
+	if err != nil {
+		return ind, err
+	}
+	for category, n := range events {
+		if ind.EventsByCategory == nil {
+			ind.EventsByCategory = map[string]int{}
+		}
+		ind.EventsByCategory[category] += int(n)
+		ind.EventsCollected += int(n)
+	}
 	return ind, nil
 }
 

@@ -13,6 +13,7 @@ import (
 	"github.com/fengqiao/kiosk/agent/config"
 	"github.com/fengqiao/kiosk/agent/localapi/apitype"
 	"github.com/fengqiao/kiosk/agent/mediation"
+	"github.com/fengqiao/kiosk/agent/request"
 	"github.com/fengqiao/kiosk/agent/sealed"
 )
 
@@ -51,6 +52,14 @@ func TestRecordConversions(t *testing.T) {
 		{"a case without parties sends an empty list", sessionV2(booked, sess, nil, withhold()).Parties, `[]`},
 		{"escalation names its session, and whom to call without their ID", escalationV2(booked, sess, "r1", []string{mediation.ReasonReferred}, booked.Parties, withhold()),
 			`{"case":"c1","case_number":"W0001","session":"r1","reasons":["referred"],"category":"邻里","line":"blue","outcome":"unsettled","venue":{"id":"tea-room","name":"茶室评理室","where":"村部二楼茶室"},"mediator":{"id":"m","name":"调解员"},"parties":[{"name":"测试二"}],"held":"2026-11-24T10:13:00+08:00"}`},
+		{"request without a records key withholds the phone, never the card's ID number", requestV1(request.Request{Kind: config.RequestKind{ID: "help", Name: "求助"},
+			Category: config.GridCategory{ID: "roads", Name: "道路设施", Phrases: []string{"路灯不亮", "桥梁护栏损坏"}}, Phrases: []string{"路灯不亮"},
+			Contact: &request.Contact{Name: "测试二", Phone: "13905991234", Via: request.ViaCard}}, withhold()),
+			`{"kind":"help","kind_name":"求助","category":{"id":"roads","name":"道路设施"},"phrases":["路灯不亮"],"anonymous":false,"contact":{"via":"card","name":"测试二","phone_masked":"139****1234"},"channel":"kiosk","withheld":["contact.phone"]}`},
+		{"an anonymous report has nothing to seal or withhold", requestV1(request.Request{Kind: config.RequestKind{ID: "report", Name: "举报"},
+			Category: config.GridCategory{ID: "roads", Name: "道路设施"}, Phrases: []string{"路灯不亮"},
+			Place: &config.VillagePlace{ID: "stone-bridge", Name: "溪上石拱桥", Kind: config.PlaceLandmark}, Anonymous: true}, withhold()),
+			`{"kind":"report","kind_name":"举报","category":{"id":"roads","name":"道路设施"},"phrases":["路灯不亮"],"place":{"id":"stone-bridge","name":"溪上石拱桥","kind":"landmark"},"anonymous":true,"channel":"kiosk"}`},
 		{"alert", alertV1(AlertBody{Kind: "tamper_open", Message: "m"}), `{"kind":"tamper_open","message":"m"}`},
 		{"empty queue", queueV1(apitype.QueueStatus{Quota: 10}),
 			`{"depth":0,"dead_letters":0,"bytes":0,"quota":10,"file_bytes":0,"evicted":0}`},
@@ -102,6 +111,9 @@ func TestSealedConversions(t *testing.T) {
 			map[string]string{"parties[0].phone": "13905991234", "parties[0].id_number": "35078219600301402X", "parties[1].phone": "13800001111"}},
 		{"escalation", func(s *sealer) any { return escalationV2(k, sess, "s1", nil, parties, s) },
 			map[string]string{"parties[0].phone": "13905991234", "parties[1].phone": "13800001111"}},
+		{"request", func(s *sealer) any {
+			return requestV1(request.Request{Phrases: []string{"路灯不亮"}, Contact: &request.Contact{Name: "测试二", Phone: "13905991234", Via: request.ViaCard}}, s)
+		}, map[string]string{"contact.phone": "13905991234"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

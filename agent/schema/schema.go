@@ -37,6 +37,8 @@ const (
 	AlertV1Schema            = "alert/v1"
 	TelemetryType            = "telemetry"
 	TelemetryV1Schema        = "telemetry/v1"
+	RequestType              = "request"
+	RequestV1Schema          = "request/v1"
 )
 
 // Body is a record body of one type and version.
@@ -51,7 +53,7 @@ type Body interface {
 // type and version: what the golden files and docs/schemas/ must cover.
 func Bodies() []Body {
 	return []Body{&BookingV2{}, &MediationBookingV2{}, &MediationSessionV2{}, &EscalationV2{},
-		&MediationPhotoV1{}, &AlertV1{}, &TelemetryV1{}}
+		&MediationPhotoV1{}, &AlertV1{}, &TelemetryV1{}, &RequestV1{}}
 }
 
 // Retired are the bodies kiosks published before a version bump, one zero

@@ -194,7 +194,12 @@ type IndicatorsV1 struct {
 	FollowUpsOnTime   int            `json:"follow_ups_on_time"`
 	OnTimeRate        *float64       `json:"on_time_rate"`
 	BookingsByService map[string]int `json:"bookings_by_service"`
-	Since             time.Time      `json:"since"`
+	// EventsCollected (事件采集数) counts villagers' requests and reports
+	// (request/v1), EventsByCategory the same by grid category; both
+	// absent when there are none (fields old readers ignore: still v1).
+	EventsCollected  int            `json:"events_collected,omitempty"`
+	EventsByCategory map[string]int `json:"events_by_category,omitempty"`
+	Since            time.Time      `json:"since"`
 }
 
 // HardwareV1 is the health of the kiosk's sensors, LED and cameras; a
