@@ -82,6 +82,7 @@ fuzz-short:
 	$(GO) test -run='^$$' -fuzz='^FuzzDecodeText$$' -fuzztime=$(FUZZTIME) ./drivers/idcard
 	$(GO) test -run='^$$' -fuzz='^FuzzVerify$$' -fuzztime=$(FUZZTIME) ./agent/bundle
 	$(GO) test -run='^$$' -fuzz='^FuzzVerifyPayload$$' -fuzztime=$(FUZZTIME) ./agent/bundle
+	$(GO) test -run='^$$' -fuzz='^FuzzOpenRecord$$' -fuzztime=$(FUZZTIME) ./agent/sealed
 	$(GO) test -run='^$$' -fuzz='^FuzzMJPEGStream$$' -fuzztime=$(FUZZTIME) ./drivers/camera
 	$(GO) test -run='^$$' -fuzz='^FuzzNormalizeJPEG$$' -fuzztime=$(FUZZTIME) ./drivers/camera
 	$(GO) test -run='^$$' -fuzz='^FuzzParse$$' -fuzztime=$(FUZZTIME) ./agent/update

@@ -63,10 +63,8 @@ type Booking struct {
 	Slot    time.Time
 	Advisor string
 	Channel string // how it was booked: "kiosk"
-	// IDNumber and IDType are set when the villager identified with an ID
-	// card: the advisor can then find earlier cases of the same person.
-	IDNumber string
-	IDType   string
+	// No ID number, even when the villager used a card: the card proves
+	// the name, and a consultation needs nothing more (docs/mqtt.md).
 	// Checkup is set on a legal-checkup booking: the questionnaire answered
 	// and each answer with its question, so the advisor can prepare.
 	Checkup *CheckupAnswers

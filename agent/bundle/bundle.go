@@ -30,12 +30,12 @@
 //
 //	{
 //	  "format": "bundle/v1",
-//	  "kind": "site",                  // or "key-rotation", "update"
+//	  "kind": "site",                  // or "site-patch", "key-rotation", "update"
 //	  "version": 42,                   // 1 … 2^53-1, see Verify
 //	  "target": {"township": "t1"},    // or {"township": "t1", "kiosks": ["k1", "k2"]}
 //	  "not_before": "2026-11-25T00:00:00Z",
 //	  "expires": "2026-12-25T00:00:00Z",
-//	  "content": "<base64 of the site file>",            // kind "site" and "update"
+//	  "content": "<base64 of the site file>",            // kind "site", "site-patch" and "update"
 //	  "rotation": {"public_key": "<base64 of 32 bytes>", // kind "key-rotation" only
 //	               "effective_version": 43}
 //	}
@@ -63,6 +63,14 @@ const (
 	// KindSite carries a complete site file (fengqiao.site/v1, YAML, see
 	// docs/config.md) in Content, checked by the caller's Options.Validate.
 	KindSite = "site"
+	// KindSitePatch carries a township patch (fengqiao.site-patch/v1, YAML,
+	// docs/bundles.md) in Content: an RFC 7396 merge patch over the kiosk's
+	// site file, checked by the caller's Options.ValidatePatch. It counts
+	// in the same scope as KindSite and is put in force the same way. It is
+	// a kind of its own, not a site bundle with other content, so that a
+	// kiosk from before patches refuses it as unsupported (and applies it
+	// once updated) instead of reading a patch as whole sections.
+	KindSitePatch = "site-patch"
 	// KindKeyRotation carries no content, only a Rotation: the new township
 	// key and the version from which it replaces the keys in force.
 	KindKeyRotation = "key-rotation"
@@ -94,7 +102,7 @@ const (
 // Bundle is the signed document: what township IT decided, for whom, and
 // when it holds.
 type Bundle struct {
-	// Kind is KindSite, KindKeyRotation or KindUpdate.
+	// Kind is KindSite, KindSitePatch, KindKeyRotation or KindUpdate.
 	Kind string
 	// Version orders the bundles of one scope (see Target.Scope); a kiosk
 	// applies only a version greater than the last it applied there.
@@ -103,8 +111,9 @@ type Bundle struct {
 	// NotBefore and Expires bound when the bundle may be applied. They are
 	// encoded in UTC.
 	NotBefore, Expires time.Time
-	// Content is the site file for KindSite and the update manifest for
-	// KindUpdate, opaque to this package.
+	// Content is the site bundle for KindSite, the patch for
+	// KindSitePatch and the update manifest for KindUpdate, opaque to this
+	// package.
 	Content []byte
 	// Rotation is set for KindKeyRotation only.
 	Rotation *Rotation

@@ -30,7 +30,8 @@ var (
 	// ErrUnsupported means the signed payload has a format or kind this
 	// kiosk does not know: the township is ahead of this kiosk's software.
 	// An update bundle given to a Verify without Options.ValidateUpdate is
-	// refused with it too: that caller does not install software.
+	// refused with it too: that caller does not install software; and so is
+	// a site patch without Options.ValidatePatch.
 	ErrUnsupported = errors.New("bundle: unsupported format or kind")
 	// ErrRetiredKey means the key is trusted, but not for this version: a
 	// key rotation retired it from that version on (or, for a rotated-in
@@ -54,8 +55,8 @@ var (
 	// ErrDowngrade means the version is lower than the last one applied in
 	// its scope: an old bundle replayed, or a signer whose counter went back.
 	ErrDowngrade = errors.New("bundle: version older than the one applied")
-	// ErrSchema means Options.Validate (a site bundle) or
-	// Options.ValidateUpdate (an update bundle) refused the content. The
+	// ErrSchema means Options.Validate (a site bundle), ValidatePatch (a
+	// site patch) or ValidateUpdate (an update bundle) refused the content. The
 	// validator's own error is wrapped as well, for errors.As.
 	ErrSchema = errors.New("bundle: content is not valid for its kind")
 )

@@ -17,9 +17,9 @@ func fuzzValidate(content []byte) error {
 	return nil
 }
 
-// fuzzOptions take site and update bundles alike, so the fuzzer reaches
-// both kinds' checks.
-var fuzzOptions = Options{Validate: fuzzValidate, ValidateUpdate: fuzzValidate}
+// fuzzOptions take site bundles, patches and update bundles alike, so the
+// fuzzer reaches every kind's checks.
+var fuzzOptions = Options{Validate: fuzzValidate, ValidatePatch: fuzzValidate, ValidateUpdate: fuzzValidate}
 
 // fuzzTrust trusts the golden key and has applied version 3 township-wide.
 func fuzzTrust(f *testing.F) *TrustState {
@@ -75,6 +75,7 @@ func FuzzVerify(f *testing.F) {
 		f.Add(data)
 	}
 	f.Add(mustSign(f, updateBundle(), testKey(seedA)))
+	f.Add(mustSign(f, patchBundle(), testKey(seedA)))
 	trust := fuzzTrust(f)
 	f.Fuzz(func(t *testing.T, envelope []byte) {
 		v, err := Verify(envelope, trust, thisKiosk, testNow, fuzzOptions)

@@ -53,6 +53,14 @@ func updateBundle() Bundle {
 	return b
 }
 
+// patchBundle is baseBundle as a site patch.
+func patchBundle() Bundle {
+	b := baseBundle()
+	b.Kind = KindSitePatch
+	b.Content = []byte("schema: fengqiao.site-patch/v1\nui:\n  idle: 90s\n")
+	return b
+}
+
 func acceptAll([]byte) error { return nil }
 
 func mustSign(t testing.TB, b Bundle, priv ed25519.PrivateKey) []byte {

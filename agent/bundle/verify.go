@@ -15,6 +15,12 @@ type Options struct {
 	// signed file that the kiosk cannot load must be refused here, before
 	// anything is replaced. Key-rotation bundles have no content to check.
 	Validate func(content []byte) error
+	// ValidatePatch checks a site-patch bundle's content, the patch merged
+	// over the kiosk's site file, the way Validate checks a site bundle's
+	// (kioskd passes agent/config's). Nil means this caller takes no
+	// patches: they are refused as ErrUnsupported, after the signature,
+	// target, time and version checks.
+	ValidatePatch func(content []byte) error
 	// ValidateUpdate checks an update bundle's manifest (agent/update's
 	// Parse). Nil means this caller takes no update bundles: they are
 	// refused as ErrUnsupported, after the signature, target, time and
@@ -51,9 +57,10 @@ type Verified struct {
 //     ErrExpired);
 //  6. the version above the last applied in its scope (ErrReplay,
 //     ErrDowngrade);
-//  7. for a site bundle, opts.Validate on the content (ErrSchema); for an
-//     update bundle, opts.ValidateUpdate (ErrUnsupported without one,
-//     ErrSchema when it refuses).
+//  7. for a site bundle, opts.Validate on the content (ErrSchema); for a
+//     site patch, opts.ValidatePatch, and for an update bundle,
+//     opts.ValidateUpdate (ErrUnsupported without one, ErrSchema when it
+//     refuses).
 //
 // Verify changes nothing: trust is read only. Once kioskd has applied the
 // bundle it calls trust.Record and persists the result.
@@ -122,6 +129,13 @@ func Verify(envelope []byte, trust *TrustState, id Identity, now time.Time, opts
 	switch b.Kind {
 	case KindSite:
 		if err := opts.Validate(b.Content); err != nil {
+			return nil, reject(ErrSchema, v, err, "")
+		}
+	case KindSitePatch:
+		if opts.ValidatePatch == nil {
+			return nil, reject(ErrUnsupported, v, nil, "a site patch, and this verifier applies none")
+		}
+		if err := opts.ValidatePatch(b.Content); err != nil {
 			return nil, reject(ErrSchema, v, err, "")
 		}
 	case KindUpdate:

@@ -46,6 +46,13 @@ func TestVerify(t *testing.T) {
 		return mustSign(t, b, keyA)
 	}
 	takeUpdates := &Options{Validate: acceptAll, ValidateUpdate: acceptAll}
+	patchEnv := mustSign(t, patchBundle(), keyA)
+	withPatch := func(edit func(b *Bundle)) []byte {
+		b := patchBundle()
+		edit(&b)
+		return mustSign(t, b, keyA)
+	}
+	takePatches := &Options{Validate: acceptAll, ValidatePatch: acceptAll}
 	validKeyID := KeyID(pubOf(keyA))
 	var validSig, validPayload string
 	mustEditEnvelope(t, valid, func(e map[string]string) { validSig, validPayload = e["signature"], e["payload"] })
@@ -103,6 +110,18 @@ func TestVerify(t *testing.T) {
 		{name: "kiosk scope replay", env: with(func(b *Bundle) { b.Target.Kiosks = []string{"dev-kiosk-01"} }),
 			applied: map[string]uint64{"kiosk:dev-kiosk-01": 7}, want: ErrReplay, signedOK: true},
 		{name: "schema hook refuses", env: valid, opts: &Options{Validate: func(c []byte) error { return &schemaError{"kiosk.id"} }}, want: ErrSchema, signedOK: true},
+
+		// Site patches: the same checks and counter as site bundles,
+		// their own validator.
+		{name: "site patch", env: patchEnv, opts: takePatches, scope: "township:dev-township"},
+		{name: "site patch for this kiosk", env: withPatch(func(b *Bundle) { b.Target.Kiosks = []string{"dev-kiosk-01"} }), opts: takePatches, scope: "kiosk:dev-kiosk-01"},
+		{name: "site patch to a verifier that applies none", env: patchEnv, want: ErrUnsupported, signedOK: true},
+		{name: "site patch refused", env: patchEnv, opts: &Options{Validate: acceptAll, ValidatePatch: func([]byte) error { return &schemaError{"content.services"} }}, want: ErrSchema, signedOK: true},
+		{name: "site patch not checked as a site bundle", env: patchEnv, opts: &Options{Validate: func([]byte) error { return errors.New("no") }, ValidatePatch: acceptAll}, scope: "township:dev-township"},
+		{name: "site bundle not checked as a patch", env: valid, opts: &Options{Validate: acceptAll, ValidatePatch: func([]byte) error { return errors.New("no") }}, scope: "township:dev-township"},
+		{name: "site patch shares the site counter", env: patchEnv, opts: takePatches, applied: map[string]uint64{"township:dev-township": 7}, want: ErrReplay, signedOK: true},
+		{name: "site patch without content", env: payload(`"kind":"site"`, `"kind":"site-patch"`, `,"content":"c2NoZW1hOiBmZW5ncWlhby5zaXRlL3YxCg=="`, ""), opts: takePatches, want: ErrMalformed},
+		{name: "a kind from the future", env: payload(`"kind":"site"`, `"kind":"site-json-patch"`), opts: takePatches, want: ErrUnsupported},
 
 		// Update bundles: the same checks, their own version counter.
 		{name: "update bundle", env: updateEnv, opts: takeUpdates, scope: "update:township:dev-township"},

@@ -110,8 +110,8 @@ func parsePayload(data []byte) (*Bundle, error) {
 		return nil, reject(ErrUnsupported, 0, nil, "format %.40q (this kiosk reads %q)", head.Format, Format)
 	case head.Kind == "":
 		return nil, reject(ErrMalformed, 0, nil, "payload has no kind")
-	case head.Kind != KindSite && head.Kind != KindKeyRotation && head.Kind != KindUpdate:
-		return nil, reject(ErrUnsupported, 0, nil, "kind %.40q (this kiosk reads %q, %q and %q)", head.Kind, KindSite, KindKeyRotation, KindUpdate)
+	case !knownKind(head.Kind):
+		return nil, reject(ErrUnsupported, 0, nil, "kind %.40q (this kiosk reads %q, %q, %q and %q)", head.Kind, KindSite, KindSitePatch, KindKeyRotation, KindUpdate)
 	}
 	var p payloadJSON
 	if err := decodeStrict(data, &p, isPayloadName); err != nil {
@@ -148,8 +148,8 @@ func parsePayload(data []byte) (*Bundle, error) {
 // that kioskctl cannot sign what a kiosk would refuse as malformed.
 func (b *Bundle) check() error {
 	switch {
-	case b.Kind != KindSite && b.Kind != KindKeyRotation && b.Kind != KindUpdate:
-		return fmt.Errorf("kind %q is not %q, %q or %q", b.Kind, KindSite, KindKeyRotation, KindUpdate)
+	case !knownKind(b.Kind):
+		return fmt.Errorf("kind %q is not %q, %q, %q or %q", b.Kind, KindSite, KindSitePatch, KindKeyRotation, KindUpdate)
 	case b.Version == 0 || b.Version > MaxVersion:
 		return fmt.Errorf("version %d is out of range [1, 2^53-1]", b.Version)
 	case !validID(b.Target.Township):
@@ -171,7 +171,7 @@ func (b *Bundle) check() error {
 			return fmt.Errorf("target.kiosks[%d] %q is listed twice", i, k)
 		}
 	}
-	if b.Kind == KindSite || b.Kind == KindUpdate {
+	if b.Kind != KindKeyRotation {
 		switch {
 		case len(b.Content) == 0:
 			return fmt.Errorf("a %s bundle needs content", b.Kind)
@@ -193,6 +193,14 @@ func (b *Bundle) check() error {
 		return fmt.Errorf("rotation.effective_version %d must be above the bundle's version %d (and at most 2^53-1)", b.Rotation.EffectiveVersion, b.Version)
 	}
 	return nil
+}
+
+func knownKind(kind string) bool {
+	switch kind {
+	case KindSite, KindSitePatch, KindKeyRotation, KindUpdate:
+		return true
+	}
+	return false
 }
 
 // marshalPayload writes the payload Sign signs: compact JSON, members in

@@ -5,7 +5,10 @@ import (
 	"slices"
 	"strings"
 
+	"go.yaml.in/yaml/v3"
+
 	"github.com/fengqiao/kiosk/agent/bundle"
+	"github.com/fengqiao/kiosk/agent/sealed"
 )
 
 // BundleSchema identifies the content of a township bundle (docs/bundles.md):
@@ -19,7 +22,7 @@ const BundleSchema = "fengqiao.site-bundle/v1"
 // board, mode, broker, TLS files, storage and trust keys are not among
 // them: changing those from afar could cut the kiosk off or move its
 // records, so they stay with the technician who installs it.
-var BundleSections = []string{"content", "mediators", "ui"}
+var BundleSections = []string{"content", "mediators", "ui", "records"}
 
 // bundleDoc is the shape of a bundle's content.
 type bundleDoc struct {
@@ -27,6 +30,7 @@ type bundleDoc struct {
 	Content   *Content   `yaml:"content"`
 	Mediators *Mediators `yaml:"mediators"`
 	UI        *UI        `yaml:"ui"`
+	Records   *Records   `yaml:"records"`
 }
 
 // WithBundle returns the configuration of c with the sections of a
@@ -44,18 +48,16 @@ func (c *Config) WithBundle(name string, content []byte, version uint64) (*Confi
 	if doc == nil {
 		return nil, &Error{Problems: problems}
 	}
-	for i, p := range problems {
-		// walk words it "unknown key"; say why the key is refused.
-		if top, _, _ := strings.Cut(p.Field, "."); p.Field == top && !slices.Contains(BundleSections, top) && top != "schema" &&
-			strings.Contains(p.Msg, "unknown key") {
-			problems[i].Msg = "a township bundle may not set " + top + " (only " + strings.Join(BundleSections, ", ") + "); change it in the kiosk's site file"
-		}
-	}
+	problems = bundleKeyProblems(problems)
 	ch := &checker{doc: doc}
 	if b.Schema != BundleSchema {
-		ch.fail("schema", "%q is not a site bundle (want %q)", b.Schema, BundleSchema)
+		msg := ""
+		if b.Schema == PatchSchema {
+			msg = "; a patch is signed as one (kioskctl config sign picks the kind from the schema)"
+		}
+		ch.fail("schema", "%q is not a site bundle (want %q)%s", b.Schema, BundleSchema, msg)
 	}
-	if b.Content == nil && b.Mediators == nil && b.UI == nil {
+	if b.Content == nil && b.Mediators == nil && b.UI == nil && b.Records == nil {
 		ch.fail("", "sets none of %s", strings.Join(BundleSections, ", "))
 	}
 	site := c.Site
@@ -68,15 +70,64 @@ func (c *Config) WithBundle(name string, content []byte, version uint64) (*Confi
 	if b.UI != nil {
 		site.UI = *b.UI
 	}
+	if b.Records != nil {
+		site.Records = *b.Records
+	}
+	return c.withSite(doc, append(problems, ch.problems...), site, version, c.leftOutHints)
+}
+
+// bundleKeyProblems rewords walk's "unknown key" for a top-level key a
+// bundle may not set, saying why it is refused.
+func bundleKeyProblems(problems []Problem) []Problem {
+	for i, p := range problems {
+		if top, _, _ := strings.Cut(p.Field, "."); p.Field == top && !slices.Contains(BundleSections, top) && top != "schema" &&
+			strings.Contains(p.Msg, "unknown key") {
+			problems[i].Msg = "a township bundle may not set " + top + " (only " + strings.Join(BundleSections, ", ") + "); change it in the kiosk's site file"
+		}
+	}
+	return problems
+}
+
+// withSite validates site, c's site with a bundle's sections in place, and
+// returns the configuration it makes, or every problem (those found while
+// decoding the bundle first). doc is the bundle's.
+// hints explains, ahead of them, problems that come from how a bundle
+// is put over the site file rather than from what it says.
+func (c *Config) withSite(doc *document, problems []Problem, site Site, version uint64, hints func(*document, []Problem) []Problem) (*Config, error) {
 	site.applyDefaults()
-	problems = append(problems, ch.problems...)
 	problems = mergeProblems(problems, site.validate(doc))
 	if len(problems) > 0 {
-		return nil, &Error{Problems: problems}
+		return nil, &Error{Problems: hints(doc, problems)}
 	}
 	out := *c
 	out.Site, out.ContentVersion = site, version
 	return &out, nil
+}
+
+// validate checks the records key. It is not required, even in
+// production: a kiosk upgraded from before the key existed has a site file
+// without it, and one that refused to start would be rolled back to the
+// old version, which refuses the bundle carrying the key (an unknown
+// section) — only a technician's visit could end that. A kiosk without the
+// key withholds the numbers and alerts the township instead (kioskd); the
+// template asks for it on a new install.
+func (r *Records) validate(c *checker) {
+	if r.TownshipKey == "" {
+		return
+	}
+	if _, err := sealed.ParsePublicKey(r.TownshipKey); err != nil {
+		c.fail("records.township_key", "not an X25519 public key (kioskctl keys gen --encryption prints one): %v", err)
+	}
+}
+
+// SealKey is the township's records key in force, nil when none is set.
+// The site is validated, so the key parses.
+func (s *Site) SealKey() *sealed.PublicKey {
+	k, err := sealed.ParsePublicKey(s.Records.TownshipKey)
+	if err != nil {
+		return nil
+	}
+	return k
 }
 
 func (ct *Control) validate(c *checker, mode string) {
@@ -97,4 +148,40 @@ func (ct *Control) validate(c *checker, mode string) {
 		}
 		keys.check(f, k)
 	}
+}
+
+// leftOutHints explains the problems of a whole-section bundle that leaves
+// out what the site file's section sets. Each section present replaces the
+// site file's whole, and "content.topics: needs at least one consultation
+// topic" alone does not say that township IT, who wrote only the advisor,
+// wiped the topics: that is said first, with what to do instead.
+func (c *Config) leftOutHints(doc *document, problems []Problem) []Problem {
+	var hints []Problem
+	for _, sec := range BundleSections {
+		mine, theirs := mappingValue(doc.root, sec), mappingValue(c.siteRoot, sec)
+		if mine == nil || theirs == nil || theirs.Kind != yaml.MappingNode || !blames(problems, sec) {
+			continue
+		}
+		var left []string
+		for i := 0; i+1 < len(theirs.Content); i += 2 {
+			if k := theirs.Content[i].Value; mappingValue(mine, k) == nil {
+				left = append(left, k)
+			}
+		}
+		if len(left) > 0 {
+			hints = append(hints, doc.problem(sec, "a bundle's %s section replaces the site file's whole, and this one leaves out %s, which the site file sets; to change only some values, sign a patch instead (schema: %s, docs/bundles.md, \"Patches\")",
+				sec, strings.Join(left, ", "), PatchSchema))
+		}
+	}
+	return append(hints, problems...)
+}
+
+// blames says whether a problem is about field or a field inside it.
+func blames(problems []Problem, field string) bool {
+	for _, p := range problems {
+		if p.Field == field || strings.HasPrefix(p.Field, field+".") || strings.HasPrefix(p.Field, field+"[") {
+			return true
+		}
+	}
+	return false
 }

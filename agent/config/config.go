@@ -53,6 +53,10 @@ type Config struct {
 	ContentVersion uint64
 
 	tls *tls.Config // TLSConfig; built from mqtt.tls by Load and OverrideBroker
+	// siteRoot is the site file as written (YAML nodes), which a township
+	// patch (WithPatch) is merged over. Never modified: a patch copies the
+	// nodes it changes.
+	siteRoot *yaml.Node
 }
 
 // Site holds the settings of one kiosk in one village.
@@ -72,6 +76,9 @@ type Site struct {
 	UI UI `yaml:"ui"`
 	// Control is the township's remote management of this kiosk.
 	Control Control `yaml:"control"`
+	// Records is how personal data in the records it publishes is
+	// protected from the broker and other subscribers.
+	Records Records `yaml:"records"`
 	// Cameras are the village's IP cameras the kiosk watches and reports
 	// (http); the kiosk's own are in its board profile.
 	Cameras []Camera `yaml:"cameras"`
@@ -90,6 +97,17 @@ type Control struct {
 	// with the records, which must not wait behind a package. Unset:
 	// DefaultUpdateRate.
 	UpdateRate ByteSize `yaml:"update_rate"`
+}
+
+// Records holds the township's records key (docs/mqtt.md, "Personal data").
+type Records struct {
+	// TownshipKey is the township's X25519 public key (base64; kioskctl
+	// keys gen --encryption prints it). Full phone and ID numbers travel
+	// sealed to it; without it they are withheld, and a production kiosk
+	// alerts the township at start. It is not a trust root like
+	// control.township_keys: a signed bundle's records section replaces
+	// it, which is how the township rotates it.
+	TownshipKey string `yaml:"township_key"`
 }
 
 // DefaultUpdateRate is control.update_rate when the site file leaves it
@@ -190,6 +208,9 @@ type Content struct {
 	Categories []string  `yaml:"categories"`
 	Mediation  Mediation `yaml:"mediation"`
 	Phrases    []string  `yaml:"phrases"`
+	// Requests is 我要反映: the kinds, grid categories and places a
+	// villager's request or report is made of (requests.go).
+	Requests Requests `yaml:"requests"`
 	// Wording corrects the screens' texts for this site, by catalogue key
 	// (kiosk-ui/wording/zh-CN.yaml): {key: text}, only the texts the
 	// township rewords. Each key must be the catalogue's and each text
@@ -395,7 +416,7 @@ func Load(sitePath string) (*Config, error) {
 		return nil, &Error{Problems: problems}
 	}
 	site.applyDefaults()
-	cfg := &Config{Site: site, SitePath: sitePath}
+	cfg := &Config{Site: site, SitePath: sitePath, siteRoot: siteDoc.root}
 	problems = mergeProblems(problems, site.validate(siteDoc))
 	// The TLS files are checked here, not in validate: their paths are
 	// relative to the site file, and a township bundle (WithBundle), which
@@ -486,6 +507,7 @@ func (s *Site) applyDefaults() {
 	if s.Content.Categories == nil {
 		s.Content.Categories = DefaultCategories()
 	}
+	s.Content.Requests.applyDefaults()
 	if s.Content.Mediation.BookingDays == 0 {
 		s.Content.Mediation.BookingDays = 7
 	}

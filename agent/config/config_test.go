@@ -157,7 +157,7 @@ func TestLoadRejects(t *testing.T) {
 			site:      replace("    - id: legal-fair\n", "    - id: legal-fairs\n"),
 			wantFile:  "site",
 			wantField: "content.services",
-			wantMsg:   `service "legal-fair" is missing`,
+			wantMsg:   `the 513 menu needs all five services (missing: legal-fair)`,
 		},
 		{
 			name:      "duplicate topic",

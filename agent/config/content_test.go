@@ -98,6 +98,7 @@ func TestLoadRejectsContent(t *testing.T) {
 			s = strings.Replace(s, "mode: dev ", "mode: production ", 1)
 			return strings.Replace(s, "    - HKed1wQb110VBAibFcTLdFa7+4XE0G0dIyShwYn99VI=\n", "", 1)
 		}, "control.township_keys", "needs the township's public key"},
+		{"records key not a key", replace("  township_key: Y8uGHCAlnEROj8COJyldRFUb+GM/LPMxpsYThEB6rnc=", "  township_key: HKed1wQb110VBAibFcTLdFa7+4XE0G0dIyShwYn99VI"), "records.township_key", "not an X25519 public key"},
 		{"screen idle too short", replace("  idle: 60s", "  idle: 5s"), "ui.idle", "out of range [20s, 10m]"},
 		{"mediator screen idle too short", replace("  mediator_idle: 10m", "  mediator_idle: 30s"), "ui.mediator_idle", "out of range [1m, 1h]"},
 		{"mediator screen idle too long", replace("  mediator_idle: 10m", "  mediator_idle: 2h"), "ui.mediator_idle", "out of range [1m, 1h]"},

@@ -45,7 +45,10 @@ func (e *Error) Error() string {
 // document remembers where each field sits in a file, so that validation can
 // point at a line.
 type document struct {
-	file  string
+	file string
+	// root is the document as parsed, kept so that a merge patch
+	// (patch.go) works on what the technician wrote, scalars as written.
+	root  *yaml.Node
 	lines map[string]int // field path → line
 	paths map[int]string // line → deepest field path on it
 	// unfilled are the fields whose value is still a Placeholder.
@@ -107,6 +110,7 @@ func decodeBytes(path string, data []byte, v any) (*document, error) {
 	if len(root.Content) == 0 {
 		return nil, &Error{Problems: []Problem{{File: path, Msg: "file is empty"}}}
 	}
+	doc.root = root.Content[0]
 	var problems []Problem
 	doc.walk(root.Content[0], reflect.TypeOf(v).Elem(), "", &problems)
 	if err := root.Content[0].Decode(v); err != nil {

@@ -12,6 +12,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/fengqiao/kiosk/agent/sealed"
 )
 
 // templateSite is the site file the kiosk package installs as
@@ -50,7 +52,7 @@ func TestPackagedSiteTemplate(t *testing.T) {
 		}
 	}
 	want := []string{"board", "kiosk.id", "kiosk.township", "kiosk.village", "kiosk.name", "mqtt.broker",
-		"control.township_keys[0]", "content.advisor.name", "content.advisor.firm", "content.advisor.phone"}
+		"control.township_keys[0]", "records.township_key", "content.advisor.name", "content.advisor.firm", "content.advisor.phone"}
 	slices.Sort(want)
 	slices.Sort(unfilled)
 	if !slices.Equal(unfilled, want) {
@@ -81,6 +83,7 @@ func TestPackagedSiteTemplate(t *testing.T) {
 		"name": "程墩村综治服务一体机", "broker": "ssl://zz.xingcun.example:8883",
 		"- ":   base64.StdEncoding.EncodeToString(pub),
 		"firm": "武夷山市某某律师事务所", "phone": "0599-5317356",
+		"township_key": mustRecordsKey(t),
 	}
 	placeholder := regexp.MustCompile(`(?m)^(\s*)(- |[a-z_]+: )"FILL-IN[^"]*"`)
 	filled := placeholder.ReplaceAllStringFunc(string(data), func(line string) string {
@@ -127,4 +130,14 @@ func TestLoadSiteBoard(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "board is not filled in") {
 		t.Errorf("template's board: %v", err)
 	}
+}
+
+// mustRecordsKey is a fresh township records key's text form.
+func mustRecordsKey(t *testing.T) string {
+	t.Helper()
+	k, err := sealed.GenerateKey()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return k.Public().String()
 }

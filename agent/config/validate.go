@@ -127,6 +127,7 @@ func (s *Site) validate(doc *document) []Problem {
 	s.Content.validate(c)
 	s.Content.validateVillagerContent(c)
 	s.Content.validateMediation(c)
+	s.Content.Requests.validate(c)
 	s.Content.validateWording(c)
 	s.Mediators.validate(c)
 	if d := s.UI.Idle.Duration; d < 20*time.Second || d > 10*time.Minute {
@@ -136,6 +137,7 @@ func (s *Site) validate(doc *document) []Problem {
 		c.fail("ui.mediator_idle", "%s is out of range [1m, 1h]: a mediator needs at least a minute to listen, and an unattended signed-in screen must not stay open for hours", d)
 	}
 	s.Control.validate(c, s.Mode)
+	s.Records.validate(c)
 	validateCameras(c, s.Cameras, c.unique(), SiteCameraDrivers()...)
 	return c.problems
 }
@@ -188,7 +190,7 @@ func (ct *Content) validate(c *checker) {
 		}
 	}
 	if len(a.Duty) == 0 {
-		c.fail("content.advisor.duty", "needs at least one duty window, or villagers cannot book")
+		c.fail("content.advisor.duty", "needs at least one duty window (days, from, to), or villagers cannot book the advisor")
 	}
 	for i, w := range a.Duty {
 		f := fmt.Sprintf("content.advisor.duty[%d]", i)
@@ -205,7 +207,7 @@ func (ct *Content) validate(c *checker) {
 	c.between("content.advisor.booking_days", a.BookingDays, 1, 60)
 
 	if len(ct.Topics) == 0 {
-		c.fail("content.topics", "needs at least one consultation topic")
+		c.fail("content.topics", "needs at least one consultation topic: a villager booking the advisor picks one (e.g. [婚姻家庭, 其他])")
 	}
 	seen := map[string]bool{}
 	for i, t := range ct.Topics {
@@ -234,10 +236,17 @@ func (ct *Content) validate(c *checker) {
 		c.text(f+".platforms.hotline", s.Platforms.Hotline, 60)
 		c.link(f+".platforms.online_url", s.Platforms.OnlineURL)
 	}
+	var missing []string
 	for _, id := range ServiceIDs {
 		if _, ok := found[id]; !ok {
-			c.fail("content.services", "service %q is missing; the 513 menu needs all five", id)
+			missing = append(missing, id)
 		}
+	}
+	if len(missing) > 0 {
+		// One problem, not one per service: township IT fixes the list
+		// in one place, and needs the ids to write.
+		c.fail("content.services", "the 513 menu needs all five services (missing: %s); the kiosk's home screen shows one key per service, in the order %s",
+			strings.Join(missing, ", "), strings.Join(ServiceIDs[:], ", "))
 	}
 }
 

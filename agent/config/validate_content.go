@@ -85,7 +85,7 @@ func (ct *Content) validateVillagerContent(c *checker) {
 	}
 
 	if len(ct.Publicity) == 0 {
-		c.fail("content.publicity", "needs at least one publicity position (普法工作站, 聊法亭 ...)")
+		c.fail("content.publicity", "needs at least one publicity position (普法工作站, 聊法亭 ...): the publicity service lists where villagers can go")
 	}
 	for i, p := range ct.Publicity {
 		f := fmt.Sprintf("content.publicity[%d]", i)
@@ -120,7 +120,7 @@ func (ct *Content) validateMediation(c *checker) {
 	}
 	m := ct.Mediation
 	if len(m.Sessions) == 0 {
-		c.fail("content.mediation.sessions", "needs at least one daily session start, e.g. \"09:00\"")
+		c.fail("content.mediation.sessions", "needs at least one daily session start, e.g. [\"09:00\"]: a villager booking a mediation picks one")
 	}
 	starts := c.unique()
 	for i, t := range m.Sessions {

@@ -9,17 +9,22 @@
 // in: of the latest township-wide bundle and the latest bundle for this
 // kiosk alone, the one issued later (not_before) wins, the kiosk's own on a
 // tie; sections a bundle does not carry come from the site file
-// (config.WithBundle). A kiosk reconnecting after days offline therefore
-// ends in the state township IT last chose for it.
+// (config.WithBundle), and a patch is merged over the site file
+// (config.WithPatch), never over an earlier bundle. A kiosk reconnecting
+// after days offline therefore ends in the state township IT last chose
+// for it, from the latest bundle alone.
 package control
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -60,13 +65,25 @@ type Options struct {
 	Now  func() time.Time
 }
 
+// ReportedSchema names the shape and meaning of Reported. v1 had no
+// schema member; v2 added it, InForceAt and PublishedAt, and stopped
+// reporting again a bundle refused before (see Controller.handle): the
+// township must be able to tell what is in force from what was last
+// tried, and how old each is (issue 19: a stale refusal read as current).
+const ReportedSchema = "config-reported/v2"
+
 // Reported is the kiosk's reported state, published retained on its
-// config/reported topic (docs/mqtt.md), like a device shadow's.
+// config/reported topic (docs/bundles.md), like a device shadow's. It says
+// two things that a reader must keep apart: what configures the kiosk now
+// (InForce…) and the last bundle the kiosk tried (Version … At), which may
+// have been refused while what is in force stayed.
 type Reported struct {
+	Schema   string `json:"schema"`
 	Kiosk    string `json:"kiosk"`
 	Township string `json:"township"`
-	// Version and Scope are of the bundle this report is about; Version is
-	// 0 for a bundle refused before its signature was checked.
+	// Version and Scope are of the last bundle tried, the one this report
+	// is about; Version is 0 for a bundle refused before its signature
+	// was checked.
 	Version uint64 `json:"version"`
 	Scope   string `json:"scope,omitempty"`
 	Kind    string `json:"kind,omitempty"`
@@ -75,18 +92,32 @@ type Reported struct {
 	Error   string `json:"error,omitempty"`
 	// InForce is what configures the kiosk after it: the scope and version
 	// of the bundle in force, or empty and 0 for the site file alone.
-	InForce        string    `json:"in_force,omitempty"`
-	InForceVersion uint64    `json:"in_force_version"`
-	At             time.Time `json:"at"`
+	InForce        string `json:"in_force,omitempty"`
+	InForceVersion uint64 `json:"in_force_version"`
+	// InForceAt is when the bundle in force was applied (zero: the site
+	// file alone, or a bundle applied before v2 kept the time).
+	InForceAt time.Time `json:"in_force_at,omitzero"`
+	// At is when the last bundle was tried.
+	At time.Time `json:"at"`
+	// PublishedAt is when the kiosk last published this report (kioskd
+	// sets it at each publish, on every connect): how fresh the township's
+	// view of the kiosk is, whatever the bundles' times.
+	PublishedAt time.Time `json:"published_at,omitzero"`
 }
 
-// applied is a site bundle in force in one scope, as kept on disk.
+// applied is a site bundle or patch in force in one scope, as kept on disk.
 type applied struct {
+	// Kind is bundle.KindSite or KindSitePatch; empty in files written
+	// before patches, which were all site bundles.
+	Kind      string    `json:"kind,omitempty"`
 	Version   uint64    `json:"version"`
 	Scope     string    `json:"scope"`
 	NotBefore time.Time `json:"not_before"`
 	KeyID     string    `json:"key_id"`
 	Content   []byte    `json:"content"`
+	// AppliedAt is when the kiosk put it in force (absent in files from
+	// before it was kept).
+	AppliedAt time.Time `json:"applied_at,omitzero"`
 }
 
 // Controller applies bundles for one kiosk. Safe for concurrent use.
@@ -106,13 +137,23 @@ type Controller struct {
 	// may be what is wrong (a cold boot without network), so it is tried
 	// again by RetryEarly once the clock has moved.
 	early []byte
+	// refused are the digests of the last bundles refused, with the
+	// reason (refusalKey): a refused bundle still retained on the broker
+	// comes again at every reconnect, and reporting it again as news
+	// would hide what happened since (a good bundle applied after it).
+	refused []string
 }
 
 // Files in Options.Dir.
 const (
 	trustFile    = "trust.json"
 	reportedFile = "reported.json"
+	refusedFile  = "refused.json"
 )
+
+// maxRefused bounds the refusals remembered: a kiosk has three config
+// topics, each retaining one bundle, so a few are plenty.
+const maxRefused = 16
 
 // scopeFile is where the bundle in force of a scope (bundle.Target.Scope:
 // "township:ID" or "kiosk:ID") is kept.
@@ -178,8 +219,12 @@ func Open(opts Options) (*Controller, *config.Config, error) {
 	if data, err := os.ReadFile(filepath.Join(opts.Dir, reportedFile)); err == nil {
 		var r Reported
 		if json.Unmarshal(data, &r) == nil {
+			r.Schema = ReportedSchema // a v1 report kept before an upgrade reads the same in v2
 			c.reported = &r
 		}
+	}
+	if data, err := os.ReadFile(filepath.Join(opts.Dir, refusedFile)); err == nil {
+		json.Unmarshal(data, &c.refused) // unreadable: forgotten, at worst a refusal is reported once more
 	}
 	return c, cfg, nil
 }
@@ -241,7 +286,24 @@ func (c *Controller) effective() (*config.Config, error) {
 	if w == nil {
 		return c.opts.Base, nil
 	}
-	return c.opts.Base.WithBundle(fmt.Sprintf("bundle %s v%d", w.Scope, w.Version), w.Content, w.Version)
+	return withContent(c.opts.Base, w.Kind, fmt.Sprintf("bundle %s v%d", w.Scope, w.Version), w.Content, w.Version)
+}
+
+// withContent is base with a site bundle's or a site patch's content in
+// force.
+func withContent(base *config.Config, kind, name string, content []byte, version uint64) (*config.Config, error) {
+	if kind == bundle.KindSitePatch {
+		return base.WithPatch(name, content, version)
+	}
+	return base.WithBundle(name, content, version)
+}
+
+// kindOf is the kind of a bundle in force, for reports.
+func (a *applied) kindOf() string {
+	if a.Kind == "" {
+		return bundle.KindSite
+	}
+	return a.Kind
 }
 
 // Start puts the configuration in force into the core and checks it: a
@@ -280,7 +342,7 @@ func (c *Controller) Start(a Applier) {
 	}
 	c.current = cfg
 	a.ApplyConfig(cfg)
-	c.report(Reported{Version: w.Version, Scope: w.Scope, Kind: bundle.KindSite, Status: StatusRolledBack,
+	c.report(Reported{Version: w.Version, Scope: w.Scope, Kind: w.kindOf(), Status: StatusRolledBack,
 		Reason: "health_check", Error: herr.Error()})
 }
 
@@ -330,14 +392,23 @@ func (c *Controller) handle(payload []byte, retry bool) {
 		return // a retained message cleared
 	}
 	if c.trust == nil {
+		if !c.firstRefusal(payload, "unknown_key") {
+			return
+		}
 		c.report(Reported{Status: StatusRejected, Reason: "unknown_key", Error: ErrNoTrust.Error()})
 		return
 	}
 	now := c.opts.Now()
-	v, err := bundle.Verify(payload, c.trust, c.id, now, bundle.Options{Validate: func(content []byte) error {
-		_, err := c.opts.Base.WithBundle("bundle", content, 1)
-		return err
-	}})
+	v, err := bundle.Verify(payload, c.trust, c.id, now, bundle.Options{
+		Validate: func(content []byte) error {
+			_, err := c.opts.Base.WithBundle("bundle", content, 1)
+			return err
+		},
+		ValidatePatch: func(content []byte) error {
+			_, err := c.opts.Base.WithPatch("patch", content, 1)
+			return err
+		},
+	})
 	if errors.Is(err, bundle.ErrReplay) || retry && errors.Is(err, bundle.ErrNotYetValid) {
 		return
 	}
@@ -346,6 +417,10 @@ func (c *Controller) handle(payload []byte, retry bool) {
 		c.early = payload
 	}
 	if err != nil {
+		if !c.firstRefusal(payload, bundle.Reason(err)) {
+			c.log.Debug("township bundle refused again; already reported", "reason", bundle.Reason(err))
+			return
+		}
 		var be *bundle.Error
 		var version uint64
 		if errors.As(err, &be) {
@@ -364,6 +439,29 @@ func (c *Controller) handle(payload []byte, retry bool) {
 	c.apply(v)
 }
 
+// firstRefusal reports whether payload has not been refused for reason
+// before, and remembers it. A bundle refused again for the same reason is
+// one still retained on the broker, delivered again at a reconnect: not
+// news, like a replay, and reporting it would make it look like the last
+// thing that happened.
+func (c *Controller) firstRefusal(payload []byte, reason string) bool {
+	sum := sha256.Sum256(payload)
+	key := reason + ":" + hex.EncodeToString(sum[:16])
+	if slices.Contains(c.refused, key) {
+		return false
+	}
+	c.refused = append(c.refused, key)
+	if len(c.refused) > maxRefused {
+		c.refused = c.refused[len(c.refused)-maxRefused:]
+	}
+	if data, err := json.Marshal(c.refused); err == nil {
+		if err := bundle.WriteFileAtomic(filepath.Join(c.opts.Dir, refusedFile), data, 0o600); err != nil {
+			c.log.Warn("refused bundles not saved; one may be reported again after a restart", "err", err)
+		}
+	}
+	return true
+}
+
 // RetryEarly tries again the last bundle refused as not yet valid, if any:
 // kioskd calls it every minute, so a kiosk whose clock was behind at boot
 // applies the bundle once NTP has set the clock, without waiting for the
@@ -376,10 +474,11 @@ func (c *Controller) RetryEarly() {
 	}
 }
 
-// apply puts a verified site bundle in force, or rolls it back.
+// apply puts a verified site bundle or patch in force, or rolls it back.
 func (c *Controller) apply(v *bundle.Verified) {
 	r := Reported{Version: v.Version, Scope: v.Scope, Kind: v.Kind}
-	next := &applied{Version: v.Version, Scope: v.Scope, NotBefore: v.NotBefore, KeyID: v.KeyID, Content: v.Content}
+	next := &applied{Kind: v.Kind, Version: v.Version, Scope: v.Scope, NotBefore: v.NotBefore, KeyID: v.KeyID, Content: v.Content,
+		AppliedAt: c.opts.Now().UTC()}
 	prev, hadPrev := c.inForce[v.Scope]
 	prevCfg := c.current
 	c.inForce[v.Scope] = next
@@ -460,9 +559,9 @@ func (c *Controller) recordTrust(v *bundle.Verified) {
 
 // report makes r the reported state and wakes whoever publishes it.
 func (c *Controller) report(r Reported) {
-	r.Kiosk, r.Township, r.At = c.id.Kiosk, c.id.Township, c.opts.Now().UTC()
+	r.Schema, r.Kiosk, r.Township, r.At = ReportedSchema, c.id.Kiosk, c.id.Township, c.opts.Now().UTC()
 	if w := c.winner(); w != nil {
-		r.InForce, r.InForceVersion = w.Scope, w.Version
+		r.InForce, r.InForceVersion, r.InForceAt = w.Scope, w.Version, w.AppliedAt
 	}
 	c.reported = &r
 	if data, err := json.Marshal(r); err == nil {

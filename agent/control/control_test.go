@@ -355,3 +355,123 @@ func TestCrashBetweenApplyAndCheck(t *testing.T) {
 		t.Errorf("previous bundle file left behind: %v", err)
 	}
 }
+
+// mustSignPatch signs a site patch; kiosks nil means the whole township.
+func (f *fixture) mustSignPatch(version uint64, issued time.Time, kiosks []string, patch string) []byte {
+	f.t.Helper()
+	env, err := bundle.Sign(bundle.Bundle{Kind: bundle.KindSitePatch, Version: version,
+		Target:    bundle.Target{Township: f.base.Site.Kiosk.Township, Kiosks: kiosks},
+		NotBefore: issued, Expires: issued.Add(30 * 24 * time.Hour), Content: []byte("schema: " + config.PatchSchema + "\n" + patch)}, f.priv)
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	return env
+}
+
+func (f *fixture) duty() string {
+	var s []string
+	for _, w := range f.core.cfg.Site.Content.Advisor.Duty {
+		s = append(s, w.String())
+	}
+	return strings.Join(s, "; ")
+}
+
+// TestPatch: a patch changes what it names over the site file and survives
+// a restart; one whose result is invalid is refused and changes nothing;
+// a patch is over the site file, not over the bundle before it.
+func TestPatch(t *testing.T) {
+	f := mustFixture(t)
+	const siteDuty = "周二、周五 09:00–12:00; 周四 14:30–17:30"
+	if f.duty() != siteDuty {
+		t.Fatalf("dev site duty %q", f.duty())
+	}
+	hours := "content:\n  advisor:\n    duty:\n      - days: [mon, wed]\n        from: \"08:30\"\n        to: \"11:30\"\n"
+	f.ctl.Handle(f.mustSignPatch(5, t0, nil, hours))
+	r := f.mustReport(StatusApplied, "")
+	if f.duty() != "周一、周三 08:30–11:30" || f.theme() != "农村土地承包与流转" || r.Kind != bundle.KindSitePatch || r.InForceVersion != 5 || f.core.cfg.ContentVersion != 5 {
+		t.Fatalf("duty %q theme %q report %+v", f.duty(), f.theme(), r)
+	}
+
+	// Invalid once merged: refused, reported, nothing changes.
+	f.ctl.Handle(f.mustSignPatch(6, t0.Add(time.Hour), nil, "content:\n  advisor:\n    duty: []\n"))
+	r = f.mustReport(StatusRejected, "schema")
+	if !strings.Contains(r.Error, "content.advisor.duty: needs at least one duty window") || r.InForceVersion != 5 || f.duty() != "周一、周三 08:30–11:30" {
+		t.Errorf("duty %q report %+v", f.duty(), r)
+	}
+
+	f.mustOpen()
+	if f.duty() != "周一、周三 08:30–11:30" || f.core.cfg.ContentVersion != 5 {
+		t.Errorf("after restart: duty %q", f.duty())
+	}
+
+	// A whole-section bundle, then a patch: the patch is over the site
+	// file, so the bundle's theme is gone and the site file's is back.
+	f.ctl.Handle(f.mustSign(7, t0.Add(2*time.Hour), nil, theme(t, "防范电信诈骗"), f.priv))
+	if f.mustReport(StatusApplied, ""); f.theme() != "防范电信诈骗" || f.duty() != siteDuty {
+		t.Fatalf("theme %q duty %q", f.theme(), f.duty())
+	}
+	f.ctl.Handle(f.mustSignPatch(8, t0.Add(3*time.Hour), nil, "content:\n  lecture:\n    theme: 宅基地与农房\n"))
+	if f.mustReport(StatusApplied, ""); f.theme() != "宅基地与农房" || f.duty() != siteDuty || len(f.core.cfg.Site.Content.Lecture.Schedule) != 4 {
+		t.Errorf("theme %q duty %q", f.theme(), f.duty())
+	}
+
+	// A patch that fails the health check is rolled back as one.
+	f.core.unhealthy = func(cfg *config.Config) error {
+		if len(cfg.Site.Content.Advisor.Duty) == 1 {
+			return errors.New("no consultation slot")
+		}
+		return nil
+	}
+	f.ctl.Handle(f.mustSignPatch(9, t0.Add(4*time.Hour), nil, hours))
+	r = f.mustReport(StatusRolledBack, "health_check")
+	if r.Kind != bundle.KindSitePatch || r.InForceVersion != 8 || f.theme() != "宅基地与农房" {
+		t.Errorf("theme %q report %+v", f.theme(), r)
+	}
+}
+
+// TestRefusedAgainIsNotNews: a refused bundle still retained on the broker
+// comes again at every reconnect, also after a good bundle was applied; the
+// report must go on saying the good bundle was the last one tried (issue
+// 19: config status kept showing rejected unknown_key), across a restart
+// too, and say when what is in force was applied.
+func TestRefusedAgainIsNotNews(t *testing.T) {
+	f := mustFixture(t)
+	f.ctl.Handle(f.mustSign(5, t0, nil, theme(t, "第一"), f.priv))
+	f.mustReport(StatusApplied, "")
+
+	_, otherPriv, _ := bundle.GenerateKey()
+	bad := f.mustSign(6, t0, []string{f.base.Site.Kiosk.ID}, theme(t, "x"), otherPriv)
+	f.now = f.now.Add(time.Minute)
+	f.ctl.Handle(bad)
+	f.mustReport(StatusRejected, "unknown_key")
+
+	f.now = f.now.Add(time.Minute)
+	appliedAt := f.now
+	f.ctl.Handle(f.mustSign(7, t0.Add(time.Hour), nil, theme(t, "第二"), f.priv))
+	want := f.mustReport(StatusApplied, "")
+	if want.Schema != ReportedSchema || want.Version != 7 || want.InForceVersion != 7 || !want.InForceAt.Equal(appliedAt) || !want.At.Equal(appliedAt) {
+		t.Fatalf("report %+v", want)
+	}
+
+	for _, step := range []string{"reconnect", "restart"} {
+		if step == "restart" {
+			f.mustOpen()
+		}
+		f.now = f.now.Add(time.Minute)
+		f.ctl.Handle(bad) // the retained refused bundle, delivered again
+		if got, _ := f.ctl.Reported(); got != want {
+			t.Errorf("%s: the refused bundle delivered again changed the report to %+v", step, got)
+		}
+	}
+
+	// A downgrade retained on the broker, likewise.
+	f2 := mustFixture(t)
+	f2.ctl.Handle(f2.mustSign(5, t0, nil, theme(t, "第一"), f2.priv))
+	old := f2.mustSign(4, t0, nil, theme(t, "旧"), f2.priv)
+	f2.ctl.Handle(old)
+	f2.mustReport(StatusRejected, "downgrade")
+	f2.ctl.Handle(f2.mustSign(6, t0, nil, theme(t, "第二"), f2.priv))
+	f2.mustReport(StatusApplied, "")
+	f2.ctl.Handle(old)
+	f2.mustReport(StatusApplied, "") // downgrade again: not news
+}

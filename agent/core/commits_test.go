@@ -1,9 +1,11 @@
 package core_test
 
 import (
+	"bytes"
 	"context"
 	"log/slog"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -14,7 +16,11 @@ import (
 	"github.com/fengqiao/kiosk/agent/localapi/apitype"
 	"github.com/fengqiao/kiosk/agent/localclient"
 	"github.com/fengqiao/kiosk/agent/outbox"
+	"github.com/fengqiao/kiosk/agent/request"
 )
+
+// requestSecret is the test kiosks' request secret.
+var requestSecret = bytes.Repeat([]byte{9}, request.SecretSize)
 
 type offlineLink struct{}
 
@@ -50,7 +56,8 @@ func mustServeKiosk(tb testing.TB) *kiosk {
 		tb.Fatal(err)
 	}
 	tb.Cleanup(func() { cases.Close() })
-	agent := core.New(core.Options{Config: cfg, Version: "test", Outbox: ob, Link: offlineLink{}, CaseBook: cases, Log: log, Now: time.Now})
+	agent := core.New(core.Options{Config: cfg, Version: "test", Outbox: ob, Link: offlineLink{}, CaseBook: cases,
+		RequestSecret: requestSecret, Log: log, Now: time.Now})
 	socket := filepath.Join(dir, "api.sock")
 	ln, err := localapi.Listen(socket)
 	if err != nil {
@@ -114,5 +121,57 @@ func TestBookingCostsOneCommit(t *testing.T) {
 	}
 	if ind.BookingsByService["legal-advisor"] != bookings || ind.BookingsByService["mediation"] != 1 {
 		t.Errorf("bookings by service = %v", ind.BookingsByService)
+	}
+}
+
+// TestRequestCostsOneCommit: a villager's request, its local status and
+// its count for the indicators cost one outbox commit together, anonymous
+// or not, and nothing of the case book.
+func TestRequestCostsOneCommit(t *testing.T) {
+	k := mustServeKiosk(t)
+	ctx := context.Background()
+	ob, cases, c := k.ob, k.cases, k.client
+
+	obBefore, casesBefore := ob.Stats().Commits, cases.Commits()
+	const requests = 12
+	for i := range requests {
+		req := apitype.RequestSubmit{Kind: "concern", Category: "roads", Phrases: []string{"路灯不亮"}, Place: "stone-bridge", Phone: "13905991234"}
+		if i%2 == 1 {
+			req = apitype.RequestSubmit{Kind: "report", Category: "sanitation", Phrases: []string{"有人往溪里倒垃圾"}, Anonymous: true}
+		}
+		if _, err := c.SubmitRequest(ctx, req); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got := ob.Stats().Commits - obBefore; got != requests {
+		t.Errorf("%d requests, one after another, took %d outbox commits", requests, got)
+	}
+	if got := cases.Commits() - casesBefore; got != 0 {
+		t.Errorf("%d requests took %d case book commits besides", requests, got)
+	}
+	tallies, err := ob.Tallies("requests/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tallies["roads"] != requests/2 || tallies["sanitation"] != requests/2 {
+		t.Errorf("requests counted %v", tallies)
+	}
+	ind, err := k.agent.Indicators()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ind.EventsCollected != requests || ind.EventsByCategory["roads"] != requests/2 {
+		t.Errorf("事件采集数 = %d, by category %v", ind.EventsCollected, ind.EventsByCategory)
+	}
+	// The township reads it from telemetry without asking.
+	if err := k.agent.Telemetry(ctx); err != nil {
+		t.Fatal(err)
+	}
+	items, err := ob.Peek(0, 100)
+	if err != nil || len(items) == 0 {
+		t.Fatal(items, err)
+	}
+	if last := items[len(items)-1].Payload; !strings.Contains(string(last), `"events_collected":12,"events_by_category":{"roads":6,"sanitation":6}`) {
+		t.Errorf("telemetry without the events collected: %s", last)
 	}
 }

@@ -22,13 +22,21 @@ import (
 	"github.com/fengqiao/kiosk/agent/mediatorauth"
 	"github.com/fengqiao/kiosk/agent/outbox"
 	"github.com/fengqiao/kiosk/agent/record"
+	"github.com/fengqiao/kiosk/agent/request"
 	"github.com/fengqiao/kiosk/agent/schema"
+	"github.com/fengqiao/kiosk/agent/sealed"
 )
 
 // Outbox is where committed records go.
 type Outbox interface {
 	Enqueue(ctx context.Context, env record.Envelope, tallies ...string) (record.Envelope, error)
 	EnqueueAll(ctx context.Context, envs []record.Envelope, tallies ...string) ([]record.Envelope, error)
+	// EnqueueKept commits a record with an entry of a kept table (a
+	// request's local status) in the one commit; GetKept and ScanKept
+	// read the table back.
+	EnqueueKept(ctx context.Context, env record.Envelope, kept outbox.Kept, tallies ...string) (record.Envelope, error)
+	GetKept(table string, seq uint64) ([]byte, error)
+	ScanKept(table string, fn func(seq uint64, value []byte) error) error
 	Tallies(prefix string) (map[string]uint64, error)
 	Stats() outbox.Stats
 	DeadLetters() ([]outbox.DeadLetter, error)
@@ -82,6 +90,11 @@ type Core struct {
 	lastBundle func() (apitype.ControlOutcome, bool)
 	hardware   Hardware   // nil: no sensors or cameras
 	screen     screenMark // the UI's "in use until" (screen.go)
+	// reqKeys derive the keyed hashes villagers' requests are found and
+	// checked by (nil: no secret, no requests); checks counts wrong
+	// proofs (raise.go).
+	reqKeys *request.Keys
+	checks  checkFailures
 }
 
 // Options are everything a Core uses, given to New at once: nothing is
@@ -110,6 +123,10 @@ type Options struct {
 	// LastBundle reports the outcome of the last township bundle for
 	// /v1/status; nil: the kiosk is not under township control.
 	LastBundle func() (apitype.ControlOutcome, bool)
+	// RequestSecret is the kiosk's request secret (request.SecretFile,
+	// request.SecretSize bytes); nil: villagers' requests are refused with
+	// ErrNoRequestSecret.
+	RequestSecret []byte
 	// Log defaults to discarding; Now to time.Now.
 	Log *slog.Logger
 	Now func() time.Time
@@ -144,21 +161,34 @@ func New(opts Options) *Core {
 			Log: log, Now: now,
 		}),
 	}
+	if opts.RequestSecret != nil {
+		keys, err := request.NewKeys(opts.RequestSecret)
+		if err != nil {
+			panic("core: New: " + err.Error())
+		}
+		c.reqKeys = keys
+	}
 	c.cur.Store(newLiveConfig(cfg))
+	c.warnWithheld()
 	return c
 }
 
 // liveConfig is a validated configuration with the rules built from it.
 type liveConfig struct {
-	cfg     *config.Config
-	planner *booking.Planner
-	rules   *mediation.Rules
+	cfg      *config.Config
+	planner  *booking.Planner
+	rules    *mediation.Rules
+	requests *request.Rules
+	// sealKey is the township's records key; nil withholds numbers.
+	sealKey *sealed.PublicKey
 }
 
 func newLiveConfig(cfg *config.Config) *liveConfig {
 	return &liveConfig{cfg: cfg,
-		planner: booking.NewPlanner(cfg.Site.Content, cfg.Location),
-		rules:   mediation.NewRules(cfg.Site.Content, cfg.Location)}
+		planner:  booking.NewPlanner(cfg.Site.Content, cfg.Location),
+		rules:    mediation.NewRules(cfg.Site.Content, cfg.Location),
+		requests: request.NewRules(cfg.Site.Content.Requests),
+		sealKey:  cfg.Site.SealKey()}
 }
 
 func (c *Core) live() *liveConfig { return c.cur.Load() }
@@ -176,6 +206,19 @@ func (c *Core) ApplyConfig(cfg *config.Config) {
 	c.cur.Store(newLiveConfig(cfg))
 	c.auth.SetRoster(cfg.Site.Mediators.Roster, cfg.Site.MediatorSessionIdle())
 	c.log.Info("configuration in force", "content_version", cfg.ContentVersion)
+	c.warnWithheld()
+}
+
+// warnWithheld says, when the configuration in force has no township
+// records key, that records go out without the numbers they should carry
+// (a dev kiosk, or one upgraded from before the key; kioskd also alerts
+// the township from a production kiosk).
+func (c *Core) warnWithheld() {
+	if k := c.live().sealKey; k != nil {
+		c.log.Info("records seal full numbers for the township", "records_key", k.ID())
+		return
+	}
+	c.log.Warn("no township records key (records.township_key): phone and ID numbers are withheld from the records, which say so in their withheld field")
 }
 
 // HealthCheck says whether the configuration in force still lets villagers
@@ -385,8 +428,8 @@ func (c *Core) Book(ctx context.Context, req apitype.BookingRequest) (apitype.Bo
 	if err != nil {
 		return apitype.Booking{}, err
 	}
-	body.IDNumber, body.IDType = id.IDNumber, id.IDType
-	env, err := c.newRecord(bookingV1(body), now)
+	// The card proved the name; its ID number stays on the kiosk.
+	env, err := c.newSealedRecord(lv, now, func(s *sealer) schema.Body { return bookingV2(body, s) })
 	if err != nil {
 		return apitype.Booking{}, err
 	}

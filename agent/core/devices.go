@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -135,6 +136,7 @@ type receiptEntry struct {
 	id      string
 	receipt Receipt
 	build   func() Receipt // if set, the receipt, made when it is asked for
+	once    bool           // printed once, then forgotten (a check code's)
 	at      time.Time
 }
 
@@ -147,6 +149,12 @@ func (rc *receiptCache) put(id string, r Receipt, now time.Time) {
 // cost a booking a dozen allocations on its way to its answer.
 func (rc *receiptCache) putLater(id string, build func() Receipt, now time.Time) {
 	rc.add(receiptEntry{id: id, build: build, at: now})
+}
+
+// putOnce keeps a receipt that may be printed once: an anonymous report's
+// carries its check code, which the kiosk does not keep.
+func (rc *receiptCache) putOnce(id string, r Receipt, now time.Time) {
+	rc.add(receiptEntry{id: id, receipt: r, at: now, once: true})
 }
 
 func (rc *receiptCache) add(e receiptEntry) {
@@ -164,8 +172,11 @@ func (rc *receiptCache) get(id string, now time.Time) (Receipt, bool) {
 	rc.mu.Lock()
 	defer rc.mu.Unlock()
 	rc.expireLocked(now)
-	for _, e := range rc.entries {
+	for i, e := range rc.entries {
 		if e.id == id {
+			if e.once {
+				rc.entries = slices.Delete(rc.entries, i, i+1)
+			}
 			if e.build != nil {
 				return e.build(), true
 			}

@@ -18,6 +18,7 @@ import (
 	"github.com/fengqiao/kiosk/agent/localapi/apitype"
 	"github.com/fengqiao/kiosk/agent/mediation"
 	"github.com/fengqiao/kiosk/agent/record"
+	"github.com/fengqiao/kiosk/agent/schema"
 )
 
 // CaseBook is where the kiosk keeps its mediation cases (*casebook.Book).
@@ -129,7 +130,8 @@ func (c *Core) BookMediation(ctx context.Context, req apitype.MediationRequest) 
 	}
 	now := c.now()
 	var used []string
-	body, err := c.live().rules.Booking(mediationRequest(req), now, c.lookup(&used))
+	lv := c.live()
+	body, err := lv.rules.Booking(mediationRequest(req), now, c.lookup(&used))
 	if err != nil {
 		return apitype.Mediation{}, err
 	}
@@ -138,7 +140,7 @@ func (c *Core) BookMediation(ctx context.Context, req apitype.MediationRequest) 
 		return apitype.Mediation{}, fmt.Errorf("core: case id: %w", err)
 	}
 	body.Case = caseID.String()
-	env, err := c.newRecord(mediationBookingV1(body), now)
+	env, err := c.newSealedRecord(lv, now, func(s *sealer) schema.Body { return mediationBookingV2(body, s) })
 	if err != nil {
 		return apitype.Mediation{}, err
 	}
@@ -286,7 +288,8 @@ func (c *Core) LogSession(ctx context.Context, m apitype.Mediator, caseID string
 	}
 	now := c.now()
 	var used []string
-	v, err := c.live().rules.Session(sessionRequest(req), now, c.mediatorLookup(m, &used))
+	lv := c.live()
+	v, err := lv.rules.Session(sessionRequest(req), now, c.mediatorLookup(m, &used))
 	if err != nil {
 		return apitype.Session{}, err
 	}
@@ -298,13 +301,13 @@ func (c *Core) LogSession(ctx context.Context, m apitype.Mediator, caseID string
 	why := v.Escalate()
 	s := casebook.Session{Mediator: caseMediator(m), Held: now, Category: v.Category, Line: v.Line, Phrases: v.Phrases,
 		Note: v.Note, Outcome: caseOutcome(v.Outcome), Agreement: v.Agreement, FollowUp: v.FollowUp, Escalated: len(why) > 0}
-	sessEnv, err := c.newRecord(sessionV1(k, s, all), now)
+	sessEnv, err := c.newSealedRecord(lv, now, func(sl *sealer) schema.Body { return sessionV2(k, s, all, sl) })
 	if err != nil {
 		return apitype.Session{}, err
 	}
 	var escEnv record.Envelope
 	if s.Escalated {
-		escEnv, err = c.newRecord(escalationV1(k, s, sessEnv.ID, why, all), now)
+		escEnv, err = c.newSealedRecord(lv, now, func(sl *sealer) schema.Body { return escalationV2(k, s, sessEnv.ID, why, all, sl) })
 		if err != nil {
 			return apitype.Session{}, err
 		}
@@ -393,6 +396,18 @@ func (c *Core) Indicators() (apitype.Indicators, error) {
 	}
 	for service, n := range tallies {
 		ind.BookingsByService[service] += int(n)
+	}
+	// 事件采集数: the requests, counted per category in their own commits.
+	events, err := c.outbox.Tallies(tallyRequests)
+	if err != nil {
+		return ind, err
+	}
+	for category, n := range events {
+		if ind.EventsByCategory == nil {
+			ind.EventsByCategory = map[string]int{}
+		}
+		ind.EventsByCategory[category] += int(n)
+		ind.EventsCollected += int(n)
 	}
 	return ind, nil
 }

@@ -56,6 +56,9 @@ func (b *controlBridge) Report() (string, []byte, bool) {
 	if !ok {
 		return "", nil, false
 	}
+	// Stamped here, at each publish (every connect and every change), so
+	// the township sees how fresh the report is even when nothing changed.
+	r.PublishedAt = time.Now().UTC()
 	payload, err := json.Marshal(r)
 	if err != nil {
 		return "", nil, false

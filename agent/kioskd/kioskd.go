@@ -29,6 +29,7 @@ import (
 	"github.com/fengqiao/kiosk/agent/outbox"
 	"github.com/fengqiao/kiosk/agent/printer"
 	"github.com/fengqiao/kiosk/agent/record"
+	"github.com/fengqiao/kiosk/agent/request"
 	"github.com/fengqiao/kiosk/agent/sdnotify"
 	"github.com/fengqiao/kiosk/agent/speech"
 	"github.com/fengqiao/kiosk/drivers/idcard"
@@ -184,13 +185,30 @@ func Run(ctx context.Context, opts Options) error {
 	}
 	hw := hardware.New(hwOpts)
 
+	// Villagers' requests are found again by keyed hashes of a card or a
+	// proof (docs/requests.md); the key is the kiosk's own, kept beside
+	// the outbox key and never sent.
+	requestSecret, err := outbox.LoadOrCreateKey(filepath.Join(opts.DataDir, request.SecretFile))
+	if err != nil {
+		return err
+	}
 	agent = core.New(core.Options{
 		Config: cfg, Version: opts.Version, Outbox: ob, Link: link,
 		Cards: cards, CaseBook: cases, Speaker: speaker, Printer: receipts, Hardware: hw,
-		LastBundle: lastOutcome(ctl),
-		Log:        log.With("component", "core"), Now: opts.Now,
+		LastBundle: lastOutcome(ctl), RequestSecret: requestSecret,
+		Log: log.With("component", "core"), Now: opts.Now,
 	})
 	ctl.Start(agent)
+	if cfg.Site.Mode == config.ModeProduction && agent.Config().Site.SealKey() == nil {
+		// Bookings still work, but nobody at the township can call the
+		// villager back: township IT must push the records key.
+		err := agent.Alert(ctx, core.AlertBody{Kind: "records_key_missing",
+			Message: "no township records key: phone and ID numbers are withheld from the records until a bundle's records section gives one",
+			Detail:  "records.township_key is not set in the site file or the bundle in force (kioskctl keys gen --encryption; docs/bundles.md)"})
+		if err != nil {
+			return fmt.Errorf("kioskd: queue records key alert: %w", err)
+		}
+	}
 	if rec := cases.Recovered(); rec != nil {
 		// Mediators' open cases may be missing on the kiosk until a
 		// technician salvages them; villagers are served meanwhile.

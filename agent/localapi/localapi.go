@@ -39,6 +39,7 @@ type Agent interface {
 	Presence(ctx context.Context, after uint64, wait time.Duration) apitype.PresenceEvents
 	MarkInUse(d time.Duration)
 	MediationAgent
+	RequestAgent
 }
 
 // Link is what the API needs from the township link.
@@ -77,6 +78,11 @@ var handlers = map[string]handlerFunc{
 	"GET /v1/menu":      (*server).serveMenu,
 	"GET /v1/slots":     (*server).serveSlots,
 	"POST /v1/bookings": (*server).serveBook,
+
+	"GET /v1/requests/menu":     (*server).serveRequestMenu,
+	"POST /v1/requests":         (*server).serveSubmitRequest,
+	"GET /v1/requests":          (*server).serveRequestsByCard,
+	"GET /v1/requests/{number}": (*server).serveCheckRequest,
 
 	"POST /v1/mediations":                    (*server).serveBookMediation,
 	"POST /v1/mediator/signin":               (*server).serveSignIn,
@@ -265,7 +271,7 @@ func (s *server) fail(w http.ResponseWriter, r *http.Request, err error) {
 	if errors.Is(err, context.Canceled) {
 		return // the client went away; nobody is there to answer
 	}
-	if mediationError(w, err) {
+	if mediationError(w, err) || requestError(w, err) {
 		return
 	}
 	if errors.Is(err, core.ErrNoPhoto) {

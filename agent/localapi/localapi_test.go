@@ -81,7 +81,7 @@ func mustServeWith(t *testing.T, opts serveOptions) *fixture {
 	cards := &fakeCards{tokens: map[string]core.Identity{}}
 	agent := core.New(core.Options{Config: cfg, Version: "test", Outbox: ob, Link: fakeLink{},
 		Cards: cards, CaseBook: cases, Speaker: opts.speaker, Printer: opts.printer, Hardware: opts.hardware,
-		Log: discard, Now: clock.Now})
+		RequestSecret: requestSecret, Log: discard, Now: clock.Now})
 	socket := filepath.Join(dir, "api.sock")
 	ln, err := Listen(socket)
 	if err != nil {

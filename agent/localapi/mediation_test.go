@@ -23,6 +23,7 @@ import (
 	"github.com/fengqiao/kiosk/agent/outbox"
 	"github.com/fengqiao/kiosk/agent/record"
 	"github.com/fengqiao/kiosk/agent/schema"
+	"github.com/fengqiao/kiosk/agent/sealed"
 )
 
 // fakeClock is the clock of the core, the case book and the sessions.
@@ -332,8 +333,11 @@ func TestBookMediation(t *testing.T) {
 		t.Errorf("mediation = %+v", m)
 	}
 	recs := mustRecords(t, f.ob)
-	if len(recs) != 1 || recs[0].Type != "mediation_booking" || recs[0].Schema != "mediation_booking/v1" ||
-		outbox.ClassOf(recs[0].Type) != outbox.Governance || !strings.Contains(string(recs[0].Body), villagerCard.IDNumber) {
+	// The booking carries whom to call back, not the card's ID number: the
+	// session's record names the parties for the agreement.
+	if len(recs) != 1 || recs[0].Type != "mediation_booking" || recs[0].Schema != "mediation_booking/v2" ||
+		outbox.ClassOf(recs[0].Type) != outbox.Governance || strings.Contains(string(recs[0].Body), villagerCard.IDNumber) ||
+		strings.Contains(string(recs[0].Body), "13905991234") {
 		t.Errorf("records = %+v", recs)
 	}
 	cs, err := f.cases.List()
@@ -499,13 +503,14 @@ func TestSessionsAndEscalation(t *testing.T) {
 		}
 		recs := mustRecords(t, f.ob)[before:]
 		if s.Escalated != tt.escalated || s.Mediator.ID != "dev-mediator" || s.ID != recs[0].ID ||
-			recs[0].Type != "mediation_session" || recs[0].Schema != "mediation_session/v1" {
+			recs[0].Type != "mediation_session" || recs[0].Schema != "mediation_session/v2" ||
+			strings.Contains(string(recs[0].Body), villagerCard.IDNumber) {
 			t.Errorf("%s: session %+v, records %+v", tt.name, s, recs)
 		}
 		if tt.escalated != (len(recs) == 2) {
 			t.Errorf("%s: %d records, escalated %v", tt.name, len(recs), tt.escalated)
 		}
-		if len(recs) == 2 && (recs[1].Type != "escalation" || recs[1].Schema != "escalation/v1" ||
+		if len(recs) == 2 && (recs[1].Type != "escalation" || recs[1].Schema != "escalation/v2" ||
 			!strings.Contains(string(recs[1].Body), s.ID) || outbox.ClassOf("escalation") != outbox.Governance) {
 			t.Errorf("%s: escalation %+v", tt.name, recs[1])
 		}
@@ -564,9 +569,14 @@ func TestHeldCards(t *testing.T) {
 	if !slices.Contains(masked, villagerCard.IDMasked) || !slices.Contains(masked, partyB.IDMasked) {
 		t.Errorf("case parties %+v lack the held cards (session %s)", k.Parties, s.ID)
 	}
+	// The agreement names the parties: the session record carries both
+	// ID numbers, sealed for the township.
 	recs := mustRecords(t, f.ob)
-	if body := string(recs[len(recs)-1].Body); !strings.Contains(body, villagerCard.IDNumber) || !strings.Contains(body, partyB.IDNumber) {
-		t.Errorf("session record lacks the parties' ID numbers: %s", body)
+	last := recs[len(recs)-1]
+	opened, errs := sealed.NewOpener(mustDevRecordsKey(t)).OpenBody(last.ID, last.Body)
+	if body := string(opened); len(errs) > 0 || !strings.Contains(body, villagerCard.IDNumber) || !strings.Contains(body, partyB.IDNumber) ||
+		strings.Contains(string(last.Body), villagerCard.IDNumber) || strings.Contains(string(last.Body), partyB.IDNumber) {
+		t.Errorf("session record lacks the parties' sealed ID numbers: %s (%v)", last.Body, errs)
 	}
 
 	tests := []struct {

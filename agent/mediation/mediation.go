@@ -76,8 +76,9 @@ const (
 	maxParties   = 10
 )
 
-// Party is a person in a dispute, in full. IDMasked is for screens only
-// and never sent: the township masks for itself.
+// Party is a person in a dispute, in full, as the kiosk's case book keeps
+// them. IDMasked is for screens only and never sent; the records carry the
+// phone and ID number sealed for the township (core/records.go).
 type Party struct {
 	Name     string
 	Phone    string

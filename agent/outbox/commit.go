@@ -27,6 +27,7 @@ const (
 	opPing
 	opImport     // salvaged records and tallies
 	opEnqueueAll // several records, all or none
+	opPutKept    // a kept entry replaced (kept.go)
 )
 
 type request struct {
@@ -41,6 +42,7 @@ type request struct {
 	encodeds  [][]byte
 	imports   []salvaged
 	tallyAdd  map[string]uint64
+	kept      *Kept // opEnqueue: stored at the record's seq; opPutKept: at seqs[0]
 	done      chan result
 }
 
@@ -180,6 +182,9 @@ func (o *Outbox) commitBatch(batch []*request) (acked bool) {
 				switch r.op {
 				case opEnqueue:
 					results[i].env, err = t.enqueue(r.env, r.encoded)
+					if err == nil && r.kept != nil {
+						err = t.putKept(r.kept, results[i].env.Seq, false)
+					}
 					if err == nil {
 						err = t.tally(r.tallies)
 					}
@@ -197,6 +202,8 @@ func (o *Outbox) commitBatch(batch []*request) (acked bool) {
 					results[i].dead, err = t.fail(r.seqs[0], r.reason, r.permanent)
 				case opRequeue:
 					err = t.requeue(r.seqs[0])
+				case opPutKept:
+					err = t.putKept(r.kept, r.seqs[0], true)
 				case opPing: // answered with the batch, after its commit
 				case opImport:
 					results[i].imported, err = t.importSalvaged(r.imports)

@@ -2,7 +2,8 @@ package outbox
 
 // Salvage: a store found damaged is moved aside, and every queued record
 // that can still be read from it is put back into the new store under its
-// own seq, so it still reaches the township. Reading a damaged file can
+// own seq, so it still reaches the township; so are its tallies and the
+// entries of its kept tables (kept.go). Reading a damaged file can
 // crash bbolt, so a child process reads it and streams what it can; the
 // parent trusts nothing of it but what its key authenticates.
 
@@ -23,6 +24,7 @@ import (
 const (
 	frameRecord = 'r'
 	frameTally  = 't'
+	frameKept   = 'k' // key: the seq (8 bytes) then the table's name
 )
 
 // salvageMain streams the readable records and tallies of the store at path.
@@ -40,15 +42,10 @@ func salvageMain(path string, stdout, stderr io.Writer) int {
 		name []byte
 		kind byte
 	}{{bucketRecords, frameRecord}, {bucketTallies, frameTally}} {
-		var from []byte
-		for range 64 { // each round resumes past the damage that ended the last
-			next, done := salvageBucket(db, b.name, b.kind, from, w)
-			if done {
-				break
-			}
-			skipped++
-			from = next
-		}
+		skipped += salvageRounds(db, [][]byte{b.name}, b.kind, w)
+	}
+	for _, table := range keptTables(db) {
+		skipped += salvageRounds(db, [][]byte{bucketKept, table}, frameKept, w)
 	}
 	if skipped > 0 {
 		fmt.Fprintf(stderr, "outbox: salvage skipped damaged parts %d times\n", skipped)
@@ -56,9 +53,58 @@ func salvageMain(path string, stdout, stderr io.Writer) int {
 	return 0
 }
 
-// salvageBucket writes the bucket's entries from key from on, and reports
-// either that it got to the end, or where to resume past a panic.
-func salvageBucket(db *bbolt.DB, name []byte, kind byte, from []byte, w *bufio.Writer) (resume []byte, done bool) {
+// salvageRounds salvages the bucket at path, resuming past damage; it
+// returns how many times it had to.
+func salvageRounds(db *bbolt.DB, path [][]byte, kind byte, w *bufio.Writer) (skipped int) {
+	var from []byte
+	for range 64 { // each round resumes past the damage that ended the last
+		next, done := salvageBucket(db, path, kind, from, w)
+		if done {
+			break
+		}
+		skipped++
+		from = next
+	}
+	return skipped
+}
+
+// keptTables lists the kept tables of a damaged store, as far as it can
+// be read.
+func keptTables(db *bbolt.DB) (out [][]byte) {
+	defer func() { recover() }()
+	db.View(func(tx *bbolt.Tx) error {
+		kept := tx.Bucket(bucketKept)
+		if kept == nil {
+			return nil
+		}
+		return kept.ForEach(func(k, v []byte) error {
+			if v == nil && kept.Bucket(k) != nil {
+				out = append(out, append([]byte(nil), k...))
+			}
+			return nil
+		})
+	})
+	return out
+}
+
+// bucketAt is the bucket at path (a top-level bucket and nested ones), or
+// nil.
+func bucketAt(tx *bbolt.Tx, path [][]byte) *bbolt.Bucket {
+	b := tx.Bucket(path[0])
+	for _, name := range path[1:] {
+		if b == nil {
+			return nil
+		}
+		b = b.Bucket(name)
+	}
+	return b
+}
+
+// salvageBucket writes the entries of the bucket at path from key from on,
+// and reports either that it got to the end, or where to resume past a
+// panic. A kept table's entries are framed with their table's name after
+// the seq.
+func salvageBucket(db *bbolt.DB, path [][]byte, kind byte, from []byte, w *bufio.Writer) (resume []byte, done bool) {
 	var last []byte
 	defer func() {
 		if recover() != nil {
@@ -67,7 +113,7 @@ func salvageBucket(db *bbolt.DB, name []byte, kind byte, from []byte, w *bufio.W
 		}
 	}()
 	db.View(func(tx *bbolt.Tx) error {
-		b := tx.Bucket(name)
+		b := bucketAt(tx, path)
 		if b == nil {
 			return nil
 		}
@@ -81,7 +127,11 @@ func salvageBucket(db *bbolt.DB, name []byte, kind byte, from []byte, w *bufio.W
 				continue
 			}
 			w.WriteByte(kind)
-			writeBytes(w, k)
+			if kind == frameKept {
+				writeBytes(w, append(append([]byte(nil), k...), path[len(path)-1]...))
+			} else {
+				writeBytes(w, k)
+			}
 			writeBytes(w, v)
 			last = append(last[:0], k...)
 		}
@@ -124,9 +174,11 @@ func readBytes(r *bufio.Reader) ([]byte, error) {
 	return b, err
 }
 
-// salvaged is one record read back from a damaged store.
+// salvaged is one record read back from a damaged store, or one entry of
+// a kept table (table set).
 type salvaged struct {
 	key, value []byte
+	table      string
 }
 
 // salvageInto runs the salvage child on rec.MovedTo and puts what it reads
@@ -155,7 +207,7 @@ func (o *Outbox) salvageInto(ctx context.Context, rec *Recovery) {
 		return
 	}
 	r := bufio.NewReader(out)
-	var batch []salvaged
+	var batch, kept []salvaged
 	tallies := map[string]uint64{}
 	flush := func() {
 		if len(batch) == 0 {
@@ -199,9 +251,29 @@ func (o *Outbox) salvageInto(ctx context.Context, rec *Recovery) {
 			if len(v) == 8 {
 				tallies[string(k)] = binary.BigEndian.Uint64(v)
 			}
+		case frameKept:
+			if len(k) <= 8 {
+				rec.Unreadable++
+				continue
+			}
+			seq, table := binary.BigEndian.Uint64(k[:8]), string(k[8:])
+			if checkTable(table) != nil {
+				rec.Unreadable++
+				continue
+			}
+			if _, err := o.openKept(table, seq, v); err != nil {
+				rec.Unreadable++
+				continue
+			}
+			kept = append(kept, salvaged{key: k[:8], value: v, table: table})
 		}
 	}
 	flush()
+	if len(kept) > 0 {
+		if _, err := o.do(context.Background(), &request{op: opImport, imports: kept}); err != nil {
+			o.log.Error("salvage: kept entries not put back", "err", err, "entries", len(kept))
+		}
+	}
 	werr := cmd.Wait()
 	if len(tallies) > 0 {
 		if _, err := o.do(context.Background(), &request{op: opImport, tallyAdd: tallies}); err != nil {
@@ -240,6 +312,12 @@ func (t *txn) importSalvaged(items []salvaged) (int, error) {
 	dead := t.tx.Bucket(bucketDead)
 	n := 0
 	for _, it := range items {
+		if it.table != "" {
+			if err := t.importKept(it); err != nil {
+				return n, err
+			}
+			continue
+		}
 		if records.Get(it.key) != nil || dead.Get(it.key) != nil {
 			continue
 		}
@@ -256,6 +334,23 @@ func (t *txn) importSalvaged(items []salvaged) (int, error) {
 		n++
 	}
 	return n, nil
+}
+
+// importKept puts a salvaged kept entry back, unless the new store has
+// one at its seq already (written since the swap: newer).
+func (t *txn) importKept(it salvaged) error {
+	kept, err := t.tx.CreateBucketIfNotExists(bucketKept)
+	if err != nil {
+		return err
+	}
+	b, err := kept.CreateBucketIfNotExists([]byte(it.table))
+	if err != nil {
+		return err
+	}
+	if b.Get(it.key) != nil {
+		return nil
+	}
+	return b.Put(it.key, it.value)
 }
 
 // addTallies adds salvaged tallies to those counted since the swap.

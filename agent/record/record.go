@@ -39,16 +39,32 @@ type Envelope struct {
 // New wraps body in an envelope with a fresh UUIDv7. Seq is left zero: the
 // outbox assigns it inside the transaction that makes the record durable.
 func New(src Source, typ, schema string, body any, now time.Time) (Envelope, error) {
+	id, err := NewID()
+	if err != nil {
+		return Envelope{}, err
+	}
+	return NewWithID(id, src, typ, schema, body, now)
+}
+
+// NewID is a fresh record id, a UUIDv7. A producer that binds the body to
+// its record (a field sealed for the township names the record's id) takes
+// the id first and builds the envelope with NewWithID.
+func NewID() (string, error) {
+	id, err := uuid.NewV7()
+	if err != nil {
+		return "", fmt.Errorf("record: new id: %w", err)
+	}
+	return id.String(), nil
+}
+
+// NewWithID is New with the id given, from NewID.
+func NewWithID(id string, src Source, typ, schema string, body any, now time.Time) (Envelope, error) {
 	raw, err := json.Marshal(body)
 	if err != nil {
 		return Envelope{}, fmt.Errorf("record: encode %s body: %w", typ, err)
 	}
-	id, err := uuid.NewV7()
-	if err != nil {
-		return Envelope{}, fmt.Errorf("record: new id: %w", err)
-	}
 	return Envelope{
-		ID:       id.String(),
+		ID:       id,
 		Kiosk:    src.Kiosk,
 		Township: src.Township,
 		Village:  src.Village,

@@ -3,7 +3,9 @@ package schema
 import "time"
 
 // BookingV1 is the body of a booking/v1 record: a consultation with the
-// village legal advisor, booked at the kiosk.
+// village legal advisor, booked at the kiosk. Retired by BookingV2, which
+// carries no ID number and seals the phone: only older kiosks' queued
+// records arrive in it.
 type BookingV1 struct {
 	Service string    `json:"service"` // legal-advisor | legal-checkup
 	Topic   string    `json:"topic"`
@@ -50,8 +52,8 @@ type MediatorV1 struct {
 	Name string `json:"name"`
 }
 
-// PartyV1 is a person in a dispute. The ID number is sent in full: the
-// township masks for itself.
+// PartyV1 is a person in a dispute, as retired v1 records carried them:
+// phone and ID number in clear (v2 seals them, PartyV2 and ContactV2).
 type PartyV1 struct {
 	Name     string `json:"name"`
 	Phone    string `json:"phone,omitempty"`
@@ -61,6 +63,7 @@ type PartyV1 struct {
 
 // MediationBookingV1 is the body of a mediation_booking/v1 record: a
 // villager booked a mediation, and the kiosk opened a case for it.
+// Retired by MediationBookingV2.
 type MediationBookingV1 struct {
 	Case      string      `json:"case"`
 	Venue     VenueV1     `json:"venue"`
@@ -74,7 +77,8 @@ type MediationBookingV1 struct {
 func (MediationBookingV1) RecordType() string { return MediationBookingType }
 func (MediationBookingV1) Schema() string     { return MediationBookingV1Schema }
 
-// MediationSessionV1 is the body of a mediation_session/v1 record. Parties
+// MediationSessionV1 is the body of a mediation_session/v1 record,
+// retired by MediationSessionV2. Parties
 // are all the case's parties after the session, so one record is enough for
 // the township to know a walk-in case.
 type MediationSessionV1 struct {
@@ -105,7 +109,7 @@ const (
 )
 
 // EscalationV1 is the body of an escalation/v1 record: a case the township
-// must take up at once.
+// must take up at once. Retired by EscalationV2.
 type EscalationV1 struct {
 	Case       string     `json:"case"`
 	CaseNumber string     `json:"case_number"`
@@ -143,7 +147,7 @@ func (MediationPhotoV1) Schema() string     { return MediationPhotoV1Schema }
 // AlertV1 is the body of an alert/v1 record: something township IT must
 // look at on this kiosk.
 type AlertV1 struct {
-	Kind    string `json:"kind"` // store_corrupt, casebook_corrupt, casebook_write, tamper_open, tamper_closed
+	Kind    string `json:"kind"` // store_corrupt, casebook_corrupt, casebook_write, tamper_open, tamper_closed, records_key_missing
 	Message string `json:"message"`
 	Detail  string `json:"detail,omitempty"`
 }
@@ -190,7 +194,12 @@ type IndicatorsV1 struct {
 	FollowUpsOnTime   int            `json:"follow_ups_on_time"`
 	OnTimeRate        *float64       `json:"on_time_rate"`
 	BookingsByService map[string]int `json:"bookings_by_service"`
-	Since             time.Time      `json:"since"`
+	// EventsCollected (事件采集数) counts villagers' requests and reports
+	// (request/v1), EventsByCategory the same by grid category; both
+	// absent when there are none (fields old readers ignore: still v1).
+	EventsCollected  int            `json:"events_collected,omitempty"`
+	EventsByCategory map[string]int `json:"events_by_category,omitempty"`
+	Since            time.Time      `json:"since"`
 }
 
 // HardwareV1 is the health of the kiosk's sensors, LED and cameras; a

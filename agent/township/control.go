@@ -14,6 +14,7 @@ import (
 
 	mqtt "github.com/eclipse/paho.mqtt.golang"
 
+	"github.com/fengqiao/kiosk/agent/control"
 	"github.com/fengqiao/kiosk/agent/mqtttopic"
 )
 
@@ -64,22 +65,56 @@ func Push(ctx context.Context, c Conn, topic string, envelope []byte) error {
 	return await(ctx, cl.Publish(topic, 1, true, envelope), "publish "+topic)
 }
 
+// Retained reads what is retained on each of topics: the broker sends a
+// retained message right after the subscription, so wait only has to
+// cover its round trip; a topic with nothing retained is absent from the
+// result. It returns as soon as every topic has answered.
+func Retained(ctx context.Context, c Conn, topics []string, wait time.Duration) (map[string][]byte, error) {
+	cl := c.client()
+	if err := await(ctx, cl.Connect(), "connect "+c.Broker); err != nil {
+		return nil, err
+	}
+	defer cl.Disconnect(250)
+	var mu sync.Mutex
+	got := map[string][]byte{}
+	all := make(chan struct{})
+	for _, topic := range topics {
+		h := func(_ mqtt.Client, m mqtt.Message) {
+			if !m.Retained() {
+				return // published since: not what the push replaces
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			if _, seen := got[m.Topic()]; seen {
+				return
+			}
+			got[m.Topic()] = m.Payload()
+			if len(got) == len(topics) {
+				close(all)
+			}
+		}
+		if err := await(ctx, cl.Subscribe(topic, 1, h), "subscribe "+topic); err != nil {
+			return nil, err
+		}
+	}
+	select {
+	case <-all:
+	case <-time.After(wait):
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	return maps.Clone(got), nil
+}
+
 // KioskState is what the township knows of one kiosk: its presence and its
-// reported configuration state (docs/mqtt.md).
+// reported configuration state (docs/bundles.md). A report from a kiosk
+// before config-reported/v2 has no Schema, InForceAt or PublishedAt.
 type KioskState struct {
-	Kiosk    string `json:"kiosk"`
-	Online   string `json:"online"` // online | offline | "" (never seen)
-	Reported *struct {
-		Version        uint64    `json:"version"`
-		Scope          string    `json:"scope"`
-		Kind           string    `json:"kind"`
-		Status         string    `json:"status"`
-		Reason         string    `json:"reason"`
-		Error          string    `json:"error"`
-		InForce        string    `json:"in_force"`
-		InForceVersion uint64    `json:"in_force_version"`
-		At             time.Time `json:"at"`
-	} `json:"reported,omitempty"`
+	Kiosk    string            `json:"kiosk"`
+	Online   string            `json:"online"` // online | offline | "" (never seen)
+	Reported *control.Reported `json:"reported,omitempty"`
 }
 
 // ConfigStatus collects the retained status and reported-state messages of
@@ -87,7 +122,7 @@ type KioskState struct {
 // Retained messages arrive right after the subscription; wait only has to
 // cover the broker's round trip.
 func ConfigStatus(ctx context.Context, c Conn, township string, wait time.Duration) ([]KioskState, error) {
-	return retainedByKiosk(ctx, c, wait, func(kiosk string) *KioskState { return &KioskState{Kiosk: kiosk} },
+	return retainedByKiosk(ctx, c, wait, func(_, kiosk string) *KioskState { return &KioskState{Kiosk: kiosk} },
 		map[string]func([]byte) func(*KioskState){
 			mqtttopic.Statuses(township): func(p []byte) func(*KioskState) {
 				var st struct {
@@ -109,12 +144,13 @@ func ConfigStatus(ctx context.Context, c Conn, township string, wait time.Durati
 }
 
 // retainedByKiosk subscribes to handlers' topic filters for the time wait
-// and folds the messages of each kiosk (the {kiosk} level of
-// fengqiao/v1/{township}/{kiosk}/...) into one T, returned in kiosk order.
+// and folds the messages of each kiosk (the {township} and {kiosk} levels of
+// fengqiao/v1/{township}/{kiosk}/...) into one T, returned in township and
+// kiosk order.
 // A handler decodes a payload off the lock and returns what to apply to
 // that kiosk's T, or nil to ignore the message (the kiosk is then not
 // listed for it).
-func retainedByKiosk[T any](ctx context.Context, c Conn, wait time.Duration, newState func(kiosk string) *T, handlers map[string]func(payload []byte) func(*T)) ([]T, error) {
+func retainedByKiosk[T any](ctx context.Context, c Conn, wait time.Duration, newState func(township, kiosk string) *T, handlers map[string]func(payload []byte) func(*T)) ([]T, error) {
 	var mu sync.Mutex
 	states := map[string]*T{}
 	cl := c.client()
@@ -134,10 +170,11 @@ func retainedByKiosk[T any](ctx context.Context, c Conn, wait time.Duration, new
 			}
 			mu.Lock()
 			defer mu.Unlock()
-			s := states[parts[3]]
+			id := parts[2] + "/" + parts[3] // kiosk ids are unique within a township only
+			s := states[id]
 			if s == nil {
-				s = newState(parts[3])
-				states[parts[3]] = s
+				s = newState(parts[2], parts[3])
+				states[id] = s
 			}
 			apply(s)
 		}
@@ -157,6 +194,16 @@ func retainedByKiosk[T any](ctx context.Context, c Conn, wait time.Duration, new
 		out = append(out, *states[id])
 	}
 	return out, nil
+}
+
+// SeenKiosks is every kiosk of every township that has a retained status or
+// reported configuration state on the broker, collected for the time wait:
+// what the broker knows of the kiosks, for an Inventory.
+func SeenKiosks(ctx context.Context, c Conn, wait time.Duration) ([]KnownKiosk, error) {
+	seen := func([]byte) func(*KnownKiosk) { return func(*KnownKiosk) {} }
+	return retainedByKiosk(ctx, c, wait, func(township, kiosk string) *KnownKiosk {
+		return &KnownKiosk{Township: township, Kiosk: kiosk, Source: "the broker"}
+	}, map[string]func([]byte) func(*KnownKiosk){mqtttopic.Statuses(""): seen, mqtttopic.ConfigReports(""): seen})
 }
 
 // ErrNoKiosks means no kiosk of the township has ever connected to the broker.

@@ -21,6 +21,7 @@ import (
 	mqtt "github.com/eclipse/paho.mqtt.golang"
 
 	"github.com/fengqiao/kiosk/agent/mqtttopic"
+	"github.com/fengqiao/kiosk/agent/sealed"
 )
 
 // WatchOptions configure Watch.
@@ -32,7 +33,12 @@ type WatchOptions struct {
 	// Remember is how many ids are kept for deduplication. Redeliveries come
 	// soon after the original, so a bounded window is enough.
 	Remember int
-	Log      *slog.Logger
+	// Opener, when set, opens the sealed fields of each record (the
+	// township's records keys, old and new during a rotation): the line
+	// written has them in clear. A field that does not open stays sealed,
+	// and a warning names the record and field, never a number.
+	Opener *sealed.Opener
+	Log    *slog.Logger
 }
 
 // Watch writes each record received to out as one line of JSON until ctx is
@@ -62,6 +68,14 @@ func Watch(ctx context.Context, opts WatchOptions, out io.Writer) error {
 		var line bytes.Buffer
 		if err := json.Compact(&line, m.Payload()); err != nil {
 			return
+		}
+		if opts.Opener != nil {
+			opened, errs := opts.Opener.OpenRecord(line.Bytes())
+			for _, err := range errs {
+				opts.Log.Warn("a sealed field stays sealed", "id", head.ID, "topic", m.Topic(), "err", err)
+			}
+			line.Reset()
+			line.Write(opened)
 		}
 		line.WriteByte('\n')
 		out.Write(line.Bytes())

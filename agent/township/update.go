@@ -26,7 +26,7 @@ type UpdateState struct {
 // report of every kiosk of township, and returns them by kiosk id. A kiosk
 // that has never reported an update is listed if it has a status.
 func UpdateStatus(ctx context.Context, c Conn, township string, wait time.Duration) ([]UpdateState, error) {
-	return retainedByKiosk(ctx, c, wait, func(kiosk string) *UpdateState { return &UpdateState{Kiosk: kiosk} },
+	return retainedByKiosk(ctx, c, wait, func(_, kiosk string) *UpdateState { return &UpdateState{Kiosk: kiosk} },
 		map[string]func([]byte) func(*UpdateState){
 			mqtttopic.Statuses(township): func(p []byte) func(*UpdateState) {
 				var st struct {

@@ -97,8 +97,11 @@ infra+=($!)
 for _ in $(seq 50); do port_free "$port" || break; sleep 0.1; done
 echo "township broker (mosquitto): $broker"
 
+# The dev township's records key, private to this checkout like its signing
+# key below: the watcher shows the phone and ID numbers the kiosk seals to it.
+install -m 0600 packaging/dev/dev-township-records.key "$state/township-records.key"
 log_filter township
-bin/kioskctl township watch --broker "$broker" 2>"$state/watch.log" >"$state/township.fifo" &
+bin/kioskctl township watch --broker "$broker" --key "$state/township-records.key" 2>"$state/watch.log" >"$state/township.fifo" &
 pids+=($!)
 
 rm -f "$state/idcard"

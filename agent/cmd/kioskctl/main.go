@@ -15,6 +15,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/fengqiao/kiosk/agent/sealed"
 	"github.com/fengqiao/kiosk/agent/township"
 	"github.com/fengqiao/kiosk/agent/version"
 )
@@ -22,8 +23,9 @@ import (
 const usage = `kioskctl — tools for township IT and kiosk technicians.
 
 Usage:
-  kioskctl township watch --broker URL [--ca F --cert F --tls-key F] [--township ID]
-        print every record the kiosks publish, one JSON line each, once per id
+  kioskctl township watch --broker URL [--ca F --cert F --tls-key F] [--township ID] [--key FILE]...
+        print every record the kiosks publish, one JSON line each, once per id;
+        with the township's records keys, sealed phone and ID numbers in clear
   kioskctl outbox status [--socket PATH] [--json]
         the kiosk's queue: waiting records, oldest, last delivery, dead letters, disk
   kioskctl outbox dead [--socket PATH] [--json]
@@ -39,14 +41,19 @@ Usage:
   kioskctl mediator hash < FILE
         the id_sha256 and pin_bcrypt lines of a mediator roster entry; reads
         the ID number and the PIN from stdin, one a line (never from argv)
-  kioskctl keys gen --out FILE
+  kioskctl keys gen --out FILE [--encryption]
         a township signing key: the private key to FILE (0600), the public
-        key line for every kiosk's site file (control.township_keys)
-  kioskctl config sign --key FILE --township ID [--kiosks IDS] [--version N]
-                       (--content FILE --site SITE | --rotate-to KEY) [--out FILE]
-        sign a bundle: content checked against a site file as the kiosk will
+        key line for every kiosk's site file (control.township_keys); with
+        --encryption the township's records key that phone and ID numbers
+        are sealed to (records.township_key; township watch --key FILE)
+  kioskctl config sign --key FILE --township ID [--kiosks IDS] [--version N] --site SITE|DIR...
+                       [--broker URL] (--content FILE | --rotate-to KEY) [--out FILE]
+        sign a bundle: refused for a township, kiosk or key the site files do
+        not know or trust (--allow-unknown-target, --allow-untrusted-key);
+        content checked against the site files as the kiosks will
   kioskctl config push --broker URL [--ca F --cert F --tls-key F] FILE
-        publish a signed bundle, retained, to the kiosks it names
+        publish a signed bundle, retained, to the kiosks it names; refused
+        if a bundle of an equal or higher version is retained there
   kioskctl config status --broker URL [--ca F --cert F --tls-key F] --township ID [--json]
         each kiosk's link and its reported configuration: in force, last
         bundle, applied / rejected / rolled_back and why
@@ -55,7 +62,8 @@ Usage:
         sign a software update: the .deb files' sizes and SHA-256, where
         kiosks fetch them, when they may install (docs/updates.md)
   kioskctl update push --broker URL [--ca F --cert F --tls-key F] FILE
-        publish a signed update, retained, to the kiosks it names
+        publish a signed update, retained, to the kiosks it names (the
+        same version check as config push)
   kioskctl update status --broker URL [--ca F --cert F --tls-key F] --township ID [--json] [--every 30s]
         each kiosk's update: pending, downloading 43 %, waiting for window,
         installed, rolled_back: <reason>; --every watches, printing changes
@@ -108,7 +116,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	case len(args) >= 2 && args[0] == "keys" && args[1] == "gen":
 		return keysGen(args[2:], stdout, stderr)
 	case len(args) >= 2 && args[0] == "config" && args[1] == "sign":
-		return configSign(args[2:], stdout, stderr, time.Now)
+		return configSign(ctx, args[2:], stdout, stderr, time.Now)
 	case len(args) >= 2 && args[0] == "config" && args[1] == "push":
 		return configPush(ctx, "config", args[2:], stdout, stderr)
 	case args[0] == "doctor":
@@ -134,8 +142,26 @@ func townshipWatch(ctx context.Context, args []string, stdout, stderr io.Writer)
 	bf := addBrokerFlags(fs)
 	townshipID := fs.String("township", "", "only this township's kiosks (default: all)")
 	clientID := fs.String("client-id", "", "MQTT client id (default: a fresh one)")
+	var keyFiles []string
+	fs.Func("key", "the township's records key `FILE` (kioskctl keys gen --encryption), to show sealed fields in clear; repeat it for the old and new key during a rotation", func(s string) error {
+		keyFiles = append(keyFiles, s)
+		return nil
+	})
 	if code, ok := parseFlags(fs, args); !ok {
 		return code
+	}
+	var opener *sealed.Opener
+	if len(keyFiles) > 0 {
+		var keys []*sealed.PrivateKey
+		for _, f := range keyFiles {
+			k, err := sealed.ReadPrivateKeyFile(f)
+			if err != nil {
+				fmt.Fprintf(stderr, "kioskctl township watch: --key: %v\n", err)
+				return 2
+			}
+			keys = append(keys, k)
+		}
+		opener = sealed.NewOpener(keys...)
 	}
 	conn, err := bf.conn()
 	if err != nil {
@@ -143,7 +169,7 @@ func townshipWatch(ctx context.Context, args []string, stdout, stderr io.Writer)
 		return 2
 	}
 	log := slog.New(slog.NewTextHandler(stderr, nil))
-	err = township.Watch(ctx, township.WatchOptions{Broker: conn.Broker, TLS: conn.TLS, Township: *townshipID, ClientID: *clientID, Log: log}, stdout)
+	err = township.Watch(ctx, township.WatchOptions{Broker: conn.Broker, TLS: conn.TLS, Township: *townshipID, ClientID: *clientID, Opener: opener, Log: log}, stdout)
 	if errors.Is(err, context.Canceled) {
 		return 0
 	}

@@ -174,6 +174,71 @@ func TestTownshipControl(t *testing.T) {
 	// kioskctl config status shows it, from the retained topics.
 	states, err := townshipctl.ConfigStatus(ctx, townshipctl.Conn{Broker: broker.URL}, "dev-township", time.Second)
 	if err != nil || len(states) != 1 || states[0].Reported == nil || states[0].Reported.InForceVersion != 100 || states[0].Online != "online" {
-		t.Errorf("config status %s, %v", fmt.Sprint(states), err)
+		t.Fatalf("config status %s, %v", fmt.Sprint(states), err)
+	}
+	// The bundle of the untrusted key, still retained on the kiosk's own
+	// topic, came again at the reconnect: it is not news, and the last
+	// bundle tried is still 102 (issue 19: status showed the old refusal).
+	if r := states[0].Reported; r.Version != 102 || r.Status != "rolled_back" || r.PublishedAt.IsZero() || r.InForceAt.IsZero() {
+		t.Errorf("after the reconnect the report is %+v; want the rollback of 102, with its times", *r)
+	}
+}
+
+// TestTownshipPatch: a site patch pushed over a real Mosquitto changes the
+// advisor's hours on the screen's menu and nothing else; a patch whose
+// result would leave the advisor no duty window is refused and reported,
+// and the hours stay.
+func TestTownshipPatch(t *testing.T) {
+	broker := mosquittotest.Start(t)
+	reports := broker.Subscribe(t, mqtttopic.ConfigReported("dev-township", "dev-kiosk-01"))
+	p := mustStartKioskd(t, t.TempDir(), broker.URL)
+	c := localclient.New(p.socket)
+	ctx := context.Background()
+	priv := mustDevTownshipKey(t)
+	push := func(version uint64, patch string) reported {
+		t.Helper()
+		now := time.Now().UTC().Truncate(time.Second)
+		env, err := bundle.Sign(bundle.Bundle{Kind: bundle.KindSitePatch, Version: version, Target: bundle.Target{Township: "dev-township"},
+			NotBefore: now.Add(-time.Minute), Expires: now.Add(24 * time.Hour), Content: []byte("schema: " + config.PatchSchema + "\n" + patch)}, priv)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := townshipctl.Push(ctx, townshipctl.Conn{Broker: broker.URL}, mqtttopic.TownshipConfig("dev-township"), env); err != nil {
+			t.Fatal(err)
+		}
+		return mustReport(t, reports, version, 5*time.Second)
+	}
+	before, err := c.Menu(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	// docs/bundles.md's worked example.
+	r := push(200, `content:
+  advisor:
+    duty:   # a list: give every window, the ones that stay too
+      - {days: [tue, fri], from: "08:30", to: "11:30"}
+      - {days: [thu], from: "14:30", to: "17:30"}
+`)
+	if r.Status != "applied" || r.InForceVersion != 200 {
+		t.Fatalf("reported %+v", r)
+	}
+	menu, err := c.Menu(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := strings.Join(menu.Advisor.Duty, "; "); d != "周二、周五 08:30–11:30; 周四 14:30–17:30" {
+		t.Errorf("menu duty %s", d)
+	}
+	if menu.Advisor.Name != before.Advisor.Name || menu.Content.Lecture.Theme != before.Content.Lecture.Theme {
+		t.Errorf("the patch changed more than the hours: %+v", menu.Advisor)
+	}
+
+	r = push(201, "content:\n  advisor:\n    duty: []\n")
+	if r.Status != "rejected" || r.Reason != "schema" || r.InForceVersion != 200 || !strings.Contains(r.Error, "content.advisor.duty: needs at least one duty window") {
+		t.Errorf("reported %+v", r)
+	}
+	if menu, err = c.Menu(ctx); err != nil || len(menu.Advisor.Duty) != 2 {
+		t.Errorf("after the refusal: duty %q, %v", menu.Advisor.Duty, err)
 	}
 }

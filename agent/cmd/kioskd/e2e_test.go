@@ -23,6 +23,7 @@ import (
 	"github.com/fengqiao/kiosk/agent/mqtttopic"
 	"github.com/fengqiao/kiosk/agent/record"
 	"github.com/fengqiao/kiosk/agent/schema"
+	"github.com/fengqiao/kiosk/agent/sealed"
 	"github.com/fengqiao/kiosk/drivers/idcard/idcardsim"
 )
 
@@ -97,6 +98,39 @@ func mustBook(t *testing.T, c *localclient.Client) apitype.Booking {
 	return b
 }
 
+// openedBooking is a booking/v2 body as the township reads it, its sealed
+// fields opened.
+type openedBooking struct {
+	Name, Topic, Phone string
+	PhoneMasked        string `json:"phone_masked"`
+	IDNumber           string `json:"id_number"`
+	Slot               time.Time
+	Withheld           []string
+}
+
+// mustOpenBooking opens a booking record with the dev township's records
+// key, which the dev site seals to.
+func mustOpenBooking(t *testing.T, env record.Envelope) openedBooking {
+	t.Helper()
+	data, err := os.ReadFile("../../../packaging/dev/dev-township-records.key")
+	if err != nil {
+		t.Fatal(err)
+	}
+	key, err := sealed.DecodePrivateKey(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	opened, errs := sealed.NewOpener(key).OpenBody(env.ID, env.Body)
+	if len(errs) > 0 {
+		t.Fatalf("record %s: %v", env.ID, errs)
+	}
+	var body openedBooking
+	if err := json.Unmarshal(opened, &body); err != nil {
+		t.Fatal(err)
+	}
+	return body
+}
+
 func mustReceive(t *testing.T, msgs <-chan mqtt.Message, within time.Duration) mqtt.Message {
 	t.Helper()
 	select {
@@ -140,15 +174,16 @@ func TestBookingReachesTownship(t *testing.T) {
 	if err := json.Unmarshal(m.Payload(), &env); err != nil {
 		t.Fatal(err)
 	}
-	if env.ID != b.ID || env.Seq != b.Seq || env.Type != schema.BookingType || env.Schema != schema.BookingV1Schema ||
+	if env.ID != b.ID || env.Seq != b.Seq || env.Type != schema.BookingType || env.Schema != schema.BookingV2Schema ||
 		env.Kiosk != "dev-kiosk-01" || env.Township != "dev-township" || env.Village != "dev-village" {
 		t.Errorf("envelope = %+v, booking = %+v", env, b)
 	}
-	var body schema.BookingV1
-	if err := json.Unmarshal(env.Body, &body); err != nil {
-		t.Fatal(err)
+	// The phone reaches the township sealed, for the advisor to call back.
+	if strings.Contains(string(env.Body), "13800001111") {
+		t.Errorf("the phone travels in clear: %s", env.Body)
 	}
-	if body.Name != "王秀英" || body.Phone != "13800001111" || body.Topic != "婚姻家庭" || !body.Slot.Equal(b.Slot) {
+	body := mustOpenBooking(t, env)
+	if body.Name != "王秀英" || body.Phone != "13800001111" || body.PhoneMasked != "138****1111" || body.Topic != "婚姻家庭" || !body.Slot.Equal(b.Slot) {
 		t.Errorf("body = %+v", body)
 	}
 	if strings.Contains(p.out.String(), "13800001111") || strings.Contains(p.out.String(), "王秀英") {
@@ -382,9 +417,11 @@ func TestCardTapBooking(t *testing.T) {
 	}
 	var env record.Envelope
 	json.Unmarshal(mustReceive(t, records, 10*time.Second).Payload(), &env)
-	var body schema.BookingV1
-	json.Unmarshal(env.Body, &body)
-	if env.ID != b.ID || body.IDNumber != card.IDNumber || body.IDType != "resident" || body.Name != sum.Name {
+	// The card proves the name; a consultation does not need the ID
+	// number, so it stays on the kiosk, neither in clear nor sealed.
+	body := mustOpenBooking(t, env)
+	if env.ID != b.ID || body.IDNumber != "" || body.Name != sum.Name || body.Phone != "13905991234" ||
+		strings.Contains(string(env.Body), card.IDNumber) {
 		t.Errorf("record = %+v body %+v", env, body)
 	}
 	// The token was used up.

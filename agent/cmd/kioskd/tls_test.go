@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -217,5 +218,62 @@ func TestProductionRefusesWithoutMutualTLS(t *testing.T) {
 		if code != exitConfig || !strings.Contains(out.String(), tt.contains) || !strings.Contains(out.String(), "invalid configuration") {
 			t.Errorf("%s: kioskd = %d %q; want %d containing %q", tt.name, code, out.String(), exitConfig, tt.contains)
 		}
+	}
+}
+
+// TestProductionWithoutRecordsKeyAlerts: a production kiosk whose site file
+// names no township records key (one upgraded from before the key existed)
+// still starts and takes bookings, but withholds the phone from the record
+// rather than send it in clear, and tells the township with an alert.
+func TestProductionWithoutRecordsKeyAlerts(t *testing.T) {
+	pki := townshipPKI(t)
+	broker := mosquittotest.New(t)
+	broker.TLS = &mosquittotest.TLS{CAFile: filepath.Join(pki, "ca.crt"), CertFile: filepath.Join(pki, "server.crt"),
+		KeyFile: filepath.Join(pki, "server.key"), CRLFile: filepath.Join(pki, "ca.crl"),
+		Client: mustClientTLS(t, pki, "users/township_dev-township")}
+	broker.DropIn, broker.ACLFile = mosquittotest.ReferenceFiles(t)
+	broker.Start()
+	it, err := broker.Connect(t, broker.TLS.Client, "township-it")
+	if err != nil {
+		t.Fatal(err)
+	}
+	records := make(chan mqtt.Message, 10)
+	if tok := it.Subscribe(mqtttopic.Records("dev-township"), 1, func(_ mqtt.Client, m mqtt.Message) { records <- m }); !tok.WaitTimeout(10*time.Second) || tok.Error() != nil {
+		t.Fatalf("subscribe: %v", tok.Error())
+	}
+
+	site := productionSite(t, broker.URL, pki, "kiosks/dev-kiosk-01")
+	data, err := os.ReadFile(site)
+	if err != nil {
+		t.Fatal(err)
+	}
+	without := regexp.MustCompile(`(?m)^  township_key: \S+\n`).ReplaceAll(data, nil)
+	if bytes.Equal(without, data) {
+		t.Fatal("the dev site names no records key")
+	}
+	if err := os.WriteFile(site, without, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	p := mustStartKioskd(t, t.TempDir(), broker.URL, "--config", site)
+	b := mustBook(t, localclient.New(p.socket))
+
+	got := map[string]record.Envelope{}
+	for len(got) < 2 {
+		var env record.Envelope
+		if err := json.Unmarshal(mustReceive(t, records, 10*time.Second).Payload(), &env); err != nil {
+			t.Fatal(err)
+		}
+		got[env.Type] = env
+	}
+	if a := got[schema.AlertType]; !strings.Contains(string(a.Body), `"kind":"records_key_missing"`) {
+		t.Errorf("alert = %s", a.Body)
+	}
+	bk := got[schema.BookingType]
+	if bk.ID != b.ID || strings.Contains(string(bk.Body), "13800001111") || !strings.Contains(string(bk.Body), `"withheld":["phone"]`) ||
+		!strings.Contains(string(bk.Body), `"phone_masked":"138****1111"`) {
+		t.Errorf("booking = %s", bk.Body)
+	}
+	if !strings.Contains(p.out.String(), "no township records key") {
+		t.Errorf("kioskd did not warn:\n%s", p.out)
 	}
 }

@@ -24,6 +24,7 @@ const (
 	CodeUnknownField = "unknown_field" // 400: a field the request does not have (Field names it)
 	CodeTooLarge     = "too_large"     // 413: body over the size limit
 	CodeNotFound     = "not_found"     // 404: no such endpoint, dead letter, case, or follow-up due
+	CodeNoMatch      = "no_match"      // 404: no request with that number matches the proof given
 
 	// One field of the request (Field names it), all 400.
 	CodeRequired        = "required"          // missing or blank
@@ -40,14 +41,16 @@ const (
 	CodeUnknownPhrase   = "unknown_phrase"    // not one of the preset session phrases
 	CodeDuplicate       = "duplicate"         // the same slot or phrase twice
 	CodeFollowUpInPast  = "follow_up_in_past" // a follow-up visit date not after today
-	CodeConsentRequired = "consent_required"  // a photo asked for without the parties' consent
+	CodeConsentRequired = "consent_required"  // a photo asked for without the parties' (or villager's) consent
+	CodeUnknownKind     = "unknown_kind"      // not a request kind the site offers (求助, 反映诉求, 咨询, 举报)
+	CodeUnknownPlace    = "unknown_place"     // not one of the village's places
 	// Field codes the screen reacts to, not only shows.
 	CodeCardExpired = "card_expired" // the card token is unknown, used or too old: tap again
 	CodeTooMany     = "too_many"     // more slots, parties or held cards than allowed
 
 	// Mediator mode and devices.
 	CodeUnauthorized = "unauthorized" // 401: no or lapsed mediator session, or a sign-in refused
-	CodeLocked       = "locked"       // 429: too many wrong PINs; wait
+	CodeLocked       = "locked"       // 429: too many wrong PINs or request proofs; wait
 	CodeNoDevice     = "no_device"    // 409: no printer, speech or consent camera on this kiosk, or it is failing
 
 	// The kiosk itself.

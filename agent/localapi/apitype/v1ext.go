@@ -262,8 +262,13 @@ type Indicators struct {
 	FollowUpsOnTime   int            `json:"follow_ups_on_time"`
 	OnTimeRate        *float64       `json:"on_time_rate"` // on time / (done + overdue)
 	BookingsByService map[string]int `json:"bookings_by_service"`
-	Since             time.Time      `json:"since"` // the period counted: from the case book's creation …
-	AsOf              time.Time      `json:"as_of"` // … to when these were computed
+	// EventsCollected is 事件采集数: the requests and reports villagers
+	// made at the kiosk, ever; EventsByCategory the same by grid category
+	// id. Absent when there are none.
+	EventsCollected  int            `json:"events_collected,omitempty"`
+	EventsByCategory map[string]int `json:"events_by_category,omitempty"`
+	Since            time.Time      `json:"since"` // the period counted: from the case book's creation …
+	AsOf             time.Time      `json:"as_of"` // … to when these were computed
 }
 
 // SpeakRequest is the body of POST /v1/speak: read text aloud.

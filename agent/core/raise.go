@@ -1,0 +1,419 @@
+package core
+
+import (
+	"context"
+	"crypto/subtle"
+	"errors"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/fengqiao/kiosk/agent/booking"
+	"github.com/fengqiao/kiosk/agent/config"
+	"github.com/fengqiao/kiosk/agent/localapi/apitype"
+	"github.com/fengqiao/kiosk/agent/outbox"
+	"github.com/fengqiao/kiosk/agent/request"
+	"github.com/fengqiao/kiosk/agent/schema"
+)
+
+// This file is 我要反映 (issue 20, docs/requests.md): a villager raises a
+// request or a report, which becomes a request/v1 record and, in the same
+// outbox commit, a local status the villager checks later at the kiosk.
+
+// Errors of requests.
+var (
+	// ErrNoRequestSecret means the core was built without the kiosk's
+	// request secret (Options.RequestSecret): it takes no requests, since
+	// it could not find them again. Answered like a storage failure.
+	ErrNoRequestSecret = errors.New("core: no request secret")
+	// ErrNoMatch means no request with that number matches the proof.
+	// It is the same answer for a number that does not exist, so a
+	// wrong guess learns nothing.
+	ErrNoMatch = errors.New("core: no request with that number matches")
+	// ErrCheckLocked means too many wrong proofs were given for one
+	// number lately; the check is refused until CheckLockout has passed.
+	ErrCheckLocked = errors.New("core: too many wrong proofs for this number; wait")
+)
+
+// A number's check is locked after MaxCheckFailures wrong proofs within
+// CheckLockout, for CheckLockout: an anonymous report's eight-digit code
+// cannot be guessed at the kiosk's keypad.
+const (
+	MaxCheckFailures = 5
+	CheckLockout     = 15 * time.Minute
+)
+
+// tallyRequests prefixes the outbox tallies of requests by grid category,
+// counted in the request's own commit: the 事件采集数 indicator.
+const tallyRequests = "requests/"
+
+// RequestMenu is what the 我要反映 screens offer.
+func (c *Core) RequestMenu() apitype.RequestMenu {
+	rc := c.live().requests.Content()
+	out := apitype.RequestMenu{Kinds: []apitype.RequestKind{}, Categories: []apitype.RequestCategory{},
+		Places: []apitype.RequestPlace{}, MaxPhrases: request.MaxPhrases, CodeDigits: request.CodeDigits}
+	for _, k := range rc.Kinds {
+		out.Kinds = append(out.Kinds, apitype.RequestKind{ID: k.ID, Name: k.Name, Pictogram: k.Pictogram, Anonymous: k.ID == config.KindReport})
+	}
+	for _, g := range rc.Categories {
+		out.Categories = append(out.Categories, apitype.RequestCategory{ID: g.ID, Name: g.Name, Pictogram: g.Pictogram, Phrases: slices.Clone(g.Phrases)})
+	}
+	for _, p := range rc.Places {
+		out.Places = append(out.Places, apitype.RequestPlace{ID: p.ID, Name: p.Name, Kind: p.Kind})
+	}
+	out.Photo = c.hardware != nil && c.hardware.PhotoCamera().State == apitype.DeviceReady
+	return out
+}
+
+// SubmitRequest validates a villager's request, takes its photo if asked,
+// and commits its record and local status in one outbox commit. A
+// *booking.FieldError means the request was wrong; ErrNoPhoto that the
+// photo could not be taken; any other error that nothing was stored.
+func (c *Core) SubmitRequest(ctx context.Context, req apitype.RequestSubmit) (apitype.RequestReceipt, error) {
+	if c.reqKeys == nil {
+		return apitype.RequestReceipt{}, ErrNoRequestSecret
+	}
+	now := c.now()
+	in := request.Input{Kind: req.Kind, Category: req.Category, Phrases: req.Phrases, Place: req.Place,
+		Anonymous: req.Anonymous, Phone: req.Phone, CardGiven: req.Card != ""}
+	if req.Photo != nil {
+		in.Photo, in.Consent = true, req.Photo.Consent
+	}
+	var id Identity
+	if req.Card != "" && !req.Anonymous && c.cards != nil {
+		// An anonymous report never looks its card up: the rules refuse it
+		// before anything of the card is read.
+		if got, ok := c.cards.Lookup(req.Card); ok {
+			id = got
+			in.Card = &request.Identity{Name: id.Name, IDNumber: id.IDNumber, IDType: id.IDType}
+		}
+	}
+	v, err := c.live().requests.Validate(in)
+	if err != nil {
+		return apitype.RequestReceipt{}, err
+	}
+	var photo *schema.RequestPhotoV1
+	if v.Photo {
+		p, err := c.takePhoto(ctx)
+		if err != nil {
+			return apitype.RequestReceipt{}, err
+		}
+		photo = &p
+	}
+	env, err := c.newSealedRecord(c.live(), now, func(s *sealer) schema.Body {
+		body := requestV1(v, s)
+		body.Photo = photo
+		return body
+	})
+	if err != nil {
+		return apitype.RequestReceipt{}, err
+	}
+	st := storedRequest(v, env.ID, env.TS)
+	var code string
+	switch {
+	case v.Anonymous:
+		if code, err = request.NewCode(); err != nil {
+			return apitype.RequestReceipt{}, err
+		}
+		st.CodeProof = c.reqKeys.Proof(env.ID, request.ProofCode, code)
+	default:
+		if in.Card != nil {
+			st.CardKey = c.reqKeys.Card(id.IDType, id.IDNumber)
+		}
+		if v.Contact.Phone != "" {
+			st.PhoneProof = c.reqKeys.Proof(env.ID, request.ProofPhone, request.LastFour(v.Contact.Phone))
+		}
+	}
+	value, err := st.Encode()
+	if err != nil {
+		return apitype.RequestReceipt{}, err
+	}
+	env, err = c.outbox.EnqueueKept(ctx, env, outbox.Kept{Table: request.Table, Value: value}, tallyRequests+v.Category.ID)
+	if err != nil {
+		return apitype.RequestReceipt{}, err
+	}
+	if in.Card != nil {
+		c.cards.Forget(req.Card)
+	}
+	number := BookingNumber(env.Seq)
+	// Never the phone, the name or the code: the id traces the record.
+	c.log.Info("request committed", "id", env.ID, "seq", env.Seq, "kind", v.Kind.ID, "category", v.Category.ID,
+		"anonymous", v.Anonymous, "photo", v.Photo)
+	shown := apiRequest(number, st)
+	receipt := c.requestReceipt(shown, code)
+	if code != "" {
+		c.receipts.putOnce(env.ID, receipt, c.now()) // printed once, then forgotten
+	} else {
+		c.rememberReceipt(env.ID, receipt)
+	}
+	return apitype.RequestReceipt{ID: env.ID, Seq: env.Seq, Request: shown, Code: code}, nil
+}
+
+// takePhoto takes a photo of the problem with the consent camera, scaled
+// and encoded again as a mediation photo is (no camera metadata survives).
+func (c *Core) takePhoto(ctx context.Context) (schema.RequestPhotoV1, error) {
+	if c.hardware == nil {
+		return schema.RequestPhotoV1{}, ErrNoPhoto
+	}
+	raw, err := c.hardware.Photo(ctx)
+	if err != nil {
+		return schema.RequestPhotoV1{}, fmt.Errorf("%w: %v", ErrNoPhoto, err)
+	}
+	small, w, h, err := shrinkJPEG(raw, PhotoMaxSide)
+	if err != nil {
+		return schema.RequestPhotoV1{}, fmt.Errorf("%w: %v", ErrNoPhoto, err)
+	}
+	return schema.RequestPhotoV1{Width: w, Height: h, JPEG: small, Consent: "the villager agreed on the kiosk's screen"}, nil
+}
+
+// CheckRequest returns the request numbered number if proof proves it the
+// villager's: the card that made it, the last four digits of its phone,
+// or an anonymous report's check code. ErrNoMatch otherwise, the same for
+// a number that does not exist; ErrCheckLocked after too many misses.
+func (c *Core) CheckRequest(number string, proof apitype.RequestProof) (apitype.Request, error) {
+	if c.reqKeys == nil {
+		return apitype.Request{}, ErrNoRequestSecret
+	}
+	given := 0
+	for _, p := range []string{proof.Card, proof.Phone4, proof.Code} {
+		if p != "" {
+			given++
+		}
+	}
+	switch {
+	case given == 0:
+		return apitype.Request{}, &booking.FieldError{Field: "proof", Code: apitype.CodeRequired,
+			Msg: "give one of card (a card just tapped), phone4 (the phone's last four digits) or code (an anonymous report's check code)"}
+	case given > 1:
+		return apitype.Request{}, &booking.FieldError{Field: "proof", Code: apitype.CodeInvalid, Msg: "give one proof only"}
+	}
+	seq, err := strconv.ParseUint(number, 10, 64)
+	if err != nil || seq == 0 || len(number) > 20 {
+		return apitype.Request{}, &booking.FieldError{Field: "number", Code: apitype.CodeInvalid, Msg: "must be a request's number, e.g. 00042"}
+	}
+	number = BookingNumber(seq) // 42 and 00042 are one request
+	now := c.now()
+	if c.checks.locked(number, now) {
+		return apitype.Request{}, ErrCheckLocked
+	}
+	var cardKey string
+	if proof.Card != "" {
+		id, err := c.cardRead(proof.Card)
+		if err != nil {
+			return apitype.Request{}, err
+		}
+		cardKey = c.reqKeys.Card(id.IDType, id.IDNumber)
+	}
+	st, err := c.storedRequest(seq)
+	if err != nil && !errors.Is(err, outbox.ErrNotFound) {
+		return apitype.Request{}, err
+	}
+	ok := err == nil
+	switch {
+	case !ok:
+	case proof.Card != "":
+		ok = st.CardKey != "" && subtle.ConstantTimeCompare([]byte(st.CardKey), []byte(cardKey)) == 1
+	case proof.Phone4 != "":
+		ok = c.reqKeys.Matches(st.PhoneProof, st.ID, request.ProofPhone, proof.Phone4)
+	default:
+		ok = c.reqKeys.Matches(st.CodeProof, st.ID, request.ProofCode, strings.ReplaceAll(proof.Code, " ", ""))
+	}
+	if !ok {
+		c.checks.fail(number, now)
+		c.log.Info("request check refused", "number", number)
+		return apitype.Request{}, ErrNoMatch
+	}
+	c.checks.clear(number)
+	if proof.Card != "" {
+		c.cards.Forget(proof.Card)
+	}
+	return apiRequest(number, st), nil
+}
+
+// RequestsByCard lists the requests made with the card just tapped,
+// newest first: one tap shows a villager all they raised here.
+func (c *Core) RequestsByCard(token string) (apitype.Requests, error) {
+	if c.reqKeys == nil {
+		return apitype.Requests{}, ErrNoRequestSecret
+	}
+	if token == "" {
+		return apitype.Requests{}, &booking.FieldError{Field: "card", Code: apitype.CodeRequired, Msg: "is required"}
+	}
+	id, err := c.cardRead(token)
+	if err != nil {
+		return apitype.Requests{}, err
+	}
+	key := c.reqKeys.Card(id.IDType, id.IDNumber)
+	out := apitype.Requests{Requests: []apitype.Request{}}
+	// A village kiosk keeps thousands of requests at most: a scan of the
+	// sealed table costs milliseconds, and an index would be one more
+	// place a card's key is written.
+	err = c.outbox.ScanKept(request.Table, func(seq uint64, v []byte) error {
+		st, err := request.DecodeStored(v)
+		if err != nil {
+			return err
+		}
+		if st.CardKey == key {
+			out.Requests = append(out.Requests, apiRequest(BookingNumber(seq), st))
+		}
+		return nil
+	})
+	if err != nil {
+		return apitype.Requests{}, fmt.Errorf("core: requests by card: %w", err)
+	}
+	slices.Reverse(out.Requests)
+	c.cards.Forget(token)
+	return out, nil
+}
+
+func (c *Core) storedRequest(seq uint64) (request.Stored, error) {
+	v, err := c.outbox.GetKept(request.Table, seq)
+	if err != nil {
+		return request.Stored{}, err
+	}
+	return request.DecodeStored(v)
+}
+
+// requestV1 is the township's record of a valid request. Contact is the
+// only part that names anyone, its phone sealed as every record's (issue
+// 19); an anonymous report has none, and so nothing to seal or withhold.
+func requestV1(r request.Request, s *sealer) schema.RequestV1 {
+	out := schema.RequestV1{Kind: r.Kind.ID, KindName: r.Kind.Name,
+		Category: schema.CategoryV1{ID: r.Category.ID, Name: r.Category.Name},
+		Phrases:  slices.Clone(r.Phrases), Anonymous: r.Anonymous, Channel: request.Channel}
+	if r.Place != nil {
+		out.Place = &schema.PlaceV1{ID: r.Place.ID, Name: r.Place.Name, Kind: r.Place.Kind}
+	}
+	if r.Contact != nil && !r.Anonymous {
+		out.Contact = &schema.RequestContactV1{Via: r.Contact.Via, Name: r.Contact.Name,
+			PhoneMasked: masked(r.Contact.Phone), Phone: s.seal("contact.phone", r.Contact.Phone)}
+	}
+	out.Withheld = s.withheld
+	return out
+}
+
+// storedRequest is the local status of a request just made: submitted,
+// with no proof yet (the caller adds the keyed hashes).
+func storedRequest(r request.Request, id string, now time.Time) request.Stored {
+	st := request.Stored{ID: id, Created: now, Kind: r.Kind.ID, KindName: r.Kind.Name, Category: r.Category.ID,
+		CatName: r.Category.Name, Phrases: slices.Clone(r.Phrases), Anonymous: r.Anonymous, Photo: r.Photo,
+		Status: request.StatusSubmitted}
+	if r.Place != nil {
+		st.Place = r.Place.Name
+	}
+	return st
+}
+
+// apiRequest is a stored status as the check shows it.
+func apiRequest(number string, st request.Stored) apitype.Request {
+	out := apitype.Request{Number: number, Kind: st.Kind, KindName: st.KindName, Category: st.Category, CatName: st.CatName,
+		Phrases: slices.Clone(st.Phrases), Place: st.Place, Anonymous: st.Anonymous, Photo: st.Photo,
+		Created: st.Created, Reply: st.Reply}
+	if out.Phrases == nil {
+		out.Phrases = []string{}
+	}
+	switch {
+	case st.CardKey != "":
+		out.Via = request.ViaCard
+	case st.PhoneProof != "":
+		out.Via = request.ViaPhone
+	}
+	out.Status, out.StatusText = apiRequestStatus(st.Status)
+	if !st.Updated.IsZero() {
+		u := st.Updated
+		out.Updated = &u
+	}
+	return out
+}
+
+// apiRequestStatus names a stored status for the screen. An unknown one
+// (written by a newer kiosk) is shown as it is rather than hidden.
+func apiRequestStatus(s string) (status, text string) {
+	switch s {
+	case request.StatusSubmitted:
+		return apitype.RequestSubmitted, "已提交，待受理"
+	case request.StatusAccepted:
+		return apitype.RequestAccepted, "已受理"
+	case request.StatusInProgress:
+		return apitype.RequestInProgress, "办理中"
+	case request.StatusClosed:
+		return apitype.RequestClosed, "已办结"
+	case request.StatusReferred:
+		return apitype.RequestReferred, "已转交"
+	}
+	return s, s
+}
+
+// requestReceipt is a request's receipt: the number, what and where, and
+// for an anonymous report the check code, printed once. Never the name or
+// the phone: a receipt is left on tables and in bins.
+func (c *Core) requestReceipt(r apitype.Request, code string) Receipt {
+	lines := []string{
+		"编号：" + r.Number,
+		"事项：" + r.KindName + " · " + r.CatName,
+	}
+	for _, p := range r.Phrases {
+		lines = append(lines, "　　　"+p)
+	}
+	if r.Place != "" {
+		lines = append(lines, "地点："+r.Place)
+	}
+	lines = append(lines, "时间："+c.receiptTime(r.Created), "状态："+r.StatusText)
+	title := "反映回执"
+	if code != "" {
+		title = "匿名举报回执"
+		lines = append(lines, "查询码："+code[:4]+" "+code[4:],
+			"凭编号和查询码在本机查询办理情况。查询码只打印这一次，请妥善保管。",
+			"本举报未记录您的姓名、电话和身份证。")
+	} else {
+		lines = append(lines, "凭编号在本机刷身份证或输入手机后四位查询办理情况。")
+	}
+	return Receipt{Title: title, Lines: lines, Footer: c.live().cfg.Site.Kiosk.Name}
+}
+
+// checkFailures counts wrong proofs per request number, in memory: a
+// restart forgets them, which a guesser at the keypad cannot arrange.
+type checkFailures struct {
+	mu     sync.Mutex
+	misses map[string][]time.Time
+}
+
+func (f *checkFailures) locked(number string, now time.Time) bool {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	recent := f.recentLocked(number, now)
+	return len(recent) >= MaxCheckFailures
+}
+
+func (f *checkFailures) recentLocked(number string, now time.Time) []time.Time {
+	ts := slices.DeleteFunc(f.misses[number], func(t time.Time) bool { return now.Sub(t) >= CheckLockout })
+	if len(ts) == 0 {
+		delete(f.misses, number)
+		return nil
+	}
+	f.misses[number] = ts
+	return ts
+}
+
+func (f *checkFailures) fail(number string, now time.Time) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.misses == nil {
+		f.misses = map[string][]time.Time{}
+	}
+	if len(f.misses) > 1000 { // a flood of numbers: keep the map bounded
+		for n := range f.misses {
+			f.recentLocked(n, now)
+		}
+	}
+	f.misses[number] = append(f.recentLocked(number, now), now)
+}
+
+func (f *checkFailures) clear(number string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	delete(f.misses, number)
+}
