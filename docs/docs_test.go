@@ -9,7 +9,8 @@
 // program must be installed here (Debian's own tools: openssl, apt,
 // systemctl). A block marked text (or json, yaml…) is output or an example,
 // not run; an unmarked block that starts a line with one of the programs
-// is an error, so commands cannot hide from the check. Every flag default
+// is an error, so commands cannot hide from the check. The commands that
+// need no kiosk, broker or board are run (TestDocCommandsRun). Every flag default
 // the docs quote is compared with the program's, and every default of a
 // site-file or board-profile setting with what kioskd applies.
 package docs
@@ -885,6 +886,57 @@ func TestDocTablesWhole(t *testing.T) {
 			if strings.HasPrefix(lines[i], "| ") && strings.TrimSpace(lines[i-1]) == "" && strings.HasPrefix(lines[i-2], "| ") &&
 				(i+1 == len(lines) || !strings.HasPrefix(lines[i+1], "|-") && !strings.HasPrefix(lines[i+1], "|:")) {
 				t.Errorf("%s:%d: a table row after a blank line that ends its table", file, i+1)
+			}
+		}
+	}
+}
+
+// TestDocCommandsRun runs the doc commands that need no kiosk, broker or
+// board, in a directory of their own, and holds them to what the docs
+// show: the transcript's output lines, or what the text says they print.
+func TestDocCommandsRun(t *testing.T) {
+	for _, tt := range []struct {
+		file, command string
+		stdin         string   // typed in, as the transcript shows
+		want          []string // lines of the transcript, or words the text promises
+	}{
+		{"../README.md", "bin/kioskd --help", "", []string{"Usage: kioskd [flags]", "-socket path"}},
+		{"bundles.md", "kioskctl keys gen --out township.key", "", []string{"control:\n  township_keys:\n    - "}},
+		{"config.md", "$ kioskctl mediator hash", "350782198506151236\n1234\n", []string{
+			"ID number, then PIN, one a line:",
+			"id_sha256: de6b917dfa52486dbc3d5d358ec1a2a241a308bdb4acfeccc6666b4978e3c40e",
+			`pin_bcrypt: "$2a$10$`}},
+	} {
+		raw, err := os.ReadFile(tt.file)
+		if err != nil {
+			t.Fatal(err)
+		}
+		doc := string(raw)
+		if !strings.Contains(doc, "\n"+tt.command) {
+			t.Errorf("%s no longer has the command line %q: change its entry here with it", tt.file, tt.command)
+			continue
+		}
+		for _, w := range tt.want {
+			if strings.HasPrefix(tt.command, "$ ") && !strings.Contains(doc, w) {
+				t.Errorf("%s's transcript of %q no longer shows %q: change its entry here with it", tt.file, tt.command, w)
+			}
+		}
+		words, _, err := split(strings.TrimPrefix(tt.command, "$ "))
+		if err != nil || len(words) != 1 {
+			t.Fatalf("%q: %v", tt.command, err)
+		}
+		args := words[0]
+		cmd := exec.Command(filepath.Join(programs(t), strings.TrimPrefix(args[0], "bin/")), args[1:]...)
+		cmd.Dir = t.TempDir()
+		cmd.Stdin = strings.NewReader(tt.stdin)
+		out, err := cmd.CombinedOutput()
+		if err != nil {
+			t.Errorf("%s: %s: %v\n%s", tt.file, tt.command, err, out)
+			continue
+		}
+		for _, w := range tt.want {
+			if !strings.Contains(string(out), w) {
+				t.Errorf("%s: %s printed\n%s\nwithout %q, as the docs show", tt.file, tt.command, out, w)
 			}
 		}
 	}
