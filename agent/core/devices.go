@@ -104,11 +104,15 @@ func (c *Core) Print(ctx context.Context, id string) error {
 	if st := deviceStatus(p); st.State == apitype.DeviceAbsent {
 		return fmt.Errorf("%w: no printer", ErrNoDevice)
 	}
-	r, ok := c.receipts.get(id, c.now())
+	r, taken, ok := c.receipts.get(id, c.now())
 	if !ok {
 		return ErrNoReceipt
 	}
 	if err := p.Print(ctx, r); err != nil {
+		// A receipt printed only once (an anonymous report's check code,
+		// which the kiosk does not keep) goes back for another try: a
+		// jam or an empty roll must not cost the villager the only copy.
+		c.receipts.putBack(taken)
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}
@@ -168,7 +172,10 @@ func (rc *receiptCache) add(e receiptEntry) {
 	}
 }
 
-func (rc *receiptCache) get(id string, now time.Time) (Receipt, bool) {
+// get returns the receipt of id. A receipt printed only once is taken out
+// (so two prints at once cannot both have it) and returned as taken too,
+// for putBack if its printing fails.
+func (rc *receiptCache) get(id string, now time.Time) (r Receipt, taken *receiptEntry, ok bool) {
 	rc.mu.Lock()
 	defer rc.mu.Unlock()
 	rc.expireLocked(now)
@@ -176,14 +183,27 @@ func (rc *receiptCache) get(id string, now time.Time) (Receipt, bool) {
 		if e.id == id {
 			if e.once {
 				rc.entries = slices.Delete(rc.entries, i, i+1)
+				taken = &e
 			}
 			if e.build != nil {
-				return e.build(), true
+				return e.build(), taken, true
 			}
-			return e.receipt, true
+			return e.receipt, taken, true
 		}
 	}
-	return Receipt{}, false
+	return Receipt{}, nil, false
+}
+
+// putBack returns a receipt taken by get, with its first time, so it
+// still expires when it would have; nil is a receipt that was not taken.
+func (rc *receiptCache) putBack(e *receiptEntry) {
+	if e == nil {
+		return
+	}
+	rc.mu.Lock()
+	defer rc.mu.Unlock()
+	i, _ := slices.BinarySearchFunc(rc.entries, e.at, func(x receiptEntry, at time.Time) int { return x.at.Compare(at) })
+	rc.entries = slices.Insert(rc.entries, i, *e)
 }
 
 func (rc *receiptCache) expireLocked(now time.Time) {

@@ -38,7 +38,7 @@ func TestReceiptCache(t *testing.T) {
 				at = t0.Add(time.Duration(i) * time.Second)
 				rc.put(fmt.Sprintf("r%d", i), r(i), at)
 			}
-			got, ok := rc.get(tt.id, at.Add(tt.after))
+			got, _, ok := rc.get(tt.id, at.Add(tt.after))
 			if ok != tt.want {
 				t.Fatalf("get(%s) ok = %v, want %v", tt.id, ok, tt.want)
 			}

@@ -42,9 +42,11 @@ func mustServeDevices(t *testing.T, withSpeech, withPrinter bool) *deviceFixture
 	}
 	if withPrinter {
 		df.paper = escpostest.NewPrinter()
-		df.printer = printer.New(printer.Options{Log: discard, Open: func(context.Context) (io.WriteCloser, error) {
-			return df.paper, nil
-		}})
+		df.printer = printer.New(printer.Options{Log: discard, MinBackoff: time.Millisecond, MaxBackoff: 10 * time.Millisecond,
+			Open: func(context.Context) (io.WriteCloser, error) {
+				df.paper.Reopen() // the driver closes a port that failed and opens it again
+				return df.paper, nil
+			}})
 		opts.printer = df.printer
 		wg.Go(func() { df.printer.Run(ctx) })
 		for df.printer.Status().State != apitype.DeviceReady {

@@ -8,8 +8,10 @@ import (
 	"net/http"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/fengqiao/kiosk/agent/core"
 	"github.com/fengqiao/kiosk/agent/internal/tstest/golden"
@@ -264,4 +266,43 @@ func TestAnonymousAnswer(t *testing.T) {
 		}
 	}
 	mustAnswerGolden(t, "requests_anonymous.json", codeRE.ReplaceAll(raw, []byte(`"code":"12345678"`)))
+}
+
+// TestAnonymousReceiptSurvivesAPrinterFault: the check code's one print is
+// spent only when the printer takes it; a fault (a pulled cable, a jam)
+// leaves it for another try, since the kiosk keeps no other copy.
+func TestAnonymousReceiptSurvivesAPrinterFault(t *testing.T) {
+	f := mustServeDevices(t, false, true)
+	ctx := context.Background()
+	r, err := f.client.SubmitRequest(ctx, apitype.RequestSubmit{Kind: "report", Category: "hazards",
+		Phrases: []string{"电线老化或私拉乱接"}, Place: "tea-factory", Anonymous: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.paper.Fail(errors.New("write /dev/ttyUSB1: input/output error"))
+	var apiErr *localclient.APIError
+	if err := f.client.Print(ctx, r.ID); !errors.As(err, &apiErr) || apiErr.Code != apitype.CodeNoDevice {
+		t.Fatalf("print on a failing printer: %v, want no_device", err)
+	}
+	f.paper.Fail(nil)
+	for f.printer.Status().State != apitype.DeviceReady {
+		time.Sleep(time.Millisecond)
+	}
+	if err := f.client.Print(ctx, r.ID); err != nil {
+		t.Fatalf("print after the fault: %v", err)
+	}
+	d, err := f.paper.Doc()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var printed []string
+	for _, l := range d.Lines {
+		printed = append(printed, l.Text)
+	}
+	if !slices.Contains(printed, "查询码："+r.Code[:4]+" "+r.Code[4:]) || d.Cuts != 1 {
+		t.Errorf("printed %q with %d cuts, want the check code once", printed, d.Cuts)
+	}
+	if err := f.client.Print(ctx, r.ID); !errors.As(err, &apiErr) || apiErr.StatusCode != 404 {
+		t.Errorf("a print after the one that worked: %v, want 404", err)
+	}
 }

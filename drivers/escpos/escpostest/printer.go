@@ -103,3 +103,11 @@ func (p *Printer) Bytes() []byte {
 
 // Doc parses everything written so far.
 func (p *Printer) Doc() (escpossim.Doc, error) { return escpossim.Parse(p.Bytes()) }
+
+// Reopen undoes Close, as opening the device node again does after the
+// driver gave up on a port: what was printed stays on the paper.
+func (p *Printer) Reopen() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.closed = false
+}
