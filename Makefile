@@ -19,7 +19,7 @@ APT_PKGS := ca-certificates curl unzip git mosquitto mosquitto-clients gcc pkg-c
 
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: all deps build cross test fuzz-short soak bench run screenshot screenshots clean packages package-test boot-test
+.PHONY: all deps build cross test docs-check fuzz-short soak bench run screenshot screenshots clean packages package-test boot-test
 
 all: build
 
@@ -62,6 +62,13 @@ test: deps
 	$(GO) vet ./...
 	$(GO) test -race -count=1 -timeout 30m ./...
 	$(MAKE) --no-print-directory fuzz-short cross
+
+# The command lines of README.md and docs/ (sh blocks and commands quoted in
+# the text) against the programs' own flags, make's targets and what is
+# installed, and every flag default the docs quote (docs/docs_test.go).
+# make test runs it with every other package (./...); this is it alone.
+docs-check:
+	$(GO) test -count=1 ./docs
 
 # Parsers of outside bytes, fuzzed briefly on every make test (longer runs:
 # FUZZTIME=10m make fuzz-short). go test takes one fuzz target at a time.

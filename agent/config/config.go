@@ -430,16 +430,13 @@ func Load(sitePath string) (*Config, error) {
 
 	problems = siteDoc.unfilledProblems(problems)
 	if site.Board != "" && !strings.HasPrefix(site.Board, Placeholder) {
-		cfg.BoardPath = site.Board
-		if !filepath.IsAbs(cfg.BoardPath) {
-			cfg.BoardPath = filepath.Join(filepath.Dir(sitePath), cfg.BoardPath)
-		}
+		cfg.BoardPath = boardPath(sitePath, site.Board)
 		boardDoc, err := decodeFile(cfg.BoardPath, &cfg.Board)
 		cfg.Board.applyDefaults()
 		boardProblems, err := decodeProblems(err)
 		switch {
 		case err != nil:
-			problems = append(problems, Problem{File: sitePath, Line: siteDoc.line("board"), Field: "board", Msg: err.Error()})
+			problems = append(problems, Problem{File: sitePath, Line: siteDoc.line("board"), Field: "board", Msg: boardProblem(sitePath, site.Board, err)})
 		case boardDoc != nil:
 			problems = append(problems, mergeProblems(boardProblems, cfg.Board.validate(boardDoc))...)
 			problems = append(problems, site.crossCheckCameras(siteDoc, cfg.Board.Cameras)...)
@@ -666,9 +663,9 @@ func LoadSiteBoard(sitePath string) (*Board, error) {
 	if s.Board == "" || strings.HasPrefix(s.Board, Placeholder) {
 		return nil, fmt.Errorf("config: %s: board is not filled in", sitePath)
 	}
-	path := s.Board
-	if !filepath.IsAbs(path) {
-		path = filepath.Join(filepath.Dir(sitePath), path)
+	b, err := LoadBoard(boardPath(sitePath, s.Board))
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, fmt.Errorf("config: %s: board: %s", sitePath, boardProblem(sitePath, s.Board, err))
 	}
-	return LoadBoard(path)
+	return b, err
 }

@@ -30,6 +30,7 @@ import (
 
 	"github.com/fengqiao/kiosk/agent/bundle"
 	"github.com/fengqiao/kiosk/agent/config"
+	"github.com/fengqiao/kiosk/agent/localapi/apitype"
 	"github.com/fengqiao/kiosk/agent/localclient"
 	"github.com/fengqiao/kiosk/agent/update/download"
 	"github.com/fengqiao/kiosk/agent/updater"
@@ -59,7 +60,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	configPath := fs.String("config", "/etc/fengqiao/site.yaml", "site config `file`: the kiosk's id, township keys, TLS files and time zone")
 	dir := fs.String("dir", "/var/lib/fengqiao-updater", "state `dir`: state, trust state, report and the package cache")
 	spool := fs.String("spool", "/var/lib/fengqiao/update-spool", "`dir` where kioskd spools the update bundles it receives")
-	socket := fs.String("socket", "/run/fengqiao/kioskd.sock", "kioskd's local API `socket`")
+	socket := fs.String("socket", apitype.DefaultSocket, "kioskd's local API `socket`")
 	rate := fs.Int("rate", 0, "download cap in `bytes` per second (default: the site's control.update_rate)")
 	arch := fs.String("arch", debArch(), "Debian `architecture` of this kiosk")
 	healthTimeout := fs.Duration("health-timeout", 10*time.Minute, "how long the health check after an install may take to pass before it rolls back (`duration`)")

@@ -123,7 +123,7 @@ func (e doctorEnv) run(ctx context.Context) ([]finding, string) {
 
 	st, devs, apiErr := e.kioskd(ctx)
 	if apiErr != nil {
-		add(levelFail, "kioskd", "not answering on %s: %v (systemctl status fengqiao-kioskd; journalctl -u fengqiao-kioskd)", e.socket, apiErr)
+		add(levelFail, "kioskd", "not answering on %s: %v (systemctl status fengqiao-kioskd; journalctl -u fengqiao-kioskd; another socket: --socket PATH)", e.socket, apiErr)
 	} else {
 		add(levelOK, "kioskd", "running %s: township link %s, %d records waiting, %d set aside", st.Version, st.Broker.State, st.Queue.Depth, st.Queue.DeadLetters)
 	}

@@ -74,8 +74,8 @@ Usage:
         the board profile's panel, "WIDTHxHEIGHT ROTATION" (for the screen session)
   kioskctl version
 
-The outbox and link commands run on the kiosk and talk to kioskd's local API
-(default socket /run/fengqiao/kioskd.sock).
+The outbox, link and doctor commands run on the kiosk and talk to kioskd's
+local API on --socket (default ` + defaultSocket + `, kioskd's default too).
 
 Run "kioskctl COMMAND -h" for a command's flags.
 `

@@ -16,6 +16,23 @@ import (
 	"github.com/fengqiao/kiosk/agent/record"
 )
 
+// TestDefaultSocket: kioskd, kiosk-ui, kioskctl and fengqiao-updater find
+// one another without --socket on a packaged kiosk, and a technician who
+// runs kioskctl where kioskd is elsewhere is told which path was tried and
+// which flag names another.
+func TestDefaultSocket(t *testing.T) {
+	if defaultSocket != "/run/fengqiao/kioskd.sock" {
+		t.Errorf("default socket %q, want the packaging layout's /run/fengqiao/kioskd.sock", defaultSocket)
+	}
+	for _, args := range [][]string{{"outbox", "status"}, {"outbox", "dead"}, {"outbox", "requeue", "1"}, {"link", "retry"}} {
+		var out bytes.Buffer
+		code := run(context.Background(), args, &out, &out)
+		if code != 1 || !strings.Contains(out.String(), "no kioskd answers on "+defaultSocket) || !strings.Contains(out.String(), "--socket PATH") {
+			t.Errorf("kioskctl %v without kioskd = %d %q; want 1 naming %s and --socket", args, code, out.String(), defaultSocket)
+		}
+	}
+}
+
 func TestUsage(t *testing.T) {
 	tests := []struct {
 		args     []string
@@ -83,6 +100,7 @@ func (stubLink) Nudge()                             {}
 
 func TestOutboxCommands(t *testing.T) {
 	socket, ob := mustKioskd(t)
+	missing := filepath.Join(t.TempDir(), "none.sock")
 	tests := []struct {
 		args     []string
 		code     int
@@ -96,7 +114,8 @@ func TestOutboxCommands(t *testing.T) {
 		{[]string{"outbox", "requeue", "--socket", socket, "1"}, 0, []string{"requeued 1"}},
 		{[]string{"outbox", "dead", "--socket", socket}, 0, []string{"no dead letters"}},
 		{[]string{"link", "retry", "--socket", socket}, 0, []string{"now"}},
-		{[]string{"outbox", "status", "--socket", filepath.Join(t.TempDir(), "none.sock")}, 1, []string{"not reachable"}},
+		{[]string{"outbox", "status", "--socket", missing}, 1, []string{"no kioskd answers on " + missing, "--socket PATH"}},
+		{[]string{"link", "retry", "--socket", missing}, 1, []string{"no kioskd answers on " + missing, "--socket PATH"}},
 	}
 	for _, tt := range tests {
 		var out bytes.Buffer

@@ -23,9 +23,6 @@ var pinPattern = regexp.MustCompile(`^[0-9]{4,8}$`)
 func mediatorHash(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("kioskctl mediator hash", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: kioskctl mediator hash < file-with-ID-number-then-PIN\n\nReads the mediator's ID number and PIN (4-8 digits) from stdin, one a line,\nand prints the id_sha256 and pin_bcrypt lines of their roster entry.")
-	}
 	if code, ok := parseFlags(fs, args); !ok {
 		return code
 	}

@@ -7,34 +7,68 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net"
 	"strconv"
 	"text/tabwriter"
 	"time"
 
 	"github.com/dustin/go-humanize"
 
+	"github.com/fengqiao/kiosk/agent/localapi/apitype"
 	"github.com/fengqiao/kiosk/agent/localclient"
 )
 
-// defaultSocket is where the packaged kioskd listens.
-const defaultSocket = "/run/fengqiao/kioskd.sock"
+// defaultSocket is where the packaged kioskd listens, as kioskd's own
+// default.
+const defaultSocket = apitype.DefaultSocket
+
+// kioskClient is kioskd's local API as a command reached it: the socket is
+// kept to say which one failed.
+type kioskClient struct {
+	*localclient.Client
+	socket string
+}
+
+// fail prints err as the command's failure: when kioskd was not reachable at
+// all, with the socket tried and the flag that names another.
+func (c kioskClient) fail(stderr io.Writer, what string, err error) {
+	if errors.Is(err, localclient.ErrUnavailable) {
+		var op *net.OpError // "connect: no such file or directory" says it all
+		if errors.As(err, &op) {
+			err = op.Err
+		}
+		fmt.Fprintf(stderr, "kioskctl: %s: no kioskd answers on %s (%v).\n"+
+			"Is kioskd running (systemctl status fengqiao-kioskd)? If it serves another socket, name it with --socket PATH (make run: --socket var/dev/kioskd.sock).\n",
+			what, c.socket, err)
+		return
+	}
+	fmt.Fprintf(stderr, "kioskctl: %s: %v\n", what, err)
+}
 
 // kioskCommand parses the flags shared by the commands a technician runs on
 // the kiosk itself, against kioskd's local API.
-func kioskCommand(name string, args []string, stderr io.Writer) (*localclient.Client, *flag.FlagSet, bool, int) {
+func kioskCommand(name string, args []string, stderr io.Writer) (kioskClient, *flag.FlagSet, bool, int) {
 	fs := flag.NewFlagSet("kioskctl "+name, flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	socket := fs.String("socket", defaultSocket, "kioskd's local API socket `path`")
 	asJSON := fs.Bool("json", false, "print JSON instead of a table")
 	if code, ok := parseFlags(fs, args); !ok {
-		return nil, fs, false, code
+		return kioskClient{}, fs, false, code
 	}
-	return localclient.New(*socket), fs, *asJSON, -1
+	return kioskClient{localclient.New(*socket), *socket}, fs, *asJSON, -1
 }
 
 // parseFlags parses a command's flags; when it returns false the command
 // ends with code: 0 after -h, 2 after a bad flag (fs has explained it).
+// -h prints the command's entry of kioskctl's usage (its arguments after
+// the flags too), then the flags.
 func parseFlags(fs *flag.FlagSet, args []string) (code int, ok bool) {
+	if entry := commandUsage(fs.Name()); entry != "" {
+		fs.Usage = func() {
+			fmt.Fprintf(fs.Output(), "Usage:\n%s\n\nFlags:\n", entry)
+			fs.PrintDefaults()
+		}
+	}
 	err := fs.Parse(args)
 	switch {
 	case err == nil:
@@ -53,7 +87,7 @@ func outboxStatus(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	}
 	st, err := c.Status(ctx)
 	if err != nil {
-		fmt.Fprintf(stderr, "kioskctl: %v\n", err)
+		c.fail(stderr, "outbox status", err)
 		return 1
 	}
 	if asJSON {
@@ -89,7 +123,7 @@ func outboxDead(ctx context.Context, args []string, stdout, stderr io.Writer) in
 	}
 	d, err := c.DeadLetters(ctx)
 	if err != nil {
-		fmt.Fprintf(stderr, "kioskctl: %v\n", err)
+		c.fail(stderr, "outbox dead", err)
 		return 1
 	}
 	if asJSON {
@@ -125,7 +159,7 @@ func outboxRequeue(ctx context.Context, args []string, stdout, stderr io.Writer)
 			return 2
 		}
 		if err := c.Requeue(ctx, seq); err != nil {
-			fmt.Fprintf(stderr, "kioskctl: requeue %d: %v\n", seq, err)
+			c.fail(stderr, fmt.Sprintf("requeue %d", seq), err)
 			return 1
 		}
 		fmt.Fprintf(stdout, "requeued %d\n", seq)
@@ -140,7 +174,7 @@ func linkRetry(ctx context.Context, args []string, stdout, stderr io.Writer) int
 		return code
 	}
 	if err := c.RetryLink(ctx); err != nil {
-		fmt.Fprintf(stderr, "kioskctl: %v\n", err)
+		c.fail(stderr, "link retry", err)
 		return 1
 	}
 	fmt.Fprintln(stdout, "kioskd will try the township broker now")

@@ -20,6 +20,7 @@ import (
 
 	"github.com/fengqiao/kiosk/agent/config"
 	"github.com/fengqiao/kiosk/agent/kioskd"
+	"github.com/fengqiao/kiosk/agent/localapi/apitype"
 	"github.com/fengqiao/kiosk/agent/outbox"
 	"github.com/fengqiao/kiosk/agent/sdnotify"
 	"github.com/fengqiao/kiosk/agent/version"
@@ -29,8 +30,9 @@ const usage = `kioskd — the Fengqiao village kiosk agent.
 
 It loads the site config and the board profile it names, opens the record
 store in --data, serves the local API on --socket (for kiosk-ui) and delivers
-records to the township MQTT broker. With no flags it runs the dev site on the
-simulated board, from the repository root.
+records to the township MQTT broker. Without --config it runs the dev site on
+the simulated board, from the repository root; the socket is the packaged
+kiosk's unless --socket names another (make run passes var/dev/kioskd.sock).
 
 Usage: kioskd [flags]
 
@@ -84,7 +86,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	fs.SetOutput(stderr)
 	configPath := fs.String("config", "firmware-configs/sites/dev.yaml", "site config `file` (it names the board profile)")
 	dataDir := fs.String("data", "var/kioskd", "data `dir` holding the record store")
-	socket := fs.String("socket", "var/kioskd.sock", "unix socket `path` of the local API")
+	socket := fs.String("socket", apitype.DefaultSocket, "unix socket `path` of the local API (its directory must exist)")
 	broker := fs.String("broker", "", "MQTT broker `URL`, overriding the config (e.g. tcp://127.0.0.1:1883)")
 	idcardDevice := fs.String("idcard-device", "", "ID-card reader serial `device`, overriding the board (e.g. the pty of kioskctl idcard simulate)")
 	updaterReport := fs.String("updater-report", "", "fengqiao-updater's report `file`: take update bundles for it and publish its report (docs/updates.md)")
@@ -141,7 +143,9 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	// SIGHUP too: a terminal closed on kioskd (make run, a technician's
+	// SSH session) stops it as cleanly as Ctrl-C, store closed and logged.
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
 	defer stop()
 	err = kioskd.Run(ctx, kioskd.Options{
 		Config:  cfg,

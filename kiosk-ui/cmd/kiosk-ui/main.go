@@ -19,6 +19,7 @@ import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/app"
 
+	"github.com/fengqiao/kiosk/agent/localapi/apitype"
 	"github.com/fengqiao/kiosk/agent/localclient"
 	"github.com/fengqiao/kiosk/agent/version"
 	"github.com/fengqiao/kiosk/kiosk-ui/kiosktheme"
@@ -36,7 +37,7 @@ Usage: kiosk-ui [flags]
 
 func main() {
 	fs := flag.NewFlagSet("kiosk-ui", flag.ExitOnError)
-	socket := fs.String("socket", "var/kioskd.sock", "kioskd's local API socket `path`")
+	socket := fs.String("socket", apitype.DefaultSocket, "kioskd's local API socket `path`")
 	window := fs.String("window", "", "run in a window of `WxH` (e.g. 1280x800) instead of full screen")
 	idle := fs.Duration("idle", 0, "return an untouched screen home, wiping what was entered, after `duration` (default: the site config's ui.idle)")
 	showVersion := fs.Bool("version", false, "print the version and exit")
