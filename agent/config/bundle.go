@@ -254,3 +254,13 @@ func SetsRecords(content []byte) bool {
 	}
 	return mappingValue(root.Content[0], "records") != nil
 }
+
+// WithRecordsKey returns c with key as the records key in force. The
+// kiosk keeps the key the latest bundle with a records section set, in
+// force over whatever bundle comes after it without one (agent/control),
+// and checked when that bundle applied. c is not changed.
+func (c *Config) WithRecordsKey(key string) *Config {
+	out := *c
+	out.Site.Records.TownshipKey = key
+	return &out
+}
