@@ -158,6 +158,9 @@ type Controller struct {
 	// keyChanges are the records key changes not yet told
 	// (Options.RecordsKeyChanged).
 	keyChanges []RecordsKeyChange
+	// savedKey is the key id last written to records-in-force.json by
+	// this Controller; nil: not yet.
+	savedKey *string
 }
 
 // Files in Options.Dir.
@@ -347,6 +350,7 @@ func (c *Controller) Start(a Applier) {
 		tell()
 	}()
 	c.applier = a
+	c.checkKeyAtStart()
 	w := c.winner()
 	if w == nil {
 		return

@@ -31,6 +31,10 @@ import (
 const (
 	recordsFile     = "records.json"
 	prevRecordsFile = "previous-records.json"
+	// inForceKeyFile holds the id of the records key last in force, so
+	// that a change while kioskd was stopped (the site file's key edited,
+	// records.json set aside) is told at the next start too.
+	inForceKeyFile = "records-in-force.json"
 )
 
 // RecordsFormat names the shape of records.json.
@@ -236,9 +240,49 @@ func (c *Controller) noteKeyChange(from, to *config.Config, why string) {
 	}
 }
 
+// inForceKey is what records-in-force.json holds.
+type inForceKey struct {
+	KeyID string `json:"key_id"` // empty: none
+}
+
+// checkKeyAtStart notes a change of the records key in force since
+// kioskd last ran. A first start (no file yet) notes nothing: kioskd
+// alerts at start anyway when a production kiosk has no key.
+func (c *Controller) checkKeyAtStart() {
+	data, err := os.ReadFile(filepath.Join(c.opts.Dir, inForceKeyFile))
+	if err != nil {
+		return
+	}
+	var last inForceKey
+	if err := json.Unmarshal(data, &last); err != nil {
+		return
+	}
+	if now := keyID(c.current); now != last.KeyID {
+		c.log.Warn("records key in force changed while kioskd was stopped", "from", last.KeyID, "to", now)
+		c.keyChanges = append(c.keyChanges, RecordsKeyChange{From: last.KeyID, To: now,
+			Why: "changed while kioskd was stopped: the site file's records key, or the key kept from a bundle set aside"})
+	}
+}
+
+// saveKeyInForce keeps the id of the records key in force for the next
+// start, when it changed.
+func (c *Controller) saveKeyInForce() {
+	id := keyID(c.current)
+	if c.savedKey != nil && *c.savedKey == id {
+		return
+	}
+	data, _ := json.Marshal(inForceKey{KeyID: id})
+	if err := bundle.WriteFileAtomic(filepath.Join(c.opts.Dir, inForceKeyFile), data, 0o600); err != nil {
+		c.log.Warn("records key in force not saved; a change may be told again at the next start", "err", err)
+		return
+	}
+	c.savedKey = &id
+}
+
 // tellKeyChanges hands the changes noted to Options.RecordsKeyChanged.
 // Called with c.mu held; the callback runs after it is released.
 func (c *Controller) tellKeyChanges() func() {
+	c.saveKeyInForce()
 	changes := c.keyChanges
 	c.keyChanges = nil
 	fn := c.opts.RecordsKeyChanged

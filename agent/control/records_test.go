@@ -73,7 +73,9 @@ func TestRecordsKeyStays(t *testing.T) {
 			id2, []string{devKeyID + ">" + id2}},
 		{"no key in the site file: the first one stays", true,
 			[]step{sign(10, nil, recordsBundle(k2)), sign(11, nil, uiBundle("90s")), restart, patch(12, me, "ui:\n  idle: 80s\n"), restart},
-			id2, []string{">" + id2}},
+			// The site file lost its key while kioskd was stopped (the
+			// fixture started on the dev site's): told at the start.
+			id2, []string{devKeyID + ">", ">" + id2}},
 		{"a kiosk bundle after a township rotation", false,
 			[]step{sign(10, nil, recordsBundle(k2)), sign(11, me, theme(t, "防范电信诈骗")), restart},
 			id2, []string{devKeyID + ">" + id2}},
@@ -345,5 +347,22 @@ func TestRecordsKeyRollbackFinishedAtStart(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(f.dir, prevRecordsFile)); !errors.Is(err, os.ErrNotExist) {
 		t.Errorf("previous records key left behind: %v", err)
+	}
+}
+
+// TestRecordsKeyChangedWhileStopped: a change of the key in force between
+// two runs (the site file's key edited, say) is told at the next start,
+// once.
+func TestRecordsKeyChangedWhileStopped(t *testing.T) {
+	k2, id2 := mustRecordsKey(t)
+	f := mustFixture(t)
+	site := f.base.Site
+	site.Records = config.Records{TownshipKey: k2}
+	f.base.Site = site
+	f.mustOpen()
+	f.mustOpen()
+	want := []RecordsKeyChange{{From: config.DevRecordsKeyID, To: id2}}
+	if len(f.keyChanges) != 1 || f.keyChanges[0].From != want[0].From || f.keyChanges[0].To != want[0].To || !strings.Contains(f.keyChanges[0].Why, "while kioskd was stopped") {
+		t.Errorf("told %+v, want %+v once", f.keyChanges, want)
 	}
 }

@@ -110,12 +110,14 @@ func Run(ctx context.Context, opts Options) error {
 	// control tells of a records key change only once it runs (Start,
 	// bundles from the link), by then agent is set.
 	var agent *core.Core
+	missingTold := false // a records_key_missing alert queued by a change at start
 	ctl, cfg, err := control.Open(control.Options{Dir: filepath.Join(opts.DataDir, ControlDir), Base: cfg,
 		Log: log.With("component", "control"), Now: opts.Now,
 		RecordsKeyChanged: func(ch control.RecordsKeyChange) {
 			if agent == nil {
 				return
 			}
+			missingTold = ch.To == ""
 			if err := agent.Alert(ctx, recordsKeyAlert(ch)); err != nil {
 				log.Error("records key alert not queued", "err", err)
 			}
@@ -210,7 +212,7 @@ func Run(ctx context.Context, opts Options) error {
 		Log: log.With("component", "core"), Now: opts.Now,
 	})
 	ctl.Start(agent)
-	if cfg.Site.Mode == config.ModeProduction && agent.Config().Site.SealKey() == nil {
+	if cfg.Site.Mode == config.ModeProduction && agent.Config().Site.SealKey() == nil && !missingTold {
 		// Bookings still work, but nobody at the township can call the
 		// villager back: township IT must push the records key.
 		err := agent.Alert(ctx, core.AlertBody{Kind: "records_key_missing",
