@@ -373,9 +373,13 @@ func (c *Controller) Start(a Applier) {
 		delete(c.inForce, w.Scope)
 		os.Remove(filepath.Join(c.opts.Dir, scopeFile(w.Scope)))
 	}
-	if c.records != nil && c.records.Version == w.Version && c.records.Scope == w.Scope {
-		// The bundle rolled back set the records key: back to the one
-		// kept before it (apply wrote it aside first).
+	if _, err := os.Stat(filepath.Join(c.opts.Dir, prevRecordsFile)); err == nil &&
+		c.records != nil && c.records.Version == w.Version && c.records.Scope == w.Scope {
+		// The bundle rolled back set the records key while being applied:
+		// back to the one kept before it (apply wrote it aside first).
+		// Without that file the bundle passed its check once and it is
+		// the software that changed: the key, which a health check does
+		// not judge, stays.
 		prev, err := c.readRecords(prevRecordsFile)
 		if err == nil {
 			err = c.writeRecords(recordsFile, prev)

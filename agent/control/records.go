@@ -134,12 +134,15 @@ func (c *Controller) loadRecords() {
 
 // finishRecords finishes a rollback of the records key that kioskd could
 // not write (previous-records.json is still there, and the bundle that set
-// the key kept is not in force): back to the key kept before it.
+// the key kept is not in force, an older one of its scope is): back to the
+// key kept before it.
 func (c *Controller) finishRecords() {
 	if c.records == nil {
 		return
 	}
-	if a := c.inForce[c.records.Scope]; a != nil && a.Version == c.records.Version {
+	if a := c.inForce[c.records.Scope]; a != nil && a.Version >= c.records.Version {
+		// Its bundle is in force, or a newer one not yet checked
+		// (Start finishes that).
 		return
 	}
 	if _, err := os.Stat(filepath.Join(c.opts.Dir, prevRecordsFile)); err != nil {

@@ -366,3 +366,25 @@ func TestRecordsKeyChangedWhileStopped(t *testing.T) {
 		t.Errorf("told %+v, want %+v once", f.keyChanges, want)
 	}
 }
+
+// TestRecordsKeyStaysWhenSoftwareFailsTheBundle: a bundle that passed its
+// check and set the key fails it at a later start (the software changed
+// under it): the bundle is rolled back, but the key, which no health
+// check judges, stays.
+func TestRecordsKeyStaysWhenSoftwareFailsTheBundle(t *testing.T) {
+	k2, id2 := mustRecordsKey(t)
+	f := mustFixture(t)
+	f.ctl.Handle(f.mustSign(10, t0, nil, append(theme(t, "坏主题"), []byte("records:\n  township_key: "+k2+"\n")...), f.priv))
+	f.mustReport(StatusApplied, "")
+	f.core.unhealthy = func(cfg *config.Config) error {
+		if cfg.Site.Content.Lecture.Theme == "坏主题" {
+			return errors.New("no consultation slot")
+		}
+		return nil
+	}
+	f.mustOpen()
+	f.mustReport(StatusRolledBack, "health_check")
+	if f.theme() == "坏主题" || f.recordsKey() != id2 {
+		t.Errorf("theme %q, records key %q; want the bundle rolled back, the key %s kept", f.theme(), f.recordsKey(), id2)
+	}
+}
