@@ -165,6 +165,12 @@ func configSign(ctx context.Context, args []string, stdout, stderr io.Writer, no
 			fmt.Fprintf(stderr, "kioskctl config sign: %v\n", err)
 			return 1
 		}
+		if *bf.broker != "" {
+			if err := reportedRecordsKeys(ctx, stderr, bf, b.Target, now()); err != nil {
+				fmt.Fprintf(stderr, "kioskctl config sign: --broker: %v\n", err)
+				return 1
+			}
+		}
 		b.Kind, b.Content = kind, data
 	}
 	env, err := bundle.Sign(b, priv)

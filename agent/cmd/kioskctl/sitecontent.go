@@ -1,15 +1,18 @@
 package main
 
 import (
+	"context"
 	"crypto/ed25519"
 	"fmt"
 	"io"
+	"time"
 
 	"go.yaml.in/yaml/v3"
 
 	"github.com/fengqiao/kiosk/agent/bundle"
 	"github.com/fengqiao/kiosk/agent/config"
 	"github.com/fengqiao/kiosk/agent/sealed"
+	"github.com/fengqiao/kiosk/agent/township"
 )
 
 // siteContent checks a --content file against a kiosk's site file exactly as
@@ -83,4 +86,36 @@ func orNone(v string) string {
 		return "(not set)"
 	}
 	return v
+}
+
+// reportedRecordsKeys says, from the reports retained on the broker, which
+// records key each kiosk the bundle reaches seals to now: the site file
+// does not say it once a bundle has set one, and after a rotation it is
+// the old key the township must keep until what was sealed to it arrives.
+func reportedRecordsKeys(ctx context.Context, w io.Writer, bf brokerFlags, t bundle.Target, now time.Time) error {
+	c, err := bf.conn()
+	if err != nil {
+		return err
+	}
+	states, err := township.ConfigStatus(ctx, c, t.Township, time.Second)
+	if err != nil {
+		return err
+	}
+	printed := false
+	for _, st := range states {
+		r := st.Reported
+		if r == nil || !t.Includes(bundle.Identity{Township: t.Township, Kiosk: st.Kiosk}) {
+			continue
+		}
+		if !printed {
+			fmt.Fprintf(w, "records key now, as the kiosks last reported on the broker:\n")
+			printed = true
+		}
+		key := "key id " + r.RecordsKey
+		if r.RecordsKey == "" {
+			key = "no key, or a kioskd that does not report it"
+		}
+		fmt.Fprintf(w, "  %s: %s (reported %s)\n", st.Kiosk, key, age(now, r.PublishedAt))
+	}
+	return nil
 }
