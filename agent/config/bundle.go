@@ -1,6 +1,8 @@
 package config
 
 import (
+	"bytes"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -70,8 +72,9 @@ func (c *Config) WithBundle(name string, content []byte, version uint64) (*Confi
 	if b.UI != nil {
 		site.UI = *b.UI
 	}
-	if b.Records != nil {
-		site.Records = *b.Records
+	if b.Records != nil || mappingValue(doc.root, "records") != nil {
+		site.Records = deref(b.Records) // records: with nothing after it is one without a key
+		ch.recordsKeyGiven(site.Records)
 	}
 	return c.withSite(doc, append(problems, ch.problems...), site, version, c.leftOutHints)
 }
@@ -104,6 +107,11 @@ func (c *Config) withSite(doc *document, problems []Problem, site Site, version 
 	return &out, nil
 }
 
+// DevRecordsKeyID is the id of the dev township's records key, whose
+// private half is committed in packaging/dev/dev-township-records.key:
+// anyone can open what is sealed to it, so a production kiosk refuses it.
+const DevRecordsKeyID = "89525716719966ca"
+
 // validate checks the records key. It is not required, even in
 // production: a kiosk upgraded from before the key existed has a site file
 // without it, and one that refused to start would be rolled back to the
@@ -111,13 +119,62 @@ func (c *Config) withSite(doc *document, problems []Problem, site Site, version 
 // section) — only a technician's visit could end that. A kiosk without the
 // key withholds the numbers and alerts the township instead (kioskd); the
 // template asks for it on a new install.
-func (r *Records) validate(c *checker) {
+//
+// Both a signing key (control.township_keys) and a records key are 44
+// characters of base64, and any 32 bytes make an X25519 key, so a signing
+// key pasted as the records key would be taken, and every number sealed
+// to it lost (nobody holds an X25519 private key for it): a records key
+// equal to one of the site's signing keys is refused. So is the dev
+// township's on a production kiosk.
+func (r *Records) validate(c *checker, mode string, signing []string) {
 	if r.TownshipKey == "" {
 		return
 	}
-	if _, err := sealed.ParsePublicKey(r.TownshipKey); err != nil {
+	k, err := sealed.ParsePublicKey(r.TownshipKey)
+	if err != nil {
 		c.fail("records.township_key", "not an X25519 public key (kioskctl keys gen --encryption prints one): %v", err)
+		return
 	}
+	if err := CheckRecordsKey(k, signing...); err != nil {
+		c.fail("records.township_key", "%v", err)
+	}
+	if mode == ModeProduction && k.ID() == DevRecordsKeyID {
+		c.fail("records.township_key", "%v: its private half is committed in packaging/dev/dev-township-records.key, so anyone could read the numbers; make the township's own with kioskctl keys gen --encryption", ErrDevRecordsKey)
+	}
+}
+
+// recordsKeyGiven refuses a bundle's or patch's records section that
+// leaves the kiosk without a records key: the kiosk would withhold every
+// phone and ID number from then on. A rotation gives the new key; there is
+// no taking it away from afar.
+func (c *checker) recordsKeyGiven(r Records) {
+	if r.TownshipKey == "" {
+		c.fail("records.township_key", "is required in a bundle's records section: without it the kiosks would withhold every phone and ID number; to rotate, give the new key (kioskctl keys gen --encryption)")
+	}
+}
+
+// Errors of CheckRecordsKey and of a records key's validation.
+var (
+	// ErrRecordsKeyIsSigningKey means a records key is one of the
+	// township's Ed25519 signing keys, not an X25519 records key.
+	ErrRecordsKeyIsSigningKey = errors.New("is a township signing key, not a records key")
+	// ErrDevRecordsKey means a production kiosk was given the dev
+	// township's records key.
+	ErrDevRecordsKey = errors.New("is the dev township's records key (key id " + DevRecordsKeyID + ")")
+)
+
+// CheckRecordsKey refuses a records key equal to any of the township's
+// signing keys (text forms as control.township_keys holds them, base64 or
+// hex; one that does not parse is not compared). control calls it with
+// the keys of its trust state too, which a rotation may have added.
+func CheckRecordsKey(k *sealed.PublicKey, signing ...string) error {
+	for _, s := range signing {
+		pub, err := bundle.ParsePublicKey(s)
+		if err == nil && bytes.Equal(pub, k.Bytes()) {
+			return fmt.Errorf("%w (key id %s): the records key is the X25519 key kioskctl keys gen --encryption makes, and a number sealed to a signing key can never be read", ErrRecordsKeyIsSigningKey, k.ID())
+		}
+	}
+	return nil
 }
 
 // SealKey is the township's records key in force, nil when none is set.
@@ -184,4 +241,26 @@ func blames(problems []Problem, field string) bool {
 		}
 	}
 	return false
+}
+
+// SetsRecords says whether a site bundle's or patch's content has a
+// records section. Only such a bundle changes the records key: the kiosk
+// keeps the key the latest of them set (agent/control) whatever bundles
+// without one come after, which say nothing about it.
+func SetsRecords(content []byte) bool {
+	var root yaml.Node
+	if yaml.Unmarshal(content, &root) != nil || root.Kind != yaml.DocumentNode || len(root.Content) == 0 {
+		return false
+	}
+	return mappingValue(root.Content[0], "records") != nil
+}
+
+// WithRecordsKey returns c with key as the records key in force. The
+// kiosk keeps the key the latest bundle with a records section set, in
+// force over whatever bundle comes after it without one (agent/control),
+// and checked when that bundle applied. c is not changed.
+func (c *Config) WithRecordsKey(key string) *Config {
+	out := *c
+	out.Site.Records.TownshipKey = key
+	return &out
 }

@@ -46,6 +46,11 @@ func TestWithBundle(t *testing.T) {
 		{"not YAML", "schema: [", "", "not valid YAML"},
 		{"records key rotated", "schema: " + BundleSchema + "\nrecords:\n  township_key: " + rotatedRecordsKey + "\n", "", ""},
 		{"records key not a key", "schema: " + BundleSchema + "\nrecords:\n  township_key: HKed1wQb110VBAibFcTLdFa7\n", "records.township_key", "not an X25519 public key"},
+		// The dev site's signing key is 44 characters of base64 too: taken
+		// as the records key, every number sealed to it would be lost.
+		{"records key is the signing key", "schema: " + BundleSchema + "\nrecords:\n  township_key: HKed1wQb110VBAibFcTLdFa7+4XE0G0dIyShwYn99VI=\n", "records.township_key", "is a township signing key"},
+		{"records section without a key", "schema: " + BundleSchema + "\nrecords: {}\n", "records.township_key", "is required in a bundle's records section"},
+		{"records section empty", "schema: " + BundleSchema + "\nrecords:\n", "records.township_key", "is required in a bundle's records section"},
 		{"wording", replace("  phrases:\n", "  wording:\n    dim.wake: 请摸一下屏幕\n  phrases:\n"), "", ""},
 		{"wording key unknown", replace("  phrases:\n", "  wording:\n    home.slogan: 一村一法律顾问\n  phrases:\n"), "content.wording.home.slogan", "unknown key"},
 		{"partial content", "schema: " + BundleSchema + "\ncontent:\n  advisor:\n    name: 林晓明\n", "content", "leaves out topics, services, lecture"},
@@ -156,3 +161,25 @@ content:
 
 // rotatedRecordsKey is a records key other than the dev township's.
 const rotatedRecordsKey = "9wGT1nbHmJ1ZKbqkUv2gSnbuAoUPtS1yrHdo0oV5j1c="
+
+// TestSetsRecords: only a bundle or patch with a records section changes
+// the records key; control keeps it across those without one.
+func TestSetsRecords(t *testing.T) {
+	tests := []struct {
+		content string
+		want    bool
+	}{
+		{"schema: " + BundleSchema + "\nrecords:\n  township_key: " + rotatedRecordsKey + "\n", true},
+		{"schema: " + PatchSchema + "\nrecords:\n  township_key: " + rotatedRecordsKey + "\n", true},
+		{"schema: " + PatchSchema + "\nrecords: ~\n", true},
+		{"schema: " + BundleSchema + "\nui:\n  idle: 90s\n", false},
+		{"schema: " + BundleSchema + "\ncontent:\n  records: x\n", false},
+		{"schema: [", false},
+		{"", false},
+	}
+	for _, tt := range tests {
+		if got := SetsRecords([]byte(tt.content)); got != tt.want {
+			t.Errorf("SetsRecords(%q) = %v, want %v", tt.content, got, tt.want)
+		}
+	}
+}

@@ -99,6 +99,12 @@ func TestLoadRejectsContent(t *testing.T) {
 			return strings.Replace(s, "    - HKed1wQb110VBAibFcTLdFa7+4XE0G0dIyShwYn99VI=\n", "", 1)
 		}, "control.township_keys", "needs the township's public key"},
 		{"records key not a key", replace("  township_key: Y8uGHCAlnEROj8COJyldRFUb+GM/LPMxpsYThEB6rnc=", "  township_key: HKed1wQb110VBAibFcTLdFa7+4XE0G0dIyShwYn99VI"), "records.township_key", "not an X25519 public key"},
+		{"records key is the signing key", replace("  township_key: Y8uGHCAlnEROj8COJyldRFUb+GM/LPMxpsYThEB6rnc=", "  township_key: HKed1wQb110VBAibFcTLdFa7+4XE0G0dIyShwYn99VI="), "records.township_key", "is a township signing key"},
+		{"records key is the signing key given in hex", func(s string) string {
+			s = strings.Replace(s, "    - HKed1wQb110VBAibFcTLdFa7+4XE0G0dIyShwYn99VI=", "    - 1ca79dd7041bd75d1504089b15c4cb7456bbfb85c4d06d1d2324a1c189fdf552", 1)
+			return strings.Replace(s, "  township_key: Y8uGHCAlnEROj8COJyldRFUb+GM/LPMxpsYThEB6rnc=", "  township_key: HKed1wQb110VBAibFcTLdFa7+4XE0G0dIyShwYn99VI=", 1)
+		}, "records.township_key", "is a township signing key"},
+		{"records key is the dev one in production", replace("mode: dev ", "mode: production "), "records.township_key", "is the dev township's records key"},
 		{"screen idle too short", replace("  idle: 60s", "  idle: 5s"), "ui.idle", "out of range [20s, 10m]"},
 		{"mediator screen idle too short", replace("  mediator_idle: 10m", "  mediator_idle: 30s"), "ui.mediator_idle", "out of range [1m, 1h]"},
 		{"mediator screen idle too long", replace("  mediator_idle: 10m", "  mediator_idle: 2h"), "ui.mediator_idle", "out of range [1m, 1h]"},

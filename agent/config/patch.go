@@ -82,6 +82,7 @@ func (c *Config) WithPatch(name string, patch []byte, version uint64) (*Config, 
 		problems = append(problems, doc.typeProblems(err)...)
 	}
 	site := c.Site
+	after := &checker{doc: doc} // the problems of what the merge makes
 	for i := 0; i+1 < len(patchNode.Content); i += 2 {
 		switch patchNode.Content[i].Value {
 		case "content":
@@ -90,8 +91,12 @@ func (c *Config) WithPatch(name string, patch []byte, version uint64) (*Config, 
 			site.Mediators = deref(m.Mediators)
 		case "ui":
 			site.UI = deref(m.UI)
+		case "records":
+			site.Records = deref(m.Records)
+			after.recordsKeyGiven(site.Records)
 		}
 	}
+	problems = append(problems, after.problems...)
 	return c.withSite(doc, problems, site, version, c.listHints)
 }
 

@@ -121,6 +121,15 @@ func TestWithPatch(t *testing.T) {
 					t.Errorf("mediators %+v", s.Mediators)
 				}
 			}},
+		{name: "records key rotated", patch: head + "records:\n  township_key: " + rotatedRecordsKey + "\n",
+			check: func(t *testing.T, s *Site) {
+				if k := s.SealKey(); k == nil || k.String() != rotatedRecordsKey {
+					t.Errorf("records key in force %v", k)
+				}
+			}},
+		{name: "records key removed", patch: head + "records:\n  township_key: null\n", field: "records.township_key", msg: "is required in a bundle's records section"},
+		{name: "records section removed", patch: head + "records: ~\n", field: "records.township_key", msg: "is required in a bundle's records section"},
+		{name: "records key a signing key", patch: head + "records:\n  township_key: HKed1wQb110VBAibFcTLdFa7+4XE0G0dIyShwYn99VI=\n", field: "records.township_key", msg: "is a township signing key"},
 		{name: "invalid result", patch: head + "content:\n  advisor:\n    duty: []\n", field: "content.advisor.duty", msg: "needs at least one duty window"},
 		{name: "removes a required value", patch: head + "content:\n  advisor:\n    phone: null\n", field: "content.advisor.phone", msg: "is required"},
 		{name: "services list replaced whole", patch: head + "content:\n  services:\n    - id: legal-advisor\n      title: 法律顾问\n",

@@ -58,6 +58,17 @@ func TestPackagedSiteTemplate(t *testing.T) {
 	if !slices.Equal(unfilled, want) {
 		t.Errorf("unfilled keys reported: %v\nwant %v", unfilled, want)
 	}
+	// No real key stands in the template as an example: a technician
+	// copying the dev key would make every kiosk seal to a key whose
+	// private half is public. The placeholder says how to make the key.
+	if k := regexp.MustCompile(`[A-Za-z0-9+/]{43}=`).FindString(string(data)); k != "" {
+		t.Errorf("the template holds a key, %s: a placeholder must say how to make one", k)
+	}
+	for _, p := range cerr.Problems {
+		if p.Field == "records.township_key" && !strings.Contains(p.Msg, "kioskctl keys gen --encryption") {
+			t.Errorf("records.township_key: %s: want the command that makes the key", p.Msg)
+		}
+	}
 	// The one other thing a technician must do is put the township's TLS
 	// files in place; nothing else may be wrong with the template.
 	for _, o := range others {
@@ -98,6 +109,17 @@ func TestPackagedSiteTemplate(t *testing.T) {
 		}
 		return m[1] + m[2] + `"` + v + `"`
 	})
+	// Filled in with the wrong key for records: the signing key, or the
+	// dev township's records key (this is a production site), is refused.
+	for _, wrong := range []struct{ key, msg string }{
+		{values["- "], "is a township signing key"},
+		{"Y8uGHCAlnEROj8COJyldRFUb+GM/LPMxpsYThEB6rnc=", "is the dev township's records key"},
+	} {
+		os.WriteFile(site, []byte(strings.Replace(filled, values["township_key"], wrong.key, 1)), 0o644)
+		if _, err := Load(site); err == nil || !strings.Contains(err.Error(), "records.township_key: "+wrong.msg) {
+			t.Errorf("records key %s: %v, want %q", wrong.key, err, wrong.msg)
+		}
+	}
 	os.WriteFile(site, []byte(filled), 0o644)
 	cfg, err := Load(site)
 	if err != nil {

@@ -34,6 +34,8 @@ func productionSite(t *testing.T, f tlsFiles) string {
 	t.Helper()
 	site, _ := mustReadDev(t)
 	site = replace("mode: dev ", "mode: production ")(site)
+	// The dev records key's private half is committed: production refuses it.
+	site = replace("township_key: Y8uGHCAlnEROj8COJyldRFUb+GM/LPMxpsYThEB6rnc=", "township_key: "+mustRecordsKey(t))(site)
 	return withTLS(t, replace("tcp://127.0.0.1:1883", "ssl://township.example:8883")(site), f)
 }
 

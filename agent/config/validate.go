@@ -137,7 +137,7 @@ func (s *Site) validate(doc *document) []Problem {
 		c.fail("ui.mediator_idle", "%s is out of range [1m, 1h]: a mediator needs at least a minute to listen, and an unattended signed-in screen must not stay open for hours", d)
 	}
 	s.Control.validate(c, s.Mode)
-	s.Records.validate(c)
+	s.Records.validate(c, s.Mode, s.Control.TownshipKeys)
 	validateCameras(c, s.Cameras, c.unique(), SiteCameraDrivers()...)
 	return c.problems
 }

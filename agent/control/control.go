@@ -63,6 +63,11 @@ type Options struct {
 	Base *config.Config
 	Log  *slog.Logger
 	Now  func() time.Time
+	// RecordsKeyChanged is told each time the township's records key in
+	// force changes while kioskd runs (a bundle sets another, or a
+	// rollback undoes that), after the change; kioskd alerts the
+	// township. Called without the Controller's lock held.
+	RecordsKeyChanged func(RecordsKeyChange)
 }
 
 // ReportedSchema names the shape and meaning of Reported. v1 had no
@@ -103,6 +108,11 @@ type Reported struct {
 	// sets it at each publish, on every connect): how fresh the township's
 	// view of the kiosk is, whatever the bundles' times.
 	PublishedAt time.Time `json:"published_at,omitzero"`
+	// RecordsKey is the id of the township's records key the kiosk seals
+	// phone and ID numbers to now (empty: none, they are withheld). A
+	// bundle with a records section sets it and later bundles without
+	// one leave it, so it need not be the bundle in force's.
+	RecordsKey string `json:"records_key,omitempty"`
 }
 
 // applied is a site bundle or patch in force in one scope, as kept on disk.
@@ -142,6 +152,15 @@ type Controller struct {
 	// comes again at every reconnect, and reporting it again as news
 	// would hide what happened since (a good bundle applied after it).
 	refused []string
+	// records is the records key the latest bundle with a records section
+	// set (records.go), in force over the site file's; nil: none yet.
+	records *recordsKey
+	// keyChanges are the records key changes not yet told
+	// (Options.RecordsKeyChanged).
+	keyChanges []RecordsKeyChange
+	// savedKey is the key id last written to records-in-force.json by
+	// this Controller; nil: not yet.
+	savedKey *string
 }
 
 // Files in Options.Dir.
@@ -215,6 +234,12 @@ func Open(opts Options) (*Controller, *config.Config, error) {
 		delete(c.inForce, w.Scope)
 		cfg, err = c.effective()
 	}
+	c.loadRecords()
+	c.finishRecords()
+	c.reconcileRecords()
+	if cfg, err = c.effective(); err != nil {
+		return nil, nil, fmt.Errorf("control: %w", err) // the winner's content made a valid configuration just above
+	}
 	c.current = cfg
 	if data, err := os.ReadFile(filepath.Join(opts.Dir, reportedFile)); err == nil {
 		var r Reported
@@ -280,13 +305,21 @@ func (c *Controller) winner() *applied {
 	return w
 }
 
-// effective is the configuration the bundles in force make.
+// effective is the configuration the bundles in force make, with the
+// records key kept apart (records.go) in force over theirs.
 func (c *Controller) effective() (*config.Config, error) {
-	w := c.winner()
-	if w == nil {
-		return c.opts.Base, nil
+	cfg := c.opts.Base
+	if w := c.winner(); w != nil {
+		var err error
+		cfg, err = withContent(c.opts.Base, w.Kind, fmt.Sprintf("bundle %s v%d", w.Scope, w.Version), w.Content, w.Version)
+		if err != nil {
+			return nil, err
+		}
 	}
-	return withContent(c.opts.Base, w.Kind, fmt.Sprintf("bundle %s v%d", w.Scope, w.Version), w.Content, w.Version)
+	if c.records != nil {
+		cfg = cfg.WithRecordsKey(c.records.TownshipKey)
+	}
+	return cfg, nil
 }
 
 // withContent is base with a site bundle's or a site patch's content in
@@ -311,8 +344,13 @@ func (a *applied) kindOf() string {
 // job now, rolling back if the check fails.
 func (c *Controller) Start(a Applier) {
 	c.mu.Lock()
-	defer c.mu.Unlock()
+	defer func() {
+		tell := c.tellKeyChanges()
+		c.mu.Unlock()
+		tell()
+	}()
 	c.applier = a
+	c.checkKeyAtStart()
 	w := c.winner()
 	if w == nil {
 		return
@@ -335,11 +373,29 @@ func (c *Controller) Start(a Applier) {
 		delete(c.inForce, w.Scope)
 		os.Remove(filepath.Join(c.opts.Dir, scopeFile(w.Scope)))
 	}
+	if _, err := os.Stat(filepath.Join(c.opts.Dir, prevRecordsFile)); err == nil &&
+		c.records != nil && c.records.Version == w.Version && c.records.Scope == w.Scope {
+		// The bundle rolled back set the records key while being applied:
+		// back to the one kept before it (apply wrote it aside first).
+		// Without that file the bundle passed its check once and it is
+		// the software that changed: the key, which a health check does
+		// not judge, stays.
+		prev, err := c.readRecords(prevRecordsFile)
+		if err == nil {
+			err = c.writeRecords(recordsFile, prev)
+		}
+		if err != nil {
+			c.log.Error("records key before the bundle rolled back not restored", "err", err)
+		} else {
+			c.records = prev
+		}
+	}
 	c.dropPrevious()
 	cfg, err := c.effective()
 	if err != nil {
 		cfg = c.opts.Base
 	}
+	c.noteKeyChange(c.current, cfg, fmt.Sprintf("bundle %s v%d rolled back at start: health check failed", w.Scope, w.Version))
 	c.current = cfg
 	a.ApplyConfig(cfg)
 	c.report(Reported{Version: w.Version, Scope: w.Scope, Kind: w.kindOf(), Status: StatusRolledBack,
@@ -354,6 +410,7 @@ func (c *Controller) dropPrevious() {
 	for _, scope := range []string{"township:", "kiosk:"} {
 		os.Remove(filepath.Join(c.opts.Dir, prevFile(scope)))
 	}
+	os.Remove(filepath.Join(c.opts.Dir, prevRecordsFile))
 }
 
 func (c *Controller) readApplied(name string) (*applied, bool) {
@@ -381,8 +438,10 @@ func (c *Controller) Config() *config.Config {
 // reconnect) becomes the reported state.
 func (c *Controller) Handle(payload []byte) {
 	c.mu.Lock()
-	defer c.mu.Unlock()
 	c.handle(payload, false)
+	tell := c.tellKeyChanges()
+	c.mu.Unlock()
+	tell()
 }
 
 // handle is Handle under c.mu. A retry (RetryEarly) that is still too
@@ -401,11 +460,17 @@ func (c *Controller) handle(payload []byte, retry bool) {
 	now := c.opts.Now()
 	v, err := bundle.Verify(payload, c.trust, c.id, now, bundle.Options{
 		Validate: func(content []byte) error {
-			_, err := c.opts.Base.WithBundle("bundle", content, 1)
+			cfg, err := c.opts.Base.WithBundle("bundle", content, 1)
+			if err == nil {
+				err = c.validateRecords(cfg, content)
+			}
 			return err
 		},
 		ValidatePatch: func(content []byte) error {
-			_, err := c.opts.Base.WithPatch("patch", content, 1)
+			cfg, err := c.opts.Base.WithPatch("patch", content, 1)
+			if err == nil {
+				err = c.validateRecords(cfg, content)
+			}
 			return err
 		},
 	})
@@ -468,10 +533,12 @@ func (c *Controller) firstRefusal(payload []byte, reason string) bool {
 // broker to deliver it again.
 func (c *Controller) RetryEarly() {
 	c.mu.Lock()
-	defer c.mu.Unlock()
 	if c.early != nil {
 		c.handle(c.early, true)
 	}
+	tell := c.tellKeyChanges()
+	c.mu.Unlock()
+	tell()
 }
 
 // apply puts a verified site bundle or patch in force, or rolls it back.
@@ -481,16 +548,37 @@ func (c *Controller) apply(v *bundle.Verified) {
 		AppliedAt: c.opts.Now().UTC()}
 	prev, hadPrev := c.inForce[v.Scope]
 	prevCfg := c.current
+	// The records key: set by this bundle if it has a records section and
+	// is newer than the one that set the key kept, else left alone.
+	prevRecords := c.records
+	setRecords := c.recordsSetBy(next)
+	if setRecords == nil && config.SetsRecords(v.Content) {
+		c.log.Warn("bundle's records key not taken: a newer bundle set the key in force", "version", v.Version)
+	}
 	c.inForce[v.Scope] = next
+	if setRecords != nil {
+		c.records = setRecords
+	}
 	cfg, err := c.effective()
 	if err == nil && hadPrev {
 		err = c.writeFile(prevFile(v.Scope), prev) // kept until the new one passes its check
 	}
+	if err == nil && setRecords != nil {
+		err = c.writeRecords(prevRecordsFile, prevRecords) // likewise
+	}
 	if err == nil {
 		err = c.writeFile(scopeFile(v.Scope), next)
 	}
+	if err == nil && setRecords != nil {
+		// After the bundle: a stop in between leaves the bundle in force
+		// without its key, which Open takes from it (reconcileRecords).
+		if err = c.writeRecords(recordsFile, setRecords); err != nil {
+			c.restoreFile(v.Scope, prev, hadPrev)
+		}
+	}
 	if err != nil {
 		c.restore(v.Scope, prev, hadPrev)
+		c.records = prevRecords
 		c.log.Error("township bundle not applied", "version", v.Version, "err", err)
 		r.Status, r.Reason, r.Error = StatusRejected, "storage", err.Error()
 		c.report(r)
@@ -501,11 +589,10 @@ func (c *Controller) apply(v *bundle.Verified) {
 		c.applier.ApplyConfig(cfg)
 		if herr := c.applier.HealthCheck(); herr != nil {
 			c.restore(v.Scope, prev, hadPrev)
-			var werr error
-			if hadPrev {
-				werr = c.writeFile(scopeFile(v.Scope), prev)
-			} else if err := os.Remove(filepath.Join(c.opts.Dir, scopeFile(v.Scope))); err != nil && !errors.Is(err, os.ErrNotExist) {
-				werr = err
+			c.records = prevRecords
+			werr := c.restoreFile(v.Scope, prev, hadPrev)
+			if werr == nil && setRecords != nil {
+				werr = c.writeRecords(recordsFile, prevRecords)
 			}
 			if werr != nil {
 				// previous-… stays, so the next start rolls back on disk too.
@@ -524,9 +611,22 @@ func (c *Controller) apply(v *bundle.Verified) {
 	}
 	c.dropPrevious()
 	c.recordTrust(v)
-	c.log.Info("township bundle applied", "version", v.Version, "scope", v.Scope)
+	c.log.Info("township bundle applied", "version", v.Version, "scope", v.Scope, "records_key", keyID(cfg))
+	c.noteKeyChange(prevCfg, cfg, fmt.Sprintf("bundle %s v%d applied", v.Scope, v.Version))
 	r.Status = StatusApplied
 	c.report(r)
+}
+
+// restoreFile puts back on disk the bundle that was in force in scope
+// before a new one (none: its file is removed).
+func (c *Controller) restoreFile(scope string, prev *applied, hadPrev bool) error {
+	if hadPrev {
+		return c.writeFile(scopeFile(scope), prev)
+	}
+	if err := os.Remove(filepath.Join(c.opts.Dir, scopeFile(scope))); err != nil && !errors.Is(err, os.ErrNotExist) {
+		return err
+	}
+	return nil
 }
 
 func (c *Controller) restore(scope string, prev *applied, hadPrev bool) {
@@ -563,6 +663,7 @@ func (c *Controller) report(r Reported) {
 	if w := c.winner(); w != nil {
 		r.InForce, r.InForceVersion, r.InForceAt = w.Scope, w.Version, w.AppliedAt
 	}
+	r.RecordsKey = keyID(c.current)
 	c.reported = &r
 	if data, err := json.Marshal(r); err == nil {
 		if err := bundle.WriteFileAtomic(filepath.Join(c.opts.Dir, reportedFile), data, 0o600); err != nil {

@@ -43,6 +43,8 @@ type fixture struct {
 	now  time.Time
 	ctl  *Controller
 	core *fakeCore
+	// keyChanges are what the controller told of the records key.
+	keyChanges []RecordsKeyChange
 }
 
 func mustFixture(t *testing.T) *fixture {
@@ -66,7 +68,8 @@ func mustFixture(t *testing.T) *fixture {
 
 func (f *fixture) mustOpen() {
 	f.t.Helper()
-	ctl, cfg, err := Open(Options{Dir: f.dir, Base: f.base, Log: discard, Now: func() time.Time { return f.now }})
+	ctl, cfg, err := Open(Options{Dir: f.dir, Base: f.base, Log: discard, Now: func() time.Time { return f.now },
+		RecordsKeyChanged: func(ch RecordsKeyChange) { f.keyChanges = append(f.keyChanges, ch) }})
 	if err != nil {
 		f.t.Fatal(err)
 	}

@@ -106,8 +106,22 @@ func Run(ctx context.Context, opts Options) error {
 	k := cfg.Site.Kiosk
 	// Township bundles in force override the site file's content, mediators
 	// and screen settings from here on.
+	// The core is made below, from the configuration control returns;
+	// control tells of a records key change only once it runs (Start,
+	// bundles from the link), by then agent is set.
+	var agent *core.Core
+	missingTold := false // a records_key_missing alert queued by a change at start
 	ctl, cfg, err := control.Open(control.Options{Dir: filepath.Join(opts.DataDir, ControlDir), Base: cfg,
-		Log: log.With("component", "control"), Now: opts.Now})
+		Log: log.With("component", "control"), Now: opts.Now,
+		RecordsKeyChanged: func(ch control.RecordsKeyChange) {
+			if agent == nil {
+				return
+			}
+			missingTold = ch.To == ""
+			if err := agent.Alert(ctx, recordsKeyAlert(ch)); err != nil {
+				log.Error("records key alert not queued", "err", err)
+			}
+		}})
 	if err != nil {
 		return err
 	}
@@ -172,7 +186,6 @@ func Run(ctx context.Context, opts Options) error {
 	// The hardware raises its alerts through the core, which reports the
 	// hardware's state: agent is set below, before anything runs, and the
 	// hardware alerts only from Run.
-	var agent *core.Core
 	alert := func(ctx context.Context, kind, message, detail string) error {
 		return agent.Alert(ctx, core.AlertBody{Kind: kind, Message: message, Detail: detail})
 	}
@@ -199,7 +212,7 @@ func Run(ctx context.Context, opts Options) error {
 		Log: log.With("component", "core"), Now: opts.Now,
 	})
 	ctl.Start(agent)
-	if cfg.Site.Mode == config.ModeProduction && agent.Config().Site.SealKey() == nil {
+	if cfg.Site.Mode == config.ModeProduction && agent.Config().Site.SealKey() == nil && !missingTold {
 		// Bookings still work, but nobody at the township can call the
 		// villager back: township IT must push the records key.
 		err := agent.Alert(ctx, core.AlertBody{Kind: "records_key_missing",
@@ -263,6 +276,25 @@ func Run(ctx context.Context, opts Options) error {
 		return ctx.Err()
 	}
 	return err
+}
+
+// recordsKeyAlert tells the township that the records key kiosks seal
+// phone and ID numbers to changed, or is gone: a number sealed to a key
+// the township does not hold, or withheld, is lost to it, so IT must hear
+// of every change, not only of a key missing at start.
+func recordsKeyAlert(ch control.RecordsKeyChange) core.AlertBody {
+	from := ch.From
+	if from == "" {
+		from = "none"
+	}
+	if ch.To == "" {
+		return core.AlertBody{Kind: "records_key_missing",
+			Message: "no township records key any more: phone and ID numbers are withheld from the records until a bundle's records section gives one",
+			Detail:  "was " + from + "; " + ch.Why}
+	}
+	return core.AlertBody{Kind: "records_key_changed",
+		Message: "phone and ID numbers are now sealed to township records key " + ch.To + " (was " + from + ")",
+		Detail:  ch.Why + "; keep the old private key until every kiosk has delivered what it sealed to it (docs/bundles.md)"}
 }
 
 // reportDamagedStores raises an alert for each damaged record store the

@@ -91,6 +91,9 @@ type PublicKey struct {
 // ID is the key's id, carried by every value sealed to it.
 func (k *PublicKey) ID() string { return k.id }
 
+// Bytes are the key's 32 public bytes.
+func (k *PublicKey) Bytes() []byte { return k.key.Bytes() }
+
 // String is the key's text form, as the site file holds it.
 func (k *PublicKey) String() string { return base64.StdEncoding.EncodeToString(k.key.Bytes()) }
 

@@ -51,7 +51,9 @@ func keysGen(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "kioskctl: %v\n", err)
 		return 1
 	}
-	fmt.Fprintf(stdout, "# private key in %s: keep it off the kiosks and out of backups others read\n", *out)
+	fmt.Fprintf(stdout, "# SIGNING key (Ed25519) for bundles; private key in %s: keep it off the kiosks and out of backups others read\n", *out)
+	fmt.Fprintf(stdout, "# Not a records key: it goes under control.township_keys only, never records.township_key\n")
+	fmt.Fprintf(stdout, "# (that one is made by kioskctl keys gen --encryption).\n")
 	fmt.Fprintf(stdout, "# key id %s; put this in every kiosk's site file:\ncontrol:\n  township_keys:\n    - %s\n", bundle.KeyID(pub), bundle.FormatPublicKey(pub))
 	return 0
 }
@@ -149,9 +151,23 @@ func configSign(ctx context.Context, args []string, stdout, stderr io.Writer, no
 			return 1
 		}
 		kind := ""
-		for _, base := range reachedBases(bases, b.Target) {
-			if kind, err = siteContent(base, *content, data, b.Version, stderr); err != nil {
+		reached := reachedBases(bases, b.Target)
+		var after []*config.Config
+		for _, base := range reached {
+			var cfg *config.Config
+			if kind, cfg, err = siteContent(base, *content, data, b.Version, stderr); err != nil {
 				fmt.Fprintf(stderr, "kioskctl: the kiosk of %s would refuse this bundle:\n%v\n", base.SitePath, err)
+				return 1
+			}
+			after = append(after, cfg)
+		}
+		if err := recordsAfter(stderr, reached, after, data, priv.Public().(ed25519.PublicKey)); err != nil {
+			fmt.Fprintf(stderr, "kioskctl config sign: %v\n", err)
+			return 1
+		}
+		if *bf.broker != "" {
+			if err := reportedRecordsKeys(ctx, stderr, bf, b.Target, now()); err != nil {
+				fmt.Fprintf(stderr, "kioskctl config sign: --broker: %v\n", err)
 				return 1
 			}
 		}

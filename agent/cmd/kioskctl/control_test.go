@@ -257,6 +257,12 @@ func TestConfigSignKnowsTheBroker(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	// dev-kiosk-05 reports the records key it seals to now.
+	rep, _ := json.Marshal(control.Reported{Schema: control.ReportedSchema, Kiosk: "dev-kiosk-05", Township: "dev-township",
+		Status: control.StatusApplied, RecordsKey: "0123456789abcdef", PublishedAt: signedAt.Add(-40 * time.Second)})
+	if err := township.Push(context.Background(), township.Conn{Broker: broker.URL}, mqtttopic.ConfigReported("dev-township", "dev-kiosk-05"), rep); err != nil {
+		t.Fatal(err)
+	}
 	content, devKey := mustContent(t), mustDevKey(t)
 	otherKey, _ := mustKeyFile(t)
 	for _, tt := range []struct {
@@ -266,6 +272,7 @@ func TestConfigSignKnowsTheBroker(t *testing.T) {
 	}{
 		{devKey, "dev-township", "dev-kiosk-01,dev-kiosk-05", 0, "signed"},
 		{devKey, "dev-township", "dev-kiosk-05", 0, "signed"},
+		{devKey, "dev-township", "dev-kiosk-05", 0, "as the kiosks last reported on the broker:\n  dev-kiosk-05: key id 0123456789abcdef (reported 40s ago)"},
 		{devKey, "dev-township", "dev-kiosk-5", 1, `did you mean "dev-kiosk-05"?); known: dev-kiosk-01 (` + devSite + `), dev-kiosk-05 (the broker)`},
 		{otherKey, "dev-township", "dev-kiosk-05", 1, "is not trusted by dev-kiosk-01"},
 		{devKey, "xingcun", "xingcun-01", 1, "no site file of xingcun says which keys its kiosks trust"},

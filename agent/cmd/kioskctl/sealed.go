@@ -19,7 +19,9 @@ func recordsKeyGen(out string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "kioskctl: %v\n", err)
 		return 1
 	}
-	fmt.Fprintf(stdout, "# records key in %s: whoever holds it reads every sealed phone and ID number; keep it with township IT\n", out)
+	fmt.Fprintf(stdout, "# RECORDS key (X25519) that kiosks seal phone and ID numbers to; private key in %s: whoever holds it reads\n", out)
+	fmt.Fprintf(stdout, "# every sealed number, keep it with township IT. Not a signing key: it goes under records.township_key only,\n")
+	fmt.Fprintf(stdout, "# never control.township_keys (that one is made by kioskctl keys gen without --encryption).\n")
 	fmt.Fprintf(stdout, "# (kioskctl township watch --key %s), and keep an old one until no kiosk still queues records sealed to it.\n", out)
 	fmt.Fprintf(stdout, "# key id %s; put this in every kiosk's site file, or in a signed bundle to rotate:\nrecords:\n  township_key: %s\n", k.ID(), k.Public())
 	return 0

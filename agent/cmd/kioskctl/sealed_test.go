@@ -13,6 +13,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/fengqiao/kiosk/agent/bundle"
+	"github.com/fengqiao/kiosk/agent/config"
 	"github.com/fengqiao/kiosk/agent/internal/tstest/mosquittotest"
 	"github.com/fengqiao/kiosk/agent/mqtttopic"
 	"github.com/fengqiao/kiosk/agent/record"
@@ -204,5 +206,78 @@ func TestTownshipWatchKeyRefused(t *testing.T) {
 				t.Errorf("exit %d: %s; want 2 with %q", code, out.String(), tt.want)
 			}
 		})
+	}
+}
+
+// TestConfigSignRecordsKey: config sign says what records key the kiosks
+// will seal to after the bundle (a records section sets it; without one
+// each kiosk keeps the key in force), and refuses a signing key given as
+// the records key: the site's trusted one, and the very key signing.
+func TestConfigSignRecordsKey(t *testing.T) {
+	sites := mustSites(t, "dev-kiosk-01", "dev-kiosk-02")
+	devKey := mustDevKey(t)
+	otherKey, otherTrust := mustKeyFile(t)
+	_, records := mustRecordsKeyFile(t)
+	file := func(s string) string {
+		path := filepath.Join(t.TempDir(), "bundle.yaml")
+		if err := os.WriteFile(path, []byte(s), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return path
+	}
+	rotation := file("schema: " + config.BundleSchema + "\nrecords:\n  township_key: " + records.String() + "\n")
+	ui := file("schema: " + config.BundleSchema + "\nui:\n  idle: 90s\n")
+	patch := file("schema: " + config.PatchSchema + "\nrecords:\n  township_key: " + records.String() + "\n")
+	signingAsRecords := file("schema: " + config.BundleSchema + "\nrecords:\n  township_key: HKed1wQb110VBAibFcTLdFa7+4XE0G0dIyShwYn99VI=\n")
+	ownKeyAsRecords := file("schema: " + config.BundleSchema + "\nrecords:\n  township_key: " + bundle.FormatPublicKey(otherTrust.Keys[0].PublicKey) + "\n")
+	for _, tt := range []struct {
+		name    string
+		key     string
+		content string
+		extra   []string
+		code    int
+		want    []string
+	}{
+		{"rotation", devKey, rotation, nil, 0, []string{"from this bundle on", "dev-kiosk-01 (", "dev-kiosk-02 (", "key id " + records.ID(), "Keep the old records private key"}},
+		{"rotation by a patch", devKey, patch, nil, 0, []string{"from this bundle on", "key id " + records.ID()}},
+		{"ui only", devKey, ui, nil, 0, []string{"records key: left alone", "the latest bundle with a records section", "site file's key id " + config.DevRecordsKeyID}},
+		{"the trusted signing key as records key", devKey, signingAsRecords, nil, 1, []string{"would refuse this bundle", "records.township_key: is a township signing key"}},
+		{"the signing key in use as records key", otherKey, ownKeyAsRecords, []string{"--allow-untrusted-key"}, 1, []string{"records.township_key is a township signing key"}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			var stdout, stderr bytes.Buffer
+			args := append([]string{"--key", tt.key, "--content", tt.content, "--site", sites, "--township", "dev-township"}, tt.extra...)
+			if code := configSign(context.Background(), args, &stdout, &stderr, func() time.Time { return signedAt }); code != tt.code {
+				t.Errorf("exit %d, want %d: %s", code, tt.code, stderr.String())
+			}
+			for _, w := range tt.want {
+				if !strings.Contains(stderr.String(), w) {
+					t.Errorf("stderr does not say %q:\n%s", w, stderr.String())
+				}
+			}
+		})
+	}
+}
+
+// TestKeysGenLabels: the two kinds of key look alike (44 characters of
+// base64); keys gen says which one it made and where it goes.
+func TestKeysGenLabels(t *testing.T) {
+	for _, tt := range []struct {
+		args []string
+		want []string
+	}{
+		{[]string{"keys", "gen"}, []string{"SIGNING key (Ed25519)", "never records.township_key", "control:\n  township_keys:\n    - "}},
+		{[]string{"keys", "gen", "--encryption"}, []string{"RECORDS key (X25519)", "never control.township_keys", "records:\n  township_key: "}},
+	} {
+		var out bytes.Buffer
+		args := append(tt.args, "--out", filepath.Join(t.TempDir(), "k.key"))
+		if code := run(context.Background(), args, &out, &out); code != 0 {
+			t.Fatalf("%v: exit %d: %s", args, code, out.String())
+		}
+		for _, w := range tt.want {
+			if !strings.Contains(out.String(), w) {
+				t.Errorf("%v does not say %q:\n%s", tt.args, w, out.String())
+			}
+		}
 	}
 }

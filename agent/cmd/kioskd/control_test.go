@@ -17,6 +17,9 @@ import (
 	"github.com/fengqiao/kiosk/agent/internal/tstest/mosquittotest"
 	"github.com/fengqiao/kiosk/agent/localclient"
 	"github.com/fengqiao/kiosk/agent/mqtttopic"
+	"github.com/fengqiao/kiosk/agent/record"
+	"github.com/fengqiao/kiosk/agent/schema"
+	"github.com/fengqiao/kiosk/agent/sealed"
 	townshipctl "github.com/fengqiao/kiosk/agent/township"
 )
 
@@ -240,5 +243,83 @@ func TestTownshipPatch(t *testing.T) {
 	}
 	if menu, err = c.Menu(ctx); err != nil || len(menu.Advisor.Duty) != 2 {
 		t.Errorf("after the refusal: duty %q, %v", menu.Advisor.Duty, err)
+	}
+}
+
+// TestRecordsKeyRotationStays: township IT rotates the records key with a
+// records-only bundle, then pushes a ui tweak: the kiosk alerts the
+// township of the change once, and keeps sealing to the new key after the
+// next bundle and after a kill -9 (issue 19: the next bundle undid the
+// rotation).
+func TestRecordsKeyRotationStays(t *testing.T) {
+	broker := mosquittotest.Start(t)
+	reports := broker.Subscribe(t, mqtttopic.ConfigReported("dev-township", "dev-kiosk-01"))
+	records := broker.Subscribe(t, mqtttopic.Records("dev-township"))
+	dataDir := t.TempDir()
+	p := mustStartKioskd(t, dataDir, broker.URL)
+	ctx := context.Background()
+	priv := mustDevTownshipKey(t)
+	push := func(env []byte) {
+		t.Helper()
+		if err := townshipctl.Push(ctx, townshipctl.Conn{Broker: broker.URL}, mqtttopic.TownshipConfig("dev-township"), env); err != nil {
+			t.Fatal(err)
+		}
+	}
+	key, err := sealed.GenerateKey()
+	if err != nil {
+		t.Fatal(err)
+	}
+	// next is the next record of type typ the township receives.
+	next := func(typ string) record.Envelope {
+		t.Helper()
+		for {
+			var env record.Envelope
+			if err := json.Unmarshal(mustReceive(t, records, 10*time.Second).Payload(), &env); err != nil {
+				t.Fatal(err)
+			}
+			if env.Type == typ {
+				return env
+			}
+		}
+	}
+	// sealedTo is the key id the kiosk's next booking is sealed to.
+	sealedTo := func(c *localclient.Client) string {
+		t.Helper()
+		mustBook(t, c)
+		var body struct {
+			Phone schema.Sealed `json:"phone"`
+		}
+		env := next(schema.BookingType)
+		if err := json.Unmarshal(env.Body, &body); err != nil {
+			t.Fatal(err)
+		}
+		return body.Phone.KeyID
+	}
+
+	push(mustSignBundle(t, priv, 100, []byte("schema: "+config.BundleSchema+"\nrecords:\n  township_key: "+key.Public().String()+"\n")))
+	if r := mustReport(t, reports, 100, 5*time.Second); r.Status != "applied" {
+		t.Fatalf("reported %+v", r)
+	}
+	alert := next(schema.AlertType)
+	if b := string(alert.Body); !strings.Contains(b, `"kind":"records_key_changed"`) || !strings.Contains(b, key.ID()) || !strings.Contains(b, config.DevRecordsKeyID) {
+		t.Errorf("alert %s", b)
+	}
+	c := localclient.New(p.socket)
+	if got := sealedTo(c); got != key.ID() {
+		t.Errorf("after the rotation: sealed to %s, want %s", got, key.ID())
+	}
+
+	push(mustSignBundle(t, priv, 101, []byte("schema: "+config.BundleSchema+"\nui:\n  idle: 90s\n")))
+	if r := mustReport(t, reports, 101, 5*time.Second); r.Status != "applied" {
+		t.Fatalf("reported %+v", r)
+	}
+	if got := sealedTo(c); got != key.ID() {
+		t.Errorf("after a ui bundle: sealed to %s, want %s", got, key.ID())
+	}
+
+	mustKill9(t, p)
+	p = mustStartKioskd(t, dataDir, broker.URL)
+	if got := sealedTo(localclient.New(p.socket)); got != key.ID() {
+		t.Errorf("after a restart: sealed to %s, want %s", got, key.ID())
 	}
 }

@@ -21,6 +21,7 @@ import (
 	"github.com/fengqiao/kiosk/agent/mqtttopic"
 	"github.com/fengqiao/kiosk/agent/record"
 	"github.com/fengqiao/kiosk/agent/schema"
+	"github.com/fengqiao/kiosk/agent/sealed"
 )
 
 const certScript = "../../../packaging/mosquitto/township-certs.sh"
@@ -78,8 +79,14 @@ func productionSite(t *testing.T, broker, pki, kiosk string) string {
 		t.Fatal(err)
 	}
 	site := string(data)
+	recordsKey, err := sealed.GenerateKey()
+	if err != nil {
+		t.Fatal(err)
+	}
 	for old, new := range map[string]string{
-		"mode: dev ":                    "mode: production ",
+		"mode: dev ": "mode: production ",
+		// The dev records key's private half is committed: production refuses it.
+		"township_key: Y8uGHCAlnEROj8COJyldRFUb+GM/LPMxpsYThEB6rnc=": "township_key: " + recordsKey.Public().String(),
 		"tcp://127.0.0.1:1883":          broker,
 		"board: ../boards/dev-sim.yaml": "board: " + board,
 		"  connect_timeout: 10s\n":      "  connect_timeout: 10s\n  tls:\n    ca_file: tls/ca.crt\n    cert_file: tls/kiosk.crt\n    key_file: tls/kiosk.key\n",
