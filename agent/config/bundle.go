@@ -107,6 +107,11 @@ func (c *Config) withSite(doc *document, problems []Problem, site Site, version 
 	return &out, nil
 }
 
+// DevTownshipKeyID is the id of the dev township's signing key, whose
+// private half is committed in packaging/dev/dev-township.key: anyone can
+// sign with it, so a production kiosk refuses to trust it.
+const DevTownshipKeyID = "46a47b757bd7ad85"
+
 // DevRecordsKeyID is the id of the dev township's records key, whose
 // private half is committed in packaging/dev/dev-township-records.key:
 // anyone can open what is sealed to it, so a production kiosk refuses it.
@@ -161,6 +166,9 @@ var (
 	// ErrDevRecordsKey means a production kiosk was given the dev
 	// township's records key.
 	ErrDevRecordsKey = errors.New("is the dev township's records key (key id " + DevRecordsKeyID + ")")
+	// ErrDevTownshipKey means a production kiosk was told to trust the dev
+	// township's signing key.
+	ErrDevTownshipKey = errors.New("is the dev township's signing key (key id " + DevTownshipKeyID + ")")
 )
 
 // CheckRecordsKey refuses a records key equal to any of the township's
@@ -199,9 +207,13 @@ func (ct *Control) validate(c *checker, mode string) {
 	keys := c.unique()
 	for i, k := range ct.TownshipKeys {
 		f := fmt.Sprintf("control.township_keys[%d]", i)
-		if _, err := bundle.ParsePublicKey(k); err != nil {
+		pub, err := bundle.ParsePublicKey(k)
+		if err != nil {
 			c.fail(f, "not an Ed25519 public key (kioskctl keys gen prints one): %v", err)
 			continue
+		}
+		if mode == ModeProduction && bundle.KeyID(pub) == DevTownshipKeyID {
+			c.fail(f, "%v: its private half is committed in packaging/dev/dev-township.key, so anyone could sign bundles and updates for this kiosk; make the township's own with kioskctl keys gen", ErrDevTownshipKey)
 		}
 		keys.check(f, k)
 	}

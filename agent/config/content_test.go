@@ -105,6 +105,7 @@ func TestLoadRejectsContent(t *testing.T) {
 			return strings.Replace(s, "  township_key: Y8uGHCAlnEROj8COJyldRFUb+GM/LPMxpsYThEB6rnc=", "  township_key: HKed1wQb110VBAibFcTLdFa7+4XE0G0dIyShwYn99VI=", 1)
 		}, "records.township_key", "is a township signing key"},
 		{"records key is the dev one in production", replace("mode: dev ", "mode: production "), "records.township_key", "is the dev township's records key"},
+		{"signing key is the dev one in production", replace("mode: dev ", "mode: production "), "control.township_keys[0]", "is the dev township's signing key"},
 		{"screen idle too short", replace("  idle: 60s", "  idle: 5s"), "ui.idle", "out of range [20s, 10m]"},
 		{"mediator screen idle too short", replace("  mediator_idle: 10m", "  mediator_idle: 30s"), "ui.mediator_idle", "out of range [1m, 1h]"},
 		{"mediator screen idle too long", replace("  mediator_idle: 10m", "  mediator_idle: 2h"), "ui.mediator_idle", "out of range [1m, 1h]"},

@@ -120,6 +120,12 @@ func TestPackagedSiteTemplate(t *testing.T) {
 			t.Errorf("records key %s: %v, want %q", wrong.key, err, wrong.msg)
 		}
 	}
+	// Trusting the dev township's signing key, whose private half is
+	// committed, is refused too.
+	os.WriteFile(site, []byte(strings.Replace(filled, values["- "], "HKed1wQb110VBAibFcTLdFa7+4XE0G0dIyShwYn99VI=", 1)), 0o644)
+	if _, err := Load(site); err == nil || !strings.Contains(err.Error(), "control.township_keys[0]: is the dev township's signing key") {
+		t.Errorf("the dev signing key trusted: %v", err)
+	}
 	os.WriteFile(site, []byte(filled), 0o644)
 	cfg, err := Load(site)
 	if err != nil {

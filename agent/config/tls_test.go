@@ -36,6 +36,12 @@ func productionSite(t *testing.T, f tlsFiles) string {
 	site = replace("mode: dev ", "mode: production ")(site)
 	// The dev records key's private half is committed: production refuses it.
 	site = replace("township_key: Y8uGHCAlnEROj8COJyldRFUb+GM/LPMxpsYThEB6rnc=", "township_key: "+mustRecordsKey(t))(site)
+	// So is the dev township's signing key: a fresh one stands for the township's.
+	pub, _, err := ed25519.GenerateKey(rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	site = replace("- HKed1wQb110VBAibFcTLdFa7+4XE0G0dIyShwYn99VI=", "- "+base64.StdEncoding.EncodeToString(pub))(site)
 	return withTLS(t, replace("tcp://127.0.0.1:1883", "ssl://township.example:8883")(site), f)
 }
 

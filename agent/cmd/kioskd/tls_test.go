@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/tls"
 	"crypto/x509"
+	"encoding/base64"
 	"encoding/json"
 	"os"
 	"os/exec"
@@ -16,6 +17,7 @@ import (
 
 	mqtt "github.com/eclipse/paho.mqtt.golang"
 
+	"github.com/fengqiao/kiosk/agent/bundle"
 	"github.com/fengqiao/kiosk/agent/internal/tstest/mosquittotest"
 	"github.com/fengqiao/kiosk/agent/localclient"
 	"github.com/fengqiao/kiosk/agent/mqtttopic"
@@ -87,9 +89,12 @@ func productionSite(t *testing.T, broker, pki, kiosk string) string {
 		"mode: dev ": "mode: production ",
 		// The dev records key's private half is committed: production refuses it.
 		"township_key: Y8uGHCAlnEROj8COJyldRFUb+GM/LPMxpsYThEB6rnc=": "township_key: " + recordsKey.Public().String(),
-		"tcp://127.0.0.1:1883":          broker,
-		"board: ../boards/dev-sim.yaml": "board: " + board,
-		"  connect_timeout: 10s\n":      "  connect_timeout: 10s\n  tls:\n    ca_file: tls/ca.crt\n    cert_file: tls/kiosk.crt\n    key_file: tls/kiosk.key\n",
+		// So is the dev township's signing key (a production kiosk here is
+		// sent no bundle; a fresh key stands for the township's).
+		"- HKed1wQb110VBAibFcTLdFa7+4XE0G0dIyShwYn99VI=": "- " + mustFreshTownshipKey(t),
+		"tcp://127.0.0.1:1883":                           broker,
+		"board: ../boards/dev-sim.yaml":                  "board: " + board,
+		"  connect_timeout: 10s\n":                       "  connect_timeout: 10s\n  tls:\n    ca_file: tls/ca.crt\n    cert_file: tls/kiosk.crt\n    key_file: tls/kiosk.key\n",
 	} {
 		if !strings.Contains(site, old) {
 			t.Fatalf("dev site has no %q", old)
@@ -283,4 +288,15 @@ func TestProductionWithoutRecordsKeyAlerts(t *testing.T) {
 	if !strings.Contains(p.out.String(), "no township records key") {
 		t.Errorf("kioskd did not warn:\n%s", p.out)
 	}
+}
+
+// mustFreshTownshipKey is a township signing key's public half, in the
+// site file's form, whose private half nobody keeps.
+func mustFreshTownshipKey(t *testing.T) string {
+	t.Helper()
+	pub, _, err := bundle.GenerateKey()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return base64.StdEncoding.EncodeToString(pub)
 }
