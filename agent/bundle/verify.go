@@ -26,6 +26,13 @@ type Options struct {
 	// refused as ErrUnsupported, after the signature, target, time and
 	// version checks.
 	ValidateUpdate func(content []byte) error
+	// ValidateRequestStatus checks a request-status bundle's content (the
+	// township's answer, agent/request's ParseChange). Nil means this
+	// caller takes no answers: they are refused as ErrUnsupported, after
+	// the signature, target and time checks. Only the caller can order
+	// an answer (by the version stored with its request), so Verify
+	// makes no version check for this kind.
+	ValidateRequestStatus func(content []byte) error
 	// Skew widens the bundle's time window on both sides to allow for a
 	// kiosk clock that is slightly off; zero or less means DefaultSkew.
 	Skew time.Duration
@@ -56,11 +63,13 @@ type Verified struct {
 //  5. the time window, widened by the skew allowance (ErrNotYetValid,
 //     ErrExpired);
 //  6. the version above the last applied in its scope (ErrReplay,
-//     ErrDowngrade);
+//     ErrDowngrade), except for a request-status bundle, which the
+//     caller orders by the version stored with its request;
 //  7. for a site bundle, opts.Validate on the content (ErrSchema); for a
 //     site patch, opts.ValidatePatch, and for an update bundle,
-//     opts.ValidateUpdate (ErrUnsupported without one, ErrSchema when it
-//     refuses).
+//     opts.ValidateUpdate, and for a request status,
+//     opts.ValidateRequestStatus (ErrUnsupported without one, ErrSchema
+//     when it refuses).
 //
 // Verify changes nothing: trust is read only. Once kioskd has applied the
 // bundle it calls trust.Record and persists the result.
@@ -122,9 +131,13 @@ func Verify(envelope []byte, trust *TrustState, id Identity, now time.Time, opts
 		scope = RotationScope(scope)
 	case KindUpdate:
 		scope = UpdateScope(scope)
+	case KindRequestStatus:
+		scope = RequestScope(id)
 	}
-	if err := trust.checkVersion(scope, v); err != nil {
-		return nil, err
+	if b.Kind != KindRequestStatus {
+		if err := trust.checkVersion(scope, v); err != nil {
+			return nil, err
+		}
 	}
 	switch b.Kind {
 	case KindSite:
@@ -143,6 +156,13 @@ func Verify(envelope []byte, trust *TrustState, id Identity, now time.Time, opts
 			return nil, reject(ErrUnsupported, v, nil, "an update bundle, and this verifier installs no software (the updater does)")
 		}
 		if err := opts.ValidateUpdate(b.Content); err != nil {
+			return nil, reject(ErrSchema, v, err, "")
+		}
+	case KindRequestStatus:
+		if opts.ValidateRequestStatus == nil {
+			return nil, reject(ErrUnsupported, v, nil, "a request status, and this verifier takes no answers to requests")
+		}
+		if err := opts.ValidateRequestStatus(b.Content); err != nil {
 			return nil, reject(ErrSchema, v, err, "")
 		}
 	}

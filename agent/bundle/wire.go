@@ -111,7 +111,7 @@ func parsePayload(data []byte) (*Bundle, error) {
 	case head.Kind == "":
 		return nil, reject(ErrMalformed, 0, nil, "payload has no kind")
 	case !knownKind(head.Kind):
-		return nil, reject(ErrUnsupported, 0, nil, "kind %.40q (this kiosk reads %q, %q, %q and %q)", head.Kind, KindSite, KindSitePatch, KindKeyRotation, KindUpdate)
+		return nil, reject(ErrUnsupported, 0, nil, "kind %.40q (this kiosk reads %q, %q, %q, %q and %q)", head.Kind, KindSite, KindSitePatch, KindKeyRotation, KindUpdate, KindRequestStatus)
 	}
 	var p payloadJSON
 	if err := decodeStrict(data, &p, isPayloadName); err != nil {
@@ -149,7 +149,7 @@ func parsePayload(data []byte) (*Bundle, error) {
 func (b *Bundle) check() error {
 	switch {
 	case !knownKind(b.Kind):
-		return fmt.Errorf("kind %q is not %q, %q, %q or %q", b.Kind, KindSite, KindSitePatch, KindKeyRotation, KindUpdate)
+		return fmt.Errorf("kind %q is not %q, %q, %q, %q or %q", b.Kind, KindSite, KindSitePatch, KindKeyRotation, KindUpdate, KindRequestStatus)
 	case b.Version == 0 || b.Version > MaxVersion:
 		return fmt.Errorf("version %d is out of range [1, 2^53-1]", b.Version)
 	case !validID(b.Target.Township):
@@ -170,6 +170,11 @@ func (b *Bundle) check() error {
 		if slices.Contains(b.Target.Kiosks[:i], k) {
 			return fmt.Errorf("target.kiosks[%d] %q is listed twice", i, k)
 		}
+	}
+	if b.Kind == KindRequestStatus && len(b.Target.Kiosks) != 1 {
+		// An answer is for the request of one kiosk: a township-wide
+		// one would be a status for every kiosk's request of that number.
+		return fmt.Errorf("a %s bundle names exactly one kiosk, the one that took the request (target.kiosks has %d)", b.Kind, len(b.Target.Kiosks))
 	}
 	if b.Kind != KindKeyRotation {
 		switch {
@@ -197,7 +202,7 @@ func (b *Bundle) check() error {
 
 func knownKind(kind string) bool {
 	switch kind {
-	case KindSite, KindSitePatch, KindKeyRotation, KindUpdate:
+	case KindSite, KindSitePatch, KindKeyRotation, KindUpdate, KindRequestStatus:
 		return true
 	}
 	return false
