@@ -36,6 +36,7 @@ type answersBridge struct {
 
 	mu      sync.Mutex
 	refused []request.Refusal
+	replays uint64
 	seen    []string // digest and reason of each refusal reported, so a retained one is reported once
 }
 
@@ -101,6 +102,10 @@ func (b *answersBridge) handle(ctx context.Context, payload []byte) {
 	}
 	if errors.Is(err, request.ErrReplay) {
 		b.log.Debug("township answer already applied", "number", r.Number, "version", r.Version)
+		b.mu.Lock()
+		b.replays++
+		b.mu.Unlock()
+		b.notify()
 		return
 	}
 	if !b.firstRefusal(payload, r) {
@@ -169,13 +174,13 @@ func (b *answersBridge) Report() (string, []byte, bool) {
 		return "", nil, false
 	}
 	b.mu.Lock()
-	refused := slices.Clone(b.refused)
+	refused, replays := slices.Clone(b.refused), b.replays
 	b.mu.Unlock()
 	if refused == nil {
 		refused = []request.Refusal{}
 	}
 	payload, err := json.Marshal(request.Reported{Schema: request.ReportedSchema, Kiosk: b.kiosk, Township: b.township,
-		Answered: answered, Refused: refused, PublishedAt: b.now().UTC()})
+		Answered: answered, Refused: refused, Replays: replays, PublishedAt: b.now().UTC()})
 	if err != nil {
 		return "", nil, false
 	}

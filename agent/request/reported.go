@@ -21,6 +21,11 @@ type Reported struct {
 	// MaxRefused; a replay of the answer in force (a retained answer
 	// delivered again at a reconnect) is not one.
 	Refused []Refusal `json:"refused"`
+	// Replays counts the answers received again with the version in
+	// force, since kioskd started: harmless (each answer is retained, so
+	// it comes again at every reconnect), counted rather than listed so
+	// they do not push real refusals out of Refused.
+	Replays uint64 `json:"replays"`
 	// PublishedAt is when the kiosk published this report.
 	PublishedAt time.Time `json:"published_at"`
 }
