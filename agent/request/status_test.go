@@ -1,6 +1,7 @@
 package request_test
 
 import (
+	"encoding/json"
 	"errors"
 	"flag"
 	"os"
@@ -8,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/santhosh-tekuri/jsonschema/v6"
 
 	"github.com/fengqiao/kiosk/agent/request"
 )
@@ -141,5 +144,86 @@ func TestApply(t *testing.T) {
 				t.Errorf("Closed = %v, want %v", got.Closed, tt.wantClosed)
 			}
 		})
+	}
+}
+
+// mustMeetSchema checks a document against its JSON Schema in
+// docs/schemas, which the township's console is written against.
+func mustMeetSchema(t *testing.T, schemaFile string, doc []byte) error {
+	t.Helper()
+	c := jsonschema.NewCompiler()
+	c.DefaultDraft(jsonschema.Draft2020)
+	c.AssertFormat()
+	path := filepath.Join("..", "..", "docs", "schemas", schemaFile)
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	sdoc, err := jsonschema.UnmarshalJSON(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.AddResource(path, sdoc); err != nil {
+		t.Fatal(err)
+	}
+	s, err := c.Compile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	v, err := jsonschema.UnmarshalJSON(strings.NewReader(string(doc)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s.Validate(v)
+}
+
+// TestGoldenAnswersMeetTheSchemas: the golden answer and report are what
+// docs/schemas says, and the schema refuses what the kiosk refuses.
+func TestGoldenAnswersMeetTheSchemas(t *testing.T) {
+	answer, err := os.ReadFile(filepath.Join("testdata", "request-status.v1.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := mustMeetSchema(t, "request-status.v1.json", answer); err != nil {
+		t.Errorf("golden answer: %v", err)
+	}
+	for _, bad := range []string{
+		strings.Replace(string(answer), `"closed"`, `"submitted"`, 1),
+		strings.Replace(string(answer), `{`, `{"priority":1,`, 1),
+		strings.Replace(string(answer), `"seq":42,`, ``, 1),
+	} {
+		if err := mustMeetSchema(t, "request-status.v1.json", []byte(bad)); err == nil {
+			t.Errorf("the schema takes %s", bad)
+		}
+		if _, err := request.ParseChange([]byte(bad)); err == nil {
+			t.Errorf("the kiosk takes %s", bad)
+		}
+	}
+
+	rep := request.Reported{Schema: request.ReportedSchema, Kiosk: "dev-kiosk-01", Township: "dev-township",
+		Answered: map[string]uint64{"00042": 1796600000},
+		Refused: []request.Refusal{{Number: "00042", Version: 1796500000, Reason: "stale",
+			Error: "answer to request 00042: request: answer older than the one applied: version 1796500000, applied 1796600000", At: answerAt}},
+		Replays: 3, PublishedAt: answerAt.Add(time.Minute)}
+	got, err := json.MarshalIndent(rep, "", "  ")
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join("testdata", "requests-reported.v1.json")
+	if *update {
+		if err := os.WriteFile(path, append(got, '\n'), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.TrimSpace(string(want)) != string(got) {
+		t.Errorf("report encodes as\n%s\nwant (testdata)\n%s", got, want)
+	}
+	if err := mustMeetSchema(t, "requests-reported.v1.json", want); err != nil {
+		t.Errorf("golden report: %v", err)
 	}
 }
