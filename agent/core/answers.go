@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 
+	"github.com/fengqiao/kiosk/agent/localapi/apitype"
 	"github.com/fengqiao/kiosk/agent/outbox"
 	"github.com/fengqiao/kiosk/agent/request"
 )
@@ -62,4 +64,47 @@ func (c *Core) AnsweredRequests() (map[string]uint64, error) {
 		return nil, fmt.Errorf("core: answered requests: %w", err)
 	}
 	return out, nil
+}
+
+// closingIndicators adds 事件办结率 and the time to close to ind, from the
+// requests' stored statuses as the township's answers left them: the
+// share of the requests kept here that are closed, and the median hours
+// from a request to its closing. A kiosk serves one village, so these are
+// the village's; the township adds them up across kiosks.
+func (c *Core) closingIndicators(ind *apitype.Indicators) error {
+	var kept int
+	var hours []float64
+	err := c.outbox.ScanKept(request.Table, func(_ uint64, v []byte) error {
+		st, err := request.DecodeStored(v)
+		if err != nil {
+			return err
+		}
+		kept++
+		if st.Status == request.StatusClosed {
+			closed := st.Closed
+			if closed.IsZero() {
+				closed = st.Updated
+			}
+			hours = append(hours, max(0, closed.Sub(st.Created).Hours()))
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("core: closing indicators: %w", err)
+	}
+	if kept == 0 {
+		return nil
+	}
+	ind.EventsClosed = len(hours)
+	rate := float64(len(hours)) / float64(kept)
+	ind.EventsClosedRate = &rate
+	if len(hours) > 0 {
+		slices.Sort(hours)
+		m := hours[len(hours)/2]
+		if len(hours)%2 == 0 {
+			m = (hours[len(hours)/2-1] + hours[len(hours)/2]) / 2
+		}
+		ind.EventsCloseHours = &m
+	}
+	return nil
 }

@@ -38,7 +38,8 @@ func TestAnswerReachesTheCheck(t *testing.T) {
 	ctx := context.Background()
 	r := mustSubmitWithPhone(t, k, "13905991234")
 	other := mustSubmitWithPhone(t, k, "13905990000")
-	at := time.Date(2026, 12, 5, 1, 30, 0, 0, time.UTC)
+	// Two days after the request: its time to close.
+	at := time.Now().UTC().Add(48 * time.Hour).Truncate(time.Second)
 	answer := func(status, reply string) request.Change {
 		return request.Change{Format: request.StatusFormat, Request: r.ID, Seq: r.Seq, Status: status, Reply: reply, By: "镇综治中心", At: at}
 	}
@@ -83,6 +84,18 @@ func TestAnswerReachesTheCheck(t *testing.T) {
 			}
 		})
 	}
+	// 事件办结率 and the time to close: one of the two requests closed,
+	// two days after it was made.
+	ind, err := k.agent.Indicators()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ind.EventsCollected != 2 || ind.EventsClosed != 1 || ind.EventsClosedRate == nil || *ind.EventsClosedRate != 0.5 ||
+		ind.EventsCloseHours == nil || *ind.EventsCloseHours < 47.9 || *ind.EventsCloseHours > 48.1 {
+		t.Errorf("indicators: collected %d, closed %d, rate %v, hours %v", ind.EventsCollected, ind.EventsClosed,
+			ptrValue(ind.EventsClosedRate), ptrValue(ind.EventsCloseHours))
+	}
+
 	answered, err := k.agent.AnsweredRequests()
 	if err != nil {
 		t.Fatal(err)
@@ -90,4 +103,11 @@ func TestAnswerReachesTheCheck(t *testing.T) {
 	if len(answered) != 1 || answered[r.Number] != 101 {
 		t.Errorf("AnsweredRequests = %v, want only %s at 101", answered, r.Number)
 	}
+}
+
+func ptrValue(f *float64) any {
+	if f == nil {
+		return nil
+	}
+	return *f
 }
