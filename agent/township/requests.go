@@ -46,6 +46,10 @@ var (
 	// ErrNotNewer means an answer's version is not above the last signed
 	// for its request: the kiosk would refuse it as a replay or older.
 	ErrNotNewer = errors.New("township: answer version not above the last signed for that request")
+	// ErrNotOurs means a message on the requests' topics is not a request
+	// record or a report, or not the kiosk's whose topic it came on: set
+	// aside, not kept.
+	ErrNotOurs = errors.New("township: not a request record or answers report of that topic's kiosk")
 )
 
 // Request is what the township knows of one request.
@@ -105,15 +109,18 @@ func validLevel(s string) bool {
 	return s != "" && s != "." && s != ".." && !strings.ContainsAny(s, `/\`)
 }
 
-// PutRecord keeps a request/v1 record received from the broker; false
-// when it was kept already (a redelivery).
-func (s RequestStore) PutRecord(payload []byte) (bool, error) {
+// PutRecord keeps a request/v1 record received from the broker on topic;
+// false when it was kept already (a redelivery). The record must name the
+// kiosk and township of its topic: the broker's ACL lets a kiosk publish
+// only under its own id, so that is what vouches for the record.
+func (s RequestStore) PutRecord(topic string, payload []byte) (bool, error) {
 	var env record.Envelope
 	if err := json.Unmarshal(payload, &env); err != nil {
-		return false, fmt.Errorf("township: not a record: %w", err)
+		return false, fmt.Errorf("%w: %w", ErrNotOurs, err)
 	}
-	if env.Type != schema.RequestType || env.Seq == 0 || !validLevel(env.Township) || !validLevel(env.Kiosk) {
-		return false, fmt.Errorf("township: not a request record (type %q)", env.Type)
+	if env.Type != schema.RequestType || env.Seq == 0 || !validLevel(env.Township) || !validLevel(env.Kiosk) ||
+		topic != mqtttopic.Record(env.Township, env.Kiosk, schema.RequestType) {
+		return false, fmt.Errorf("%w: a %q record of %s/%s on %s", ErrNotOurs, env.Type, env.Township, env.Kiosk, topic)
 	}
 	dir := s.kioskDir(env.Township, env.Kiosk)
 	path := filepath.Join(dir, numberText(env.Seq)+".record.json")
@@ -129,11 +136,12 @@ func (s RequestStore) PutRecord(payload []byte) (bool, error) {
 	return true, nil
 }
 
-// PutReported keeps a kiosk's requests-reported/v1.
-func (s RequestStore) PutReported(payload []byte) error {
+// PutReported keeps a kiosk's requests-reported/v1, received on topic.
+func (s RequestStore) PutReported(topic string, payload []byte) error {
 	var r request.Reported
-	if err := json.Unmarshal(payload, &r); err != nil || r.Schema != request.ReportedSchema || !validLevel(r.Township) || !validLevel(r.Kiosk) {
-		return fmt.Errorf("township: not a %s report", request.ReportedSchema)
+	if err := json.Unmarshal(payload, &r); err != nil || r.Schema != request.ReportedSchema || !validLevel(r.Township) || !validLevel(r.Kiosk) ||
+		topic != mqtttopic.RequestsReported(r.Township, r.Kiosk) {
+		return fmt.Errorf("%w: not a %s report of the kiosk of %s", ErrNotOurs, request.ReportedSchema, topic)
 	}
 	dir := s.kioskDir(r.Township, r.Kiosk)
 	if err := os.MkdirAll(dir, 0o700); err != nil {
@@ -268,10 +276,10 @@ func SyncRequests(ctx context.Context, store RequestStore, opts SyncOptions) (in
 		var err error
 		switch {
 		case strings.HasSuffix(m.Topic(), "/requests/reported"):
-			err = store.PutReported(m.Payload())
+			err = store.PutReported(m.Topic(), m.Payload())
 		case strings.HasSuffix(m.Topic(), "/records/request"):
 			var added bool
-			added, err = store.PutRecord(m.Payload())
+			added, err = store.PutRecord(m.Topic(), m.Payload())
 			if added {
 				fresh++
 			}
@@ -280,7 +288,7 @@ func SyncRequests(ctx context.Context, store RequestStore, opts SyncOptions) (in
 		}
 		if err != nil {
 			opts.Log.Warn("message not kept", "topic", m.Topic(), "err", err)
-			if firstErr == nil && !strings.HasPrefix(err.Error(), "township: not a") {
+			if firstErr == nil && !errors.Is(err, ErrNotOurs) {
 				firstErr = err // a disk that cannot be written, not a stray message
 			}
 		}
