@@ -34,9 +34,13 @@ Usage:
   kioskctl township requests show --township ID --state DIR [--key FILE] KIOSK/NUMBER
         one request; with the records key, the sealed phone in clear
   kioskctl township requests accept|progress|reply|refer|close --township ID --state DIR
-                       --key FILE --broker URL [--reply TEXT] [--by OFFICE] [--to OFFICE] KIOSK/NUMBER
+                       --key FILE [--certificate FILE] --broker URL [--reply TEXT] [--by OFFICE] [--to OFFICE] KIOSK/NUMBER
         sign the township's answer (受理 / 办理中 / 答复 / 转交 / 办结) and publish
-        it, retained, to the kiosk (docs/requests.md); refused below the last version
+        it, retained, to the kiosk (docs/requests.md); refused below the last version;
+        with --certificate, --key is an operator's key that the township key certified
+  kioskctl operator certify --key FILE --township ID [--kiosks IDS] --operator KEY --name NAME [--valid 2160h] [--out FILE]
+        certify a clerk's own key (keys gen) to answer requests, and nothing
+        else, so the clerk's machine need not hold the township key
   kioskctl outbox status [--socket PATH] [--json]
         the kiosk's queue: waiting records, oldest, last delivery, dead letters, disk
   kioskctl outbox dead [--socket PATH] [--json]
@@ -110,6 +114,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return 0
 	case len(args) >= 2 && args[0] == "township" && args[1] == "watch":
 		return townshipWatch(ctx, args[2:], stdout, stderr)
+	case len(args) >= 2 && args[0] == "operator" && args[1] == "certify":
+		return operatorCertify(args[2:], stdout, stderr, time.Now)
 	case len(args) >= 3 && args[0] == "township" && args[1] == "requests":
 		return townshipRequests(ctx, args[2], args[3:], stdout, stderr, time.Now)
 	case len(args) >= 2 && args[0] == "outbox" && args[1] == "status":

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -9,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"os"
 	"path/filepath"
 	"strings"
 	"text/tabwriter"
@@ -62,7 +64,7 @@ func townshipRequests(ctx context.Context, verb string, args []string, stdout, s
 	}
 	var keyFiles []string
 	var asJSON *bool
-	var signKey, reply, by, to *string
+	var signKey, certificate, reply, by, to *string
 	var version *uint64
 	var valid *time.Duration
 	status, answering := answerVerbs[verb]
@@ -77,9 +79,10 @@ func townshipRequests(ctx context.Context, verb string, args []string, stdout, s
 			return nil
 		})
 	case answering:
-		signKey = fs.String("key", "", "the township's signing key `FILE` (kioskctl keys gen) (required)")
+		signKey = fs.String("key", "", "the township's signing key `FILE` (kioskctl keys gen), or an operator's with --certificate (required)")
+		certificate = fs.String("certificate", "", "the operator's certificate `FILE` (kioskctl operator certify): --key is then the operator's key")
 		reply = fs.String("reply", "", fmt.Sprintf("the reply the villager sees and hears, at most %d characters", request.MaxReply))
-		by = fs.String("by", "", "the office that answers (镇综治中心)")
+		by = fs.String("by", "", "the office that answers (镇综治中心); default: the last answer's")
 		to = fs.String("to", "", "with refer: the office the request goes to (镇城建办)")
 		version = fs.Uint64("version", 0, "the answer's version `N`, above the last signed for the request (default: the current Unix time, or one above the last)")
 		valid = fs.Duration("valid", defaultAnswerValidity, "how long the kiosk may apply it after now")
@@ -181,15 +184,28 @@ func townshipRequests(ctx context.Context, verb string, args []string, stdout, s
 	case v == 0:
 		v = max(uint64(issued.Unix()), last+1)
 	}
+	if *by == "" && r.Answer != nil {
+		*by = r.Answer.Change.By // an answer replaces the last whole: the office stays unless named anew
+	}
 	ch := request.Change{Format: request.StatusFormat, Request: r.Record.ID, Seq: r.Number, Status: status,
 		Reply: *reply, By: *by, To: *to, At: issued}
 	content, err := ch.Encode()
 	if err != nil {
 		return fail(2, "%v", err)
 	}
-	env, err := bundle.Sign(bundle.Bundle{Kind: bundle.KindRequestStatus, Version: v,
+	b := bundle.Bundle{Kind: bundle.KindRequestStatus, Version: v,
 		Target:    bundle.Target{Township: *townshipID, Kiosks: []string{kiosk}},
-		NotBefore: issued, Expires: issued.Add(*valid), Content: content}, priv)
+		NotBefore: issued, Expires: issued.Add(*valid), Content: content}
+	var env []byte
+	if *certificate != "" {
+		cert, rerr := os.ReadFile(*certificate)
+		if rerr != nil {
+			return fail(1, "%v", rerr)
+		}
+		env, err = bundle.SignAsOperator(b, priv, bytes.TrimSpace(cert))
+	} else {
+		env, err = bundle.Sign(b, priv)
+	}
 	if err != nil {
 		return fail(1, "%v", err)
 	}

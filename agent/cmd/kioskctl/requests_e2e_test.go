@@ -217,20 +217,43 @@ func TestRequestAnswerLoop(t *testing.T) {
 		t.Fatalf("accept: exit %d", code)
 	}
 	k.waitCheck(r.Number, 10*time.Second, func(got apitype.Request) bool { return got.Status == apitype.RequestAccepted })
-	const reply = "路灯已于12月5日修复。"
-	if code := answer("close", "--by", "镇综治中心", "--reply", reply); code != 0 {
+	if code := answer("close", "--by", "镇综治中心", "--reply", "路灯已于12月5日修复。"); code != 0 {
 		t.Fatalf("close: exit %d", code)
 	}
 	got := k.waitCheck(r.Number, 10*time.Second, func(got apitype.Request) bool { return got.Status == apitype.RequestClosed })
-	if got.StatusText != "已办结" || got.Reply != reply || got.By != "镇综治中心" || got.Updated == nil {
+	if got.StatusText != "已办结" || got.Reply != "路灯已于12月5日修复。" || got.By != "镇综治中心" || got.Updated == nil {
 		t.Errorf("after close: %+v", got)
 	}
 	if code := answer("accept", "--version", "5", "--reply", "x"); code == 0 {
 		t.Error("an answer below the last version was signed and published")
 	}
 
+	// A clerk's own key, which the township key certified, answers too
+	// (the clerk's machine need not hold the township key).
+	opKey, cert := filepath.Join(t.TempDir(), "operator.key"), filepath.Join(t.TempDir(), "operator.cert")
+	if _, code := kioskctl(t, "keys", "gen", "--out", opKey); code != 0 {
+		t.Fatalf("keys gen: exit %d", code)
+	}
+	opPriv, err := bundle.ReadPrivateKeyFile(opKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, code := kioskctl(t, "operator", "certify", "--key", signKey, "--township", "dev-township", "--name", "镇综治中心 值班",
+		"--operator", bundle.FormatPublicKey(opPriv.Public().(ed25519.PublicKey)), "--out", cert); code != 0 {
+		t.Fatalf("operator certify: exit %d", code)
+	}
+	reply := "路灯已修复，欢迎监督。"
+	args := append([]string{"township", "requests", "reply", "--key", opKey, "--certificate", cert, "--reply", reply}, withBroker...)
+	if _, code := kioskctl(t, append(args, ref)...); code != 0 {
+		t.Fatalf("reply as an operator: exit %d", code)
+	}
+	got = k.waitCheck(r.Number, 10*time.Second, func(got apitype.Request) bool { return got.Reply == reply })
+	if got.Status != apitype.RequestClosed {
+		t.Errorf("a reply changed the status: %+v", got)
+	}
+
 	k.restart()
-	if again := k.mustCheck(r.Number); again.Status != apitype.RequestClosed || again.Reply != reply {
+	if again := k.mustCheck(r.Number); again.Status != apitype.RequestClosed || again.Reply != reply || again.By != "镇综治中心" {
 		t.Errorf("after a restart: %+v", again)
 	}
 
