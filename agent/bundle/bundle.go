@@ -11,7 +11,8 @@
 //
 // # Format (bundle/v1)
 //
-// A bundle travels as an envelope, one JSON object with exactly three members:
+// A bundle travels as an envelope, one JSON object with exactly three members
+// (and a fourth, "certificate", on what an operator key signs: operator.go):
 //
 //	{"key_id": "<16 hex>", "signature": "<base64>", "payload": "<base64>"}
 //
