@@ -90,6 +90,10 @@ func (b *answersBridge) handle(ctx context.Context, payload []byte) {
 		err = b.agent.ApplyAnswer(ctx, ch, v.Version)
 	}
 	if err == nil {
+		if v.Operator != "" {
+			b.log.Info("township answer signed by an operator", "number", core.BookingNumber(ch.Seq), "version", v.Version,
+				"operator", v.Operator, "key_id", v.KeyID)
+		}
 		b.notify()
 		return
 	}
