@@ -11,7 +11,8 @@
 //
 // # Format (bundle/v1)
 //
-// A bundle travels as an envelope, one JSON object with exactly three members:
+// A bundle travels as an envelope, one JSON object with exactly three members
+// (and a fourth, "certificate", on what an operator key signs: operator.go):
 //
 //	{"key_id": "<16 hex>", "signature": "<base64>", "payload": "<base64>"}
 //
@@ -30,12 +31,12 @@
 //
 //	{
 //	  "format": "bundle/v1",
-//	  "kind": "site",                  // or "site-patch", "key-rotation", "update"
+//	  "kind": "site",                  // or "site-patch", "key-rotation", "update", "request-status"
 //	  "version": 42,                   // 1 … 2^53-1, see Verify
 //	  "target": {"township": "t1"},    // or {"township": "t1", "kiosks": ["k1", "k2"]}
 //	  "not_before": "2026-11-25T00:00:00Z",
 //	  "expires": "2026-12-25T00:00:00Z",
-//	  "content": "<base64 of the site file>",            // kind "site", "site-patch" and "update"
+//	  "content": "<base64 of the site file>",            // every kind but "key-rotation"
 //	  "rotation": {"public_key": "<base64 of 32 bytes>", // kind "key-rotation" only
 //	               "effective_version": 43}
 //	}
@@ -80,6 +81,16 @@ const (
 	// fetch them and their SHA-256. The packages themselves are too large for
 	// MQTT; their hashes, signed here, are what makes them trusted.
 	KindUpdate = "update"
+	// KindRequestStatus carries the township's answer to one villager's
+	// request (request-status/v1, JSON, docs/requests.md) in Content,
+	// checked by the caller's Options.ValidateRequestStatus. It names
+	// exactly one kiosk, the one that took the request. Its version is
+	// the township-wide signing counter, as every bundle's, so the key
+	// rotation rules apply unchanged; but it is ordered per request, not
+	// per scope: Verify does not compare it with the trust state's
+	// applied versions (a kiosk answers hundreds of requests), the caller
+	// compares it with the version stored with the request.
+	KindRequestStatus = "request-status"
 )
 
 // Limits on what the kiosk accepts from the network.
@@ -175,6 +186,11 @@ func RotationScope(scope string) string { return "key:" + scope }
 // rotations: they travel on topics of their own, so a kiosk back online may
 // receive update v12 before site bundle v11, and v11 must still apply.
 func UpdateScope(scope string) string { return "update:" + scope }
+
+// RequestScope names where a request-status bundle counts on kiosk id, in
+// Verified.Scope: "requests:kiosk:<id>". It is never recorded in the trust
+// state; each request's stored status keeps its own last version.
+func RequestScope(id Identity) string { return "requests:kiosk:" + id.Kiosk }
 
 // KeyID names a public key in envelopes and trust state: the lower-case hex
 // of the first 8 bytes of its SHA-256.

@@ -59,6 +59,10 @@ var (
 	// site patch) or ValidateUpdate (an update bundle) refused the content. The
 	// validator's own error is wrapped as well, for errors.As.
 	ErrSchema = errors.New("bundle: content is not valid for its kind")
+	// ErrOperatorScope means the bundle was signed by an operator key
+	// (operator.go) whose certificate does not allow its kind: an
+	// operator answers requests, it never configures a kiosk.
+	ErrOperatorScope = errors.New("bundle: the operator key is not certified for this kind")
 )
 
 // Error is a refusal: which check failed, why, and for which bundle.
@@ -130,6 +134,7 @@ func Reason(err error) string {
 		{ErrReplay, "replay"},
 		{ErrDowngrade, "downgrade"},
 		{ErrSchema, "schema"},
+		{ErrOperatorScope, "operator_scope"},
 	} {
 		if errors.Is(err, r.err) {
 			return r.code

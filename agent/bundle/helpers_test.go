@@ -53,6 +53,17 @@ func updateBundle() Bundle {
 	return b
 }
 
+// statusBundle is baseBundle as a request status for this kiosk; its
+// content stands for a request-status/v1 answer, which this package does
+// not read.
+func statusBundle() Bundle {
+	b := baseBundle()
+	b.Kind = KindRequestStatus
+	b.Target.Kiosks = []string{"dev-kiosk-01"}
+	b.Content = []byte(`{"format":"request-status/v1"}`)
+	return b
+}
+
 // patchBundle is baseBundle as a site patch.
 func patchBundle() Bundle {
 	b := baseBundle()

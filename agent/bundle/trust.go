@@ -132,6 +132,10 @@ func (s *TrustState) Record(v *Verified) (*TrustState, error) {
 	if v == nil {
 		return nil, errors.New("bundle: Record of a nil bundle")
 	}
+	if v.Kind == KindRequestStatus {
+		// Ordered per request by the caller, never in the trust state.
+		return nil, errors.New("bundle: a request-status bundle is not recorded in the trust state")
+	}
 	if err := s.checkKey(v.KeyID, v.Version); err != nil {
 		return nil, err
 	}

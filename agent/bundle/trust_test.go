@@ -253,3 +253,15 @@ func TestRotationWindow(t *testing.T) {
 		t.Errorf("rotation checked as a site file: %v", err)
 	}
 }
+
+func TestRecordRefusesRequestStatus(t *testing.T) {
+	s, err := NewTrustState(FormatPublicKey(pubOf(testKey(seedA))))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := statusBundle()
+	_, err = s.Record(&Verified{Bundle: b, KeyID: KeyID(pubOf(testKey(seedA))), Scope: RequestScope(thisKiosk)})
+	if err == nil {
+		t.Fatal("Record took a request status: it would be ordered against the trust state")
+	}
+}

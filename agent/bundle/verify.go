@@ -4,6 +4,7 @@ import (
 	"crypto/ed25519"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 )
@@ -26,6 +27,13 @@ type Options struct {
 	// refused as ErrUnsupported, after the signature, target, time and
 	// version checks.
 	ValidateUpdate func(content []byte) error
+	// ValidateRequestStatus checks a request-status bundle's content (the
+	// township's answer, agent/request's ParseChange). Nil means this
+	// caller takes no answers: they are refused as ErrUnsupported, after
+	// the signature, target and time checks. Only the caller can order
+	// an answer (by the version stored with its request), so Verify
+	// makes no version check for this kind.
+	ValidateRequestStatus func(content []byte) error
 	// Skew widens the bundle's time window on both sides to allow for a
 	// kiosk clock that is slightly off; zero or less means DefaultSkew.
 	Skew time.Duration
@@ -36,6 +44,9 @@ type Verified struct {
 	Bundle
 	// KeyID names the key that signed it.
 	KeyID string
+	// Operator is who holds the operator key that signed it, as its
+	// certificate says; empty for a bundle the township key signed.
+	Operator string
 	// Scope is the version counter it advances on this kiosk: Target.Scope,
 	// under RotationScope or UpdateScope for those kinds.
 	Scope string
@@ -56,11 +67,13 @@ type Verified struct {
 //  5. the time window, widened by the skew allowance (ErrNotYetValid,
 //     ErrExpired);
 //  6. the version above the last applied in its scope (ErrReplay,
-//     ErrDowngrade);
+//     ErrDowngrade), except for a request-status bundle, which the
+//     caller orders by the version stored with its request;
 //  7. for a site bundle, opts.Validate on the content (ErrSchema); for a
 //     site patch, opts.ValidatePatch, and for an update bundle,
-//     opts.ValidateUpdate (ErrUnsupported without one, ErrSchema when it
-//     refuses).
+//     opts.ValidateUpdate, and for a request status,
+//     opts.ValidateRequestStatus (ErrUnsupported without one, ErrSchema
+//     when it refuses).
 //
 // Verify changes nothing: trust is read only. Once kioskd has applied the
 // bundle it calls trust.Record and persists the result.
@@ -83,17 +96,35 @@ func Verify(envelope []byte, trust *TrustState, id Identity, now time.Time, opts
 		skew = DefaultSkew
 	}
 
-	keyID, sig, payload, err := openEnvelope(envelope)
+	keyID, sig, payload, cert, err := openEnvelope(envelope)
 	if err != nil {
 		return nil, err
 	}
-	keys := trust.keysWithID(keyID)
-	if len(keys) == 0 {
-		return nil, reject(ErrUnknownKey, 0, nil, "key_id %s is not a township key this kiosk trusts", keyID)
-	}
-	// Every key with that id is the same key (the id is its hash).
-	if !ed25519.Verify(keys[0].PublicKey, payload, sig) {
-		return nil, reject(ErrBadSignature, 0, nil, "key_id %s", keyID)
+	var operator *Operator
+	if cert != nil {
+		// Signed by an operator key: the certificate first, as a bundle
+		// of the township key (operator.go), then the signature with the
+		// key it certifies.
+		op, err := verifyCertificate(cert, trust, id, now, skew)
+		if err != nil {
+			return nil, err
+		}
+		if KeyID(op.PublicKey) != keyID {
+			return nil, reject(ErrBadSignature, 0, nil, "key_id %s is not the certified operator key %s", keyID, KeyID(op.PublicKey))
+		}
+		if !ed25519.Verify(op.PublicKey, payload, sig) {
+			return nil, reject(ErrBadSignature, 0, nil, "operator key_id %s", keyID)
+		}
+		operator = &op
+	} else {
+		keys := trust.keysWithID(keyID)
+		if len(keys) == 0 {
+			return nil, reject(ErrUnknownKey, 0, nil, "key_id %s is not a township key this kiosk trusts", keyID)
+		}
+		// Every key with that id is the same key (the id is its hash).
+		if !ed25519.Verify(keys[0].PublicKey, payload, sig) {
+			return nil, reject(ErrBadSignature, 0, nil, "key_id %s", keyID)
+		}
 	}
 
 	b, err := parsePayload(payload)
@@ -101,8 +132,15 @@ func Verify(envelope []byte, trust *TrustState, id Identity, now time.Time, opts
 		return nil, err
 	}
 	v := b.Version
-	if err := trust.checkKey(keyID, v); err != nil {
-		return nil, err
+	switch {
+	case b.Kind == KindOperatorKey:
+		return nil, reject(ErrUnsupported, v, nil, "an operator certificate is not applied on its own; it travels in the envelope of what the operator signs")
+	case operator != nil && !slices.Contains(operator.Scopes, b.Kind):
+		return nil, reject(ErrOperatorScope, v, nil, "operator %s (key %s) may sign %v, not %s", operator.Name, keyID, operator.Scopes, b.Kind)
+	case operator == nil:
+		if err := trust.checkKey(keyID, v); err != nil {
+			return nil, err
+		}
 	}
 	if !b.Target.Includes(id) {
 		if b.Target.Township != id.Township {
@@ -122,9 +160,13 @@ func Verify(envelope []byte, trust *TrustState, id Identity, now time.Time, opts
 		scope = RotationScope(scope)
 	case KindUpdate:
 		scope = UpdateScope(scope)
+	case KindRequestStatus:
+		scope = RequestScope(id)
 	}
-	if err := trust.checkVersion(scope, v); err != nil {
-		return nil, err
+	if b.Kind != KindRequestStatus {
+		if err := trust.checkVersion(scope, v); err != nil {
+			return nil, err
+		}
 	}
 	switch b.Kind {
 	case KindSite:
@@ -145,8 +187,19 @@ func Verify(envelope []byte, trust *TrustState, id Identity, now time.Time, opts
 		if err := opts.ValidateUpdate(b.Content); err != nil {
 			return nil, reject(ErrSchema, v, err, "")
 		}
+	case KindRequestStatus:
+		if opts.ValidateRequestStatus == nil {
+			return nil, reject(ErrUnsupported, v, nil, "a request status, and this verifier takes no answers to requests")
+		}
+		if err := opts.ValidateRequestStatus(b.Content); err != nil {
+			return nil, reject(ErrSchema, v, err, "")
+		}
 	}
-	return &Verified{Bundle: *b, KeyID: keyID, Scope: scope}, nil
+	out := &Verified{Bundle: *b, KeyID: keyID, Scope: scope}
+	if operator != nil {
+		out.Operator = operator.Name
+	}
+	return out, nil
 }
 
 // listKiosks names a target's kiosks in a refusal, a few at most: the

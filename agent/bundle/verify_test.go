@@ -53,6 +53,13 @@ func TestVerify(t *testing.T) {
 		return mustSign(t, b, keyA)
 	}
 	takePatches := &Options{Validate: acceptAll, ValidatePatch: acceptAll}
+	statusEnv := mustSign(t, statusBundle(), keyA)
+	withStatus := func(edit func(b *Bundle)) []byte {
+		b := statusBundle()
+		edit(&b)
+		return mustSign(t, b, keyA)
+	}
+	takeStatuses := &Options{Validate: acceptAll, ValidateRequestStatus: acceptAll}
 	validKeyID := KeyID(pubOf(keyA))
 	var validSig, validPayload string
 	mustEditEnvelope(t, valid, func(e map[string]string) { validSig, validPayload = e["signature"], e["payload"] })
@@ -142,6 +149,19 @@ func TestVerify(t *testing.T) {
 			p := bytes.Replace(mustB64(t, e["payload"]), []byte(`"kind":"site"`), []byte(`"kind":"update"`), 1)
 			e["payload"] = base64.StdEncoding.EncodeToString(p)
 		}), opts: takeUpdates, want: ErrBadSignature},
+
+		// Request statuses: ordered per request by the caller, never
+		// against the trust state's applied versions.
+		{name: "request status", env: statusEnv, opts: takeStatuses, scope: "requests:kiosk:dev-kiosk-01"},
+		{name: "request status below every applied version", env: statusEnv, opts: takeStatuses,
+			applied: map[string]uint64{"township:dev-township": 100, "kiosk:dev-kiosk-01": 100}, scope: "requests:kiosk:dev-kiosk-01"},
+		{name: "request status to a verifier that takes none", env: statusEnv, want: ErrUnsupported, signedOK: true},
+		{name: "request status refused", env: statusEnv, opts: &Options{Validate: acceptAll, ValidateRequestStatus: func([]byte) error { return errors.New("unknown status") }}, want: ErrSchema, signedOK: true},
+		{name: "request status for another kiosk", env: withStatus(func(b *Bundle) { b.Target.Kiosks = []string{"dev-kiosk-02"} }), opts: takeStatuses, want: ErrWrongTarget, signedOK: true},
+		{name: "request status signed by an unknown key", env: mustSign(t, statusBundle(), keyC), opts: takeStatuses, want: ErrUnknownKey},
+		{name: "request status for a whole township", env: payload(`"kind":"site"`, `"kind":"request-status"`), opts: takeStatuses, want: ErrMalformed},
+		{name: "request status for two kiosks", env: payload(`{"township":"dev-township"}`, `{"township":"dev-township","kiosks":["dev-kiosk-01","dev-kiosk-02"]}`, `"kind":"site"`, `"kind":"request-status"`), opts: takeStatuses, want: ErrMalformed},
+		{name: "request status expired", env: statusEnv, opts: takeStatuses, now: baseBundle().Expires.Add(DefaultSkew), want: ErrExpired, signedOK: true},
 
 		// Order: the first failing check wins.
 		{name: "bad signature beats wrong target", env: mustEditEnvelope(t, with(func(b *Bundle) { b.Target.Township = "x" }), func(e map[string]string) {

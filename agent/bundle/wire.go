@@ -17,11 +17,15 @@ type envelopeJSON struct {
 	KeyID     string `json:"key_id"`
 	Signature string `json:"signature"`
 	Payload   string `json:"payload"`
+	// Certificate is an operator's certificate (operator.go): the base64
+	// of an operator-key envelope the township key signed. Absent on a
+	// bundle the township key signs itself.
+	Certificate string `json:"certificate,omitempty"`
 }
 
 func isEnvelopeName(name string) bool {
 	switch name {
-	case "key_id", "signature", "payload":
+	case "key_id", "signature", "payload", "certificate":
 		return true
 	}
 	return false
@@ -59,37 +63,43 @@ func isPayloadName(name string) bool {
 	return false
 }
 
-// openEnvelope decodes the envelope into its key id, signature and payload
-// bytes, without trusting any of them.
-func openEnvelope(data []byte) (keyID string, sig, payload []byte, err error) {
+// openEnvelope decodes the envelope into its key id, signature, payload
+// and certificate bytes (nil without one), without trusting any of them.
+func openEnvelope(data []byte) (keyID string, sig, payload, cert []byte, err error) {
 	if len(data) > MaxEnvelopeSize {
-		return "", nil, nil, reject(ErrTooLarge, 0, nil, "%d bytes, at most %d", len(data), MaxEnvelopeSize)
+		return "", nil, nil, nil, reject(ErrTooLarge, 0, nil, "%d bytes, at most %d", len(data), MaxEnvelopeSize)
 	}
 	var env envelopeJSON
 	if err := decodeStrict(data, &env, isEnvelopeName); err != nil {
-		return "", nil, nil, reject(ErrMalformed, 0, err, "envelope")
+		return "", nil, nil, nil, reject(ErrMalformed, 0, err, "envelope")
+	}
+	if env.Certificate != "" {
+		cert, err = decodeBase64(env.Certificate)
+		if err != nil {
+			return "", nil, nil, nil, reject(ErrMalformed, 0, err, "certificate")
+		}
 	}
 	if b, err := hex.DecodeString(env.KeyID); err != nil || len(b) != 8 || hex.EncodeToString(b) != env.KeyID {
-		return "", nil, nil, reject(ErrMalformed, 0, nil, "key_id %.40q is not 16 lower-case hex digits", env.KeyID)
+		return "", nil, nil, nil, reject(ErrMalformed, 0, nil, "key_id %.40q is not 16 lower-case hex digits", env.KeyID)
 	}
 	switch {
 	case env.Signature == "":
-		return "", nil, nil, reject(ErrMalformed, 0, nil, "signature is missing")
+		return "", nil, nil, nil, reject(ErrMalformed, 0, nil, "signature is missing")
 	case env.Payload == "":
-		return "", nil, nil, reject(ErrMalformed, 0, nil, "payload is missing")
+		return "", nil, nil, nil, reject(ErrMalformed, 0, nil, "payload is missing")
 	}
 	sig, err = decodeBase64(env.Signature)
 	if err != nil {
-		return "", nil, nil, reject(ErrMalformed, 0, err, "signature")
+		return "", nil, nil, nil, reject(ErrMalformed, 0, err, "signature")
 	}
 	if len(sig) != ed25519.SignatureSize {
-		return "", nil, nil, reject(ErrMalformed, 0, nil, "signature is %d bytes, want %d", len(sig), ed25519.SignatureSize)
+		return "", nil, nil, nil, reject(ErrMalformed, 0, nil, "signature is %d bytes, want %d", len(sig), ed25519.SignatureSize)
 	}
 	payload, err = decodeBase64(env.Payload)
 	if err != nil {
-		return "", nil, nil, reject(ErrMalformed, 0, err, "payload")
+		return "", nil, nil, nil, reject(ErrMalformed, 0, err, "payload")
 	}
-	return env.KeyID, sig, payload, nil
+	return env.KeyID, sig, payload, cert, nil
 }
 
 // parsePayload decodes signed payload bytes. The format and kind are read
@@ -111,7 +121,7 @@ func parsePayload(data []byte) (*Bundle, error) {
 	case head.Kind == "":
 		return nil, reject(ErrMalformed, 0, nil, "payload has no kind")
 	case !knownKind(head.Kind):
-		return nil, reject(ErrUnsupported, 0, nil, "kind %.40q (this kiosk reads %q, %q, %q and %q)", head.Kind, KindSite, KindSitePatch, KindKeyRotation, KindUpdate)
+		return nil, reject(ErrUnsupported, 0, nil, "kind %.40q (this kiosk reads %q, %q, %q, %q, %q and %q)", head.Kind, KindSite, KindSitePatch, KindKeyRotation, KindUpdate, KindRequestStatus, KindOperatorKey)
 	}
 	var p payloadJSON
 	if err := decodeStrict(data, &p, isPayloadName); err != nil {
@@ -149,7 +159,7 @@ func parsePayload(data []byte) (*Bundle, error) {
 func (b *Bundle) check() error {
 	switch {
 	case !knownKind(b.Kind):
-		return fmt.Errorf("kind %q is not %q, %q, %q or %q", b.Kind, KindSite, KindSitePatch, KindKeyRotation, KindUpdate)
+		return fmt.Errorf("kind %q is not %q, %q, %q, %q, %q or %q", b.Kind, KindSite, KindSitePatch, KindKeyRotation, KindUpdate, KindRequestStatus, KindOperatorKey)
 	case b.Version == 0 || b.Version > MaxVersion:
 		return fmt.Errorf("version %d is out of range [1, 2^53-1]", b.Version)
 	case !validID(b.Target.Township):
@@ -170,6 +180,11 @@ func (b *Bundle) check() error {
 		if slices.Contains(b.Target.Kiosks[:i], k) {
 			return fmt.Errorf("target.kiosks[%d] %q is listed twice", i, k)
 		}
+	}
+	if b.Kind == KindRequestStatus && len(b.Target.Kiosks) != 1 {
+		// An answer is for the request of one kiosk: a township-wide
+		// one would be a status for every kiosk's request of that number.
+		return fmt.Errorf("a %s bundle names exactly one kiosk, the one that took the request (target.kiosks has %d)", b.Kind, len(b.Target.Kiosks))
 	}
 	if b.Kind != KindKeyRotation {
 		switch {
@@ -197,7 +212,7 @@ func (b *Bundle) check() error {
 
 func knownKind(kind string) bool {
 	switch kind {
-	case KindSite, KindSitePatch, KindKeyRotation, KindUpdate:
+	case KindSite, KindSitePatch, KindKeyRotation, KindUpdate, KindRequestStatus, KindOperatorKey:
 		return true
 	}
 	return false

@@ -688,3 +688,31 @@ func (c *Controller) Reported() (Reported, bool) {
 
 // Changed is signalled each time the reported state changes.
 func (c *Controller) Changed() <-chan struct{} { return c.changed }
+
+// VerifyAnswer checks a request-status bundle (the township's answer to a
+// villager's request, docs/requests.md) against the trust state in force,
+// the same key rules and rotations as every bundle's; validate checks its
+// content (agent/request's ParseChange). It changes nothing: an answer is
+// ordered by the version stored with its request, not in the trust state.
+// A bundle of another kind is refused as bundle.ErrUnsupported: what
+// arrives on the answers' topics is never applied as configuration.
+func (c *Controller) VerifyAnswer(payload []byte, validate func([]byte) error) (*bundle.Verified, error) {
+	c.mu.Lock()
+	trust := c.trust
+	c.mu.Unlock()
+	if trust == nil {
+		return nil, &bundle.Error{Err: bundle.ErrUnknownKey, Detail: ErrNoTrust.Error()}
+	}
+	notHere := func([]byte) error { return errors.New("configuration is not taken on the answers' topics") }
+	v, err := bundle.Verify(payload, trust, c.id, c.opts.Now(), bundle.Options{
+		Validate: notHere, ValidatePatch: notHere, ValidateRequestStatus: validate,
+	})
+	if err != nil {
+		return nil, err
+	}
+	if v.Kind != bundle.KindRequestStatus {
+		return nil, &bundle.Error{Err: bundle.ErrUnsupported, Version: v.Version,
+			Detail: fmt.Sprintf("a %s bundle on the answers' topics", v.Kind)}
+	}
+	return v, nil
+}

@@ -478,3 +478,65 @@ func TestRefusedAgainIsNotNews(t *testing.T) {
 	f2.ctl.Handle(old)
 	f2.mustReport(StatusApplied, "") // downgrade again: not news
 }
+
+// TestVerifyAnswer: an answer to a request is checked against the trust
+// state in force, key rotations included, and changes nothing there; what
+// is not an answer is refused on the answers' topics, and an answer given
+// to Handle (a config topic) is never applied as configuration.
+func TestVerifyAnswer(t *testing.T) {
+	f := mustFixture(t)
+	kiosk := f.base.Site.Kiosk.ID
+	newPub, newPriv, _ := bundle.GenerateKey()
+	answer := func(version uint64, priv ed25519.PrivateKey) []byte {
+		env, err := bundle.Sign(bundle.Bundle{Kind: bundle.KindRequestStatus, Version: version,
+			Target:    bundle.Target{Township: f.base.Site.Kiosk.Township, Kiosks: []string{kiosk}},
+			NotBefore: t0, Expires: t0.Add(365 * 24 * time.Hour), Content: []byte(`{"format":"request-status/v1"}`)}, priv)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return env
+	}
+	takeAll := func([]byte) error { return nil }
+	if _, err := f.ctl.VerifyAnswer(answer(5, f.priv), takeAll); err != nil {
+		t.Fatalf("an answer signed with the township key: %v", err)
+	}
+	// The same answer again: not a replay for the trust state, which an
+	// answer leaves as it was (the request's stored version orders it).
+	if _, err := f.ctl.VerifyAnswer(answer(5, f.priv), takeAll); err != nil {
+		t.Fatalf("the answer again: %v", err)
+	}
+	rot, err := bundle.Sign(bundle.Bundle{Kind: bundle.KindKeyRotation, Version: 6,
+		Target:    bundle.Target{Township: f.base.Site.Kiosk.Township},
+		NotBefore: t0, Expires: t0.Add(365 * 24 * time.Hour),
+		Rotation: &bundle.Rotation{PublicKey: newPub, EffectiveVersion: 7}}, f.priv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.ctl.Handle(rot)
+	f.mustReport(StatusApplied, "")
+
+	for _, tt := range []struct {
+		name     string
+		env      []byte
+		validate func([]byte) error
+		want     error
+	}{
+		{"old key below the rotation", answer(6, f.priv), takeAll, nil},
+		{"old key from the rotation on", answer(7, f.priv), takeAll, bundle.ErrRetiredKey},
+		{"new key from the rotation on", answer(7, newPriv), takeAll, nil},
+		{"content refused", answer(8, newPriv), func([]byte) error { return errors.New("bad") }, bundle.ErrSchema},
+		{"a site bundle", f.mustSign(8, t0, nil, theme(t, "答复"), newPriv), takeAll, bundle.ErrSchema},
+		{"a key rotation", rot, takeAll, bundle.ErrReplay},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			if _, err := f.ctl.VerifyAnswer(tt.env, tt.validate); !errors.Is(err, tt.want) || (tt.want == nil) != (err == nil) {
+				t.Errorf("VerifyAnswer = %v, want %v", err, tt.want)
+			}
+		})
+	}
+	before, _ := f.ctl.Reported()
+	f.ctl.Handle(answer(9, newPriv))
+	if r := f.mustReport(StatusRejected, "unsupported"); r.InForceVersion != before.InForceVersion {
+		t.Errorf("an answer on a config topic changed what is in force: %+v", r)
+	}
+}

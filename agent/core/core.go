@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"slices"
 	"strconv"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -36,6 +37,9 @@ type Outbox interface {
 	// read the table back.
 	EnqueueKept(ctx context.Context, env record.Envelope, kept outbox.Kept, tallies ...string) (record.Envelope, error)
 	GetKept(table string, seq uint64) ([]byte, error)
+	// PutKept replaces an entry, in a commit of its own: a request's
+	// status as the township answers it.
+	PutKept(ctx context.Context, table string, seq uint64, value []byte) error
 	ScanKept(table string, fn func(seq uint64, value []byte) error) error
 	Tallies(prefix string) (map[string]uint64, error)
 	Stats() outbox.Stats
@@ -95,6 +99,8 @@ type Core struct {
 	// proofs (raise.go).
 	reqKeys *request.Keys
 	checks  checkFailures
+	// answerMu orders the township's answers (ApplyAnswer).
+	answerMu sync.Mutex
 }
 
 // Options are everything a Core uses, given to New at once: nothing is

@@ -409,6 +409,9 @@ func (c *Core) Indicators() (apitype.Indicators, error) {
 		ind.EventsByCategory[category] += int(n)
 		ind.EventsCollected += int(n)
 	}
+	if err := c.closingIndicators(&ind); err != nil {
+		return ind, err
+	}
 	return ind, nil
 }
 

@@ -311,7 +311,7 @@ func storedRequest(r request.Request, id string, now time.Time) request.Stored {
 func apiRequest(number string, st request.Stored) apitype.Request {
 	out := apitype.Request{Number: number, Kind: st.Kind, KindName: st.KindName, Category: st.Category, CatName: st.CatName,
 		Phrases: slices.Clone(st.Phrases), Place: st.Place, Anonymous: st.Anonymous, Photo: st.Photo,
-		Created: st.Created, Reply: st.Reply}
+		Created: st.Created, Reply: st.Reply, By: st.By, To: st.To}
 	if out.Phrases == nil {
 		out.Phrases = []string{}
 	}

@@ -190,7 +190,8 @@ func indicatorsV1(i apitype.Indicators) schema.IndicatorsV1 {
 	return schema.IndicatorsV1{Sessions: i.Sessions, CasesClosed: i.CasesClosed, Settled: i.Settled,
 		SuccessRate: i.SuccessRate, FollowUpsDue: i.FollowUpsDue, FollowUpsDone: i.FollowUpsDone,
 		FollowUpsOnTime: i.FollowUpsOnTime, OnTimeRate: i.OnTimeRate, BookingsByService: i.BookingsByService,
-		EventsCollected: i.EventsCollected, EventsByCategory: i.EventsByCategory, Since: i.Since}
+		EventsCollected: i.EventsCollected, EventsByCategory: i.EventsByCategory,
+		EventsClosed: i.EventsClosed, EventsClosedRate: i.EventsClosedRate, EventsCloseHours: i.EventsCloseHours, Since: i.Since}
 }
 
 func hardwareV1(h apitype.Hardware) schema.HardwareV1 {

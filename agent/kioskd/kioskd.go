@@ -132,9 +132,13 @@ func Run(ctx context.Context, opts Options) error {
 		ub := newUpdateBridge(k.Township, k.ID, updateSpool(opts.DataDir), opts.UpdaterReport, log.With("component", "updates"))
 		updates, updatesRun = ub, ub.Run
 	}
+	// The township's answers to villagers' requests: verified with the
+	// controller's trust state, applied by the core (set below).
+	answers := newAnswersBridge(ctl, nil, k.Township, k.ID, log.With("component", "answers"), opts.Now)
 	link := mqttlink.New(mqttlink.Options{
 		Control:        bridge,
 		Updates:        updates,
+		Requests:       answers,
 		Broker:         cfg.Site.MQTT.Broker,
 		Source:         record.Source{Kiosk: k.ID, Township: k.Township, Village: k.Village},
 		Version:        opts.Version,
@@ -212,6 +216,7 @@ func Run(ctx context.Context, opts Options) error {
 		Log: log.With("component", "core"), Now: opts.Now,
 	})
 	ctl.Start(agent)
+	answers.agent = agent
 	if cfg.Site.Mode == config.ModeProduction && agent.Config().Site.SealKey() == nil && !missingTold {
 		// Bookings still work, but nobody at the township can call the
 		// villager back: township IT must push the records key.
@@ -260,6 +265,7 @@ func Run(ctx context.Context, opts Options) error {
 	g.Go(func() error { return link.Run(gctx) })
 	g.Go(func() error { return reportDamagedStores(gctx, ob, agent) })
 	g.Go(func() error { return bridge.Run(gctx) })
+	g.Go(func() error { return answers.Run(gctx) })
 	if updatesRun != nil {
 		g.Go(func() error { return updatesRun(gctx) })
 	}

@@ -104,8 +104,11 @@ type Options struct {
 	// topic both list (the key rotation topic) is subscribed once and
 	// delivered to both.
 	Updates Control
-	Log     *slog.Logger
-	Now     func() time.Time
+	// Requests, if set, is a third: the township's answers to villagers'
+	// requests (docs/requests.md) in, the kiosk's report on them out.
+	Requests Control
+	Log      *slog.Logger
+	Now      func() time.Time
 }
 
 // Control is what the link carries for township control (agent/control):
@@ -408,7 +411,7 @@ func (l *Link) session(ctx context.Context, client mqtt.Client, lost <-chan erro
 		return fmt.Errorf("publish status: %w", err)
 	}
 	var ctls []Control
-	for _, ctl := range []Control{l.opts.Control, l.opts.Updates} {
+	for _, ctl := range []Control{l.opts.Control, l.opts.Updates, l.opts.Requests} {
 		if ctl != nil {
 			ctls = append(ctls, ctl)
 		}

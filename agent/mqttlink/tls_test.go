@@ -298,6 +298,24 @@ func TestTLSACLByDelivery(t *testing.T) {
 		a.Disconnect(100)
 	})
 
+	t.Run("a kiosk reads only its own answers and only township IT writes them", func(t *testing.T) {
+		itAnswers := mustSubscribe(t, it, mqtttopic.Root+"/"+tsID+"/+/requests/#")
+		tb.publishDenied(t, kioskB, "kiosk-b", mqtttopic.RequestStatus(tsID, "kiosk-a", 1), "answer forged by b")
+		a := tb.mustConnect(t, kioskA, "kiosk-a")
+		others := mustSubscribe(t, a, mqtttopic.RequestStatuses(tsID, "kiosk-b"))
+		own := mustSubscribe(t, a, mqtttopic.RequestStatuses(tsID, "kiosk-a"))
+		mustPublish(t, it, mqtttopic.RequestStatus(tsID, "kiosk-b", 7), true, "answer to b's 7")
+		mustPublish(t, it, mqtttopic.RequestStatus(tsID, "kiosk-a", 1), true, "answer to a's 1")
+		mustGet(t, own, mqtttopic.RequestStatus(tsID, "kiosk-a", 1), "answer to a's 1")
+		mustPublish(t, a, mqtttopic.RequestsReported(tsID, "kiosk-a"), true, "a has 1")
+		// In order: the forged answer, had it been taken, would come first.
+		mustGet(t, itAnswers, mqtttopic.RequestStatus(tsID, "kiosk-b", 7), "answer to b's 7")
+		mustGet(t, itAnswers, mqtttopic.RequestStatus(tsID, "kiosk-a", 1), "answer to a's 1")
+		mustGet(t, itAnswers, mqtttopic.RequestsReported(tsID, "kiosk-a"), "a has 1")
+		mustGetNothing(t, others, silence, "a read kiosk b's answers")
+		a.Disconnect(100)
+	})
+
 	t.Run("only township IT writes config", func(t *testing.T) {
 		for _, topic := range []string{mqtttopic.ConfigSet(tsID, "kiosk-b"), mqtttopic.TownshipConfig(tsID), mqtttopic.TownshipKey(tsID)} {
 			tb.publishDenied(t, kioskB, "kiosk-b", topic, "forged by b")

@@ -7,6 +7,8 @@
 // subscribe to all of its villages with one wildcard.
 package mqtttopic
 
+import "strconv"
+
 // Version is the topic-tree version; a breaking change to topics or payloads
 // gets a new one, and both trees are served while kiosks migrate.
 const Version = "v1"
@@ -115,4 +117,45 @@ func UpdateReports(township string) string {
 		township = "+"
 	}
 	return Root + "/" + township + "/+/update/reported"
+}
+
+// RequestStatus is where the township's latest answer to one request of a
+// kiosk is retained (a request-status bundle, docs/requests.md): number is
+// the request's number on that kiosk (its record's seq, in decimal
+// without leading zeros). One retained message per request, so a kiosk
+// back after days offline receives the latest answer to each of its
+// requests, and an answer never replaces another request's. The township
+// publishes; the kiosk only reads.
+func RequestStatus(township, kiosk string, number uint64) string {
+	return Kiosk(township, kiosk) + "/requests/" + strconv.FormatUint(number, 10) + "/status"
+}
+
+// RequestStatuses subscribes to the answers to every request of a kiosk.
+func RequestStatuses(township, kiosk string) string {
+	return Kiosk(township, kiosk) + "/requests/+/status"
+}
+
+// RequestsReported is a kiosk's retained report on the township's
+// answers: the version in force per request, and the answers it refused
+// and why.
+func RequestsReported(township, kiosk string) string {
+	return Kiosk(township, kiosk) + "/requests/reported"
+}
+
+// RequestsReports subscribes to the answer reports of every kiosk of a
+// township (or of all townships when township is empty).
+func RequestsReports(township string) string {
+	if township == "" {
+		township = "+"
+	}
+	return Root + "/" + township + "/+/requests/reported"
+}
+
+// RequestRecords subscribes to the request/v1 records of every kiosk of a
+// township (or of all townships when township is empty).
+func RequestRecords(township string) string {
+	if township == "" {
+		township = "+"
+	}
+	return Root + "/" + township + "/+/records/request"
 }

@@ -19,6 +19,11 @@ func TestTopics(t *testing.T) {
 		{TownshipUpdate("wys-xingcun"), "fengqiao/v1/wys-xingcun/_township/update/set"},
 		{UpdateReports("wys-xingcun"), "fengqiao/v1/wys-xingcun/+/update/reported"},
 		{UpdateReports(""), "fengqiao/v1/+/+/update/reported"},
+		{RequestStatus("wys-xingcun", "k01", 42), "fengqiao/v1/wys-xingcun/k01/requests/42/status"},
+		{RequestStatuses("wys-xingcun", "k01"), "fengqiao/v1/wys-xingcun/k01/requests/+/status"},
+		{RequestsReported("wys-xingcun", "k01"), "fengqiao/v1/wys-xingcun/k01/requests/reported"},
+		{RequestsReports("wys-xingcun"), "fengqiao/v1/wys-xingcun/+/requests/reported"},
+		{RequestRecords("wys-xingcun"), "fengqiao/v1/wys-xingcun/+/records/request"},
 	}
 	for _, tt := range tests {
 		if tt.got != tt.want {

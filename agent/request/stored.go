@@ -57,6 +57,13 @@ type Stored struct {
 	Version uint64    `json:"version"`
 	Reply   string    `json:"reply,omitempty"`
 	Updated time.Time `json:"updated,omitzero"`
+	// By is the office that answered, To the one it referred the request
+	// to; Closed when it was closed (zero while it is not), for the time
+	// to close (事件办结率, issue 20 item 4). Added after version 1 was
+	// stored: absent in older entries, which read as not answered.
+	By     string    `json:"by,omitempty"`
+	To     string    `json:"to,omitempty"`
+	Closed time.Time `json:"closed,omitzero"`
 }
 
 // Encode is the stored bytes of s, at the current version.

@@ -199,7 +199,14 @@ type IndicatorsV1 struct {
 	// absent when there are none (fields old readers ignore: still v1).
 	EventsCollected  int            `json:"events_collected,omitempty"`
 	EventsByCategory map[string]int `json:"events_by_category,omitempty"`
-	Since            time.Time      `json:"since"`
+	// EventsClosed, EventsClosedRate (事件办结率) and EventsCloseHours
+	// (the median time to close) come from the township's answers as
+	// the kiosk applied them; absent when there is nothing to count
+	// (fields old readers ignore: still v1).
+	EventsClosed     int       `json:"events_closed,omitempty"`
+	EventsClosedRate *float64  `json:"events_closed_rate,omitempty"`
+	EventsCloseHours *float64  `json:"events_close_hours,omitempty"`
+	Since            time.Time `json:"since"`
 }
 
 // HardwareV1 is the health of the kiosk's sensors, LED and cameras; a

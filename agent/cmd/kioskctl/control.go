@@ -23,6 +23,7 @@ import (
 	"github.com/fengqiao/kiosk/agent/config"
 	"github.com/fengqiao/kiosk/agent/control"
 	"github.com/fengqiao/kiosk/agent/mqtttopic"
+	"github.com/fengqiao/kiosk/agent/request"
 	"github.com/fengqiao/kiosk/agent/township"
 )
 
@@ -353,17 +354,25 @@ func configPush(ctx context.Context, cmd string, args []string, stdout, stderr i
 		fmt.Fprintf(stderr, "kioskctl: %v\n", err)
 		return 1
 	}
-	topics, err := pushTopics(env)
-	if err != nil {
-		fmt.Fprintf(stderr, "%s: %v\n", name, err)
-		return 1
-	}
 	c, err := bf.conn()
 	if err != nil {
 		fmt.Fprintf(stderr, "%s: %v\n", name, err)
 		return 2
 	}
-	retained, err := township.Retained(ctx, c, topics, *wait)
+	return pushEnvelope(ctx, name, c, env, *wait, *replaceNewer, stdout, stderr)
+}
+
+// pushEnvelope publishes a signed envelope retained on the topics its kind
+// and target call for, after reading what is retained there and refusing
+// to replace a newer bundle (checkNewer). config push, update push and the
+// township's answers (township requests) all push this way.
+func pushEnvelope(ctx context.Context, name string, c township.Conn, env []byte, wait time.Duration, replaceNewer bool, stdout, stderr io.Writer) int {
+	topics, err := pushTopics(env)
+	if err != nil {
+		fmt.Fprintf(stderr, "%s: %v\n", name, err)
+		return 1
+	}
+	retained, err := township.Retained(ctx, c, topics, wait)
 	if err != nil {
 		fmt.Fprintf(stderr, "kioskctl: %v\n", err)
 		return 1
@@ -380,7 +389,7 @@ func configPush(ctx context.Context, cmd string, args []string, stdout, stderr i
 		switch err := checkNewer(env, old); {
 		case errors.Is(err, errSameBundle):
 			skip[topic] = true
-		case errors.Is(err, errNotNewer) && *replaceNewer:
+		case errors.Is(err, errNotNewer) && replaceNewer:
 			fmt.Fprintf(stderr, "%s: warning (--replace-newer): %s: %v\n", name, topic, err)
 		case err != nil:
 			refusals = append(refusals, fmt.Errorf("%s: %w", topic, err))
@@ -449,6 +458,7 @@ type head struct {
 	Kind      string `json:"kind"`
 	Version   uint64 `json:"version"`
 	NotBefore string `json:"not_before"`
+	Content   []byte `json:"content"` // request-status only: routed by the request's number
 	Target    struct {
 		Township string   `json:"township"`
 		Kiosks   []string `json:"kiosks"`
@@ -485,6 +495,15 @@ func pushTopics(env []byte) ([]string, error) {
 	switch {
 	case p.Kind == bundle.KindKeyRotation:
 		return []string{mqtttopic.TownshipKey(tw)}, nil
+	case p.Kind == bundle.KindRequestStatus:
+		ch, err := request.ParseChange(p.Content)
+		if err != nil {
+			return nil, err
+		}
+		if len(p.Target.Kiosks) != 1 {
+			return nil, fmt.Errorf("a %s bundle names one kiosk", p.Kind)
+		}
+		return []string{mqtttopic.RequestStatus(tw, p.Target.Kiosks[0], ch.Seq)}, nil
 	case p.Kind == bundle.KindUpdate && len(p.Target.Kiosks) == 0:
 		return []string{mqtttopic.TownshipUpdate(tw)}, nil
 	case len(p.Target.Kiosks) == 0:

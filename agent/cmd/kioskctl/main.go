@@ -26,6 +26,21 @@ Usage:
   kioskctl township watch --broker URL [--ca F --cert F --tls-key F] [--township ID] [--key FILE]...
         print every record the kiosks publish, one JSON line each, once per id;
         with the township's records keys, sealed phone and ID numbers in clear
+  kioskctl township requests sync --broker URL --township ID --state DIR [--wait 3s]
+        collect the kiosks' request/v1 records into DIR (a persistent MQTT
+        session: the broker keeps what comes while kioskctl is not running)
+  kioskctl township requests list --township ID --state DIR [--broker URL] [--json]
+        every request with its status and whether the kiosk has the answer
+  kioskctl township requests show --township ID --state DIR [--key FILE] KIOSK/NUMBER
+        one request; with the records key, the sealed phone in clear
+  kioskctl township requests accept|progress|reply|refer|close --township ID --state DIR
+                       --key FILE [--certificate FILE] --broker URL [--reply TEXT] [--by OFFICE] [--to OFFICE] KIOSK/NUMBER
+        sign the township's answer (受理 / 办理中 / 答复 / 转交 / 办结) and publish
+        it, retained, to the kiosk (docs/requests.md); refused below the last version;
+        with --certificate, --key is an operator's key that the township key certified
+  kioskctl operator certify --key FILE --township ID [--kiosks IDS] --operator KEY --name NAME [--valid 2160h] [--out FILE]
+        certify a clerk's own key (keys gen) to answer requests, and nothing
+        else, so the clerk's machine need not hold the township key
   kioskctl outbox status [--socket PATH] [--json]
         the kiosk's queue: waiting records, oldest, last delivery, dead letters, disk
   kioskctl outbox dead [--socket PATH] [--json]
@@ -99,6 +114,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return 0
 	case len(args) >= 2 && args[0] == "township" && args[1] == "watch":
 		return townshipWatch(ctx, args[2:], stdout, stderr)
+	case len(args) >= 2 && args[0] == "operator" && args[1] == "certify":
+		return operatorCertify(args[2:], stdout, stderr, time.Now)
+	case len(args) >= 3 && args[0] == "township" && args[1] == "requests":
+		return townshipRequests(ctx, args[2], args[3:], stdout, stderr, time.Now)
 	case len(args) >= 2 && args[0] == "outbox" && args[1] == "status":
 		return outboxStatus(ctx, args[2:], stdout, stderr)
 	case len(args) >= 2 && args[0] == "outbox" && args[1] == "dead":
@@ -150,18 +169,10 @@ func townshipWatch(ctx context.Context, args []string, stdout, stderr io.Writer)
 	if code, ok := parseFlags(fs, args); !ok {
 		return code
 	}
-	var opener *sealed.Opener
-	if len(keyFiles) > 0 {
-		var keys []*sealed.PrivateKey
-		for _, f := range keyFiles {
-			k, err := sealed.ReadPrivateKeyFile(f)
-			if err != nil {
-				fmt.Fprintf(stderr, "kioskctl township watch: --key: %v\n", err)
-				return 2
-			}
-			keys = append(keys, k)
-		}
-		opener = sealed.NewOpener(keys...)
+	opener, err := recordsOpener(keyFiles)
+	if err != nil {
+		fmt.Fprintf(stderr, "kioskctl township watch: --key: %v\n", err)
+		return 2
 	}
 	conn, err := bf.conn()
 	if err != nil {
@@ -175,4 +186,21 @@ func townshipWatch(ctx context.Context, args []string, stdout, stderr io.Writer)
 	}
 	fmt.Fprintf(stderr, "kioskctl: %v\n", err)
 	return 1
+}
+
+// recordsOpener opens sealed fields with the township's records keys
+// (kioskctl keys gen --encryption); nil without any.
+func recordsOpener(files []string) (*sealed.Opener, error) {
+	if len(files) == 0 {
+		return nil, nil
+	}
+	var keys []*sealed.PrivateKey
+	for _, f := range files {
+		k, err := sealed.ReadPrivateKeyFile(f)
+		if err != nil {
+			return nil, err
+		}
+		keys = append(keys, k)
+	}
+	return sealed.NewOpener(keys...), nil
 }

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/fengqiao/kiosk/agent/bundle"
 	"github.com/fengqiao/kiosk/agent/internal/tstest/mosquittotest"
 	"github.com/fengqiao/kiosk/agent/localapi/apitype"
 	"github.com/fengqiao/kiosk/agent/localclient"
@@ -17,6 +18,7 @@ import (
 	"github.com/fengqiao/kiosk/agent/record"
 	"github.com/fengqiao/kiosk/agent/request"
 	"github.com/fengqiao/kiosk/agent/schema"
+	townshipctl "github.com/fengqiao/kiosk/agent/township"
 	"github.com/fengqiao/kiosk/drivers/idcard/idcardsim"
 )
 
@@ -26,7 +28,9 @@ import (
 // data directory, not made anew), and the number with the phone's last
 // four digits still checks it; once the broker is up the record reaches
 // the township with the card's name and no ID number, and kioskd never
-// logged the number.
+// logged the number. The township's signed answer closing it then reaches
+// the kiosk, and after another restart a card tap shows 已办结 and the
+// reply.
 func TestRequestOfflineByCardAcrossRestart(t *testing.T) {
 	broker := mosquittotest.New(t) // reserved; the township is unreachable
 	sim := idcardsim.New(idcardsim.Options{})
@@ -42,17 +46,21 @@ func TestRequestOfflineByCardAcrossRestart(t *testing.T) {
 	dataDir := t.TempDir()
 	k := mustStartKioskd(t, dataDir, broker.URL, "--idcard-device", pty.Path)
 	c := localclient.New(k.socket)
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		st, err := c.Status(ctx)
-		if err == nil && st.IDCard.State == apitype.ReaderReady {
-			break
+	waitReader := func() {
+		t.Helper()
+		deadline := time.Now().Add(10 * time.Second)
+		for {
+			st, err := c.Status(ctx)
+			if err == nil && st.IDCard.State == apitype.ReaderReady {
+				return
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("reader never ready: %+v %v", st.IDCard, err)
+			}
+			time.Sleep(50 * time.Millisecond)
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("reader never ready: %+v %v", st.IDCard, err)
-		}
-		time.Sleep(50 * time.Millisecond)
 	}
+	waitReader()
 	card := idcardsim.Fixtures()[1]
 	tap := func() string {
 		t.Helper()
@@ -129,5 +137,52 @@ func TestRequestOfflineByCardAcrossRestart(t *testing.T) {
 	log += k.out.String()
 	if strings.Contains(log, card.IDNumber) || strings.Contains(log, card.IDNumber[6:14]) || strings.Contains(log, "13905991234") {
 		t.Error("kioskd logged the ID number or the phone")
+	}
+
+	// The township closes it (a signed answer, retained on the request's
+	// topic); after a restart with the reader, the villager's card tap
+	// shows 已办结 and the reply.
+	const reply = "路灯已于12月5日修复。"
+	now := time.Now().UTC().Truncate(time.Second)
+	content, err := request.Change{Format: request.StatusFormat, Request: r.ID, Seq: r.Seq, Status: request.StatusClosed,
+		Reply: reply, By: "镇综治中心", At: now}.Encode()
+	if err != nil {
+		t.Fatal(err)
+	}
+	answer, err := bundle.Sign(bundle.Bundle{Kind: bundle.KindRequestStatus, Version: uint64(now.Unix()),
+		Target:    bundle.Target{Township: "dev-township", Kiosks: []string{"dev-kiosk-01"}},
+		NotBefore: now.Add(-time.Minute), Expires: now.Add(24 * time.Hour), Content: content}, mustDevTownshipKey(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := townshipctl.Push(ctx, townshipctl.Conn{Broker: broker.URL}, mqtttopic.RequestStatus("dev-township", "dev-kiosk-01", r.Seq), answer); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		got, err := c.CheckRequest(ctx, r.Number, apitype.RequestProof{Phone4: "1234"})
+		if err == nil && got.Status == apitype.RequestClosed {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the answer never reached the check: %+v %v", got, err)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	k.cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case <-k.done:
+	case <-time.After(10 * time.Second):
+		t.Fatal("kioskd did not stop within 10 s of SIGTERM")
+	}
+	k = mustStartKioskd(t, dataDir, broker.URL, "--idcard-device", pty.Path)
+	c = localclient.New(k.socket)
+	waitReader()
+	mine, err = c.RequestsByCard(ctx, tap())
+	if err != nil || len(mine.Requests) != 1 {
+		t.Fatalf("requests by card after the answer: %+v %v", mine, err)
+	}
+	if got := mine.Requests[0]; got.Status != apitype.RequestClosed || got.StatusText != "已办结" || got.Reply != reply {
+		t.Errorf("the card tap shows %+v", got)
 	}
 }

@@ -106,6 +106,10 @@ type Request struct {
 	StatusText string     `json:"status_text"`
 	Reply      string     `json:"reply,omitempty"`
 	Updated    *time.Time `json:"updated,omitempty"`
+	// By is the office that answered, To the one a referred request went
+	// to: each absent until the township says.
+	By string `json:"by,omitempty"`
+	To string `json:"to,omitempty"`
 }
 
 // Request statuses. A kiosk answers submitted until the township's

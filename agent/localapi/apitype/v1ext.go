@@ -267,8 +267,16 @@ type Indicators struct {
 	// id. Absent when there are none.
 	EventsCollected  int            `json:"events_collected,omitempty"`
 	EventsByCategory map[string]int `json:"events_by_category,omitempty"`
-	Since            time.Time      `json:"since"` // the period counted: from the case book's creation …
-	AsOf             time.Time      `json:"as_of"` // … to when these were computed
+	// EventsClosed is how many of the requests kept at the kiosk the
+	// township has closed (已办结, as its answers say); EventsClosedRate
+	// is 事件办结率, closed / kept (nil when none is kept), and
+	// EventsCloseHours the median time from a request to its closing, in
+	// hours (nil when none is closed). Absent on a kiosk without requests.
+	EventsClosed     int       `json:"events_closed,omitempty"`
+	EventsClosedRate *float64  `json:"events_closed_rate,omitempty"`
+	EventsCloseHours *float64  `json:"events_close_hours,omitempty"`
+	Since            time.Time `json:"since"` // the period counted: from the case book's creation …
+	AsOf             time.Time `json:"as_of"` // … to when these were computed
 }
 
 // SpeakRequest is the body of POST /v1/speak: read text aloud.
