@@ -46,20 +46,28 @@ func (u *UI) showHome() {
 	bookings.Add(advisorTile)
 	bookings.Add(mediationTile)
 	hotlineKey := newHotlineBlock(u.t(wording.HomeHotline), u.showHotline)
-	u.homeKeys = []fyne.CanvasObject{advisorKey, mediationKey, hotlineKey}
-	// The bookings first and largest; the services; 12348; the advisor's
-	// hours; and last, small, the mediators' way in. On a portrait totem
-	// the keys grow to fill the upper part, the bookings most.
-	rows := []fyne.CanvasObject{bookings, tiles, hotlineKey, paragraph(advisor),
+	// 我要反映 and its check (issue 20): a row of their own under the
+	// bookings, smaller than they are and not in the main action's red.
+	raiseKey, raiseTile := requestKey(u.t(wording.RequestRaise), pictMegaphone, u.startRequest)
+	checkKey, checkTile := requestKey(u.t(wording.RequestCheck), theme.SearchIcon(), u.startCheck)
+	requests := u.fillGrid(2)
+	requests.Add(raiseTile)
+	requests.Add(checkTile)
+	u.homeKeys = []fyne.CanvasObject{advisorKey, mediationKey, raiseKey, checkKey, hotlineKey}
+	// The bookings first and largest; 我要反映; the services; 12348; the
+	// advisor's hours; and last, small, the mediators' way in. On a
+	// portrait totem the keys grow to fill the upper part, the bookings
+	// most.
+	rows := []fyne.CanvasObject{bookings, requests, tiles, hotlineKey, paragraph(advisor),
 		container.NewHBox(widget.NewButton(u.t(wording.HomeMediator), u.startSignIn))}
 	var band []fyne.CanvasObject
 	if u.form() != formPortrait {
 		// On a landscape panel 12348 stands in the band, below the
 		// bookings: under the services it is under the fold.
-		rows = slices.Delete(rows, 2, 3)
+		rows = slices.Delete(rows, 3, 4)
 		band = append(band, hotlineKey)
 	}
-	body := container.New(&homeLayout{weight: []float32{3, 4, 1}}, rows...)
+	body := container.New(&homeLayout{weight: []float32{3, 1, 4, 1}}, rows...)
 	speech := u.tf(wording.HomeSpeech, wording.Args{"kiosk": m.KioskName, "advisor": bookAdvisor, "mediation": bookMediation})
 	u.present(container.NewVScroll(container.NewPadded(body)), screen{redraw: u.showHome, speech: speech, home: true, band: band})
 }
