@@ -285,6 +285,7 @@ const (
 
 	RequestRaise          Key = "request.raise"
 	RequestCheck          Key = "request.check"
+	RequestCheckShort     Key = "request.check_short"
 	RequestLoading        Key = "request.loading"
 	RequestLoadFailed     Key = "request.load_failed"
 	RequestRetry          Key = "request.retry"
