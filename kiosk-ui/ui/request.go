@@ -309,8 +309,20 @@ func (u *UI) showReqContact() {
 		display.Refresh()
 	})
 	above := []fyne.CanvasObject{container.NewCenter(display)}
-	if photo := u.reqPhotoRow(); photo != nil {
-		above = append(above, photo)
+	if r.menu.Photo {
+		// Short words, to stand beside the pad on a small panel in
+		// larger text: the consent screen explains. Chosen, it carries
+		// the chosen look, and a tap takes it back.
+		above = append(above, choice(u.t(wording.RequestPhotoShort), r.photo, func() {
+			u.touch()
+			if r.photo {
+				r.photo = false
+				u.showReqContact()
+				return
+			}
+			r.askingPhoto = true
+			u.askReqPhoto()
+		}))
 	}
 	u.rstep(stepReqContact, u.t(wording.RequestContactTitle), u.padScreen(pad, above, submit), extra...)
 }

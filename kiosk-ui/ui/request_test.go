@@ -93,7 +93,7 @@ func TestRequestByPhoneWithoutPlaces(t *testing.T) {
 	p.tap("养殖场气味很大")
 	p.tap(labelNext)
 	mustSee(t, w, "第 4 步（共 4 步）")
-	if findButton(w, labelReqPhoto) != nil {
+	if findButton(w, labelReqPhoto) != nil || findButton(w, txt(wording.RequestPhotoShort)) != nil {
 		t.Error("a photo is offered on a kiosk whose camera is not ready")
 	}
 	p.tap(labelSubmit)
@@ -132,7 +132,7 @@ func TestAnonymousReport(t *testing.T) {
 	p.tap(labelAnonymous)
 	mustSee(t, w, txt(wording.RequestAnonymousWhat))
 	mustSee(t, w, txt(wording.RequestAnonymousCode))
-	if findButton(w, "1") != nil || findButton(w, labelReqPhoto) != nil {
+	if findButton(w, "1") != nil || findButton(w, labelReqPhoto) != nil || findButton(w, txt(wording.RequestPhotoShort)) != nil {
 		t.Error("the anonymous report still asks for a phone or a photo")
 	}
 	u.onCardEvent(tappedCard)
@@ -210,6 +210,27 @@ func TestRequestPhotoWithConsent(t *testing.T) {
 	p.tap(labelSubmit)
 	if s := agent.req.submitted; len(s) != 2 || s[1].Photo == nil || !s[1].Photo.Consent {
 		t.Fatalf("the photo agreed to was not asked for: %+v", s)
+	}
+	// Beside the keypad: the short key, chosen once agreed, and taken
+	// back by a second tap.
+	test.Tap(mustButton(t, w, labelHome))
+	p.tap(labelRaise)
+	p.picto("求助")
+	p.picto("安全隐患")
+	p.tap("危房有倒塌危险")
+	p.tap(labelNext)
+	p.tap("一组")
+	p.keys("13900001234")
+	p.tap(txt(wording.RequestPhotoShort))
+	mustSee(t, w, txt(wording.RequestPhotoAsk))
+	p.tap(labelReqPhotoOK)
+	if u.rq == nil || !u.rq.photo {
+		t.Fatal("the yes was not kept")
+	}
+	p.tap(txt(wording.RequestPhotoShort))
+	p.tap(labelSubmit)
+	if s := agent.req.submitted; len(s) != 3 || s[2].Photo != nil || s[2].Phone != "13900001234" {
+		t.Fatalf("a photo taken back was still asked for: %+v", s)
 	}
 }
 

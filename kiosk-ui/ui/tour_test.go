@@ -22,6 +22,7 @@ import (
 
 	"github.com/fengqiao/kiosk/agent/localapi/apitype"
 	"github.com/fengqiao/kiosk/kiosk-ui/kiosktheme"
+	"github.com/fengqiao/kiosk/kiosk-ui/wording"
 )
 
 // The panels a kiosk ships with, with their diagonals in inches as the
@@ -148,7 +149,7 @@ func tour(t *testing.T, u *UI, w fyne.Window, visit func(name string)) {
 	p.tap("溪上石拱桥")
 	p.keys("13900001234")
 	visit("request-5-phone")
-	p.tap(labelReqPhoto)
+	p.tap(txt(wording.RequestPhotoShort))
 	visit("request-5-photo-consent")
 	p.tap(labelReqPhotoNo)
 	u.onCardEvent(tappedCard)

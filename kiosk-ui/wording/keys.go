@@ -316,6 +316,7 @@ const (
 	RequestSubmit         Key = "request.submit"
 	RequestSaving         Key = "request.saving"
 	RequestPhotoAdd       Key = "request.photo_add"
+	RequestPhotoShort     Key = "request.photo_short"
 	RequestPhotoTitle     Key = "request.photo_title"
 	RequestPhotoAsk       Key = "request.photo_ask"
 	RequestPhotoWhy       Key = "request.photo_why"
