@@ -120,6 +120,13 @@ func (u *UI) reqNext(id string) {
 // the step indicator, the question, any error, the content, and in the
 // band the way back, 不办了, extra actions and the primary action.
 func (u *UI) rstep(id, title string, content fyne.CanvasObject, extra ...fyne.CanvasObject) {
+	u.rstepSay(id, title, "", content, extra...)
+}
+
+// rstepSay is rstep for a step that reads aloud say after its question.
+// It is part of the screen's speech from the start: the screen is
+// announced with it, and a redraw is known for the same screen by it.
+func (u *UI) rstepSay(id, title, say string, content fyne.CanvasObject, extra ...fyne.CanvasObject) {
 	r := u.rq
 	r.stepID = id
 	n := max(0, slices.Index(r.steps, id))
@@ -128,6 +135,9 @@ func (u *UI) rstep(id, title string, content fyne.CanvasObject, extra ...fyne.Ca
 	if r.err != "" {
 		top = append(top, errorText(r.err))
 		speech = strings.TrimSuffix(r.err, "。") + "。" + title
+	}
+	if say != "" {
+		speech = strings.TrimSuffix(speech, "。") + "。" + say
 	}
 	var nav []fyne.CanvasObject
 	if n > 0 {
@@ -161,8 +171,7 @@ func (u *UI) showReqKind() {
 			u.reqNext(stepReqKind)
 		}))
 	}
-	u.rstep(stepReqKind, u.t(wording.RequestKindTitle), grid)
-	u.screen.speech += u.tf(wording.RequestKindSpeech, wording.Args{"kinds": strings.Join(names, "、")})
+	u.rstepSay(stepReqKind, u.t(wording.RequestKindTitle), u.tf(wording.RequestKindSpeech, wording.Args{"kinds": strings.Join(names, "、")}), grid)
 }
 
 func (u *UI) showReqCategory() {
@@ -212,8 +221,7 @@ func (u *UI) showReqPhrases() {
 		}
 		u.reqNext(stepReqPhrases)
 	})
-	u.rstep(stepReqPhrases, u.t(wording.RequestPhrasesTitle), container.NewVBox(paragraph(hint), grid, next))
-	u.screen.speech += hint
+	u.rstepSay(stepReqPhrases, u.t(wording.RequestPhrasesTitle), hint, container.NewVBox(paragraph(hint), grid, next))
 }
 
 func (u *UI) showReqPlace() {
@@ -275,8 +283,7 @@ func (u *UI) showReqContact() {
 		rows := container.NewVBox(paragraph(u.reqSummary()),
 			paragraph(u.t(wording.RequestAnonymousWhat)), paragraph(u.t(wording.RequestAnonymousCode)), submit)
 		back := widget.NewButton(u.t(wording.RequestNotAnonymous), func() { u.touch(); r.anonymous = false; u.showReqContact() })
-		u.rstep(stepReqContact, u.t(wording.RequestAnonymousTitle), rows, back)
-		u.screen.speech += u.t(wording.RequestAnonymousWhat) + u.t(wording.RequestAnonymousCode)
+		u.rstepSay(stepReqContact, u.t(wording.RequestAnonymousTitle), u.t(wording.RequestAnonymousWhat)+u.t(wording.RequestAnonymousCode), rows, back)
 		return
 	case r.kind.Anonymous:
 		extra = append(extra, widget.NewButton(u.t(wording.RequestAnonymous), func() {
@@ -296,8 +303,7 @@ func (u *UI) showReqContact() {
 		}
 		rows.Add(widget.NewButton(u.t(wording.RequestWithoutCard), func() { u.touch(); r.who.card = nil; u.showReqContact() }))
 		rows.Add(submit)
-		u.rstep(stepReqContact, u.t(wording.RequestContactTitle), rows, extra...)
-		u.screen.speech = strings.TrimSuffix(u.screen.speech, "。") + "。" + u.tf(wording.RequestContactCard, wording.Args{"name": c.Name, "id": ""})
+		u.rstepSay(stepReqContact, u.t(wording.RequestContactTitle), u.tf(wording.RequestContactCard, wording.Args{"name": c.Name, "id": ""}), rows, extra...)
 		return
 	}
 	// No card (yet): the phone on the keypad; a card placed now answers
@@ -353,8 +359,7 @@ func (u *UI) askReqPhoto() {
 	rows := container.NewVBox(paragraph(u.t(wording.RequestPhotoAsk)), paragraph(u.t(wording.RequestPhotoWhy)),
 		primary(u.t(wording.RequestPhotoAgreed), func() { u.touch(); r.photo, r.askingPhoto = true, false; u.showReqContact() }))
 	refuse := widget.NewButton(u.t(wording.RequestPhotoRefused), func() { u.touch(); r.photo, r.askingPhoto = false, false; u.showReqContact() })
-	u.rstep(stepReqContact, u.t(wording.RequestPhotoTitle), rows, refuse)
-	u.screen.speech += u.t(wording.RequestPhotoAsk) + u.t(wording.RequestPhotoWhy)
+	u.rstepSay(stepReqContact, u.t(wording.RequestPhotoTitle), u.t(wording.RequestPhotoAsk)+u.t(wording.RequestPhotoWhy), rows, refuse)
 }
 
 // requestCard takes a card read during the request flow or on the check

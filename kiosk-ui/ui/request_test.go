@@ -413,3 +413,40 @@ func TestAnonymousReportCheckedByCode(t *testing.T) {
 	mustSee(t, w, "编号 00042　举报：环境卫生")
 	mustSee(t, w, "进度：已提交，待受理")
 }
+
+// TestRequestStepsAnnounced: with voice guidance each step says its
+// question and its options' hint once; ticking a phrase redraws the step
+// without saying it again.
+func TestRequestStepsAnnounced(t *testing.T) {
+	agent := newFakeAgent()
+	agent.editMenu = func(m *apitype.Menu) { m.Voice = true }
+	_, w, _ := mustUI(t, agent)
+	p := &tapper{t: t, w: w}
+	last := func() string {
+		agent.mu.Lock()
+		defer agent.mu.Unlock()
+		if len(agent.spoken) == 0 {
+			return ""
+		}
+		return agent.spoken[len(agent.spoken)-1]
+	}
+	p.tap(labelRaise)
+	if s := last(); !contains(s, "求助、反映诉求、咨询、举报") {
+		t.Errorf("the kind step says %q", s)
+	}
+	p.picto("反映诉求")
+	p.picto("道路设施")
+	if s := last(); !contains(s, "选 1 到 3 条") {
+		t.Errorf("the phrases step says %q", s)
+	}
+	agent.mu.Lock()
+	n := len(agent.spoken)
+	agent.mu.Unlock()
+	p.tap("路灯不亮")
+	agent.mu.Lock()
+	again := len(agent.spoken) != n
+	agent.mu.Unlock()
+	if again {
+		t.Errorf("ticking a phrase announced the step again: %q", last())
+	}
+}
