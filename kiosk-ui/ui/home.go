@@ -88,6 +88,7 @@ func (u *UI) showHome() {
 	}
 	body := container.New(&homeLayout{weight: weight}, rows...)
 	speech := u.tf(wording.HomeSpeech, wording.Args{"kiosk": m.KioskName, "advisor": bookAdvisor, "mediation": bookMediation})
+	speech = strings.TrimSuffix(speech, "。") + "。" + u.tf(wording.RequestHomeSpeech, wording.Args{"raise": u.t(wording.RequestRaise), "check": u.t(wording.RequestCheck)})
 	u.present(container.NewVScroll(container.NewPadded(body)), screen{redraw: u.showHome, speech: speech, home: true, band: band})
 }
 

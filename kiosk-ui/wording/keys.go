@@ -286,6 +286,7 @@ const (
 	RequestRaise          Key = "request.raise"
 	RequestCheck          Key = "request.check"
 	RequestCheckShort     Key = "request.check_short"
+	RequestHomeSpeech     Key = "request.home_speech"
 	RequestLoading        Key = "request.loading"
 	RequestLoadFailed     Key = "request.load_failed"
 	RequestRetry          Key = "request.retry"
