@@ -58,7 +58,7 @@ func (u *UI) onCardEvent(ev apitype.CardEvent) {
 		return
 	}
 	c := *ev.Card
-	if u.med.onCard(u, &c) {
+	if u.med.onCard(u, &c) || u.requestCard(&c) {
 		return
 	}
 	if !u.draft.active {

@@ -60,6 +60,7 @@ type fakeAgent struct {
 	drafts      fakeDrafts          // mediators' drafts (draft_test.go)
 	phrased     int                 // GET phrases asked, with a token good or not
 	inUse       []time.Duration     // POST /v1/screen/in-use marks (inuse_test.go)
+	req         fakeRequests        // 我要反映 (fake_requests_test.go)
 
 	// printedEvents are the event slips printed: "service RFC3339-start".
 	printedEvents []string

@@ -447,6 +447,12 @@ var stepNames = map[string]wording.Key{
 	stepPrefer:   wording.BookingStepPrefer,
 	stepVenue:    wording.BookingStepVenue,
 	stepOther:    wording.BookingStepOther,
+
+	stepReqKind:     wording.RequestStepKind,
+	stepReqCategory: wording.RequestStepCategory,
+	stepReqPhrases:  wording.RequestStepPhrases,
+	stepReqPlace:    wording.RequestStepPlace,
+	stepReqContact:  wording.RequestStepContact,
 }
 
 // stepIndicator shows where a villager is in a flow: every step, numbered

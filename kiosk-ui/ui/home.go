@@ -46,21 +46,49 @@ func (u *UI) showHome() {
 	bookings.Add(advisorTile)
 	bookings.Add(mediationTile)
 	hotlineKey := newHotlineBlock(u.t(wording.HomeHotline), u.showHotline)
-	u.homeKeys = []fyne.CanvasObject{advisorKey, mediationKey, hotlineKey}
-	// The bookings first and largest; the services; 12348; the advisor's
-	// hours; and last, small, the mediators' way in. On a portrait totem
-	// the keys grow to fill the upper part, the bookings most.
-	rows := []fyne.CanvasObject{bookings, tiles, hotlineKey, paragraph(advisor),
+	// 我要反映 and its check (issue 20): a row of their own under the
+	// bookings, smaller than they are and not in the main action's red.
+	raiseKey, raiseTile := requestKey(u.t(wording.RequestRaise), pictMegaphone, u.startRequest)
+	checkKey, checkTile := requestKey(u.t(wording.RequestCheck), theme.SearchIcon(), u.startCheck)
+	var requests fyne.CanvasObject
+	if cols, _ := bookings.Layout.(*fillGrid).cols(bookings.Objects); cols == 1 && u.form() != formPortrait {
+		// The bookings stacked on a landscape panel (a small one in
+		// larger text): a third row would be under the fold, so the
+		// two stand in a column beside them, plain keys with shorter
+		// words: beside the advisor's key there is room for five
+		// characters.
+		raiseKey = widget.NewButton(u.t(wording.RequestRaise), u.startRequest)
+		checkKey = widget.NewButton(u.t(wording.RequestCheckShort), u.startCheck)
+		side := container.New(&homeLayout{weight: []float32{1, 1}}, raiseKey, checkKey)
+		bookings = container.NewBorder(nil, nil, nil, side, bookings)
+	} else {
+		g := u.fillGrid(2)
+		g.Add(raiseTile)
+		g.Add(checkTile)
+		requests = g
+	}
+	u.homeKeys = []fyne.CanvasObject{advisorKey, mediationKey, raiseKey, checkKey, hotlineKey}
+	// The bookings first and largest; 我要反映 and its check; the
+	// services; 12348; the advisor's hours; and last, small, the
+	// mediators' way in. On a portrait totem the keys grow to fill the
+	// upper part, the bookings most.
+	rows := []fyne.CanvasObject{bookings, requests, tiles, hotlineKey, paragraph(advisor),
 		container.NewHBox(widget.NewButton(u.t(wording.HomeMediator), u.startSignIn))}
+	weight := []float32{3, 1, 4, 1}
+	if requests == nil {
+		rows, weight = slices.Delete(rows, 1, 2), []float32{3, 4, 1}
+	}
 	var band []fyne.CanvasObject
 	if u.form() != formPortrait {
 		// On a landscape panel 12348 stands in the band, below the
 		// bookings: under the services it is under the fold.
-		rows = slices.Delete(rows, 2, 3)
+		i := slices.Index(rows, fyne.CanvasObject(hotlineKey))
+		rows = slices.Delete(rows, i, i+1)
 		band = append(band, hotlineKey)
 	}
-	body := container.New(&homeLayout{weight: []float32{3, 4, 1}}, rows...)
+	body := container.New(&homeLayout{weight: weight}, rows...)
 	speech := u.tf(wording.HomeSpeech, wording.Args{"kiosk": m.KioskName, "advisor": bookAdvisor, "mediation": bookMediation})
+	speech = strings.TrimSuffix(speech, "。") + "。" + u.tf(wording.RequestHomeSpeech, wording.Args{"raise": u.t(wording.RequestRaise), "check": u.t(wording.RequestCheck)})
 	u.present(container.NewVScroll(container.NewPadded(body)), screen{redraw: u.showHome, speech: speech, home: true, band: band})
 }
 

@@ -80,6 +80,14 @@ func bookingKey(label string, icon fyne.Resource, tap func()) (*widget.Button, f
 	return b, container.NewThemeOverride(b, bigIconTheme{th})
 }
 
+// requestKey is 我要反映 or its check on the home screen: a plain button
+// with its pictogram, below the bookings and smaller than they are.
+func requestKey(label string, icon fyne.Resource, tap func()) (*widget.Button, fyne.CanvasObject) {
+	b := widget.NewButtonWithIcon(label, icon, tap)
+	th := fyne.CurrentApp().Settings().Theme()
+	return b, container.NewThemeOverride(b, bigIconTheme{th})
+}
+
 // bigIconTheme draws a button's icon at a pictogram's size.
 type bigIconTheme struct{ fyne.Theme }
 

@@ -152,3 +152,56 @@ func (p *pictoChoice) Tapped(*fyne.PointEvent) {
 func (p *pictoChoice) MinSize() fyne.Size {
 	return p.BaseWidget.MinSize().Max(fyne.NewSize(kiosktheme.MinTouch*2.5, kiosktheme.MinTouch*2))
 }
+
+// Pictograms of 我要反映 (issue 20): the four kinds and the grid
+// categories, by the names the site content gives them
+// (config.RequestPictograms).
+var (
+	pictLifebuoy = svgPictogram("help", // a lifebuoy: help with a dispute
+		`<path fill="#000" d="M21.78 14.08 A10 10 0 0 1 14.08 21.78 L13.14 17.38 A5.5 5.5 0 0 0 17.38 13.14 Z M9.92 21.78 A10 10 0 0 1 2.22 14.08 L6.62 13.14 A5.5 5.5 0 0 0 10.86 17.38 Z M2.22 9.92 A10 10 0 0 1 9.92 2.22 L10.86 6.62 A5.5 5.5 0 0 0 6.62 10.86 Z M14.08 2.22 A10 10 0 0 1 21.78 9.92 L17.38 10.86 A5.5 5.5 0 0 0 13.14 6.62 Z"/>`)
+	pictMegaphone = svgPictogram("report", // a megaphone: speaking up
+		`<polygon points="3,9 9,9 18,3.5 18,20.5 9,15 3,15" fill="#000"/><rect x="5" y="15" width="3" height="6" rx="1" fill="#000"/>`+
+			`<rect x="19.5" y="10.5" width="3" height="3" rx="1" fill="#000"/>`)
+	pictRoad = svgPictogram("road", // a road running into the distance, its middle line cut out
+		`<path fill-rule="evenodd" fill="#000" d="M9 3 L15 3 L22 21 L2 21 Z M11.2 5 L12.8 5 L12.8 8 L11.2 8 Z M11 10 L13 10 L13 13.5 L11 13.5 Z M10.8 15.5 L13.2 15.5 L13.2 19.5 L10.8 19.5 Z"/>`)
+	pictDrop = svgPictogram("water", // a drop of water
+		`<path fill="#000" d="M12 2 C12 2 4.5 11 4.5 15.5 A7.5 7.5 0 0 0 19.5 15.5 C19.5 11 12 2 12 2 Z"/>`)
+	pictBulb = svgPictogram("light", // a light bulb: street lights
+		`<path fill="#000" d="M12 2 A7 7 0 0 0 8 14.7 L8 17 L16 17 L16 14.7 A7 7 0 0 0 12 2 Z"/>`+
+			`<rect x="8.5" y="18" width="7" height="1.8" rx="0.8" fill="#000"/><rect x="9.5" y="20.5" width="5" height="1.8" rx="0.8" fill="#000"/>`)
+)
+
+// requestPictograms draw the request menu's pictogram names.
+var requestPictograms = map[string]fyne.Resource{
+	"help":       pictLifebuoy,
+	"concern":    pictTalk,
+	"consult":    theme.QuestionIcon(),
+	"report":     pictMegaphone,
+	"dispute":    pictNeighbours,
+	"clean":      theme.DeleteIcon(), // a rubbish bin
+	"road":       pictRoad,
+	"hazard":     theme.WarningIcon(),
+	"other":      theme.MoreHorizontalIcon(),
+	"family":     pictFamily,
+	"neighbours": pictNeighbours,
+	"tree":       pictTree,
+	"plot":       pictFlag,
+	"money":      pictCoin,
+	"work":       pictHelmet,
+	"leaf":       pictLeaf,
+	"car":        pictCar,
+	"medical":    pictCross,
+	"building":   pictBuilding,
+	"water":      pictDrop,
+	"light":      pictBulb,
+	"talk":       pictTalk,
+}
+
+// requestPictogram is the pictogram named name; a name this build does not
+// know has the pictogram of talk, never a blank tile.
+func requestPictogram(name string) fyne.Resource {
+	if r, ok := requestPictograms[name]; ok {
+		return r
+	}
+	return pictTalk
+}

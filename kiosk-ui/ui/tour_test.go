@@ -22,6 +22,7 @@ import (
 
 	"github.com/fengqiao/kiosk/agent/localapi/apitype"
 	"github.com/fengqiao/kiosk/kiosk-ui/kiosktheme"
+	"github.com/fengqiao/kiosk/kiosk-ui/wording"
 )
 
 // The panels a kiosk ships with, with their diagonals in inches as the
@@ -133,6 +134,64 @@ func tour(t *testing.T, u *UI, w fyne.Window, visit func(name string)) {
 	p.tap(labelNext)
 	visit("mediation-4-confirm-other")
 	p.tap(labelCancel)
+
+	// 我要反映 (issue 20): by phone and card with a photo question, then an
+	// anonymous report; and the check, by number and by card.
+	p.tap(labelRaise)
+	visit("request-1-kind")
+	p.picto("反映诉求")
+	visit("request-2-category")
+	p.picto("道路设施")
+	p.tap("路灯不亮")
+	visit("request-3-phrases")
+	p.tap(labelNext)
+	visit("request-4-place")
+	p.tap("溪上石拱桥")
+	p.keys("13900001234")
+	visit("request-5-phone")
+	p.tap(txt(wording.RequestPhotoShort))
+	visit("request-5-photo-consent")
+	p.tap(labelReqPhotoNo)
+	u.onCardEvent(tappedCard)
+	visit("request-5-card")
+	p.tap(labelSubmit)
+	visit("request-done")
+	p.tap(labelHome)
+	p.tap(labelRaise)
+	p.picto("举报")
+	p.picto("环境卫生")
+	p.tap("有人往溪里倒垃圾")
+	p.tap(labelNext)
+	p.tap(labelPlaceSkip)
+	visit("request-5-report")
+	p.tap(labelAnonymous)
+	visit("request-5-anonymous")
+	p.tap(labelSubmit)
+	visit("request-done-anonymous")
+	p.tap(labelHome)
+	p.tap(labelCheck)
+	visit("check")
+	p.tap(labelCheckNumber)
+	p.keys("42")
+	visit("check-number")
+	p.tap(labelNext)
+	visit("check-how")
+	p.tap(labelCheckPhone4)
+	p.keys("9999")
+	visit("check-phone4")
+	p.tap(labelCheckSearch)
+	visit("check-no-match")
+	p.keys("1234")
+	p.tap(labelCheckSearch)
+	visit("check-result")
+	p.tap(labelHome)
+	if fa, ok := u.opts.Agent.(*fakeAgent); ok {
+		fa.req.reply = "路灯已于12月5日修复，谢谢您的反映。"
+	}
+	p.tap(labelCheck)
+	u.onCardEvent(tappedCard)
+	visit("check-by-card")
+	p.tap(labelHome)
 
 	p.tap(labelMediator)
 	visit("mediator-signin")

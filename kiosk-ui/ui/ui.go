@@ -46,7 +46,16 @@ type Agent interface {
 	PrintEvent(ctx context.Context, service string, at time.Time) error
 	// MarkInUse tells kioskd someone is using the screen for d (inuse.go).
 	MarkInUse(ctx context.Context, d time.Duration) error
+	Requests
 	Mediator
+}
+
+// Requests is what 我要反映 and its check need from kioskd (request.go).
+type Requests interface {
+	RequestMenu(ctx context.Context) (apitype.RequestMenu, error)
+	SubmitRequest(ctx context.Context, req apitype.RequestSubmit) (apitype.RequestReceipt, error)
+	CheckRequest(ctx context.Context, number string, proof apitype.RequestProof) (apitype.Request, error)
+	RequestsByCard(ctx context.Context, card string) (apitype.Requests, error)
 }
 
 // Mediator is what mediator mode needs from kioskd. Every call but sign-in
@@ -139,6 +148,11 @@ type UI struct {
 	pendingSpeech string
 	draft         draft
 	med           mediatorState
+	// rq is a request being raised and chk a check under way (request.go,
+	// check.go); nil otherwise. rq may hold a card and a phone: it is
+	// wiped with the draft.
+	rq  *reqDraft
+	chk *checkState
 
 	lastActivity time.Time
 	idleFromSite bool    // IdleTimeout follows the site config
@@ -568,6 +582,7 @@ func (u *UI) checkIdle() {
 // standard text and shows the menu.
 func (u *UI) goHome() {
 	u.draft = draft{}
+	u.rq, u.chk = nil, nil
 	u.signOut()
 	// The screen being left is not drawn again at standard size: its state
 	// is gone (a mediator's form with the sign-out), and home follows.
