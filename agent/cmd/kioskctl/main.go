@@ -12,6 +12,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"slices"
 	"syscall"
 	"time"
 
@@ -116,7 +117,15 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return townshipWatch(ctx, args[2:], stdout, stderr)
 	case len(args) >= 2 && args[0] == "operator" && args[1] == "certify":
 		return operatorCertify(args[2:], stdout, stderr, time.Now)
-	case len(args) >= 3 && args[0] == "township" && args[1] == "requests":
+	case len(args) >= 2 && args[0] == "township" && args[1] == "requests":
+		if len(args) == 2 || slices.Contains([]string{"-h", "-help", "--help", "help"}, args[2]) {
+			// The verbs, each with its own flags (VERB -h).
+			fmt.Fprintf(stderr, "Usage:\n%s\n\nFlags:\n  each verb's own: kioskctl township requests VERB -h\n", commandUsages("kioskctl township requests"))
+			if len(args) == 2 {
+				return 2
+			}
+			return 0
+		}
 		return townshipRequests(ctx, args[2], args[3:], stdout, stderr, time.Now)
 	case len(args) >= 2 && args[0] == "outbox" && args[1] == "status":
 		return outboxStatus(ctx, args[2:], stdout, stderr)
