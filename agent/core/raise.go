@@ -8,7 +8,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/fengqiao/kiosk/agent/booking"
@@ -33,17 +32,10 @@ var (
 	// It is the same answer for a number that does not exist, so a
 	// wrong guess learns nothing.
 	ErrNoMatch = errors.New("core: no request with that number matches")
-	// ErrCheckLocked means too many wrong proofs were given for one
-	// number lately; the check is refused until CheckLockout has passed.
+	// ErrCheckLocked means too many wrong typed proofs were given for one
+	// number, or on the whole kiosk, lately (checklimit.go); a card check
+	// is never refused so.
 	ErrCheckLocked = errors.New("core: too many wrong proofs for this number; wait")
-)
-
-// A number's check is locked after MaxCheckFailures wrong proofs within
-// CheckLockout, for CheckLockout: an anonymous report's eight-digit code
-// cannot be guessed at the kiosk's keypad.
-const (
-	MaxCheckFailures = 5
-	CheckLockout     = 15 * time.Minute
 )
 
 // tallyRequests prefixes the outbox tallies of requests by grid category,
@@ -196,40 +188,68 @@ func (c *Core) CheckRequest(number string, proof apitype.RequestProof) (apitype.
 	}
 	number = BookingNumber(seq) // 42 and 00042 are one request
 	now := c.now()
-	if c.checks.locked(number, now) {
-		return apitype.Request{}, ErrCheckLocked
-	}
-	var cardKey string
 	if proof.Card != "" {
-		id, err := c.cardRead(proof.Card)
-		if err != nil {
-			return apitype.Request{}, err
-		}
-		cardKey = c.reqKeys.Card(id.IDType, id.IDNumber)
+		return c.checkByCard(number, seq, proof.Card)
 	}
+	// A typed proof: counted as a miss before it is verified, so parallel
+	// checks get no more tries than the limits (checklimit.go).
+	if err := c.checks.begin(number, now); err != nil {
+		c.log.Info("request check refused: locked", "number", number)
+		return apitype.Request{}, err
+	}
+	st, err := c.storedRequest(seq)
+	if err != nil && !errors.Is(err, outbox.ErrNotFound) {
+		c.checks.cancel(number, now) // not a miss: the kiosk failed
+		return apitype.Request{}, err
+	}
+	kind, value := request.ProofPhone, proof.Phone4
+	if proof.Code != "" {
+		kind, value = request.ProofCode, strings.ReplaceAll(proof.Code, " ", "")
+	}
+	var ok bool
+	if err == nil {
+		stored := st.PhoneProof
+		if kind == request.ProofCode {
+			stored = st.CodeProof
+		}
+		ok = c.reqKeys.Matches(stored, st.ID, kind, value)
+	} else {
+		// A number that does not exist costs what a wrong proof costs: the
+		// same HMAC, the same miss counted and written.
+		c.reqKeys.Matches(unknownProof, "", kind, value)
+	}
+	if err := c.checks.done(number, now, ok); err != nil {
+		c.log.Warn("request check: could not write the check limits", "err", err)
+	}
+	if !ok {
+		c.log.Info("request check refused", "number", number)
+		return apitype.Request{}, ErrNoMatch
+	}
+	return apiRequest(number, st), nil
+}
+
+// unknownProof stands for the stored proof of a number that does not
+// exist, so that checking it costs an HMAC as a real one does.
+var unknownProof = strings.Repeat("0", 64)
+
+// checkByCard checks request seq by the card just tapped. It is neither
+// limited nor counted: a card is not guessed at the keypad, and a locked
+// number must not keep its villager out.
+func (c *Core) checkByCard(number string, seq uint64, token string) (apitype.Request, error) {
+	id, err := c.cardRead(token)
+	if err != nil {
+		return apitype.Request{}, err
+	}
+	cardKey := c.reqKeys.Card(id.IDType, id.IDNumber)
 	st, err := c.storedRequest(seq)
 	if err != nil && !errors.Is(err, outbox.ErrNotFound) {
 		return apitype.Request{}, err
 	}
-	ok := err == nil
-	switch {
-	case !ok:
-	case proof.Card != "":
-		ok = st.CardKey != "" && subtle.ConstantTimeCompare([]byte(st.CardKey), []byte(cardKey)) == 1
-	case proof.Phone4 != "":
-		ok = c.reqKeys.Matches(st.PhoneProof, st.ID, request.ProofPhone, proof.Phone4)
-	default:
-		ok = c.reqKeys.Matches(st.CodeProof, st.ID, request.ProofCode, strings.ReplaceAll(proof.Code, " ", ""))
-	}
-	if !ok {
-		c.checks.fail(number, now)
+	if err != nil || st.CardKey == "" || subtle.ConstantTimeCompare([]byte(st.CardKey), []byte(cardKey)) != 1 {
 		c.log.Info("request check refused", "number", number)
 		return apitype.Request{}, ErrNoMatch
 	}
-	c.checks.clear(number)
-	if proof.Card != "" {
-		c.cards.Forget(proof.Card)
-	}
+	c.cards.Forget(token)
 	return apiRequest(number, st), nil
 }
 
@@ -288,11 +308,30 @@ func requestV1(r request.Request, s *sealer) schema.RequestV1 {
 		out.Place = &schema.PlaceV1{ID: r.Place.ID, Name: r.Place.Name, Kind: r.Place.Kind}
 	}
 	if r.Contact != nil && !r.Anonymous {
-		out.Contact = &schema.RequestContactV1{Via: r.Contact.Via, Name: r.Contact.Name,
-			PhoneMasked: masked(r.Contact.Phone), Phone: s.seal("contact.phone", r.Contact.Phone)}
+		// The name is sealed as the phone is, on every kind: a 求助 names
+		// its villager as much as a 举报, and only the township answers.
+		// The phone's mask shows no digit of the last four, which prove
+		// the request at the kiosk's check.
+		out.Contact = &schema.RequestContactV1{Via: r.Contact.Via, Name: s.seal("contact.name", r.Contact.Name),
+			PhoneMasked: requestMasked(r.Contact.Phone), Phone: s.seal("contact.phone", r.Contact.Phone)}
 	}
 	out.Withheld = s.withheld
 	return out
+}
+
+// requestMasked is a request's phone as lists show it: the first three
+// digits only (139********). Unlike other records' masks (139****1234) it
+// shows none of the last four digits, which are what proves the request
+// at the kiosk: a subscriber who saw them beside the number could check it.
+func requestMasked(tel string) string {
+	r := []rune(tel)
+	switch {
+	case len(r) == 0:
+		return ""
+	case len(r) <= 7:
+		return strings.Repeat("*", len(r))
+	}
+	return string(r[:3]) + strings.Repeat("*", len(r)-3)
 }
 
 // storedRequest is the local status of a request just made: submitted,
@@ -372,48 +411,4 @@ func (c *Core) requestReceipt(r apitype.Request, code string) Receipt {
 		lines = append(lines, "凭编号在本机刷身份证或输入手机后四位查询办理情况。")
 	}
 	return Receipt{Title: title, Lines: lines, Footer: c.live().cfg.Site.Kiosk.Name}
-}
-
-// checkFailures counts wrong proofs per request number, in memory: a
-// restart forgets them, which a guesser at the keypad cannot arrange.
-type checkFailures struct {
-	mu     sync.Mutex
-	misses map[string][]time.Time
-}
-
-func (f *checkFailures) locked(number string, now time.Time) bool {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	recent := f.recentLocked(number, now)
-	return len(recent) >= MaxCheckFailures
-}
-
-func (f *checkFailures) recentLocked(number string, now time.Time) []time.Time {
-	ts := slices.DeleteFunc(f.misses[number], func(t time.Time) bool { return now.Sub(t) >= CheckLockout })
-	if len(ts) == 0 {
-		delete(f.misses, number)
-		return nil
-	}
-	f.misses[number] = ts
-	return ts
-}
-
-func (f *checkFailures) fail(number string, now time.Time) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	if f.misses == nil {
-		f.misses = map[string][]time.Time{}
-	}
-	if len(f.misses) > 1000 { // a flood of numbers: keep the map bounded
-		for n := range f.misses {
-			f.recentLocked(n, now)
-		}
-	}
-	f.misses[number] = append(f.recentLocked(number, now), now)
-}
-
-func (f *checkFailures) clear(number string) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	delete(f.misses, number)
 }

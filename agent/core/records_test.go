@@ -113,7 +113,7 @@ func TestSealedConversions(t *testing.T) {
 			map[string]string{"parties[0].phone": "13905991234", "parties[1].phone": "13800001111"}},
 		{"request", func(s *sealer) any {
 			return requestV1(request.Request{Phrases: []string{"路灯不亮"}, Contact: &request.Contact{Name: "测试二", Phone: "13905991234", Via: request.ViaCard}}, s)
-		}, map[string]string{"contact.phone": "13905991234"}},
+		}, map[string]string{"contact.phone": "13905991234", "contact.name": "测试二"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

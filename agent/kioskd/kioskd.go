@@ -213,7 +213,8 @@ func Run(ctx context.Context, opts Options) error {
 		Config: cfg, Version: opts.Version, Outbox: ob, Link: link,
 		Cards: cards, CaseBook: cases, Speaker: speaker, Printer: receipts, Hardware: hw,
 		LastBundle: lastOutcome(ctl), RequestSecret: requestSecret,
-		Log: log.With("component", "core"), Now: opts.Now,
+		CheckLimitsFile: filepath.Join(opts.DataDir, "check-limits.json"),
+		Log:             log.With("component", "core"), Now: opts.Now,
 	})
 	ctl.Start(agent)
 	answers.agent = agent

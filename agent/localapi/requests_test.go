@@ -108,7 +108,7 @@ func TestSubmitRequestRefused(t *testing.T) {
 // TestCheckRequest: a request is checked by the card that made it, the
 // last four digits of its phone, or not at all; a wrong proof and an
 // unknown number get the same answer, and a number is locked after
-// core.MaxCheckFailures wrong proofs.
+// core.MaxCheckFailures wrong typed proofs, but never to its card.
 func TestCheckRequest(t *testing.T) {
 	f := mustServe(t)
 	ctx := context.Background()
@@ -163,11 +163,17 @@ func TestCheckRequest(t *testing.T) {
 	if _, err := f.client.CheckRequest(ctx, "abc", apitype.RequestProof{Phone4: "1234"}); !errors.As(err, &apiErr) || apiErr.Field != "number" {
 		t.Errorf("a number that is not one: %v", err)
 	}
-	for i := 1; i < core.MaxCheckFailures; i++ { // one miss above (another card)
+	// A wrong card is not a guess at the keypad: it does not count (the
+	// "another card" above), and a locked number still opens to its card.
+	for i := 0; i < core.MaxCheckFailures; i++ {
 		noMatch("a wrong phone", r.Number, apitype.RequestProof{Phone4: "0000"})
 	}
 	if _, err := f.client.CheckRequest(ctx, r.Number, apitype.RequestProof{Phone4: "1234"}); !errors.As(err, &apiErr) || apiErr.StatusCode != 429 || apiErr.Code != apitype.CodeLocked {
 		t.Errorf("after %d misses the right proof: %v, want 429 locked", core.MaxCheckFailures, err)
+	}
+	f.cards.put("tap", villagerCard)
+	if got, err := f.client.CheckRequest(ctx, r.Number, apitype.RequestProof{Card: "tap"}); err != nil || got.Number != r.Number {
+		t.Errorf("its card while the number is locked: %+v %v, want the request", got, err)
 	}
 	f.clock.Advance(core.CheckLockout)
 	if _, err := f.client.CheckRequest(ctx, r.Number, apitype.RequestProof{Phone4: "1234"}); err != nil {
