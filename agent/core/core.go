@@ -99,6 +99,8 @@ type Core struct {
 	// proofs (raise.go).
 	reqKeys *request.Keys
 	checks  checkLimits
+	// skippedRequests counts stored statuses scans skipped (raise.go).
+	skippedRequests atomic.Int64
 	// answerMu orders the township's answers (ApplyAnswer).
 	answerMu sync.Mutex
 }

@@ -271,15 +271,10 @@ func (c *Core) RequestsByCard(token string) (apitype.Requests, error) {
 	// A village kiosk keeps thousands of requests at most: a scan of the
 	// sealed table costs milliseconds, and an index would be one more
 	// place a card's key is written.
-	err = c.outbox.ScanKept(request.Table, func(seq uint64, v []byte) error {
-		st, err := request.DecodeStored(v)
-		if err != nil {
-			return err
-		}
+	err = c.scanRequests(func(seq uint64, st request.Stored) {
 		if st.CardKey == key {
 			out.Requests = append(out.Requests, apiRequest(BookingNumber(seq), st))
 		}
-		return nil
 	})
 	if err != nil {
 		return apitype.Requests{}, fmt.Errorf("core: requests by card: %w", err)
@@ -288,6 +283,28 @@ func (c *Core) RequestsByCard(token string) (apitype.Requests, error) {
 	c.cards.Forget(token)
 	return out, nil
 }
+
+// scanRequests calls fn with every stored request status that reads. One
+// that does not (written by a newer kioskd before a rollback, or damaged)
+// is skipped, counted (SkippedRequests) and logged by its number only, so
+// one bad entry does not refuse every villager's card lookup.
+func (c *Core) scanRequests(fn func(seq uint64, st request.Stored)) error {
+	return c.outbox.ScanKept(request.Table, func(seq uint64, v []byte) error {
+		st, err := request.DecodeStored(v)
+		if err != nil {
+			c.skippedRequests.Add(1)
+			c.log.Warn("request status skipped: it does not read", "number", BookingNumber(seq),
+				"newer", errors.Is(err, request.ErrNewerStored))
+			return nil
+		}
+		fn(seq, st)
+		return nil
+	})
+}
+
+// SkippedRequests is how many stored request statuses scans have skipped
+// since the start because they did not read (scanRequests).
+func (c *Core) SkippedRequests() int64 { return c.skippedRequests.Load() }
 
 func (c *Core) storedRequest(seq uint64) (request.Stored, error) {
 	v, err := c.outbox.GetKept(request.Table, seq)

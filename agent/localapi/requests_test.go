@@ -215,6 +215,37 @@ func TestRequestsByCard(t *testing.T) {
 	}
 }
 
+// TestRequestsByCardSkipsUnreadable: a stored status this kioskd cannot
+// read (a newer kioskd's, after a rollback) is skipped and counted, and
+// the card still finds the villager's other requests.
+func TestRequestsByCardSkipsUnreadable(t *testing.T) {
+	f := mustServe(t)
+	ctx := context.Background()
+	var rs []apitype.RequestReceipt
+	for _, phrase := range []string{"路灯不亮", "路灯不亮"} {
+		f.cards.put("tap", villagerCard)
+		r, err := f.client.SubmitRequest(ctx, apitype.RequestSubmit{Kind: "concern", Category: "roads", Phrases: []string{phrase}, Card: "tap"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		rs = append(rs, r)
+	}
+	if err := f.ob.PutKept(ctx, request.Table, rs[0].Seq, []byte(`{"v":99,"id":"x"}`)); err != nil {
+		t.Fatal(err)
+	}
+	f.cards.put("tap", villagerCard)
+	got, err := f.client.RequestsByCard(ctx, "tap")
+	if err != nil || len(got.Requests) != 1 || got.Requests[0].Number != rs[1].Number {
+		t.Fatalf("requests by card past an unreadable entry = %+v %v", got.Requests, err)
+	}
+	if n := f.agent.SkippedRequests(); n != 1 {
+		t.Errorf("SkippedRequests = %d, want 1", n)
+	}
+	if _, err := f.agent.AnsweredRequests(); err != nil {
+		t.Errorf("answered requests past an unreadable entry: %v", err)
+	}
+}
+
 // TestAnonymousReceiptPrintsOnce: an anonymous report's receipt carries
 // its check code, prints once, and is gone after: the kiosk keeps no code.
 func TestAnonymousReceiptPrintsOnce(t *testing.T) {
