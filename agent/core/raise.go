@@ -10,10 +10,13 @@ import (
 	"strings"
 	"time"
 
+	"github.com/google/uuid"
+
 	"github.com/fengqiao/kiosk/agent/booking"
 	"github.com/fengqiao/kiosk/agent/config"
 	"github.com/fengqiao/kiosk/agent/localapi/apitype"
 	"github.com/fengqiao/kiosk/agent/outbox"
+	"github.com/fengqiao/kiosk/agent/record"
 	"github.com/fengqiao/kiosk/agent/request"
 	"github.com/fengqiao/kiosk/agent/schema"
 )
@@ -37,6 +40,10 @@ var (
 	// is never refused so.
 	ErrCheckLocked = errors.New("core: too many wrong proofs for this number; wait")
 )
+
+// AnonymousTimeGrain is what an anonymous report's time is rounded down
+// to, in its record and its local status: the hour.
+const AnonymousTimeGrain = time.Hour
 
 // tallyRequests prefixes the outbox tallies of requests by grid category,
 // counted in the request's own commit: the 事件采集数 indicator.
@@ -95,11 +102,23 @@ func (c *Core) SubmitRequest(ctx context.Context, req apitype.RequestSubmit) (ap
 		}
 		photo = &p
 	}
-	env, err := c.newSealedRecord(c.live(), now, func(s *sealer) schema.Body {
+	build := func(s *sealer) schema.Body {
 		body := requestV1(v, s)
 		body.Photo = photo
 		return body
-	})
+	}
+	var env record.Envelope
+	if v.Anonymous {
+		// Its time would point at whoever stood at the kiosk (a camera on
+		// the square): the id is random (v4, not a v7 with the
+		// millisecond in it) and the time is the hour's (docs/requests.md).
+		var id uuid.UUID
+		if id, err = uuid.NewRandom(); err == nil {
+			env, err = c.newSealedRecordWithID(c.live(), id.String(), now.UTC().Truncate(AnonymousTimeGrain), build)
+		}
+	} else {
+		env, err = c.newSealedRecord(c.live(), now, build)
+	}
 	if err != nil {
 		return apitype.RequestReceipt{}, err
 	}

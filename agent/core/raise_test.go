@@ -11,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/uuid"
+
 	"github.com/fengqiao/kiosk/agent/internal/tstest/mosquittotest"
 	"github.com/fengqiao/kiosk/agent/localapi/apitype"
 	"github.com/fengqiao/kiosk/agent/localclient"
@@ -75,6 +77,21 @@ func TestAnonymousReportLeavesNoTrace(t *testing.T) {
 	}
 	mustCarry(t, "the signed report's queued record", items[0].Payload, `"phone_masked":"139********"`)
 	mustBeAnonymous(t, "the queued record", items[1].Payload, anon.Code, tel)
+	// Its time does not point at the minute the villager stood there: a
+	// random (v4) id, not a v7 with the millisecond in it, and the hour.
+	var anonEnv record.Envelope
+	if err := json.Unmarshal(items[1].Payload, &anonEnv); err != nil {
+		t.Fatal(err)
+	}
+	if id, err := uuid.Parse(anonEnv.ID); err != nil || id.Version() != 4 {
+		t.Errorf("the anonymous report's id %s is not a random (v4) UUID: %v", anonEnv.ID, err)
+	}
+	if !anonEnv.TS.Equal(anonEnv.TS.Truncate(time.Hour)) || anonEnv.TS.Minute() != 0 {
+		t.Errorf("the anonymous report's ts %v is not rounded to the hour", anonEnv.TS)
+	}
+	if anon.Created.Minute() != 0 || anon.Created.Second() != 0 || anon.Created.Nanosecond() != 0 {
+		t.Errorf("the anonymous report's local status keeps its time %v, not the hour", anon.Created)
+	}
 
 	// In the local status table.
 	raw, err := k.ob.GetKept(request.Table, anon.Seq)

@@ -267,8 +267,9 @@ func TestAnonymousReceiptPrintsOnce(t *testing.T) {
 	for _, l := range d.Lines {
 		lines = append(lines, l.Text)
 	}
+	// The time is the hour's, as in the record (docs/requests.md).
 	want := []string{"匿名举报回执", "编号：" + r.Number, "事项：举报 · 安全隐患", "　　　电线老化或私拉乱接", "地点：村茶厂",
-		"时间：2026年11月24日 周二 10:10", "状态：已提交，待受理", "查询码：" + r.Code[:4] + " " + r.Code[4:],
+		"时间：2026年11月24日 周二 10:00", "状态：已提交，待受理", "查询码：" + r.Code[:4] + " " + r.Code[4:],
 		"凭编号和查询码在本机查询办理情况。查询码只打印这一次，请妥善保管。", "本举报未记录您的姓名、电话和身份证。", "开发村综治服务一体机"}
 	if strings.Join(lines, "\n") != strings.Join(want, "\n") {
 		t.Errorf("printed lines:\n%s\nwant:\n%s", strings.Join(lines, "\n"), strings.Join(want, "\n"))
