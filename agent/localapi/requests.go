@@ -37,12 +37,16 @@ func (s *server) serveSubmitRequest(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusCreated, out)
 }
 
-// serveCheckRequest is GET /v1/requests/{number}?card=|phone4=|code=. The
-// proof is in the query, which kioskd never logs (fail logs the path).
+// serveCheckRequest is POST /v1/requests/{number}/check with the proof
+// in the body (apitype.RequestProof): never in a URL, which clients and
+// proxies print in their errors and logs.
 func (s *server) serveCheckRequest(w http.ResponseWriter, r *http.Request) {
-	q := r.URL.Query()
-	out, err := s.agent.CheckRequest(r.PathValue("number"),
-		apitype.RequestProof{Card: q.Get("card"), Phone4: q.Get("phone4"), Code: q.Get("code")})
+	var proof apitype.RequestProof
+	if apiErr := decodeBody(w, r, &proof); apiErr != nil {
+		writeError(w, http.StatusBadRequest, *apiErr)
+		return
+	}
+	out, err := s.agent.CheckRequest(r.PathValue("number"), proof)
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -50,9 +54,18 @@ func (s *server) serveCheckRequest(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, out)
 }
 
-// serveRequestsByCard is GET /v1/requests?card=TOKEN.
+// serveRequestsByCard is POST /v1/requests/by-card with {"card": TOKEN}.
 func (s *server) serveRequestsByCard(w http.ResponseWriter, r *http.Request) {
-	out, err := s.agent.RequestsByCard(r.URL.Query().Get("card"))
+	var proof apitype.RequestProof
+	if apiErr := decodeBody(w, r, &proof); apiErr != nil {
+		writeError(w, http.StatusBadRequest, *apiErr)
+		return
+	}
+	if proof.Phone4 != "" || proof.Code != "" {
+		writeError(w, http.StatusBadRequest, apitype.Error{Code: apitype.CodeInvalid, Field: "proof", Message: "only card lists requests"})
+		return
+	}
+	out, err := s.agent.RequestsByCard(proof.Card)
 	if err != nil {
 		s.fail(w, r, err)
 		return

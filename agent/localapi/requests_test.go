@@ -50,7 +50,7 @@ func TestRequestAnswersGolden(t *testing.T) {
 		t.Fatalf("submit: %d %s", status, made)
 	}
 	mustAnswerGolden(t, "requests_created.json", made)
-	status, _, checked := f.call(t, http.MethodGet, "/v1/requests/00001?phone4=1234", "", "")
+	status, _, checked := f.call(t, http.MethodPost, "/v1/requests/00001/check", "", `{"phone4":"1234"}`)
 	if status != http.StatusOK {
 		t.Fatalf("check: %d %s", status, checked)
 	}
@@ -342,5 +342,26 @@ func TestAnonymousReceiptSurvivesAPrinterFault(t *testing.T) {
 	}
 	if err := f.client.Print(ctx, r.ID); !errors.As(err, &apiErr) || apiErr.StatusCode != 404 {
 		t.Errorf("a print after the one that worked: %v, want 404", err)
+	}
+}
+
+// TestProofsNotInErrors: a check's proof travels in the body, so a client
+// error (kioskd down) cannot print it; nor the card token of a listing.
+func TestProofsNotInErrors(t *testing.T) {
+	c := localclient.New(filepath.Join(t.TempDir(), "none.sock"))
+	ctx := context.Background()
+	for _, proof := range []apitype.RequestProof{{Phone4: "9876"}, {Code: "86421357"}, {Card: "card-token-secret"}} {
+		_, err := c.CheckRequest(ctx, "00042", proof)
+		if err == nil {
+			t.Fatal("a check without kioskd answered")
+		}
+		for _, secret := range []string{"9876", "86421357", "card-token-secret"} {
+			if strings.Contains(err.Error(), secret) {
+				t.Errorf("the error prints the proof: %v", err)
+			}
+		}
+	}
+	if _, err := c.RequestsByCard(ctx, "card-token-secret"); err == nil || strings.Contains(err.Error(), "card-token-secret") {
+		t.Errorf("a listing's error: %v", err)
 	}
 }
