@@ -9,6 +9,9 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/fengqiao/kiosk/agent/localapi/apitype"
+	"github.com/fengqiao/kiosk/agent/request"
 )
 
 var t0 = time.Date(2026, 12, 7, 1, 0, 0, 0, time.UTC)
@@ -133,5 +136,30 @@ func TestCheckLimitsSurviveRestart(t *testing.T) {
 	}
 	if err := h.begin("00001", t0.Add(time.Minute)); err != nil {
 		t.Errorf("after a damaged file: %v", err)
+	}
+}
+
+// TestCheckAfterSecretLost: a request made under a lost request secret is
+// answered "uncheckable", not counted as a miss (its proofs can never
+// match, and its villager would lock it out); later numbers as before.
+func TestCheckAfterSecretLost(t *testing.T) {
+	c, _ := mustCore(t)
+	keys, err := request.NewKeys(make([]byte, request.SecretSize))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.reqKeys, c.secretLostBelow = keys, 7
+	for range MaxCheckFailures + 1 {
+		for _, proof := range []apitype.RequestProof{{Phone4: "1234"}, {Code: "12345678"}} {
+			if _, err := c.CheckRequest("00007", proof); !errors.Is(err, ErrRequestSecretLost) {
+				t.Fatalf("a check of an old request: %v, want ErrRequestSecretLost", err)
+			}
+		}
+	}
+	if len(c.checks.state.Kiosk) != 0 {
+		t.Errorf("checks of old requests counted %d misses", len(c.checks.state.Kiosk))
+	}
+	if _, err := c.CheckRequest("00008", apitype.RequestProof{Phone4: "1234"}); !errors.Is(err, ErrNoMatch) {
+		t.Errorf("a later number: %v, want ErrNoMatch", err)
 	}
 }

@@ -101,6 +101,7 @@ type Core struct {
 	checks  checkLimits
 	// skippedRequests counts stored statuses scans skipped (raise.go).
 	skippedRequests atomic.Int64
+	secretLostBelow uint64
 	// answerMu orders the township's answers (ApplyAnswer).
 	answerMu sync.Mutex
 }
@@ -139,6 +140,11 @@ type Options struct {
 	// restarts (checklimit.go; kioskd: check-limits.json in its data
 	// directory); "" keeps them in memory only.
 	CheckLimitsFile string
+	// RequestSecretLostBelow is the highest seq of the requests kept when
+	// the request secret was found lost and made again (kioskd; 0: never):
+	// their proofs cannot match, so checks of them are refused with
+	// ErrRequestSecretLost rather than counted as misses.
+	RequestSecretLostBelow uint64
 	// Log defaults to discarding; Now to time.Now.
 	Log *slog.Logger
 	Now func() time.Time
@@ -180,6 +186,7 @@ func New(opts Options) *Core {
 		}
 		c.reqKeys = keys
 	}
+	c.secretLostBelow = opts.RequestSecretLostBelow
 	if opts.CheckLimitsFile != "" {
 		if err := c.checks.load(opts.CheckLimitsFile); err != nil {
 			// Counting starts again: a damaged file must not lock the

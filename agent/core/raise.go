@@ -35,6 +35,11 @@ var (
 	// It is the same answer for a number that does not exist, so a
 	// wrong guess learns nothing.
 	ErrNoMatch = errors.New("core: no request with that number matches")
+	// ErrRequestSecretLost means the number is at or below the last
+	// request kept when the kiosk's request secret was lost (Options.
+	// RequestSecretLostBelow): its proofs were hashed with the lost secret
+	// and can never match, so the check is refused and not counted.
+	ErrRequestSecretLost = errors.New("core: requests this old were made under a lost request secret")
 	// ErrCheckLocked means too many wrong typed proofs were given for one
 	// number, or on the whole kiosk, lately (checklimit.go); a card check
 	// is never refused so.
@@ -207,6 +212,9 @@ func (c *Core) CheckRequest(number string, proof apitype.RequestProof) (apitype.
 	}
 	number = BookingNumber(seq) // 42 and 00042 are one request
 	now := c.now()
+	if seq <= c.secretLostBelow {
+		return apitype.Request{}, ErrRequestSecretLost
+	}
 	if proof.Card != "" {
 		return c.checkByCard(number, seq, proof.Card)
 	}

@@ -79,6 +79,9 @@ func requestError(w http.ResponseWriter, err error) bool {
 	case errors.Is(err, core.ErrNoMatch):
 		writeError(w, http.StatusNotFound, apitype.Error{Code: apitype.CodeNoMatch,
 			Message: "no request with that number matches: check the number and the card, phone digits or code"})
+	case errors.Is(err, core.ErrRequestSecretLost):
+		writeError(w, http.StatusGone, apitype.Error{Code: apitype.CodeUncheckable, Field: "number",
+			Message: "this kiosk can no longer check requests made before its request secret was lost; the village office can"})
 	case errors.Is(err, core.ErrCheckLocked):
 		writeError(w, http.StatusTooManyRequests, apitype.Error{Code: apitype.CodeLocked, Field: "number", Message: err.Error()})
 	default:
