@@ -102,6 +102,7 @@ type Core struct {
 	// skippedRequests counts stored statuses scans skipped (raise.go).
 	skippedRequests atomic.Int64
 	secretLostBelow uint64
+	anonMu          sync.Mutex // draws and commits anonymous reports' numbers
 	// answerMu orders the township's answers (ApplyAnswer).
 	answerMu sync.Mutex
 }

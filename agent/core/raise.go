@@ -2,7 +2,9 @@ package core
 
 import (
 	"context"
+	"crypto/rand"
 	"crypto/subtle"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"slices"
@@ -134,6 +136,14 @@ func (c *Core) SubmitRequest(ctx context.Context, req apitype.RequestSubmit) (ap
 		if code, err = request.NewCode(); err != nil {
 			return apitype.RequestReceipt{}, err
 		}
+		// Its receipt's number is random, not the seq, which the records
+		// around it would date. Unique among the kept requests: drawn and
+		// committed under anonMu.
+		c.anonMu.Lock()
+		defer c.anonMu.Unlock()
+		if st.Number, err = c.newAnonymousNumber(); err != nil {
+			return apitype.RequestReceipt{}, err
+		}
 		st.CodeProof = c.reqKeys.Proof(env.ID, request.ProofCode, code)
 	default:
 		if in.Card != nil {
@@ -155,6 +165,9 @@ func (c *Core) SubmitRequest(ctx context.Context, req apitype.RequestSubmit) (ap
 		c.cards.Forget(req.Card)
 	}
 	number := BookingNumber(env.Seq)
+	if st.Number != "" {
+		number = st.Number
+	}
 	// Never the phone, the name or the code: the id traces the record.
 	c.log.Info("request committed", "id", env.ID, "seq", env.Seq, "kind", v.Kind.ID, "category", v.Category.ID,
 		"anonymous", v.Anonymous, "photo", v.Photo)
@@ -210,9 +223,18 @@ func (c *Core) CheckRequest(number string, proof apitype.RequestProof) (apitype.
 	if err != nil || seq == 0 || len(number) > 20 {
 		return apitype.Request{}, &booking.FieldError{Field: "number", Code: apitype.CodeInvalid, Msg: "must be a request's number, e.g. 00042"}
 	}
-	number = BookingNumber(seq) // 42 and 00042 are one request
+	anonymous := isAnonymousNumber(number)
+	if anonymous {
+		// An anonymous report's number is not its seq: found by the
+		// number stored with it (0: none, answered as a wrong proof).
+		if seq, err = c.anonymousSeq(number); err != nil {
+			return apitype.Request{}, err
+		}
+	} else {
+		number = BookingNumber(seq) // 42 and 00042 are one request
+	}
 	now := c.now()
-	if seq <= c.secretLostBelow {
+	if seq != 0 && seq <= c.secretLostBelow {
 		return apitype.Request{}, ErrRequestSecretLost
 	}
 	if proof.Card != "" {
@@ -333,7 +355,53 @@ func (c *Core) scanRequests(fn func(seq uint64, st request.Stored)) error {
 // since the start because they did not read (scanRequests).
 func (c *Core) SkippedRequests() int64 { return c.skippedRequests.Load() }
 
+// Anonymous reports' numbers: AnonymousNumberDigits digits beginning with
+// a 9, which a seq-based number (00042) never is before the kiosk's
+// 900000th record.
+const AnonymousNumberDigits = 6
+
+func isAnonymousNumber(n string) bool { return len(n) == AnonymousNumberDigits && n[0] == '9' }
+
+// newAnonymousNumber draws a number for an anonymous report that no kept
+// request has.
+func (c *Core) newAnonymousNumber() (string, error) {
+	for range 20 {
+		var b [8]byte
+		if _, err := rand.Read(b[:]); err != nil {
+			return "", fmt.Errorf("core: anonymous number: %w", err)
+		}
+		n := fmt.Sprintf("9%05d", binary.BigEndian.Uint64(b[:])%100000)
+		seq, err := c.anonymousSeq(n)
+		if err != nil {
+			return "", err
+		}
+		if seq == 0 {
+			return n, nil
+		}
+	}
+	return "", errors.New("core: anonymous number: no free number found")
+}
+
+// anonymousSeq is the seq of the kept anonymous report numbered n; 0 if
+// there is none. A scan of the table, whether or not it is there: a
+// number that does not exist costs what one that does costs.
+func (c *Core) anonymousSeq(n string) (uint64, error) {
+	var found uint64
+	err := c.scanRequests(func(seq uint64, st request.Stored) {
+		if st.Number != "" && subtle.ConstantTimeCompare([]byte(st.Number), []byte(n)) == 1 {
+			found = seq
+		}
+	})
+	if err != nil {
+		return 0, fmt.Errorf("core: anonymous number: %w", err)
+	}
+	return found, nil
+}
+
 func (c *Core) storedRequest(seq uint64) (request.Stored, error) {
+	if seq == 0 {
+		return request.Stored{}, fmt.Errorf("%w: no such request", outbox.ErrNotFound)
+	}
 	v, err := c.outbox.GetKept(request.Table, seq)
 	if err != nil {
 		return request.Stored{}, err
@@ -390,8 +458,12 @@ func storedRequest(r request.Request, id string, now time.Time) request.Stored {
 	return st
 }
 
-// apiRequest is a stored status as the check shows it.
+// apiRequest is a stored status as the check shows it; an anonymous
+// report's number is its own, not the seq's.
 func apiRequest(number string, st request.Stored) apitype.Request {
+	if st.Number != "" {
+		number = st.Number
+	}
 	out := apitype.Request{Number: number, Kind: st.Kind, KindName: st.KindName, Category: st.Category, CatName: st.CatName,
 		Phrases: slices.Clone(st.Phrases), Place: st.Place, Anonymous: st.Anonymous, Photo: st.Photo,
 		Created: st.Created, Reply: st.Reply, By: st.By, To: st.To}

@@ -29,7 +29,7 @@ var anonymousBodyKeys = []string{"anonymous", "category", "channel", "kind", "ki
 // anonymousStoredKeys are all the keys of its local status: the same, its
 // status, and the keyed hash of its check code.
 var anonymousStoredKeys = []string{"anonymous", "category", "category_name", "code_proof", "created", "id", "kind",
-	"kind_name", "phrases", "place", "status", "v", "version"}
+	"kind_name", "number", "phrases", "place", "status", "v", "version"}
 
 // TestAnonymousReportLeavesNoTrace: an anonymous report reaches the outbox,
 // the kiosk's local status table and the township's broker (a real

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"path/filepath"
 	"regexp"
@@ -285,6 +286,8 @@ func TestAnonymousReceiptPrintsOnce(t *testing.T) {
 
 var codeRE = regexp.MustCompile(`"code":"\d{8}"`)
 
+var anonNumberRE = regexp.MustCompile(`"number":"9\d{5}"`)
+
 // TestAnonymousAnswer: the 201 answer of an anonymous report is the only
 // place its code is given, and says nothing identifying.
 func TestAnonymousAnswer(t *testing.T) {
@@ -303,6 +306,12 @@ func TestAnonymousAnswer(t *testing.T) {
 			t.Errorf("the answer has %q: %s", k, raw)
 		}
 	}
+	// Its number is random, not the seq (docs/requests.md): six digits
+	// beginning with 9.
+	if !anonNumberRE.Match(raw) || got["seq"] == nil || fmt.Sprint(got["number"]) == fmt.Sprintf("%05.0f", got["seq"]) {
+		t.Errorf("an anonymous report's number is not its own: %s", raw)
+	}
+	raw = anonNumberRE.ReplaceAll(raw, []byte(`"number":"912345"`))
 	mustAnswerGolden(t, "requests_anonymous.json", codeRE.ReplaceAll(raw, []byte(`"code":"12345678"`)))
 }
 
