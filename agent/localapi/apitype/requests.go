@@ -87,7 +87,7 @@ type RequestReceipt struct {
 // Request is a request as the villager's check shows it: what was asked
 // and where it stands. Nothing in it identifies the villager.
 type Request struct {
-	Number    string   `json:"number"` // the seq, as a booking's number: 00042
+	Number    string   `json:"number"` // the seq, as a booking's number: 00042; an anonymous report's is random: 912345
 	Kind      string   `json:"kind"`
 	KindName  string   `json:"kind_name"`
 	Category  string   `json:"category"`
