@@ -91,6 +91,11 @@ func (f *checkLimits) begin(number string, now time.Time) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	st := &f.state
+	if st.PausedUntil.Sub(now) > MaxCheckPause {
+		// The clock went back (a cold boot without network): a pause
+		// never lasts longer than MaxCheckPause from now.
+		st.PausedUntil = now.Add(MaxCheckPause)
+	}
 	if now.Before(st.PausedUntil) {
 		return ErrCheckLocked
 	}

@@ -79,6 +79,12 @@ func TestCheckLimitsKioskWide(t *testing.T) {
 	if got := f.state.PausedUntil.Sub(now); got != 2*first {
 		t.Errorf("the second pause in a row is %v, want %v (backoff)", got, 2*first)
 	}
+	// A clock set back by a year does not make the pause last a year.
+	back := now.AddDate(-1, 0, 0)
+	f.begin("00001", back)
+	if got := f.state.PausedUntil.Sub(back); got > MaxCheckPause {
+		t.Errorf("after the clock went back a year the pause lasts %v, want at most %v", got, MaxCheckPause)
+	}
 }
 
 // TestCheckLimitsParallel: parallel attempts at one number get no more
