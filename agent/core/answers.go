@@ -50,15 +50,10 @@ func (c *Core) ApplyAnswer(ctx context.Context, ch request.Change, version uint6
 // answers arrived.
 func (c *Core) AnsweredRequests() (map[string]uint64, error) {
 	out := map[string]uint64{}
-	err := c.outbox.ScanKept(request.Table, func(seq uint64, v []byte) error {
-		st, err := request.DecodeStored(v)
-		if err != nil {
-			return err
-		}
+	err := c.scanRequests(func(seq uint64, st request.Stored) {
 		if st.Version > 0 {
 			out[BookingNumber(seq)] = st.Version
 		}
-		return nil
 	})
 	if err != nil {
 		return nil, fmt.Errorf("core: answered requests: %w", err)
@@ -74,11 +69,7 @@ func (c *Core) AnsweredRequests() (map[string]uint64, error) {
 func (c *Core) closingIndicators(ind *apitype.Indicators) error {
 	var kept int
 	var hours []float64
-	err := c.outbox.ScanKept(request.Table, func(_ uint64, v []byte) error {
-		st, err := request.DecodeStored(v)
-		if err != nil {
-			return err
-		}
+	err := c.scanRequests(func(_ uint64, st request.Stored) {
 		kept++
 		if st.Status == request.StatusClosed {
 			closed := st.Closed
@@ -87,7 +78,6 @@ func (c *Core) closingIndicators(ind *apitype.Indicators) error {
 			}
 			hours = append(hours, max(0, closed.Sub(st.Created).Hours()))
 		}
-		return nil
 	})
 	if err != nil {
 		return fmt.Errorf("core: closing indicators: %w", err)

@@ -98,7 +98,11 @@ type Core struct {
 	// checked by (nil: no secret, no requests); checks counts wrong
 	// proofs (raise.go).
 	reqKeys *request.Keys
-	checks  checkFailures
+	checks  checkLimits
+	// skippedRequests counts stored statuses scans skipped (raise.go).
+	skippedRequests atomic.Int64
+	secretLostBelow uint64
+	anonMu          sync.Mutex // draws and commits anonymous reports' numbers
 	// answerMu orders the township's answers (ApplyAnswer).
 	answerMu sync.Mutex
 }
@@ -133,6 +137,15 @@ type Options struct {
 	// request.SecretSize bytes); nil: villagers' requests are refused with
 	// ErrNoRequestSecret.
 	RequestSecret []byte
+	// CheckLimitsFile keeps the counts of wrong typed proofs across
+	// restarts (checklimit.go; kioskd: check-limits.json in its data
+	// directory); "" keeps them in memory only.
+	CheckLimitsFile string
+	// RequestSecretLostBelow is the highest seq of the requests kept when
+	// the request secret was found lost and made again (kioskd; 0: never):
+	// their proofs cannot match, so checks of them are refused with
+	// ErrRequestSecretLost rather than counted as misses.
+	RequestSecretLostBelow uint64
 	// Log defaults to discarding; Now to time.Now.
 	Log *slog.Logger
 	Now func() time.Time
@@ -173,6 +186,14 @@ func New(opts Options) *Core {
 			panic("core: New: " + err.Error())
 		}
 		c.reqKeys = keys
+	}
+	c.secretLostBelow = opts.RequestSecretLostBelow
+	if opts.CheckLimitsFile != "" {
+		if err := c.checks.load(opts.CheckLimitsFile); err != nil {
+			// Counting starts again: a damaged file must not lock the
+			// kiosk's checks for ever. It is rewritten at the next miss.
+			log.Warn("request check limits not read; counting from zero", "err", err)
+		}
 	}
 	c.cur.Store(newLiveConfig(cfg))
 	c.warnWithheld()

@@ -2,19 +2,23 @@ package core
 
 import (
 	"context"
+	"crypto/rand"
 	"crypto/subtle"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
+
+	"github.com/google/uuid"
 
 	"github.com/fengqiao/kiosk/agent/booking"
 	"github.com/fengqiao/kiosk/agent/config"
 	"github.com/fengqiao/kiosk/agent/localapi/apitype"
 	"github.com/fengqiao/kiosk/agent/outbox"
+	"github.com/fengqiao/kiosk/agent/record"
 	"github.com/fengqiao/kiosk/agent/request"
 	"github.com/fengqiao/kiosk/agent/schema"
 )
@@ -33,18 +37,20 @@ var (
 	// It is the same answer for a number that does not exist, so a
 	// wrong guess learns nothing.
 	ErrNoMatch = errors.New("core: no request with that number matches")
-	// ErrCheckLocked means too many wrong proofs were given for one
-	// number lately; the check is refused until CheckLockout has passed.
+	// ErrRequestSecretLost means the number is at or below the last
+	// request kept when the kiosk's request secret was lost (Options.
+	// RequestSecretLostBelow): its proofs were hashed with the lost secret
+	// and can never match, so the check is refused and not counted.
+	ErrRequestSecretLost = errors.New("core: requests this old were made under a lost request secret")
+	// ErrCheckLocked means too many wrong typed proofs were given for one
+	// number, or on the whole kiosk, lately (checklimit.go); a card check
+	// is never refused so.
 	ErrCheckLocked = errors.New("core: too many wrong proofs for this number; wait")
 )
 
-// A number's check is locked after MaxCheckFailures wrong proofs within
-// CheckLockout, for CheckLockout: an anonymous report's eight-digit code
-// cannot be guessed at the kiosk's keypad.
-const (
-	MaxCheckFailures = 5
-	CheckLockout     = 15 * time.Minute
-)
+// AnonymousTimeGrain is what an anonymous report's time is rounded down
+// to, in its record and its local status: the hour.
+const AnonymousTimeGrain = time.Hour
 
 // tallyRequests prefixes the outbox tallies of requests by grid category,
 // counted in the request's own commit: the 事件采集数 indicator.
@@ -103,11 +109,23 @@ func (c *Core) SubmitRequest(ctx context.Context, req apitype.RequestSubmit) (ap
 		}
 		photo = &p
 	}
-	env, err := c.newSealedRecord(c.live(), now, func(s *sealer) schema.Body {
+	build := func(s *sealer) schema.Body {
 		body := requestV1(v, s)
 		body.Photo = photo
 		return body
-	})
+	}
+	var env record.Envelope
+	if v.Anonymous {
+		// Its time would point at whoever stood at the kiosk (a camera on
+		// the square): the id is random (v4, not a v7 with the
+		// millisecond in it) and the time is the hour's (docs/requests.md).
+		var id uuid.UUID
+		if id, err = uuid.NewRandom(); err == nil {
+			env, err = c.newSealedRecordWithID(c.live(), id.String(), now.UTC().Truncate(AnonymousTimeGrain), build)
+		}
+	} else {
+		env, err = c.newSealedRecord(c.live(), now, build)
+	}
 	if err != nil {
 		return apitype.RequestReceipt{}, err
 	}
@@ -116,6 +134,14 @@ func (c *Core) SubmitRequest(ctx context.Context, req apitype.RequestSubmit) (ap
 	switch {
 	case v.Anonymous:
 		if code, err = request.NewCode(); err != nil {
+			return apitype.RequestReceipt{}, err
+		}
+		// Its receipt's number is random, not the seq, which the records
+		// around it would date. Unique among the kept requests: drawn and
+		// committed under anonMu.
+		c.anonMu.Lock()
+		defer c.anonMu.Unlock()
+		if st.Number, err = c.newAnonymousNumber(); err != nil {
 			return apitype.RequestReceipt{}, err
 		}
 		st.CodeProof = c.reqKeys.Proof(env.ID, request.ProofCode, code)
@@ -139,6 +165,9 @@ func (c *Core) SubmitRequest(ctx context.Context, req apitype.RequestSubmit) (ap
 		c.cards.Forget(req.Card)
 	}
 	number := BookingNumber(env.Seq)
+	if st.Number != "" {
+		number = st.Number
+	}
 	// Never the phone, the name or the code: the id traces the record.
 	c.log.Info("request committed", "id", env.ID, "seq", env.Seq, "kind", v.Kind.ID, "category", v.Category.ID,
 		"anonymous", v.Anonymous, "photo", v.Photo)
@@ -194,42 +223,82 @@ func (c *Core) CheckRequest(number string, proof apitype.RequestProof) (apitype.
 	if err != nil || seq == 0 || len(number) > 20 {
 		return apitype.Request{}, &booking.FieldError{Field: "number", Code: apitype.CodeInvalid, Msg: "must be a request's number, e.g. 00042"}
 	}
-	number = BookingNumber(seq) // 42 and 00042 are one request
-	now := c.now()
-	if c.checks.locked(number, now) {
-		return apitype.Request{}, ErrCheckLocked
-	}
-	var cardKey string
-	if proof.Card != "" {
-		id, err := c.cardRead(proof.Card)
-		if err != nil {
+	anonymous := isAnonymousNumber(number)
+	if anonymous {
+		// An anonymous report's number is not its seq: found by the
+		// number stored with it (0: none, answered as a wrong proof).
+		if seq, err = c.anonymousSeq(number); err != nil {
 			return apitype.Request{}, err
 		}
-		cardKey = c.reqKeys.Card(id.IDType, id.IDNumber)
+	} else {
+		number = BookingNumber(seq) // 42 and 00042 are one request
 	}
+	now := c.now()
+	if seq != 0 && seq <= c.secretLostBelow {
+		return apitype.Request{}, ErrRequestSecretLost
+	}
+	if proof.Card != "" {
+		return c.checkByCard(number, seq, proof.Card)
+	}
+	// A typed proof: counted as a miss before it is verified, so parallel
+	// checks get no more tries than the limits (checklimit.go).
+	if err := c.checks.begin(number, now); err != nil {
+		c.log.Info("request check refused: locked", "number", number)
+		return apitype.Request{}, err
+	}
+	st, err := c.storedRequest(seq)
+	if err != nil && !errors.Is(err, outbox.ErrNotFound) {
+		c.checks.cancel(number, now) // not a miss: the kiosk failed
+		return apitype.Request{}, err
+	}
+	kind, value := request.ProofPhone, proof.Phone4
+	if proof.Code != "" {
+		kind, value = request.ProofCode, strings.ReplaceAll(proof.Code, " ", "")
+	}
+	var ok bool
+	if err == nil {
+		stored := st.PhoneProof
+		if kind == request.ProofCode {
+			stored = st.CodeProof
+		}
+		ok = c.reqKeys.Matches(stored, st.ID, kind, value)
+	} else {
+		// A number that does not exist costs what a wrong proof costs: the
+		// same HMAC, the same miss counted and written.
+		c.reqKeys.Matches(unknownProof, "", kind, value)
+	}
+	if err := c.checks.done(number, now, ok); err != nil {
+		c.log.Warn("request check: could not write the check limits", "err", err)
+	}
+	if !ok {
+		c.log.Info("request check refused", "number", number)
+		return apitype.Request{}, ErrNoMatch
+	}
+	return apiRequest(number, st), nil
+}
+
+// unknownProof stands for the stored proof of a number that does not
+// exist, so that checking it costs an HMAC as a real one does.
+var unknownProof = strings.Repeat("0", 64)
+
+// checkByCard checks request seq by the card just tapped. It is neither
+// limited nor counted: a card is not guessed at the keypad, and a locked
+// number must not keep its villager out.
+func (c *Core) checkByCard(number string, seq uint64, token string) (apitype.Request, error) {
+	id, err := c.cardRead(token)
+	if err != nil {
+		return apitype.Request{}, err
+	}
+	cardKey := c.reqKeys.Card(id.IDType, id.IDNumber)
 	st, err := c.storedRequest(seq)
 	if err != nil && !errors.Is(err, outbox.ErrNotFound) {
 		return apitype.Request{}, err
 	}
-	ok := err == nil
-	switch {
-	case !ok:
-	case proof.Card != "":
-		ok = st.CardKey != "" && subtle.ConstantTimeCompare([]byte(st.CardKey), []byte(cardKey)) == 1
-	case proof.Phone4 != "":
-		ok = c.reqKeys.Matches(st.PhoneProof, st.ID, request.ProofPhone, proof.Phone4)
-	default:
-		ok = c.reqKeys.Matches(st.CodeProof, st.ID, request.ProofCode, strings.ReplaceAll(proof.Code, " ", ""))
-	}
-	if !ok {
-		c.checks.fail(number, now)
+	if err != nil || st.CardKey == "" || subtle.ConstantTimeCompare([]byte(st.CardKey), []byte(cardKey)) != 1 {
 		c.log.Info("request check refused", "number", number)
 		return apitype.Request{}, ErrNoMatch
 	}
-	c.checks.clear(number)
-	if proof.Card != "" {
-		c.cards.Forget(proof.Card)
-	}
+	c.cards.Forget(token)
 	return apiRequest(number, st), nil
 }
 
@@ -251,15 +320,10 @@ func (c *Core) RequestsByCard(token string) (apitype.Requests, error) {
 	// A village kiosk keeps thousands of requests at most: a scan of the
 	// sealed table costs milliseconds, and an index would be one more
 	// place a card's key is written.
-	err = c.outbox.ScanKept(request.Table, func(seq uint64, v []byte) error {
-		st, err := request.DecodeStored(v)
-		if err != nil {
-			return err
-		}
+	err = c.scanRequests(func(seq uint64, st request.Stored) {
 		if st.CardKey == key {
 			out.Requests = append(out.Requests, apiRequest(BookingNumber(seq), st))
 		}
-		return nil
 	})
 	if err != nil {
 		return apitype.Requests{}, fmt.Errorf("core: requests by card: %w", err)
@@ -269,7 +333,75 @@ func (c *Core) RequestsByCard(token string) (apitype.Requests, error) {
 	return out, nil
 }
 
+// scanRequests calls fn with every stored request status that reads. One
+// that does not (written by a newer kioskd before a rollback, or damaged)
+// is skipped, counted (SkippedRequests) and logged by its number only, so
+// one bad entry does not refuse every villager's card lookup.
+func (c *Core) scanRequests(fn func(seq uint64, st request.Stored)) error {
+	return c.outbox.ScanKept(request.Table, func(seq uint64, v []byte) error {
+		st, err := request.DecodeStored(v)
+		if err != nil {
+			c.skippedRequests.Add(1)
+			c.log.Warn("request status skipped: it does not read", "number", BookingNumber(seq),
+				"newer", errors.Is(err, request.ErrNewerStored))
+			return nil
+		}
+		fn(seq, st)
+		return nil
+	})
+}
+
+// SkippedRequests is how many stored request statuses scans have skipped
+// since the start because they did not read (scanRequests).
+func (c *Core) SkippedRequests() int64 { return c.skippedRequests.Load() }
+
+// Anonymous reports' numbers: AnonymousNumberDigits digits beginning with
+// a 9, which a seq-based number (00042) never is before the kiosk's
+// 900000th record.
+const AnonymousNumberDigits = 6
+
+func isAnonymousNumber(n string) bool { return len(n) == AnonymousNumberDigits && n[0] == '9' }
+
+// newAnonymousNumber draws a number for an anonymous report that no kept
+// request has.
+func (c *Core) newAnonymousNumber() (string, error) {
+	for range 20 {
+		var b [8]byte
+		if _, err := rand.Read(b[:]); err != nil {
+			return "", fmt.Errorf("core: anonymous number: %w", err)
+		}
+		n := fmt.Sprintf("9%05d", binary.BigEndian.Uint64(b[:])%100000)
+		seq, err := c.anonymousSeq(n)
+		if err != nil {
+			return "", err
+		}
+		if seq == 0 {
+			return n, nil
+		}
+	}
+	return "", errors.New("core: anonymous number: no free number found")
+}
+
+// anonymousSeq is the seq of the kept anonymous report numbered n; 0 if
+// there is none. A scan of the table, whether or not it is there: a
+// number that does not exist costs what one that does costs.
+func (c *Core) anonymousSeq(n string) (uint64, error) {
+	var found uint64
+	err := c.scanRequests(func(seq uint64, st request.Stored) {
+		if st.Number != "" && subtle.ConstantTimeCompare([]byte(st.Number), []byte(n)) == 1 {
+			found = seq
+		}
+	})
+	if err != nil {
+		return 0, fmt.Errorf("core: anonymous number: %w", err)
+	}
+	return found, nil
+}
+
 func (c *Core) storedRequest(seq uint64) (request.Stored, error) {
+	if seq == 0 {
+		return request.Stored{}, fmt.Errorf("%w: no such request", outbox.ErrNotFound)
+	}
 	v, err := c.outbox.GetKept(request.Table, seq)
 	if err != nil {
 		return request.Stored{}, err
@@ -288,11 +420,30 @@ func requestV1(r request.Request, s *sealer) schema.RequestV1 {
 		out.Place = &schema.PlaceV1{ID: r.Place.ID, Name: r.Place.Name, Kind: r.Place.Kind}
 	}
 	if r.Contact != nil && !r.Anonymous {
-		out.Contact = &schema.RequestContactV1{Via: r.Contact.Via, Name: r.Contact.Name,
-			PhoneMasked: masked(r.Contact.Phone), Phone: s.seal("contact.phone", r.Contact.Phone)}
+		// The name is sealed as the phone is, on every kind: a 求助 names
+		// its villager as much as a 举报, and only the township answers.
+		// The phone's mask shows no digit of the last four, which prove
+		// the request at the kiosk's check.
+		out.Contact = &schema.RequestContactV1{Via: r.Contact.Via, Name: s.seal("contact.name", r.Contact.Name),
+			PhoneMasked: requestMasked(r.Contact.Phone), Phone: s.seal("contact.phone", r.Contact.Phone)}
 	}
 	out.Withheld = s.withheld
 	return out
+}
+
+// requestMasked is a request's phone as lists show it: the first three
+// digits only (139********). Unlike other records' masks (139****1234) it
+// shows none of the last four digits, which are what proves the request
+// at the kiosk: a subscriber who saw them beside the number could check it.
+func requestMasked(tel string) string {
+	r := []rune(tel)
+	switch {
+	case len(r) == 0:
+		return ""
+	case len(r) <= 7:
+		return strings.Repeat("*", len(r))
+	}
+	return string(r[:3]) + strings.Repeat("*", len(r)-3)
 }
 
 // storedRequest is the local status of a request just made: submitted,
@@ -307,8 +458,12 @@ func storedRequest(r request.Request, id string, now time.Time) request.Stored {
 	return st
 }
 
-// apiRequest is a stored status as the check shows it.
+// apiRequest is a stored status as the check shows it; an anonymous
+// report's number is its own, not the seq's.
 func apiRequest(number string, st request.Stored) apitype.Request {
+	if st.Number != "" {
+		number = st.Number
+	}
 	out := apitype.Request{Number: number, Kind: st.Kind, KindName: st.KindName, Category: st.Category, CatName: st.CatName,
 		Phrases: slices.Clone(st.Phrases), Place: st.Place, Anonymous: st.Anonymous, Photo: st.Photo,
 		Created: st.Created, Reply: st.Reply, By: st.By, To: st.To}
@@ -372,48 +527,4 @@ func (c *Core) requestReceipt(r apitype.Request, code string) Receipt {
 		lines = append(lines, "凭编号在本机刷身份证或输入手机后四位查询办理情况。")
 	}
 	return Receipt{Title: title, Lines: lines, Footer: c.live().cfg.Site.Kiosk.Name}
-}
-
-// checkFailures counts wrong proofs per request number, in memory: a
-// restart forgets them, which a guesser at the keypad cannot arrange.
-type checkFailures struct {
-	mu     sync.Mutex
-	misses map[string][]time.Time
-}
-
-func (f *checkFailures) locked(number string, now time.Time) bool {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	recent := f.recentLocked(number, now)
-	return len(recent) >= MaxCheckFailures
-}
-
-func (f *checkFailures) recentLocked(number string, now time.Time) []time.Time {
-	ts := slices.DeleteFunc(f.misses[number], func(t time.Time) bool { return now.Sub(t) >= CheckLockout })
-	if len(ts) == 0 {
-		delete(f.misses, number)
-		return nil
-	}
-	f.misses[number] = ts
-	return ts
-}
-
-func (f *checkFailures) fail(number string, now time.Time) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	if f.misses == nil {
-		f.misses = map[string][]time.Time{}
-	}
-	if len(f.misses) > 1000 { // a flood of numbers: keep the map bounded
-		for n := range f.misses {
-			f.recentLocked(n, now)
-		}
-	}
-	f.misses[number] = append(f.recentLocked(number, now), now)
-}
-
-func (f *checkFailures) clear(number string) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	delete(f.misses, number)
 }

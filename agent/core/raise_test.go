@@ -11,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/uuid"
+
 	"github.com/fengqiao/kiosk/agent/internal/tstest/mosquittotest"
 	"github.com/fengqiao/kiosk/agent/localapi/apitype"
 	"github.com/fengqiao/kiosk/agent/localclient"
@@ -27,7 +29,7 @@ var anonymousBodyKeys = []string{"anonymous", "category", "channel", "kind", "ki
 // anonymousStoredKeys are all the keys of its local status: the same, its
 // status, and the keyed hash of its check code.
 var anonymousStoredKeys = []string{"anonymous", "category", "category_name", "code_proof", "created", "id", "kind",
-	"kind_name", "phrases", "place", "status", "v", "version"}
+	"kind_name", "number", "phrases", "place", "status", "v", "version"}
 
 // TestAnonymousReportLeavesNoTrace: an anonymous report reaches the outbox,
 // the kiosk's local status table and the township's broker (a real
@@ -73,8 +75,23 @@ func TestAnonymousReportLeavesNoTrace(t *testing.T) {
 	if len(items) != 2 {
 		t.Fatalf("%d records queued, want 2", len(items))
 	}
-	mustCarry(t, "the signed report's queued record", items[0].Payload, `"phone_masked":"139****1234"`)
+	mustCarry(t, "the signed report's queued record", items[0].Payload, `"phone_masked":"139********"`)
 	mustBeAnonymous(t, "the queued record", items[1].Payload, anon.Code, tel)
+	// Its time does not point at the minute the villager stood there: a
+	// random (v4) id, not a v7 with the millisecond in it, and the hour.
+	var anonEnv record.Envelope
+	if err := json.Unmarshal(items[1].Payload, &anonEnv); err != nil {
+		t.Fatal(err)
+	}
+	if id, err := uuid.Parse(anonEnv.ID); err != nil || id.Version() != 4 {
+		t.Errorf("the anonymous report's id %s is not a random (v4) UUID: %v", anonEnv.ID, err)
+	}
+	if !anonEnv.TS.Equal(anonEnv.TS.Truncate(time.Hour)) || anonEnv.TS.Minute() != 0 {
+		t.Errorf("the anonymous report's ts %v is not rounded to the hour", anonEnv.TS)
+	}
+	if anon.Created.Minute() != 0 || anon.Created.Second() != 0 || anon.Created.Nanosecond() != 0 {
+		t.Errorf("the anonymous report's local status keeps its time %v, not the hour", anon.Created)
+	}
 
 	// In the local status table.
 	raw, err := k.ob.GetKept(request.Table, anon.Seq)
@@ -129,7 +146,7 @@ func TestAnonymousReportLeavesNoTrace(t *testing.T) {
 			t.Fatalf("%d of 2 requests reached the broker", len(got))
 		}
 	}
-	mustCarry(t, "the signed report as published", got[signed.Seq], `"phone_masked":"139****1234"`)
+	mustCarry(t, "the signed report as published", got[signed.Seq], `"phone_masked":"139********"`)
 	mustBeAnonymous(t, "the published record", got[anon.Seq], anon.Code, tel)
 
 	// The receipt's number and code check it; a wrong code does not.

@@ -37,6 +37,12 @@ func (c *Core) newSealedRecord(lv *liveConfig, now time.Time, build func(*sealer
 	if err != nil {
 		return record.Envelope{}, err
 	}
+	return c.newSealedRecordWithID(lv, id, now, build)
+}
+
+// newSealedRecordWithID is newSealedRecord with the record's id and time
+// chosen by the caller (an anonymous report's: random, and to the hour).
+func (c *Core) newSealedRecordWithID(lv *liveConfig, id string, now time.Time, build func(*sealer) schema.Body) (record.Envelope, error) {
 	s := &sealer{key: lv.sealKey, recordID: id}
 	body := build(s)
 	if s.err != nil {

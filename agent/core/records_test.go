@@ -52,10 +52,10 @@ func TestRecordConversions(t *testing.T) {
 		{"a case without parties sends an empty list", sessionV2(booked, sess, nil, withhold()).Parties, `[]`},
 		{"escalation names its session, and whom to call without their ID", escalationV2(booked, sess, "r1", []string{mediation.ReasonReferred}, booked.Parties, withhold()),
 			`{"case":"c1","case_number":"W0001","session":"r1","reasons":["referred"],"category":"邻里","line":"blue","outcome":"unsettled","venue":{"id":"tea-room","name":"茶室评理室","where":"村部二楼茶室"},"mediator":{"id":"m","name":"调解员"},"parties":[{"name":"测试二"}],"held":"2026-11-24T10:13:00+08:00"}`},
-		{"request without a records key withholds the phone, never the card's ID number", requestV1(request.Request{Kind: config.RequestKind{ID: "help", Name: "求助"},
+		{"request without a records key withholds the name and the phone, never the card's ID number", requestV1(request.Request{Kind: config.RequestKind{ID: "help", Name: "求助"},
 			Category: config.GridCategory{ID: "roads", Name: "道路设施", Phrases: []string{"路灯不亮", "桥梁护栏损坏"}}, Phrases: []string{"路灯不亮"},
 			Contact: &request.Contact{Name: "测试二", Phone: "13905991234", Via: request.ViaCard}}, withhold()),
-			`{"kind":"help","kind_name":"求助","category":{"id":"roads","name":"道路设施"},"phrases":["路灯不亮"],"anonymous":false,"contact":{"via":"card","name":"测试二","phone_masked":"139****1234"},"channel":"kiosk","withheld":["contact.phone"]}`},
+			`{"kind":"help","kind_name":"求助","category":{"id":"roads","name":"道路设施"},"phrases":["路灯不亮"],"anonymous":false,"contact":{"via":"card","phone_masked":"139********"},"channel":"kiosk","withheld":["contact.name","contact.phone"]}`},
 		{"an anonymous report has nothing to seal or withhold", requestV1(request.Request{Kind: config.RequestKind{ID: "report", Name: "举报"},
 			Category: config.GridCategory{ID: "roads", Name: "道路设施"}, Phrases: []string{"路灯不亮"},
 			Place: &config.VillagePlace{ID: "stone-bridge", Name: "溪上石拱桥", Kind: config.PlaceLandmark}, Anonymous: true}, withhold()),
@@ -113,7 +113,7 @@ func TestSealedConversions(t *testing.T) {
 			map[string]string{"parties[0].phone": "13905991234", "parties[1].phone": "13800001111"}},
 		{"request", func(s *sealer) any {
 			return requestV1(request.Request{Phrases: []string{"路灯不亮"}, Contact: &request.Contact{Name: "测试二", Phone: "13905991234", Via: request.ViaCard}}, s)
-		}, map[string]string{"contact.phone": "13905991234"}},
+		}, map[string]string{"contact.phone": "13905991234", "contact.name": "测试二"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -29,7 +29,6 @@ import (
 	"github.com/fengqiao/kiosk/agent/outbox"
 	"github.com/fengqiao/kiosk/agent/printer"
 	"github.com/fengqiao/kiosk/agent/record"
-	"github.com/fengqiao/kiosk/agent/request"
 	"github.com/fengqiao/kiosk/agent/sdnotify"
 	"github.com/fengqiao/kiosk/agent/speech"
 	"github.com/fengqiao/kiosk/drivers/idcard"
@@ -205,7 +204,7 @@ func Run(ctx context.Context, opts Options) error {
 	// Villagers' requests are found again by keyed hashes of a card or a
 	// proof (docs/requests.md); the key is the kiosk's own, kept beside
 	// the outbox key and never sent.
-	requestSecret, err := outbox.LoadOrCreateKey(filepath.Join(opts.DataDir, request.SecretFile))
+	requestSecret, secretLostBelow, secretLostNow, err := loadRequestSecret(opts.DataDir, ob)
 	if err != nil {
 		return err
 	}
@@ -213,6 +212,7 @@ func Run(ctx context.Context, opts Options) error {
 		Config: cfg, Version: opts.Version, Outbox: ob, Link: link,
 		Cards: cards, CaseBook: cases, Speaker: speaker, Printer: receipts, Hardware: hw,
 		LastBundle: lastOutcome(ctl), RequestSecret: requestSecret,
+		CheckLimitsFile: filepath.Join(opts.DataDir, "check-limits.json"), RequestSecretLostBelow: secretLostBelow,
 		Log: log.With("component", "core"), Now: opts.Now,
 	})
 	ctl.Start(agent)
@@ -225,6 +225,19 @@ func Run(ctx context.Context, opts Options) error {
 			Detail:  "records.township_key is not set in the site file or the bundle in force (kioskctl keys gen --encryption; docs/bundles.md)"})
 		if err != nil {
 			return fmt.Errorf("kioskd: queue records key alert: %w", err)
+		}
+	}
+	if secretLostNow {
+		// The requests kept are not lost, but no card, phone or code can
+		// be matched to them any more: a technician restores requests.key
+		// from the backup (with kioskd stopped) or the village office
+		// answers those villagers itself.
+		log.Warn("request secret lost: a new one was made; older requests can no longer be checked", "last_old_number", core.BookingNumber(secretLostBelow))
+		err := agent.Alert(ctx, core.AlertBody{Kind: "requests_secret_lost",
+			Message: "the request secret (requests.key) was missing while requests were kept; a new one was made, and requests up to number " + core.BookingNumber(secretLostBelow) + " can no longer be checked at the kiosk",
+			Detail:  "restore requests.key from the kiosk's backup with kioskd stopped and delete " + secretLostFile + " (docs/requests.md)"})
+		if err != nil {
+			return fmt.Errorf("kioskd: queue request secret alert: %w", err)
 		}
 	}
 	if rec := cases.Recovered(); rec != nil {

@@ -79,10 +79,10 @@ var handlers = map[string]handlerFunc{
 	"GET /v1/slots":     (*server).serveSlots,
 	"POST /v1/bookings": (*server).serveBook,
 
-	"GET /v1/requests/menu":     (*server).serveRequestMenu,
-	"POST /v1/requests":         (*server).serveSubmitRequest,
-	"GET /v1/requests":          (*server).serveRequestsByCard,
-	"GET /v1/requests/{number}": (*server).serveCheckRequest,
+	"GET /v1/requests/menu":            (*server).serveRequestMenu,
+	"POST /v1/requests":                (*server).serveSubmitRequest,
+	"POST /v1/requests/by-card":        (*server).serveRequestsByCard,
+	"POST /v1/requests/{number}/check": (*server).serveCheckRequest,
 
 	"POST /v1/mediations":                    (*server).serveBookMediation,
 	"POST /v1/mediator/signin":               (*server).serveSignIn,

@@ -37,12 +37,16 @@ func (s *server) serveSubmitRequest(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusCreated, out)
 }
 
-// serveCheckRequest is GET /v1/requests/{number}?card=|phone4=|code=. The
-// proof is in the query, which kioskd never logs (fail logs the path).
+// serveCheckRequest is POST /v1/requests/{number}/check with the proof
+// in the body (apitype.RequestProof): never in a URL, which clients and
+// proxies print in their errors and logs.
 func (s *server) serveCheckRequest(w http.ResponseWriter, r *http.Request) {
-	q := r.URL.Query()
-	out, err := s.agent.CheckRequest(r.PathValue("number"),
-		apitype.RequestProof{Card: q.Get("card"), Phone4: q.Get("phone4"), Code: q.Get("code")})
+	var proof apitype.RequestProof
+	if apiErr := decodeBody(w, r, &proof); apiErr != nil {
+		writeError(w, http.StatusBadRequest, *apiErr)
+		return
+	}
+	out, err := s.agent.CheckRequest(r.PathValue("number"), proof)
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -50,9 +54,18 @@ func (s *server) serveCheckRequest(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, out)
 }
 
-// serveRequestsByCard is GET /v1/requests?card=TOKEN.
+// serveRequestsByCard is POST /v1/requests/by-card with {"card": TOKEN}.
 func (s *server) serveRequestsByCard(w http.ResponseWriter, r *http.Request) {
-	out, err := s.agent.RequestsByCard(r.URL.Query().Get("card"))
+	var proof apitype.RequestProof
+	if apiErr := decodeBody(w, r, &proof); apiErr != nil {
+		writeError(w, http.StatusBadRequest, *apiErr)
+		return
+	}
+	if proof.Phone4 != "" || proof.Code != "" {
+		writeError(w, http.StatusBadRequest, apitype.Error{Code: apitype.CodeInvalid, Field: "proof", Message: "only card lists requests"})
+		return
+	}
+	out, err := s.agent.RequestsByCard(proof.Card)
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -66,6 +79,9 @@ func requestError(w http.ResponseWriter, err error) bool {
 	case errors.Is(err, core.ErrNoMatch):
 		writeError(w, http.StatusNotFound, apitype.Error{Code: apitype.CodeNoMatch,
 			Message: "no request with that number matches: check the number and the card, phone digits or code"})
+	case errors.Is(err, core.ErrRequestSecretLost):
+		writeError(w, http.StatusGone, apitype.Error{Code: apitype.CodeUncheckable, Field: "number",
+			Message: "this kiosk can no longer check requests made before its request secret was lost; the village office can"})
 	case errors.Is(err, core.ErrCheckLocked):
 		writeError(w, http.StatusTooManyRequests, apitype.Error{Code: apitype.CodeLocked, Field: "number", Message: err.Error()})
 	default:

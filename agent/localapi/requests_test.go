@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"path/filepath"
 	"regexp"
@@ -50,7 +51,7 @@ func TestRequestAnswersGolden(t *testing.T) {
 		t.Fatalf("submit: %d %s", status, made)
 	}
 	mustAnswerGolden(t, "requests_created.json", made)
-	status, _, checked := f.call(t, http.MethodGet, "/v1/requests/00001?phone4=1234", "", "")
+	status, _, checked := f.call(t, http.MethodPost, "/v1/requests/00001/check", "", `{"phone4":"1234"}`)
 	if status != http.StatusOK {
 		t.Fatalf("check: %d %s", status, checked)
 	}
@@ -108,7 +109,7 @@ func TestSubmitRequestRefused(t *testing.T) {
 // TestCheckRequest: a request is checked by the card that made it, the
 // last four digits of its phone, or not at all; a wrong proof and an
 // unknown number get the same answer, and a number is locked after
-// core.MaxCheckFailures wrong proofs.
+// core.MaxCheckFailures wrong typed proofs, but never to its card.
 func TestCheckRequest(t *testing.T) {
 	f := mustServe(t)
 	ctx := context.Background()
@@ -163,11 +164,17 @@ func TestCheckRequest(t *testing.T) {
 	if _, err := f.client.CheckRequest(ctx, "abc", apitype.RequestProof{Phone4: "1234"}); !errors.As(err, &apiErr) || apiErr.Field != "number" {
 		t.Errorf("a number that is not one: %v", err)
 	}
-	for i := 1; i < core.MaxCheckFailures; i++ { // one miss above (another card)
+	// A wrong card is not a guess at the keypad: it does not count (the
+	// "another card" above), and a locked number still opens to its card.
+	for i := 0; i < core.MaxCheckFailures; i++ {
 		noMatch("a wrong phone", r.Number, apitype.RequestProof{Phone4: "0000"})
 	}
 	if _, err := f.client.CheckRequest(ctx, r.Number, apitype.RequestProof{Phone4: "1234"}); !errors.As(err, &apiErr) || apiErr.StatusCode != 429 || apiErr.Code != apitype.CodeLocked {
 		t.Errorf("after %d misses the right proof: %v, want 429 locked", core.MaxCheckFailures, err)
+	}
+	f.cards.put("tap", villagerCard)
+	if got, err := f.client.CheckRequest(ctx, r.Number, apitype.RequestProof{Card: "tap"}); err != nil || got.Number != r.Number {
+		t.Errorf("its card while the number is locked: %+v %v, want the request", got, err)
 	}
 	f.clock.Advance(core.CheckLockout)
 	if _, err := f.client.CheckRequest(ctx, r.Number, apitype.RequestProof{Phone4: "1234"}); err != nil {
@@ -209,6 +216,37 @@ func TestRequestsByCard(t *testing.T) {
 	}
 }
 
+// TestRequestsByCardSkipsUnreadable: a stored status this kioskd cannot
+// read (a newer kioskd's, after a rollback) is skipped and counted, and
+// the card still finds the villager's other requests.
+func TestRequestsByCardSkipsUnreadable(t *testing.T) {
+	f := mustServe(t)
+	ctx := context.Background()
+	var rs []apitype.RequestReceipt
+	for _, phrase := range []string{"路灯不亮", "路灯不亮"} {
+		f.cards.put("tap", villagerCard)
+		r, err := f.client.SubmitRequest(ctx, apitype.RequestSubmit{Kind: "concern", Category: "roads", Phrases: []string{phrase}, Card: "tap"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		rs = append(rs, r)
+	}
+	if err := f.ob.PutKept(ctx, request.Table, rs[0].Seq, []byte(`{"v":99,"id":"x"}`)); err != nil {
+		t.Fatal(err)
+	}
+	f.cards.put("tap", villagerCard)
+	got, err := f.client.RequestsByCard(ctx, "tap")
+	if err != nil || len(got.Requests) != 1 || got.Requests[0].Number != rs[1].Number {
+		t.Fatalf("requests by card past an unreadable entry = %+v %v", got.Requests, err)
+	}
+	if n := f.agent.SkippedRequests(); n != 1 {
+		t.Errorf("SkippedRequests = %d, want 1", n)
+	}
+	if _, err := f.agent.AnsweredRequests(); err != nil {
+		t.Errorf("answered requests past an unreadable entry: %v", err)
+	}
+}
+
 // TestAnonymousReceiptPrintsOnce: an anonymous report's receipt carries
 // its check code, prints once, and is gone after: the kiosk keeps no code.
 func TestAnonymousReceiptPrintsOnce(t *testing.T) {
@@ -230,8 +268,9 @@ func TestAnonymousReceiptPrintsOnce(t *testing.T) {
 	for _, l := range d.Lines {
 		lines = append(lines, l.Text)
 	}
+	// The time is the hour's, as in the record (docs/requests.md).
 	want := []string{"匿名举报回执", "编号：" + r.Number, "事项：举报 · 安全隐患", "　　　电线老化或私拉乱接", "地点：村茶厂",
-		"时间：2026年11月24日 周二 10:10", "状态：已提交，待受理", "查询码：" + r.Code[:4] + " " + r.Code[4:],
+		"时间：2026年11月24日 周二 10:00", "状态：已提交，待受理", "查询码：" + r.Code[:4] + " " + r.Code[4:],
 		"凭编号和查询码在本机查询办理情况。查询码只打印这一次，请妥善保管。", "本举报未记录您的姓名、电话和身份证。", "开发村综治服务一体机"}
 	if strings.Join(lines, "\n") != strings.Join(want, "\n") {
 		t.Errorf("printed lines:\n%s\nwant:\n%s", strings.Join(lines, "\n"), strings.Join(want, "\n"))
@@ -246,6 +285,8 @@ func TestAnonymousReceiptPrintsOnce(t *testing.T) {
 }
 
 var codeRE = regexp.MustCompile(`"code":"\d{8}"`)
+
+var anonNumberRE = regexp.MustCompile(`"number":"9\d{5}"`)
 
 // TestAnonymousAnswer: the 201 answer of an anonymous report is the only
 // place its code is given, and says nothing identifying.
@@ -265,6 +306,12 @@ func TestAnonymousAnswer(t *testing.T) {
 			t.Errorf("the answer has %q: %s", k, raw)
 		}
 	}
+	// Its number is random, not the seq (docs/requests.md): six digits
+	// beginning with 9.
+	if !anonNumberRE.Match(raw) || got["seq"] == nil || fmt.Sprint(got["number"]) == fmt.Sprintf("%05.0f", got["seq"]) {
+		t.Errorf("an anonymous report's number is not its own: %s", raw)
+	}
+	raw = anonNumberRE.ReplaceAll(raw, []byte(`"number":"912345"`))
 	mustAnswerGolden(t, "requests_anonymous.json", codeRE.ReplaceAll(raw, []byte(`"code":"12345678"`)))
 }
 
@@ -304,5 +351,26 @@ func TestAnonymousReceiptSurvivesAPrinterFault(t *testing.T) {
 	}
 	if err := f.client.Print(ctx, r.ID); !errors.As(err, &apiErr) || apiErr.StatusCode != 404 {
 		t.Errorf("a print after the one that worked: %v, want 404", err)
+	}
+}
+
+// TestProofsNotInErrors: a check's proof travels in the body, so a client
+// error (kioskd down) cannot print it; nor the card token of a listing.
+func TestProofsNotInErrors(t *testing.T) {
+	c := localclient.New(filepath.Join(t.TempDir(), "none.sock"))
+	ctx := context.Background()
+	for _, proof := range []apitype.RequestProof{{Phone4: "9876"}, {Code: "86421357"}, {Card: "card-token-secret"}} {
+		_, err := c.CheckRequest(ctx, "00042", proof)
+		if err == nil {
+			t.Fatal("a check without kioskd answered")
+		}
+		for _, secret := range []string{"9876", "86421357", "card-token-secret"} {
+			if strings.Contains(err.Error(), secret) {
+				t.Errorf("the error prints the proof: %v", err)
+			}
+		}
+	}
+	if _, err := c.RequestsByCard(ctx, "card-token-secret"); err == nil || strings.Contains(err.Error(), "card-token-secret") {
+		t.Errorf("a listing's error: %v", err)
 	}
 }

@@ -13,6 +13,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"strings"
 	"time"
 
 	"github.com/fengqiao/kiosk/agent/localapi/apitype"
@@ -158,6 +159,11 @@ func (c *Client) send(ctx context.Context, method, path, token string, in any, w
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}
+		// A URL's query may hold a token: errors name the path only.
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			ue.URL = "http://kioskd" + pathOnly(path)
+		}
 		return fmt.Errorf("%w: %w", ErrUnavailable, err)
 	}
 	defer resp.Body.Close()
@@ -175,7 +181,16 @@ func (c *Client) send(ctx context.Context, method, path, token string, in any, w
 		return nil
 	}
 	if err := json.NewDecoder(resp.Body).Decode(out); err != nil {
-		return fmt.Errorf("localclient: decode %s answer: %w", path, err)
+		return fmt.Errorf("localclient: decode %s answer: %w", pathOnly(path), err)
 	}
 	return nil
+}
+
+// pathOnly is path without its query, which may hold a token or a proof:
+// what errors may print.
+func pathOnly(path string) string {
+	if i := strings.IndexByte(path, '?'); i >= 0 {
+		return path[:i]
+	}
+	return path
 }

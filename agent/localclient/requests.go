@@ -24,22 +24,16 @@ func (c *Client) SubmitRequest(ctx context.Context, req apitype.RequestSubmit) (
 }
 
 // CheckRequest returns the request numbered number, proved the villager's
-// by one of proof's fields: 404 no_match when it does not prove it (or
+// by one of proof's fields, sent in the body (never the URL): 404 no_match when it does not prove it (or
 // there is no such request), 429 locked after too many misses.
 func (c *Client) CheckRequest(ctx context.Context, number string, proof apitype.RequestProof) (apitype.Request, error) {
-	q := url.Values{}
-	for k, v := range map[string]string{"card": proof.Card, "phone4": proof.Phone4, "code": proof.Code} {
-		if v != "" {
-			q.Set(k, v)
-		}
-	}
 	var out apitype.Request
-	return out, c.do(ctx, http.MethodGet, "/v1/requests/"+url.PathEscape(number)+"?"+q.Encode(), nil, http.StatusOK, &out)
+	return out, c.do(ctx, http.MethodPost, "/v1/requests/"+url.PathEscape(number)+"/check", proof, http.StatusOK, &out)
 }
 
 // RequestsByCard lists the requests made on this kiosk with the card just
 // tapped (its token), newest first.
 func (c *Client) RequestsByCard(ctx context.Context, card string) (apitype.Requests, error) {
 	var out apitype.Requests
-	return out, c.do(ctx, http.MethodGet, "/v1/requests?card="+url.QueryEscape(card), nil, http.StatusOK, &out)
+	return out, c.do(ctx, http.MethodPost, "/v1/requests/by-card", apitype.RequestProof{Card: card}, http.StatusOK, &out)
 }

@@ -44,7 +44,11 @@ type Stored struct {
 	Phrases   []string  `json:"phrases"`
 	Place     string    `json:"place,omitempty"` // the place's name
 	Anonymous bool      `json:"anonymous,omitempty"`
-	Photo     bool      `json:"photo,omitempty"`
+	// Number is an anonymous report's receipt number, random (core's
+	// newAnonymousNumber), since its seq would date it; "" for every other
+	// request, whose number is its seq. Added after version 1 was stored.
+	Number string `json:"number,omitempty"`
+	Photo  bool   `json:"photo,omitempty"`
 	// CardKey finds a card holder's requests (Keys.Card); PhoneProof and
 	// CodeProof check a proof (Keys.Proof). Each empty when not given.
 	CardKey    string `json:"card_key,omitempty"`

@@ -39,13 +39,15 @@ type PlaceV1 struct {
 	Kind string `json:"kind"` // group | landmark
 }
 
-// RequestContactV1 is how the township answers the villager, as the
-// issue 19 records carry people: the name on the ID card, the phone masked
-// for lists and sealed in full. The ID number is not sent: answering needs
-// a name to address and a number to call, not an identity.
+// RequestContactV1 is how the township answers the villager: the name on
+// the ID card sealed (field path contact.name), the phone masked for lists
+// with none of its last four digits (139********: they prove the request at
+// the kiosk's check) and sealed in full (contact.phone). Only Via travels
+// in clear. The ID number is not sent: answering needs a name to address
+// and a number to call, not an identity.
 type RequestContactV1 struct {
 	Via         string  `json:"via"` // card | phone
-	Name        string  `json:"name,omitempty"`
+	Name        *Sealed `json:"name,omitempty"`
 	PhoneMasked string  `json:"phone_masked,omitempty"`
 	Phone       *Sealed `json:"phone,omitempty"`
 }

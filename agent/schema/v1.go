@@ -147,7 +147,7 @@ func (MediationPhotoV1) Schema() string     { return MediationPhotoV1Schema }
 // AlertV1 is the body of an alert/v1 record: something township IT must
 // look at on this kiosk.
 type AlertV1 struct {
-	Kind    string `json:"kind"` // store_corrupt, casebook_corrupt, casebook_write, tamper_open, tamper_closed, records_key_missing, records_key_changed
+	Kind    string `json:"kind"` // store_corrupt, casebook_corrupt, casebook_write, tamper_open, tamper_closed, records_key_missing, records_key_changed, requests_secret_lost
 	Message string `json:"message"`
 	Detail  string `json:"detail,omitempty"`
 }

@@ -297,7 +297,8 @@ func kioskHas(l requestLine) string {
 	return fmt.Sprintf("v%d (v%d sent)", l.Applied, l.Version)
 }
 
-// showRequest prints one request; with opener, its sealed phone in clear.
+// showRequest prints one request; with opener, its sealed name and phone
+// in clear.
 func showRequest(stdout, stderr io.Writer, r township.Request, opener *sealed.Opener) int {
 	body := r.Body
 	l := lineOf(r)
@@ -313,7 +314,10 @@ func showRequest(stdout, stderr io.Writer, r township.Request, opener *sealed.Op
 	case body.Anonymous:
 		fmt.Fprintln(stdout, "contact   匿名 (anonymous: the villager checks it with the receipt's code)")
 	case c != nil:
-		phone := c.PhoneMasked
+		phone, name := c.PhoneMasked, ""
+		if c.Name != nil {
+			name = "(姓名 sealed)"
+		}
 		if c.Phone != nil && opener != nil {
 			full, err := opener.Open(r.Record.ID, "contact.phone", *c.Phone)
 			if err != nil {
@@ -322,7 +326,15 @@ func showRequest(stdout, stderr io.Writer, r township.Request, opener *sealed.Op
 				phone = full
 			}
 		}
-		fmt.Fprintf(stdout, "contact   %s %s (%s)\n", c.Name, phone, c.Via)
+		if c.Name != nil && opener != nil {
+			full, err := opener.Open(r.Record.ID, "contact.name", *c.Name)
+			if err != nil {
+				fmt.Fprintf(stderr, "the name stays sealed: %v\n", err)
+			} else {
+				name = full
+			}
+		}
+		fmt.Fprintf(stdout, "contact   %s %s (%s)\n", name, phone, c.Via)
 	}
 	if body.Photo != nil {
 		fmt.Fprintf(stdout, "photo     %dx%d\n", body.Photo.Width, body.Photo.Height)

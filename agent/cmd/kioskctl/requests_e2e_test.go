@@ -105,7 +105,7 @@ func (k *testKiosk) restart() {
 }
 
 // mustCheck is the villager's check by number and the phone's last four
-// digits, as GET /v1/requests/{number} answers it.
+// digits, as POST /v1/requests/{number}/check answers it.
 func (k *testKiosk) mustCheck(number string) apitype.Request {
 	k.t.Helper()
 	r, err := k.client.CheckRequest(context.Background(), number, apitype.RequestProof{Phone4: villagerPhone[7:]})

@@ -25,6 +25,7 @@ const (
 	CodeTooLarge     = "too_large"     // 413: body over the size limit
 	CodeNotFound     = "not_found"     // 404: no such endpoint, dead letter, case, or follow-up due
 	CodeNoMatch      = "no_match"      // 404: no request with that number matches the proof given
+	CodeUncheckable  = "uncheckable"   // 410: a request made before the kiosk's request secret was lost: ask the village office
 
 	// One field of the request (Field names it), all 400.
 	CodeRequired        = "required"          // missing or blank

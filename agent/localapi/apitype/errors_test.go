@@ -12,6 +12,7 @@ func TestErrorCodes(t *testing.T) {
 		{CodeTooLarge, "too_large"},
 		{CodeNotFound, "not_found"},
 		{CodeNoMatch, "no_match"},
+		{CodeUncheckable, "uncheckable"},
 		{CodeRequired, "required"},
 		{CodeInvalid, "invalid"},
 		{CodeTooLong, "too_long"},

@@ -87,7 +87,7 @@ type RequestReceipt struct {
 // Request is a request as the villager's check shows it: what was asked
 // and where it stands. Nothing in it identifies the villager.
 type Request struct {
-	Number    string   `json:"number"` // the seq, as a booking's number: 00042
+	Number    string   `json:"number"` // the seq, as a booking's number: 00042; an anonymous report's is random: 912345
 	Kind      string   `json:"kind"`
 	KindName  string   `json:"kind_name"`
 	Category  string   `json:"category"`
@@ -122,16 +122,18 @@ const (
 	RequestReferred   = "referred"    // 已转交
 )
 
-// RequestProof is how a villager proves a request is theirs, for GET
-// /v1/requests/{number}: exactly one of the card just tapped, the last
-// four digits of the phone given, or an anonymous report's check code.
+// RequestProof is how a villager proves a request is theirs, the body of
+// POST /v1/requests/{number}/check: exactly one of the card just tapped
+// (its token), the last four digits of the phone given, or an anonymous
+// report's check code. POST /v1/requests/by-card takes the card alone.
+// In a body, never a URL: clients print URLs in their errors.
 type RequestProof struct {
-	Card   string
-	Phone4 string
-	Code   string
+	Card   string `json:"card,omitempty"`
+	Phone4 string `json:"phone4,omitempty"`
+	Code   string `json:"code,omitempty"`
 }
 
-// Requests is the body of GET /v1/requests?card=TOKEN: the requests made
+// Requests is the answer of POST /v1/requests/by-card: the requests made
 // with that card on this kiosk, newest first.
 type Requests struct {
 	Requests []Request `json:"requests"`
