@@ -249,6 +249,8 @@ func (u *UI) checkFailure(err error) string {
 			return u.t(wording.CheckFailLocked)
 		case apitype.CodeCardExpired:
 			return u.t(wording.CheckFailCard)
+		case apitype.CodeUncheckable: // made before the kiosk lost its request secret
+			return u.t(wording.CheckFailLost)
 		}
 	}
 	return u.t(wording.CheckFailOther)

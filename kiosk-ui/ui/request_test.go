@@ -387,6 +387,14 @@ func TestCheckByNumber(t *testing.T) {
 	if got := agent.req.checks; got[len(got)-1].Code != "12345678" || got[len(got)-1].Phone4 != "" {
 		t.Errorf("checks %+v", got)
 	}
+
+	// A request made before the kiosk lost its request secret cannot be
+	// checked here: the village office can (kioskd's 410 uncheckable).
+	agent.req.checkErr = &localclient.APIError{StatusCode: 410, Code: apitype.CodeUncheckable}
+	p.tap("清除")
+	p.keys("12345678")
+	p.tap(labelCheckSearch)
+	mustSee(t, w, txt(wording.CheckFailLost))
 }
 
 // TestAnonymousReportCheckedByCode: the receipt's code finds the report.

@@ -371,6 +371,7 @@ const (
 	CheckFailNoMatch   Key = "check.fail_no_match"
 	CheckFailLocked    Key = "check.fail_locked"
 	CheckFailCard      Key = "check.fail_card"
+	CheckFailLost      Key = "check.fail_lost"
 	CheckFailOther     Key = "check.fail_other"
 	CheckNumberInvalid Key = "check.number_invalid"
 	CheckProofInvalid  Key = "check.proof_invalid"
