@@ -95,6 +95,8 @@ ls -l "$pool" >&2
 
 log "the township's update server and broker on this host"
 go build -o "$work/kioskctl" ./agent/cmd/kioskctl
+# kioskctl refuses a signing key others can read; git keeps it 0644.
+install -m 0600 packaging/dev/dev-township.key "$work/township.key"
 go build -o "$work/poolserver" ./agent/internal/cmd/poolserver
 "$work/poolserver" --dir "$pool" --listen 0.0.0.0:0 --hosts 10.0.2.2,127.0.0.1 --ca "$work/pool-ca.pem" \
 	--addr-file "$work/pool.addr" 2>>"$work/poolserver.log" &
@@ -266,7 +268,7 @@ wait_kioskd_active() {
 # sign_push VERSION: signs the kioskd-only release of VERSION for this
 # kiosk, installable now (a deadline an hour ago), and pushes it; $t_push.
 sign_push() {
-	"$work/kioskctl" update sign --key packaging/dev/dev-township.key --township test-township --kiosks test-kiosk-01 \
+	"$work/kioskctl" update sign --key "$work/township.key" --township test-township --kiosks test-kiosk-01 \
 		--base-url "https://10.0.2.2:$pool_port/pool" --window 02:00-05:00 \
 		--deadline "$(date -u -d '1 hour ago' +%Y-%m-%dT%H:%M:%SZ)" --out "$work/update-$1.json" "$(deb "$1")"
 	t_push=$(date +%s.%N)
