@@ -206,8 +206,17 @@ book_on_board() { # prints the record id of a booking made on the board
 	on_board "book.sh /run/fengqiao/kioskd.sock $1"
 	printf '%s' "$reply" | record_id
 }
-# field JSON KEY: a top-level string member of a JSON object.
-field() { python3 -c 'import json,sys; v=json.loads(sys.argv[1]).get(sys.argv[2]); print("" if v is None else v if isinstance(v,str) else json.dumps(v, ensure_ascii=False))' "$1" "$2"; }
+# field JSON KEY: a top-level member of a JSON object ("" if it is not
+# one: a report read half-written, or console noise, is read again).
+field() {
+	python3 -c '
+import json, sys
+try:
+    v = json.loads(sys.argv[1]).get(sys.argv[2])
+except (ValueError, AttributeError):
+    v = None
+print("" if v is None else v if isinstance(v, str) else json.dumps(v, ensure_ascii=False))' "$1" "$2"
+}
 # board_report: the updater's report on the board (reported.json), in $report.
 board_report() {
 	console run "cat /var/lib/fengqiao-updater/reported.json 2>/dev/null"
@@ -372,11 +381,12 @@ wait_board_status 300 "$v4" pending downloading waiting_for_window
 relay_off
 id4=$(queue_booking 李娜)
 for _ in $(seq 300); do
-	console run "dpkg-query -W -f='\${db:Status-Status}' fengqiao-kioskd; echo; grep -o '\"status\":\"[a-z_]*\"' /var/lib/fengqiao-updater/reported.json"
-	case $reply in *half-configured*'"status":"installing"'*) break ;; esac
+	console run "dpkg-query -W -f='\${db:Status-Status}' fengqiao-kioskd; echo; cat /var/lib/fengqiao-updater/reported.json"
+	v4_state="$(printf '%s\n' "$reply" | head -n 1) $(field "$(printf '%s\n' "$reply" | tail -n +2)" status)"
+	[ "$v4_state" = "half-configured installing" ] && break
 	sleep 2
 done
-case $reply in *half-configured*'"status":"installing"'*) ;; *) fail "v4 never half-configured while installing: $reply" ;; esac
+[ "$v4_state" = "half-configured installing" ] || fail "v4 never half-configured while installing: $v4_state"
 echo "v4 half-configured, the report says installing, $(since_push) s after the push: power cut" >&2
 kill_board
 relay_on
