@@ -19,7 +19,7 @@ APT_PKGS := ca-certificates curl unzip git mosquitto mosquitto-clients gcc pkg-c
 
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: all deps build cross test docs-check fuzz-short soak bench run screenshot screenshots clean packages package-test boot-test
+.PHONY: all deps build cross test docs-check fuzz-short soak bench run screenshot screenshots clean packages package-test boot-test update-boot-test
 
 all: build
 
@@ -116,7 +116,9 @@ clean:
 # minutes. package-test installs them into an arm64 Debian 12 root under
 # qemu-user and checks install, delivery, upgrade and purge (~15 min);
 # boot-test boots that board under qemu-system-aarch64 with systemd and
-# checks the units, restarts and the watchdog (~15 min).
+# checks the units, restarts and the watchdog (~15 min); update-boot-test
+# updates that board with signed kioskd-only releases: one installed, one
+# rolled back by its health check, one cut off by a power cut (~15 min).
 packages: deps
 	packaging/deb/deps.sh
 	packaging/deb/build.sh
@@ -128,6 +130,10 @@ package-test: deps
 boot-test: deps
 	packaging/deb/deps.sh
 	packaging/test/boot-test.sh
+
+update-boot-test: deps
+	packaging/deb/deps.sh
+	packaging/test/update-boot-test.sh
 
 # One run, every figure against a baseline measured in the same run; the
 # report is docs/benchmarks.md. It fails if a goal is missed, after writing.

@@ -18,7 +18,10 @@
 #
 # Usage: packaging/deb/build.sh [ARCH...]   (default: amd64 arm64 armhf)
 # FENGQIAO_DEB_VERSION overrides the version (the package test builds an
-# "upgrade" that way); DIST, the output directory (default dist/).
+# "upgrade" that way); DIST, the output directory (default dist/);
+# FENGQIAO_PKGS, the packages to build, by short name (default: kioskd
+# kiosk-ui updater township): FENGQIAO_PKGS=kioskd builds a kioskd-only
+# release without kiosk-ui's minutes of cgo (make update-boot-test).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 root=$PWD
@@ -27,6 +30,11 @@ export PATH=$PATH:/usr/local/go/bin
 
 arches=("$@")
 [ ${#arches[@]} -gt 0 ] || arches=(amd64 arm64 armhf)
+read -r -a want <<<"${FENGQIAO_PKGS:-kioskd kiosk-ui updater township}"
+wanted() { [[ " ${want[*]} " == *" $1 "* ]]; }
+for p in "${want[@]}"; do
+	case $p in kioskd | kiosk-ui | updater | township) ;; *) echo "packages: unknown package $p in FENGQIAO_PKGS" >&2; exit 2 ;; esac
+done
 
 version=${FENGQIAO_DEB_VERSION:-$(packaging/deb/version.sh)}
 commit=$(git rev-parse HEAD)
@@ -128,24 +136,33 @@ for arch in "${arches[@]}"; do
 	out=$build/$arch
 	rm -rf "$out"
 	mkdir -p "$out/bin"
-	echo "packages: $arch: building kioskd, kioskctl, fengqiao-updater, kiosk-ui ($version)" >&2
-	CGO_ENABLED=0 GOOS=linux GOARCH=$goarch GOARM=$goarm gobuild -o "$out/bin/kioskd" ./agent/cmd/kioskd
-	CGO_ENABLED=0 GOOS=linux GOARCH=$goarch GOARM=$goarm gobuild -o "$out/bin/kioskctl" ./agent/cmd/kioskctl
-	CGO_ENABLED=0 GOOS=linux GOARCH=$goarch GOARM=$goarm gobuild -o "$out/bin/fengqiao-updater" ./agent/cmd/fengqiao-updater
-	# Fyne's cgo code against the target's X11/GL libraries (Debian
-	# multiarch); there is no <triplet>-pkg-config, so the host's reads the
-	# target's .pc files.
-	CGO_ENABLED=1 GOOS=linux GOARCH=$goarch GOARM=$goarm CC=$cc PKG_CONFIG=pkg-config \
-		PKG_CONFIG_LIBDIR=/usr/lib/$triplet/pkgconfig:/usr/share/pkgconfig \
-		gobuild -buildmode=pie -o "$out/bin/kiosk-ui" ./kiosk-ui/cmd/kiosk-ui
-	uidepends=$(shlibdeps "$arch" "$out/bin/kiosk-ui")
-	[ -n "$uidepends" ] || { echo "packages: dpkg-shlibdeps found nothing for kiosk-ui ($arch)" >&2; exit 1; }
-	# Assigned first: a failure inside a for list's $(...) would not stop
-	# the build under set -e.
-	dl=$(dlopened "$triplet" "$out/bin/kiosk-ui")
-	for p in ${dl//,/}; do
-		case ", $uidepends," in *", $p "* | *", $p,"*) ;; *) uidepends+=", $p" ;; esac
-	done
+	echo "packages: $arch: building ${want[*]} ($version)" >&2
+	if wanted kioskd; then
+		CGO_ENABLED=0 GOOS=linux GOARCH=$goarch GOARM=$goarm gobuild -o "$out/bin/kioskd" ./agent/cmd/kioskd
+	fi
+	if wanted kioskd || wanted township; then
+		CGO_ENABLED=0 GOOS=linux GOARCH=$goarch GOARM=$goarm gobuild -o "$out/bin/kioskctl" ./agent/cmd/kioskctl
+	fi
+	if wanted updater; then
+		CGO_ENABLED=0 GOOS=linux GOARCH=$goarch GOARM=$goarm gobuild -o "$out/bin/fengqiao-updater" ./agent/cmd/fengqiao-updater
+	fi
+	uidepends=""
+	if wanted kiosk-ui; then
+		# Fyne's cgo code against the target's X11/GL libraries (Debian
+		# multiarch); there is no <triplet>-pkg-config, so the host's reads the
+		# target's .pc files.
+		CGO_ENABLED=1 GOOS=linux GOARCH=$goarch GOARM=$goarm CC=$cc PKG_CONFIG=pkg-config \
+			PKG_CONFIG_LIBDIR=/usr/lib/$triplet/pkgconfig:/usr/share/pkgconfig \
+			gobuild -buildmode=pie -o "$out/bin/kiosk-ui" ./kiosk-ui/cmd/kiosk-ui
+		uidepends=$(shlibdeps "$arch" "$out/bin/kiosk-ui")
+		[ -n "$uidepends" ] || { echo "packages: dpkg-shlibdeps found nothing for kiosk-ui ($arch)" >&2; exit 1; }
+		# Assigned first: a failure inside a for list's $(...) would not stop
+		# the build under set -e.
+		dl=$(dlopened "$triplet" "$out/bin/kiosk-ui")
+		for p in ${dl//,/}; do
+			case ", $uidepends," in *", $p "* | *", $p,"*) ;; *) uidepends+=", $p" ;; esac
+		done
+	fi
 
 	docs fengqiao-kioskd "$out/doc/fengqiao-kioskd"
 	cp docs/deploy.md "$out/doc/fengqiao-kioskd/deploy.md"
@@ -332,8 +349,9 @@ for arch in "${arches[@]}"; do
 	YAML
 	} >"$out/township.yaml"
 
-	pkgs=(kioskd kiosk-ui updater)
-	case $arch in amd64 | arm64) pkgs+=(township) ;; esac
+	pkgs=()
+	for p in kioskd kiosk-ui updater; do wanted $p && pkgs+=("$p"); done
+	case $arch in amd64 | arm64) wanted township && pkgs+=(township) ;; esac
 	for p in "${pkgs[@]}"; do
 		env -u GOFLAGS "$nfpm" package --config "$out/$p.yaml" --packager deb --target "$dist/" >&2
 	done

@@ -64,6 +64,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	rate := fs.Int("rate", 0, "download cap in `bytes` per second (default: the site's control.update_rate)")
 	arch := fs.String("arch", debArch(), "Debian `architecture` of this kiosk")
 	healthTimeout := fs.Duration("health-timeout", 10*time.Minute, "how long the health check after an install may take to pass before it rolls back (`duration`)")
+	healthStable := fs.Duration("health-stable", 2*time.Minute, "how long the health check must pass without a break before an update counts as installed (`duration`)")
 	showVersion := fs.Bool("version", false, "print the version and exit")
 	fs.Usage = func() {
 		fmt.Fprint(stderr, usage)
@@ -77,6 +78,10 @@ func run(args []string, stdout, stderr io.Writer) int {
 	}
 	if *healthTimeout <= 0 {
 		fmt.Fprintln(stderr, "fengqiao-updater: --health-timeout must be positive")
+		return 2
+	}
+	if *healthStable <= 0 {
+		fmt.Fprintln(stderr, "fengqiao-updater: --health-stable must be positive")
 		return 2
 	}
 	if *showVersion {
@@ -109,8 +114,10 @@ func run(args []string, stdout, stderr io.Writer) int {
 		Health:       updater.KioskHealth{API: api, UIActive: unitActive(updater.UIUnit), Restarts: unitRestarts},
 		Fetcher:      download.New(download.Options{Client: download.NewClient(cfg.TLSConfig()), BytesPerSecond: *rate, Log: log}),
 		Log:          log,
-		// A test rig under emulation shortens it; a kiosk keeps 10 min.
+		// A test rig under emulation shortens both (make update-boot-test);
+		// a kiosk keeps 10 min and 2 min.
 		HealthTimeout: *healthTimeout,
+		HealthStable:  *healthStable,
 	})
 	if err != nil {
 		fmt.Fprintf(stderr, "fengqiao-updater: %v\n", err)

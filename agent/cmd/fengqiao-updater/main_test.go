@@ -19,6 +19,9 @@ func TestRun(t *testing.T) {
 		{[]string{"--bogus"}, 2, "flag provided but not defined"},
 		{[]string{"--health-timeout", "0s"}, 2, "must be positive"},
 		{[]string{"--health-timeout", "soon"}, 2, "invalid value"},
+		{[]string{"--health-stable", "0s"}, 2, "--health-stable must be positive"},
+		{[]string{"--health-stable", "-1m"}, 2, "--health-stable must be positive"},
+		{[]string{"--health-stable", "soon"}, 2, "invalid value"},
 		// A site file it cannot load: EX_CONFIG, as kioskd, for systemd to
 		// retry without a crash loop in the journal's eyes.
 		{[]string{"--config", filepath.Join(t.TempDir(), "none.yaml")}, 78, "none.yaml"},
