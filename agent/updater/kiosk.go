@@ -185,6 +185,12 @@ type KioskHealth struct {
 	// Restarts is systemd's NRestarts of a unit (systemctl show -p
 	// NRestarts); nil skips the comparison.
 	Restarts func(ctx context.Context, unit string) (int, error)
+	// Invocation is systemd's InvocationID of a unit, new at every start;
+	// nil skips it. systemd sets NRestarts back to 0 when a unit is
+	// started by hand, as the postinst's restart of kioskd does (seen on
+	// the emulated board, make update-boot-test): after a new invocation
+	// every restart counted is a crash, whatever the count before.
+	Invocation func(ctx context.Context, unit string) (string, error)
 }
 
 // Baseline notes whether the township link is down before the install,
@@ -216,6 +222,15 @@ func (h KioskHealth) Baseline(ctx context.Context) Baseline {
 				}
 				b.Restarts[unit] = n
 			}
+			if h.Invocation == nil {
+				continue
+			}
+			if id, err := h.Invocation(ctx, unit); err == nil && id != "" {
+				if b.Invocations == nil {
+					b.Invocations = map[string]string{}
+				}
+				b.Invocations[unit] = id
+			}
 		}
 	}
 	return b
@@ -243,8 +258,19 @@ func (h KioskHealth) Check(ctx context.Context, b Baseline) error {
 	}
 	if h.Restarts != nil {
 		for unit, before := range b.Restarts {
-			if n, err := h.Restarts(ctx, unit); err == nil && n > before {
+			n, err := h.Restarts(ctx, unit)
+			if err != nil {
+				continue
+			}
+			if n > before {
 				return fmt.Errorf("systemd restarted %s %d times since the update", unit, n-before)
+			}
+			if n > 0 && h.Invocation != nil && b.Invocations[unit] != "" {
+				// Started again since the baseline: a start by hand set the
+				// count back to 0, so each restart counted is a crash.
+				if id, err := h.Invocation(ctx, unit); err == nil && id != b.Invocations[unit] {
+					return fmt.Errorf("systemd restarted %s %d times since the update", unit, n)
+				}
 			}
 		}
 	}

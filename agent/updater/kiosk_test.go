@@ -241,12 +241,19 @@ func TestKioskHealthBaseline(t *testing.T) {
 		return func(_ context.Context, unit string) (int, error) { return m[unit], nil }
 	}
 	ctx := context.Background()
+	invocations := func(m map[string]string) func(context.Context, string) (string, error) {
+		if m == nil {
+			return nil
+		}
+		return func(_ context.Context, unit string) (string, error) { return m[unit], nil }
+	}
 	tests := []struct {
-		name              string
-		uiBefore, uiAfter func(context.Context) error
-		before, after     map[string]int
-		version           string
-		wantFail          string
+		name                string
+		uiBefore, uiAfter   func(context.Context) error
+		before, after       map[string]int
+		runBefore, runAfter map[string]string // InvocationIDs; nil: not asked
+		version             string
+		wantFail            string
 	}{
 		{name: "all well", uiBefore: uiUp, uiAfter: uiUp, version: "1.4.0-1"},
 		{name: "epoch and revision", uiBefore: uiUp, uiAfter: uiUp, version: "1:1.4.0-1"},
@@ -259,12 +266,23 @@ func TestKioskHealthBaseline(t *testing.T) {
 			before: map[string]int{UIUnit: 0}, after: map[string]int{UIUnit: 1}, wantFail: "restarted " + UIUnit},
 		{name: "restarts before the update", uiBefore: uiUp, uiAfter: uiUp,
 			before: map[string]int{KioskdUnit: 7}, after: map[string]int{KioskdUnit: 7}},
+		// The postinst restarts kioskd by hand: systemd sets its count back
+		// to 0 (seen on the emulated board).
+		{name: "restarted by the install, then steady", uiBefore: uiUp, uiAfter: uiUp,
+			before: map[string]int{KioskdUnit: 3}, after: map[string]int{KioskdUnit: 0},
+			runBefore: map[string]string{KioskdUnit: "a1"}, runAfter: map[string]string{KioskdUnit: "b2"}},
+		{name: "restarted by the install, then crashed fewer times than before it", uiBefore: uiUp, uiAfter: uiUp,
+			before: map[string]int{KioskdUnit: 3}, after: map[string]int{KioskdUnit: 2},
+			runBefore: map[string]string{KioskdUnit: "a1"}, runAfter: map[string]string{KioskdUnit: "c3"}, wantFail: "restarted " + KioskdUnit + " 2 times"},
+		{name: "not restarted, crashes before the update", uiBefore: uiUp, uiAfter: uiUp,
+			before: map[string]int{KioskdUnit: 3}, after: map[string]int{KioskdUnit: 3},
+			runBefore: map[string]string{KioskdUnit: "a1"}, runAfter: map[string]string{KioskdUnit: "a1"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			b := KioskHealth{API: fakeAPI{status: up}, UIActive: tt.uiBefore, Restarts: restarts(tt.before)}.Baseline(ctx)
+			b := KioskHealth{API: fakeAPI{status: up}, UIActive: tt.uiBefore, Restarts: restarts(tt.before), Invocation: invocations(tt.runBefore)}.Baseline(ctx)
 			b.KioskdVersion = tt.version
-			err := KioskHealth{API: fakeAPI{status: up}, UIActive: tt.uiAfter, Restarts: restarts(tt.after)}.Check(ctx, b)
+			err := KioskHealth{API: fakeAPI{status: up}, UIActive: tt.uiAfter, Restarts: restarts(tt.after), Invocation: invocations(tt.runAfter)}.Check(ctx, b)
 			if tt.wantFail == "" && err != nil || tt.wantFail != "" && (err == nil || !strings.Contains(err.Error(), tt.wantFail)) {
 				t.Errorf("Check = %v, want failure %q", err, tt.wantFail)
 			}

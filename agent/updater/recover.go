@@ -176,6 +176,7 @@ func (u *Updater) recoveryBaseline(ctx context.Context, pkgs []PackageState, kio
 	b := Baseline{
 		LinkDown:      "unknown: the state file was damaged",
 		Restarts:      now.Restarts,
+		Invocations:   now.Invocations,
 		KioskdVersion: kioskd,
 	}
 	if !slices.ContainsFunc(pkgs, func(p PackageState) bool { return p.Name == UIPackage }) {

@@ -157,6 +157,11 @@ type Baseline struct {
 	// Restarts is systemd's NRestarts of each unit before the install:
 	// more after it means the unit crashed and was restarted.
 	Restarts map[string]int `json:"restarts,omitempty"`
+	// Invocations is systemd's InvocationID of each unit before the
+	// install: a unit started since had its NRestarts set back to 0.
+	// Missing from state files written before it (then only a count above
+	// the baseline's is a crash).
+	Invocations map[string]string `json:"invocations,omitempty"`
 	// KioskdVersion is the fengqiao-kioskd version the install (or the
 	// rollback) puts in place, which kioskd must report; set by the
 	// updater, "" when the update leaves kioskd as it is.
@@ -932,7 +937,8 @@ func (u *Updater) rollback(ctx context.Context, reason, errText string) error {
 	// The version going back is the one kioskd must report now, and the
 	// restarts the failed release caused are not the rollback's.
 	b.KioskdVersion = kioskdVersion(u.st.Previous)
-	b.Restarts = u.opts.Health.Baseline(ctx).Restarts
+	now := u.opts.Health.Baseline(ctx)
+	b.Restarts, b.Invocations = now.Restarts, now.Invocations
 	deadline := u.opts.Now().Add(u.opts.HealthTimeout)
 	for {
 		herr := u.opts.Health.Check(ctx, b)

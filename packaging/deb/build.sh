@@ -254,7 +254,7 @@ for arch in "${arches[@]}"; do
 	  mediation booking, and mediators their session log, in big type with
 	  read-aloud. It boots full screen on the kiosk panel in the cage kiosk
 	  compositor, and holds no records: those stay with kioskd.
-	depends: [fengqiao-kioskd (= $version), cage, xwayland, dbus, libpam-systemd, libgl1-mesa-dri, libegl-mesa0, $uidepends]
+	depends: [fengqiao-kioskd (>= $version), cage, xwayland, dbus, libpam-systemd, libgl1-mesa-dri, libegl-mesa0, $uidepends]
 	contents:
 	  - src: $out/bin/kiosk-ui
 	    dst: /usr/bin/kiosk-ui

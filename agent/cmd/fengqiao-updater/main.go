@@ -111,7 +111,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		TownshipKeys: cfg.Site.Control.TownshipKeys,
 		Dpkg:         updater.NewDpkg(*arch),
 		Screen:       updater.KioskScreen{API: api},
-		Health:       updater.KioskHealth{API: api, UIActive: unitActive(updater.UIUnit), Restarts: unitRestarts},
+		Health:       updater.KioskHealth{API: api, UIActive: unitActive(updater.UIUnit), Restarts: unitRestarts, Invocation: unitInvocation},
 		Fetcher:      download.New(download.Options{Client: download.NewClient(cfg.TLSConfig()), BytesPerSecond: *rate, Log: log}),
 		Log:          log,
 		// A test rig under emulation shortens both (make update-boot-test);
@@ -202,4 +202,14 @@ func unitRestarts(ctx context.Context, unit string) (int, error) {
 		return 0, fmt.Errorf("systemctl show %s: %w", unit, err)
 	}
 	return strconv.Atoi(strings.TrimSpace(string(out)))
+}
+
+// unitInvocation is systemd's id of a unit's current run, new at every
+// start, automatic or by hand.
+func unitInvocation(ctx context.Context, unit string) (string, error) {
+	out, err := exec.CommandContext(ctx, "systemctl", "show", "--property=InvocationID", "--value", unit).Output()
+	if err != nil {
+		return "", fmt.Errorf("systemctl show %s: %w", unit, err)
+	}
+	return strings.TrimSpace(string(out)), nil
 }
