@@ -619,7 +619,8 @@ var flagDefaults = []struct {
 	{"config.md", "`kioskd --config FILE` picks the site file \\(default `([^`]+)`", "kioskd", "config"},
 	{"bundles.md", "`--version` defaults to (the current Unix time, which only grows)", "kioskctl config sign", "version"},
 	{"updates.md", "`--version` defaults to (the current Unix time), like `config sign`", "kioskctl update sign", "version"},
-	{"updates.md", "`fengqiao-updater --health-timeout` \\(there; default (\\w+)", "fengqiao-updater", "health-timeout"},
+	{"updates.md", "a kiosk keeps the defaults, `--health-timeout` (\\w+)", "fengqiao-updater", "health-timeout"},
+	{"updates.md", "and `--health-stable`\\s+(\\w+)", "fengqiao-updater", "health-stable"},
 	{"bundles.md", "waiting `--wait`, ([0-9]+ ?s) by default", "kioskctl config push", "wait"},
 	{"bundles.md", "higher `--version` \\(the default, (the current Unix time), is\\)", "kioskctl config sign", "version"},
 }
