@@ -10,6 +10,8 @@ import (
 	"strings"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/fengqiao/kiosk/agent/internal/editdist"
 )
 
 // Problem is one thing wrong with a configuration file.
@@ -192,7 +194,7 @@ func join(path, key string) string {
 func suggest(key string, fields map[string]reflect.Type) string {
 	best, bestDist := "", 3
 	for name := range fields {
-		if d := editDistance(key, name); d < bestDist || (d == bestDist && name < best) {
+		if d := editdist.Distance(key, name); d < bestDist || (d == bestDist && name < best) {
 			best, bestDist = name, d
 		}
 	}
@@ -200,26 +202,6 @@ func suggest(key string, fields map[string]reflect.Type) string {
 		return ""
 	}
 	return fmt.Sprintf(" (did you mean %q?)", best)
-}
-
-func editDistance(a, b string) int {
-	prev := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur := make([]int, len(b)+1)
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev = cur
-	}
-	return prev[len(b)]
 }
 
 var linePrefix = regexp.MustCompile(`^line (\d+): (.*)$`)

@@ -11,6 +11,7 @@ import (
 
 	"golang.org/x/crypto/bcrypt"
 
+	"github.com/fengqiao/kiosk/agent/internal/editdist"
 	"github.com/fengqiao/kiosk/kiosk-ui/wording"
 )
 
@@ -202,7 +203,7 @@ func (ct *Content) validateWording(c *checker) {
 func suggestWording(k string) string {
 	best, bestDist := "", 4
 	for _, known := range wording.Keys() {
-		if d := editDistance(k, string(known)); d < bestDist || (d == bestDist && string(known) < best) {
+		if d := editdist.Distance(k, string(known)); d < bestDist || (d == bestDist && string(known) < best) {
 			best, bestDist = string(known), d
 		}
 	}

@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/fengqiao/kiosk/agent/bundle"
+	"github.com/fengqiao/kiosk/agent/internal/editdist"
 )
 
 // Errors of the inventory's checks. A signer refuses a bundle that fails
@@ -192,7 +193,7 @@ func describe(ks []KnownKiosk) string {
 func didYouMean(s string, known []string) string {
 	best, bestDist := "", max(2, len(s)/3)+1
 	for _, k := range known {
-		if d := editDistance(s, k); d < bestDist || d == bestDist && k < best {
+		if d := editdist.Distance(s, k); d < bestDist || d == bestDist && k < best {
 			best, bestDist = k, d
 		}
 	}
@@ -200,26 +201,4 @@ func didYouMean(s string, known []string) string {
 		return ""
 	}
 	return fmt.Sprintf(" (did you mean %q?)", best)
-}
-
-// editDistance is the Levenshtein distance of two ids (ASCII by the
-// site file's rules; bytes otherwise, which only makes a suggestion rarer).
-func editDistance(a, b string) int {
-	prev := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur := make([]int, len(b)+1)
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev = cur
-	}
-	return prev[len(b)]
 }
