@@ -867,6 +867,19 @@ func (u *UI) showIndicators() {
 		} else {
 			rows.Add(paragraph(u.t(wording.MediatorNoBookings)))
 		}
+		rows.Add(heading(u.t(wording.MediatorEventsTitle)))
+		if in.EventsCollected == 0 {
+			rows.Add(paragraph(u.t(wording.MediatorNoEvents)))
+		} else {
+			for _, l := range u.eventLines(in) {
+				rows.Add(paragraph(l))
+			}
+			open := max(in.EventsCollected-in.EventsClosed, 0)
+			rows.Add(barChart([]bar{
+				{u.tf(wording.MediatorBarEventsClosed, wording.Args{"n": in.EventsClosed}), in.EventsClosed, barGood},
+				{u.tf(wording.MediatorBarEventsOpen, wording.Args{"n": open}), open, barMiddle},
+			}))
+		}
 		u.mpage(u.t(wording.MediatorIndicators), rows, u.showIndicators)
 	})
 }
@@ -929,6 +942,24 @@ func (u *UI) serviceBars(in apitype.Indicators) []bar {
 		out = append(out, bar{u.tf(wording.MediatorBarBookings, wording.Args{"service": name, "n": in.BookingsByService[k]}), in.BookingsByService[k], barNeutral})
 	}
 	return out
+}
+
+// eventLines words the grid indicators of villagers' requests (issue 20):
+// 事件采集数, 事件办结率 and the median time to close, from the kiosk's own
+// records and the township's answers. A rate without requests reads 暂无.
+func (u *UI) eventLines(in apitype.Indicators) []string {
+	rate := u.t(wording.MediatorRateNone)
+	if in.EventsClosedRate != nil {
+		rate = fmt.Sprintf("%.1f%%", *in.EventsClosedRate*100)
+	}
+	lines := []string{
+		u.tf(wording.MediatorEventsCollected, wording.Args{"n": in.EventsCollected}),
+		u.tf(wording.MediatorEventsClosedRate, wording.Args{"rate": rate, "closed": in.EventsClosed, "n": in.EventsCollected}),
+	}
+	if in.EventsCloseHours != nil {
+		lines = append(lines, u.tf(wording.MediatorEventsCloseTime, wording.Args{"hours": fmt.Sprintf("%.1f", *in.EventsCloseHours)}))
+	}
+	return lines
 }
 
 // indicatorLines words the indicators: the period, the success rate, the

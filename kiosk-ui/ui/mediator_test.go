@@ -221,6 +221,19 @@ func TestMediatorFollowUpsAndIndicators(t *testing.T) {
 	mustSee(t, w, "法律顾问咨询预约：7 次")
 	mustSee(t, w, "调解成功 3 件")
 	mustSee(t, w, "转交上级 1 件")
+	mustSee(t, w, "还没有人在本机反映。")
+
+	// With villagers' requests: 事件采集数, 事件办结率 and the time to close.
+	closedRate, hours := 0.4, 30.5
+	agent.indicator.EventsCollected, agent.indicator.EventsClosed = 5, 2
+	agent.indicator.EventsClosedRate, agent.indicator.EventsCloseHours = &closedRate, &hours
+	test.Tap(mustButton(t, w, labelMediatorHome))
+	test.Tap(mustButton(t, w, labelIndicators))
+	mustSee(t, w, "事件采集数：5 件（本机收到的求助、反映、咨询和举报）")
+	mustSee(t, w, "事件办结率：40.0%（乡镇已办结 2 件，共 5 件）")
+	mustSee(t, w, "办结用时（中位数）：30.5 小时")
+	mustSee(t, w, "已办结 2 件")
+	mustSee(t, w, "还在办 3 件")
 
 	// The bars: one per row, the longest the largest value, each as long as
 	// its share of it.

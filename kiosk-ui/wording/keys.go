@@ -253,6 +253,13 @@ const (
 	MediatorServiceAdvisor   Key = "mediator.service_advisor"
 	MediatorServiceCheckup   Key = "mediator.service_checkup"
 	MediatorServiceMediation Key = "mediator.service_mediation"
+	MediatorEventsTitle      Key = "mediator.events_title"
+	MediatorEventsCollected  Key = "mediator.events_collected"
+	MediatorEventsClosedRate Key = "mediator.events_closed_rate"
+	MediatorEventsCloseTime  Key = "mediator.events_close_time"
+	MediatorNoEvents         Key = "mediator.no_events"
+	MediatorBarEventsClosed  Key = "mediator.bar_events_closed"
+	MediatorBarEventsOpen    Key = "mediator.bar_events_open"
 
 	VoiceGreeting Key = "voice.greeting"
 
