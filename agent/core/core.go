@@ -195,7 +195,7 @@ func New(opts Options) *Core {
 			log.Warn("request check limits not read; counting from zero", "err", err)
 		}
 	}
-	c.cur.Store(newLiveConfig(cfg))
+	c.cur.Store(newLiveConfig(cfg, c.now))
 	c.warnWithheld()
 	return c
 }
@@ -206,16 +206,21 @@ type liveConfig struct {
 	planner  *booking.Planner
 	rules    *mediation.Rules
 	requests *request.Rules
-	// sealKey is the township's records key; nil withholds numbers.
-	sealKey *sealed.PublicKey
+	// sealer seals to the township's records key, one encapsulation per
+	// epoch (agent/sealed); nil without a key, which withholds numbers.
+	sealer *sealed.Sealer
 }
 
-func newLiveConfig(cfg *config.Config) *liveConfig {
+func newLiveConfig(cfg *config.Config, now func() time.Time) *liveConfig {
+	var s *sealed.Sealer
+	if k := cfg.Site.SealKey(); k != nil {
+		s = sealed.NewSealer(k, now, sealed.EpochLife)
+	}
 	return &liveConfig{cfg: cfg,
 		planner:  booking.NewPlanner(cfg.Site.Content, cfg.Location),
 		rules:    mediation.NewRules(cfg.Site.Content, cfg.Location),
 		requests: request.NewRules(cfg.Site.Content.Requests),
-		sealKey:  cfg.Site.SealKey()}
+		sealer:   s}
 }
 
 func (c *Core) live() *liveConfig { return c.cur.Load() }
@@ -230,7 +235,7 @@ func (c *Core) Config() *config.Config { return c.live().cfg }
 // kiosk's identity and transport do not change at run time (a bundle
 // cannot set them).
 func (c *Core) ApplyConfig(cfg *config.Config) {
-	c.cur.Store(newLiveConfig(cfg))
+	c.cur.Store(newLiveConfig(cfg, c.now))
 	c.auth.SetRoster(cfg.Site.Mediators.Roster, cfg.Site.MediatorSessionIdle())
 	c.log.Info("configuration in force", "content_version", cfg.ContentVersion)
 	c.warnWithheld()
@@ -241,8 +246,8 @@ func (c *Core) ApplyConfig(cfg *config.Config) {
 // (a dev kiosk, or one upgraded from before the key; kioskd also alerts
 // the township from a production kiosk).
 func (c *Core) warnWithheld() {
-	if k := c.live().sealKey; k != nil {
-		c.log.Info("records seal full numbers for the township", "records_key", k.ID())
+	if k := c.live().sealer; k != nil {
+		c.log.Info("records seal full numbers for the township", "records_key", k.Key().ID())
 		return
 	}
 	c.log.Warn("no township records key (records.township_key): phone and ID numbers are withheld from the records, which say so in their withheld field")

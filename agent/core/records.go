@@ -43,7 +43,7 @@ func (c *Core) newSealedRecord(lv *liveConfig, now time.Time, build func(*sealer
 // newSealedRecordWithID is newSealedRecord with the record's id and time
 // chosen by the caller (an anonymous report's: random, and to the hour).
 func (c *Core) newSealedRecordWithID(lv *liveConfig, id string, now time.Time, build func(*sealer) schema.Body) (record.Envelope, error) {
-	s := &sealer{key: lv.sealKey, recordID: id}
+	s := &sealer{key: lv.sealer, recordID: id}
 	body := build(s)
 	if s.err != nil {
 		return record.Envelope{}, fmt.Errorf("core: %s record: %w", body.RecordType(), s.err)
@@ -55,7 +55,7 @@ func (c *Core) newSealedRecordWithID(lv *liveConfig, id string, now time.Time, b
 // key. Without a key it withholds them: a number is never sent in clear,
 // and the record's withheld list tells the township which are missing.
 type sealer struct {
-	key      *sealed.PublicKey
+	key      *sealed.Sealer
 	recordID string
 	withheld []string
 	err      error

@@ -117,7 +117,7 @@ func TestSealedConversions(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			s := &sealer{key: key.Public(), recordID: "rec-1"}
+			s := &sealer{key: sealed.NewSealer(key.Public(), nil, 0), recordID: "rec-1"}
 			body := []byte(mustMarshal(t, tt.build(s)))
 			if s.err != nil || len(s.withheld) > 0 {
 				t.Fatalf("sealer: %v, withheld %v", s.err, s.withheld)

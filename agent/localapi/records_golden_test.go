@@ -201,11 +201,19 @@ func mustDevRecordsKey(t *testing.T) *sealed.PrivateKey {
 // test opens it with the dev township's key first, and pins the rest.
 const sealedBox = "U0VBTEVEIEZPUiBUSEUgVE9XTlNISVA="
 
-var sealedBoxRE = regexp.MustCompile(`"sealed":"[A-Za-z0-9+/=]*"`)
+// sealedEnc is what a golden file shows for an epoch's encapsulated key,
+// base64 of 32 bytes of "AN EPOCH KEY FOR THE TOWNSHIP...": it is random
+// too.
+const sealedEnc = "QU4gRVBPQ0ggS0VZIEZPUiBUSEUgVE9XTlNISVAuLi4="
+
+var (
+	sealedBoxRE = regexp.MustCompile(`"sealed":"[A-Za-z0-9+/=]*"`)
+	sealedEncRE = regexp.MustCompile(`"enc":"[A-Za-z0-9+/=]*"`)
+)
 
 // mustOpenSealed opens every sealed value of a record with the township's
 // key, bound to the record's own id, and returns the record with each
-// ciphertext replaced by sealedBox. No ID number may be in the record in
+// ciphertext replaced by sealedBox and each epoch's key by sealedEnc. No ID number may be in the record in
 // clear.
 func mustOpenSealed(t *testing.T, township *sealed.Opener, payload []byte) []byte {
 	t.Helper()
@@ -222,6 +230,7 @@ func mustOpenSealed(t *testing.T, township *sealed.Opener, payload []byte) []byt
 	if _, errs := township.OpenBody(env.ID, env.Body); len(errs) > 0 {
 		t.Errorf("record %s: %v", env.ID, errs)
 	}
+	payload = sealedEncRE.ReplaceAll(payload, []byte(`"enc":"`+sealedEnc+`"`))
 	return sealedBoxRE.ReplaceAll(payload, []byte(`"sealed":"`+sealedBox+`"`))
 }
 

@@ -11,9 +11,15 @@ import "time"
 // HPKE (RFC 9180) to the township's records key KeyID, bound to the
 // record's id and the field's path (agent/sealed opens it). The broker and
 // anyone subscribed see the key id and ciphertext only.
+//
+// Two forms: single shot (no Enc; Box is HPKE's enc | ciphertext), and
+// sealed in an epoch (Enc is the epoch's encapsulated key; Box is a nonce |
+// ciphertext under a key the epoch's exporter draws for this record and
+// field). Kiosks write the second since issue 15; the township opens both.
 type Sealed struct {
-	KeyID string `json:"key_id"` // 16 hex digits
-	Box   []byte `json:"sealed"` // HPKE enc | ciphertext, base64 in the JSON
+	KeyID string `json:"key_id"`        // 16 hex digits
+	Enc   []byte `json:"enc,omitempty"` // the epoch's HPKE encapsulated key, base64
+	Box   []byte `json:"sealed"`        // base64 in the JSON
 }
 
 // BookingV2 is the body of a booking/v2 record: a consultation with the

@@ -38,6 +38,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 
 	"github.com/fengqiao/kiosk/agent/schema"
 )
@@ -255,11 +256,17 @@ func ReadPrivateKeyFile(path string) (*PrivateKey, error) {
 
 // Opener opens sealed values with the township's records keys: during a
 // rotation, the new key and the old one.
-type Opener struct{ keys map[string]*PrivateKey }
+// It is safe for concurrent use.
+type Opener struct {
+	keys map[string]*PrivateKey
+
+	mu     sync.Mutex
+	epochs map[string]*hpke.Recipient // by key id and encapsulated key
+}
 
 // NewOpener holds keys by their ids.
 func NewOpener(keys ...*PrivateKey) *Opener {
-	o := &Opener{keys: map[string]*PrivateKey{}}
+	o := &Opener{keys: map[string]*PrivateKey{}, epochs: map[string]*hpke.Recipient{}}
 	for _, k := range keys {
 		o.keys[k.id] = k
 	}
@@ -274,6 +281,9 @@ func (o *Opener) Open(recordID, path string, s schema.Sealed) (string, error) {
 	k, ok := o.keys[s.KeyID]
 	if !ok {
 		return "", fmt.Errorf("%w: %s: key %s", ErrUnknownKey, path, s.KeyID)
+	}
+	if s.Enc != nil {
+		return o.openEpoch(k, recordID, path, s)
 	}
 	if len(s.Box) < 32+16 {
 		return "", fmt.Errorf("%w: %s: %d bytes", ErrMalformed, path, len(s.Box))
@@ -414,13 +424,23 @@ func members(raw []byte) ([]string, []json.RawMessage, error) {
 }
 
 // asSealed recognises a sealed value: an object of exactly key_id and
-// sealed.
+// sealed, and enc when it was sealed in an epoch (Sealer).
 func asSealed(keys []string, vals []json.RawMessage) (schema.Sealed, bool) {
-	if len(keys) != 2 {
+	if len(keys) != 2 && len(keys) != 3 {
 		return schema.Sealed{}, false
 	}
 	var s schema.Sealed
-	obj, _ := json.Marshal(map[string]json.RawMessage{keys[0]: vals[0], keys[1]: vals[1]})
+	m := map[string]json.RawMessage{}
+	for i, k := range keys {
+		m[k] = vals[i]
+	}
+	if len(m) != len(keys) {
+		return schema.Sealed{}, false
+	}
+	if _, ok := m["sealed"]; !ok {
+		return schema.Sealed{}, false
+	}
+	obj, _ := json.Marshal(m)
 	dec := json.NewDecoder(bytes.NewReader(obj))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&s); err != nil || s.KeyID == "" {

@@ -165,6 +165,12 @@ func FuzzOpenRecord(f *testing.F) {
 	}
 	box, _ := json.Marshal(s)
 	f.Add([]byte(`{"id":"r","body":{"parties":[{"id_number":` + string(box) + `}]}}`))
+	e, err := NewSealer(k.Public(), nil, 0).Seal("r", "phone", "13905991234")
+	if err != nil {
+		f.Fatal(err)
+	}
+	ebox, _ := json.Marshal(e)
+	f.Add([]byte(`{"id":"r","body":{"phone":` + string(ebox) + `}}`))
 	f.Add([]byte(`{"id":"r","body":{"phone":{"key_id":"89525716719966ca","sealed":"AAAA"}}}`))
 	f.Add([]byte(`{"id":1,"body":[{"key_id":"x","sealed":""}]}`))
 	f.Add([]byte(`[{"body":{}}]`))
