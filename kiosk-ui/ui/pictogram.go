@@ -64,30 +64,37 @@ var (
 			`<rect x="9" y="9" width="13" height="9" rx="3" fill="#000"/><polygon points="18,17 19,21 14.5,17" fill="#000"/>`)
 )
 
+// fixed is a pictogram of our own as the tables below hold them: the
+// tables hold functions so that Fyne's own icons among them are looked up
+// when a screen is drawn, from the kiosk's theme, and not at start-up,
+// before the app runs, when Fyne logs an error for each and answers from
+// its default theme.
+func fixed(r fyne.Resource) func() fyne.Resource { return func() fyne.Resource { return r } }
+
 // categoryPictograms are the pictograms of the 14 categories of the
 // people's-mediation statistics, the default content.categories.
-var categoryPictograms = map[string]fyne.Resource{
-	"婚姻家庭":  pictFamily,
-	"邻里":    pictNeighbours,
-	"房屋宅基地": theme.HomeIcon(),
-	"合同":    theme.DocumentIcon(),
-	"损害赔偿":  pictCoin,
-	"山林土地":  pictTree,
-	"征地拆迁":  pictFlag,
-	"劳动争议":  pictHelmet,
-	"村务管理":  theme.ListIcon(),
-	"环境保护":  pictLeaf,
-	"交通事故":  pictCar,
-	"医患":    pictCross,
-	"物业":    pictBuilding,
-	"其他":    theme.MoreHorizontalIcon(),
+var categoryPictograms = map[string]func() fyne.Resource{
+	"婚姻家庭":  fixed(pictFamily),
+	"邻里":    fixed(pictNeighbours),
+	"房屋宅基地": theme.HomeIcon,
+	"合同":    theme.DocumentIcon,
+	"损害赔偿":  fixed(pictCoin),
+	"山林土地":  fixed(pictTree),
+	"征地拆迁":  fixed(pictFlag),
+	"劳动争议":  fixed(pictHelmet),
+	"村务管理":  theme.ListIcon,
+	"环境保护":  fixed(pictLeaf),
+	"交通事故":  fixed(pictCar),
+	"医患":    fixed(pictCross),
+	"物业":    fixed(pictBuilding),
+	"其他":    theme.MoreHorizontalIcon,
 }
 
 // categoryPictogram is a category's pictogram; a category the township
 // added has the pictogram of talk, never a wrong picture.
 func categoryPictogram(cat string) fyne.Resource {
 	if r, ok := categoryPictograms[cat]; ok {
-		return r
+		return r()
 	}
 	return pictTalk
 }
@@ -172,36 +179,36 @@ var (
 )
 
 // requestPictograms draw the request menu's pictogram names.
-var requestPictograms = map[string]fyne.Resource{
-	"help":       pictLifebuoy,
-	"concern":    pictTalk,
-	"consult":    theme.QuestionIcon(),
-	"report":     pictMegaphone,
-	"dispute":    pictNeighbours,
-	"clean":      theme.DeleteIcon(), // a rubbish bin
-	"road":       pictRoad,
-	"hazard":     theme.WarningIcon(),
-	"other":      theme.MoreHorizontalIcon(),
-	"family":     pictFamily,
-	"neighbours": pictNeighbours,
-	"tree":       pictTree,
-	"plot":       pictFlag,
-	"money":      pictCoin,
-	"work":       pictHelmet,
-	"leaf":       pictLeaf,
-	"car":        pictCar,
-	"medical":    pictCross,
-	"building":   pictBuilding,
-	"water":      pictDrop,
-	"light":      pictBulb,
-	"talk":       pictTalk,
+var requestPictograms = map[string]func() fyne.Resource{
+	"help":       fixed(pictLifebuoy),
+	"concern":    fixed(pictTalk),
+	"consult":    theme.QuestionIcon,
+	"report":     fixed(pictMegaphone),
+	"dispute":    fixed(pictNeighbours),
+	"clean":      theme.DeleteIcon, // a rubbish bin
+	"road":       fixed(pictRoad),
+	"hazard":     theme.WarningIcon,
+	"other":      theme.MoreHorizontalIcon,
+	"family":     fixed(pictFamily),
+	"neighbours": fixed(pictNeighbours),
+	"tree":       fixed(pictTree),
+	"plot":       fixed(pictFlag),
+	"money":      fixed(pictCoin),
+	"work":       fixed(pictHelmet),
+	"leaf":       fixed(pictLeaf),
+	"car":        fixed(pictCar),
+	"medical":    fixed(pictCross),
+	"building":   fixed(pictBuilding),
+	"water":      fixed(pictDrop),
+	"light":      fixed(pictBulb),
+	"talk":       fixed(pictTalk),
 }
 
 // requestPictogram is the pictogram named name; a name this build does not
 // know has the pictogram of talk, never a blank tile.
 func requestPictogram(name string) fyne.Resource {
 	if r, ok := requestPictograms[name]; ok {
-		return r
+		return r()
 	}
 	return pictTalk
 }

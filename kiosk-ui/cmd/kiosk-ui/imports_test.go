@@ -1,7 +1,9 @@
 package main
 
 import (
+	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -47,5 +49,28 @@ func TestParseSize(t *testing.T) {
 		if (err == nil) != tt.ok || s.Width != tt.w || s.Height != tt.h {
 			t.Errorf("parseSize(%q) = %v, %v", tt.in, s, err)
 		}
+	}
+}
+
+// TestStartsWithoutFyneErrors: package initialisation asks Fyne for
+// nothing that needs a running app. A theme icon looked up in a package
+// variable logged "Attempt to access current Fyne app when none is
+// started" at every start, and came from Fyne's default theme. --version
+// runs every package's init and exits before the app starts. LANG is the
+// kiosk session's (packaging/deb/kiosk-ui/kiosk-session, make run).
+func TestStartsWithoutFyneErrors(t *testing.T) {
+	bin := filepath.Join(t.TempDir(), "kiosk-ui")
+	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	cmd := exec.Command(bin, "--version")
+	cmd.Env = append(os.Environ(), "LANG=zh_CN.UTF-8")
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	if out, err := cmd.Output(); err != nil || !strings.HasPrefix(string(out), "kiosk-ui ") {
+		t.Fatalf("kiosk-ui --version: %q, %v", out, err)
+	}
+	if stderr.Len() > 0 {
+		t.Errorf("kiosk-ui --version wrote to stderr:\n%s", stderr.String())
 	}
 }
