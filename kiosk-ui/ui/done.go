@@ -11,7 +11,7 @@ import (
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
-	qrcode "github.com/yeqown/go-qrcode/v2"
+	qr "github.com/piglig/go-qr"
 
 	"github.com/fengqiao/kiosk/agent/localapi/apitype"
 	"github.com/fengqiao/kiosk/kiosk-ui/kiosktheme"
@@ -99,40 +99,27 @@ func spaced(s string) string {
 	return string(out)
 }
 
-// qrImage draws text as a QR code, one pixel per module with a quiet zone;
-// the screen scales it up without smoothing.
+// qrImage draws text as a QR code, one pixel per module with a quiet zone
+// of four; the screen scales it up without smoothing. Error correction
+// quartile: a quarter of the code may be lost to glare on the glass or a
+// finger's smudge and a phone still reads it.
 func qrImage(text string) (image.Image, error) {
-	qr, err := qrcode.New(text)
+	code, err := qr.EncodeText(text, qr.Quartile)
 	if err != nil {
 		return nil, err
 	}
-	w := &matrixImage{}
-	if err := qr.Save(w); err != nil {
-		return nil, err
-	}
-	return w.img, nil
-}
-
-// matrixImage is a qrcode.Writer that keeps the matrix as an image.
-type matrixImage struct{ img *image.Gray }
-
-func (m *matrixImage) Write(mat qrcode.Matrix) error {
 	const quiet = 4
-	bits := mat.Bitmap()
-	n := len(bits) + 2*quiet
+	n := code.Size() + 2*quiet
 	img := image.NewGray(image.Rect(0, 0, n, n))
 	for i := range img.Pix {
 		img.Pix[i] = 0xFF
 	}
-	for y, row := range bits {
-		for x, set := range row {
-			if set {
+	for y := range code.Size() {
+		for x := range code.Size() {
+			if code.Module(x, y) {
 				img.SetGray(x+quiet, y+quiet, color.Gray{})
 			}
 		}
 	}
-	m.img = img
-	return nil
+	return img, nil
 }
-
-func (m *matrixImage) Close() error { return nil }
