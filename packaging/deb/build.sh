@@ -63,9 +63,15 @@ ldflags="-s -w -X github.com/fengqiao/kiosk/agent/version.stamp=$version"
 gobuild() { go build -trimpath -buildvcs=false -ldflags "$ldflags" "$@"; }
 
 # Files every package carries: its changelog and copyright (Debian policy),
-# made byte-identical for the same commit.
-docs() { # docs PKG DIR
+# made byte-identical for the same commit. The copyright file ends with the
+# licence of every Go module linked into the package's programs (their
+# build information, read by agent/internal/cmd/debcopyright): a Go program
+# carries its dependencies, and their licences ask us to ship their text.
+debcopyright=$root/var/tools/debcopyright
+env -u GOOS -u GOARCH -u GOARM CGO_ENABLED=0 go build -o "$debcopyright" ./agent/internal/cmd/debcopyright
+docs() { # docs PKG DIR INSTALLED=BINARY...
 	local pkg=$1 dir=$2
+	shift 2
 	mkdir -p "$dir"
 	{
 		echo "$pkg ($version) stable; urgency=medium"
@@ -74,7 +80,7 @@ docs() { # docs PKG DIR
 		echo
 		echo " -- Fengqiao developers <kiosk@fengqiao.cn>  $(date -u -R -d "@$SOURCE_DATE_EPOCH")"
 	} | gzip -n -9 >"$dir/changelog.gz"
-	cp packaging/deb/copyright "$dir/copyright"
+	"$debcopyright" -base packaging/deb/copyright "$@" >"$dir/copyright"
 }
 
 # shlibdeps ARCH BINARY: the Depends line dpkg-shlibdeps derives from the
@@ -164,16 +170,26 @@ for arch in "${arches[@]}"; do
 		done
 	fi
 
-	docs fengqiao-kioskd "$out/doc/fengqiao-kioskd"
-	cp docs/deploy.md "$out/doc/fengqiao-kioskd/deploy.md"
-	docs fengqiao-kiosk-ui "$out/doc/fengqiao-kiosk-ui"
-	cp docs/deploy.md "$out/doc/fengqiao-kiosk-ui/deploy.md"
-	cp kiosk-ui/kiosktheme/fonts/README.md "$out/doc/fengqiao-kiosk-ui/font.md"
-	packaging/deb/kiosk-ui/blank-cursor-theme.sh "$out/icons"
-	docs fengqiao-updater "$out/doc/fengqiao-updater"
-	cp docs/updates.md "$out/doc/fengqiao-updater/updates.md"
-	docs fengqiao-township "$out/doc/fengqiao-township"
-	cp docs/township-broker.md "$out/doc/fengqiao-township/township-broker.md"
+	# Each package's docs only when it is built: its copyright file is
+	# read off its programs.
+	if wanted kioskd; then
+		docs fengqiao-kioskd "$out/doc/fengqiao-kioskd" usr/bin/kioskd="$out/bin/kioskd" usr/bin/kioskctl="$out/bin/kioskctl"
+		cp docs/deploy.md "$out/doc/fengqiao-kioskd/deploy.md"
+	fi
+	if wanted kiosk-ui; then
+		docs fengqiao-kiosk-ui "$out/doc/fengqiao-kiosk-ui" usr/bin/kiosk-ui="$out/bin/kiosk-ui"
+		cp docs/deploy.md "$out/doc/fengqiao-kiosk-ui/deploy.md"
+		cp kiosk-ui/kiosktheme/fonts/README.md "$out/doc/fengqiao-kiosk-ui/font.md"
+		packaging/deb/kiosk-ui/blank-cursor-theme.sh "$out/icons"
+	fi
+	if wanted updater; then
+		docs fengqiao-updater "$out/doc/fengqiao-updater" usr/bin/fengqiao-updater="$out/bin/fengqiao-updater"
+		cp docs/updates.md "$out/doc/fengqiao-updater/updates.md"
+	fi
+	if wanted township; then
+		docs fengqiao-township "$out/doc/fengqiao-township" usr/bin/kioskctl="$out/bin/kioskctl"
+		cp docs/township-broker.md "$out/doc/fengqiao-township/township-broker.md"
+	fi
 
 	boards=""
 	for b in firmware-configs/boards/*.yaml; do
