@@ -44,13 +44,7 @@ func TestOpenRefuses(t *testing.T) {
 	tampered := s
 	tampered.Box = bytes.Clone(s.Box)
 	tampered.Box[len(tampered.Box)-1] ^= 1
-	tests := []struct {
-		name     string
-		recordID string
-		path     string
-		s        schema.Sealed
-		want     error
-	}{
+	mustOpenAsWanted(t, township, []openCase{
 		{"as sealed", "rec-1", "parties[0].id_number", s, nil},
 		{"sealed to the old key during a rotation", "rec-1", "parties[0].id_number", mustSeal(t, old.Public(), "rec-1", "parties[0].id_number", idNumber), nil},
 		{"unknown key id", "rec-1", "parties[0].id_number", mustSeal(t, other.Public(), "rec-1", "parties[0].id_number", idNumber), ErrUnknownKey},
@@ -61,8 +55,22 @@ func TestOpenRefuses(t *testing.T) {
 		{"truncated", "rec-1", "parties[0].id_number", schema.Sealed{KeyID: s.KeyID, Box: s.Box[:40]}, ErrMalformed},
 		{"moved to another record", "rec-2", "parties[0].id_number", s, ErrOpen},
 		{"moved to another field", "rec-1", "parties[1].id_number", s, ErrOpen},
-	}
-	for _, tt := range tests {
+	})
+}
+
+// openCase is a sealed value the township is given to open as field path
+// of record recordID, and the error it must answer (nil: idNumber).
+type openCase struct {
+	name     string
+	recordID string
+	path     string
+	s        schema.Sealed
+	want     error
+}
+
+func mustOpenAsWanted(t *testing.T, township *Opener, cases []openCase) {
+	t.Helper()
+	for _, tt := range cases {
 		t.Run(tt.name, func(t *testing.T) {
 			got, err := township.Open(tt.recordID, tt.path, tt.s)
 			if !errors.Is(err, tt.want) || (err == nil && got != idNumber) {
