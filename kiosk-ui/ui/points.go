@@ -439,6 +439,9 @@ func (u *UI) checkPoints() {
 			return // nothing new: no redraw, which repaints the whole window
 		}
 		p.pub = pub
+		// "No points yet" was said of the old ledger: the newer one may
+		// have an account for that card. The prompt asks for it again.
+		p.noAcct = ""
 		u.redrawPoints()
 	})
 }

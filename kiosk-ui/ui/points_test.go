@@ -84,9 +84,11 @@ func TestPointsWithCardTaps(t *testing.T) {
 }
 
 // TestPointsCardWithoutAccount: a card the ledger has no account for is
-// told so kindly, and sees the public part; no booking starts.
+// told so kindly, and sees the public part; no booking starts. A newer
+// ledger takes the words back, since it may have the account.
 func TestPointsCardWithoutAccount(t *testing.T) {
-	u, w, _ := mustUI(t, newFakeAgent())
+	agent := newFakeAgent()
+	u, w, clock := mustUI(t, agent)
 	p := &tapper{t: t, w: w}
 	p.tile(labelPoints)
 	u.onCardEvent(noPointsCard)
@@ -99,6 +101,13 @@ func TestPointsCardWithoutAccount(t *testing.T) {
 	if u.draft.active {
 		t.Error("a card on the points screen started a booking")
 	}
+	// A newer ledger: "no points" was said of the old one, and goes.
+	agent.pushLedger(2, 128, testEntries...)
+	clock.t = clock.t.Add(pointsPollEvery)
+	u.checkPoints()
+	notOnScreen(t, u, txt(wording.PointsNoAccount))
+	notOnScreen(t, u, "李建国")
+	mustSee(t, w, txt(wording.PointsTapCard))
 	// The next villager's card replaces the kind words with their points.
 	u.onCardEvent(tappedCard)
 	mustSee(t, w, "128 分")
