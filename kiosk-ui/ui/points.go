@@ -454,10 +454,13 @@ func (u *UI) rereadPoints(p *pointsState, pub apitype.Points) {
 	p.polling = true
 	call(u, func(ctx context.Context) (apitype.PointsAccount, error) { return u.opts.Agent.PointsView(ctx, view) },
 		func(a apitype.PointsAccount, err error) {
-			if u.pts != p || p.acct == nil || p.acct.View != view {
-				return // left, or another card tapped meanwhile
+			if u.pts != p {
+				return // the villager left while we were asking
 			}
-			p.polling = false
+			p.polling = false // else the screen would never poll again
+			if p.acct == nil || p.acct.View != view {
+				return // 看完了, or another card tapped meanwhile
+			}
 			var apiErr *localclient.APIError
 			switch {
 			case errors.As(err, &apiErr) && apiErr.Code == apitype.CodeNotFound:

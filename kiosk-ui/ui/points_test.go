@@ -293,3 +293,40 @@ func TestPointsWipedOnIdle(t *testing.T) {
 	mustSee(t, w, txt(wording.PointsTapCard))
 	notOnScreen(t, u, "128 分")
 }
+
+// TestPointsPollingResumesAfterLeave: an account left (看完了) while its
+// view was being read again leaves the screen polling still.
+func TestPointsPollingResumesAfterLeave(t *testing.T) {
+	agent := newFakeAgent()
+	u, w, clock := mustUI(t, agent)
+	p := &tapper{t: t, w: w}
+	showAccount(t, u, p)
+	agent.pushLedger(2, 143)
+	var leave func()
+	u.opts.Agent = &leavingView{fakeAgent: agent, leave: func() { leave() }}
+	leave = func() { p.tap(txt(wording.PointsLeave)) }
+	clock.t = clock.t.Add(pointsPollEvery)
+	u.checkPoints()
+	notOnScreen(t, u, "143 分")
+	mustSee(t, w, txt(wording.PointsTapCard))
+	if u.pts.polling {
+		t.Fatal("polling stuck after the account was left during a view read")
+	}
+	u.opts.Agent = agent
+	agent.pushLedger(3, 143)
+	agent.pts.ledger.Offers[0].Name = "新米 5 斤"
+	clock.t = clock.t.Add(pointsPollEvery)
+	u.checkPoints()
+	mustSee(t, w, "新米 5 斤")
+}
+
+// leavingView is the villager tapping 看完了 while kioskd reads the view.
+type leavingView struct {
+	*fakeAgent
+	leave func()
+}
+
+func (f *leavingView) PointsView(ctx context.Context, view string) (apitype.PointsAccount, error) {
+	f.leave()
+	return f.fakeAgent.PointsView(ctx, view)
+}
