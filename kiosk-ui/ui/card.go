@@ -58,7 +58,7 @@ func (u *UI) onCardEvent(ev apitype.CardEvent) {
 		return
 	}
 	c := *ev.Card
-	if u.med.onCard(u, &c) || u.requestCard(&c) {
+	if u.med.onCard(u, &c) || u.requestCard(&c) || u.pointsCard(&c) {
 		return
 	}
 	if !u.draft.active {

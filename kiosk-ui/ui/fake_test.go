@@ -61,13 +61,14 @@ type fakeAgent struct {
 	phrased     int                 // GET phrases asked, with a token good or not
 	inUse       []time.Duration     // POST /v1/screen/in-use marks (inuse_test.go)
 	req         fakeRequests        // 我要反映 (fake_requests_test.go)
+	pts         fakePoints          // 美德银行 (fake_points_test.go)
 
 	// printedEvents are the event slips printed: "service RFC3339-start".
 	printedEvents []string
 }
 
 func newFakeAgent() *fakeAgent {
-	return &fakeAgent{
+	f := &fakeAgent{
 		status: apitype.Status{Kiosk: "k1", Broker: apitype.BrokerStatus{State: "connected"}},
 		devices: apitype.Devices{Printer: apitype.DeviceStatus{State: apitype.DeviceReady}, Speech: apitype.DeviceStatus{State: apitype.DeviceReady},
 			Camera: apitype.DeviceStatus{State: apitype.DeviceReady}},
@@ -96,6 +97,8 @@ func newFakeAgent() *fakeAgent {
 			BookingsByService: map[string]int{"legal-advisor": 12, "legal-checkup": 3, "mediation": 4},
 			Since:             time.Date(2026, 11, 1, 9, 0, 0, 0, cst), AsOf: time.Date(2026, 11, 25, 10, 0, 0, 0, cst)},
 	}
+	f.pushLedger(1, 128, testEntries...) // 美德银行: the village's ledger, 陈桂英 with 128 points
+	return f
 }
 
 func ptr[T any](v T) *T { return &v }

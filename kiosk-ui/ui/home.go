@@ -37,6 +37,10 @@ func (u *UI) showHome() {
 		tiles.Add(withPictogram(newTile(s.Title, s.Summary, kiosktheme.Card, func() { u.showService(s) }),
 			theme.NewPrimaryThemedResource(servicePictogram(s.ID)), false))
 	}
+	// 美德银行 (issue 20 item 3): a sixth tile, which fills the grid's
+	// last row beside the five services.
+	tiles.Add(withPictogram(newTile(u.t(wording.PointsTile), u.t(wording.PointsTileSummary), kiosktheme.Card, u.startPoints),
+		theme.NewPrimaryThemedResource(pictStar), false))
 	a := m.Advisor
 	advisor := u.tf(wording.HomeAdvisor, wording.Args{"name": a.Name, "firm": a.Firm, "duty": strings.Join(a.Duty, "；")})
 	bookAdvisor, bookMediation := u.t(wording.HomeBookAdvisor), u.t(wording.MediationBook)

@@ -212,3 +212,20 @@ func requestPictogram(name string) fyne.Resource {
 	}
 	return pictTalk
 }
+
+// Pictograms of 美德银行 (points.go): its home tile, the points shop's
+// goods, and the ID card the screen asks for.
+var (
+	pictStar = svgPictogram("points", // a star: points for good deeds
+		`<polygon points="12,2.8 14.5,9.4 21.5,9.7 16,14.1 17.9,20.9 12,17 6.1,20.9 8,14.1 2.5,9.7 9.5,9.4" fill="#000"/>`)
+	pictGift = svgPictogram("gift", // a wrapped present: anything the shop offers
+		`<rect x="3" y="8" width="18" height="4" rx="1" fill="#000"/><rect x="4.5" y="13" width="15" height="8.5" rx="1" fill="#000"/>`+
+			`<path fill="#000" d="M12 8 C10 3 5.5 3.5 6.5 6.5 C7 8 9.5 8 12 8 Z M12 8 C14 3 18.5 3.5 17.5 6.5 C17 8 14.5 8 12 8 Z"/>`)
+	pictBowl = svgPictogram("rice", // a bowl heaped with rice
+		`<path fill="#000" d="M5 11 C5 6 19 6 19 11 Z"/><path fill="#000" d="M2.5 12 L21.5 12 C21 17 17 20 12 20 C7 20 3 17 2.5 12 Z"/>`+
+			`<rect x="8" y="20.5" width="8" height="1.8" rx="0.8" fill="#000"/>`)
+	pictIDCard = svgPictogram("id-card", // an ID card: a photo and lines of text
+		`<path fill-rule="evenodd" fill="#000" d="M2 5 L22 5 L22 19 L2 19 Z M4 7 L4 17 L20 17 L20 7 Z"/>`+
+			`<circle cx="8.5" cy="10.5" r="2" fill="#000"/><path fill="#000" d="M5.5 15.5 C5.5 12.5 11.5 12.5 11.5 15.5 Z"/>`+
+			`<rect x="13" y="9.5" width="5.5" height="1.5" fill="#000"/><rect x="13" y="12.5" width="5.5" height="1.5" fill="#000"/>`)
+)

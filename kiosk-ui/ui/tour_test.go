@@ -193,6 +193,13 @@ func tour(t *testing.T, u *UI, w fyne.Window, visit func(name string)) {
 	visit("check-by-card")
 	p.tap(labelHome)
 
+	// 美德银行 (issue 20 item 3): the public part, and a card's account.
+	p.tile(labelPoints)
+	visit("points-public")
+	u.onCardEvent(tappedCard)
+	visit("points-account")
+	p.tap(labelHome)
+
 	p.tap(labelMediator)
 	visit("mediator-signin")
 	u.onCardEvent(mediatorCard)

@@ -48,6 +48,14 @@ type Agent interface {
 	MarkInUse(ctx context.Context, d time.Duration) error
 	Requests
 	Mediator
+	Points
+}
+
+// Points is what 美德银行 needs from kioskd (points.go).
+type Points interface {
+	Points(ctx context.Context) (apitype.Points, error)
+	PointsByCard(ctx context.Context, card string) (apitype.PointsAccount, error)
+	PointsView(ctx context.Context, view string) (apitype.PointsAccount, error)
 }
 
 // Requests is what 我要反映 and its check need from kioskd (request.go).
@@ -153,6 +161,9 @@ type UI struct {
 	// wiped with the draft.
 	rq  *reqDraft
 	chk *checkState
+	// pts is a points screen under way (points.go); nil otherwise. It
+	// may hold a villager's account: it is wiped with the draft.
+	pts *pointsState
 
 	lastActivity time.Time
 	idleFromSite bool    // IdleTimeout follows the site config
@@ -283,6 +294,7 @@ func (u *UI) Run(ctx context.Context, every time.Duration) {
 			}
 			u.checkIdle()
 			u.checkDim()
+			u.checkPoints()
 			next <- u.pollEvery(every)
 		})
 		var wait time.Duration
@@ -582,7 +594,7 @@ func (u *UI) checkIdle() {
 // standard text and shows the menu.
 func (u *UI) goHome() {
 	u.draft = draft{}
-	u.rq, u.chk = nil, nil
+	u.rq, u.chk, u.pts = nil, nil, nil
 	u.signOut()
 	// The screen being left is not drawn again at standard size: its state
 	// is gone (a mediator's form with the sign-out), and home follows.
