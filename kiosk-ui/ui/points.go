@@ -501,7 +501,7 @@ func offerPictogram(name string) fyne.Resource {
 		return pictGift
 	}
 	if r, ok := requestPictograms[name]; ok {
-		return r
+		return r()
 	}
 	return pictGift
 }
