@@ -273,7 +273,12 @@ func (b *Book) ByCard(ctx context.Context, name, idNumber string) (apitype.Point
 		return apitype.PointsAccount{}, ErrNoKey
 	}
 	account, err := b.opts.Key.Account(idNumber)
-	if err != nil {
+	if errors.Is(err, ErrBadIDNumber) {
+		// A card whose number no village export can hold (a card type
+		// read but not known here) has no account: not an error to the
+		// villager. No account key is 64 hex digits of nothing.
+		account = ""
+	} else if err != nil {
 		return apitype.PointsAccount{}, err
 	}
 	if err := b.wait(ctx); err != nil {
