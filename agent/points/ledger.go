@@ -226,10 +226,31 @@ func (e Entry) Check() error {
 }
 
 // Encode is the content of a points-ledger bundle: the ledger's compact
-// JSON, gzipped. Compressed, because a village's ledger is mostly the same
-// few reasons and dates over and over, and the whole bundle must fit the
-// township broker's max_packet_size (docs/points.md).
+// JSON (EncodeJSON), gzipped. Compressed, because a village's ledger is
+// mostly the same few reasons and dates over and over, and the whole
+// bundle must fit the township broker's max_packet_size (docs/points.md).
 func (l *Ledger) Encode() ([]byte, error) {
+	js, err := l.EncodeJSON()
+	if err != nil {
+		return nil, err
+	}
+	var buf bytes.Buffer
+	zw, err := gzip.NewWriterLevel(&buf, gzip.BestCompression)
+	if err != nil {
+		return nil, fmt.Errorf("points: %w", err)
+	}
+	if _, err := zw.Write(js); err != nil {
+		return nil, fmt.Errorf("points: %w", err)
+	}
+	if err := zw.Close(); err != nil {
+		return nil, fmt.Errorf("points: %w", err)
+	}
+	return buf.Bytes(), nil
+}
+
+// EncodeJSON is the ledger's JSON as Parse reads it: compact, the format
+// set, times in UTC, empty lists as [] (never null), checked.
+func (l *Ledger) EncodeJSON() ([]byte, error) {
 	c := *l
 	c.Format = Format
 	c.AsOf = c.AsOf.UTC()
@@ -245,22 +266,17 @@ func (l *Ledger) Encode() ([]byte, error) {
 	if err := c.Check(); err != nil {
 		return nil, err
 	}
+	for k, a := range c.Accounts {
+		if a.Entries == nil {
+			a.Entries = []Entry{}
+		}
+		c.Accounts[k] = a
+	}
 	js, err := json.Marshal(c)
 	if err != nil {
 		return nil, fmt.Errorf("points: %w", err)
 	}
-	var buf bytes.Buffer
-	zw, err := gzip.NewWriterLevel(&buf, gzip.BestCompression)
-	if err != nil {
-		return nil, fmt.Errorf("points: %w", err)
-	}
-	if _, err := zw.Write(js); err != nil {
-		return nil, fmt.Errorf("points: %w", err)
-	}
-	if err := zw.Close(); err != nil {
-		return nil, fmt.Errorf("points: %w", err)
-	}
-	return buf.Bytes(), nil
+	return js, nil
 }
 
 // Decode reads a points-ledger bundle's content: gunzipped (at most
