@@ -26,8 +26,8 @@ type pointsFixture struct {
 	key    *points.Key
 	priv   ed25519.PrivateKey
 
-	mu     sync.Mutex
-	alerts []core.AlertBody
+	mu     *sync.Mutex
+	alerts *[]core.AlertBody
 }
 
 // mustPointsBridge is the points bridge over a real controller on the dev
@@ -65,12 +65,12 @@ func mustPointsBridge(t *testing.T) *pointsFixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	f := &pointsFixture{book: book, key: key, priv: priv}
+	f := &pointsFixture{book: book, key: key, priv: priv, mu: &sync.Mutex{}, alerts: &[]core.AlertBody{}}
 	f.bridge = newPointsBridge(ctl, book, "dev-township", "dev-kiosk-01", log, now)
 	f.bridge.alert = func(_ context.Context, a core.AlertBody) error {
 		f.mu.Lock()
 		defer f.mu.Unlock()
-		f.alerts = append(f.alerts, a)
+		*f.alerts = append(*f.alerts, a)
 		return nil
 	}
 	return f
@@ -164,8 +164,8 @@ func TestPointsBridgeRefusals(t *testing.T) {
 	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	if len(f.alerts) != 1 || f.alerts[0].Kind != "points_key_mismatch" {
-		t.Errorf("alerts = %+v, want one points_key_mismatch", f.alerts)
+	if len(*f.alerts) != 1 || (*f.alerts)[0].Kind != "points_key_mismatch" {
+		t.Errorf("alerts = %+v, want one points_key_mismatch", *f.alerts)
 	}
 	f.bridge.handle(ctx, f.ledger(t, 14, nil))
 	if v, _ := f.book.InForce(); v != 14 {
