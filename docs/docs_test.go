@@ -634,6 +634,7 @@ var notFlagDefaults = []struct{ file, text string }{
 	{"config.md", "| `ui.idle` |"},                              // the site file's default; kiosk-ui --idle overrides it
 	{"bundles.md", "turns voice guidance back on, its default"}, // ui.voice's
 	{"benchmarks.md", "**Chromium**"},                           // Debian's defaults of Chromium
+	{"config.md", "| `points.key_file` |"},                      // the site setting's default; keys gen --points makes the file
 }
 
 // TestDocFlagDefaults: every flag default quoted in the docs is the

@@ -317,13 +317,6 @@ func (b *Book) View(ctx context.Context, handle string) (apitype.PointsAccount, 
 	return b.answer(v), nil
 }
 
-// EndView forgets the view, if any: the screen went back to its start.
-func (b *Book) EndView() {
-	b.mu.Lock()
-	b.view = nil
-	b.mu.Unlock()
-}
-
 // answer is v's account in the ledger in force. Under b.mu.
 func (b *Book) answer(v *view) apitype.PointsAccount {
 	out := apitype.PointsAccount{Name: v.name, Entries: []apitype.PointsEntry{}, View: v.handle, ViewExpires: v.expires.UTC()}
