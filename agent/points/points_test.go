@@ -503,3 +503,50 @@ func villageLedger(t testing.TB, n, e int) *points.Ledger {
 	}
 	return l
 }
+
+// TestBookConcurrent: the screen reads (public part, views) while ledgers
+// are applied; run with -race.
+func TestBookConcurrent(t *testing.T) {
+	ctx := context.Background()
+	k := testKey(t)
+	b := mustBook(t, t.TempDir(), k, &fakeClock{t: asOf})
+	acc, err := b.ByCard(ctx, "张三", idWithPoints)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	stop := make(chan struct{})
+	for range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			var last uint64
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				v, err := b.View(ctx, acc.View)
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				if v.Version < last {
+					t.Errorf("the view went back from v%d to v%d", last, v.Version)
+					return
+				}
+				last = v.Version
+				if _, err := b.Public(ctx); err != nil {
+					t.Error(err)
+					return
+				}
+			}
+		}()
+	}
+	for v := uint64(1); v <= 20; v++ {
+		mustApply(t, b, goodLedger(t, k, v))
+	}
+	close(stop)
+	wg.Wait()
+}
