@@ -471,6 +471,18 @@ func TestVillageFits(t *testing.T) {
 	if _, err := points.Decode(content); err != nil {
 		t.Fatal(err)
 	}
+	// Kept and loaded again as at a start: what the background load costs.
+	dir := t.TempDir()
+	k, _ := points.NewKey(make([]byte, points.KeySize))
+	if err := mustBook(t, dir, k, &fakeClock{t: asOf}).Apply(context.Background(), l, content, l.Version); err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	again := mustBook(t, dir, k, &fakeClock{t: asOf})
+	if v, _ := again.InForce(); v != l.Version {
+		t.Fatalf("loaded v%d", v)
+	}
+	t.Logf("loading it at a start took %s (in the background: the API does not wait for it)", time.Since(start))
 }
 
 // villageLedger is a village of n accounts of e entries each, with
