@@ -94,6 +94,9 @@ Usage:
   kioskctl points push --broker URL [--ca F --cert F --tls-key F] FILE
         publish a signed points ledger, retained, to the kiosks it names (the
         same version check as config push)
+  kioskctl points status --broker URL [--ca F --cert F --tls-key F] --township ID [--json]
+        each kiosk's points ledger: the version in force and as of when, its
+        points key, the last ledger refused and why (points_key_mismatch …)
   kioskctl doctor [--site FILE] [--data DIR] [--socket PATH]
         check this kiosk line by line: config, kioskd, reader, printer,
         cameras, GPIO, clock, watchdog, disk, broker, certificates, updater
@@ -172,6 +175,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return pointsSign(ctx, args[2:], stdout, stderr, time.Now)
 	case len(args) >= 2 && args[0] == "points" && args[1] == "push":
 		return configPush(ctx, "points", args[2:], stdout, stderr) // the same envelope routing
+	case len(args) >= 2 && args[0] == "points" && args[1] == "status":
+		return pointsStatus(ctx, args[2:], stdout, stderr)
 	case len(args) >= 2 && args[0] == "update" && args[1] == "status":
 		return updateStatus(ctx, args[2:], stdout, stderr)
 	}

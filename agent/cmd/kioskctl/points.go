@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/ed25519"
 	"encoding/csv"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -13,6 +14,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"text/tabwriter"
 	"time"
 	"unicode/utf8"
 
@@ -20,6 +22,7 @@ import (
 
 	"github.com/fengqiao/kiosk/agent/bundle"
 	"github.com/fengqiao/kiosk/agent/points"
+	"github.com/fengqiao/kiosk/agent/township"
 	"github.com/fengqiao/kiosk/drivers/idcard"
 )
 
@@ -322,4 +325,74 @@ func checkIDNumber(id string) error {
 		return idcard.ValidatePermitNumber(id)
 	}
 	return idcard.ValidateIDNumber(id)
+}
+
+// pointsStatus prints each kiosk's points ledger as it reports it.
+func pointsStatus(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	const name = "kioskctl points status"
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	bf := addBrokerFlags(fs)
+	townshipID := fs.String("township", "", "the township `ID` (required)")
+	wait := fs.Duration("wait", 2*time.Second, "how long to collect the kiosks' retained reports")
+	asJSON := fs.Bool("json", false, "print JSON instead of a table")
+	if code, ok := parseFlags(fs, args); !ok {
+		return code
+	}
+	c, err := bf.conn()
+	if err == nil && *townshipID == "" {
+		err = errors.New("--township is required")
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "%s: %v\n", name, err)
+		return 2
+	}
+	states, err := township.PointsStatus(ctx, c, *townshipID, *wait)
+	if err != nil {
+		fmt.Fprintf(stderr, "kioskctl: %v\n", err)
+		return 1
+	}
+	if *asJSON {
+		json.NewEncoder(stdout).Encode(states)
+		return 0
+	}
+	if len(states) == 0 {
+		fmt.Fprintln(stderr, township.ErrNoKiosks)
+		return 1
+	}
+	writePointsTable(stdout, states, time.Now())
+	return 0
+}
+
+// writePointsTable writes each kiosk's ledger in force apart from the last
+// ledger it refused, each with its age, as config status does: a refusal
+// leaves the ledger in force in force.
+func writePointsTable(w io.Writer, states []township.PointsState, now time.Time) {
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "KIOSK\tLINK\tLEDGER\tAS OF\tPOINTS KEY\tLAST REFUSED\tREFUSED\tREPORTED")
+	for _, s := range states {
+		ledger, asOf, key, refused, when, reported := "none yet", "-", "none", "-", "-", "never"
+		if r := s.Reported; r != nil {
+			if r.Version != 0 {
+				ledger, asOf = fmt.Sprintf("v%d", r.Version), age(now, r.AsOf)
+			}
+			if r.KeyID != "" {
+				key = r.KeyID
+			}
+			if n := len(r.Refused); n > 0 {
+				last := r.Refused[n-1]
+				refused, when = last.Reason, age(now, last.At)
+				if last.Version != 0 {
+					refused = fmt.Sprintf("v%d %s", last.Version, last.Reason)
+				}
+			}
+			reported = age(now, r.PublishedAt)
+		}
+		link := s.Online
+		if link == "" {
+			link = "never seen"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", s.Kiosk, link, ledger, asOf, key, refused, when, reported)
+	}
+	tw.Flush()
 }

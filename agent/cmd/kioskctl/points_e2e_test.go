@@ -140,6 +140,11 @@ func TestPointsLoop(t *testing.T) {
 		}
 	}
 
+	out, code := kioskctl(t, "points", "status", "--broker", broker.URL, "--township", "dev-township", "--wait", "500ms")
+	if code != 0 || !strings.Contains(out, "dev-kiosk-01") || !strings.Contains(out, "v101") || !strings.Contains(out, points.DevKeyID) {
+		t.Errorf("points status: exit %d\n%s", code, out)
+	}
+
 	pk, err := points.ReadKeyFile(pointsKey, true)
 	if err != nil {
 		t.Fatal(err)
