@@ -323,5 +323,18 @@ func Parse(js []byte) (*Ledger, error) {
 	if err := l.Check(); err != nil {
 		return nil, err
 	}
+	// A village's 60,000 entries say the same few dozen reasons: one copy
+	// of each is kept, not one per entry, for as long as the ledger is in
+	// force.
+	reasons := map[string]string{}
+	for _, a := range l.Accounts {
+		for i, e := range a.Entries {
+			if r, ok := reasons[e.Reason]; ok {
+				a.Entries[i].Reason = r
+			} else {
+				reasons[e.Reason] = e.Reason
+			}
+		}
+	}
 	return &l, nil
 }
