@@ -133,6 +133,13 @@ func (b *Book) Load() {
 			}
 			return
 		}
+		if b.opts.Key == nil || l.KeyID != b.opts.Key.ID() {
+			// The key file changed since (a rotation half done): the offers
+			// still show, no card finds its account until the township's
+			// ledger keyed with this kiosk's key comes.
+			b.opts.Log.Warn("points ledger kept on disk is keyed with another points key than this kiosk's; cards find no account until the next ledger",
+				"ledger_key_id", l.KeyID, "key_id", b.KeyID())
+		}
 		b.mu.Lock()
 		if b.cur == nil || l.Version > b.cur.Version {
 			b.cur = l
