@@ -1,6 +1,7 @@
 package config
 
 import (
+	"fmt"
 	"path/filepath"
 
 	"github.com/fengqiao/kiosk/agent/points"
@@ -41,4 +42,24 @@ func (s *Site) validatePoints(c *checker, dir string) {
 	if s.Mode == ModeProduction && k.ID() == points.DevKeyID {
 		c.fail("points.key_file", "%v: it is committed in packaging/dev/dev-points.key, so anyone could work out whose account is whose in the ledger; make the township's own with kioskctl points key gen", points.ErrDevKey)
 	}
+}
+
+// OverridePointsKeyFile replaces points.key_file (kioskd --points-key, which
+// make run gives the dev township's key) and checks the file by the same
+// rules as the site file's: a flag cannot put the dev key on a production
+// kiosk.
+func (c *Config) OverridePointsKeyFile(path string) error {
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return fmt.Errorf("--points-key: %w", err)
+	}
+	site := c.Site
+	site.Points.KeyFile = abs
+	ch := &checker{doc: &document{file: "--points-key", lines: map[string]int{}}}
+	site.validatePoints(ch, "")
+	if len(ch.problems) > 0 {
+		return &Error{Problems: ch.problems}
+	}
+	c.Site = site
+	return nil
 }

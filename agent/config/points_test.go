@@ -75,3 +75,22 @@ func TestPointsKeyFile(t *testing.T) {
 		})
 	}
 }
+
+// TestOverridePointsKeyFile: kioskd --points-key is checked as the site
+// file's setting: the dev key on a dev kiosk, not on a production one.
+func TestOverridePointsKeyFile(t *testing.T) {
+	cfg, err := Load("../../firmware-configs/sites/dev.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cfg.OverridePointsKeyFile("../../packaging/dev/dev-points.key"); err != nil || !filepath.IsAbs(cfg.PointsKeyFile()) {
+		t.Errorf("the dev key on the dev site: %v, %q", err, cfg.PointsKeyFile())
+	}
+	if err := cfg.OverridePointsKeyFile(filepath.Join(t.TempDir(), "none.key")); err == nil || !strings.Contains(err.Error(), "--points-key") {
+		t.Errorf("a missing key: %v", err)
+	}
+	cfg.Site.Mode = ModeProduction
+	if err := cfg.OverridePointsKeyFile("../../packaging/dev/dev-points.key"); err == nil {
+		t.Error("the dev key taken on a production kiosk")
+	}
+}
