@@ -89,6 +89,7 @@ fuzz-short:
 	$(GO) test -run='^$$' -fuzz='^FuzzMJPEGStream$$' -fuzztime=$(FUZZTIME) ./drivers/camera
 	$(GO) test -run='^$$' -fuzz='^FuzzNormalizeJPEG$$' -fuzztime=$(FUZZTIME) ./drivers/camera
 	$(GO) test -run='^$$' -fuzz='^FuzzParse$$' -fuzztime=$(FUZZTIME) ./agent/update
+	$(GO) test -run='^$$' -fuzz='^FuzzParseLedger$$' -fuzztime=$(FUZZTIME) ./agent/points
 	$(GO) test -run='^$$' -fuzz='^FuzzContentRange$$' -fuzztime=$(FUZZTIME) ./agent/update/download
 
 # The crash test at length: 1,000 kill -9 cycles instead of make test's 50.

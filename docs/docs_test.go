@@ -623,6 +623,9 @@ var flagDefaults = []struct {
 	{"updates.md", "and `--health-stable`\\s+(\\w+)", "fengqiao-updater", "health-stable"},
 	{"bundles.md", "waiting `--wait`, ([0-9]+ ?s) by default", "kioskctl config push", "wait"},
 	{"bundles.md", "higher `--version` \\(the default, (the current Unix time), is\\)", "kioskctl config sign", "version"},
+	{"points.md", "\\(`--recent`, ([0-9]+) by default\\)", "kioskctl points sign", "recent"},
+	{"points.md", "`--version` defaults to (the current Unix time)", "kioskctl points sign", "version"},
+	{"bundles.md", "--scopes`, `([a-z-]+)` alone by default", "kioskctl operator certify", "scopes"},
 }
 
 // notFlagDefaults are paragraphs that speak of a default and name a flag,
@@ -631,6 +634,7 @@ var notFlagDefaults = []struct{ file, text string }{
 	{"config.md", "| `ui.idle` |"},                              // the site file's default; kiosk-ui --idle overrides it
 	{"bundles.md", "turns voice guidance back on, its default"}, // ui.voice's
 	{"benchmarks.md", "**Chromium**"},                           // Debian's defaults of Chromium
+	{"config.md", "| `points.key_file` |"},                      // the site setting's default; keys gen --points makes the file
 }
 
 // TestDocFlagDefaults: every flag default quoted in the docs is the

@@ -31,7 +31,7 @@
 //
 //	{
 //	  "format": "bundle/v1",
-//	  "kind": "site",                  // or "site-patch", "key-rotation", "update", "request-status"
+//	  "kind": "site",                  // or "site-patch", "key-rotation", "update", "request-status", "points-ledger"
 //	  "version": 42,                   // 1 … 2^53-1, see Verify
 //	  "target": {"township": "t1"},    // or {"township": "t1", "kiosks": ["k1", "k2"]}
 //	  "not_before": "2026-11-25T00:00:00Z",
@@ -91,6 +91,14 @@ const (
 	// applied versions (a kiosk answers hundreds of requests), the caller
 	// compares it with the version stored with the request.
 	KindRequestStatus = "request-status"
+	// KindPointsLedger carries a village's 美德银行 points ledger
+	// (fengqiao.points-ledger/v1, gzipped JSON, docs/points.md) in
+	// Content, checked by the caller's Options.ValidatePointsLedger. It
+	// names the kiosks of one village: a township-wide ledger would show
+	// one village's offers in every other. Like a request status, it is
+	// ordered by the caller (the version of the ledger in force, kept with
+	// it), not in the trust state.
+	KindPointsLedger = "points-ledger"
 )
 
 // Limits on what the kiosk accepts from the network.
@@ -191,6 +199,12 @@ func UpdateScope(scope string) string { return "update:" + scope }
 // Verified.Scope: "requests:kiosk:<id>". It is never recorded in the trust
 // state; each request's stored status keeps its own last version.
 func RequestScope(id Identity) string { return "requests:kiosk:" + id.Kiosk }
+
+// PointsScope names where a points-ledger bundle counts on kiosk id, in
+// Verified.Scope: "points:kiosk:<id>". Like RequestScope it is never
+// recorded in the trust state: the ledger kept on the kiosk keeps its
+// version (agent/points).
+func PointsScope(id Identity) string { return "points:kiosk:" + id.Kiosk }
 
 // KeyID names a public key in envelopes and trust state: the lower-case hex
 // of the first 8 bytes of its SHA-256.

@@ -56,8 +56,9 @@ var (
 	// its scope: an old bundle replayed, or a signer whose counter went back.
 	ErrDowngrade = errors.New("bundle: version older than the one applied")
 	// ErrSchema means Options.Validate (a site bundle), ValidatePatch (a
-	// site patch) or ValidateUpdate (an update bundle) refused the content. The
-	// validator's own error is wrapped as well, for errors.As.
+	// site patch), ValidateUpdate (an update bundle), ValidateRequestStatus
+	// or ValidatePointsLedger refused the content. The validator's own
+	// error is wrapped as well, for errors.As.
 	ErrSchema = errors.New("bundle: content is not valid for its kind")
 	// ErrOperatorScope means the bundle was signed by an operator key
 	// (operator.go) whose certificate does not allow its kind: an

@@ -64,6 +64,17 @@ func statusBundle() Bundle {
 	return b
 }
 
+// ledgerBundle is baseBundle as a points ledger for this kiosk and
+// another of its village; its content stands for a gzipped
+// points-ledger/v1 ledger, which this package does not read.
+func ledgerBundle() Bundle {
+	b := baseBundle()
+	b.Kind = KindPointsLedger
+	b.Target.Kiosks = []string{"dev-kiosk-01", "dev-kiosk-03"}
+	b.Content = []byte("\x1f\x8b ledger")
+	return b
+}
+
 // patchBundle is baseBundle as a site patch.
 func patchBundle() Bundle {
 	b := baseBundle()

@@ -17,7 +17,7 @@ import (
 // should not hold the township key, which can reconfigure every kiosk. The
 // township key instead certifies an operator key: an operator-key bundle,
 // signed by a township key in force, names the operator's public key, who
-// holds it, and the kinds it may sign (only request-status today), for the
+// holds it, and the kinds it may sign (request-status and points-ledger), for the
 // kiosks of its target and the time of its window. The operator signs a
 // bundle with its own key and attaches the certificate to the envelope
 // (its "certificate" member: the base64 of the operator-key envelope), so
@@ -36,9 +36,10 @@ const KindOperatorKey = "operator-key"
 const OperatorFormat = "operator-key/v1"
 
 // OperatorScopes are the kinds an operator key may ever be certified for:
-// answers to requests. Configuration, updates and rotations stay the
-// township key's.
-var OperatorScopes = []string{KindRequestStatus}
+// answers to requests, and the village points ledgers the township's
+// points clerk exports every week. Configuration, updates and rotations
+// stay the township key's.
+var OperatorScopes = []string{KindRequestStatus, KindPointsLedger}
 
 // Operator is what a certificate says of an operator key.
 type Operator struct {

@@ -118,3 +118,43 @@ func TestOperatorKeys(t *testing.T) {
 		t.Error("an operator certified for site bundles")
 	}
 }
+
+// TestOperatorPointsLedger: a points clerk's key certified for
+// points-ledger signs the village's ledger, which kiosks take; a clerk
+// certified for answers only cannot sign one, nor the points clerk an
+// answer.
+func TestOperatorPointsLedger(t *testing.T) {
+	keyA, keyD := testKey(seedA), testKey(seedD)
+	certFor := func(scopes ...string) []byte {
+		content, err := Operator{PublicKey: pubOf(keyD), Name: "兴村 积分管理员", Scopes: scopes}.Encode()
+		if err != nil {
+			t.Fatal(err)
+		}
+		b := baseBundle()
+		b.Kind, b.Version, b.Content = KindOperatorKey, 5, content
+		return mustSign(t, b, keyA)
+	}
+	trust, err := NewTrustState(FormatPublicKey(pubOf(keyA)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	opts := Options{Validate: acceptAll, ValidateRequestStatus: acceptAll, ValidatePointsLedger: acceptAll}
+	ledger, err := SignAsOperator(ledgerBundle(), keyD, certFor(KindPointsLedger))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v, err := Verify(ledger, trust, thisKiosk, testNow, opts); err != nil || v.Operator != "兴村 积分管理员" || v.Scope != "points:kiosk:dev-kiosk-01" {
+		t.Errorf("a ledger signed by a points clerk: %+v, %v", v, err)
+	}
+	if _, err := SignAsOperator(ledgerBundle(), keyD, certFor(KindRequestStatus)); err == nil {
+		t.Error("SignAsOperator signed a ledger with an answers-only certificate")
+	}
+	forged := mustSignWithCert(t, ledgerBundle(), keyD, certFor(KindRequestStatus))
+	if _, err := Verify(forged, trust, thisKiosk, testNow, opts); !errors.Is(err, ErrOperatorScope) {
+		t.Errorf("a ledger under an answers-only certificate: %v, want ErrOperatorScope", err)
+	}
+	answer := mustSignWithCert(t, statusBundle(), keyD, certFor(KindPointsLedger))
+	if _, err := Verify(answer, trust, thisKiosk, testNow, opts); !errors.Is(err, ErrOperatorScope) {
+		t.Errorf("an answer under a points-only certificate: %v, want ErrOperatorScope", err)
+	}
+}

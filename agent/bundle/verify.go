@@ -34,6 +34,12 @@ type Options struct {
 	// an answer (by the version stored with its request), so Verify
 	// makes no version check for this kind.
 	ValidateRequestStatus func(content []byte) error
+	// ValidatePointsLedger checks a points-ledger bundle's content
+	// (agent/points' Decode). Nil means this caller takes no ledgers:
+	// they are refused as ErrUnsupported, after the signature, target and
+	// time checks. As for request statuses, the caller orders ledgers (by
+	// the version of the one in force), so Verify makes no version check.
+	ValidatePointsLedger func(content []byte) error
 	// Skew widens the bundle's time window on both sides to allow for a
 	// kiosk clock that is slightly off; zero or less means DefaultSkew.
 	Skew time.Duration
@@ -68,11 +74,13 @@ type Verified struct {
 //     ErrExpired);
 //  6. the version above the last applied in its scope (ErrReplay,
 //     ErrDowngrade), except for a request-status bundle, which the
-//     caller orders by the version stored with its request;
+//     caller orders by the version stored with its request, and a points
+//     ledger, which the caller orders by the ledger in force;
 //  7. for a site bundle, opts.Validate on the content (ErrSchema); for a
 //     site patch, opts.ValidatePatch, and for an update bundle,
 //     opts.ValidateUpdate, and for a request status,
-//     opts.ValidateRequestStatus (ErrUnsupported without one, ErrSchema
+//     opts.ValidateRequestStatus, and for a points ledger,
+//     opts.ValidatePointsLedger (ErrUnsupported without one, ErrSchema
 //     when it refuses).
 //
 // Verify changes nothing: trust is read only. Once kioskd has applied the
@@ -162,8 +170,10 @@ func Verify(envelope []byte, trust *TrustState, id Identity, now time.Time, opts
 		scope = UpdateScope(scope)
 	case KindRequestStatus:
 		scope = RequestScope(id)
+	case KindPointsLedger:
+		scope = PointsScope(id)
 	}
-	if b.Kind != KindRequestStatus {
+	if b.Kind != KindRequestStatus && b.Kind != KindPointsLedger {
 		if err := trust.checkVersion(scope, v); err != nil {
 			return nil, err
 		}
@@ -192,6 +202,13 @@ func Verify(envelope []byte, trust *TrustState, id Identity, now time.Time, opts
 			return nil, reject(ErrUnsupported, v, nil, "a request status, and this verifier takes no answers to requests")
 		}
 		if err := opts.ValidateRequestStatus(b.Content); err != nil {
+			return nil, reject(ErrSchema, v, err, "")
+		}
+	case KindPointsLedger:
+		if opts.ValidatePointsLedger == nil {
+			return nil, reject(ErrUnsupported, v, nil, "a points ledger, and this verifier takes none")
+		}
+		if err := opts.ValidatePointsLedger(b.Content); err != nil {
 			return nil, reject(ErrSchema, v, err, "")
 		}
 	}

@@ -60,6 +60,13 @@ func TestVerify(t *testing.T) {
 		return mustSign(t, b, keyA)
 	}
 	takeStatuses := &Options{Validate: acceptAll, ValidateRequestStatus: acceptAll}
+	ledgerEnv := mustSign(t, ledgerBundle(), keyA)
+	withLedger := func(edit func(b *Bundle)) []byte {
+		b := ledgerBundle()
+		edit(&b)
+		return mustSign(t, b, keyA)
+	}
+	takeLedgers := &Options{Validate: acceptAll, ValidatePointsLedger: acceptAll}
 	validKeyID := KeyID(pubOf(keyA))
 	var validSig, validPayload string
 	mustEditEnvelope(t, valid, func(e map[string]string) { validSig, validPayload = e["signature"], e["payload"] })
@@ -162,6 +169,19 @@ func TestVerify(t *testing.T) {
 		{name: "request status for a whole township", env: payload(`"kind":"site"`, `"kind":"request-status"`), opts: takeStatuses, want: ErrMalformed},
 		{name: "request status for two kiosks", env: payload(`{"township":"dev-township"}`, `{"township":"dev-township","kiosks":["dev-kiosk-01","dev-kiosk-02"]}`, `"kind":"site"`, `"kind":"request-status"`), opts: takeStatuses, want: ErrMalformed},
 		{name: "request status expired", env: statusEnv, opts: takeStatuses, now: baseBundle().Expires.Add(DefaultSkew), want: ErrExpired, signedOK: true},
+
+		// Points ledgers: ordered by the caller against the ledger in
+		// force, never against the trust state's applied versions.
+		{name: "points ledger", env: ledgerEnv, opts: takeLedgers, scope: "points:kiosk:dev-kiosk-01"},
+		{name: "points ledger below every applied version", env: ledgerEnv, opts: takeLedgers,
+			applied: map[string]uint64{"township:dev-township": 100, "kiosk:dev-kiosk-01": 100}, scope: "points:kiosk:dev-kiosk-01"},
+		{name: "points ledger to a verifier that takes none", env: ledgerEnv, want: ErrUnsupported, signedOK: true},
+		{name: "points ledger not checked as an answer", env: ledgerEnv, opts: takeStatuses, want: ErrUnsupported, signedOK: true},
+		{name: "points ledger refused", env: ledgerEnv, opts: &Options{Validate: acceptAll, ValidatePointsLedger: func([]byte) error { return errors.New("not gzip") }}, want: ErrSchema, signedOK: true},
+		{name: "points ledger for another village's kiosk", env: withLedger(func(b *Bundle) { b.Target.Kiosks = []string{"dev-kiosk-02"} }), opts: takeLedgers, want: ErrWrongTarget, signedOK: true},
+		{name: "points ledger signed by an unknown key", env: mustSign(t, ledgerBundle(), keyC), opts: takeLedgers, want: ErrUnknownKey},
+		{name: "points ledger for a whole township", env: payload(`"kind":"site"`, `"kind":"points-ledger"`), opts: takeLedgers, want: ErrMalformed},
+		{name: "points ledger expired", env: ledgerEnv, opts: takeLedgers, now: baseBundle().Expires.Add(DefaultSkew), want: ErrExpired, signedOK: true},
 
 		// Order: the first failing check wins.
 		{name: "bad signature beats wrong target", env: mustEditEnvelope(t, with(func(b *Bundle) { b.Target.Township = "x" }), func(e map[string]string) {

@@ -121,7 +121,7 @@ func parsePayload(data []byte) (*Bundle, error) {
 	case head.Kind == "":
 		return nil, reject(ErrMalformed, 0, nil, "payload has no kind")
 	case !knownKind(head.Kind):
-		return nil, reject(ErrUnsupported, 0, nil, "kind %.40q (this kiosk reads %q, %q, %q, %q, %q and %q)", head.Kind, KindSite, KindSitePatch, KindKeyRotation, KindUpdate, KindRequestStatus, KindOperatorKey)
+		return nil, reject(ErrUnsupported, 0, nil, "kind %.40q (this kiosk reads %q, %q, %q, %q, %q, %q and %q)", head.Kind, KindSite, KindSitePatch, KindKeyRotation, KindUpdate, KindRequestStatus, KindPointsLedger, KindOperatorKey)
 	}
 	var p payloadJSON
 	if err := decodeStrict(data, &p, isPayloadName); err != nil {
@@ -159,7 +159,7 @@ func parsePayload(data []byte) (*Bundle, error) {
 func (b *Bundle) check() error {
 	switch {
 	case !knownKind(b.Kind):
-		return fmt.Errorf("kind %q is not %q, %q, %q, %q, %q or %q", b.Kind, KindSite, KindSitePatch, KindKeyRotation, KindUpdate, KindRequestStatus, KindOperatorKey)
+		return fmt.Errorf("kind %q is not %q, %q, %q, %q, %q, %q or %q", b.Kind, KindSite, KindSitePatch, KindKeyRotation, KindUpdate, KindRequestStatus, KindPointsLedger, KindOperatorKey)
 	case b.Version == 0 || b.Version > MaxVersion:
 		return fmt.Errorf("version %d is out of range [1, 2^53-1]", b.Version)
 	case !validID(b.Target.Township):
@@ -185,6 +185,11 @@ func (b *Bundle) check() error {
 		// An answer is for the request of one kiosk: a township-wide
 		// one would be a status for every kiosk's request of that number.
 		return fmt.Errorf("a %s bundle names exactly one kiosk, the one that took the request (target.kiosks has %d)", b.Kind, len(b.Target.Kiosks))
+	}
+	if b.Kind == KindPointsLedger && len(b.Target.Kiosks) == 0 {
+		// A ledger is one village's: addressed to the whole township it
+		// would show that village's offers and rules in every other.
+		return fmt.Errorf("a %s bundle names the kiosks of its village (target.kiosks is empty)", b.Kind)
 	}
 	if b.Kind != KindKeyRotation {
 		switch {
@@ -212,7 +217,7 @@ func (b *Bundle) check() error {
 
 func knownKind(kind string) bool {
 	switch kind {
-	case KindSite, KindSitePatch, KindKeyRotation, KindUpdate, KindRequestStatus, KindOperatorKey:
+	case KindSite, KindSitePatch, KindKeyRotation, KindUpdate, KindRequestStatus, KindPointsLedger, KindOperatorKey:
 		return true
 	}
 	return false

@@ -82,6 +82,8 @@ type Site struct {
 	// Cameras are the village's IP cameras the kiosk watches and reports
 	// (http); the kiosk's own are in its board profile.
 	Cameras []Camera `yaml:"cameras"`
+	// Points is the village's 美德银行 ledger's key (points.go).
+	Points Points `yaml:"points"`
 }
 
 // Control holds the trust root of the township's signed bundles
@@ -423,6 +425,7 @@ func Load(sitePath string) (*Config, error) {
 	// is validated by the same rules, cannot change them.
 	tc := &checker{doc: siteDoc}
 	cfg.tls = site.validateTLS(tc, filepath.Dir(sitePath), time.Now())
+	site.validatePoints(tc, filepath.Dir(sitePath)) // likewise a file beside the site file
 	problems = mergeProblems(problems, tc.problems)
 	if loc, err := time.LoadLocation(site.Timezone); err == nil && site.Timezone != "" {
 		cfg.Location = loc

@@ -716,3 +716,29 @@ func (c *Controller) VerifyAnswer(payload []byte, validate func([]byte) error) (
 	}
 	return v, nil
 }
+
+// VerifyPoints checks a points-ledger bundle (a village's 美德银行 ledger,
+// docs/points.md) against the trust state in force, as VerifyAnswer checks
+// an answer; validate checks its content (agent/points' Decode). It changes
+// nothing: a ledger is ordered by the version of the ledger in force, kept
+// with it. A bundle of another kind is refused as bundle.ErrUnsupported.
+func (c *Controller) VerifyPoints(payload []byte, validate func([]byte) error) (*bundle.Verified, error) {
+	c.mu.Lock()
+	trust := c.trust
+	c.mu.Unlock()
+	if trust == nil {
+		return nil, &bundle.Error{Err: bundle.ErrUnknownKey, Detail: ErrNoTrust.Error()}
+	}
+	notHere := func([]byte) error { return errors.New("configuration is not taken on the points topic") }
+	v, err := bundle.Verify(payload, trust, c.id, c.opts.Now(), bundle.Options{
+		Validate: notHere, ValidatePatch: notHere, ValidatePointsLedger: validate,
+	})
+	if err != nil {
+		return nil, err
+	}
+	if v.Kind != bundle.KindPointsLedger {
+		return nil, &bundle.Error{Err: bundle.ErrUnsupported, Version: v.Version,
+			Detail: fmt.Sprintf("a %s bundle on the points topic", v.Kind)}
+	}
+	return v, nil
+}

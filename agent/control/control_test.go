@@ -540,3 +540,45 @@ func TestVerifyAnswer(t *testing.T) {
 		t.Errorf("an answer on a config topic changed what is in force: %+v", r)
 	}
 }
+
+// TestVerifyPoints: a points ledger is checked against the trust state in
+// force and changes nothing there; an answer is refused on the points
+// topic, and a ledger given to Handle (a config topic) is never applied as
+// configuration.
+func TestVerifyPoints(t *testing.T) {
+	f := mustFixture(t)
+	kiosk := f.base.Site.Kiosk.ID
+	sign := func(kind string, version uint64, priv ed25519.PrivateKey) []byte {
+		env, err := bundle.Sign(bundle.Bundle{Kind: kind, Version: version,
+			Target:    bundle.Target{Township: f.base.Site.Kiosk.Township, Kiosks: []string{kiosk}},
+			NotBefore: t0, Expires: t0.Add(365 * 24 * time.Hour), Content: []byte("\x1f\x8b ledger")}, priv)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return env
+	}
+	takeAll := func([]byte) error { return nil }
+	_, stranger, _ := bundle.GenerateKey()
+	for _, tt := range []struct {
+		name     string
+		env      []byte
+		validate func([]byte) error
+		want     error
+	}{
+		{"a ledger", sign(bundle.KindPointsLedger, 5, f.priv), takeAll, nil},
+		{"the same again: the trust state does not order it", sign(bundle.KindPointsLedger, 5, f.priv), takeAll, nil},
+		{"unsigned by the township", sign(bundle.KindPointsLedger, 6, stranger), takeAll, bundle.ErrUnknownKey},
+		{"content refused", sign(bundle.KindPointsLedger, 6, f.priv), func([]byte) error { return errors.New("bad") }, bundle.ErrSchema},
+		{"an answer", sign(bundle.KindRequestStatus, 6, f.priv), takeAll, bundle.ErrUnsupported},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			if _, err := f.ctl.VerifyPoints(tt.env, tt.validate); !errors.Is(err, tt.want) || (tt.want == nil) != (err == nil) {
+				t.Errorf("VerifyPoints = %v, want %v", err, tt.want)
+			}
+		})
+	}
+	f.ctl.Handle(sign(bundle.KindPointsLedger, 9, f.priv))
+	if r := f.mustReport(StatusRejected, "unsupported"); r.InForceVersion != 0 {
+		t.Errorf("a ledger on a config topic changed what is in force: %+v", r)
+	}
+}

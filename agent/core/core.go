@@ -22,6 +22,7 @@ import (
 	"github.com/fengqiao/kiosk/agent/mediation"
 	"github.com/fengqiao/kiosk/agent/mediatorauth"
 	"github.com/fengqiao/kiosk/agent/outbox"
+	"github.com/fengqiao/kiosk/agent/points"
 	"github.com/fengqiao/kiosk/agent/record"
 	"github.com/fengqiao/kiosk/agent/request"
 	"github.com/fengqiao/kiosk/agent/schema"
@@ -99,6 +100,8 @@ type Core struct {
 	// proofs (raise.go).
 	reqKeys *request.Keys
 	checks  checkLimits
+	// points is the village's 美德银行 ledger (points.go); nil: none.
+	points *points.Book
 	// skippedRequests counts stored statuses scans skipped (raise.go).
 	skippedRequests atomic.Int64
 	secretLostBelow uint64
@@ -146,6 +149,10 @@ type Options struct {
 	// their proofs cannot match, so checks of them are refused with
 	// ErrRequestSecretLost rather than counted as misses.
 	RequestSecretLostBelow uint64
+	// Points keeps the village's 美德银行 ledger and answers card taps
+	// for it (agent/points); nil: GET /v1/points says none is available
+	// and a card tap for points is refused with ErrNoPoints.
+	Points *points.Book
 	// Log defaults to discarding; Now to time.Now.
 	Log *slog.Logger
 	Now func() time.Time
@@ -174,7 +181,7 @@ func New(opts Options) *Core {
 	c := &Core{
 		version: opts.Version, outbox: opts.Outbox, link: opts.Link, log: log, now: now,
 		cards: opts.Cards, cases: opts.CaseBook, speaker: opts.Speaker, printer: opts.Printer,
-		hardware: opts.Hardware, lastBundle: opts.LastBundle,
+		hardware: opts.Hardware, lastBundle: opts.LastBundle, points: opts.Points,
 		auth: mediatorauth.New(mediatorauth.Options{
 			Roster: cfg.Site.Mediators.Roster, Idle: cfg.Site.MediatorSessionIdle(),
 			Log: log, Now: now,

@@ -27,6 +27,7 @@ import (
 	"github.com/fengqiao/kiosk/agent/localapi"
 	"github.com/fengqiao/kiosk/agent/mqttlink"
 	"github.com/fengqiao/kiosk/agent/outbox"
+	"github.com/fengqiao/kiosk/agent/points"
 	"github.com/fengqiao/kiosk/agent/printer"
 	"github.com/fengqiao/kiosk/agent/record"
 	"github.com/fengqiao/kiosk/agent/sdnotify"
@@ -134,10 +135,19 @@ func Run(ctx context.Context, opts Options) error {
 	// The township's answers to villagers' requests: verified with the
 	// controller's trust state, applied by the core (set below).
 	answers := newAnswersBridge(ctl, nil, k.Township, k.ID, log.With("component", "answers"), opts.Now)
+	// The village's 美德银行 ledger: verified likewise, kept by the book,
+	// which reads the ledger on disk only once the bridge runs (after the
+	// API serves: issue 15's one second holds whatever its size).
+	book, err := openPointsBook(cfg, opts.DataDir, log.With("component", "points"), opts.Now)
+	if err != nil {
+		return err
+	}
+	pointsLink := newPointsBridge(ctl, book, k.Township, k.ID, log.With("component", "points"), opts.Now)
 	link := mqttlink.New(mqttlink.Options{
 		Control:        bridge,
 		Updates:        updates,
 		Requests:       answers,
+		Points:         pointsLink,
 		Broker:         cfg.Site.MQTT.Broker,
 		Source:         record.Source{Kiosk: k.ID, Township: k.Township, Village: k.Village},
 		Version:        opts.Version,
@@ -213,10 +223,11 @@ func Run(ctx context.Context, opts Options) error {
 		Cards: cards, CaseBook: cases, Speaker: speaker, Printer: receipts, Hardware: hw,
 		LastBundle: lastOutcome(ctl), RequestSecret: requestSecret,
 		CheckLimitsFile: filepath.Join(opts.DataDir, "check-limits.json"), RequestSecretLostBelow: secretLostBelow,
-		Log: log.With("component", "core"), Now: opts.Now,
+		Points: book, Log: log.With("component", "core"), Now: opts.Now,
 	})
 	ctl.Start(agent)
 	answers.agent = agent
+	pointsLink.alert = agent.Alert
 	if cfg.Site.Mode == config.ModeProduction && agent.Config().Site.SealKey() == nil && !missingTold {
 		// Bookings still work, but nobody at the township can call the
 		// villager back: township IT must push the records key.
@@ -279,6 +290,7 @@ func Run(ctx context.Context, opts Options) error {
 	g.Go(func() error { return reportDamagedStores(gctx, ob, agent) })
 	g.Go(func() error { return bridge.Run(gctx) })
 	g.Go(func() error { return answers.Run(gctx) })
+	g.Go(func() error { return pointsLink.Run(gctx) })
 	if updatesRun != nil {
 		g.Go(func() error { return updatesRun(gctx) })
 	}
@@ -295,6 +307,25 @@ func Run(ctx context.Context, opts Options) error {
 		return ctx.Err()
 	}
 	return err
+}
+
+// openPointsBook makes the points book: the site's points key (checked
+// when the site file loaded: readable, not the dev key in production), and
+// the kiosk's own key the ledger is sealed with at rest, made at first use.
+func openPointsBook(cfg *config.Config, dataDir string, log *slog.Logger, now func() time.Time) (*points.Book, error) {
+	var key *points.Key
+	if path := cfg.PointsKeyFile(); path != "" {
+		var err error
+		if key, err = points.ReadKeyFile(path, cfg.Site.Mode == config.ModeProduction); err != nil {
+			return nil, fmt.Errorf("kioskd: points.key_file: %w", err)
+		}
+		log.Info("points key loaded", "key_id", key.ID())
+	}
+	seal, err := outbox.LoadOrCreateKey(filepath.Join(dataDir, points.SealKeyFile))
+	if err != nil {
+		return nil, err
+	}
+	return points.New(points.Options{Dir: dataDir, SealKey: seal, Key: key, Log: log, Now: now})
 }
 
 // recordsKeyAlert tells the township that the records key kiosks seal

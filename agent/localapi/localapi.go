@@ -40,6 +40,7 @@ type Agent interface {
 	MarkInUse(d time.Duration)
 	MediationAgent
 	RequestAgent
+	PointsAgent
 }
 
 // Link is what the API needs from the township link.
@@ -83,6 +84,10 @@ var handlers = map[string]handlerFunc{
 	"POST /v1/requests":                (*server).serveSubmitRequest,
 	"POST /v1/requests/by-card":        (*server).serveRequestsByCard,
 	"POST /v1/requests/{number}/check": (*server).serveCheckRequest,
+
+	"GET /v1/points":          (*server).servePoints,
+	"POST /v1/points/by-card": (*server).servePointsByCard,
+	"POST /v1/points/view":    (*server).servePointsView,
 
 	"POST /v1/mediations":                    (*server).serveBookMediation,
 	"POST /v1/mediator/signin":               (*server).serveSignIn,
@@ -271,7 +276,7 @@ func (s *server) fail(w http.ResponseWriter, r *http.Request, err error) {
 	if errors.Is(err, context.Canceled) {
 		return // the client went away; nobody is there to answer
 	}
-	if mediationError(w, err) || requestError(w, err) {
+	if mediationError(w, err) || requestError(w, err) || pointsError(w, err) {
 		return
 	}
 	if errors.Is(err, core.ErrNoPhoto) {

@@ -20,6 +20,7 @@ import (
 	"github.com/fengqiao/kiosk/agent/localapi/apitype"
 	"github.com/fengqiao/kiosk/agent/localclient"
 	"github.com/fengqiao/kiosk/agent/outbox"
+	"github.com/fengqiao/kiosk/agent/points"
 )
 
 type fakeLink struct{}
@@ -42,6 +43,8 @@ type fixture struct {
 	cases  *casebook.Book
 	cards  *fakeCards
 	dir    string
+	// points is the 美德银行 book, keyed with pointsKey.
+	points *points.Book
 }
 
 // mustServe runs the real core over a real outbox and case book behind the
@@ -79,9 +82,14 @@ func mustServeWith(t *testing.T, opts serveOptions) *fixture {
 	t.Cleanup(func() { ob.Close() })
 	cases := mustCaseBook(t, dir, cfg, clock)
 	cards := &fakeCards{tokens: map[string]core.Identity{}}
+	book, err := points.New(points.Options{Dir: dir, SealKey: make([]byte, 32), Key: mustPointsKey(t), Log: discard, Now: clock.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	book.Load()
 	agent := core.New(core.Options{Config: cfg, Version: "test", Outbox: ob, Link: fakeLink{},
 		Cards: cards, CaseBook: cases, Speaker: opts.speaker, Printer: opts.printer, Hardware: opts.hardware,
-		RequestSecret: requestSecret, Log: discard, Now: clock.Now})
+		RequestSecret: requestSecret, Points: book, Log: discard, Now: clock.Now})
 	socket := filepath.Join(dir, "api.sock")
 	ln, err := Listen(socket)
 	if err != nil {
@@ -99,7 +107,7 @@ func mustServeWith(t *testing.T, opts serveOptions) *fixture {
 	raw := &http.Client{Transport: &http.Transport{DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
 		return (&net.Dialer{}).DialContext(ctx, "unix", socket)
 	}}}
-	return &fixture{socket: socket, ob: ob, raw: raw, client: localclient.New(socket), agent: agent, clock: clock, cases: cases, cards: cards, dir: dir}
+	return &fixture{socket: socket, ob: ob, raw: raw, client: localclient.New(socket), agent: agent, clock: clock, cases: cases, cards: cards, dir: dir, points: book}
 }
 
 func (f *fixture) post(t *testing.T, body string) (int, apitype.Error) {

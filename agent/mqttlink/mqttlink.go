@@ -107,8 +107,11 @@ type Options struct {
 	// Requests, if set, is a third: the township's answers to villagers'
 	// requests (docs/requests.md) in, the kiosk's report on them out.
 	Requests Control
-	Log      *slog.Logger
-	Now      func() time.Time
+	// Points, if set, is a fourth: the village's points ledger
+	// (docs/points.md) in, the kiosk's report on it out.
+	Points Control
+	Log    *slog.Logger
+	Now    func() time.Time
 }
 
 // Control is what the link carries for township control (agent/control):
@@ -411,7 +414,7 @@ func (l *Link) session(ctx context.Context, client mqtt.Client, lost <-chan erro
 		return fmt.Errorf("publish status: %w", err)
 	}
 	var ctls []Control
-	for _, ctl := range []Control{l.opts.Control, l.opts.Updates, l.opts.Requests} {
+	for _, ctl := range []Control{l.opts.Control, l.opts.Updates, l.opts.Requests, l.opts.Points} {
 		if ctl != nil {
 			ctls = append(ctls, ctl)
 		}

@@ -159,3 +159,27 @@ func RequestRecords(township string) string {
 	}
 	return Root + "/" + township + "/+/records/request"
 }
+
+// PointsLedger is a kiosk's retained points topic: the latest signed
+// points-ledger bundle of its village (docs/points.md). Per kiosk, not per
+// township: each village has its own ledger, and a kiosk must not receive
+// (nor the broker's ACL let it read) another village's. The township
+// publishes; the kiosk only reads.
+func PointsLedger(township, kiosk string) string {
+	return Kiosk(township, kiosk) + "/points/ledger"
+}
+
+// PointsReported is a kiosk's retained report on its points ledger: the
+// version in force and the ledgers it refused lately, and why.
+func PointsReported(township, kiosk string) string {
+	return Kiosk(township, kiosk) + "/points/reported"
+}
+
+// PointsReports subscribes to the points reports of every kiosk of a
+// township (or of all townships when township is empty).
+func PointsReports(township string) string {
+	if township == "" {
+		township = "+"
+	}
+	return Root + "/" + township + "/+/points/reported"
+}

@@ -23,6 +23,9 @@ func TestTopics(t *testing.T) {
 		{RequestStatuses("wys-xingcun", "k01"), "fengqiao/v1/wys-xingcun/k01/requests/+/status"},
 		{RequestsReported("wys-xingcun", "k01"), "fengqiao/v1/wys-xingcun/k01/requests/reported"},
 		{RequestsReports("wys-xingcun"), "fengqiao/v1/wys-xingcun/+/requests/reported"},
+		{PointsLedger("wys-xingcun", "k01"), "fengqiao/v1/wys-xingcun/k01/points/ledger"},
+		{PointsReported("wys-xingcun", "k01"), "fengqiao/v1/wys-xingcun/k01/points/reported"},
+		{PointsReports("wys-xingcun"), "fengqiao/v1/wys-xingcun/+/points/reported"},
 		{RequestRecords("wys-xingcun"), "fengqiao/v1/wys-xingcun/+/records/request"},
 	}
 	for _, tt := range tests {

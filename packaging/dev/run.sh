@@ -112,7 +112,7 @@ for _ in $(seq 50); do [ -e "$state/idcard" ] && break; sleep 0.1; done
 
 log_filter kioskd
 bin/kioskd --broker "$broker" --data "$state/data" --socket "$state/kioskd.sock" \
-	--idcard-device "$(cd "$state" && pwd)/idcard" >"$state/kioskd.fifo" 2>&1 &
+	--idcard-device "$(cd "$state" && pwd)/idcard" --points-key packaging/dev/dev-points.key >"$state/kioskd.fifo" 2>&1 &
 pids+=($!)
 
 if [ -z "${DISPLAY:-}" ]; then
@@ -149,6 +149,10 @@ echo "kiosk running. Book a consultation on screen; it appears on the [township]
 echo "Push content as township IT would (docs/bundles.md), e.g.:"
 echo "  bin/kioskctl config sign --key $state/township.key --township dev-township --content BUNDLE.yaml --site firmware-configs/sites/dev.yaml --out $state/b.json"
 echo "  bin/kioskctl config push --broker $broker $state/b.json; bin/kioskctl config status --broker $broker --township dev-township"
+echo "Push the village's 美德银行 points (docs/points.md), e.g.:"
+echo "  install -m 0600 packaging/dev/dev-points.key $state/points.key"
+echo "  bin/kioskctl points sign --key $state/township.key --points-key $state/points.key --township dev-township --kiosks dev-kiosk-01 --site firmware-configs/sites/dev.yaml --entries agent/cmd/kioskctl/testdata/points-entries.csv --shop agent/cmd/kioskctl/testdata/points-shop.yaml --out $state/points.json"
+echo "  bin/kioskctl points push --broker $broker $state/points.json"
 echo "Type 1-4 and Enter here to tap a simulated ID card (0 takes it away). Ctrl-C stops."
 # Until one of them ends (or a signal comes): then the cleanup stops the
 # rest, and make run fails with that program's status.

@@ -34,12 +34,19 @@ func keysGen(args []string, stdout, stderr io.Writer) int {
 	fs.SetOutput(stderr)
 	out := fs.String("out", "", "write the private key to `FILE` (mode 0600; never overwritten) (required)")
 	encryption := fs.Bool("encryption", false, "make the township's records key (X25519) that kiosks seal phone and ID numbers to, not a signing key")
+	pointsKey := fs.Bool("points", false, "make the township's 美德银行 points key (docs/points.md), not a signing key")
 	if code, ok := parseFlags(fs, args); !ok {
 		return code
 	}
-	if *out == "" {
+	switch {
+	case *out == "":
 		fmt.Fprintln(stderr, "kioskctl keys gen: --out is required")
 		return 2
+	case *encryption && *pointsKey:
+		fmt.Fprintln(stderr, "kioskctl keys gen: give --encryption or --points, not both")
+		return 2
+	case *pointsKey:
+		return pointsKeyGen(*out, stdout, stderr)
 	}
 	if *encryption {
 		return recordsKeyGen(*out, stdout, stderr)
@@ -504,6 +511,16 @@ func pushTopics(env []byte) ([]string, error) {
 			return nil, fmt.Errorf("a %s bundle names one kiosk", p.Kind)
 		}
 		return []string{mqtttopic.RequestStatus(tw, p.Target.Kiosks[0], ch.Seq)}, nil
+	case p.Kind == bundle.KindPointsLedger:
+		// Per kiosk: each village's ledger on its own kiosks' topics.
+		var topics []string
+		for _, k := range p.Target.Kiosks {
+			topics = append(topics, mqtttopic.PointsLedger(tw, k))
+		}
+		if len(topics) == 0 {
+			return nil, fmt.Errorf("a %s bundle names its village's kiosks", p.Kind)
+		}
+		return topics, nil
 	case p.Kind == bundle.KindUpdate && len(p.Target.Kiosks) == 0:
 		return []string{mqtttopic.TownshipUpdate(tw)}, nil
 	case len(p.Target.Kiosks) == 0:

@@ -39,8 +39,9 @@ Usage:
         sign the township's answer (受理 / 办理中 / 答复 / 转交 / 办结) and publish
         it, retained, to the kiosk (docs/requests.md); refused below the last version;
         with --certificate, --key is an operator's key that the township key certified
-  kioskctl operator certify --key FILE --township ID [--kiosks IDS] --operator KEY --name NAME [--valid 2160h] [--out FILE]
-        certify a clerk's own key (keys gen) to answer requests, and nothing
+  kioskctl operator certify --key FILE --township ID [--kiosks IDS] --operator KEY --name NAME [--scopes KINDS] [--valid 2160h] [--out FILE]
+        certify a clerk's own key (keys gen) to answer requests (or, with
+        --scopes points-ledger, to sign the points ledger), and nothing
         else, so the clerk's machine need not hold the township key
   kioskctl outbox status [--socket PATH] [--json]
         the kiosk's queue: waiting records, oldest, last delivery, dead letters, disk
@@ -57,11 +58,13 @@ Usage:
   kioskctl mediator hash < FILE
         the id_sha256 and pin_bcrypt lines of a mediator roster entry; reads
         the ID number and the PIN from stdin, one a line (never from argv)
-  kioskctl keys gen --out FILE [--encryption]
+  kioskctl keys gen --out FILE [--encryption | --points]
         a township signing key: the private key to FILE (0600), the public
         key line for every kiosk's site file (control.township_keys); with
         --encryption the township's records key that phone and ID numbers
-        are sealed to (records.township_key; township watch --key FILE)
+        are sealed to (records.township_key; township watch --key FILE); with
+        --points the 美德银行 points key kiosks find accounts with
+        (points.key_file, copied to each kiosk, never sent over MQTT)
   kioskctl config sign --key FILE --township ID [--kiosks IDS] [--version N] --site SITE|DIR...
                        [--broker URL] (--content FILE | --rotate-to KEY) [--out FILE]
         sign a bundle: refused for a township, kiosk or key the site files do
@@ -83,6 +86,17 @@ Usage:
   kioskctl update status --broker URL [--ca F --cert F --tls-key F] --township ID [--json] [--every 30s]
         each kiosk's update: pending, downloading 43 %, waiting for window,
         installed, rolled_back: <reason>; --every watches, printing changes
+  kioskctl points sign --key FILE [--certificate FILE] --points-key FILE --township ID --kiosks IDS
+                       --site SITE|DIR... --entries CSV --shop FILE [--version N] [--recent 20] [--out FILE]
+        sign a village's points ledger (docs/points.md): the export's entries
+        checked row by row, balances summed, the newest entries kept, accounts
+        keyed by the points key; refused for kiosks or keys the site files do not know
+  kioskctl points push --broker URL [--ca F --cert F --tls-key F] FILE
+        publish a signed points ledger, retained, to the kiosks it names (the
+        same version check as config push)
+  kioskctl points status --broker URL [--ca F --cert F --tls-key F] --township ID [--json]
+        each kiosk's points ledger: the version in force and as of when, its
+        points key, the last ledger refused and why (points_key_mismatch …)
   kioskctl doctor [--site FILE] [--data DIR] [--socket PATH]
         check this kiosk line by line: config, kioskd, reader, printer,
         cameras, GPIO, clock, watchdog, disk, broker, certificates, updater
@@ -157,6 +171,12 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return updateSign(ctx, args[2:], stdout, stderr, time.Now)
 	case len(args) >= 2 && args[0] == "update" && args[1] == "push":
 		return configPush(ctx, "update", args[2:], stdout, stderr) // the same envelope routing
+	case len(args) >= 2 && args[0] == "points" && args[1] == "sign":
+		return pointsSign(ctx, args[2:], stdout, stderr, time.Now)
+	case len(args) >= 2 && args[0] == "points" && args[1] == "push":
+		return configPush(ctx, "points", args[2:], stdout, stderr) // the same envelope routing
+	case len(args) >= 2 && args[0] == "points" && args[1] == "status":
+		return pointsStatus(ctx, args[2:], stdout, stderr)
 	case len(args) >= 2 && args[0] == "update" && args[1] == "status":
 		return updateStatus(ctx, args[2:], stdout, stderr)
 	}

@@ -31,6 +31,7 @@ func operatorCertify(args []string, stdout, stderr io.Writer, now func() time.Ti
 	version := fs.Uint64("version", 0, "the certificate's version `N` (default: the current Unix time): a township key retired below it by a rotation cannot have signed it")
 	valid := fs.Duration("valid", defaultCertificateValidity, "how long the certificate holds from now")
 	out := fs.String("out", "", "write the certificate to `FILE` (default: stdout)")
+	scopes := fs.String("scopes", bundle.KindRequestStatus, "comma-separated bundle `KINDS` the operator may sign: "+strings.Join(bundle.OperatorScopes, ", ")+" (a points clerk's: "+bundle.KindPointsLedger+")")
 	if code, ok := parseFlags(fs, args); !ok {
 		return code
 	}
@@ -48,7 +49,10 @@ func operatorCertify(args []string, stdout, stderr io.Writer, now func() time.Ti
 		fmt.Fprintf(stderr, "%s: --operator: %v\n", name, err)
 		return 2
 	}
-	content, err := bundle.Operator{PublicKey: pub, Name: *holder, Scopes: bundle.OperatorScopes}.Encode()
+	// Each certificate names its kinds: a clerk who answers requests need
+	// not be able to sign the village's points, nor the other way round.
+	kinds := strings.Split(*scopes, ",")
+	content, err := bundle.Operator{PublicKey: pub, Name: *holder, Scopes: kinds}.Encode()
 	if err != nil {
 		fmt.Fprintf(stderr, "%s: %v\n", name, err)
 		return 2
@@ -74,6 +78,6 @@ func operatorCertify(args []string, stdout, stderr io.Writer, now func() time.Ti
 		return 1
 	}
 	fmt.Fprintf(stderr, "certified operator key %s (%s) for %v of %s, until %s\n", bundle.KeyID(pub), *holder,
-		bundle.OperatorScopes, target(b.Target), b.Expires.Format(time.RFC3339))
+		kinds, target(b.Target), b.Expires.Format(time.RFC3339))
 	return 0
 }

@@ -43,9 +43,19 @@ type testKiosk struct {
 
 func mustKiosk(t *testing.T, broker string) *testKiosk {
 	t.Helper()
+	return mustKioskWith(t, broker, nil)
+}
+
+// mustKioskWith is mustKiosk with the dev site changed by edit first (nil:
+// as it is).
+func mustKioskWith(t *testing.T, broker string, edit func(*config.Config) error) *testKiosk {
+	t.Helper()
 	cfg, err := config.Load(devSite)
 	if err == nil {
 		err = cfg.OverrideBroker(broker)
+	}
+	if err == nil && edit != nil {
+		err = edit(cfg)
 	}
 	if err != nil {
 		t.Fatal(err)

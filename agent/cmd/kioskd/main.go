@@ -89,6 +89,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	socket := fs.String("socket", apitype.DefaultSocket, "unix socket `path` of the local API (its directory must exist)")
 	broker := fs.String("broker", "", "MQTT broker `URL`, overriding the config (e.g. tcp://127.0.0.1:1883)")
 	idcardDevice := fs.String("idcard-device", "", "ID-card reader serial `device`, overriding the board (e.g. the pty of kioskctl idcard simulate)")
+	pointsKey := fs.String("points-key", "", "the township's 美德银行 points key `file`, overriding the config's points.key_file (make run gives the dev township's)")
 	updaterReport := fs.String("updater-report", "", "fengqiao-updater's report `file`: take update bundles for it and publish its report (docs/updates.md)")
 	logLevel := fs.String("log-level", "info", "log `level`: debug, info, warn, error")
 	showVersion := fs.Bool("version", false, "print the version and exit")
@@ -123,6 +124,9 @@ func run(args []string, stdout, stderr io.Writer) int {
 	}
 	if err == nil && *idcardDevice != "" {
 		err = cfg.OverrideIDCardDevice(*idcardDevice)
+	}
+	if err == nil && *pointsKey != "" {
+		err = cfg.OverridePointsKeyFile(*pointsKey)
 	}
 	if err != nil {
 		fmt.Fprintf(stderr, "kioskd: %v\n", err)

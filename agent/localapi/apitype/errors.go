@@ -53,6 +53,9 @@ const (
 	CodeUnauthorized = "unauthorized" // 401: no or lapsed mediator session, or a sign-in refused
 	CodeLocked       = "locked"       // 429: too many wrong PINs or request proofs; wait
 	CodeNoDevice     = "no_device"    // 409: no printer, speech or consent camera on this kiosk, or it is failing
+	// CodePointsUnavailable (409): this kiosk has no points key, so no card
+	// finds its 美德银行 account; the offers and rules still show.
+	CodePointsUnavailable = "points_unavailable"
 
 	// The kiosk itself.
 	CodeStorage     = "storage"      // 503: the store could not commit; nothing was saved, retry

@@ -12,6 +12,7 @@ func TestErrorCodes(t *testing.T) {
 		{CodeTooLarge, "too_large"},
 		{CodeNotFound, "not_found"},
 		{CodeNoMatch, "no_match"},
+		{CodePointsUnavailable, "points_unavailable"},
 		{CodeUncheckable, "uncheckable"},
 		{CodeRequired, "required"},
 		{CodeInvalid, "invalid"},
