@@ -211,7 +211,8 @@ func (a Account) check() error {
 // Check says whether e is a valid entry.
 func (e Entry) Check() error {
 	if _, err := time.Parse(time.DateOnly, e.Date); err != nil || len(e.Date) != len(time.DateOnly) {
-		return fmt.Errorf("date %.20q is not YYYY-MM-DD", e.Date)
+		// Not quoted: a column out of place may hold an ID number.
+		return fmt.Errorf("date is not YYYY-MM-DD (%d characters)", len(e.Date))
 	}
 	switch {
 	case e.Points == 0 || !inRange(e.Points):

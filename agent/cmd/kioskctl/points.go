@@ -239,7 +239,13 @@ func readEntries(r io.Reader, k *points.Key, recent int) (map[string]points.Acco
 		header[0] = strings.TrimPrefix(header[0], "\ufeff") // a spreadsheet's byte-order mark
 	}
 	if want := []string{"id_number", "date", "points", "reason"}; !slices.Equal(header, want) {
-		return nil, fmt.Errorf("line 1: the header is %q, want %q", strings.Join(header, ","), strings.Join(want, ","))
+		// Never the line itself: an export without its header row starts
+		// with a villager's ID number.
+		msg := fmt.Sprintf("line 1 is not the header %s", strings.Join(want, ","))
+		if len(header) > 0 && checkIDNumber(strings.ToUpper(strings.TrimSpace(header[0]))) == nil {
+			msg += " but a villager's row (" + idcard.Mask(strings.ToUpper(strings.TrimSpace(header[0]))) + "…): add the header row"
+		}
+		return nil, errors.New(msg)
 	}
 	type row struct {
 		line int
@@ -276,7 +282,8 @@ func readEntries(r io.Reader, k *points.Key, recent int) (map[string]points.Acco
 		}
 		pts, err := strconv.Atoi(strings.TrimSpace(rec[2]))
 		if err != nil {
-			bad(line, "points %.20q is not a whole number", rec[2])
+			// Not quoted: a column out of place may hold an ID number.
+			bad(line, "points is not a whole number (%d characters)", len(rec[2]))
 			continue
 		}
 		e := points.Entry{Date: strings.TrimSpace(rec[1]), Points: pts, Reason: strings.TrimSpace(rec[3])}

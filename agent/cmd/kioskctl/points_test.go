@@ -116,6 +116,14 @@ func TestPointsSignRefuses(t *testing.T) {
 		"35078219600301402X,2026-12-01,five,参加\n"+
 		"35078219600301402X,2026-12-01,5,"+long+"\n"+
 		"35078219600301402X,2026-12-01,0,参加\n"), 0o600)
+	// An export without its header row starts with a villager's number;
+	// columns out of place put a number where points or a date belong.
+	headless := filepath.Join(dir, "headless.csv")
+	os.WriteFile(headless, []byte("35078219600301402X,2026-11-20,80,孝老爱亲\n"), 0o600)
+	shifted := filepath.Join(dir, "shifted.csv")
+	os.WriteFile(shifted, []byte("id_number,date,points,reason\n"+
+		"35078219600301402X,2026-11-20,35078219600301402X,孝老爱亲\n"+
+		"35078219600301402X,35078219600301402X,5,孝老爱亲\n"), 0o600)
 	otherKey := filepath.Join(dir, "other.key")
 	if code := run(context.Background(), []string{"keys", "gen", "--out", otherKey}, &bytes.Buffer{}, &bytes.Buffer{}); code != 0 {
 		t.Fatal("keys gen")
@@ -126,6 +134,8 @@ func TestPointsSignRefuses(t *testing.T) {
 		want []string
 	}{
 		{"bad rows", pointsSignArgs(t, "--entries", bad), []string{"line 2: id_number 350782**********21: ", "check character", "line 3: date", "line 4: points", "line 5: reason is 41 characters", "line 6: points 0"}},
+		{"no header row", pointsSignArgs(t, "--entries", headless), []string{"line 1 is not the header", "350782**********2X", "add the header row"}},
+		{"ID numbers in other columns", pointsSignArgs(t, "--entries", shifted), []string{"line 2: points is not a whole number", "line 3: date is not YYYY-MM-DD"}},
 		{"unknown kiosk", pointsSignArgs(t, "--kiosks", "dev-kiosk-01,dev-kiosk-99"), []string{"dev-kiosk-99", "--allow-unknown-target"}},
 		{"untrusted key", pointsSignArgs(t, "--key", otherKey), []string{"--allow-untrusted-key"}},
 		{"no points key", pointsSignArgs(t, "--points-key", filepath.Join(dir, "none.key")), []string{"--points-key"}},
