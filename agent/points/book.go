@@ -213,17 +213,13 @@ func (b *Book) Apply(ctx context.Context, l *Ledger, content []byte, version uin
 	case <-ctx.Done():
 		return ctx.Err()
 	}
-	switch {
-	case l.Version != version:
+	if l.Version != version {
 		return fmt.Errorf("%w: the ledger says %d, its bundle %d", ErrVersion, l.Version, version)
-	case b.opts.Key == nil:
-		return fmt.Errorf("%w: the ledger is keyed with %s and this kiosk has no points key", ErrKeyMismatch, l.KeyID)
-	case l.KeyID != b.opts.Key.ID():
-		return fmt.Errorf("%w: the ledger is keyed with %s, this kiosk's key is %s", ErrKeyMismatch, l.KeyID, b.opts.Key.ID())
 	}
 	// One apply at a time (kioskd's bridge runs them in turn), so the
 	// version read here is still the one in force when the file is
-	// renamed into place.
+	// renamed into place. Order first: an old ledger redelivered after a
+	// change of points key is stale, not a key mismatch to alert about.
 	b.mu.Lock()
 	var cur uint64
 	if b.cur != nil {
@@ -235,7 +231,12 @@ func (b *Book) Apply(ctx context.Context, l *Ledger, content []byte, version uin
 		return fmt.Errorf("%w: version %d", ErrReplay, version)
 	case version < cur:
 		return fmt.Errorf("%w: version %d, in force %d", ErrStale, version, cur)
+	case b.opts.Key != nil && l.KeyID != b.opts.Key.ID():
+		return fmt.Errorf("%w: the ledger is keyed with %s, this kiosk's key is %s", ErrKeyMismatch, l.KeyID, b.opts.Key.ID())
 	}
+	// A kiosk without a points key still puts the ledger in force: its
+	// offers and rules are for everyone at the screen; no card finds an
+	// account there (ByCard: ErrNoKey), as the site template says.
 	sealed := b.box.Seal(append([]byte(nil), fileMagic...), content, sealAD)
 	if err := bundle.WriteFileAtomic(b.path(), sealed, 0o600); err != nil {
 		return fmt.Errorf("%w: %w", ErrStorage, err)

@@ -38,7 +38,7 @@ type Refusal struct {
 	Version uint64 `json:"version,omitempty"`
 	// Reason is bundle.Reason's code (unknown_key, bad_signature,
 	// wrong_target, expired, schema …) or one of the ledger's own:
-	// points_key_mismatch, stale, version_mismatch, no_points_key;
+	// points_key_mismatch, stale, version_mismatch;
 	// "storage" when the kiosk could not keep it.
 	Reason string    `json:"reason"`
 	Error  string    `json:"error"`
