@@ -740,5 +740,18 @@ func (c *Controller) VerifyPoints(payload []byte, validate func([]byte) error) (
 		return nil, &bundle.Error{Err: bundle.ErrUnsupported, Version: v.Version,
 			Detail: fmt.Sprintf("a %s bundle on the points topic", v.Kind)}
 	}
+	// Ledgers are ordered by version alone, so one numbered far ahead (a
+	// slip of the keyboard, or a clerk's certified key) would make every
+	// later ledger stale on every kiosk of the village. kioskctl numbers
+	// them by Unix time by default; a version more than a year past the
+	// bundle's own not_before is refused, as is nothing smaller.
+	if limit := uint64(max(v.NotBefore.Unix(), 0)) + MaxPointsVersionAhead; v.Version > limit {
+		return nil, &bundle.Error{Err: bundle.ErrSchema, Version: v.Version,
+			Detail: fmt.Sprintf("version %d is more than a year of seconds past the bundle's not_before (%d at most): it would block every later ledger", v.Version, limit)}
+	}
 	return v, nil
 }
+
+// MaxPointsVersionAhead bounds a points ledger's version: at most this
+// many past its bundle's not_before in Unix seconds (a year).
+const MaxPointsVersionAhead = 366 * 24 * 60 * 60

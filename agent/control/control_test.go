@@ -570,6 +570,10 @@ func TestVerifyPoints(t *testing.T) {
 		{"unsigned by the township", sign(bundle.KindPointsLedger, 6, stranger), takeAll, bundle.ErrUnknownKey},
 		{"content refused", sign(bundle.KindPointsLedger, 6, f.priv), func([]byte) error { return errors.New("bad") }, bundle.ErrSchema},
 		{"an answer", sign(bundle.KindRequestStatus, 6, f.priv), takeAll, bundle.ErrUnsupported},
+		{"numbered as kioskctl does, by Unix time", sign(bundle.KindPointsLedger, uint64(t0.Unix()), f.priv), takeAll, nil},
+		{"a year past its not_before", sign(bundle.KindPointsLedger, uint64(t0.Unix())+MaxPointsVersionAhead, f.priv), takeAll, nil},
+		{"ten times the Unix time: it would block every later ledger", sign(bundle.KindPointsLedger, uint64(t0.Unix())*10, f.priv), takeAll, bundle.ErrSchema},
+		{"the largest version", sign(bundle.KindPointsLedger, 1<<53-1, f.priv), takeAll, bundle.ErrSchema},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			if _, err := f.ctl.VerifyPoints(tt.env, tt.validate); !errors.Is(err, tt.want) || (tt.want == nil) != (err == nil) {

@@ -21,6 +21,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/fengqiao/kiosk/agent/bundle"
+	"github.com/fengqiao/kiosk/agent/control"
 	"github.com/fengqiao/kiosk/agent/points"
 	"github.com/fengqiao/kiosk/agent/township"
 	"github.com/fengqiao/kiosk/drivers/idcard"
@@ -111,6 +112,9 @@ func pointsSign(ctx context.Context, args []string, stdout, stderr io.Writer, no
 	}
 	b := bundle.Bundle{Kind: bundle.KindPointsLedger, Version: *version, NotBefore: issued, Expires: issued.Add(*valid),
 		Target: bundle.Target{Township: *townshipID, Kiosks: strings.Split(*kiosks, ",")}}
+	if limit := uint64(issued.Unix()) + control.MaxPointsVersionAhead; b.Version > limit {
+		return fail(2, "--version %d is more than a year of seconds past now (%d at most): kiosks refuse it, since it would make every later ledger look older", b.Version, limit)
+	}
 	if b.Version == 0 {
 		b.Version = uint64(issued.Unix())
 	}

@@ -136,6 +136,7 @@ func TestPointsSignRefuses(t *testing.T) {
 		{"bad rows", pointsSignArgs(t, "--entries", bad), []string{"line 2: id_number 350782**********21: ", "check character", "line 3: date", "line 4: points", "line 5: reason is 41 characters", "line 6: points 0"}},
 		{"no header row", pointsSignArgs(t, "--entries", headless), []string{"line 1 is not the header", "350782**********2X", "add the header row"}},
 		{"ID numbers in other columns", pointsSignArgs(t, "--entries", shifted), []string{"line 2: points is not a whole number", "line 3: date is not YYYY-MM-DD"}},
+		{"a version that would block every later ledger", pointsSignArgs(t, "--version", "17650000000"), []string{"--version 17650000000", "a year"}},
 		{"unknown kiosk", pointsSignArgs(t, "--kiosks", "dev-kiosk-01,dev-kiosk-99"), []string{"dev-kiosk-99", "--allow-unknown-target"}},
 		{"untrusted key", pointsSignArgs(t, "--key", otherKey), []string{"--allow-untrusted-key"}},
 		{"no points key", pointsSignArgs(t, "--points-key", filepath.Join(dir, "none.key")), []string{"--points-key"}},
