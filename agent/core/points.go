@@ -44,6 +44,13 @@ func (c *Core) PointsByCard(ctx context.Context, token string) (apitype.PointsAc
 	return out, nil
 }
 
+// EndPointsView forgets a view handle: the villager left the account.
+func (c *Core) EndPointsView(view string) {
+	if c.points != nil {
+		c.points.EndView(view)
+	}
+}
+
 // PointsView reads again the account a by-card answer's view names, from
 // the ledger in force now.
 func (c *Core) PointsView(ctx context.Context, view string) (apitype.PointsAccount, error) {

@@ -85,9 +85,10 @@ var handlers = map[string]handlerFunc{
 	"POST /v1/requests/by-card":        (*server).serveRequestsByCard,
 	"POST /v1/requests/{number}/check": (*server).serveCheckRequest,
 
-	"GET /v1/points":          (*server).servePoints,
-	"POST /v1/points/by-card": (*server).servePointsByCard,
-	"POST /v1/points/view":    (*server).servePointsView,
+	"GET /v1/points":           (*server).servePoints,
+	"POST /v1/points/by-card":  (*server).servePointsByCard,
+	"POST /v1/points/view":     (*server).servePointsView,
+	"POST /v1/points/view/end": (*server).serveEndPointsView,
 
 	"POST /v1/mediations":                    (*server).serveBookMediation,
 	"POST /v1/mediator/signin":               (*server).serveSignIn,

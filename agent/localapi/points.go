@@ -15,6 +15,7 @@ type PointsAgent interface {
 	Points(ctx context.Context) (apitype.Points, error)
 	PointsByCard(ctx context.Context, token string) (apitype.PointsAccount, error)
 	PointsView(ctx context.Context, view string) (apitype.PointsAccount, error)
+	EndPointsView(view string)
 }
 
 // servePoints is GET /v1/points: the public part, for anyone at the
@@ -57,6 +58,19 @@ func (s *server) servePointsView(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, http.StatusOK, out)
+}
+
+// serveEndPointsView is POST /v1/points/view/end with {"view": HANDLE}:
+// the screen left the account, so the handle reads nothing more. 204
+// whether or not kioskd still knew it: the answer says nothing of it.
+func (s *server) serveEndPointsView(w http.ResponseWriter, r *http.Request) {
+	var in apitype.PointsView
+	if apiErr := decodeBody(w, r, &in); apiErr != nil {
+		writeError(w, http.StatusBadRequest, *apiErr)
+		return
+	}
+	s.agent.EndPointsView(in.View)
+	w.WriteHeader(http.StatusNoContent)
 }
 
 // pointsError answers the errors of the points endpoints.

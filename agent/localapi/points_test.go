@@ -130,6 +130,25 @@ func TestPointsByCard(t *testing.T) {
 		t.Errorf("the first view after another card: %v, want 404 not_found", err)
 	}
 
+	// The screen left the account: another handle ends nothing, its own
+	// ends it at once, and ending it again is no error either.
+	if err := f.client.EndPointsView(ctx, acc.View); err != nil {
+		t.Fatalf("ending a view no longer kept: %v", err)
+	}
+	if _, err := f.client.PointsView(ctx, none.View); err != nil {
+		t.Fatalf("another handle's end ended this view: %v", err)
+	}
+	if err := f.client.EndPointsView(ctx, none.View); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.client.PointsView(ctx, none.View); !errors.As(err, &apiErr) || apiErr.StatusCode != http.StatusNotFound {
+		t.Errorf("an ended view: %v, want 404", err)
+	}
+	f.cards.put("tap3", otherCard)
+	if none, err = f.client.PointsByCard(ctx, "tap3"); err != nil {
+		t.Fatal(err)
+	}
+
 	// Expired.
 	f.clock.Advance(points.ViewTTL)
 	if _, err := f.client.PointsView(ctx, none.View); !errors.As(err, &apiErr) || apiErr.StatusCode != http.StatusNotFound {

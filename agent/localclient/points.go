@@ -21,6 +21,12 @@ func (c *Client) PointsByCard(ctx context.Context, card string) (apitype.PointsA
 	return out, c.do(ctx, http.MethodPost, "/v1/points/by-card", apitype.PointsByCard{Card: card}, http.StatusOK, &out)
 }
 
+// EndPointsView tells kioskd the screen left the account its view handle
+// reads, so the handle reads nothing more.
+func (c *Client) EndPointsView(ctx context.Context, view string) error {
+	return c.do(ctx, http.MethodPost, "/v1/points/view/end", apitype.PointsView{View: view}, http.StatusNoContent, nil)
+}
+
 // PointsView reads again the account a by-card answer's view handle
 // names, from the ledger in force now: 404 not_found once it expired.
 func (c *Client) PointsView(ctx context.Context, view string) (apitype.PointsAccount, error) {

@@ -325,6 +325,17 @@ func (b *Book) View(ctx context.Context, handle string) (apitype.PointsAccount, 
 	return b.answer(v), nil
 }
 
+// EndView forgets the view handle names, when it is the one kept: the
+// villager left the screen, so nobody can read their balance with it for
+// the rest of its ViewTTL. Another handle changes nothing.
+func (b *Book) EndView(handle string) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if v := b.view; v != nil && handle != "" && subtle.ConstantTimeCompare([]byte(v.handle), []byte(handle)) == 1 {
+		b.view = nil
+	}
+}
+
 // answer is v's account in the ledger in force. Under b.mu.
 func (b *Book) answer(v *view) apitype.PointsAccount {
 	out := apitype.PointsAccount{Name: v.name, Entries: []apitype.PointsEntry{}, View: v.handle, ViewExpires: v.expires.UTC()}

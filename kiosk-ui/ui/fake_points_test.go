@@ -22,6 +22,7 @@ type fakePoints struct {
 	polls    int                              // GET /v1/points asked
 	byCard   []string
 	viewed   []string
+	ended    []string // view handles the screen said it left
 }
 
 // The card with an account in testLedger, and one without.
@@ -135,4 +136,12 @@ func (f *fakeAgent) PointsView(_ context.Context, view string) (apitype.PointsAc
 		return apitype.PointsAccount{}, &localclient.APIError{StatusCode: 404, Code: apitype.CodeNotFound, Message: "view expired"}
 	}
 	return f.account(card, view), nil
+}
+
+func (f *fakeAgent) EndPointsView(_ context.Context, view string) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.pts.ended = append(f.pts.ended, view)
+	delete(f.pts.views, view)
+	return nil
 }

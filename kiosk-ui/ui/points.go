@@ -62,6 +62,16 @@ type pointsState struct {
 	polling  bool
 }
 
+// endPointsView tells kioskd the account on screen is left: its view
+// handle would otherwise read the balance for the rest of its life there,
+// longer than the screen's idle time.
+func (u *UI) endPointsView() {
+	if p := u.pts; p != nil && p.acct != nil && p.acct.View != "" {
+		view := p.acct.View
+		do(u, func(ctx context.Context) error { return u.opts.Agent.EndPointsView(ctx, view) }, func(error) {})
+	}
+}
+
 // startPoints opens the public points screen and loads the public part.
 func (u *UI) startPoints() {
 	u.draft = draft{}

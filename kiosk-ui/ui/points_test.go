@@ -3,6 +3,7 @@ package ui
 import (
 	"context"
 	"errors"
+	"slices"
 	"testing"
 
 	"github.com/fengqiao/kiosk/agent/localapi/apitype"
@@ -289,6 +290,14 @@ func TestPointsWipedOnIdle(t *testing.T) {
 	}
 	notOnScreen(t, u, "128 分")
 	notOnScreen(t, u, "陈桂英")
+	// kioskd forgets the view too: it would read the balance for minutes
+	// after the screen's idle reset.
+	agent.mu.Lock()
+	ended := slices.Clone(agent.pts.ended)
+	agent.mu.Unlock()
+	if len(ended) != 1 || ended[0] == "" {
+		t.Errorf("views ended at the idle reset: %q, want the account's", ended)
+	}
 	p.tile(labelPoints)
 	mustSee(t, w, txt(wording.PointsTapCard))
 	notOnScreen(t, u, "128 分")

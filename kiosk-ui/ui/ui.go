@@ -56,6 +56,7 @@ type Points interface {
 	Points(ctx context.Context) (apitype.Points, error)
 	PointsByCard(ctx context.Context, card string) (apitype.PointsAccount, error)
 	PointsView(ctx context.Context, view string) (apitype.PointsAccount, error)
+	EndPointsView(ctx context.Context, view string) error
 }
 
 // Requests is what 我要反映 and its check need from kioskd (request.go).
@@ -594,6 +595,7 @@ func (u *UI) checkIdle() {
 // standard text and shows the menu.
 func (u *UI) goHome() {
 	u.draft = draft{}
+	u.endPointsView()
 	u.rq, u.chk, u.pts = nil, nil, nil
 	u.signOut()
 	// The screen being left is not drawn again at standard size: its state
