@@ -11,6 +11,8 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -24,6 +26,10 @@ const (
 	// LedgerFile keeps the ledger in force: the bundle's content (the
 	// gzipped JSON), sealed with SealKeyFile's key behind a short header.
 	LedgerFile = "points-ledger.sealed"
+	// VersionFile keeps the highest ledger version ever applied, apart
+	// from the ledger: if the ledger file is ever set aside, an older
+	// ledger still valid on the broker is not taken back.
+	VersionFile = "points-ledger.version"
 	// SealKeyFile is the AES key the ledger is sealed with at rest, the
 	// kiosk's own (outbox.LoadOrCreateKey), like the case book's.
 	SealKeyFile = "points.key.local"
@@ -83,6 +89,9 @@ type Book struct {
 	mu   sync.Mutex
 	cur  *Ledger
 	view *view
+	// applied is the highest version ever applied (VersionFile), which
+	// orders ledgers even when none is in force.
+	applied uint64
 }
 
 // view is what a view handle reads again: the account key, never the ID
@@ -111,21 +120,27 @@ func New(opts Options) (*Book, error) {
 }
 
 // Load reads the ledger kept on disk, if any, and puts it in force. A file
-// that does not open or read (another kiosk's, damaged, or written by a
-// newer kioskd) is set aside and logged: the township's retained ledger
-// comes again at the next connection. Only the first call does anything.
+// that does not open (another kiosk's, damaged, or written by a newer
+// kioskd) is set aside and logged: the township's retained ledger comes
+// again at the next connection, and VersionFile still orders it. A file
+// that cannot be read (an I/O error) is left for the next start. Only the
+// first call does anything.
 func (b *Book) Load() {
 	b.once.Do(func() {
 		defer close(b.loaded)
+		b.applied = b.readVersion()
 		path := b.path()
 		data, err := os.ReadFile(path)
 		if errors.Is(err, os.ErrNotExist) {
 			return
 		}
-		var l *Ledger
-		if err == nil {
-			l, err = b.open(data)
+		if err != nil {
+			// Not the file's fault (an I/O error): left where it is, for
+			// the next start.
+			b.opts.Log.Error("points ledger kept on disk not read; none in force until the next start or the township's next", "err", err)
+			return
 		}
+		l, err := b.open(data)
 		if err != nil {
 			b.opts.Log.Error("points ledger kept on disk does not read; set aside until the township's comes again", "err", err)
 			if rerr := os.Rename(path, path+".bad"); rerr != nil {
@@ -144,12 +159,28 @@ func (b *Book) Load() {
 		if b.cur == nil || l.Version > b.cur.Version {
 			b.cur = l
 		}
+		b.applied = max(b.applied, l.Version)
 		b.mu.Unlock()
 		b.opts.Log.Info("points ledger loaded", "version", l.Version, "accounts", len(l.Accounts))
 	})
 }
 
 func (b *Book) path() string { return filepath.Join(b.opts.Dir, LedgerFile) }
+
+// readVersion is VersionFile's version, 0 when there is none or it does
+// not read (then the ledger's own version orders, as before it existed).
+func (b *Book) readVersion() uint64 {
+	data, err := os.ReadFile(filepath.Join(b.opts.Dir, VersionFile))
+	if errors.Is(err, os.ErrNotExist) {
+		return 0
+	}
+	v, perr := strconv.ParseUint(strings.TrimSpace(string(data)), 10, 64)
+	if err != nil || perr != nil {
+		b.opts.Log.Warn("points ledger version file does not read; ordering by the ledger kept", "err", errors.Join(err, perr))
+		return 0
+	}
+	return v
+}
 
 func (b *Book) open(data []byte) (*Ledger, error) {
 	if !bytes.HasPrefix(data, fileMagic) {
@@ -221,9 +252,9 @@ func (b *Book) Apply(ctx context.Context, l *Ledger, content []byte, version uin
 	// renamed into place. Order first: an old ledger redelivered after a
 	// change of points key is stale, not a key mismatch to alert about.
 	b.mu.Lock()
-	var cur uint64
+	cur := b.applied
 	if b.cur != nil {
-		cur = b.cur.Version
+		cur = max(cur, b.cur.Version)
 	}
 	b.mu.Unlock()
 	switch {
@@ -241,8 +272,14 @@ func (b *Book) Apply(ctx context.Context, l *Ledger, content []byte, version uin
 	if err := bundle.WriteFileAtomic(b.path(), sealed, 0o600); err != nil {
 		return fmt.Errorf("%w: %w", ErrStorage, err)
 	}
+	// After the ledger: a crash between the two leaves the ledger newer
+	// than the file, and Load takes the larger.
+	if err := bundle.WriteFileAtomic(filepath.Join(b.opts.Dir, VersionFile), []byte(strconv.FormatUint(version, 10)+"\n"), 0o600); err != nil {
+		b.opts.Log.Warn("points ledger version not kept apart; the ledger file still orders", "err", err)
+	}
 	b.mu.Lock()
 	b.cur = l
+	b.applied = max(b.applied, version)
 	b.mu.Unlock()
 	b.opts.Log.Info("points ledger applied", "version", version, "accounts", len(l.Accounts), "as_of", l.AsOf)
 	return nil

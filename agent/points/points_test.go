@@ -567,3 +567,41 @@ func TestBookConcurrent(t *testing.T) {
 	close(stop)
 	wg.Wait()
 }
+
+// TestBookOrderOutlivesTheLedgerFile: a ledger file that no longer opens
+// is set aside, and the version kept apart still orders what comes next,
+// so an older ledger still valid on the broker is not taken back.
+func TestBookOrderOutlivesTheLedgerFile(t *testing.T) {
+	ctx := context.Background()
+	k := testKey(t)
+	clock := &fakeClock{t: asOf}
+	dir := t.TempDir()
+	b := mustBook(t, dir, k, clock)
+	mustApply(t, b, goodLedger(t, k, 7))
+	if err := os.WriteFile(filepath.Join(dir, points.LedgerFile), []byte("damaged"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	again := mustBook(t, dir, k, clock)
+	if v, _ := again.InForce(); v != 0 {
+		t.Fatalf("a damaged ledger file put v%d in force", v)
+	}
+	if _, err := os.Stat(filepath.Join(dir, points.LedgerFile+".bad")); err != nil {
+		t.Errorf("the damaged file was not set aside: %v", err)
+	}
+	for _, tt := range []struct {
+		version uint64
+		want    error
+	}{{6, points.ErrStale}, {7, points.ErrReplay}, {8, nil}} {
+		l := goodLedger(t, k, tt.version)
+		content, err := l.Encode()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := again.Apply(ctx, l, content, tt.version); !errors.Is(err, tt.want) || (tt.want == nil) != (err == nil) {
+			t.Errorf("Apply v%d after the file was set aside = %v, want %v", tt.version, err, tt.want)
+		}
+	}
+	if v, _ := again.InForce(); v != 8 {
+		t.Errorf("in force v%d, want 8", v)
+	}
+}
