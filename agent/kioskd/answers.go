@@ -2,13 +2,9 @@ package kioskd
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"log/slog"
-	"slices"
-	"sync"
 	"time"
 
 	"github.com/fengqiao/kiosk/agent/bundle"
@@ -30,14 +26,10 @@ type answersBridge struct {
 	township string
 	kiosk    string
 	in       chan []byte
-	changed  chan struct{}
 	log      *slog.Logger
 	now      func() time.Time
 
-	mu      sync.Mutex
-	refused []request.Refusal
-	replays uint64
-	seen    []string // digest and reason of each refusal reported, so a retained one is reported once
+	*refusals[request.Refusal]
 }
 
 // answersQueue bounds answers waiting to be handled. Each is retained on
@@ -47,7 +39,7 @@ const answersQueue = 256
 
 func newAnswersBridge(ctl *control.Controller, agent *core.Core, township, kiosk string, log *slog.Logger, now func() time.Time) *answersBridge {
 	return &answersBridge{ctl: ctl, agent: agent, township: township, kiosk: kiosk, in: make(chan []byte, answersQueue),
-		changed: make(chan struct{}, 1), log: log, now: now}
+		refusals: newRefusals[request.Refusal](request.MaxRefused), log: log, now: now}
 }
 
 func (b *answersBridge) Topics() []string {
@@ -106,13 +98,10 @@ func (b *answersBridge) handle(ctx context.Context, payload []byte) {
 	}
 	if errors.Is(err, request.ErrReplay) {
 		b.log.Debug("township answer already applied", "number", r.Number, "version", r.Version)
-		b.mu.Lock()
-		b.replays++
-		b.mu.Unlock()
-		b.notify()
+		b.replay()
 		return
 	}
-	if !b.firstRefusal(payload, r) {
+	if !b.first(payload, r.Reason, r) {
 		b.log.Debug("township answer refused again; already reported", "reason", r.Reason)
 		return
 	}
@@ -122,53 +111,12 @@ func (b *answersBridge) handle(ctx context.Context, payload []byte) {
 
 // answerReason is the refusal's code for the report.
 func answerReason(err error) string {
-	for _, r := range []struct {
-		err  error
-		code string
-	}{
+	return refusalReason(err, []errorCode{
 		{request.ErrUnknownRequest, "unknown_request"},
 		{request.ErrWrongRequest, "wrong_request"},
 		{request.ErrStale, "stale"},
 		{request.ErrReplay, "replay"},
-	} {
-		if errors.Is(err, r.err) {
-			return r.code
-		}
-	}
-	var be *bundle.Error
-	if errors.As(err, &be) {
-		return bundle.Reason(err)
-	}
-	return "storage"
-}
-
-// firstRefusal records r unless the same message was refused for the same
-// reason before: a refused answer retained on the broker comes again at
-// every reconnect, and is not news.
-func (b *answersBridge) firstRefusal(payload []byte, r request.Refusal) bool {
-	sum := sha256.Sum256(payload)
-	key := r.Reason + ":" + hex.EncodeToString(sum[:16])
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	if slices.Contains(b.seen, key) {
-		return false
-	}
-	b.seen = append(b.seen, key)
-	b.refused = append(b.refused, r)
-	if len(b.refused) > request.MaxRefused {
-		b.refused = b.refused[len(b.refused)-request.MaxRefused:]
-	}
-	if len(b.seen) > 4*request.MaxRefused {
-		b.seen = b.seen[len(b.seen)-4*request.MaxRefused:]
-	}
-	return true
-}
-
-func (b *answersBridge) notify() {
-	select {
-	case b.changed <- struct{}{}:
-	default:
-	}
+	})
 }
 
 func (b *answersBridge) Report() (string, []byte, bool) {
@@ -177,12 +125,7 @@ func (b *answersBridge) Report() (string, []byte, bool) {
 		b.log.Warn("answers report not made", "err", err)
 		return "", nil, false
 	}
-	b.mu.Lock()
-	refused, replays := slices.Clone(b.refused), b.replays
-	b.mu.Unlock()
-	if refused == nil {
-		refused = []request.Refusal{}
-	}
+	refused, replays := b.snapshot()
 	payload, err := json.Marshal(request.Reported{Schema: request.ReportedSchema, Kiosk: b.kiosk, Township: b.township,
 		Answered: answered, Refused: refused, Replays: replays, PublishedAt: b.now().UTC()})
 	if err != nil {

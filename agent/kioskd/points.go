@@ -2,13 +2,9 @@ package kioskd
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"log/slog"
-	"slices"
-	"sync"
 	"time"
 
 	"github.com/fengqiao/kiosk/agent/bundle"
@@ -31,16 +27,12 @@ type pointsBridge struct {
 	township string
 	kiosk    string
 	// alert queues an alert record (the core's Alert); set before Run.
-	alert   func(ctx context.Context, a core.AlertBody) error
-	in      chan []byte
-	changed chan struct{}
-	log     *slog.Logger
-	now     func() time.Time
+	alert func(ctx context.Context, a core.AlertBody) error
+	in    chan []byte
+	log   *slog.Logger
+	now   func() time.Time
 
-	mu      sync.Mutex
-	refused []points.Refusal
-	replays uint64
-	seen    []string // reason and digest of each refusal reported, so a retained one is reported once
+	*refusals[points.Refusal]
 }
 
 // pointsQueue bounds ledgers waiting: one topic, retained, so a few is
@@ -49,7 +41,7 @@ const pointsQueue = 4
 
 func newPointsBridge(ctl *control.Controller, book *points.Book, township, kiosk string, log *slog.Logger, now func() time.Time) *pointsBridge {
 	return &pointsBridge{ctl: ctl, book: book, township: township, kiosk: kiosk, in: make(chan []byte, pointsQueue),
-		changed: make(chan struct{}, 1), log: log, now: now}
+		refusals: newRefusals[points.Refusal](points.MaxRefused), log: log, now: now}
 }
 
 func (b *pointsBridge) Topics() []string {
@@ -114,13 +106,10 @@ func (b *pointsBridge) handle(ctx context.Context, payload []byte) {
 	}
 	if errors.Is(err, points.ErrReplay) {
 		b.log.Debug("points ledger already in force", "version", r.Version)
-		b.mu.Lock()
-		b.replays++
-		b.mu.Unlock()
-		b.notify()
+		b.replay()
 		return
 	}
-	if !b.firstRefusal(payload, r) {
+	if !b.first(payload, r.Reason, r) {
 		b.log.Debug("points ledger refused again; already reported", "reason", r.Reason)
 		return
 	}
@@ -138,64 +127,18 @@ func (b *pointsBridge) handle(ctx context.Context, payload []byte) {
 
 // pointsReason is the refusal's code for the report.
 func pointsReason(err error) string {
-	for _, r := range []struct {
-		err  error
-		code string
-	}{
+	return refusalReason(err, []errorCode{
 		{points.ErrKeyMismatch, "points_key_mismatch"},
 		{points.ErrStale, "stale"},
 		{points.ErrReplay, "replay"},
 		{points.ErrVersion, "version_mismatch"},
 		{points.ErrStorage, "storage"},
-	} {
-		if errors.Is(err, r.err) {
-			return r.code
-		}
-	}
-	var be *bundle.Error
-	if errors.As(err, &be) {
-		return bundle.Reason(err)
-	}
-	return "storage"
-}
-
-// firstRefusal records r unless the same message was refused for the same
-// reason before: a refused ledger retained on the broker comes again at
-// every reconnect, and is not news.
-func (b *pointsBridge) firstRefusal(payload []byte, r points.Refusal) bool {
-	sum := sha256.Sum256(payload)
-	key := r.Reason + ":" + hex.EncodeToString(sum[:16])
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	if slices.Contains(b.seen, key) {
-		return false
-	}
-	b.seen = append(b.seen, key)
-	b.refused = append(b.refused, r)
-	if len(b.refused) > points.MaxRefused {
-		b.refused = b.refused[len(b.refused)-points.MaxRefused:]
-	}
-	if len(b.seen) > 4*points.MaxRefused {
-		b.seen = b.seen[len(b.seen)-4*points.MaxRefused:]
-	}
-	return true
-}
-
-func (b *pointsBridge) notify() {
-	select {
-	case b.changed <- struct{}{}:
-	default:
-	}
+	})
 }
 
 func (b *pointsBridge) Report() (string, []byte, bool) {
 	version, asOf := b.book.InForce()
-	b.mu.Lock()
-	refused, replays := slices.Clone(b.refused), b.replays
-	b.mu.Unlock()
-	if refused == nil {
-		refused = []points.Refusal{}
-	}
+	refused, replays := b.snapshot()
 	payload, err := json.Marshal(points.Reported{Schema: points.ReportedSchema, Kiosk: b.kiosk, Township: b.township,
 		Version: version, AsOf: asOf.UTC(), KeyID: b.book.KeyID(), Refused: refused, Replays: replays, PublishedAt: b.now().UTC()})
 	if err != nil {
