@@ -333,6 +333,7 @@ func (u *UI) showPointsAccount() {
 	}
 	leave := widget.NewButton(u.t(wording.PointsLeave), func() {
 		u.touch()
+		u.endPointsView()
 		p.acct, p.updated, p.err, p.noAcct = nil, false, "", ""
 		u.showPoints()
 	})

@@ -73,11 +73,18 @@ func TestPointsWithCardTaps(t *testing.T) {
 			t.Errorf("reads aloud %q, without %q", s, want)
 		}
 	}
-	// 看完了: the account goes, the public part stays.
+	// 看完了: the account goes, the public part stays, and kioskd forgets
+	// the view at once.
 	p.tap(txt(wording.PointsLeave))
 	notOnScreen(t, u, "陈桂英")
 	notOnScreen(t, u, "128 分")
 	mustSee(t, w, txt(wording.PointsTapCard))
+	agent.mu.Lock()
+	ended := slices.Clone(agent.pts.ended)
+	agent.mu.Unlock()
+	if len(ended) != 1 || ended[0] == "" {
+		t.Errorf("views ended by 看完了: %q, want the account's", ended)
+	}
 	p.tap(labelHome)
 	if u.pts != nil {
 		t.Error("the points screen's state outlived going home")
