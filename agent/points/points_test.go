@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"compress/gzip"
 	"context"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -603,5 +604,35 @@ func TestBookOrderOutlivesTheLedgerFile(t *testing.T) {
 	}
 	if v, _ := again.InForce(); v != 8 {
 		t.Errorf("in force v%d, want 8", v)
+	}
+}
+
+// TestReportedGolden pins the kiosk's points/reported document
+// (points-reported/v1) and holds it to its schema in docs/schemas.
+func TestReportedGolden(t *testing.T) {
+	rep := points.Reported{Schema: points.ReportedSchema, Kiosk: "dev-kiosk-01", Township: "dev-township",
+		Version: 1796600000, AsOf: asOf, KeyID: "49421a5bb6d66bc4",
+		Refused: []points.Refusal{{Version: 1796500000, Reason: "stale",
+			Error: "points: ledger older than the one in force: version 1796500000, in force 1796600000", At: asOf.Add(time.Hour)}},
+		Replays: 2, PublishedAt: asOf.Add(2 * time.Hour)}
+	got, err := json.MarshalIndent(rep, "", "  ")
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join("testdata", "points-reported.v1.json")
+	if *update {
+		if err := os.WriteFile(path, append(got, '\n'), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.TrimSpace(string(want)) != string(got) {
+		t.Errorf("report encodes as\n%s\nwant (testdata)\n%s", got, want)
+	}
+	if err := mustMeetSchema(t, "points-reported.v1.json", want); err != nil {
+		t.Errorf("golden report: %v", err)
 	}
 }

@@ -180,9 +180,11 @@ func undeclared(sch, root map[string]any, inst any, at string) []string {
 // TestEverySchemaFileHasABody: no schema is published for a record the
 // kiosk does not send, and each declares draft 2020-12 and its own name.
 func TestEverySchemaFileHasABody(t *testing.T) {
-	// The envelope, and the answers' documents, which are not record
-	// bodies (agent/request checks its golden files against them).
-	want := []string{"envelope.v1.json", "request-status.v1.json", "requests-reported.v1.json"}
+	// The envelope, and the downlinks' documents and the kiosk's reports
+	// on them, which are not record bodies (agent/request and agent/points
+	// check their golden files against them).
+	want := []string{"envelope.v1.json", "request-status.v1.json", "requests-reported.v1.json",
+		"points-ledger.v1.json", "points-reported.v1.json"}
 	for _, b := range append(schema.Bodies(), schema.Retired()...) {
 		want = append(want, fileName(b.Schema()))
 	}
