@@ -16,8 +16,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/santhosh-tekuri/jsonschema/v6"
-
+	"github.com/fengqiao/kiosk/agent/internal/tstest/golden"
 	"github.com/fengqiao/kiosk/agent/points"
 )
 
@@ -240,31 +239,7 @@ func TestDecodeBomb(t *testing.T) {
 // docs/schemas.
 func mustMeetSchema(t *testing.T, schemaFile string, doc []byte) error {
 	t.Helper()
-	c := jsonschema.NewCompiler()
-	c.DefaultDraft(jsonschema.Draft2020)
-	c.AssertFormat()
-	path := filepath.Join("..", "..", "docs", "schemas", schemaFile)
-	f, err := os.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	sdoc, err := jsonschema.UnmarshalJSON(f)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := c.AddResource(path, sdoc); err != nil {
-		t.Fatal(err)
-	}
-	s, err := c.Compile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	v, err := jsonschema.UnmarshalJSON(bytes.NewReader(doc))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return s.Validate(v)
+	return golden.MeetsSchema(t, filepath.Join("..", "..", "docs", "schemas"), schemaFile, doc)
 }
 
 type fakeClock struct {

@@ -10,8 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/santhosh-tekuri/jsonschema/v6"
-
+	"github.com/fengqiao/kiosk/agent/internal/tstest/golden"
 	"github.com/fengqiao/kiosk/agent/request"
 )
 
@@ -148,34 +147,10 @@ func TestApply(t *testing.T) {
 }
 
 // mustMeetSchema checks a document against its JSON Schema in
-// docs/schemas, which the township's console is written against.
+// docs/schemas.
 func mustMeetSchema(t *testing.T, schemaFile string, doc []byte) error {
 	t.Helper()
-	c := jsonschema.NewCompiler()
-	c.DefaultDraft(jsonschema.Draft2020)
-	c.AssertFormat()
-	path := filepath.Join("..", "..", "docs", "schemas", schemaFile)
-	f, err := os.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	sdoc, err := jsonschema.UnmarshalJSON(f)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := c.AddResource(path, sdoc); err != nil {
-		t.Fatal(err)
-	}
-	s, err := c.Compile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	v, err := jsonschema.UnmarshalJSON(strings.NewReader(string(doc)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return s.Validate(v)
+	return golden.MeetsSchema(t, filepath.Join("..", "..", "docs", "schemas"), schemaFile, doc)
 }
 
 // TestGoldenAnswersMeetTheSchemas: the golden answer and report are what
