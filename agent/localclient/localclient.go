@@ -10,7 +10,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"net/url"
 	"strings"
@@ -45,20 +44,7 @@ type Client struct {
 
 // New returns a client for the socket at path.
 func New(socketPath string) *Client {
-	tr := &http.Transport{
-		DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
-			var d net.Dialer
-			return d.DialContext(ctx, "unix", socketPath)
-		},
-		MaxIdleConns: 4,
-		// Longer than the screen's slowest poll, so that it reuses its
-		// connections instead of dialing for each round (kioskd keeps an
-		// idle one for 2 min).
-		IdleConnTimeout: 90 * time.Second,
-	}
-	// The longest request is a long-poll: localapi.MaxEventWait (55 s) and
-	// the time to answer it. Every call has its caller's context as well.
-	return &Client{hc: &http.Client{Transport: tr, Timeout: 75 * time.Second}}
+	return &Client{hc: &http.Client{Transport: newTransport(socketPath)}}
 }
 
 // Status returns GET /v1/status.
