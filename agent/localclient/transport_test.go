@@ -50,6 +50,14 @@ func okHandler(w http.ResponseWriter, r *http.Request) {
 	io.WriteString(w, "{\"ok\":true}\n")
 }
 
+// dropConnection closes the request's connection without an answer, as a
+// kioskd that dies mid-request.
+func dropConnection(w http.ResponseWriter) {
+	if nc, _, err := w.(http.Hijacker).Hijack(); err == nil {
+		nc.Close()
+	}
+}
+
 func mustGet(t *testing.T, hc *http.Client, ctx context.Context, path string) string {
 	t.Helper()
 	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, "http://kioskd"+path, nil)
@@ -122,10 +130,7 @@ func TestTransportNeverSendsABookingTwice(t *testing.T) {
 			// kioskd took the booking and died before answering.
 			posts.Add(1)
 			io.Copy(io.Discard, r.Body)
-			nc, _, err := w.(http.Hijacker).Hijack()
-			if err == nil {
-				nc.Close()
-			}
+			dropConnection(w)
 			return
 		}
 		okHandler(w, r)
@@ -147,10 +152,7 @@ func TestTransportRetriesAReadOnAStaleConnection(t *testing.T) {
 	ts := mustServe(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if gets.Add(1) == 2 {
 			// The connection is gone before an answer: a GET may be asked again.
-			nc, _, err := w.(http.Hijacker).Hijack()
-			if err == nil {
-				nc.Close()
-			}
+			dropConnection(w)
 			return
 		}
 		okHandler(w, r)
