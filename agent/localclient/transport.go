@@ -7,6 +7,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"os"
 	"sync"
 	"syscall"
 	"time"
@@ -64,12 +65,17 @@ func newTransport(socket string) *transport {
 // answer's header. The answer's body holds the connection until it is
 // closed; read to its end, the connection goes back to the pool.
 func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
+	ctx := req.Context()
 	for {
-		c, reused, err := t.conn(req.Context())
+		// A call already cancelled sends nothing: its caller will tell the
+		// villager it failed, so kioskd must not have taken it.
+		if err := ctx.Err(); err != nil {
+			closeBody(req)
+			return nil, err
+		}
+		c, reused, err := t.conn(ctx)
 		if err != nil {
-			if req.Body != nil {
-				req.Body.Close()
-			}
+			closeBody(req)
 			return nil, err
 		}
 		resp, err := t.exchange(c, req)
@@ -78,13 +84,15 @@ func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		}
 		c.nc.Close()
 		// Only a reused connection is retried, and only when kioskd cannot
-		// have acted on the request: nothing of it was delivered, or it may
-		// safely be repeated. A booking is never sent twice.
+		// have acted on the request: no byte of it left, or kioskd hung up
+		// before any byte of an answer to a request that may be repeated.
+		// A booking is never sent twice; a timeout is never retried.
 		var nw nothingWritten
-		if !reused || req.Context().Err() != nil || !(errors.As(err, &nw) || replayable(req)) {
+		var na noAnswer
+		if !reused || ctx.Err() != nil || !(errors.As(err, &nw) || errors.As(err, &na) && replayable(req)) {
 			return nil, err
 		}
-		if req.Body != nil {
+		if req.Body != nil && req.Body != http.NoBody {
 			if req.GetBody == nil {
 				return nil, err
 			}
@@ -97,11 +105,24 @@ func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	}
 }
 
+func closeBody(req *http.Request) {
+	if req.Body != nil {
+		req.Body.Close()
+	}
+}
+
 // nothingWritten is a failure to send a request of which no byte left.
 type nothingWritten struct{ err error }
 
 func (e nothingWritten) Error() string { return e.err.Error() }
 func (e nothingWritten) Unwrap() error { return e.err }
+
+// noAnswer is kioskd closing the connection before any byte of an answer:
+// a connection it dropped while idle, just as the request went out.
+type noAnswer struct{ err error }
+
+func (e noAnswer) Error() string { return e.err.Error() }
+func (e noAnswer) Unwrap() error { return e.err }
 
 func replayable(req *http.Request) bool {
 	switch req.Method {
@@ -125,6 +146,12 @@ func (t *transport) exchange(c *conn, req *http.Request) (*http.Response, error)
 		}
 		return nil, err
 	}
+	// Cancelled between the check in RoundTrip and here: AfterFunc's
+	// deadline may not be set yet, and the write must not race it.
+	if ctx.Err() != nil {
+		closeBody(req)
+		return fail(nil)
+	}
 	w := &countingWriter{w: c.nc}
 	c.bw.Reset(w)
 	if err := req.Write(c.bw); err != nil {
@@ -133,12 +160,25 @@ func (t *transport) exchange(c *conn, req *http.Request) (*http.Response, error)
 	if err := c.bw.Flush(); err != nil {
 		return fail(wrapWrite(w.n, err))
 	}
-	resp, err := http.ReadResponse(c.br, req)
-	if err != nil {
-		return fail(err)
+	if _, err := c.br.Peek(1); err != nil {
+		if errors.Is(err, os.ErrDeadlineExceeded) {
+			return fail(err)
+		}
+		return fail(noAnswer{err})
 	}
-	resp.Body = &body{rc: resp.Body, t: t, c: c, stop: stop, keep: !resp.Close}
-	return resp, nil
+	for {
+		resp, err := http.ReadResponse(c.br, req)
+		if err != nil {
+			return fail(err)
+		}
+		// Informational answers (kioskd sends none) come before the real
+		// one; net/http's Transport skips them too.
+		if resp.StatusCode >= 100 && resp.StatusCode < 200 && resp.StatusCode != http.StatusSwitchingProtocols {
+			continue
+		}
+		resp.Body = &body{rc: resp.Body, t: t, c: c, ctx: ctx, stop: stop, keep: !resp.Close}
+		return resp, nil
+	}
 }
 
 func wrapWrite(written int64, err error) error {
@@ -161,18 +201,24 @@ func (cw *countingWriter) Write(p []byte) (int, error) {
 }
 
 // body is an answer's body. Closing it returns the connection to the pool
-// if the answer was read to its end and the call was not cancelled.
+// if the answer was read to its end and the call was not cancelled. Read
+// and Close may be called from different goroutines, as net/http allows.
 type body struct {
-	rc     io.ReadCloser
-	t      *transport
-	c      *conn
-	stop   func() bool
+	rc   io.ReadCloser
+	t    *transport
+	c    *conn
+	ctx  context.Context
+	stop func() bool
+
+	mu     sync.Mutex
 	keep   bool
 	eof    bool
 	closed bool
 }
 
 func (b *body) Read(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
 	if b.closed {
 		return 0, errors.New("localclient: read after close")
 	}
@@ -182,6 +228,11 @@ func (b *body) Read(p []byte) (int, error) {
 		b.eof = true
 	case err != nil:
 		b.keep = false
+		// A call cancelled while its answer arrives fails with the
+		// cancellation, not with the deadline that carried it out.
+		if cerr := b.ctx.Err(); cerr != nil {
+			err = cerr
+		}
 	}
 	return n, err
 }
@@ -191,16 +242,23 @@ func (b *body) Read(p []byte) (int, error) {
 const drainLimit = 4 << 10
 
 func (b *body) Close() error {
+	b.mu.Lock()
+	defer b.mu.Unlock()
 	if b.closed {
 		return nil
 	}
 	b.closed = true
 	if b.keep && !b.eof {
+		// Only what has already arrived: Close never waits for kioskd. A
+		// past read deadline makes a read that would wait fail at once.
+		b.c.nc.SetReadDeadline(time.Unix(1, 0))
 		n, err := io.CopyN(io.Discard, b.rc, drainLimit)
 		b.eof = err == io.EOF && n < drainLimit
 	}
 	live := b.stop() // false once the call was cancelled: its deadline is spent
-	if !live || !b.keep || !b.eof {
+	// Bytes past the answer are nothing kioskd was asked for: the
+	// connection cannot be trusted with the next call.
+	if !live || !b.keep || !b.eof || b.c.br.Buffered() > 0 {
 		b.c.nc.Close()
 		return nil
 	}

@@ -1,6 +1,7 @@
 package localclient
 
 import (
+	"bufio"
 	"context"
 	"errors"
 	"io"
@@ -285,5 +286,150 @@ func TestTransportClosesAfterConnectionClose(t *testing.T) {
 	}
 	if n := ts.conns.Load(); n != 3 {
 		t.Errorf("answers saying Connection: close: %d connections for 3 calls, want 3", n)
+	}
+}
+
+func TestTransportTimeoutIsNotRetried(t *testing.T) {
+	var stuck atomic.Int64
+	var hang atomic.Bool
+	release := make(chan struct{})
+	defer close(release)
+	var together sync.WaitGroup
+	together.Add(3)
+	ts := mustServe(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if hang.Load() {
+			stuck.Add(1)
+			<-release
+			return
+		}
+		together.Done()
+		together.Wait() // three calls at once: three pooled connections
+		okHandler(w, r)
+	}))
+	c := New(ts.socket)
+	c.hc.Transport.(*transport).timeout = 200 * time.Millisecond
+	var wg sync.WaitGroup
+	for range 3 {
+		wg.Go(func() { mustGet(t, c.hc, context.Background(), "/v1/status") })
+	}
+	wg.Wait()
+	hang.Store(true)
+	err := c.do(context.Background(), http.MethodGet, "/v1/idcard/events", nil, http.StatusOK, nil)
+	var ne net.Error
+	if !errors.As(err, &ne) || !ne.Timeout() {
+		t.Errorf("kioskd hanging: err = %v, want a timeout", err)
+	}
+	// Sent again on each pooled connection, a hung kioskd would hold the
+	// screen for the timeout once per connection.
+	if n := stuck.Load(); n != 1 {
+		t.Errorf("a GET that timed out was sent %d times, want once", n)
+	}
+}
+
+func TestTransportCancelledCallSendsNothing(t *testing.T) {
+	var posts atomic.Int64
+	ts := mustServe(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodPost {
+			posts.Add(1)
+		}
+		okHandler(w, r)
+	}))
+	c := New(ts.socket)
+	cancelled, cancel := context.WithCancel(context.Background())
+	cancel()
+	for i := range 50 {
+		mustGet(t, c.hc, context.Background(), "/v1/status") // a pooled connection waits
+		err := c.do(cancelled, http.MethodPost, "/v1/bookings", map[string]string{"name": "x"}, http.StatusCreated, nil)
+		if !errors.Is(err, context.Canceled) {
+			t.Fatalf("call %d with a cancelled context: err = %v", i, err)
+		}
+	}
+	// The status calls after each booking went through the same server in
+	// order, so every booking that was sent has been counted by now.
+	mustGet(t, c.hc, context.Background(), "/v1/status")
+	if n := posts.Load(); n != 0 {
+		t.Errorf("kioskd received %d bookings the villager was told had failed", n)
+	}
+}
+
+func TestTransportCancelledWhileTheAnswerArrives(t *testing.T) {
+	release := make(chan struct{})
+	defer close(release)
+	ts := mustServe(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		io.WriteString(w, `{"ok":`)
+		w.(http.Flusher).Flush()
+		<-release
+	}))
+	c := New(ts.socket)
+	ctx, cancel := context.WithCancel(context.Background())
+	time.AfterFunc(50*time.Millisecond, cancel)
+	var out struct{ OK bool }
+	if err := c.do(ctx, http.MethodGet, "/v1/presence", nil, http.StatusOK, &out); !errors.Is(err, context.Canceled) {
+		t.Errorf("cancelled while the answer arrived: err = %v, want context.Canceled", err)
+	}
+}
+
+// mustServeRaw answers each request on one connection with the next of
+// answers, written as they are.
+func mustServeRaw(t *testing.T, answers ...string) string {
+	t.Helper()
+	socket := filepath.Join(t.TempDir(), "raw.sock")
+	ln, err := net.Listen("unix", socket)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	go func() {
+		for {
+			nc, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go func() {
+				defer nc.Close()
+				br := bufio.NewReader(nc)
+				for _, a := range answers {
+					req, err := http.ReadRequest(br)
+					if err != nil {
+						return
+					}
+					io.Copy(io.Discard, req.Body)
+					io.WriteString(nc, a)
+				}
+			}()
+		}
+	}()
+	return socket
+}
+
+func TestTransportAnswersNeverMixUp(t *testing.T) {
+	const (
+		one = "HTTP/1.1 200 OK\r\nContent-Length: 6\r\n\r\n\"one\"\n"
+		two = "HTTP/1.1 200 OK\r\nContent-Length: 6\r\n\r\n\"two\"\n"
+	)
+	for _, tc := range []struct {
+		name, first string
+		// The raw server goes on with "two" on the first connection and
+		// starts again at "one" on a new one.
+		wantSecond string
+	}{
+		// An informational answer comes before the real one; the
+		// connection stays in use.
+		{"informational answer first", "HTTP/1.1 103 Early Hints\r\nLink: </x>\r\n\r\n" + one, "two"},
+		// Bytes after the answer that nobody asked for: the connection is
+		// not trusted with the next call, whose answer they would pass for.
+		{"stray bytes after the answer", one + two, "one"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c := New(mustServeRaw(t, tc.first, two))
+			var got string
+			if err := c.do(context.Background(), http.MethodGet, "/a", nil, http.StatusOK, &got); err != nil || got != "one" {
+				t.Fatalf("first call: %q, %v; want \"one\"", got, err)
+			}
+			if err := c.do(context.Background(), http.MethodGet, "/b", nil, http.StatusOK, &got); err != nil || got != tc.wantSecond {
+				t.Errorf("second call: %q, %v; want %q", got, err, tc.wantSecond)
+			}
+		})
 	}
 }
