@@ -21,6 +21,12 @@
 //  3. Store size. The store file before the drain and after it: bbolt never
 //     shrinks a file by itself, so the outbox compacts it once it drains.
 //     Goal: after the drain, the file is the live data plus under 1 MiB.
+//  4. Boot (boot.go): exec to the first booking with a 1 GB backlog, cold and
+//     warm, against an empty store. Goal: at most 1 s, RSS within 10 MiB.
+//  5. Intake (intake.go): bookings through the real kioskd binary's API from
+//     this program, a process of its own as the screen is, with 16 and 64
+//     clients, against as many goroutines committing one bbolt transaction
+//     per record. Goals: 4× and 5× the baseline, p99 at most 50 ms.
 //
 // Beside the goals the report records what explains them: how many records
 // shared each commit, the CPU time of every process during a drain, and when
@@ -68,6 +74,7 @@ type options struct {
 	enqueueN     int
 	enqueueLimit time.Duration
 	drainN       int
+	intakeN      int
 	rounds       int
 	bootBytes    int64
 	sections     string
@@ -89,8 +96,9 @@ func run() int {
 	flag.IntVar(&o.enqueueN, "enqueue-records", 20000, "records per side in the enqueue benchmark")
 	flag.DurationVar(&o.enqueueLimit, "enqueue-limit", 10*time.Second, "time limit per side in the enqueue benchmark")
 	flag.IntVar(&o.drainN, "drain-records", 100000, "records in the drain benchmark")
+	flag.IntVar(&o.intakeN, "intake-bookings", 20000, "bookings per client count in the intake benchmark")
 	flag.IntVar(&o.rounds, "rounds", 3, "drain rounds, each with its own baseline; boots per boot scenario")
-	flag.StringVar(&o.sections, "sections", "enqueue,drain,boot", "comma-separated `sections` to measure")
+	flag.StringVar(&o.sections, "sections", "enqueue,drain,boot,intake", "comma-separated `sections` to measure")
 	bootMiB := flag.Int64("boot-backlog-mib", 1024, "size of the backlog store in the boot benchmark, MiB")
 	flag.BoolVar(&o.keep, "keep", false, "keep the work dir (stores, logs)")
 	flag.Parse()
@@ -181,6 +189,13 @@ func measure(ctx context.Context, o options, rep *report) error {
 		if err != nil {
 			rep.BootErr = err.Error()
 			errs = append(errs, fmt.Errorf("boot: %w", err))
+		}
+	}
+	if slices.Contains(sections, "intake") {
+		rep.Intake, err = benchIntake(ctx, o, root, bin, filepath.Join(work, "intake"))
+		if err != nil {
+			rep.IntakeErr = err.Error()
+			errs = append(errs, fmt.Errorf("intake: %w", err))
 		}
 	}
 	return errors.Join(errs...)

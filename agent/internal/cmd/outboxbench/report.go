@@ -24,6 +24,8 @@ type report struct {
 	DrainErr              string
 	Boot                  *bootResult
 	BootErr               string
+	Intake                *intakeResult
+	IntakeErr             string
 	Fatal                 string
 }
 
@@ -41,7 +43,7 @@ func (g goal) verdict() string {
 
 // goals lists every goal; one whose measurement failed counts as missed.
 func (r *report) goals() []goal {
-	return append(r.outboxGoals(), r.bootGoals()...)
+	return append(append(r.outboxGoals(), r.bootGoals()...), r.intakeGoals()...)
 }
 
 func (r *report) outboxGoals() []goal {
@@ -99,6 +101,7 @@ func (r *report) markdown() string {
 	r.writeMemory(w)
 	r.writeStore(w)
 	r.writeBoot(w)
+	r.writeIntake(w)
 	return b.String()
 }
 
