@@ -51,6 +51,16 @@ func okHandler(w http.ResponseWriter, r *http.Request) {
 	io.WriteString(w, "{\"ok\":true}\n")
 }
 
+// countingPosts answers as okHandler does and counts the POSTs it gets.
+func countingPosts(posts *atomic.Int64) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodPost {
+			posts.Add(1)
+		}
+		okHandler(w, r)
+	})
+}
+
 // dropConnection closes the request's connection without an answer, as a
 // kioskd that dies mid-request.
 func dropConnection(w http.ResponseWriter) {
@@ -92,12 +102,7 @@ func TestTransportReusesOneConnection(t *testing.T) {
 
 func TestTransportDialsAgainAfterKioskdClosedIdle(t *testing.T) {
 	var posts atomic.Int64
-	ts := mustServe(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.Method == http.MethodPost {
-			posts.Add(1)
-		}
-		okHandler(w, r)
-	}), func(s *http.Server) { s.IdleTimeout = 20 * time.Millisecond })
+	ts := mustServe(t, countingPosts(&posts), func(s *http.Server) { s.IdleTimeout = 20 * time.Millisecond })
 	c := New(ts.socket)
 	ctx := context.Background()
 	calls := int64(0)
@@ -328,12 +333,7 @@ func TestTransportTimeoutIsNotRetried(t *testing.T) {
 
 func TestTransportCancelledCallSendsNothing(t *testing.T) {
 	var posts atomic.Int64
-	ts := mustServe(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.Method == http.MethodPost {
-			posts.Add(1)
-		}
-		okHandler(w, r)
-	}))
+	ts := mustServe(t, countingPosts(&posts))
 	c := New(ts.socket)
 	cancelled, cancel := context.WithCancel(context.Background())
 	cancel()
