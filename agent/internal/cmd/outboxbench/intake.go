@@ -9,12 +9,12 @@ import (
 	"cmp"
 	"context"
 	"fmt"
-	"net"
 	"os"
 	"path/filepath"
 	"slices"
 	"time"
 
+	"github.com/fengqiao/kiosk/agent/internal/tstest/mosquitto"
 	"github.com/fengqiao/kiosk/agent/localapi/apitype"
 	"github.com/fengqiao/kiosk/agent/localclient"
 	"github.com/fengqiao/kiosk/agent/outbox"
@@ -34,9 +34,20 @@ type intakeRow struct {
 	KioskdCPU time.Duration // kioskd's user and system time over the bookings
 	ClientCPU time.Duration // this program's, as the screen's process
 	Baseline  latencies
+	Ceiling   ceilingRow
 }
 
-func (r *intakeRow) Ratio() float64     { return ratio(r.API.Rate(), r.Baseline.Rate()) }
+// ceilingRow is the same clients against the fixed API (ceiling.go).
+type ceilingRow struct {
+	Requests  latencies
+	ServerCPU time.Duration
+	ClientCPU time.Duration
+}
+
+func (r *intakeRow) Ratio() float64 { return ratio(r.API.Rate(), r.Baseline.Rate()) }
+func (r *intakeRow) CeilingRatio() float64 {
+	return ratio(r.Ceiling.Requests.Rate(), r.Baseline.Rate())
+}
 func (r *intakeRow) PerCommit() float64 { return ratio(float64(r.API.N()), float64(r.Commits)) }
 
 func perBooking(d time.Duration, n int) time.Duration { return d / time.Duration(max(n, 1)) }
@@ -71,10 +82,17 @@ func benchIntake(ctx context.Context, o options, root, bin, dir string) (*intake
 	if err := os.MkdirAll(dataDir, 0o700); err != nil {
 		return nil, err
 	}
-	closed, err := closedPort()
+	port, err := mosquitto.FreePort()
 	if err != nil {
 		return nil, err
 	}
+	// Nothing listens there: kioskd is offline.
+	closed := fmt.Sprintf("tcp://127.0.0.1:%d", port)
+	ceiling, err := startCeiling(ctx, dir)
+	if err != nil {
+		return nil, err
+	}
+	defer ceiling.stop()
 	d, err := startKioskd(root, bin, dataDir, closed, filepath.Join(dir, "kioskd.log"))
 	if err != nil {
 		return nil, err
@@ -96,17 +114,26 @@ func benchIntake(ctx context.Context, o options, root, bin, dir string) (*intake
 	for round := 1; round <= o.rounds; round++ {
 		for _, clients := range []int{16, 64} {
 			logf("intake: round %d, %d bookings through kioskd's API, %d clients", round, o.intakeN, clients)
+			book := func(c *localclient.Client) func(i int) error {
+				return func(i int) error {
+					_, err := c.Book(ctx, apitype.BookingRequest{Service: "legal-advisor", Topic: "婚姻家庭", Name: "测试村民",
+						Phone: "13800000000", Slot: slots.Slots[i%len(slots.Slots)].Format(time.RFC3339)})
+					return err
+				}
+			}
 			k0, s0 := procCPU(d.pid()), selfCPU()
-			api, err := produce(ctx, o.intakeN, clients, o.enqueueLimit, func(i int) error {
-				_, err := c.Book(ctx, apitype.BookingRequest{Service: "legal-advisor", Topic: "婚姻家庭", Name: "测试村民",
-					Phone: "13800000000", Slot: slots.Slots[i%len(slots.Slots)].Format(time.RFC3339)})
-				return err
-			})
+			api, err := produce(ctx, o.intakeN, clients, o.enqueueLimit, book(c))
 			if err != nil {
 				return nil, d.explain(fmt.Errorf("booking with %d clients: %w", clients, err))
 			}
 			row := intakeRow{Round: round, Clients: clients, API: api, KioskdCPU: procCPU(d.pid()) - k0, ClientCPU: selfCPU() - s0}
 			logf("intake: %.0f bookings/s, p99 %v", api.Rate(), api.Pct(0.99))
+			f0, s0 := procCPU(ceiling.pid()), selfCPU()
+			if row.Ceiling.Requests, err = produce(ctx, o.intakeN, clients, o.enqueueLimit, book(ceiling.client)); err != nil {
+				return nil, fmt.Errorf("fixed API with %d clients: %w", clients, err)
+			}
+			row.Ceiling.ServerCPU, row.Ceiling.ClientCPU = procCPU(ceiling.pid())-f0, selfCPU()-s0
+			logf("intake: HTTP alone %.0f requests/s", row.Ceiling.Requests.Rate())
 			// The baseline right after, while kioskd sits idle: the disk's
 			// speed drifts by a fifth within minutes.
 			base := filepath.Join(dir, fmt.Sprintf("baseline-%d-%d", round, clients))
@@ -117,7 +144,7 @@ func benchIntake(ctx context.Context, o options, root, bin, dir string) (*intake
 				return nil, err
 			}
 			os.RemoveAll(base)
-			logf("intake: baseline with %d goroutines %.0f records/s; ratio %.2f×", clients, row.Baseline.Rate(), row.Ratio())
+			logf("intake: baseline with %d goroutines %.0f records/s; ratio %.2f×, HTTP alone %.2f×", clients, row.Baseline.Rate(), row.Ratio(), row.CeilingRatio())
 			res.Rows = append(res.Rows, row)
 		}
 	}
@@ -171,17 +198,6 @@ func countIntakeCommits(dataDir string, res *intakeResult) error {
 	}
 	res.ValueBytes = int(st.Bytes / int64(max(st.Depth, 1)))
 	return nil
-}
-
-// closedPort is a broker address nothing listens on.
-func closedPort() (string, error) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return "", err
-	}
-	addr := ln.Addr().String()
-	ln.Close()
-	return "tcp://" + addr, nil
 }
 
 func (r *report) intakeGoals() []goal {
@@ -238,4 +254,12 @@ func (r *report) writeIntake(w writer) {
 			row.Baseline.Rate(), ms(row.Baseline.Pct(0.99)), row.Ratio())
 	}
 	w("\nThe goals take each client count's median ratio; a stored booking here is %d bytes.\n\n", in.ValueBytes)
+	w("**The HTTP ceiling.** Right after each row, the same clients sent the same bookings to kioskd's API handler served by this program in a process of its own (the same listener, server settings, decoding and encoding as kioskd), whose agent answers each booking at once with a fixed booking: nothing validated, sealed or stored. No booking path goes faster on this machine; the ratio is to the row's baseline.\n\n")
+	w("| Round | Clients | Requests/s | p99 | Server CPU per request | client CPU per request | Ratio to the baseline |\n|---|---|---|---|---|---|---|\n")
+	for _, row := range in.Rows {
+		cr := row.Ceiling
+		w("| %d | %d | %.0f | %s | %d µs | %d µs | %.2f× |\n", row.Round, row.Clients, cr.Requests.Rate(), ms(cr.Requests.Pct(0.99)),
+			perBooking(cr.ServerCPU, cr.Requests.N()).Microseconds(), perBooking(cr.ClientCPU, cr.Requests.N()).Microseconds(), row.CeilingRatio())
+	}
+	w("\n")
 }

@@ -85,8 +85,14 @@ func main() {
 	if len(os.Args) > 1 && os.Args[1] == baselinePublisherCmd {
 		os.Exit(baselinePublisher(os.Args[2:]))
 	}
+	if len(os.Args) > 1 && os.Args[1] == fixedAPICmd {
+		os.Exit(fixedAPI(os.Args[2:]))
+	}
 	os.Exit(run())
 }
+
+// allSections are the report's sections, in the order they run.
+var allSections = []string{"enqueue", "drain", "boot", "intake"}
 
 func run() int {
 	var o options
@@ -98,17 +104,23 @@ func run() int {
 	flag.IntVar(&o.drainN, "drain-records", 100000, "records in the drain benchmark")
 	flag.IntVar(&o.intakeN, "intake-bookings", 20000, "bookings per client count in the intake benchmark")
 	flag.IntVar(&o.rounds, "rounds", 3, "drain rounds, each with its own baseline; boots per boot scenario")
-	flag.StringVar(&o.sections, "sections", "enqueue,drain,boot,intake", "comma-separated `sections` to measure")
+	flag.StringVar(&o.sections, "sections", strings.Join(allSections, ","), "comma-separated `sections` to measure")
 	bootMiB := flag.Int64("boot-backlog-mib", 1024, "size of the backlog store in the boot benchmark, MiB")
 	flag.BoolVar(&o.keep, "keep", false, "keep the work dir (stores, logs)")
 	flag.Parse()
 	o.bootBytes = *bootMiB << 20
+	for _, s := range strings.Split(o.sections, ",") {
+		if !slices.Contains(allSections, s) {
+			logf("-sections: no section %q (there are %s)", s, strings.Join(allSections, ", "))
+			return 2
+		}
+	}
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 
 	rep := &report{Command: "go run ./agent/internal/cmd/outboxbench " + strings.Join(os.Args[1:], " "),
-		Started: time.Now(), LoadBefore: loadAverage()}
+		Sections: strings.Split(o.sections, ","), Started: time.Now(), LoadBefore: loadAverage()}
 	err := measure(ctx, o, rep)
 	rep.LoadAfter = loadAverage()
 	if err != nil {
@@ -169,7 +181,7 @@ func measure(ctx context.Context, o options, rep *report) error {
 	}
 
 	var errs []error
-	sections := strings.Split(o.sections, ",")
+	sections := rep.Sections
 	if slices.Contains(sections, "enqueue") {
 		rep.Enqueue, err = benchEnqueue(ctx, o, filepath.Join(work, "enqueue"))
 		if err != nil {
