@@ -22,7 +22,7 @@ import (
 // writer goroutine and passes each request and answer between them and the
 // caller, which suits many hosts and HTTP/2, not one socket on a 2-core board.
 // There those handoffs cost about as much CPU as kioskd's booking handler: on
-// the intake benchmark (docs/benchmarks.md) the same client and server with a
+// the intake benchmark (docs/intake.md) the same client and server with a
 // handler that stores nothing answered 19,000–25,000 requests/s through
 // net/http's Transport and 28,000–35,000 through this one, and bookings with
 // 64 clients rose from about 10,000/s to 11,000–12,500/s.

@@ -15,7 +15,7 @@ import (
 // Why epochs: a single-shot seal is one HPKE encapsulation, two X25519
 // operations (about 96 µs on the kiosk's path, more on an ARM board), for
 // every field of every record. A village booking rush is bounded by CPU,
-// not disk, once the outbox commits in groups (docs/benchmarks.md, issue
+// not disk, once the outbox commits in groups (docs/intake.md, issue
 // 15). So a kiosk encapsulates once per epoch and seals each field with a
 // key drawn from that epoch's HPKE context by its exporter (RFC 9180
 // §5.3), with the record's id and the field's path as the exporter

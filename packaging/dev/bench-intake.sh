@@ -53,5 +53,7 @@ come back while a commit syncs.
 | Clients | API bookings/s | p99 | Records per commit | CPU per booking | bbolt one tx per record/s | its p99 | Ratio | Goal | | HTTP alone/s |
 |---|---|---|---|---|---|---|---|---|---|---|
 ${rows%$'\n'}
+
+What bounds these figures, and what has been tried: docs/intake.md.
 MD
 [ "$verdicts" = met ]

@@ -261,5 +261,7 @@ func (r *report) writeIntake(w writer) {
 		w("| %d | %d | %.0f | %s | %d µs | %d µs | %.2f× |\n", row.Round, row.Clients, cr.Requests.Rate(), ms(cr.Requests.Pct(0.99)),
 			perBooking(cr.ServerCPU, cr.Requests.N()).Microseconds(), perBooking(cr.ClientCPU, cr.Requests.N()).Microseconds(), row.CeilingRatio())
 	}
-	w("\n")
+	// This file is written afresh on every run; what the figures mean is
+	// kept apart.
+	w("\nWhat bounds these figures, and what has been tried: docs/intake.md.\n\n")
 }
