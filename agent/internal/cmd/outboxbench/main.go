@@ -109,7 +109,8 @@ func run() int {
 	flag.BoolVar(&o.keep, "keep", false, "keep the work dir (stores, logs)")
 	flag.Parse()
 	o.bootBytes = *bootMiB << 20
-	for _, s := range strings.Split(o.sections, ",") {
+	sections := strings.Split(o.sections, ",")
+	for _, s := range sections {
 		if !slices.Contains(allSections, s) {
 			logf("-sections: no section %q (there are %s)", s, strings.Join(allSections, ", "))
 			return 2
@@ -120,7 +121,7 @@ func run() int {
 	defer stop()
 
 	rep := &report{Command: "go run ./agent/internal/cmd/outboxbench " + strings.Join(os.Args[1:], " "),
-		Sections: strings.Split(o.sections, ","), Started: time.Now(), LoadBefore: loadAverage()}
+		Sections: sections, Started: time.Now(), LoadBefore: loadAverage()}
 	err := measure(ctx, o, rep)
 	rep.LoadAfter = loadAverage()
 	if err != nil {
@@ -181,29 +182,28 @@ func measure(ctx context.Context, o options, rep *report) error {
 	}
 
 	var errs []error
-	sections := rep.Sections
-	if slices.Contains(sections, "enqueue") {
+	if rep.measured("enqueue") {
 		rep.Enqueue, err = benchEnqueue(ctx, o, filepath.Join(work, "enqueue"))
 		if err != nil {
 			rep.EnqueueErr = err.Error()
 			errs = append(errs, fmt.Errorf("enqueue: %w", err))
 		}
 	}
-	if slices.Contains(sections, "drain") {
+	if rep.measured("drain") {
 		rep.Drain, err = benchDrain(ctx, o, root, bin, filepath.Join(work, "drain"))
 		if err != nil {
 			rep.DrainErr = err.Error()
 			errs = append(errs, fmt.Errorf("drain: %w", err))
 		}
 	}
-	if slices.Contains(sections, "boot") {
+	if rep.measured("boot") {
 		rep.Boot, err = benchBoot(ctx, o, root, bin, filepath.Join(work, "boot"))
 		if err != nil {
 			rep.BootErr = err.Error()
 			errs = append(errs, fmt.Errorf("boot: %w", err))
 		}
 	}
-	if slices.Contains(sections, "intake") {
+	if rep.measured("intake") {
 		rep.Intake, err = benchIntake(ctx, o, root, bin, filepath.Join(work, "intake"))
 		if err != nil {
 			rep.IntakeErr = err.Error()
